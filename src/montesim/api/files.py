@@ -1,0 +1,60 @@
+"""/api/files: upload input files (workbooks, trees) that specs reference by id."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, UploadFile
+
+from montesim.api.deps import services
+from montesim.api.problems import Problem
+
+router = APIRouter(prefix="/api/files", tags=["files"])
+
+_READ = 1 << 20
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(
+        413, "file_too_large", f"Upload exceeds the limit of {limit} bytes", location="file", limit=limit
+    )
+
+
+@router.post("", status_code=201)
+def upload_file(file: UploadFile, request: Request) -> dict[str, Any]:
+    svc = services(request)
+    limit = svc.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise _too_large(limit)
+    file_id = str(uuid.uuid4())
+    folder = svc.settings.files_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / file_id
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with target.open("wb") as out:
+            while block := file.file.read(_READ):
+                size += len(block)
+                if size > limit:
+                    raise _too_large(limit)
+                digest.update(block)
+                out.write(block)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    name = Path(file.filename or "upload").name[:255]
+    svc.store.add_file(file_id, name, size, digest.hexdigest())
+    return {"file_id": file_id, "filename": name, "size": size, "sha256": digest.hexdigest()}
+
+
+@router.get("/{file_id}")
+def file_info(file_id: str, request: Request) -> dict[str, Any]:
+    row = services(request).store.get_file(file_id)
+    if row is None:
+        raise Problem(404, "file_not_found", f"No file with id {file_id!r}", location="file_id")
+    return {"file_id": row["id"], "filename": row["filename"], "size": row["size"], "sha256": row["sha256"]}

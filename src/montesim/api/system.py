@@ -1,0 +1,48 @@
+"""/api/healthz and /api/engines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from montesim.api.deps import services
+from montesim.engines.base import engine_names, get_engine
+
+router = APIRouter(prefix="/api", tags=["system"])
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> JSONResponse:
+    svc = services(request)
+    checks: dict[str, Any] = {}
+    try:
+        checks["store"] = svc.store.ping()
+    except Exception as exc:
+        checks["store"] = False
+        checks["store_error"] = str(exc)
+    if svc.scheduler is not None:
+        checks["scheduler"] = svc.scheduler.alive()
+    ok = all(v for k, v in checks.items() if not k.endswith("_error"))
+    return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
+
+
+@router.get("/engines")
+def engines() -> dict[str, Any]:
+    items = []
+    for name in engine_names():
+        try:
+            engine = get_engine(name)
+        except Exception:
+            continue
+        items.append(
+            {
+                "name": engine.name,
+                "unit": engine.unit,
+                "resumable": engine.resumable,
+                "spec_schema": engine.spec_schema(),
+                "example_spec": engine.example_spec(),
+            }
+        )
+    return {"engines": items}

@@ -1,0 +1,50 @@
+"""Settings from MONTESIM_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MONTESIM_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # default: sqlite at <data_dir>/montesim.db
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    executor: str = "local"  # "local" (process pool) or "dask"
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    dask_scheduler: str = ""  # tcp://host:8786; empty = start a LocalCluster
+
+    max_concurrent_jobs: int = 1
+    lease_seconds: float = 15.0
+    heartbeat_seconds: float = 2.0
+    poll_seconds: float = 0.5
+    recovery_seconds: float = 5.0
+
+    retention_days: float = 30.0
+    retention_max_jobs: int = 1000
+
+    max_upload_bytes: int = 50 * 1024 * 1024
+    stall_floor_seconds: float = 30.0
+    log_format: str = "text"  # or "json"
+
+    @cached_property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'montesim.db').as_posix()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def cancel_dir(self) -> Path:
+        return self.data_dir / "cancel"

@@ -1,0 +1,1 @@
+"""montesim.engines"""

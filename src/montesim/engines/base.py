@@ -1,0 +1,203 @@
+"""The Engine protocol, the errors engines raise, and the registry (entry points).
+
+An engine is pure computation: it never touches the database or HTTP. The jobs layer
+calls ``validate`` once, asks for ``chunks``, runs ``run_chunk`` for each chunk (in other
+processes, possibly on other machines) and finally ``merge``s the persisted partials.
+Plans and partials must be picklable and small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+ENTRY_POINT_GROUP = "montesim.engines"
+
+# file_id -> path of the uploaded file on local disk
+Files = Mapping[str, Path]
+
+
+class InputError(ValueError):
+    """A user mistake in a spec or an input file; maps to a 4xx problem+json.
+
+    ``location`` names where the problem is: a spec field (``"spec.iterations"``),
+    a sheet and cell (``"Sheet1!B2"``) or a tree node (``"leaves[3].probability"``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid_spec",
+        location: str | None = None,
+        status: int = 422,
+        detail: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.location = location
+        self.status = status
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.location:
+            out["location"] = self.location
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+class EngineError(RuntimeError):
+    """A failure while computing (not the user's input); the job ends in ``error``."""
+
+    def __init__(self, message: str, *, code: str = "engine_error", detail: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.detail = detail
+
+
+class Cancelled(Exception):
+    """Raised by an engine (or its context) when it notices cancellation mid-chunk."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A slice of a job's work: ``size`` units starting at unit ``start``."""
+
+    index: int
+    start: int
+    size: int
+
+
+@dataclass
+class Result:
+    """What ``merge`` returns: a JSON-able summary plus optional downloadable artifacts.
+
+    ``artifacts`` maps a name (``"iterations.csv"``) to ``(media_type, bytes)``.
+    """
+
+    summary: dict[str, Any]
+    artifacts: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+class ChunkContext(Protocol):
+    """What a running chunk may use: report progress inside it, and check for cancel.
+
+    ``report`` is informational (stage and message); the job's progress fraction only
+    moves when a chunk's partial is persisted. ``previous`` is the partial of the
+    preceding chunk for sequential engines (checkpointed solvers), else ``None``.
+    """
+
+    previous: Any
+
+    def report(self, done: int, stage: str | None = None, message: str | None = None) -> None: ...
+
+    def cancelled(self) -> bool: ...
+
+
+class NullContext:
+    """A context for running chunks outside any job (tests, notebooks)."""
+
+    def __init__(self, previous: Any = None) -> None:
+        self.previous = previous
+
+    def report(self, done: int, stage: str | None = None, message: str | None = None) -> None:
+        return None
+
+    def cancelled(self) -> bool:
+        return False
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """The shape every engine has. See DESIGN.md, 'Engine protocol'."""
+
+    name: ClassVar[str]
+    unit: ClassVar[str]  # what a work unit is called: "iterations", "trials", "steps"
+    resumable: ClassVar[bool]  # False: a restart mid-run ends the job in error
+    sequential: ClassVar[bool]  # True: chunk k needs chunk k-1's partial (ctx.previous)
+
+    def spec_schema(self) -> dict[str, Any]:
+        """JSON schema of the spec."""
+        ...
+
+    def example_spec(self) -> dict[str, Any]:
+        """A small runnable spec that needs no uploaded file."""
+        ...
+
+    def validate(self, spec: dict[str, Any], files: Files) -> Any:
+        """Check the spec and build a picklable plan; raise InputError on bad input."""
+        ...
+
+    def chunks(self, plan: Any) -> list[Chunk]: ...
+
+    def run_chunk(self, plan: Any, chunk: Chunk, ctx: ChunkContext) -> Any: ...
+
+    def merge(self, plan: Any, partials: list[Any]) -> Result: ...
+
+
+def describe_spec(spec: dict[str, Any]) -> str:
+    """A one-line summary of a spec for job lists."""
+    parts = []
+    for key, value in spec.items():
+        if isinstance(value, str | int | float | bool) and len(parts) < 4:
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)[:200]
+
+
+def split_units(total: int, chunk_size: int) -> list[Chunk]:
+    """Cut ``total`` units into chunks of at most ``chunk_size`` (the last may be short)."""
+    if total <= 0:
+        return [Chunk(index=0, start=0, size=0)]
+    chunk_size = max(1, int(chunk_size))
+    return [
+        Chunk(index=i, start=start, size=min(chunk_size, total - start))
+        for i, start in enumerate(range(0, total, chunk_size))
+    ]
+
+
+@cache
+def _discover() -> dict[str, type]:
+    found: dict[str, type] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found[ep.name] = ep.load()
+        except Exception as exc:  # a broken plug-in must not take the server down
+            import logging
+
+            logging.getLogger(__name__).error("engine %s failed to load: %s", ep.name, exc)
+    return found
+
+
+_extra: dict[str, type] = {}
+
+
+def register(engine_cls: type) -> type:
+    """Register an engine class by its ``name`` (for tests and in-process use)."""
+    _extra[engine_cls.name] = engine_cls
+    get_engine.cache_clear()
+    return engine_cls
+
+
+def engine_names() -> list[str]:
+    return sorted({**_discover(), **_extra})
+
+
+@cache
+def get_engine(name: str) -> Engine:
+    """The engine instance registered under ``name``; InputError if unknown."""
+    classes = {**_discover(), **_extra}
+    if name not in classes:
+        raise InputError(
+            f"Unknown engine {name!r}; registered engines: {', '.join(sorted(classes))}",
+            code="unknown_engine",
+            location="engine",
+        )
+    return classes[name]()

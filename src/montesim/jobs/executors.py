@@ -1,0 +1,200 @@
+"""Where chunks run: a local process pool (default) or a Dask distributed cluster.
+
+A chunk task gets the engine's name, the pickled plan (unpickled once per process and
+job attempt) and the chunk. It returns ``(partial_bytes, seconds)``; the runner persists
+the bytes. Cancellation reaches a running chunk through a flag file per job, which
+``ctx.cancelled()`` checks; in-chunk reports travel back on a queue as stage messages.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import queue as queue_mod
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+from montesim.engines.base import Cancelled, Chunk, get_engine
+
+# -- worker side ------------------------------------------------------------------------
+
+_reports: Any = None  # multiprocessing queue set by the pool initializer
+_plan_cache: dict[str, Any] = {}
+
+
+def _init_worker(reports: Any) -> None:
+    global _reports
+    _reports = reports
+
+
+class WorkerContext:
+    """The ChunkContext a chunk sees inside a worker process."""
+
+    def __init__(self, job_key: str, chunk: Chunk, cancel_flag: str | None, previous: Any):
+        self.job_key = job_key
+        self.chunk = chunk
+        self.cancel_flag = cancel_flag
+        self.previous = previous
+        self._last_report = 0.0
+
+    def cancelled(self) -> bool:
+        return bool(self.cancel_flag) and os.path.exists(self.cancel_flag)  # type: ignore[arg-type]
+
+    def report(self, done: int, stage: str | None = None, message: str | None = None) -> None:
+        t = time.monotonic()
+        if _reports is None or t - self._last_report < 0.25:
+            return
+        self._last_report = t
+        try:
+            _reports.put_nowait((self.job_key, self.chunk.index, int(done), stage, message))
+        except Exception:  # a full or closed queue must never fail the chunk
+            pass
+
+
+def _plan(job_key: str, plan_bytes: bytes) -> Any:
+    plan = _plan_cache.get(job_key)
+    if plan is None:
+        _plan_cache.clear()  # one job's plan at a time per process keeps memory bounded
+        plan = pickle.loads(plan_bytes)
+        _plan_cache[job_key] = plan
+    return plan
+
+
+def run_chunk_task(
+    engine_name: str,
+    job_key: str,
+    plan_bytes: bytes,
+    chunk: Chunk,
+    cancel_flag: str | None,
+    previous: bytes | None,
+) -> tuple[bytes | None, float]:
+    """Run one chunk; returns the pickled partial (None if cancelled) and its seconds."""
+    t0 = time.perf_counter()
+    engine = get_engine(engine_name)
+    ctx = WorkerContext(job_key, chunk, cancel_flag, pickle.loads(previous) if previous else None)
+    if ctx.cancelled():
+        return None, 0.0
+    try:
+        partial = engine.run_chunk(_plan(job_key, plan_bytes), chunk, ctx)
+    except Cancelled:
+        return None, time.perf_counter() - t0
+    return pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL), time.perf_counter() - t0
+
+
+# -- parent side ------------------------------------------------------------------------
+
+
+class Executor(Protocol):
+    workers: int
+
+    def submit(self, *args: Any) -> Future: ...
+    def alive(self) -> bool: ...
+    def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]: ...
+    def shutdown(self) -> None: ...
+
+
+class LocalExecutor:
+    """A ProcessPoolExecutor sized to the cores; restarts itself if a worker dies."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._ctx = mp.get_context("spawn")  # no forked copies of the server's threads/DB
+        self._reports = self._ctx.Queue()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._ctx,
+            initializer=_init_worker,
+            initargs=(self._reports,),
+        )
+
+    def submit(self, *args: Any) -> Future:
+        try:
+            return self._pool.submit(run_chunk_task, *args)
+        except Exception:  # BrokenProcessPool: a worker was killed; start a fresh pool
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(run_chunk_task, *args)
+
+    def alive(self) -> bool:
+        return not getattr(self._pool, "_broken", False)
+
+    def warm_up(self) -> None:
+        """Start every worker process now rather than on the first job."""
+        futures = [self._pool.submit(os.getpid) for _ in range(self.workers)]
+        for f in futures:
+            f.result()
+
+    def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]:
+        out = []
+        while True:
+            try:
+                out.append(self._reports.get_nowait())
+            except (queue_mod.Empty, OSError, ValueError):
+                return out
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Chunks on a Dask distributed cluster (``MONTESIM_DASK_SCHEDULER``) or a LocalCluster.
+
+    Dask futures are adapted to concurrent.futures so the runner treats both alike.
+    Cancellation flags are files, so mid-chunk cancel reaches workers sharing the
+    data folder; elsewhere a chunk finishes and its result is discarded.
+    """
+
+    def __init__(self, address: str = "", workers: int | None = None) -> None:
+        from dask.distributed import Client, LocalCluster
+
+        if address:
+            self._client = Client(address)
+        else:
+            self._cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True
+            )
+            self._client = Client(self._cluster)
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or 1)
+
+    def submit(self, *args: Any) -> Future:
+        out: Future = Future()
+        fut = self._client.submit(run_chunk_task, *args, pure=False)
+
+        def _done(f: Any) -> None:
+            try:
+                out.set_result(f.result())
+            except BaseException as exc:
+                out.set_exception(exc)
+
+        fut.add_done_callback(_done)
+        return out
+
+    def alive(self) -> bool:
+        return self._client.status == "running"
+
+    def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]:
+        return []
+
+    def shutdown(self) -> None:
+        self._client.close()
+        cluster = getattr(self, "_cluster", None)
+        if cluster is not None:
+            cluster.close()
+
+
+def make_executor(kind: str, *, workers: int | None = None, address: str = "") -> Executor:
+    if kind == "local":
+        return LocalExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(address, workers)
+    raise ValueError(f"unknown executor {kind!r}; expected 'local' or 'dask'")
+
+
+def cancel_flag_path(cancel_dir: Path, job_id: str) -> Path:
+    return cancel_dir / job_id

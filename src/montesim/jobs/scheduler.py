@@ -1,0 +1,245 @@
+"""FIFO admission under a concurrency cap, leases, crash recovery, stall flags, retention.
+
+One scheduler runs in each server (or worker) process, in its own thread; jobs run in
+runner threads that dispatch chunks to the executor. Nothing here runs on the API's
+event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from montesim.config import Settings
+from montesim.engines.base import InputError, get_engine
+from montesim.jobs.executors import Executor, make_executor
+from montesim.jobs.progress import stall_threshold
+from montesim.jobs.runner import JobRunner
+from montesim.jobs.store import Store
+
+log = logging.getLogger("montesim.scheduler")
+
+RESTART_MESSAGE = "Server restarted during execution"
+
+
+def make_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True when ``owner`` names a process on this host that no longer exists."""
+    if not owner:
+        return True
+    try:
+        host, pid_text, _ = owner.split(":", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return False  # another machine: only its lease expiry tells
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return pid == os.getpid() and not _is_live_owner(owner)
+
+
+_live_owners: set[str] = set()
+
+
+def _is_live_owner(owner: str) -> bool:
+    return owner in _live_owners
+
+
+class Scheduler:
+    def __init__(
+        self, settings: Settings, store: Store, executor: Executor | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.executor = executor or make_executor(
+            settings.executor, workers=settings.workers, address=settings.dask_scheduler
+        )
+        self.owner = make_owner()
+        _live_owners.add(self.owner)
+        self.runner = JobRunner(
+            store,
+            self.executor,
+            owner=self.owner,
+            files_dir=settings.files_dir,
+            cancel_dir=settings.cancel_dir,
+            lease_seconds=settings.lease_seconds,
+            heartbeat_seconds=settings.heartbeat_seconds,
+        )
+        self._threads = ThreadPoolExecutor(
+            max_workers=max(1, settings.max_concurrent_jobs) + 4, thread_name_prefix="job"
+        )
+        self._active: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_recovery = 0.0
+        self._last_prune = 0.0
+        self._last_stage: dict[str, float] = {}
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self.recover()
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown()
+        _live_owners.discard(self.owner)
+
+    def wake(self) -> None:
+        """Look for queued jobs now (called after a submit in this process)."""
+        self._wake.set()
+
+    def alive(self) -> bool:
+        return bool(self._thread and self._thread.is_alive()) and self.executor.alive()
+
+    @property
+    def active_jobs(self) -> set[str]:
+        with self._lock:
+            return set(self._active)
+
+    # -- the loop -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+            self._wake.wait(self.settings.poll_seconds)
+            self._wake.clear()
+
+    def tick(self) -> None:
+        t = time.monotonic()
+        if t - self._last_recovery >= self.settings.recovery_seconds:
+            self._last_recovery = t
+            self.recover()
+            self.flag_stalls()
+        if t - self._last_prune >= 60.0:
+            self._last_prune = t
+            self.prune()
+        self._relay_reports()
+        self.admit()
+
+    def admit(self) -> None:
+        """Claim queued jobs in FIFO order while the cap allows."""
+        while not self._stop.is_set():
+            job = self.store.claim_next(
+                self.owner, self.settings.lease_seconds, self.settings.max_concurrent_jobs
+            )
+            if job is None:
+                return
+            log.info("job claimed", extra={"job_id": job["id"]})
+            self._launch(job)
+
+    def _launch(self, job: dict[str, Any]) -> None:
+        with self._lock:
+            self._active.add(job["id"])
+        self._threads.submit(self._run, job)
+
+    def _run(self, job: dict[str, Any]) -> None:
+        try:
+            outcome = self.runner.run(job)
+            log.info("job finished: %s", outcome, extra={"job_id": job["id"]})
+        finally:
+            with self._lock:
+                self._active.discard(job["id"])
+            self._wake.set()  # a slot is free: admit the next queued job
+
+    # -- recovery -----------------------------------------------------------------
+
+    def recover(self) -> int:
+        """Resume (or fail, for non-resumable engines) running jobs whose owner is gone."""
+        count = 0
+        for job in self.store.running_jobs():
+            if job["id"] in self.active_jobs:
+                continue
+            expired = (job["lease_expires_at"] or 0) < time.time()
+            if not (expired or owner_is_dead(job["lease_owner"])):
+                continue
+            count += 1
+            try:
+                engine = get_engine(job["engine"])
+                resumable = engine.resumable
+            except InputError:
+                resumable = False
+            if job["cancellation_requested"]:
+                self.store.finish_cancel(job["id"])
+                continue
+            if not resumable:
+                self.store.fail(
+                    job["id"],
+                    code="server_restarted",
+                    message=RESTART_MESSAGE,
+                    detail=f"previous owner: {job['lease_owner']}; this engine cannot resume",
+                )
+                continue
+            taken = self.store.take_over(
+                job["id"], job["lease_owner"], self.owner, self.settings.lease_seconds
+            )
+            if taken is not None:
+                log.warning("job resumed after its worker stopped", extra={"job_id": job["id"]})
+                self._launch(taken)
+        return count
+
+    def flag_stalls(self) -> None:
+        """Alive but not advancing for longer than the job's own chunk pace allows."""
+        now = time.time()
+        for job_id in self.active_jobs:
+            job = self.store.get_job(job_id)
+            if job is None or job["status"] != "running":
+                continue
+            limit = stall_threshold(
+                self.store.chunk_seconds(job_id), self.settings.stall_floor_seconds
+            )
+            idle = now - (job["progress_at"] or now)
+            if idle > limit and not job["stalled"]:
+                self.store.set_stalled(job_id, True)
+                log.warning("job stalled: no progress for %.0f s", idle, extra={"job_id": job_id})
+
+    def prune(self) -> int:
+        removed = self.store.prune(
+            max_age_seconds=self.settings.retention_days * 86400,
+            max_jobs=self.settings.retention_max_jobs,
+        )
+        cancel_dir = self.settings.cancel_dir
+        if cancel_dir.exists():
+            for flag in cancel_dir.iterdir():
+                if time.time() - flag.stat().st_mtime > 300:
+                    flag.unlink(missing_ok=True)
+        return removed
+
+    def _relay_reports(self) -> None:
+        """In-chunk reports become the job's stage message (progress stays persisted-only)."""
+        latest: dict[str, tuple[int, int, str | None, str | None]] = {}
+        for job_key, chunk_index, done, stage, message in self.executor.drain_reports():
+            latest[job_key.split(":", 1)[0]] = (chunk_index, done, stage, message)
+        now = time.monotonic()
+        for job_id, (chunk_index, done, stage, message) in latest.items():
+            if now - self._last_stage.get(job_id, 0.0) < 1.0:
+                continue
+            self._last_stage[job_id] = now
+            self.store.set_stage(
+                job_id, stage, message or f"chunk {chunk_index}: {done} done (not yet persisted)"
+            )

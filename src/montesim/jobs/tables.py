@@ -1,0 +1,117 @@
+"""The database tables (SQLAlchemy 2 Core). Alembic migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("engine", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("label", String(200)),
+    Column("spec", JSON, nullable=False),
+    Column("spec_summary", String(200), nullable=False, default=""),
+    Column("idempotency_key", String(200), unique=True),
+    Column("request_hash", String(64)),
+    Column("batch_id", String(36)),
+    Column("created_at", Float, nullable=False),
+    Column("queued_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("completed_at", Float),
+    Column("updated_at", Float, nullable=False),
+    # progress: counted from persisted chunks only
+    Column("done_units", BigInteger, nullable=False, default=0),
+    Column("total_units", BigInteger, nullable=False, default=0),
+    Column("unit", String(32), nullable=False, default="units"),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("stage", String(64), nullable=False, default="waiting"),
+    Column("stage_message", String(500)),
+    Column("chunks_total", Integer, nullable=False, default=0),
+    Column("chunks_done", Integer, nullable=False, default=0),
+    # work done during the current attempt, for the rate and ETA
+    Column("attempt_started_at", Float),
+    Column("attempt_done_units", BigInteger, nullable=False, default=0),
+    Column("progress_at", Float),
+    Column("stalled", Boolean, nullable=False, default=False),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("error_detail", Text),
+    Column("cancellation_requested", Boolean, nullable=False, default=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("lease_owner", String(200)),
+    Column("lease_expires_at", Float),
+    Column("heartbeat_at", Float),
+    Index("ix_jobs_status_queued", "status", "queued_at"),
+    Index("ix_jobs_created", "created_at"),
+    Index("ix_jobs_batch", "batch_id"),
+)
+
+job_results = Table(
+    "job_results",
+    metadata,
+    Column("job_id", String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("summary", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+job_artifacts = Table(
+    "job_artifacts",
+    metadata,
+    Column("job_id", String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("media_type", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+job_chunks = Table(
+    "job_chunks",
+    metadata,
+    Column("job_id", String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("chunk_index", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("seconds", Float, nullable=False, default=0.0),
+    Column("created_at", Float, nullable=False),
+)
+
+job_events = Table(
+    "job_events",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("job_id", String(36), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("kind", String(16), nullable=False),  # status | progress | stage
+    Column("data", JSON, nullable=False),
+    Index("ix_job_events_job", "job_id", "id"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("filename", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+)

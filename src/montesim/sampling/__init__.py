@@ -1,0 +1,1 @@
+"""Distributions, Latin hypercube sampling, rank correlation and seeding."""

@@ -1,0 +1,78 @@
+"""Test engines: deterministic chunks that sleep, fail on request, or stay silent."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+
+from montesim.engines.base import Cancelled, Chunk, EngineError, InputError, Result, split_units
+from montesim.sampling.seeding import rng_for
+
+
+class SleepSpec(BaseModel, extra="forbid"):
+    units: int = Field(100, ge=0, le=10**9)
+    chunk_size: int = Field(10, ge=1, le=10**9)
+    chunk_seconds: float = Field(0.0, ge=0, le=600)
+    fail_at_chunk: int | None = None
+    fail_message: str = "the engine failed on purpose"
+    report: bool = True
+    seed: int = 0
+
+
+class SleepEngine:
+    """Each chunk sleeps, then draws one number per unit from its seeded stream."""
+
+    name = "sleep"
+    unit = "units"
+    resumable = True
+    sequential = False
+
+    def spec_schema(self) -> dict[str, Any]:
+        return SleepSpec.model_json_schema()
+
+    def example_spec(self) -> dict[str, Any]:
+        return {"units": 100, "chunk_size": 10, "chunk_seconds": 0.05}
+
+    def validate(self, spec: dict[str, Any], files: Any) -> SleepSpec:
+        try:
+            return SleepSpec.model_validate(spec)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise InputError(f"spec.{field}: {err['msg']}", location=f"spec.{field}") from None
+
+    def chunks(self, plan: SleepSpec) -> list[Chunk]:
+        return split_units(plan.units, plan.chunk_size)
+
+    def run_chunk(self, plan: SleepSpec, chunk: Chunk, ctx: Any) -> dict[str, Any]:
+        if plan.fail_at_chunk is not None and chunk.index == plan.fail_at_chunk:
+            raise EngineError(plan.fail_message, code="deliberate_failure")
+        end = time.monotonic() + plan.chunk_seconds
+        while time.monotonic() < end:
+            if ctx.cancelled():
+                raise Cancelled
+            if plan.report:
+                ctx.report(0, "sleeping", f"chunk {chunk.index}")
+            time.sleep(min(0.01, max(0.0, end - time.monotonic())))
+        values = rng_for(plan.seed, chunk.index).random(chunk.size)
+        return {"index": chunk.index, "sum": float(values.sum()), "n": chunk.size}
+
+    def merge(self, plan: SleepSpec, partials: list[dict[str, Any]]) -> Result:
+        total = float(np.sum([p["sum"] for p in partials]))
+        return Result(
+            summary={"sum": total, "n": sum(p["n"] for p in partials), "chunks": len(partials)},
+            artifacts={"sums.csv": ("text/csv", _csv(partials))},
+        )
+
+
+def _csv(partials: list[dict[str, Any]]) -> bytes:
+    lines = ["chunk,sum"] + [f"{p['index']},{p['sum']!r}" for p in partials]
+    return ("\n".join(lines) + "\n").encode()
+
+
+class NonResumableSleepEngine(SleepEngine):
+    name = "sleep-nonresumable"
+    resumable = False

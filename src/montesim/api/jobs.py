@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from montesim.api.deps import Services, services
 from montesim.api.problems import Problem
 from montesim.engines.base import InputError, describe_spec, get_engine
-from montesim.jobs.progress import iso, record
 from montesim.jobs.runner import FileMap
 from montesim.jobs.states import parse_statuses
 from montesim.jobs.store import Conflict
+from montesim.jobs.views import job_view, links
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -28,44 +28,6 @@ class JobCreate(BaseModel, extra="forbid"):
 
 class JobPatch(BaseModel, extra="forbid"):
     label: str | None = Field(default=None, max_length=200)
-
-
-def links(job_id: str) -> dict[str, str]:
-    base = f"/api/jobs/{job_id}"
-    return {
-        "self": base,
-        "result": f"{base}/result",
-        "events": f"{base}/events",
-        "stream": f"{base}/stream",
-        "cancel": f"{base}/cancel",
-    }
-
-
-def job_view(row: dict[str, Any], *, with_spec: bool = False) -> dict[str, Any]:
-    out = {
-        "job_id": row["id"],
-        "engine": row["engine"],
-        "label": row["label"],
-        "spec_summary": row["spec_summary"],
-        "batch_id": row.get("batch_id"),
-        "attempt": row["attempt"],
-        "created_at": iso(row["created_at"]),
-        "queued_at": iso(row["queued_at"]),
-        "started_at": iso(row["started_at"]),
-        "completed_at": iso(row["completed_at"]),
-        "heartbeat_at": iso(row["heartbeat_at"]),
-        **record(row),
-        "links": links(row["id"]),
-    }
-    if row["status"] == "error":
-        out["error"] = {
-            "code": row["error_code"],
-            "message": row["error_message"],
-            "detail": row["error_detail"],
-        }
-    if with_spec:
-        out["spec"] = row["spec"]
-    return out
 
 
 def get_or_404(svc: Services, job_id: str) -> dict[str, Any]:
@@ -147,7 +109,7 @@ def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
         raise Problem(404, "job_not_found", f"No job with id {job_id!r}", location="job_id") from None
     except Conflict as exc:
         raise Problem(
-            409, "job_terminal", f"Cannot cancel: {exc.message}", status=exc.status
+            409, "job_terminal", f"Cannot cancel: {exc.message}", job_status=exc.status
         ) from None
     svc.wake()
     return job_view(row)
@@ -170,7 +132,7 @@ def delete_job(job_id: str, request: Request) -> dict[str, Any]:
     except KeyError:
         raise Problem(404, "job_not_found", f"No job with id {job_id!r}", location="job_id") from None
     except Conflict as exc:
-        raise Problem(409, "job_active", exc.message, status=exc.status) from None
+        raise Problem(409, "job_active", exc.message, job_status=exc.status) from None
     return {"deleted": True, "job_id": job_id}
 
 
@@ -180,10 +142,10 @@ def _not_complete(row: dict[str, Any]) -> Problem:
             409,
             "job_failed",
             f"Job failed: {row['error_message']}",
-            status=row["status"],
+            job_status=row["status"],
             error={"code": row["error_code"], "message": row["error_message"]},
         )
-    return Problem(409, "job_not_complete", f"Job is {row['status']}, not complete", status=row["status"])
+    return Problem(409, "job_not_complete", f"Job is {row['status']}, not complete", job_status=row["status"])
 
 
 @router.get("/{job_id}/result")

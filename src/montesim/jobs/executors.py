@@ -8,6 +8,7 @@ the bytes. Cancellation reaches a running chunk through a flag file per job, whi
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import pickle
@@ -48,10 +49,9 @@ class WorkerContext:
         if _reports is None or t - self._last_report < 0.25:
             return
         self._last_report = t
-        try:
+        # A full or closed queue must never fail the chunk.
+        with contextlib.suppress(Exception):
             _reports.put_nowait((self.job_key, self.chunk.index, int(done), stage, message))
-        except Exception:  # a full or closed queue must never fail the chunk
-            pass
 
 
 def _plan(job_key: str, plan_bytes: bytes) -> Any:

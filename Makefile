@@ -1,0 +1,49 @@
+# The quick start: `make run` serves montesim; `make test` runs every test.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+SYS_STAMP := $(VENV)/.system-packages
+
+.PHONY: run test install dev system-packages lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml tests/plugins/pyproject.toml examples/heat1d-plugin/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]" -e tests/plugins -e examples/heat1d-plugin
+	touch $(STAMP) $@
+
+# Chromium for the browser tests (Debian package; Playwright drives it).
+$(SYS_STAMP): | $(BIN)/python
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium missing and not root: browser tests will skip"; fi; \
+	fi
+	touch $@
+
+install: $(STAMP)
+dev: $(DEV_STAMP) $(SYS_STAMP)
+
+run: $(STAMP)
+	@mkdir -p data
+	MONTESIM_DATA_DIR=data $(BIN)/montesim serve
+
+test: dev
+	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+lint: dev
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+bench: dev
+	$(BIN)/python bench/bench_jobs.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,294 @@
+"""The montesim command line: serve, worker, submit, watch, jobs, cancel, result, run.
+
+Commands that talk to a server take ``--server`` (or MONTESIM_SERVER). Engine-specific
+commands (inspect, verify, simulate, risk) live in sibling modules and register here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from montesim.config import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Durable Monte Carlo simulation jobs.")
+console = Console(stderr=True)
+out = Console()
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+Server = Annotated[
+    str, typer.Option("--server", envvar="MONTESIM_SERVER", help="montesim server URL")
+]
+TERMINAL = ("complete", "error", "cancelled")
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _client(server: str) -> httpx.Client:
+    return httpx.Client(base_url=server.rstrip("/"), timeout=30)
+
+
+def _check(resp: httpx.Response) -> dict[str, Any]:
+    if resp.status_code >= 400:
+        try:
+            body = resp.json()
+            msg = body.get("detail") or body
+        except ValueError:
+            msg = resp.text
+        console.print(f"[red]error {resp.status_code}:[/red] {msg}")
+        raise typer.Exit(2)
+    return resp.json()
+
+
+def _load_spec(path: Path) -> dict[str, Any]:
+    try:
+        spec = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        console.print(f"[red]cannot read spec {path}:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(spec, dict):
+        console.print(f"[red]spec {path} must be a JSON object[/red]")
+        raise typer.Exit(2)
+    return spec
+
+
+def _fmt_rate(job: dict[str, Any]) -> str:
+    rate = job.get("rate")
+    eta = job.get("eta_seconds")
+    parts = []
+    if rate:
+        parts.append(f"{rate:,.0f} {job.get('unit', 'units')}/s")
+    if eta is not None:
+        parts.append(f"ETA {eta:,.1f}s")
+    if job.get("stalled"):
+        parts.append("[yellow]stalled[/yellow]")
+    return " · ".join(parts)
+
+
+def follow(fetch: Callable[[], dict[str, Any]], interval: float = 0.25) -> dict[str, Any]:
+    """Show a live progress bar (done/total, rate, ETA) until the job ends; return it."""
+    with Progress(
+        TextColumn("[bold]{task.fields[status]}[/bold]"),
+        BarColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[stage]}"),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("job", total=None, status="…", counts="waiting", rate="", stage="")
+        while True:
+            job = fetch()
+            total = job.get("total") or None
+            done = job.get("done") or 0
+            counts = f"{done:,}/{total:,} {job.get('unit', '')}" if total else "waiting"
+            bar.update(
+                task,
+                total=total,
+                completed=done,
+                status=job["status"],
+                counts=counts,
+                rate=_fmt_rate(job),
+                stage=(job.get("stage_message") or job.get("stage") or "")[:40],
+            )
+            if job["status"] in TERMINAL:
+                return job
+            time.sleep(interval)
+
+
+def _exit_for(job: dict[str, Any]) -> None:
+    status = job["status"]
+    if status == "error":
+        err = job.get("error") or {}
+        console.print(f"[red]job failed[/red] ({err.get('code')}): {err.get('message')}")
+        raise typer.Exit(1)
+    if status == "cancelled":
+        console.print("[yellow]job cancelled[/yellow]")
+        raise typer.Exit(3)
+    console.print(f"[green]job complete[/green] {job.get('job_id', '')}")
+
+
+def _write_result(result: Any, output: Path | None) -> None:
+    text = json.dumps(result, indent=2)
+    if output:
+        output.write_text(text)
+        console.print(f"result written to {output}")
+    else:
+        out.print_json(text)
+
+
+# -- server-side commands ---------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="MONTESIM_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="MONTESIM_PORT")] = 8000,
+) -> None:
+    """Start the server: API, web UI, scheduler and local workers."""
+    import uvicorn
+
+    from montesim.api.app import create_app
+
+    settings = Settings(host=host, port=port)
+    console.print(
+        f"montesim serving at [bold]http://{host}:{port}[/bold] "
+        f"(store: {settings.url}, executor: {settings.executor}, workers: {settings.workers})"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Run only the scheduler and executor against the configured store (scale-out)."""
+    from montesim.jobs.scheduler import Scheduler
+    from montesim.jobs.store import Store
+    from montesim.logs import setup_logging
+
+    settings = Settings()
+    setup_logging(settings.log_format)
+    store = Store(settings.url)
+    scheduler = Scheduler(settings, store)
+    scheduler.start()
+    console.print(f"montesim worker {scheduler.owner} on {settings.url}")
+    try:
+        while scheduler.alive():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.stop()
+
+
+# -- client commands --------------------------------------------------------------------
+
+
+def _upload(client: httpx.Client, path: Path) -> str:
+    with path.open("rb") as fh:
+        body = _check(client.post("/api/files", files={"file": (path.name, fh)}))
+    return body["file_id"]
+
+
+@app.command()
+def submit(
+    engine: str,
+    spec_file: Annotated[Path, typer.Argument(help="JSON spec")],
+    file: Annotated[Path | None, typer.Option("--file", help="input file; sets spec.file_id")] = None,
+    label: Annotated[str | None, typer.Option()] = None,
+    idempotency_key: Annotated[str | None, typer.Option()] = None,
+    server: Server = DEFAULT_SERVER,
+) -> None:
+    """Submit a job and print its id."""
+    spec = _load_spec(spec_file)
+    with _client(server) as client:
+        if file is not None:
+            spec["file_id"] = _upload(client, file)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        body = _check(
+            client.post("/api/jobs", json={"engine": engine, "spec": spec, "label": label}, headers=headers)
+        )
+    out.print(body["job_id"])
+
+
+@app.command()
+def watch(job_id: str, server: Server = DEFAULT_SERVER) -> None:
+    """Follow a job with a live progress bar; exit non-zero on error or cancel."""
+    with _client(server) as client:
+        job = follow(lambda: _check(client.get(f"/api/jobs/{job_id}")))
+    _exit_for(job)
+
+
+@app.command()
+def jobs(
+    status: Annotated[str | None, typer.Option(help="comma-separated statuses")] = None,
+    engine: Annotated[str | None, typer.Option()] = None,
+    limit: int = 50,
+    server: Server = DEFAULT_SERVER,
+) -> None:
+    """List jobs, newest first."""
+    params: dict[str, Any] = {"limit": limit}
+    if status:
+        params["status"] = status
+    if engine:
+        params["engine"] = engine
+    with _client(server) as client:
+        body = _check(client.get("/api/jobs", params=params))
+    table = Table("job", "engine", "status", "progress", "label", "created")
+    for j in body["items"]:
+        table.add_row(
+            j["job_id"], j["engine"], j["status"], f"{j['progress']:.0%}", j["label"] or "", j["created_at"]
+        )
+    out.print(table)
+    out.print(f"{len(body['items'])} of {body['total']}")
+
+
+@app.command()
+def cancel(job_id: str, server: Server = DEFAULT_SERVER) -> None:
+    """Cancel a queued or running job."""
+    with _client(server) as client:
+        body = _check(client.post(f"/api/jobs/{job_id}/cancel"))
+    out.print(f"{job_id}: {body['status']} ({body['stage']})")
+
+
+@app.command()
+def result(
+    job_id: str,
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    server: Server = DEFAULT_SERVER,
+) -> None:
+    """Print (or save) a complete job's result."""
+    with _client(server) as client:
+        body = _check(client.get(f"/api/jobs/{job_id}/result"))
+    _write_result(body, output)
+
+
+@app.command()
+def run(
+    engine: str,
+    spec_file: Annotated[Path, typer.Argument(help="JSON spec")],
+    file: Annotated[Path | None, typer.Option("--file", help="input file; sets spec.file_id")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
+) -> None:
+    """Run a job in this process (no server) with the same progress bar."""
+    from montesim.inprocess import run_job
+
+    spec = _load_spec(spec_file)
+    job, summary = run_job(engine, spec, file=file, workers=workers, follow=follow)
+    _exit_for(job)
+    _write_result({"job_id": job["job_id"], "engine": engine, "result": summary}, output)
+
+
+def _register_extensions() -> None:
+    for name in ("montesim.cli.excel", "montesim.cli.risk"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+_register_extensions()
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

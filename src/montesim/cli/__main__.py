@@ -1,0 +1,3 @@
+from montesim.cli import app
+
+app(prog_name="montesim")

@@ -1,0 +1,341 @@
+"""Excel formula text -> AST, on top of ``openpyxl.formula.tokenizer``.
+
+Operator precedence follows Excel (tightest first): range ``:``, intersection `` ``,
+union ``,`` (inside parentheses), unary minus/plus (so ``-2^2`` is 4), ``%``, ``^``
+(left-associative), ``* /``, ``+ -``, ``&``, comparisons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+
+from .values import ERROR_CODE
+
+
+class ParseError(ValueError):
+    """The formula text is not valid Excel syntax."""
+
+
+@dataclass(frozen=True)
+class Node:
+    pass
+
+
+@dataclass(frozen=True)
+class Num(Node):
+    value: float
+
+
+@dataclass(frozen=True)
+class Str(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class Bool(Node):
+    value: bool
+
+
+@dataclass(frozen=True)
+class Err(Node):
+    code: int
+
+
+@dataclass(frozen=True)
+class Missing(Node):
+    """An omitted function argument: ``f(a,,b)``."""
+
+
+@dataclass(frozen=True)
+class ArrayLit(Node):
+    rows: tuple[tuple[Node, ...], ...]
+
+
+@dataclass(frozen=True)
+class RefText(Node):
+    """A reference token as written (``A1``, ``Sheet1!$A:$A``); resolved by the compiler."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A defined name (optionally sheet-qualified)."""
+
+    name: str
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Postfix(Node):
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    name: str
+    args: tuple[Node, ...]
+
+
+_INFIX_BP = {
+    ":": (20, 21),
+    " ": (18, 19),
+    ",": (16, 17),
+    "^": (10, 11),
+    "*": (8, 9),
+    "/": (8, 9),
+    "+": (6, 7),
+    "-": (6, 7),
+    "&": (4, 5),
+    "=": (2, 3),
+    "<>": (2, 3),
+    "<": (2, 3),
+    ">": (2, 3),
+    "<=": (2, 3),
+    ">=": (2, 3),
+}
+_PREFIX_BP = 14
+_POSTFIX_BP = 12
+
+_FUNC_PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLL.", "_XLUDF.")
+
+
+def canonical_function(name: str) -> str:
+    up = name.upper()
+    for p in _FUNC_PREFIXES:
+        if up.startswith(p):
+            up = up[len(p) :]
+    return up
+
+
+# simple token: (kind, value) with kind in OPERAND-kinds, "func", "(", ")", "{", "}",
+# "argsep", "rowsep", "op", "prefix", "postfix", "close"
+_Tok = tuple[str, str]
+
+
+def _lex(formula: str) -> list[_Tok]:
+    try:
+        items = Tokenizer(formula).items
+    except TokenizerError as exc:
+        raise ParseError(str(exc)) from exc
+    except Exception as exc:  # the tokenizer raises bare errors on some garbage
+        raise ParseError(f"cannot tokenize: {exc}") from exc
+    out: list[_Tok] = []
+    for i, t in enumerate(items):
+        if t.type == Token.WSPACE:
+            prev = out[-1] if out else None
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            ends = prev is not None and prev[0] in ("RANGE", "close", ")")
+            starts = nxt is not None and (
+                (nxt.type == Token.OPERAND and nxt.subtype == Token.RANGE)
+                or nxt.type == Token.FUNC
+                and nxt.subtype == Token.OPEN
+                or nxt.type == Token.PAREN
+                and nxt.subtype == Token.OPEN
+            )
+            if ends and starts:
+                out.append(("op", " "))
+            continue
+        if t.type == Token.OPERAND:
+            out.append((t.subtype, t.value))
+        elif t.type == Token.FUNC:
+            if t.subtype == Token.OPEN:
+                name = t.value[:-1]
+                if ":" in name:  # "A2:INDEX(" -> A2 : INDEX(
+                    ref, _, name = name.rpartition(":")
+                    if ref:
+                        out.append(("RANGE", ref))
+                    out.append(("op", ":"))
+                out.append(("func", name))
+            else:
+                out.append(("close", ")"))
+        elif t.type == Token.PAREN:
+            out.append(("(" if t.subtype == Token.OPEN else ")", t.value))
+        elif t.type == Token.ARRAY:
+            out.append(("{" if t.subtype == Token.OPEN else "}", t.value))
+        elif t.type == Token.SEP:
+            out.append(("argsep" if t.subtype == Token.ARG else "rowsep", t.value))
+        elif t.type == Token.OP_PRE:
+            out.append(("prefix", t.value))
+        elif t.type == Token.OP_IN:
+            out.append(("op", t.value))
+        elif t.type == Token.OP_POST:
+            out.append(("postfix", t.value))
+        else:
+            raise ParseError(f"unexpected token {t.value!r}")
+    return out
+
+
+class _Parser:
+    def __init__(self, toks: list[_Tok]) -> None:
+        self.toks = toks
+        self.i = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def next(self) -> _Tok:
+        tok = self.peek()
+        if tok is None:
+            raise ParseError("unexpected end of formula")
+        self.i += 1
+        return tok
+
+    def expect(self, kind: str) -> None:
+        tok = self.next()
+        if tok[0] != kind:
+            raise ParseError(f"expected {kind!r}, found {tok[1]!r}")
+
+    def expr(self, min_bp: int = 0) -> Node:
+        left = self.atom()
+        while True:
+            tok = self.peek()
+            if tok is None:
+                break
+            if tok[0] == "postfix":
+                if _POSTFIX_BP < min_bp:
+                    break
+                self.i += 1
+                left = Postfix(tok[1], left)
+                continue
+            if tok[0] != "op":
+                break
+            lbp, rbp = _INFIX_BP.get(tok[1], (None, None))
+            if lbp is None:
+                raise ParseError(f"unknown operator {tok[1]!r}")
+            if lbp < min_bp:
+                break
+            self.i += 1
+            right = self.expr(rbp)
+            left = Binary(tok[1], left, right)
+        return left
+
+    def atom(self) -> Node:
+        kind, value = self.next()
+        if kind == "prefix":
+            return Unary(value, self.expr(_PREFIX_BP))
+        if kind == "NUMBER":
+            try:
+                return Num(float(value))
+            except ValueError as exc:
+                raise ParseError(f"bad number {value!r}") from exc
+        if kind == "TEXT":
+            return Str(value[1:-1].replace('""', '"'))
+        if kind == "LOGICAL":
+            return Bool(value.upper() == "TRUE")
+        if kind == "ERROR":
+            code = ERROR_CODE.get(value.upper())
+            if code is None:
+                raise ParseError(f"unknown error value {value!r}")
+            return Err(code)
+        if kind == "RANGE":
+            return _reference(value)
+        if kind == "(":
+            inner = self.expr(0)
+            self.expect(")")
+            return inner
+        if kind == "{":
+            return self.array()
+        if kind == "func":
+            return self.call(value)
+        raise ParseError(f"unexpected {value!r}")
+
+    def call(self, name: str) -> Node:
+        args: list[Node] = []
+        if self.peek() is not None and self.peek()[0] == "close":  # type: ignore[index]
+            self.i += 1
+            return Call(canonical_function(name), ())
+        while True:
+            tok = self.peek()
+            if tok is not None and tok[0] in ("argsep", "close"):
+                args.append(Missing())
+            else:
+                args.append(self.expr(0))
+            tok = self.next()
+            if tok[0] == "close":
+                break
+            if tok[0] != "argsep":
+                raise ParseError(f"expected ',' or ')' in {name}(), found {tok[1]!r}")
+        return Call(canonical_function(name), tuple(args))
+
+    def array(self) -> Node:
+        rows: list[tuple[Node, ...]] = []
+        row: list[Node] = []
+        while True:
+            row.append(self.expr(_INFIX_BP[","][0] + 1))
+            tok = self.next()
+            if tok[0] == "argsep":
+                continue
+            rows.append(tuple(row))
+            row = []
+            if tok[0] == "rowsep":
+                continue
+            if tok[0] == "}":
+                break
+            raise ParseError(f"unexpected {tok[1]!r} in array constant")
+        if len({len(r) for r in rows}) != 1:
+            raise ParseError("array constant rows have different lengths")
+        return ArrayLit(tuple(rows))
+
+
+def _reference(text: str) -> Node:
+    from .refs import is_reference_text, split_sheet
+
+    if is_reference_text(text) or text.upper().startswith("#REF!") or "#REF!" in text.upper():
+        return RefText(text)
+    sheet, rest = split_sheet(text)
+    if sheet is not None and sheet.startswith("["):
+        return RefText(text)  # external workbook reference: #REF! at compile time
+    return Name(rest, sheet)
+
+
+@lru_cache(maxsize=65536)
+def parse(formula: str) -> Node:
+    """The AST of ``formula`` (with or without the leading ``=``); ParseError if invalid."""
+    text = formula if formula.startswith("=") else "=" + formula
+    toks = _lex(text)
+    if not toks:
+        raise ParseError("empty formula")
+    p = _Parser(toks)
+    node = p.expr(0)
+    if p.peek() is not None:
+        raise ParseError(f"unexpected {p.peek()[1]!r}")  # type: ignore[index]
+    return node
+
+
+def walk(node: Node):
+    """Every node of a tree, parents before children."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, Unary | Postfix):
+            stack.append(n.operand)
+        elif isinstance(n, Binary):
+            stack.extend((n.right, n.left))
+        elif isinstance(n, Call):
+            stack.extend(reversed(n.args))
+        elif isinstance(n, ArrayLit):
+            for row in n.rows:
+                stack.extend(row)
+
+
+def functions_used(node: Node) -> set[str]:
+    return {n.name for n in walk(node) if isinstance(n, Call)}

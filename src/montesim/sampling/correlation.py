@@ -1,0 +1,148 @@
+"""Rank correlation between inputs: checking the matrix, and Iman–Conover reordering.
+
+Iman–Conover (1982) induces a target *rank* (Spearman) correlation by reordering each
+column of a sample, so every marginal, and the Latin hypercube strata, stay exactly as
+drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import linalg, special
+
+from montesim.engines.base import InputError
+
+PSD_TOLERANCE = 1e-9
+
+
+def _corr_error(message: str, location: str | None, detail: object = None) -> InputError:
+    where = f"{location}: " if location else ""
+    return InputError(where + message, code="invalid_correlation", location=location, detail=detail)
+
+
+def validate_corr(
+    corr: Sequence[Sequence[float]] | np.ndarray,
+    names: list[str],
+    *,
+    location: str | None = None,
+    repair: bool = False,
+) -> np.ndarray:
+    """The correlation matrix as a float array, or InputError naming what is wrong.
+
+    Checks shape, finiteness, symmetry, unit diagonal, entries in [-1, 1] and positive
+    semidefiniteness. With ``repair=True`` a matrix that is only not PSD is replaced by
+    the nearest correlation matrix (Higham 2002) instead of being rejected.
+    """
+    k = len(names)
+    try:
+        c = np.array(corr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _corr_error("the correlation matrix must be a square table of numbers", location) from None
+    if c.shape != (k, k):
+        raise _corr_error(
+            f"the correlation matrix must be {k}x{k} (one row and column per input: "
+            f"{', '.join(names)}), got shape {'x'.join(map(str, c.shape))}",
+            location,
+        )
+    for i in range(k):
+        for j in range(i, k):
+            a, b = c[i, j], c[j, i]
+            pair = f"{names[i]!r} and {names[j]!r}"
+            if not (math.isfinite(a) and math.isfinite(b)):
+                raise _corr_error(f"the correlation between {pair} is not a number", location)
+            if i == j and a != 1.0:
+                raise _corr_error(
+                    f"the diagonal entry for {names[i]!r} must be 1 (got {a:g})", location
+                )
+            if abs(a - b) > 1e-12:
+                raise _corr_error(
+                    f"the matrix must be symmetric: {names[i]!r},{names[j]!r} is {a:g} "
+                    f"but {names[j]!r},{names[i]!r} is {b:g}",
+                    location,
+                )
+            if not -1.0 <= a <= 1.0:
+                raise _corr_error(
+                    f"the correlation between {pair} is {a:g}, outside [-1, 1]", location
+                )
+    c = (c + c.T) / 2
+    if k == 0:
+        return c
+    smallest = float(np.linalg.eigvalsh(c)[0])
+    if smallest < -PSD_TOLERANCE:
+        if repair:
+            return nearest_correlation(c)
+        raise _corr_error(
+            "the correlation matrix is not consistent (not positive semidefinite: smallest "
+            f"eigenvalue {smallest:.4g}); some pairs contradict each other, for example "
+            "A~B and B~C strongly positive but A~C strongly negative",
+            location,
+            detail={"smallest_eigenvalue": smallest},
+        )
+    return c
+
+
+def _psd_part(a: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh(a)
+    return (v * np.maximum(w, 0.0)) @ v.T
+
+
+def nearest_correlation(a: np.ndarray, *, tol: float = 1e-10, max_iter: int = 1000) -> np.ndarray:
+    """The nearest correlation matrix in Frobenius norm (Higham's alternating projections)."""
+    y = np.array(a, dtype=np.float64)
+    correction = np.zeros_like(y)
+    for _ in range(max_iter):
+        r = y - correction
+        x = _psd_part(r)
+        correction = x - r
+        y_next = x.copy()
+        np.fill_diagonal(y_next, 1.0)
+        done = np.linalg.norm(y_next - y) <= tol * max(1.0, np.linalg.norm(y))
+        y = y_next
+        if done:
+            break
+    # make the result exactly symmetric with a unit diagonal and no negative eigenvalues
+    y = _psd_part((y + y.T) / 2)
+    d = np.sqrt(np.diag(y))
+    y = y / np.outer(d, d)
+    np.fill_diagonal(y, 1.0)
+    return np.clip(y, -1.0, 1.0)
+
+
+def _square_root(c: np.ndarray) -> np.ndarray:
+    """A matrix ``P`` with ``P @ P.T == c`` (Cholesky, or eigenvalues for singular ``c``)."""
+    try:
+        return np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        w, v = np.linalg.eigh(c)
+        return v * np.sqrt(np.maximum(w, 0.0))
+
+
+def iman_conover(u: np.ndarray, corr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Reorder each column of ``u`` (n, k) so its Spearman correlation approximates ``corr``.
+
+    Normal scores are given Pearson correlation ``2 sin(pi/6 * corr)``, the value whose
+    Spearman correlation for normal data is ``corr``; the scores' own sample correlation
+    is divided out first so the reordering hits the target closely even for small n.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    n, k = u.shape
+    if k < 2 or n < 2:
+        return u.copy()
+    scores = special.ndtri(np.arange(1, n + 1) / (n + 1))
+    s = rng.permuted(np.repeat(scores[:, None], k, axis=1), axis=0)
+    try:
+        q = np.linalg.cholesky(np.corrcoef(s, rowvar=False))
+        white = linalg.solve_triangular(q, s.T, lower=True).T
+    except np.linalg.LinAlgError:  # fewer rows than inputs: skip the exact whitening
+        white = s
+    target = 2.0 * np.sin(np.pi / 6.0 * np.asarray(corr, dtype=np.float64))
+    np.fill_diagonal(target, 1.0)
+    t = white @ _square_root(target).T
+    out = np.empty_like(u)
+    for j in range(k):
+        ranks = np.argsort(np.argsort(t[:, j], kind="stable"), kind="stable")
+        out[:, j] = np.sort(u[:, j])[ranks]
+    return out

@@ -1,0 +1,359 @@
+"""The distribution families: their parameters, checks, and the objects that compute them.
+
+Each family turns checked parameters into a *backend*: an object with a vectorized
+``ppf`` and ``cdf``, ``cdf_below(x) = P(X < x)`` (differs from ``cdf`` for discrete
+families, needed for truncation) and ``mean_between(lo, hi)``. SciPy's frozen
+distributions do the work wherever SciPy has the family.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import optimize, stats
+
+
+class ParamError(ValueError):
+    """A bad parameter; ``make_distribution`` turns it into an InputError with a location."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+class Backend(Protocol):
+    discrete: bool
+
+    def ppf(self, u: np.ndarray) -> np.ndarray: ...
+
+    def cdf(self, x: np.ndarray) -> np.ndarray: ...
+
+    def cdf_below(self, x: float) -> float: ...
+
+    def mean_between(self, lo: float, hi: float) -> float: ...
+
+
+class ScipyBackend:
+    """A SciPy frozen distribution (continuous, or discrete on the integers)."""
+
+    def __init__(self, frozen: Any, *, discrete: bool = False) -> None:
+        self.frozen = frozen
+        self.discrete = discrete
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.asarray(self.frozen.ppf(u), dtype=np.float64)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.frozen.cdf(x), dtype=np.float64)
+
+    def cdf_below(self, x: float) -> float:
+        if self.discrete:
+            return float(self.frozen.cdf(math.ceil(x) - 1)) if math.isfinite(x) else float(x > 0)
+        return float(self.frozen.cdf(x))
+
+    def mean_between(self, lo: float, hi: float) -> float:
+        if lo == -math.inf and hi == math.inf:
+            return float(self.frozen.mean())
+        if self.discrete:  # integer support: make the bounds integers so expect() sums the right points
+            lo = math.ceil(lo) if math.isfinite(lo) else lo
+            hi = math.floor(hi) if math.isfinite(hi) else hi
+        return float(self.frozen.expect(lb=lo, ub=hi, conditional=True))
+
+
+class PointBackend:
+    """All mass at one value (a degenerate distribution such as uniform(3, 3))."""
+
+    discrete = True
+
+    def __init__(self, value: float) -> None:
+        self.value = float(value)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=np.float64) >= self.value).astype(np.float64)
+
+    def cdf_below(self, x: float) -> float:
+        return float(x > self.value)
+
+    def mean_between(self, lo: float, hi: float) -> float:
+        return self.value
+
+
+class TableBackend:
+    """A finite discrete distribution on arbitrary values (RiskDiscrete)."""
+
+    discrete = True
+
+    def __init__(self, values: np.ndarray, probs: np.ndarray) -> None:
+        order = np.argsort(values, kind="stable")
+        values, probs = values[order], probs[order]
+        # merge repeated values so the CDF is a proper step function
+        self.values, inverse = np.unique(values, return_inverse=True)
+        self.probs = np.bincount(inverse, weights=probs) / probs.sum()
+        self.cum = np.cumsum(self.probs)
+        self.cum[-1] = 1.0
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.cum, np.asarray(u, dtype=np.float64), side="left")
+        return self.values[np.minimum(idx, len(self.values) - 1)]
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.values, np.asarray(x, dtype=np.float64), side="right")
+        return np.concatenate(([0.0], self.cum))[idx]
+
+    def cdf_below(self, x: float) -> float:
+        return float(self.probs[self.values < x].sum())
+
+    def mean_between(self, lo: float, hi: float) -> float:
+        inside = (self.values >= lo) & (self.values <= hi)
+        return float(np.dot(self.values[inside], self.probs[inside]) / self.probs[inside].sum())
+
+
+# ---- parameter checks ---------------------------------------------------------------
+
+
+def _require(ok: bool, param: str, message: str) -> None:
+    if not ok:
+        raise ParamError(param, message)
+
+
+def _nonneg(value: float, param: str) -> None:
+    _require(value >= 0, param, f"{param} must be >= 0 (got {value:g})")
+
+
+def _positive(value: float, param: str) -> None:
+    _require(value > 0, param, f"{param} must be > 0 (got {value:g})")
+
+
+def _ordered(lo: float, hi: float, lo_name: str, hi_name: str) -> None:
+    _require(lo <= hi, lo_name, f"{lo_name} ({lo:g}) must be <= {hi_name} ({hi:g})")
+
+
+def _integer(value: float, param: str) -> int:
+    _require(float(value).is_integer(), param, f"{param} must be a whole number (got {value:g})")
+    return int(value)
+
+
+# ---- builders -------------------------------------------------------------------------
+
+
+def _normal(mean: float, sd: float) -> Backend:
+    _nonneg(sd, "sd")
+    return PointBackend(mean) if sd == 0 else ScipyBackend(stats.norm(mean, sd))
+
+
+def _lognorm(mean: float, sd: float) -> Backend:
+    # @RISK's RiskLognorm takes the mean and sd of the lognormal itself
+    _positive(mean, "mean")
+    _nonneg(sd, "sd")
+    if sd == 0:
+        return PointBackend(mean)
+    sigma2 = math.log1p((sd / mean) ** 2)
+    mu = math.log(mean) - sigma2 / 2
+    return ScipyBackend(stats.lognorm(s=math.sqrt(sigma2), scale=math.exp(mu)))
+
+
+def _lognorm2(mu: float, sigma: float) -> Backend:
+    _nonneg(sigma, "sigma")
+    if sigma == 0:
+        return PointBackend(math.exp(mu))
+    return ScipyBackend(stats.lognorm(s=sigma, scale=math.exp(mu)))
+
+
+def _uniform(lo: float, hi: float) -> Backend:
+    _ordered(lo, hi, "min", "max")
+    return PointBackend(lo) if lo == hi else ScipyBackend(stats.uniform(lo, hi - lo))
+
+
+def _check_three_point(lo: float, mode: float, hi: float) -> None:
+    _ordered(lo, mode, "min", "mode")
+    _ordered(mode, hi, "mode", "max")
+
+
+def _triang(lo: float, mode: float, hi: float) -> Backend:
+    _check_three_point(lo, mode, hi)
+    if lo == hi:
+        return PointBackend(lo)
+    return ScipyBackend(stats.triang((mode - lo) / (hi - lo), loc=lo, scale=hi - lo))
+
+
+def _pert(lo: float, mode: float, hi: float) -> Backend:
+    _check_three_point(lo, mode, hi)
+    if lo == hi:
+        return PointBackend(lo)
+    width = hi - lo
+    a = 1 + 4 * (mode - lo) / width
+    b = 1 + 4 * (hi - mode) / width
+    return ScipyBackend(stats.beta(a, b, loc=lo, scale=width))
+
+
+def _beta(alpha: float, beta: float) -> Backend:
+    _positive(alpha, "alpha")
+    _positive(beta, "beta")
+    return ScipyBackend(stats.beta(alpha, beta))
+
+
+def _gamma(alpha: float, beta: float) -> Backend:
+    _positive(alpha, "alpha")
+    _positive(beta, "beta")
+    return ScipyBackend(stats.gamma(alpha, scale=beta))
+
+
+def _expon(beta: float) -> Backend:
+    _positive(beta, "beta")
+    return ScipyBackend(stats.expon(scale=beta))
+
+
+def _weibull(alpha: float, beta: float) -> Backend:
+    _positive(alpha, "alpha")
+    _positive(beta, "beta")
+    return ScipyBackend(stats.weibull_min(alpha, scale=beta))
+
+
+def _poisson(lam: float) -> Backend:
+    _nonneg(lam, "lambda")
+    return PointBackend(0.0) if lam == 0 else ScipyBackend(stats.poisson(lam), discrete=True)
+
+
+def _binomial(n: float, p: float) -> Backend:
+    trials = _integer(n, "n")
+    _nonneg(trials, "n")
+    _require(0 <= p <= 1, "p", f"p must be between 0 and 1 (got {p:g})")
+    if trials == 0 or p in (0.0, 1.0):
+        return PointBackend(trials * p)
+    return ScipyBackend(stats.binom(trials, p), discrete=True)
+
+
+def _intuniform(lo: float, hi: float) -> Backend:
+    a, b = _integer(lo, "min"), _integer(hi, "max")
+    _ordered(a, b, "min", "max")
+    return PointBackend(a) if a == b else ScipyBackend(stats.randint(a, b + 1), discrete=True)
+
+
+def _discrete(values: np.ndarray, probs: np.ndarray) -> Backend:
+    _require(len(values) > 0, "values", "values must not be empty")
+    _require(
+        len(values) == len(probs),
+        "probs",
+        f"values and probs must have the same length ({len(values)} vs {len(probs)})",
+    )
+    _require(bool(np.all(probs >= 0)), "probs", "probs must all be >= 0")
+    _require(probs.sum() > 0, "probs", "probs must sum to more than 0")
+    return TableBackend(values, probs)
+
+
+def _cumul(lo: float, hi: float, xs: np.ndarray, ps: np.ndarray) -> Backend:
+    # @RISK RiskCumul: a piecewise-linear CDF through (min,0), (xs,ps), (max,1)
+    _require(lo < hi, "min", f"min ({lo:g}) must be < max ({hi:g})")
+    _require(
+        len(xs) == len(ps), "ps", f"xs and ps must have the same length ({len(xs)} vs {len(ps)})"
+    )
+    edges = np.concatenate(([lo], xs, [hi]))
+    cum = np.concatenate(([0.0], ps, [1.0]))
+    _require(bool(np.all(np.diff(edges) > 0)), "xs", "xs must be strictly increasing within (min, max)")
+    _require(bool(np.all((ps >= 0) & (ps <= 1))), "ps", "ps must be between 0 and 1")
+    _require(bool(np.all(np.diff(cum) >= 0)), "ps", "ps must be non-decreasing")
+    return ScipyBackend(stats.rv_histogram((np.diff(cum), edges), density=False))
+
+
+def trigen_bounds(
+    bottom: float, mode: float, top: float, p_bottom: float, p_top: float
+) -> tuple[float, float]:
+    """The (min, max) of the triangle with this mode whose CDF is p_bottom at bottom, p_top at top."""
+    m, n = mode - bottom, top - mode
+
+    def legs(width: float) -> tuple[float, float]:
+        # (bottom - a)^2 = p_bottom * width * (mode - a), solved for d = mode - a >= m; same on the right
+        def leg(gap: float, p: float) -> float:
+            s = 2 * gap + p * width
+            return (s + math.sqrt(max(s * s - 4 * gap * gap, 0.0))) / 2
+
+        return leg(m, p_bottom), leg(n, 1 - p_top)
+
+    def excess(width: float) -> float:
+        d, e = legs(width)
+        return d + e - width
+
+    lo_w = m + n
+    hi_w = lo_w
+    while excess(hi_w) > 0:  # d + e grows slower than the width since p_bottom < p_top
+        hi_w *= 2
+    width = optimize.brentq(excess, lo_w, hi_w, xtol=1e-14 * hi_w, rtol=4 * np.finfo(float).eps)
+    d, e = legs(width)
+    return mode - d, mode + e
+
+
+def _trigen(bottom: float, mode: float, top: float, p_bottom: float, p_top: float) -> Backend:
+    _ordered(bottom, mode, "bottom", "mode")
+    _ordered(mode, top, "mode", "top")
+    # @RISK documents percentages 0..100; fractions 0..1 are accepted when both are <= 1
+    scale = 1.0 if max(p_bottom, p_top) <= 1 else 100.0
+    pb, pt = p_bottom / scale, p_top / scale
+    _require(0 <= pb < 1, "bottom_pct", f"bottom_pct must be in [0, 100) (got {p_bottom:g})")
+    _require(0 < pt <= 1, "top_pct", f"top_pct must be in (0, 100] (got {p_top:g})")
+    _require(pb < pt, "bottom_pct", "bottom_pct must be < top_pct")
+    _require(bottom < top, "top", f"bottom ({bottom:g}) must be < top ({top:g})")
+    lo, hi = trigen_bounds(bottom, mode, top, pb, pt)
+    return _triang(lo, min(max(mode, lo), hi), hi)
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    params: tuple[str, ...]
+    build: Callable[..., Backend]
+    vectors: frozenset[str] = frozenset()  # parameters that are lists of numbers
+
+
+_FAMILIES: tuple[Family, ...] = (
+    Family("normal", ("mean", "sd"), _normal),
+    Family("lognorm", ("mean", "sd"), _lognorm),
+    Family("lognorm2", ("mu", "sigma"), _lognorm2),
+    Family("uniform", ("min", "max"), _uniform),
+    Family("triang", ("min", "mode", "max"), _triang),
+    Family("pert", ("min", "mode", "max"), _pert),
+    Family("beta", ("alpha", "beta"), _beta),
+    Family("gamma", ("alpha", "beta"), _gamma),
+    Family("expon", ("beta",), _expon),
+    Family("weibull", ("alpha", "beta"), _weibull),
+    Family("poisson", ("lambda",), _poisson),
+    Family("binomial", ("n", "p"), _binomial),
+    Family("discrete", ("values", "probs"), _discrete, frozenset({"values", "probs"})),
+    Family("intuniform", ("min", "max"), _intuniform),
+    Family("cumul", ("min", "max", "xs", "ps"), _cumul, frozenset({"xs", "ps"})),
+    Family("trigen", ("bottom", "mode", "top", "bottom_pct", "top_pct"), _trigen),
+)
+
+FAMILY_TABLE: dict[str, Family] = {f.name: f for f in _FAMILIES}
+
+# other spellings users write (after lower-casing and dropping a "Risk" prefix)
+ALIASES: dict[str, str] = {
+    "norm": "normal",
+    "lognormal": "lognorm",
+    "lognormal2": "lognorm2",
+    "triangular": "triang",
+    "exponential": "expon",
+    "exp": "expon",
+    "binom": "binomial",
+    "duniform": "intuniform",
+}
+
+
+def canonical_family(name: str) -> str | None:
+    """The canonical family for a name such as ``"RiskNormal"`` or ``"triangular"``, else None."""
+    key = name.strip().lower()
+    if key.startswith("risk") and key not in FAMILY_TABLE:
+        key = key[4:]
+    key = ALIASES.get(key, key)
+    return key if key in FAMILY_TABLE else None
+
+
+def as_vector(value: float | Sequence[float] | np.ndarray) -> np.ndarray:
+    return np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()

@@ -1,0 +1,47 @@
+"""Uniforms for one block of trials: Latin hypercube strata or plain Monte Carlo.
+
+All uniforms lie strictly inside (0, 1) so that inverse CDFs of unbounded families
+never return infinities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from montesim.engines.base import InputError
+
+METHODS = ("lhs", "mc")
+
+# the smallest and largest doubles used as probabilities: half a step of rng.random()
+# above 0, and the largest double below 1
+U_MIN = 2.0**-54
+U_MAX = 1.0 - 2.0**-53
+
+
+def open_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` independent uniforms in the open interval (0, 1)."""
+    u = rng.random(n)
+    u[u == 0.0] = U_MIN
+    return u
+
+
+def latin_hypercube(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` uniforms in (0, 1) with exactly one in each stratum [i/n, (i+1)/n), shuffled."""
+    strata = rng.permutation(n)
+    u = (strata + rng.random(n)) / n
+    # rounding could push a point onto the next stratum's lower edge; keep it inside its own
+    upper = np.nextafter((strata + 1) / n, 0.0)
+    return np.clip(np.minimum(u, upper), U_MIN, U_MAX)
+
+
+def uniforms(rng: np.random.Generator, n: int, method: str) -> np.ndarray:
+    """``n`` uniforms by ``method``: ``"lhs"`` (Latin hypercube) or ``"mc"`` (independent)."""
+    if method == "lhs":
+        return latin_hypercube(rng, n)
+    if method == "mc":
+        return open_uniforms(rng, n)
+    raise InputError(
+        f"unknown sampling method {method!r}; use one of {', '.join(METHODS)}",
+        code="invalid_spec",
+        location="spec.sampling",
+    )

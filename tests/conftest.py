@@ -1,0 +1,156 @@
+"""Shared fixtures: real server processes (uvicorn) on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+PG_ADMIN_URL = os.environ.get("MONTESIM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+TERMINAL = ("complete", "error", "cancelled")
+
+# Quick leases and polls so recovery tests take seconds, not minutes.
+FAST_ENV = {
+    "MONTESIM_LEASE_SECONDS": "3",
+    "MONTESIM_HEARTBEAT_SECONDS": "0.5",
+    "MONTESIM_RECOVERY_SECONDS": "0.5",
+    "MONTESIM_POLL_SECONDS": "0.2",
+    "MONTESIM_WORKERS": "2",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+@dataclass
+class ServerProc:
+    """A `montesim serve` subprocess on a free port."""
+
+    data_dir: Path
+    database_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProc:
+        env = {
+            **os.environ,
+            **FAST_ENV,
+            "MONTESIM_DATA_DIR": str(self.data_dir),
+            "MONTESIM_DATABASE_URL": self.database_url,
+            **self.env,
+        }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "server.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "montesim.cli", "serve", "--port", str(self.port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/api/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        path = self.data_dir / "server.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def kill9(self) -> None:
+        """SIGKILL the server and its worker processes (a crash, not a shutdown)."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    return postgres_available()
+
+
+def make_database_url(backend: str, tmp: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'montesim.db'}"
+        return
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432 (CI starts it)")
+    import psycopg
+
+    name = f"montesim_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from make_database_url(request.param, tmp_path)
+
+
+def wait_for(client: httpx.Client, job_id: str, timeout: float = 60, statuses=TERMINAL) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s: {job}")
+
+
+def submit(client: httpx.Client, engine: str, spec: dict, **kw) -> str:
+    resp = client.post("/api/jobs", json={"engine": engine, "spec": spec, **kw})
+    assert resp.status_code == 202, resp.text
+    return resp.json()["job_id"]

@@ -264,10 +264,16 @@ def run(
     workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
 ) -> None:
     """Run a job in this process (no server) with the same progress bar."""
+    from montesim.engines.base import InputError
     from montesim.inprocess import run_job
 
     spec = _load_spec(spec_file)
-    job, summary = run_job(engine, spec, file=file, workers=workers, follow=follow)
+    try:
+        job, summary = run_job(engine, spec, file=file, workers=workers, follow=follow)
+    except InputError as exc:
+        where = f" at {exc.location}" if exc.location else ""
+        console.print(f"[red]invalid input{where}:[/red] {exc.message}")
+        raise typer.Exit(2) from None
     _exit_for(job)
     _write_result({"job_id": job["job_id"], "engine": engine, "result": summary}, output)
 

@@ -169,9 +169,6 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
         for (r, c), cv in cached_cells.items():
             if (r, c) not in sheet.cells and cv.value is not None:
                 sheet.cells[(r, c)] = CellData(value=None, cached=_py_value(cv.value, cv.data_type))
-        for cd in sheet.cells.values():
-            if cd.formula is None and cd.value is None:
-                cd.cached = cd.cached  # array members: value comes from the array formula
         _extent(sheet)
         for name, dn in getattr(ws, "defined_names", {}).items():
             book.names[(ws.title.upper(), name.upper())] = dn.attr_text

@@ -1,0 +1,136 @@
+"""The compiled form of a model: a straight-line list of ops over trial arrays.
+
+A Program is plain data (picklable, no closures): each op names a registered function
+or a builtin (``@input``, ``@fill``, ``@pick``) and refers to its arguments as slots
+(values computed by earlier ops) or constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .functions import EvalContext, get_function
+from .values import NA, Value, error, normalize
+
+# an argument: ("s", slot) | ("c", const index) | None (omitted)
+Arg = tuple[str, int] | None
+
+
+@dataclass
+class Op:
+    fn: str
+    out: int
+    args: tuple[Arg, ...] = ()
+    data: Any = None
+    caller: tuple[str, int, int] | None = None
+
+
+@dataclass
+class Program:
+    ops: list[Op] = field(default_factory=list)
+    consts: list[Value] = field(default_factory=list)
+    n_slots: int = 0
+
+    def last_uses(self) -> dict[int, int]:
+        """For each slot, the index of the last op that reads it."""
+        last: dict[int, int] = {}
+        for i, op in enumerate(self.ops):
+            for a in op.args:
+                if a is not None and a[0] == "s":
+                    last[a[1]] = i
+            if op.fn == "@fill":
+                for a in op.data[1]:
+                    if a[0] == "s":
+                        last[a[1]] = i
+        return last
+
+
+def run(
+    program: Program,
+    samples: np.ndarray,
+    ctx: EvalContext,
+    keep: set[int],
+    last_use: dict[int, int] | None = None,
+) -> dict[int, Value]:
+    """Execute every op for the trials in ``samples`` (T, k); return the slots in ``keep``."""
+    slots: dict[int, Value] = {}
+    if last_use is None:
+        last_use = program.last_uses()
+    consts = program.consts
+    for i, op in enumerate(program.ops):
+        slots[op.out] = _exec(op, slots, consts, samples, ctx)
+        for a in op.args:
+            if a is not None and a[0] == "s" and last_use.get(a[1]) == i and a[1] not in keep:
+                slots.pop(a[1], None)
+        if op.fn == "@fill":
+            for a in op.data[1]:
+                if a[0] == "s" and last_use.get(a[1]) == i and a[1] not in keep:
+                    slots.pop(a[1], None)
+    return {k: slots[k] for k in keep if k in slots}
+
+
+def _get(a: Arg, slots: dict[int, Value], consts: list[Value]) -> Value | None:
+    if a is None:
+        return None
+    return slots[a[1]] if a[0] == "s" else consts[a[1]]
+
+
+def _exec(op: Op, slots: dict[int, Value], consts: list[Value], samples: np.ndarray, ctx: EvalContext) -> Value:
+    if op.fn == "@input":
+        return Value(samples[:, op.data].reshape(-1, 1, 1))
+    if op.fn == "@fill":
+        base, items, positions = op.data
+        return fill(base, [(pos, _get(a, slots, consts)) for pos, a in zip(positions, items, strict=True)])
+    args = [_get(a, slots, consts) for a in op.args]
+    if op.fn == "@pick":
+        return pick(args[0], *op.data)  # type: ignore[arg-type]
+    spec = get_function(op.fn)
+    assert spec is not None, op.fn
+    if op.caller is not None and op.caller != ctx.caller:
+        ctx = EvalContext(ctx.trials, ctx.today, ctx.now, op.caller)
+    return spec.impl(ctx, *args)
+
+
+def fill(base: Value, items: list[tuple[tuple[int, int], Value | None]]) -> Value:
+    """A range value: the constant ``base`` grid with per-trial cell values written in."""
+    t = max((v.trials for _, v in items if v is not None), default=1)
+    _, rows, cols = base.shape
+    shape = (t, rows, cols)
+    if len(items) == rows * cols and all(v is not None and v.plain() for _, v in items):
+        num = np.empty(shape)
+        for (i, j), v in items:
+            num[:, i, j] = v.num[:, 0, 0]  # type: ignore[union-attr]
+        return Value(num, is_ref=True)
+    full = base.full()
+    num = np.array(np.broadcast_to(full.num, shape))
+    kind = np.array(np.broadcast_to(full.kind, shape))
+    err = np.array(np.broadcast_to(full.err, shape))
+    text = np.array(np.broadcast_to(full.text, shape))
+    for (i, j), v in items:
+        if v is None:
+            continue
+        num[:, i, j] = v.num[:, 0, 0]
+        kind[:, i, j] = 0 if v.kind is None else v.kind[:, 0, 0]
+        err[:, i, j] = 0 if v.err is None else v.err[:, 0, 0]
+        if v.text is not None:
+            text[:, i, j] = v.text[:, 0, 0]
+    return normalize(num, kind, err, text, is_ref=True)
+
+
+def pick(v: Value, r: int, c: int) -> Value:
+    """Element (r, c) of an array result, with Excel's broadcasting of 1-wide arrays."""
+    _, rows, cols = v.shape
+    rr = 0 if rows == 1 else r
+    cc = 0 if cols == 1 else c
+    if rr >= rows or cc >= cols:
+        return error(NA)
+
+    def sl(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        return a[:, min(rr, a.shape[1] - 1) : min(rr, a.shape[1] - 1) + 1, min(cc, a.shape[2] - 1) : min(cc, a.shape[2] - 1) + 1]
+
+    return Value(sl(v.num), sl(v.kind), sl(v.err), sl(v.text), False)  # type: ignore[arg-type]

@@ -1,0 +1,87 @@
+"""Log-metalog (lower bound 0) fitted exactly through quantile pairs (Keelin, 2016).
+
+With ``k`` pairs ``(p_i, x_i)`` the ``k``-term metalog of ``ln x`` interpolates them; the
+fit is feasible only when its quantile function increases on all of (0, 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+MAX_TERMS = 10
+# Where feasibility is checked: dense in the middle, reaching far into both tails.
+_CHECK_Y = np.unique(
+    np.concatenate(
+        [np.linspace(1e-4, 1 - 1e-4, 4001), np.geomspace(1e-12, 1e-4, 200)]
+    )
+)
+_CHECK_Y = np.unique(np.concatenate([_CHECK_Y, 1.0 - _CHECK_Y]))
+
+
+class InfeasibleMetalog(ValueError):
+    """The quantile pairs give a metalog whose quantile function is not increasing."""
+
+
+def _basis(y: np.ndarray, terms: int) -> np.ndarray:
+    """Metalog basis functions at probabilities ``y``: shape (len(y), terms)."""
+    logit = np.log(y / (1.0 - y))
+    c = y - 0.5
+    cols = [np.ones_like(y), logit, c * logit, c]
+    for j in range(5, terms + 1):
+        power = (j - 1) // 2 if j % 2 else j // 2 - 1
+        cols.append(c**power if j % 2 else c**power * logit)
+    return np.stack(cols[:terms], axis=1)
+
+
+def _basis_slope(y: np.ndarray, terms: int) -> np.ndarray:
+    """d(basis)/dy at ``y``."""
+    logit = np.log(y / (1.0 - y))
+    dlogit = 1.0 / (y * (1.0 - y))
+    c = y - 0.5
+    cols = [np.zeros_like(y), dlogit, logit + c * dlogit, np.ones_like(y)]
+    for j in range(5, terms + 1):
+        if j % 2:
+            power = (j - 1) // 2
+            cols.append(power * c ** (power - 1))
+        else:
+            power = j // 2 - 1
+            cols.append(power * c ** (power - 1) * logit + c**power * dlogit)
+    return np.stack(cols[:terms], axis=1)
+
+
+def fit(pairs: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Coefficients of the log-metalog through ``pairs``; InfeasibleMetalog if it can't be."""
+    p = np.array([a for a, _ in pairs], dtype=np.float64)
+    x = np.array([b for _, b in pairs], dtype=np.float64)
+    terms = p.size
+    try:
+        coef = np.linalg.solve(_basis(p, terms), np.log(x))
+    except np.linalg.LinAlgError:
+        raise InfeasibleMetalog("the quantile pairs do not determine a metalog") from None
+    if not np.all(np.isfinite(coef)) or np.any(_basis_slope(_CHECK_Y, terms) @ coef <= 0):
+        raise InfeasibleMetalog(
+            "no valid metalog passes through these quantile pairs (its quantile function "
+            "would decrease somewhere); spread the values out or use fewer pairs"
+        )
+    return coef
+
+
+def quantile(coef: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Loss at probability ``y`` (0 < y < 1)."""
+    return np.exp(_basis(np.asarray(y, dtype=np.float64), coef.size) @ coef)
+
+
+def density_at(coef: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x, pdf(x)) at probabilities ``y``: f(x) = 1 / (x · M'(y)) for x = exp(M(y))."""
+    y = np.asarray(y, dtype=np.float64)
+    x = quantile(coef, y)
+    return x, 1.0 / (x * (_basis_slope(y, coef.size) @ coef))
+
+
+def cdf(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """P(X ≤ x) by inverting the (increasing) quantile function on a fine grid."""
+    y = _CHECK_Y
+    q = quantile(coef, y)
+    return np.interp(np.asarray(x, dtype=np.float64), q, y, left=0.0, right=1.0)

@@ -1,0 +1,265 @@
+"""Loss distributions from many trials: a mergeable histogram sketch and the LEC maths.
+
+A node's trial losses are summarised by a :class:`LossHistogram`: exact counts, sums and
+extremes plus a log-linear histogram whose buckets come straight from the float's bits
+(exponent and the top ``MANTISSA_BITS`` mantissa bits), so a bucket is at most
+``2**-MANTISSA_BITS`` (0.78 %) wide relative to its value. Chunks of a job each build
+one and :meth:`LossHistogram.merge` adds them, so partials stay small whatever the
+number of trials. Quantiles, TVaR and exceedance probabilities are read from it with
+linear interpolation inside a bucket; the mean, P(no loss) and the variance are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+MANTISSA_BITS = 7
+_SHIFT = 52 - MANTISSA_BITS
+
+QUANTILE_LEVELS: tuple[tuple[str, float], ...] = (
+    ("p50", 0.50),
+    ("p90", 0.90),
+    ("p95", 0.95),
+    ("p99", 0.99),
+    ("p99.5", 0.995),
+)
+TVAR_LEVELS: tuple[tuple[str, float], ...] = (("95", 0.95), ("99", 0.99))
+RETURN_PERIODS: tuple[float, ...] = (2, 5, 10, 20, 50, 100, 200, 250, 500, 1000)
+
+
+def bucket_keys(x: np.ndarray) -> np.ndarray:
+    """Bucket key of each positive float64: its sign-less bits shifted to the bucket width."""
+    return (np.ascontiguousarray(x, dtype=np.float64).view(np.int64) >> _SHIFT).astype(np.int32)
+
+
+def bucket_edges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper value edges of buckets ``keys``."""
+    k = keys.astype(np.int64)
+    lo = (k << _SHIFT).view(np.float64)
+    hi = ((k + 1) << _SHIFT).view(np.float64)
+    return lo, hi
+
+
+@dataclass
+class LossHistogram:
+    """Sufficient statistics of one node's trial losses (all values ≥ 0)."""
+
+    n: int
+    zeros: int
+    total: float
+    total_sq: float
+    max: float
+    keys: np.ndarray  # int32, sorted, unique: buckets holding positive losses
+    counts: np.ndarray  # int64 per bucket
+    sums: np.ndarray  # float64 per bucket
+
+    @classmethod
+    def empty(cls) -> LossHistogram:
+        return cls(
+            0,
+            0,
+            0.0,
+            0.0,
+            0.0,
+            np.empty(0, np.int32),
+            np.empty(0, np.int64),
+            np.empty(0, np.float64),
+        )
+
+    @classmethod
+    def from_values(cls, values: np.ndarray, n: int | None = None) -> LossHistogram:
+        """Summarise ``values``; with ``n`` given, ``values`` are the positive ones of ``n`` trials."""
+        values = np.asarray(values, dtype=np.float64)
+        if n is None:
+            n = int(values.size)
+            values = values[values > 0]
+        if values.size == 0:
+            out = cls.empty()
+            out.n = out.zeros = int(n)
+            return out
+        keys = bucket_keys(values)
+        base = int(keys.min())
+        local = keys - base
+        counts = np.bincount(local)
+        sums = np.bincount(local, weights=values)
+        used = np.flatnonzero(counts)
+        return cls(
+            n=int(n),
+            zeros=int(n - values.size),
+            total=float(values.sum()),
+            total_sq=float(np.dot(values, values)),
+            max=float(values.max()),
+            keys=(used + base).astype(np.int32),
+            counts=counts[used].astype(np.int64),
+            sums=sums[used],
+        )
+
+    @classmethod
+    def merge(cls, parts: Iterable[LossHistogram]) -> LossHistogram:
+        parts = [p for p in parts if p.n > 0]
+        if not parts:
+            return cls.empty()
+        keys = np.concatenate([p.keys for p in parts])
+        if keys.size:
+            uniq, inverse = np.unique(keys, return_inverse=True)
+            counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]))
+            sums = np.bincount(inverse, weights=np.concatenate([p.sums for p in parts]))
+        else:
+            uniq, counts, sums = keys, np.empty(0), np.empty(0)
+        return cls(
+            n=sum(p.n for p in parts),
+            zeros=sum(p.zeros for p in parts),
+            total=float(sum(p.total for p in parts)),
+            total_sq=float(sum(p.total_sq for p in parts)),
+            max=float(max(p.max for p in parts)),
+            keys=uniq.astype(np.int32),
+            counts=np.rint(counts).astype(np.int64),
+            sums=np.asarray(sums, dtype=np.float64),
+        )
+
+    # -- exact moments ---------------------------------------------------------------
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n if self.n else 0.0
+
+    @property
+    def variance(self) -> float:
+        """Sample variance (n − 1 denominator)."""
+        if self.n < 2:
+            return 0.0
+        return max(0.0, (self.total_sq - self.total * self.mean) / (self.n - 1))
+
+    @property
+    def p_zero(self) -> float:
+        return self.zeros / self.n if self.n else 1.0
+
+    # -- read from the buckets -------------------------------------------------------
+
+    def _edges(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = bucket_edges(self.keys)
+        # The top occupied bucket ends at the largest loss seen, not at its edge.
+        if hi.size:
+            hi = hi.copy()
+            hi[-1] = min(hi[-1], self.max)
+            lo[-1] = min(lo[-1], hi[-1])
+        return lo, hi
+
+    def quantiles(self, qs: Sequence[float]) -> np.ndarray:
+        """Loss quantiles at levels ``qs`` (NumPy's 'linear' definition, rank q·(n−1))."""
+        q = np.asarray(qs, dtype=np.float64)
+        if self.n == 0:
+            return np.zeros_like(q)
+        return self._value_at_rank(q * (self.n - 1) + 0.5)
+
+    def _value_at_rank(self, rank: np.ndarray) -> np.ndarray:
+        """Value at fractional ``rank`` counted from 0 (rank r covers trials (r−1, r])."""
+        out = np.zeros_like(rank, dtype=np.float64)
+        pos = rank > self.zeros
+        if not pos.any() or self.keys.size == 0:
+            return out
+        lo, hi = self._edges()
+        cum = self.zeros + np.cumsum(self.counts)
+        r = rank[pos]
+        idx = np.minimum(np.searchsorted(cum, r, side="left"), cum.size - 1)
+        before = cum[idx] - self.counts[idx]
+        frac = np.clip((r - before) / self.counts[idx], 0.0, 1.0)
+        out[pos] = lo[idx] + frac * (hi[idx] - lo[idx])
+        return out
+
+    def exceedance(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
+        """P(L ≥ x) for each ``x`` (x ≤ 0 gives 1)."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.n == 0:
+            return np.zeros_like(x)
+        lo, hi = self._edges()
+        cum_above = np.concatenate([np.cumsum(self.counts[::-1])[::-1], [0]])
+        idx = np.searchsorted(hi, x, side="right")  # first bucket whose top is above x
+        idx = np.minimum(idx, self.keys.size)
+        count = cum_above[idx].astype(np.float64)
+        inside = idx < self.keys.size
+        j = idx[inside]
+        width = hi[j] - lo[j]
+        share = np.where(width > 0, (hi[j] - x[inside]) / np.where(width > 0, width, 1), 1.0)
+        count[inside] = cum_above[j + 1] + self.counts[j] * np.clip(share, 0.0, 1.0)
+        out = count / self.n
+        out[x <= 0] = 1.0
+        return out
+
+    def tvar(self, q: float) -> float:
+        """Tail value at risk: the mean of the worst (1 − q) share of trials."""
+        if self.n == 0:
+            return 0.0
+        k = (1.0 - q) * self.n  # how many trials (fractional) are in the tail
+        if k <= 0:
+            return self.max
+        lo, hi = self._edges()
+        take_sum = 0.0
+        need = k
+        for i in range(self.keys.size - 1, -1, -1):
+            c = float(self.counts[i])
+            if c <= need:
+                take_sum += float(self.sums[i])
+                need -= c
+            else:
+                # The top part of the bucket, assuming values spread evenly across it.
+                share = need / c
+                top_mean = hi[i] - share * (hi[i] - lo[i]) / 2.0
+                take_sum += need * top_mean
+                need = 0.0
+            if need <= 0:
+                break
+        return take_sum / k  # any remaining need is zeros
+
+
+def tick_grid(x_max: float, *, count: int, scale: str, x_min: float | None = None) -> np.ndarray:
+    """Shared x ticks: ``count`` points up to ``x_max``, linear from 0 or log from ``x_min``."""
+    if x_max <= 0:
+        return np.zeros(1)
+    if scale == "log":
+        lo = x_min if x_min and 0 < x_min < x_max else x_max / 1e3
+        return np.geomspace(lo, x_max, count)
+    return np.linspace(0.0, x_max, count + 1)[1:]
+
+
+def lec_points(hist: LossHistogram, ticks: np.ndarray, tail_trim: float) -> dict[str, list[float]]:
+    """The node's LEC: (0, P(L > 0)) then P(L ≥ x) on ``ticks``, stopping below ``tail_trim``."""
+    p = hist.exceedance(ticks)
+    keep = p >= tail_trim
+    # Stop at the first tick under the trim so the curve shows where it ends.
+    stop = int(np.argmin(keep)) if not keep.all() else keep.size
+    losses = [0.0, *ticks[:stop].tolist()]
+    probs = [1.0 - hist.p_zero, *p[:stop].tolist()]
+    return {"loss": losses, "exceedance": probs}
+
+
+def return_periods(
+    hist: LossHistogram, periods: Sequence[float] = RETURN_PERIODS
+) -> list[dict[str, float]]:
+    """Loss exceeded on average once every T periods, for T the trials can resolve."""
+    usable = [t for t in periods if t > 1 and hist.n >= t]
+    if not usable:
+        return []
+    values = hist.quantiles([1.0 - 1.0 / t for t in usable])
+    return [
+        {"period": float(t), "probability": 1.0 / t, "loss": float(v)}
+        for t, v in zip(usable, values, strict=True)
+    ]
+
+
+def summarize(hist: LossHistogram) -> dict[str, object]:
+    """The per-node figures: AAL, spread, P(no loss), quantiles, TVaR, return periods."""
+    qs = hist.quantiles([q for _, q in QUANTILE_LEVELS])
+    return {
+        "trials": hist.n,
+        "aal": hist.mean,
+        "std": float(np.sqrt(hist.variance)),
+        "p_no_loss": hist.p_zero,
+        "max": hist.max,
+        "quantiles": {name: float(v) for (name, _), v in zip(QUANTILE_LEVELS, qs, strict=True)},
+        "tvar": {name: hist.tvar(q) for name, q in TVAR_LEVELS},
+        "return_periods": return_periods(hist),
+    }

@@ -1,0 +1,81 @@
+"""Which inputs drive an output: tornado (rank correlation), variance shares, spider.
+
+All results are JSON-able; an input or output that is constant has no rank correlation
+(``None``) rather than a NaN and a warning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+
+def _spearman(ranked_x: np.ndarray, ranked_y: np.ndarray) -> float | None:
+    """Pearson correlation of two rank vectors; None if either is constant."""
+    dx = ranked_x - ranked_x.mean()
+    dy = ranked_y - ranked_y.mean()
+    denom = float(np.sqrt(np.dot(dx, dx) * np.dot(dy, dy)))
+    if denom <= 0:
+        return None
+    return float(np.clip(np.dot(dx, dy) / denom, -1.0, 1.0))
+
+
+def _spider(x: np.ndarray, y: np.ndarray, deciles: int) -> list[dict[str, float]]:
+    """Output mean minus overall mean within each quantile bin of ``x`` (bins by rank)."""
+    n = len(x)
+    order = np.argsort(x, kind="stable")
+    bins = np.empty(n, dtype=np.int64)
+    bins[order] = np.arange(n) * deciles // n
+    counts = np.bincount(bins, minlength=deciles)
+    y_means = np.bincount(bins, weights=y, minlength=deciles) / counts
+    x_means = np.bincount(bins, weights=x, minlength=deciles) / counts
+    overall = float(y.mean())
+    return [
+        {
+            "percentile": 100.0 * (i + 0.5) / deciles,
+            "input_mean": float(x_means[i]),
+            "delta_mean": float(y_means[i] - overall),
+        }
+        for i in range(deciles)
+    ]
+
+
+def sensitivity(
+    inputs: dict[str, np.ndarray], output: np.ndarray, *, deciles: int = 10
+) -> dict[str, Any]:
+    """Sensitivity of ``output`` to each of ``inputs`` (arrays aligned by trial).
+
+    Returns:
+      tornado: [{"input", "rho"}] with rho the Spearman rank correlation, sorted by |rho|
+        descending (None, for constant data, last);
+      contribution_to_variance: [{"input", "share"}], share = rho^2 / sum of rho^2 over
+        inputs: an approximation that assumes independent inputs and a monotone model;
+      spider: [{"input", "points": [{"percentile", "input_mean", "delta_mean"}]}], for
+        each input the mean output within each of ``deciles`` rank bins of the input
+        minus the overall output mean ("percentile" is the bin's midpoint).
+    Trials where the output or the input is not finite are left out for that input.
+    """
+    y_all = np.asarray(output, dtype=np.float64).ravel()
+    rows: list[tuple[str, float | None, list[dict[str, float]]]] = []
+    for name, values in inputs.items():
+        x = np.asarray(values, dtype=np.float64).ravel()
+        if len(x) != len(y_all):
+            raise ValueError(f"input {name!r} has {len(x)} values, output has {len(y_all)}")
+        keep = np.isfinite(x) & np.isfinite(y_all)
+        x, y = x[keep], y_all[keep]
+        rho = _spearman(stats.rankdata(x), stats.rankdata(y)) if len(x) >= 2 else None
+        spider = _spider(x, y, deciles) if rho is not None and len(x) >= deciles else []
+        rows.append((name, rho, spider))
+
+    rows.sort(key=lambda r: -1.0 if r[1] is None else abs(r[1]), reverse=True)
+    total = sum(r[1] ** 2 for r in rows if r[1] is not None)
+    return {
+        "tornado": [{"input": name, "rho": rho} for name, rho, _ in rows],
+        "contribution_to_variance": [
+            {"input": name, "share": (rho**2 / total) if rho is not None and total > 0 else None}
+            for name, rho, _ in rows
+        ],
+        "spider": [{"input": name, "points": points} for name, _, points in rows],
+    }

@@ -1,0 +1,171 @@
+"""Summary statistics of simulated outputs, as JSON-able dicts.
+
+Every number is a Python float or int, and anything undefined (the std of one value,
+the skewness of constant data) is ``None``, never NaN, so results serialize as JSON.
+Non-finite values are the caller's to exclude (and count as errors) before calling.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+MAX_BINS = 200
+ECDF_POINTS = 101
+
+
+def jsonable(value: float | np.floating | None) -> float | None:
+    """A float, or None for None, NaN and infinities."""
+    if value is None:
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def bin_count(x: np.ndarray) -> int:
+    """Freedman–Diaconis bins (Sturges when the IQR is 0), between 1 and MAX_BINS."""
+    n = len(x)
+    if n < 2:
+        return 1
+    lo, hi = float(np.min(x)), float(np.max(x))
+    if hi == lo:
+        return 1
+    q25, q75 = np.percentile(x, [25, 75])
+    iqr = float(q75 - q25)
+    if iqr > 0:
+        bins = math.ceil((hi - lo) / (2.0 * iqr * n ** (-1.0 / 3.0)))
+    else:
+        bins = math.ceil(math.log2(n)) + 1
+    return int(min(max(bins, 1), MAX_BINS))
+
+
+def histogram(x: np.ndarray) -> dict[str, list[Any]]:
+    """Bin edges and counts (``len(edges) == len(counts) + 1``); empty lists for no data."""
+    if len(x) == 0:
+        return {"edges": [], "counts": []}
+    counts, edges = np.histogram(x, bins=bin_count(x))
+    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+
+
+def ecdf(sorted_x: np.ndarray, points: int = ECDF_POINTS) -> list[dict[str, float]]:
+    """The empirical CDF at ``points`` evenly spaced probabilities: [{"x": quantile, "p": p}]."""
+    if len(sorted_x) == 0:
+        return []
+    p = np.linspace(0.0, 1.0, points)
+    q = np.quantile(sorted_x, p)
+    return [{"x": float(xi), "p": float(pi)} for xi, pi in zip(q, p, strict=True)]
+
+
+def _moments(x: np.ndarray, mean: float, std: float | None) -> tuple[float | None, float | None]:
+    """Sample-adjusted skewness and excess kurtosis (as Excel's SKEW and KURT)."""
+    n = len(x)
+    if not std:  # constant data or fewer than two points: shape is undefined
+        return None, None
+    d = x - mean
+    m2 = float(np.mean(d * d))
+    if m2 <= 0:
+        return None, None
+    m3, m4 = float(np.mean(d**3)), float(np.mean(d**4))
+    skew = math.sqrt(n * (n - 1)) / (n - 2) * m3 / m2**1.5 if n >= 3 else None
+    kurt = None
+    if n >= 4:
+        kurt = (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * m4 / (m2 * m2) - 3 * (n - 1))
+    return jsonable(skew), jsonable(kurt)
+
+
+def summarize(x: np.ndarray) -> dict[str, Any]:
+    """Summary statistics of the finite values ``x``.
+
+    Keys: n, mean, std (sample, ddof=1), min, max, skewness, kurtosis (EXCESS kurtosis,
+    0 for a normal; both sample-adjusted like Excel's SKEW/KURT), percentiles
+    {"p1": ..., "p99": ...} (linear interpolation), ci95_mean [lo, hi] (Student t),
+    histogram {"edges", "counts"} and ecdf [{"x", "p"}] (101 points).
+    """
+    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    n = int(len(x))
+    out: dict[str, Any] = {"n": n}
+    if n == 0:
+        out.update(
+            mean=None,
+            std=None,
+            min=None,
+            max=None,
+            skewness=None,
+            kurtosis=None,
+            percentiles={f"p{p}": None for p in PERCENTILES},
+            ci95_mean=None,
+            histogram=histogram(x),
+            ecdf=[],
+        )
+        return out
+    mean = float(np.mean(x))
+    std = float(np.std(x, ddof=1)) if n >= 2 else None
+    if std is not None and x[0] == x[-1]:
+        std = 0.0  # exactly constant: avoid a rounding residue like 1e-16
+    skew, kurt = _moments(x, mean, std)
+    ci = None
+    if std is not None:
+        half = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+        ci = [mean - half, mean + half]
+    pct = np.percentile(x, PERCENTILES)
+    out.update(
+        mean=mean,
+        std=std,
+        min=float(x[0]),
+        max=float(x[-1]),
+        skewness=skew,
+        kurtosis=kurt,
+        percentiles={f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)},
+        ci95_mean=ci,
+        histogram=histogram(x),
+        ecdf=ecdf(x),
+    )
+    return out
+
+
+def _pearson(data: np.ndarray) -> list[list[float | None]]:
+    """Pearson correlation of the columns of ``data``; None where a column is constant."""
+    k = data.shape[1]
+    centered = data - data.mean(axis=0)
+    norms = np.sqrt((centered**2).sum(axis=0))
+    ok = norms > 0
+    matrix: list[list[float | None]] = [[None] * k for _ in range(k)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = centered / np.where(ok, norms, 1.0)
+        r = np.clip(z.T @ z, -1.0, 1.0)
+    for i in range(k):
+        for j in range(k):
+            if ok[i] and ok[j]:
+                matrix[i][j] = 1.0 if i == j else float(r[i, j])
+    return matrix
+
+
+def rank_columns(data: np.ndarray) -> np.ndarray:
+    """Average ranks of each column (ties share a rank, as Spearman's rho needs)."""
+    return stats.rankdata(data, axis=0) if data.size else data.astype(np.float64)
+
+
+def correlation_matrix(columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Pearson and Spearman correlations between named columns of equal length.
+
+    Rows where any column is non-finite are left out. Entries involving a constant
+    column are None. Returns {"names", "n", "pearson", "spearman"} (lists of lists).
+    """
+    names = list(columns)
+    if not names:
+        return {"names": [], "n": 0, "pearson": [], "spearman": []}
+    data = np.column_stack([np.asarray(columns[name], dtype=np.float64).ravel() for name in names])
+    data = data[np.all(np.isfinite(data), axis=1)]
+    if len(data) < 2:
+        empty = [[None] * len(names) for _ in names]
+        return {"names": names, "n": len(data), "pearson": empty, "spearman": [r[:] for r in empty]}
+    return {
+        "names": names,
+        "n": int(len(data)),
+        "pearson": _pearson(data),
+        "spearman": _pearson(rank_columns(data)),
+    }

@@ -64,6 +64,8 @@ def test_continuous_family_matches_scipy(family, args, ref):
 @pytest.mark.parametrize(("family", "args", "ref"), DISCRETE, ids=lambda v: str(v))
 def test_integer_family_matches_pmf(family, args, ref):
     dist = make_distribution(family, args)
+    grid = np.linspace(1e-6, 1 - 1e-6, 2001)
+    np.testing.assert_array_equal(dist.ppf(grid), ref.ppf(grid))
     x = draw(dist)
     assert np.all(x == np.round(x))
     values, counts = np.unique(x, return_counts=True)
@@ -76,7 +78,9 @@ def test_integer_family_matches_pmf(family, args, ref):
     obs, exp = observed[keep], expected[keep]
     if not keep.all():
         obs, exp = np.append(obs, observed[~keep].sum()), np.append(exp, N - exp.sum())
-    exp = exp * obs.sum() / exp.sum()  # chisquare wants equal totals; the tails beyond 1e-9 are tiny
+    exp = (
+        exp * obs.sum() / exp.sum()
+    )  # chisquare wants equal totals; the tails beyond 1e-9 are tiny
     assert stats.chisquare(obs, exp).pvalue > 1e-3
     assert dist.mean() == pytest.approx(ref.mean(), rel=1e-9)
 
@@ -89,7 +93,9 @@ def test_discrete_table_probabilities_are_normalised():
     probs = np.array([0.25, 0.25, 0.5])
     assert stats.chisquare(counts, probs * N).pvalue > 1e-3
     assert dist.mean() == pytest.approx(0.25 + 0.625 + 2.5)
-    np.testing.assert_allclose(dist.cdf(np.array([0, 1, 2, 2.5, 4, 5, 9])), [0, 0.25, 0.25, 0.5, 0.5, 1, 1])
+    np.testing.assert_allclose(
+        dist.cdf(np.array([0, 1, 2, 2.5, 4, 5, 9])), [0, 0.25, 0.25, 0.5, 0.5, 1, 1]
+    )
 
 
 def test_discrete_repeated_values_merge():
@@ -123,7 +129,9 @@ def test_cumul_is_piecewise_linear_through_points():
     def cdf(x):
         return np.interp(x, [0, 2, 5, 10], [0, 0.3, 0.6, 1])
 
-    np.testing.assert_allclose(dist.cdf(np.array([0, 1, 2, 3.5, 5, 7.5, 10])), cdf(np.array([0, 1, 2, 3.5, 5, 7.5, 10])))
+    np.testing.assert_allclose(
+        dist.cdf(np.array([0, 1, 2, 3.5, 5, 7.5, 10])), cdf(np.array([0, 1, 2, 3.5, 5, 7.5, 10]))
+    )
     x = draw(dist)
     assert x.min() >= 0 and x.max() <= 10
     assert stats.kstest(x, cdf).pvalue > 1e-3
@@ -159,7 +167,12 @@ def test_trigen_percent_and_fraction_forms_agree():
 
 @pytest.mark.parametrize(
     ("family", "args", "value"),
-    [("uniform", [3, 3], 3), ("normal", [4, 0], 4), ("triang", [2, 2, 2], 2), ("binomial", [5, 1], 5)],
+    [
+        ("uniform", [3, 3], 3),
+        ("normal", [4, 0], 4),
+        ("triang", [2, 2, 2], 2),
+        ("binomial", [5, 1], 5),
+    ],
 )
 def test_degenerate_parameters_give_a_constant(family, args, value):
     x = draw(make_distribution(family, args), n=100)

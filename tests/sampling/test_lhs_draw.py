@@ -73,7 +73,9 @@ def test_chunks_concatenate_to_the_whole_run_bit_for_bit(method, correlated):
 def test_a_later_chunk_alone_equals_the_matching_rows():
     dists, ids = _mixed()
     whole = sample_inputs(3, dists, ids, 0, 2 * BLOCK)
-    assert np.array_equal(sample_inputs(3, dists, ids, BLOCK + 17, 50), whole[BLOCK + 17 : BLOCK + 67])
+    assert np.array_equal(
+        sample_inputs(3, dists, ids, BLOCK + 17, 50), whole[BLOCK + 17 : BLOCK + 67]
+    )
 
 
 def test_streams_are_independent_of_the_other_inputs():

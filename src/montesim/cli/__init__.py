@@ -275,7 +275,15 @@ def run(
         console.print(f"[red]invalid input{where}:[/red] {exc.message}")
         raise typer.Exit(2) from None
     _exit_for(job)
-    _write_result({"job_id": job["job_id"], "engine": engine, "result": summary}, output)
+    _write_result(
+        {
+            "job_id": job["job_id"],
+            "engine": engine,
+            "elapsed_seconds": job["elapsed_seconds"],
+            "result": summary,
+        },
+        output,
+    )
 
 
 def _register_extensions() -> None:

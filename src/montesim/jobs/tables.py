@@ -106,6 +106,19 @@ job_events = Table(
     Index("ix_job_events_job", "job_id", "id"),
 )
 
+# A batch groups jobs (jobs.batch_id); its status and progress are computed from them.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("label", String(200)),
+    Column("fail_fast", Boolean, nullable=False, default=False),
+    Column("cancellation_requested", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_batches_created", "created_at"),
+)
+
 files = Table(
     "files",
     metadata,

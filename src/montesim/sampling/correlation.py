@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import linalg, special
+from scipy import special
 
 from montesim.engines.base import InputError
 
@@ -40,7 +40,9 @@ def validate_corr(
     try:
         c = np.array(corr, dtype=np.float64)
     except (TypeError, ValueError):
-        raise _corr_error("the correlation matrix must be a square table of numbers", location) from None
+        raise _corr_error(
+            "the correlation matrix must be a square table of numbers", location
+        ) from None
     if c.shape != (k, k):
         raise _corr_error(
             f"the correlation matrix must be {k}x{k} (one row and column per input: "
@@ -132,17 +134,18 @@ def iman_conover(u: np.ndarray, corr: np.ndarray, rng: np.random.Generator) -> n
     if k < 2 or n < 2:
         return u.copy()
     scores = special.ndtri(np.arange(1, n + 1) / (n + 1))
-    s = rng.permuted(np.repeat(scores[:, None], k, axis=1), axis=0)
+    s = rng.permuted(np.repeat(scores[None, :], k, axis=0), axis=1)  # (k, n): rows are inputs
     try:
-        q = np.linalg.cholesky(np.corrcoef(s, rowvar=False))
-        white = linalg.solve_triangular(q, s.T, lower=True).T
+        q = np.linalg.cholesky(np.corrcoef(s))
+        white = np.linalg.inv(q) @ s
     except np.linalg.LinAlgError:  # fewer rows than inputs: skip the exact whitening
         white = s
     target = 2.0 * np.sin(np.pi / 6.0 * np.asarray(corr, dtype=np.float64))
     np.fill_diagonal(target, 1.0)
-    t = white @ _square_root(target).T
-    out = np.empty_like(u)
+    t = _square_root(target) @ white
+    sorted_u = np.sort(u.T, axis=1)
+    out = np.empty_like(sorted_u)
     for j in range(k):
-        ranks = np.argsort(np.argsort(t[:, j], kind="stable"), kind="stable")
-        out[:, j] = np.sort(u[:, j])[ranks]
-    return out
+        # the r-th smallest score's trial gets the r-th smallest uniform
+        out[j, np.argsort(t[j], kind="stable")] = sorted_u[j]
+    return out.T.copy()

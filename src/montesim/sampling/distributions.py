@@ -187,9 +187,7 @@ def make_distribution(
         lo = None if lo is None else _check_number(lo, "truncate.min", location)
         hi = None if hi is None else _check_number(hi, "truncate.max", location)
         if lo is not None and hi is not None and lo > hi:
-            raise _error(
-                f"truncation min ({lo:g}) must be <= max ({hi:g})", location, "truncate"
-            )
+            raise _error(f"truncation min ({lo:g}) must be <= max ({hi:g})", location, "truncate")
         bounds = None if lo is None and hi is None else (lo, hi)
 
     dist = Distribution(canon, tuple(params), bounds)

@@ -52,6 +52,7 @@ class LossHistogram:
     total: float
     total_sq: float
     max: float
+    at_max: int  # trials whose loss equals ``max`` exactly (a cap is a point mass)
     keys: np.ndarray  # int32, sorted, unique: buckets holding positive losses
     counts: np.ndarray  # int64 per bucket
     sums: np.ndarray  # float64 per bucket
@@ -64,6 +65,7 @@ class LossHistogram:
             0.0,
             0.0,
             0.0,
+            0,
             np.empty(0, np.int32),
             np.empty(0, np.int64),
             np.empty(0, np.float64),
@@ -80,6 +82,7 @@ class LossHistogram:
             out = cls.empty()
             out.n = out.zeros = int(n)
             return out
+        top = float(values.max())
         keys = bucket_keys(values)
         base = int(keys.min())
         local = keys - base
@@ -91,7 +94,8 @@ class LossHistogram:
             zeros=int(n - values.size),
             total=float(values.sum()),
             total_sq=float(np.dot(values, values)),
-            max=float(values.max()),
+            max=top,
+            at_max=int(np.count_nonzero(values == top)),
             keys=(used + base).astype(np.int32),
             counts=counts[used].astype(np.int64),
             sums=sums[used],
@@ -102,6 +106,7 @@ class LossHistogram:
         parts = [p for p in parts if p.n > 0]
         if not parts:
             return cls.empty()
+        top = float(max(p.max for p in parts))
         keys = np.concatenate([p.keys for p in parts])
         if keys.size:
             uniq, inverse = np.unique(keys, return_inverse=True)
@@ -114,7 +119,8 @@ class LossHistogram:
             zeros=sum(p.zeros for p in parts),
             total=float(sum(p.total for p in parts)),
             total_sq=float(sum(p.total_sq for p in parts)),
-            max=float(max(p.max for p in parts)),
+            max=top,
+            at_max=sum(p.at_max for p in parts if p.max == top),
             keys=uniq.astype(np.int32),
             counts=np.rint(counts).astype(np.int64),
             sums=np.asarray(sums, dtype=np.float64),
@@ -139,14 +145,28 @@ class LossHistogram:
 
     # -- read from the buckets -------------------------------------------------------
 
-    def _edges(self) -> tuple[np.ndarray, np.ndarray]:
+    def _buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(lo, hi, count, sum) per bucket, the trials at the maximum as a point bucket.
+
+        Losses spread evenly across a bucket, except that the top bucket ends at the
+        largest loss and trials exactly at it (a cap, say) are a point mass there.
+        """
         lo, hi = bucket_edges(self.keys)
-        # The top occupied bucket ends at the largest loss seen, not at its edge.
-        if hi.size:
-            hi = hi.copy()
-            hi[-1] = min(hi[-1], self.max)
-            lo[-1] = min(lo[-1], hi[-1])
-        return lo, hi
+        counts, sums = self.counts.astype(np.float64), self.sums.copy()
+        if self.keys.size:
+            hi[-1] = self.max
+            lo[-1] = min(lo[-1], self.max)
+            if self.at_max:
+                counts[-1] -= self.at_max
+                sums[-1] -= self.at_max * self.max
+                lo = np.append(lo, self.max)
+                hi = np.append(hi, self.max)
+                counts = np.append(counts, float(self.at_max))
+                sums = np.append(sums, self.at_max * self.max)
+                if counts[-2] <= 0:
+                    lo, hi = np.delete(lo, -2), np.delete(hi, -2)
+                    counts, sums = np.delete(counts, -2), np.delete(sums, -2)
+        return lo, hi, counts, sums
 
     def quantiles(self, qs: Sequence[float]) -> np.ndarray:
         """Loss quantiles at levels ``qs`` (NumPy's 'linear' definition, rank q·(n−1))."""
@@ -156,17 +176,17 @@ class LossHistogram:
         return self._value_at_rank(q * (self.n - 1) + 0.5)
 
     def _value_at_rank(self, rank: np.ndarray) -> np.ndarray:
-        """Value at fractional ``rank`` counted from 0 (rank r covers trials (r−1, r])."""
+        """Value at fractional ``rank``: the i-th smallest trial (from 0) sits at i + 0.5."""
         out = np.zeros_like(rank, dtype=np.float64)
         pos = rank > self.zeros
         if not pos.any() or self.keys.size == 0:
             return out
-        lo, hi = self._edges()
-        cum = self.zeros + np.cumsum(self.counts)
+        lo, hi, counts, _ = self._buckets()
+        cum = self.zeros + np.cumsum(counts)
         r = rank[pos]
         idx = np.minimum(np.searchsorted(cum, r, side="left"), cum.size - 1)
-        before = cum[idx] - self.counts[idx]
-        frac = np.clip((r - before) / self.counts[idx], 0.0, 1.0)
+        before = cum[idx] - counts[idx]
+        frac = np.clip((r - before) / counts[idx], 0.0, 1.0)
         out[pos] = lo[idx] + frac * (hi[idx] - lo[idx])
         return out
 
@@ -175,17 +195,16 @@ class LossHistogram:
         x = np.asarray(x, dtype=np.float64)
         if self.n == 0:
             return np.zeros_like(x)
-        lo, hi = self._edges()
-        cum_above = np.concatenate([np.cumsum(self.counts[::-1])[::-1], [0]])
-        idx = np.searchsorted(hi, x, side="right")  # first bucket whose top is above x
-        idx = np.minimum(idx, self.keys.size)
-        count = cum_above[idx].astype(np.float64)
-        inside = idx < self.keys.size
-        j = idx[inside]
-        width = hi[j] - lo[j]
-        share = np.where(width > 0, (hi[j] - x[inside]) / np.where(width > 0, width, 1), 1.0)
-        count[inside] = cum_above[j + 1] + self.counts[j] * np.clip(share, 0.0, 1.0)
-        out = count / self.n
+        lo, hi, counts, _ = self._buckets()
+        # Share of each bucket at or above each x: matrix (len(x), buckets), both small.
+        width = hi - lo
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(
+                width > 0,
+                np.clip((hi - x[:, None]) / np.where(width > 0, width, 1.0), 0.0, 1.0),
+                (lo >= x[:, None]).astype(np.float64),
+            )
+        out = share @ counts / self.n
         out[x <= 0] = 1.0
         return out
 
@@ -196,13 +215,13 @@ class LossHistogram:
         k = (1.0 - q) * self.n  # how many trials (fractional) are in the tail
         if k <= 0:
             return self.max
-        lo, hi = self._edges()
+        lo, hi, counts, sums = self._buckets()
         take_sum = 0.0
         need = k
-        for i in range(self.keys.size - 1, -1, -1):
-            c = float(self.counts[i])
+        for i in range(counts.size - 1, -1, -1):
+            c = float(counts[i])
             if c <= need:
-                take_sum += float(self.sums[i])
+                take_sum += float(sums[i])
                 need -= c
             else:
                 # The top part of the bucket, assuming values spread evenly across it.
@@ -212,7 +231,7 @@ class LossHistogram:
                 need = 0.0
             if need <= 0:
                 break
-        return take_sum / k  # any remaining need is zeros
+        return float(take_sum / k)  # any remaining need is zeros
 
 
 def tick_grid(x_max: float, *, count: int, scale: str, x_min: float | None = None) -> np.ndarray:

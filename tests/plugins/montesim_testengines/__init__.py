@@ -20,6 +20,7 @@ class SleepSpec(BaseModel, extra="forbid"):
     fail_message: str = "the engine failed on purpose"
     report: bool = True
     seed: int = 0
+    work_per_unit: int = Field(0, ge=0, le=10**8, description="random draws per unit (CPU work)")
 
 
 class SleepEngine:
@@ -57,7 +58,12 @@ class SleepEngine:
             if plan.report:
                 ctx.report(0, "sleeping", f"chunk {chunk.index}")
             time.sleep(min(0.01, max(0.0, end - time.monotonic())))
-        values = rng_for(plan.seed, chunk.index).random(chunk.size)
+        rng = rng_for(plan.seed, chunk.index)
+        values = rng.random(chunk.size)
+        for unit in range(chunk.size if plan.work_per_unit else 0):
+            if ctx.cancelled():
+                raise Cancelled
+            values[unit] += rng.standard_normal(plan.work_per_unit).mean()
         return {"index": chunk.index, "sum": float(values.sum()), "n": chunk.size}
 
     def merge(self, plan: SleepSpec, partials: list[dict[str, Any]]) -> Result:

@@ -1,1 +1,5 @@
-"""montesim.engines.risktree"""
+"""Risk trees: portfolios of risks simulated trial by trial into loss exceedance curves."""
+
+from montesim.engines.risktree.engine import RiskTreeEngine
+
+__all__ = ["RiskTreeEngine"]

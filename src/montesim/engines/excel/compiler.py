@@ -1,0 +1,930 @@
+"""Workbook + outputs -> Program: dependency walk, constant folding, op emission.
+
+Only cells upstream of the requested roots are compiled. A node that does not depend
+on a random input is folded to a constant at compile time (evaluated once, T=1); the
+rest become ops of a straight-line Program over trial arrays. Every emitted op is also
+evaluated once on a "probe" (inputs at their static value) so the compiler knows result
+shapes, and so `verify` can read every cell's static value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ...sampling.seeding import stable_id
+from ..base import InputError
+from .functions import EvalContext, get_function
+from .inputs import IGNORED_PROPERTIES, RISK_PROPERTIES, InputDef, risk_family
+from .parser import (
+    ArrayLit,
+    Binary,
+    Bool,
+    Call,
+    Err,
+    Missing,
+    Name,
+    Node,
+    Num,
+    ParseError,
+    Postfix,
+    RefText,
+    Str,
+    Unary,
+    parse,
+    walk,
+)
+from .program import Op, Program, fill, pick
+from .reader import Workbook
+from .refs import MAX_COL, MAX_ROW, Area, address, parse_area
+from .values import (
+    EMPTY,
+    NAME,
+    NULL,
+    REF,
+    VALUE,
+    Value,
+    XlError,
+    error,
+    from_grid,
+    from_py,
+    number,
+    stack_grid,
+)
+
+CellKey = tuple[str, int, int]  # (SHEET NAME UPPER, row, col)
+
+
+@dataclass
+class Const:
+    value: Value
+
+
+@dataclass
+class Slot:
+    index: int
+    probe: Value
+
+
+CNode = Const | Slot
+
+
+class NeedCells(Exception):
+    """Compiling a cell reached formula cells not compiled yet (OFFSET, INDIRECT...)."""
+
+    def __init__(self, keys: list[CellKey]) -> None:
+        super().__init__(keys)
+        self.keys = keys
+
+
+@dataclass
+class SpecInput:
+    family: str
+    args: tuple[Any, ...]
+    truncate: tuple[float | None, float | None] | None = None
+    name: str | None = None
+
+
+@dataclass
+class CompileIssues:
+    unsupported: dict[str, set[str]] = field(default_factory=dict)  # FUNCTION -> cells
+    cycles: list[list[str]] = field(default_factory=list)
+    parse_errors: dict[str, str] = field(default_factory=dict)  # cell -> message
+
+
+_DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
+
+
+class Compiler:
+    def __init__(
+        self,
+        book: Workbook,
+        *,
+        spec_inputs: dict[CellKey, SpecInput] | None = None,
+        fixed: dict[CellKey, Any] | None = None,
+        static: bool = False,
+        today: float = 45000.0,
+        now: float | None = None,
+    ) -> None:
+        self.book = book
+        self.spec_inputs = spec_inputs or {}
+        self.fixed = fixed or {}
+        self.static = static
+        self.today = today
+        self.now = today + 0.5 if now is None else now
+        self.program = Program()
+        self.cells: dict[CellKey, CNode] = {}
+        self.arrays: dict[CellKey, CNode] = {}
+        self.range_cache: dict[Area, CNode] = {}
+        self.inputs: list[InputDef] = []
+        self.input_slots: list[int] = []
+        self.issues = CompileIssues()
+        self.circular: set[CellKey] = set()
+        self._const_ids: dict[int, int] = {}
+        self._cur: CellKey = ("", 0, 0)
+        self._nested = 0
+        self._name_depth = 0
+        self._active: dict[str, set[tuple[int, int]]] = {}
+        for sheet in book.sheets.values():
+            act = {rc for rc, cd in sheet.cells.items() if cd.formula is not None}
+            act |= set(sheet.array_members)
+            self._active[sheet.name.upper()] = act
+        for s, r, c in list(self.spec_inputs) + list(self.fixed):
+            self._active.setdefault(s, set()).add((r, c))
+
+    # -- public ---------------------------------------------------------------------
+    def compile(self, roots: Iterable[CellKey], *, on_cycle: str = "raise") -> None:
+        """Compile ``roots`` and everything upstream (iterative DFS, cycle detection)."""
+        for root in roots:
+            if root in self.cells:
+                continue
+            stack: list[CellKey] = [root]
+            expanded: set[CellKey] = set()
+            onpath: set[CellKey] = set()
+            while stack:
+                key = stack[-1]
+                if key in self.cells:
+                    stack.pop()
+                    onpath.discard(key)
+                    continue
+                if key not in expanded:
+                    expanded.add(key)
+                    onpath.add(key)
+                    pending = [d for d in self._deps(key) if d not in self.cells]
+                    for d in reversed(pending):
+                        if d in onpath:
+                            self._cycle(stack, onpath, d, key, on_cycle)
+                        else:
+                            stack.append(d)
+                    continue
+                try:
+                    node = self._compile_cell_tx(key)
+                except NeedCells as need:
+                    for d in need.keys:
+                        if d in onpath:
+                            self._cycle(stack, onpath, d, key, on_cycle)
+                        elif d not in self.cells:
+                            expanded.discard(d)
+                            stack.append(d)
+                    continue
+                self.cells[key] = node
+                stack.pop()
+                onpath.discard(key)
+
+    def node(self, key: CellKey) -> CNode:
+        return self.cells[key]
+
+    def value_of(self, key: CellKey) -> Value:
+        n = self.cells[key]
+        return n.value if isinstance(n, Const) else n.probe
+
+    # -- cycles ----------------------------------------------------------------------
+    def _cycle(self, stack: list[CellKey], onpath: set[CellKey], dep: CellKey, key: CellKey, on_cycle: str) -> None:
+        path = [k for k in stack if k in onpath]
+        start = path.index(dep) if dep in path else 0
+        cyc = path[start:]
+        if not cyc or cyc[-1] != key:
+            cyc.append(key)
+        names = [self._addr(k) for k in cyc]
+        if on_cycle == "raise":
+            raise InputError(
+                "Circular reference: " + " -> ".join([*names, names[0]]),
+                code="circular_reference",
+                location=names[0],
+                detail={"cycle": names},
+            )
+        self.issues.cycles.append(names)
+        self.circular.update(cyc)
+        self.cells[dep] = Const(error(VALUE))
+
+    # -- dependencies ----------------------------------------------------------------
+    def _sheet_name(self, upper: str) -> str:
+        s = self.book.sheets.get(upper)
+        return s.name if s is not None else upper
+
+    def _addr(self, key: CellKey) -> str:
+        return address(self._sheet_name(key[0]), key[1], key[2])
+
+    def _deps(self, key: CellKey) -> list[CellKey]:
+        if key in self.fixed or key in self.spec_inputs:
+            return []
+        sheet = self.book.sheets.get(key[0])
+        if sheet is None:
+            return []
+        rc = (key[1], key[2])
+        cd = sheet.cells.get(rc)
+        anchor = sheet.array_members.get(rc)
+        if anchor is not None and anchor != rc:
+            return [(key[0], *anchor)]
+        if cd is None or cd.formula is None:
+            return []
+        try:
+            ast = parse(cd.formula)
+        except ParseError:
+            return []
+        out: list[CellKey] = []
+        for area in self._static_areas(ast, sheet.name, 0):
+            out.extend(self._active_in(area))
+        return out
+
+    def _static_areas(self, ast: Node, sheet: str, depth: int) -> list[Area]:
+        areas: list[Area] = []
+        for n in walk(ast):
+            if isinstance(n, RefText):
+                a = parse_area(n.text, sheet)
+                if a is not None:
+                    areas.append(a)
+            elif isinstance(n, Name) and depth < 10:
+                text = self.book.name(n.name, n.sheet or sheet)
+                if text is None:
+                    continue
+                try:
+                    sub = parse(text)
+                except ParseError:
+                    continue
+                areas.extend(self._static_areas(sub, n.sheet or sheet, depth + 1))
+        return areas
+
+    def _active_in(self, area: Area) -> list[CellKey]:
+        s = area.sheet.upper()
+        act = self._active.get(s)
+        if not act:
+            return []
+        if area.size <= len(act):
+            return [(s, r, c) for r, c in area.cells() if (r, c) in act]
+        return [(s, r, c) for r, c in sorted(act) if area.r1 <= r <= area.r2 and area.c1 <= c <= area.c2]
+
+    # -- cells -----------------------------------------------------------------------
+    def _compile_cell_tx(self, key: CellKey) -> CNode:
+        """Compile one cell; on NeedCells undo whatever it emitted so far."""
+        marks = (len(self.program.ops), self.program.n_slots, len(self.inputs))
+        try:
+            return self._compile_cell(key)
+        except NeedCells:
+            ops, slots, ninputs = marks
+            del self.program.ops[ops:]
+            self.program.n_slots = slots
+            del self.inputs[ninputs:]
+            del self.input_slots[ninputs:]
+            for k in [k for k, v in self.range_cache.items() if isinstance(v, Slot) and v.index >= slots]:
+                del self.range_cache[k]
+            for k in [k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots]:
+                del self.arrays[k]
+            raise
+
+    def _compile_cell(self, key: CellKey) -> CNode:
+        self._cur = key
+        self._nested = 0
+        sheet_u, r, c = key
+        if key in self.fixed:
+            return Const(from_py(self.fixed[key]))
+        if key in self.spec_inputs:
+            si = self.spec_inputs[key]
+            return self._make_input(si.family, si.args, si.truncate, si.name, None, 0.0, "spec")
+        sheet = self.book.sheets.get(sheet_u)
+        if sheet is None:
+            return Const(error(REF))
+        cd = sheet.cells.get((r, c))
+        anchor = sheet.array_members.get((r, c))
+        if anchor is not None and anchor != (r, c):
+            arr = self.arrays.get((sheet_u, *anchor))
+            if arr is None:
+                raise NeedCells([(sheet_u, *anchor)])
+            return self._pick(arr, r - anchor[0], c - anchor[1])
+        if cd is None or cd.formula is None:
+            return Const(from_py(None if cd is None else cd.value))
+        try:
+            ast = parse(cd.formula)
+        except ParseError as exc:
+            self.issues.parse_errors[self._addr(key)] = str(exc)
+            return Const(error(NAME))
+        if cd.array is not None:
+            arr = self.expr(ast)
+            arr = Const(error(VALUE)) if arr is None else arr
+            self.arrays[key] = arr
+            return self._pick(arr, 0, 0)
+        node = self.expr(ast)
+        if node is None:
+            return Const(number(0.0))
+        return self._implicit(node, ast)
+
+    def _implicit(self, node: CNode, ast: Node) -> CNode:
+        """A multi-cell result in a single (non-array) cell: implicit intersection."""
+        probe = node.value if isinstance(node, Const) else node.probe
+        if probe.dims == (1, 1):
+            return node
+        refs = self._ref_of(ast)
+        if isinstance(refs, list) and len(refs) == 1:
+            a = refs[0]
+            _, r, c = self._cur
+            if a.cols == 1 and a.r1 <= r <= a.r2:
+                return self._pick(node, r - a.r1, 0)
+            if a.rows == 1 and a.c1 <= c <= a.c2:
+                return self._pick(node, 0, c - a.c1)
+            return Const(error(VALUE))
+        return self._pick(node, 0, 0)
+
+    def _pick(self, node: CNode, r: int, c: int) -> CNode:
+        if isinstance(node, Const):
+            return Const(pick(node.value, r, c))
+        if node.probe.dims == (1, 1):
+            return node
+        return self._emit("@pick", [node], data=(r, c), probe=pick(node.probe, r, c))
+
+    # -- emission ---------------------------------------------------------------------
+    def _ctx(self) -> EvalContext:
+        sheet_u, r, c = self._cur
+        return EvalContext(1, self.today, self.now, (self._sheet_name(sheet_u), r, c))
+
+    def _arg(self, node: CNode | None) -> tuple[str, int] | None:
+        if node is None:
+            return None
+        if isinstance(node, Slot):
+            return ("s", node.index)
+        key = id(node.value)
+        idx = self._const_ids.get(key)
+        if idx is None or self.program.consts[idx] is not node.value:
+            idx = len(self.program.consts)
+            self.program.consts.append(node.value)
+            self._const_ids[key] = idx
+        return ("c", idx)
+
+    def _emit(self, fn: str, args: list[CNode | None], *, data: Any = None, probe: Value) -> Slot:
+        idx = self.program.n_slots
+        self.program.n_slots += 1
+        caller = self._ctx().caller if fn in _CALLER_FUNCS else None
+        self.program.ops.append(Op(fn, idx, tuple(self._arg(a) for a in args), data, caller))
+        return Slot(idx, probe)
+
+    def call(self, fn: str, args: list[CNode | None]) -> CNode:
+        spec = get_function(fn)
+        if spec is None:
+            raise KeyError(fn)
+        ctx = self._ctx()
+        if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
+            return Const(error(VALUE))
+        vals = [None if a is None else (a.value if isinstance(a, Const) else a.probe) for a in args]
+        result = _safe_call(spec.impl, ctx, vals)
+        if all(a is None or isinstance(a, Const) for a in args):
+            return Const(result)
+        return self._emit(fn, args, probe=result)
+
+    # -- expressions --------------------------------------------------------------------
+    def expr(self, node: Node) -> CNode | None:
+        if isinstance(node, Missing):
+            return None
+        if isinstance(node, Num | Str | Bool):
+            return Const(from_py(node.value))
+        if isinstance(node, Err):
+            return Const(error(node.code))
+        if isinstance(node, ArrayLit):
+            return self._array_literal(node)
+        refs = self._ref_of(node)
+        if isinstance(refs, XlError):
+            return Const(error(refs.code))
+        if isinstance(refs, list):
+            if len(refs) == 1:
+                return self.load_area(refs[0])
+            return Const(error(VALUE))
+        if isinstance(node, Name):
+            return self._name_value(node)
+        if isinstance(node, Unary):
+            x = self.expr(node.operand)
+            if node.op == "+":
+                return Const(number(0.0)) if x is None else x
+            return self.call("NEG", [x])
+        if isinstance(node, Postfix):
+            return self.call("%", [self.expr(node.operand)])
+        if isinstance(node, Binary):
+            if node.op in (":", " ", ","):
+                return Const(error(VALUE if node.op != " " else NULL))
+            return self.call(node.op, [self.expr(node.left), self.expr(node.right)])
+        if isinstance(node, Call):
+            return self._call(node)
+        return Const(error(VALUE))
+
+    def _array_literal(self, node: ArrayLit) -> CNode:
+        grid: list[list[Any]] = []
+        for row in node.rows:
+            out = []
+            for el in row:
+                v = self.expr(el)
+                if not isinstance(v, Const):
+                    return Const(error(VALUE))
+                out.append(v.value.to_py())
+            grid.append(out)
+        return Const(from_grid(grid))
+
+    def _name_value(self, node: Name) -> CNode:
+        sheet = node.sheet or self._sheet_name(self._cur[0])
+        text = self.book.name(node.name, sheet)
+        if text is None or self._name_depth > 10:
+            return Const(error(NAME))
+        try:
+            ast = parse(text)
+        except ParseError:
+            return Const(error(NAME))
+        self._name_depth += 1
+        try:
+            v = self.expr(ast)
+        finally:
+            self._name_depth -= 1
+        return Const(number(0.0)) if v is None else v
+
+    def _args(self, nodes: Iterable[Node]) -> list[CNode | None]:
+        """Compile function arguments; a union of areas becomes one argument per area."""
+        out: list[CNode | None] = []
+        for a in nodes:
+            if isinstance(a, Binary) and a.op == ",":
+                refs = self._ref_of(a)
+                if isinstance(refs, list):
+                    out.extend(self.load_area(x) for x in refs)
+                    continue
+            out.append(self.expr(a))
+        return out
+
+    def _call(self, node: Call) -> CNode:
+        name = node.name
+        family = risk_family(name)
+        if family is not None:
+            return self._risk_input(node, family)
+        if name == "RISKOUTPUT":
+            return Const(number(0.0))
+        special = _SPECIAL.get(name)
+        if special is not None:
+            return special(self, node)
+        if get_function(name) is None:
+            self.issues.unsupported.setdefault(name, set()).add(self._addr(self._cur))
+            return Const(error(NAME))
+        return self.call(name, self._args(node.args))
+
+    # -- references ----------------------------------------------------------------------
+    def _ref_of(self, node: Node) -> list[Area] | XlError | None:
+        """The areas a reference expression stands for, an error, or None if not a reference."""
+        cur_sheet = self._sheet_name(self._cur[0])
+        if isinstance(node, RefText):
+            a = parse_area(node.text, cur_sheet)
+            if a is None:
+                return XlError(REF)
+            sheet = self.book.sheet(a.sheet)
+            if sheet is None:
+                return XlError(REF)
+            return [Area(sheet.name, a.r1, a.c1, a.r2, a.c2)]
+        if isinstance(node, Name):
+            text = self.book.name(node.name, node.sheet or cur_sheet)
+            if text is None or self._name_depth > 10:
+                return None
+            try:
+                ast = parse(text)
+            except ParseError:
+                return None
+            self._name_depth += 1
+            try:
+                return self._ref_of(ast)
+            finally:
+                self._name_depth -= 1
+        if isinstance(node, Binary) and node.op in (":", " ", ","):
+            left, right = self._ref_of(node.left), self._ref_of(node.right)
+            if isinstance(left, XlError):
+                return left
+            if isinstance(right, XlError):
+                return right
+            if left is None or right is None:
+                return XlError(VALUE)
+            if node.op == ",":
+                return left + right
+            if len(left) != 1 or len(right) != 1:
+                return XlError(VALUE)
+            if node.op == ":":
+                if left[0].sheet.upper() != right[0].sheet.upper():
+                    return XlError(REF)
+                return [left[0].bounding(right[0])]
+            hit = left[0].intersect(right[0])
+            return XlError(NULL) if hit is None else [hit]
+        if isinstance(node, Call) and node.name in _REF_FUNCS:
+            return _REF_FUNCS[node.name](self, node)
+        return None
+
+    def load_area(self, area: Area) -> CNode:
+        sheet = self.book.sheet(area.sheet)
+        if sheet is None:
+            return Const(error(REF))
+        s = sheet.name.upper()
+        act = self._active.get(s, set())
+        max_r = max(sheet.max_row, max((r for r, _ in act), default=0), area.r1)
+        max_c = max(sheet.max_col, max((c for _, c in act), default=0), area.c1)
+        clipped = Area(sheet.name, area.r1, area.c1, min(area.r2, max_r), min(area.c2, max_c))
+        hit = self.range_cache.get(clipped)
+        if hit is not None:
+            return hit
+        if clipped.is_cell():
+            node = self._cell_node((s, clipped.r1, clipped.c1))
+            if isinstance(node, Const):
+                node = Const(node.value.with_ref(True))
+            else:
+                node = Slot(node.index, node.probe.with_ref(True))
+            self.range_cache[clipped] = node
+            return node
+        missing = [k for k in self._active_in(clipped) if k not in self.cells]
+        if missing:
+            raise NeedCells(missing)
+        rows, cols = clipped.rows, clipped.cols
+        grid: list[list[Value]] = []
+        dyn: list[tuple[tuple[int, int], Slot]] = []
+        empty = from_py(None)
+        for i in range(rows):
+            row_vals = []
+            for j in range(cols):
+                key = (s, clipped.r1 + i, clipped.c1 + j)
+                node = self.cells.get(key)
+                if node is None:
+                    cd = sheet.cells.get((key[1], key[2]))
+                    row_vals.append(empty if cd is None or cd.value is None else from_py(cd.value))
+                elif isinstance(node, Const):
+                    row_vals.append(node.value)
+                else:
+                    row_vals.append(empty)
+                    dyn.append(((i, j), node))
+            grid.append(row_vals)
+        base = stack_grid(grid) if grid else from_grid([[None]])
+        if not dyn:
+            result: CNode = Const(base)
+        else:
+            probe = fill(base, [(pos, n.probe) for pos, n in dyn])
+            idx = self.program.n_slots
+            self.program.n_slots += 1
+            data = (base, [self._arg(n) for _, n in dyn], [pos for pos, _ in dyn])
+            self.program.ops.append(Op("@fill", idx, (), data))
+            result = Slot(idx, probe)
+        self.range_cache[clipped] = result
+        return result
+
+    def _cell_node(self, key: CellKey) -> CNode:
+        node = self.cells.get(key)
+        if node is not None:
+            return node
+        if (key[1], key[2]) in self._active.get(key[0], ()):
+            raise NeedCells([key])
+        sheet = self.book.sheets.get(key[0])
+        cd = None if sheet is None else sheet.cells.get((key[1], key[2]))
+        return Const(from_py(None if cd is None else cd.value))
+
+    # -- @RISK inputs -------------------------------------------------------------------
+    def _risk_input(self, node: Call, family: str) -> CNode:
+        where = self._addr(self._cur)
+        positional: list[Node] = []
+        props: dict[str, tuple[Node, ...]] = {}
+        for a in node.args:
+            if isinstance(a, Call) and a.name in RISK_PROPERTIES:
+                props[a.name] = a.args
+            elif isinstance(a, Call) and a.name.startswith("RISK") and risk_family(a.name) is None:
+                raise InputError(
+                    f"{where}: unsupported @RISK property function {a.name} in {node.name}",
+                    code="unsupported_function",
+                    location=where,
+                )
+            else:
+                positional.append(a)
+        args: list[Any] = []
+        for i, a in enumerate(positional):
+            v = self.expr(a)
+            if v is None:
+                raise InputError(f"{where}: argument {i + 1} of {node.name} is missing", location=where)
+            if not isinstance(v, Const):
+                raise InputError(
+                    f"{where}: argument {i + 1} of {node.name} depends on random inputs; "
+                    "distribution parameters must be fixed",
+                    location=where,
+                    code="random_parameter",
+                )
+            args.append(_const_param(v.value, where, node.name, i))
+        name = self._const_text(props.get("RISKNAME"), where)
+        trunc = props.get("RISKTRUNCATE")
+        truncate = None
+        if trunc is not None:
+            lo = self._const_float(trunc[0], where) if len(trunc) > 0 else None
+            hi = self._const_float(trunc[1], where) if len(trunc) > 1 else None
+            truncate = (lo, hi)
+        static = self._const_float(props["RISKSTATIC"][0], where) if props.get("RISKSTATIC") else None
+        shift = self._const_float(props["RISKSHIFT"][0], where) if props.get("RISKSHIFT") else None
+        for p in props:
+            if p not in IGNORED_PROPERTIES and p not in ("RISKNAME", "RISKTRUNCATE", "RISKSTATIC", "RISKSHIFT", "RISKCORRMAT"):
+                raise InputError(f"{where}: unsupported property {p}", location=where)
+        return self._make_input(family, tuple(args), truncate, name, static, shift or 0.0, "workbook")
+
+    def _make_input(
+        self,
+        family: str,
+        args: tuple[Any, ...],
+        truncate: tuple[float | None, float | None] | None,
+        name: str | None,
+        static: float | None,
+        shift: float,
+        source: str,
+    ) -> CNode:
+        cell = self._addr(self._cur)
+        if self._nested:
+            cell = f"{cell}#{self._nested}"
+        self._nested += 1
+        idef = InputDef(
+            name=name or cell,
+            cell=cell,
+            family=family,
+            args=args,
+            truncate=truncate,
+            shift=shift,
+            static=static,
+            stream_id=stable_id(cell),
+            source=source,
+        )
+        value = idef.static_value()  # also validates the parameters (InputError)
+        if self.static:
+            self.inputs.append(idef)
+            self.input_slots.append(-1)
+            return Const(number(value))
+        slot = self._emit("@input", [], data=len(self.inputs), probe=number(value))
+        self.inputs.append(idef)
+        self.input_slots.append(slot.index)
+        return slot
+
+    def _const_value(self, node: Node, where: str) -> Value:
+        v = self.expr(node)
+        if not isinstance(v, Const):
+            raise InputError(f"{where}: @RISK property arguments must be fixed values", location=where)
+        return v.value
+
+    def _const_text(self, args: tuple[Node, ...] | None, where: str) -> str | None:
+        if not args:
+            return None
+        x = self._const_value(args[0], where).to_py()
+        return None if x is None else str(x)
+
+    def _const_float(self, node: Node, where: str) -> float | None:
+        if isinstance(node, Missing):
+            return None
+        x = self._const_value(node, where).to_py()
+        if x is None:
+            return None
+        if isinstance(x, bool | float | int):
+            return float(x)
+        raise InputError(f"{where}: expected a number, got {x!r}", location=where)
+
+
+def _const_param(v: Value, where: str, fn: str, i: int) -> Any:
+    if v.dims == (1, 1):
+        x = v.to_py()
+        if isinstance(x, XlError):
+            raise InputError(f"{where}: argument {i + 1} of {fn} is the error {x}", location=where)
+        if isinstance(x, bool | int | float):
+            return float(x)
+        raise InputError(f"{where}: argument {i + 1} of {fn} must be a number, got {x!r}", location=where)
+    out = []
+    for row in v.to_grid():
+        for x in row:
+            if x is None:
+                continue
+            if not isinstance(x, bool | int | float):
+                raise InputError(f"{where}: argument {i + 1} of {fn} must hold numbers, got {x!r}", location=where)
+            out.append(float(x))
+    return tuple(out)
+
+
+def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:
+    try:
+        return impl(ctx, *vals)
+    except XlError as e:
+        return error(e.code)
+    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, KeyError):
+        # a function implementation hit an unexpected input shape; the cell shows #VALUE!
+        return error(VALUE)
+
+
+# -- reference-level functions ----------------------------------------------------------------
+
+
+def _const_num(c: Compiler, node: Node | None, what: str, default: float | None = None) -> float | None:
+    if node is None or isinstance(node, Missing):
+        return default
+    v = c.expr(node)
+    if v is None:
+        return default
+    if not isinstance(v, Const):
+        where = c._addr(c._cur)
+        raise InputError(
+            f"{where}: {what} depends on random inputs, which is not supported",
+            code="unsupported_dynamic_reference",
+            location=where,
+        )
+    x = v.value.to_py()
+    if isinstance(x, XlError):
+        raise x
+    if x is None:
+        return 0.0
+    if isinstance(x, str):
+        from .values import parse_number
+
+        p = parse_number(x)
+        if p is None:
+            raise XlError(VALUE)
+        return p
+    return float(x)
+
+
+def _ref_offset(c: Compiler, node: Call) -> list[Area] | XlError | None:
+    if len(node.args) < 3:
+        return XlError(VALUE)
+    base = c._ref_of(node.args[0])
+    if not isinstance(base, list):
+        return base if isinstance(base, XlError) else XlError(VALUE)
+    if len(base) != 1:
+        return XlError(VALUE)
+    a = base[0]
+    try:
+        dr = int(np.floor(_const_num(c, node.args[1], "OFFSET rows", 0.0)))  # type: ignore[arg-type]
+        dc = int(np.floor(_const_num(c, node.args[2], "OFFSET cols", 0.0)))  # type: ignore[arg-type]
+        h = int(np.floor(_const_num(c, node.args[3] if len(node.args) > 3 else None, "OFFSET height", a.rows)))  # type: ignore[arg-type]
+        w = int(np.floor(_const_num(c, node.args[4] if len(node.args) > 4 else None, "OFFSET width", a.cols)))  # type: ignore[arg-type]
+    except XlError as e:
+        return e
+    if h == 0 or w == 0:
+        return XlError(REF)
+    r1, c1 = a.r1 + dr, a.c1 + dc
+    r2, c2 = r1 + abs(h) - 1, c1 + abs(w) - 1
+    if h < 0:
+        r1, r2 = r1 + h + 1, r1
+    if w < 0:
+        c1, c2 = c1 + w + 1, c1
+    if r1 < 1 or c1 < 1 or r2 > MAX_ROW or c2 > MAX_COL:
+        return XlError(REF)
+    return [Area(a.sheet, r1, c1, r2, c2)]
+
+
+def _ref_indirect(c: Compiler, node: Call) -> list[Area] | XlError | None:
+    if not node.args:
+        return XlError(VALUE)
+    v = c.expr(node.args[0])
+    if not isinstance(v, Const):
+        where = c._addr(c._cur)
+        raise InputError(
+            f"{where}: INDIRECT of a text depending on random inputs is not supported",
+            code="unsupported_dynamic_reference",
+            location=where,
+        )
+    if len(node.args) > 1 and not isinstance(node.args[1], Missing):
+        a1 = c.expr(node.args[1])
+        if isinstance(a1, Const) and a1.value.to_py() is False:
+            return XlError(REF)  # R1C1 style is not supported
+    text = v.value.to_py()
+    if not isinstance(text, str):
+        return XlError(REF)
+    try:
+        ast = parse(text)
+    except ParseError:
+        return XlError(REF)
+    refs = c._ref_of(ast)
+    return refs if refs is not None else XlError(REF)
+
+
+def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
+    if not node.args:
+        return None
+    base = c._ref_of(node.args[0])
+    if not isinstance(base, list):
+        return None
+    rest = node.args[1:]
+    for a in rest:
+        if not isinstance(a, Missing):
+            v = c.expr(a)
+            if not isinstance(v, Const):
+                return None  # a random index: evaluated as a value by INDEX in lookup.py
+    try:
+        row = _const_num(c, rest[0] if rest else None, "INDEX row", 0.0)
+        col = _const_num(c, rest[1] if len(rest) > 1 else None, "INDEX column", None)
+        area_n = _const_num(c, rest[2] if len(rest) > 2 else None, "INDEX area", 1.0)
+    except XlError as e:
+        return e
+    k = int(area_n or 1)
+    if k < 1 or k > len(base):
+        return XlError(REF)
+    a = base[k - 1]
+    r = int(row or 0)
+    if col is None:
+        if a.rows == 1 and a.cols > 1:
+            r, cc = 0, r
+        elif a.cols == 1:
+            cc = 0
+        else:
+            cc = 0
+    else:
+        cc = int(col)
+    if r < 0 or cc < 0 or r > a.rows or cc > a.cols:
+        return XlError(REF)
+    r1, r2 = (a.r1, a.r2) if r == 0 else (a.r1 + r - 1, a.r1 + r - 1)
+    c1, c2 = (a.c1, a.c2) if cc == 0 else (a.c1 + cc - 1, a.c1 + cc - 1)
+    return [Area(a.sheet, r1, c1, r2, c2)]
+
+
+_REF_FUNCS = {"OFFSET": _ref_offset, "INDIRECT": _ref_indirect, "INDEX": _ref_index}
+
+
+def _special_index(c: Compiler, node: Call) -> CNode:
+    refs = _ref_index(c, node)
+    if isinstance(refs, XlError):
+        return Const(error(refs.code))
+    if isinstance(refs, list):
+        return c.load_area(refs[0])
+    return c.call("INDEX", c._args(node.args))
+
+
+def _special_ref_func(c: Compiler, node: Call) -> CNode:
+    refs = _REF_FUNCS[node.name](c, node)
+    if isinstance(refs, XlError):
+        return Const(error(refs.code))
+    if refs is None:
+        return Const(error(VALUE))
+    if len(refs) != 1:
+        return Const(error(VALUE))
+    return c.load_area(refs[0])
+
+
+def _row_or_col(which: str):
+    def special(c: Compiler, node: Call) -> CNode:
+        if not node.args or isinstance(node.args[0], Missing):
+            _, r, col = c._cur
+            return Const(number(float(r if which == "ROW" else col)))
+        refs = c._ref_of(node.args[0])
+        if isinstance(refs, XlError):
+            return Const(error(refs.code))
+        if not isinstance(refs, list) or len(refs) != 1:
+            return Const(error(VALUE))
+        a = refs[0]
+        if which == "ROW":
+            return Const(number(np.arange(a.r1, a.r2 + 1, dtype=float).reshape(1, -1, 1)))
+        return Const(number(np.arange(a.c1, a.c2 + 1, dtype=float).reshape(1, 1, -1)))
+
+    return special
+
+
+def _rows_or_cols(which: str):
+    def special(c: Compiler, node: Call) -> CNode:
+        if len(node.args) != 1:
+            return Const(error(VALUE))
+        refs = c._ref_of(node.args[0])
+        if isinstance(refs, XlError):
+            return Const(error(refs.code))
+        if isinstance(refs, list):
+            if len(refs) != 1:
+                return Const(error(REF))
+            n = refs[0].rows if which == "ROWS" else refs[0].cols
+            return Const(number(float(n)))
+        v = c.expr(node.args[0])
+        if v is None:
+            return Const(error(VALUE))
+        probe = v.value if isinstance(v, Const) else v.probe
+        return Const(number(float(probe.dims[0] if which == "ROWS" else probe.dims[1])))
+
+    return special
+
+
+def _special_areas(c: Compiler, node: Call) -> CNode:
+    refs = c._ref_of(node.args[0]) if node.args else None
+    if isinstance(refs, list):
+        return Const(number(float(len(refs))))
+    return Const(error(VALUE))
+
+
+def _special_isref(c: Compiler, node: Call) -> CNode:
+    refs = c._ref_of(node.args[0]) if node.args else None
+    return Const(from_py(isinstance(refs, list)))
+
+
+def _special_isblank(c: Compiler, node: Call) -> CNode:
+    if len(node.args) != 1:
+        return Const(error(VALUE))
+    v = c.expr(node.args[0])
+    if v is None:
+        return Const(from_py(False))
+    return c.call("ISBLANK", [v])
+
+
+_SPECIAL = {
+    "OFFSET": _special_ref_func,
+    "INDIRECT": _special_ref_func,
+    "INDEX": _special_index,
+    "ROW": _row_or_col("ROW"),
+    "COLUMN": _row_or_col("COLUMN"),
+    "ROWS": _rows_or_cols("ROWS"),
+    "COLUMNS": _rows_or_cols("COLUMNS"),
+    "AREAS": _special_areas,
+    "ISREF": _special_isref,
+}
+
+SPECIAL_FUNCTIONS = set(_SPECIAL) | {"RISKOUTPUT"}
+
+# functions that need to know which cell calls them at run time
+_CALLER_FUNCS: set[str] = set()
+
+__all__ = ["Compiler", "Const", "Slot", "CNode", "CellKey", "SpecInput", "NeedCells", "EMPTY"]

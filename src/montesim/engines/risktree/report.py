@@ -1,0 +1,146 @@
+"""What a finished risk-tree run gives back: per-node figures, LECs, chart, raw trials."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from montesim.engines.risktree.model import RiskTreeSpec
+from montesim.engines.risktree.tree import RiskTree
+from montesim.stats.lec import LossHistogram, lec_points, summarize, tick_grid
+
+CHART_QUANTILES = (("p90", 0.90), ("p99", 0.99))
+DEFAULT_CHART_NODES = 6
+
+
+def shared_ticks(spec: RiskTreeSpec, hists: list[LossHistogram]) -> np.ndarray:
+    """One tick grid for every node, reaching the root's loss at the tail-trim probability.
+
+    Losses are non-negative, so no node's loss exceeds the root's in any trial: the
+    root's quantile bounds them all.
+    """
+    out = spec.output
+    x_max = max(float(h.quantiles([1.0 - out.tail_trim])[0]) for h in hists)
+    x_min = None
+    if out.scale == "log":
+        # The 1st percentile of positive losses of the node with the smallest ones.
+        lows = [
+            float(h.quantiles([h.p_zero + 0.01 * (1.0 - h.p_zero)])[0])
+            for h in hists
+            if h.p_zero < 1.0
+        ]
+        lows = [v for v in lows if v > 0]
+        x_min = max(min(lows), x_max * 1e-6) if lows else None
+    return tick_grid(x_max, count=out.ticks, scale=out.scale, x_min=x_min)
+
+
+def summary(
+    spec: RiskTreeSpec, tree: RiskTree, hists: list[LossHistogram], raw_trials: int
+) -> dict[str, Any]:
+    ticks = shared_ticks(spec, hists)
+    nodes: dict[str, Any] = {}
+    for node, hist in zip(tree.nodes, hists, strict=True):
+        figures = summarize(hist)
+        nodes[node.name] = {
+            "kind": node.kind,
+            "parent": tree.nodes[node.parent].name if node.parent is not None else None,
+            "depth": node.depth,
+            **figures,
+            "lec": lec_points(hist, ticks, spec.output.tail_trim),
+        }
+    return {
+        "engine": "risktree",
+        "root": tree.root,
+        "trials": spec.trials,
+        "seed": spec.seed,
+        "order": [n.name for n in tree.nodes],
+        "grid": {"scale": spec.output.scale, "ticks": ticks.tolist(),
+                 "tail_trim": spec.output.tail_trim},
+        "nodes": nodes,
+        "raw_trials": raw_trials,
+        "chart": chart(spec, tree, nodes),
+    }
+
+
+def chart_nodes(spec: RiskTreeSpec, tree: RiskTree) -> list[str]:
+    if spec.output.chart_nodes:
+        return list(spec.output.chart_nodes)
+    top = [n.name for n in tree.nodes if n.depth <= 1]
+    return top[:DEFAULT_CHART_NODES]
+
+
+def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str, Any]:
+    """A Vega-Lite v5 spec overlaying the LECs of the chosen nodes, with quantile markers."""
+    log_x = spec.output.scale == "log"
+    curve: list[dict[str, Any]] = []
+    marks: list[dict[str, Any]] = []
+    for name in chart_nodes(spec, tree):
+        lec = nodes[name]["lec"]
+        for x, p in zip(lec["loss"], lec["exceedance"], strict=True):
+            if p > 0 and (x > 0 or not log_x):
+                curve.append({"node": name, "loss": x, "exceedance": p})
+        for label, q in CHART_QUANTILES:
+            x = nodes[name]["quantiles"][label]
+            if x > 0:
+                marks.append({"node": name, "quantile": label, "loss": x, "exceedance": 1.0 - q})
+    x_enc = {"field": "loss", "type": "quantitative", "title": "Loss",
+             "scale": {"type": "log"} if log_x else {"zero": True}}
+    y_enc = {"field": "exceedance", "type": "quantitative", "title": "P(loss ≥ x)",
+             "scale": {"type": "log"}, "axis": {"format": "%"}}
+    color = {"field": "node", "type": "nominal", "title": "Node"}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": f"Loss exceedance — {tree.root} ({spec.trials:,} trials)",
+        "width": 640,
+        "height": 400,
+        "layer": [
+            {
+                "data": {"values": curve},
+                "mark": {"type": "line", "interpolate": "monotone"},
+                "encoding": {"x": x_enc, "y": y_enc, "color": color,
+                             "tooltip": [{"field": "node"}, {"field": "loss", "format": ",.0f"},
+                                         {"field": "exceedance", "format": ".3%"}]},
+            },
+            {
+                "data": {"values": marks},
+                "mark": {"type": "point", "filled": True, "size": 60},
+                "encoding": {"x": x_enc, "y": y_enc, "color": color,
+                             "shape": {"field": "quantile", "type": "nominal",
+                                       "title": "Quantile"},
+                             "tooltip": [{"field": "node"}, {"field": "quantile"},
+                                         {"field": "loss", "format": ",.0f"}]},
+            },
+        ],
+    }
+
+
+def trial_tables(tree: RiskTree, raw: np.ndarray, start: int = 0) -> dict[str, tuple[str, bytes]]:
+    """trials.csv and trials.parquet: one row per trial, one column per node."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = [n.name for n in tree.nodes]
+    trial = np.arange(start, start + raw.shape[1], dtype=np.int64)
+    table = pa.table({"trial": trial, **{name: raw[i] for i, name in enumerate(names)}})
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    text = io.StringIO()
+    header = ["trial", *names]
+    text.write(",".join(_csv_cell(h) for h in header) + "\n")
+    if raw.shape[1]:
+        body = np.column_stack([trial.astype(np.float64), raw.T])
+        np.savetxt(text, body, delimiter=",", fmt=["%d"] + ["%.10g"] * raw.shape[0])
+    return {
+        "trials.csv": ("text/csv", text.getvalue().encode()),
+        "trials.parquet": ("application/vnd.apache.parquet", buf.getvalue()),
+    }
+
+
+def _csv_cell(value: str) -> str:
+    if value[:1] in ("=", "+", "-", "@"):
+        value = "'" + value  # a spreadsheet must not read a node name as a formula
+    if any(c in value for c in ',"\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value

@@ -44,12 +44,7 @@ def bench_overhead(c: httpx.Client, n: int) -> dict:
             time.sleep(0.001)
         client_ms.append((time.perf_counter() - t0) * 1000)
         assert job["status"] == "complete", job
-        server_ms.append(
-            (
-                _ts(job["completed_at"]) - _ts(job["created_at"])
-            )
-            * 1000
-        )
+        server_ms.append((_ts(job["completed_at"]) - _ts(job["created_at"])) * 1000)
     return {
         "jobs": n,
         "client_median_ms": statistics.median(client_ms),
@@ -150,11 +145,19 @@ def main() -> None:
                 print("overhead, one empty chunk:", bench_overhead(c, 20 if args.quick else 200))
                 job_id = submit(c, {"units": 1, "chunk_size": 1})
                 wait_for(c, job_id)
-                print("GET /api/jobs/{id}:", bench_status_rps(server.url, job_id, 5 if args.quick else 15))
+                print(
+                    "GET /api/jobs/{id}:",
+                    bench_status_rps(server.url, job_id, 5 if args.quick else 15),
+                )
                 for depth in (10, 1000):
                     print("depth:", bench_depth(c, depth, 200))
                 units = 40 if args.quick else 400
-                spec = {"units": units, "chunk_size": 10, "work_per_unit": 3_000_000, "report": False}
+                spec = {
+                    "units": units,
+                    "chunk_size": 10,
+                    "work_per_unit": 3_000_000,
+                    "report": False,
+                }
                 print("compute-bound job:", bench_server_vs_inprocess(c, spec))
         finally:
             server.stop()

@@ -33,9 +33,12 @@ def run_job(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Run to a terminal state; returns the job view and the result (None unless complete)."""
     tmp = Path(tempfile.mkdtemp(prefix="montesim-run-"))
-    settings = Settings(data_dir=tmp, database_url="", max_concurrent_jobs=1, **(
-        {"workers": workers} if workers else {}
-    ))
+    settings = Settings(
+        data_dir=tmp,
+        database_url="",
+        max_concurrent_jobs=1,
+        **({"workers": workers} if workers else {}),
+    )
     store = Store(settings.url)
     scheduler: Scheduler | None = None
     try:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import numpy as np
 import pytest
+from tests.conftest import ServerProc, make_database_url, submit, wait_for
 
 from montesim.sampling.seeding import rng_for
-from tests.conftest import ServerProc, make_database_url, submit, wait_for
 
 pytestmark = pytest.mark.xdist_group("api")
 
@@ -31,9 +31,13 @@ def client(server: ServerProc) -> Iterator[httpx.Client]:
     with server.client() as c:
         yield c
         # leave nothing running for the next test (the cap is one job at a time)
-        for job in c.get("/api/jobs", params={"status": "queued,running", "limit": 200}).json()["items"]:
+        for job in c.get("/api/jobs", params={"status": "queued,running", "limit": 200}).json()[
+            "items"
+        ]:
             c.post(f"/api/jobs/{job['job_id']}/cancel")
-        for job in c.get("/api/jobs", params={"status": "queued,running", "limit": 200}).json()["items"]:
+        for job in c.get("/api/jobs", params={"status": "queued,running", "limit": 200}).json()[
+            "items"
+        ]:
             wait_for(c, job["job_id"], timeout=10)
 
 
@@ -66,7 +70,11 @@ def test_submit_progress_rises_and_completes_with_result(client: httpx.Client) -
     events = client.get(f"/api/jobs/{job_id}/events").json()["events"]
     progress = [e["done"] for e in events if e["kind"] == "progress"]
     assert progress == sorted(progress) and progress[-1] == 120
-    assert [e["status"] for e in events if e["kind"] == "status"] == ["queued", "running", "complete"]
+    assert [e["status"] for e in events if e["kind"] == "status"] == [
+        "queued",
+        "running",
+        "complete",
+    ]
     later = client.get(f"/api/jobs/{job_id}/events", params={"after": events[2]["id"]}).json()
     assert [e["id"] for e in later["events"]] == [e["id"] for e in events[3:]]
 
@@ -80,7 +88,9 @@ def test_waiting_before_first_chunk_lands(client: httpx.Client) -> None:
 
 def test_failing_engine_ends_in_error_never_complete(client: httpx.Client) -> None:
     job_id = submit(
-        client, "sleep", {"units": 50, "chunk_size": 10, "fail_at_chunk": 2, "fail_message": "boom at 2"}
+        client,
+        "sleep",
+        {"units": 50, "chunk_size": 10, "fail_at_chunk": 2, "fail_message": "boom at 2"},
     )
     job = wait_for(client, job_id)
     assert job["status"] == "error"
@@ -129,7 +139,9 @@ def test_delete_rules(client: httpx.Client) -> None:
 
 
 def test_list_pagination_filters_and_labels(client: httpx.Client) -> None:
-    ids = [submit(client, "sleep", {"units": 1, "chunk_size": 1}, label=f"batch-{i}") for i in range(5)]
+    ids = [
+        submit(client, "sleep", {"units": 1, "chunk_size": 1}, label=f"batch-{i}") for i in range(5)
+    ]
     for job_id in ids:
         wait_for(client, job_id)
     page = client.get("/api/jobs", params={"limit": 2, "offset": 0, "engine": "sleep"}).json()
@@ -164,20 +176,83 @@ def test_idempotency_key(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status", "code", "location"),
     [
-        ("post", "/api/jobs", {"json": {"engine": "nope", "spec": {}}}, 422, "unknown_engine", "engine"),
-        ("post", "/api/jobs", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "malformed_json", None),
-        ("post", "/api/jobs", {"json": {"engine": "sleep", "spec": "units"}}, 422, "validation_error", "spec"),
+        (
+            "post",
+            "/api/jobs",
+            {"json": {"engine": "nope", "spec": {}}},
+            422,
+            "unknown_engine",
+            "engine",
+        ),
+        (
+            "post",
+            "/api/jobs",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            400,
+            "malformed_json",
+            None,
+        ),
+        (
+            "post",
+            "/api/jobs",
+            {"json": {"engine": "sleep", "spec": "units"}},
+            422,
+            "validation_error",
+            "spec",
+        ),
         ("post", "/api/jobs", {"json": {"engine": "sleep"}}, 422, "validation_error", "spec"),
-        ("post", "/api/jobs", {"json": {"engine": "sleep", "spec": {"units": -5}}}, 422, "invalid_spec", "spec.units"),
-        ("post", "/api/jobs", {"json": {"engine": "sleep", "spec": {"units": 10**12}}}, 422, "invalid_spec", "spec.units"),
-        ("post", "/api/jobs", {"json": {"engine": "sleep", "spec": {"units": "many"}}}, 422, "invalid_spec", "spec.units"),
-        ("post", "/api/jobs", {"json": {"engine": "sleep", "spec": {}, "extra": 1}}, 422, "validation_error", "extra"),
+        (
+            "post",
+            "/api/jobs",
+            {"json": {"engine": "sleep", "spec": {"units": -5}}},
+            422,
+            "invalid_spec",
+            "spec.units",
+        ),
+        (
+            "post",
+            "/api/jobs",
+            {"json": {"engine": "sleep", "spec": {"units": 10**12}}},
+            422,
+            "invalid_spec",
+            "spec.units",
+        ),
+        (
+            "post",
+            "/api/jobs",
+            {"json": {"engine": "sleep", "spec": {"units": "many"}}},
+            422,
+            "invalid_spec",
+            "spec.units",
+        ),
+        (
+            "post",
+            "/api/jobs",
+            {"json": {"engine": "sleep", "spec": {}, "extra": 1}},
+            422,
+            "validation_error",
+            "extra",
+        ),
         ("get", "/api/jobs/does-not-exist", {}, 404, "job_not_found", "job_id"),
         ("get", "/api/jobs/does-not-exist/result", {}, 404, "job_not_found", "job_id"),
         ("post", "/api/jobs/does-not-exist/cancel", {}, 404, "job_not_found", "job_id"),
         ("delete", "/api/jobs/does-not-exist", {}, 404, "job_not_found", "job_id"),
-        ("patch", "/api/jobs/does-not-exist", {"json": {"label": "x"}}, 404, "job_not_found", "job_id"),
-        ("get", "/api/jobs", {"params": {"status": "running,bogus"}}, 422, "invalid_status", "status"),
+        (
+            "patch",
+            "/api/jobs/does-not-exist",
+            {"json": {"label": "x"}},
+            404,
+            "job_not_found",
+            "job_id",
+        ),
+        (
+            "get",
+            "/api/jobs",
+            {"params": {"status": "running,bogus"}},
+            422,
+            "invalid_status",
+            "status",
+        ),
         ("get", "/api/jobs", {"params": {"limit": 201}}, 422, "validation_error", "limit"),
         ("get", "/api/jobs", {"params": {"limit": 0}}, 422, "validation_error", "limit"),
         ("get", "/api/jobs", {"params": {"offset": -1}}, 422, "validation_error", "offset"),
@@ -214,7 +289,9 @@ def test_engines_listing_examples_all_run(client: httpx.Client) -> None:
     names = {e["name"] for e in engines}
     assert {"sleep", "heat1d"} <= names
     for engine in engines:
-        assert engine["spec_schema"].get("type") == "object" or "properties" in engine["spec_schema"]
+        assert (
+            engine["spec_schema"].get("type") == "object" or "properties" in engine["spec_schema"]
+        )
         job_id = submit(client, engine["name"], engine["example_spec"])
         job = wait_for(client, job_id, timeout=120)
         assert job["status"] == "complete", (engine["name"], job.get("error"))

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.api.test_jobs_api import expected_sum
 from tests.conftest import ServerProc, wait_for
 
@@ -92,7 +91,9 @@ def test_run_in_process_equals_server_result(tmp_path: Path) -> None:
     r = cli("run", "sleep", str(spec), "-o", str(out))
     assert r.returncode == 0, r.stderr
     assert "60/60" in r.stderr
-    assert json.loads(out.read_text())["result"]["sum"] == pytest.approx(expected_sum(60, 10, seed=3))
+    assert json.loads(out.read_text())["result"]["sum"] == pytest.approx(
+        expected_sum(60, 10, seed=3)
+    )
     failing = write_spec(tmp_path, {"units": 20, "chunk_size": 10, "fail_at_chunk": 0})
     assert cli("run", "sleep", str(failing)).returncode == 1
     invalid = write_spec(tmp_path, {"units": -1})

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from tests.api.test_jobs_api import expected_sum
 from tests.conftest import ServerProc, submit, wait_for
 
@@ -53,7 +52,10 @@ def test_kill9_resumes_with_identical_result(tmp_path: Path, database_url: str) 
             events = c.get(f"/api/jobs/{job_id}/events").json()["events"]
             resume = next(i for i, e in enumerate(events) if e["stage"] == "resuming")
             after = [e["done"] for e in events[resume:] if e["kind"] == "progress"]
-            assert after[0] >= done_at_kill - 20, (after[:3], done_at_kill)  # in-flight chunks may redo
+            assert after[0] >= done_at_kill - 20, (
+                after[:3],
+                done_at_kill,
+            )  # in-flight chunks may redo
             assert after == sorted(after)
 
             # the non-resumable job fails loudly instead of hanging

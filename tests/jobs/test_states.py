@@ -75,7 +75,9 @@ def test_every_transition_allowed_or_refused_in_the_store(store: Store, source: 
             ok = False
             row = store.get_job(job_id)
             if row["status"] == "running":
-                store.start_work(job_id, row["lease_owner"], total_units=0, chunks_total=0, unit="u")
+                store.start_work(
+                    job_id, row["lease_owner"], total_units=0, chunks_total=0, unit="u"
+                )
                 ok = store.complete(job_id, row["lease_owner"], {}, {}) is not None
             else:
                 ok = store.complete(job_id, "owner-a", {}, {}) is not None
@@ -131,13 +133,16 @@ def test_two_workers_racing_to_claim_one_job_exactly_one_wins(database_url: str)
             barrier = threading.Barrier(len(stores))
             wins: list[str] = []
 
-            def claim(i: int, s: Store) -> None:
+            def claim(i: int, s: Store, barrier: threading.Barrier, wins: list[str]) -> None:
                 barrier.wait()
                 row = s.claim_next(f"worker-{i}", 30, max_running=100)
                 if row is not None:
                     wins.append(row["id"])
 
-            threads = [threading.Thread(target=claim, args=(i, s)) for i, s in enumerate(stores)]
+            threads = [
+                threading.Thread(target=claim, args=(i, s, barrier, wins))
+                for i, s in enumerate(stores)
+            ]
             for t in threads:
                 t.start()
             for t in threads:

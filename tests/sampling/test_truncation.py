@@ -67,3 +67,16 @@ def test_truncation_outside_the_support_is_rejected():
 def test_inverted_truncation_bounds_are_rejected():
     with pytest.raises(InputError, match="truncation"):
         make_distribution("normal", [0, 1], truncate=(2, -2))
+
+
+def test_far_upper_tail_truncation_keeps_precision():
+    # P(X > 10) = 7.6e-24 rounds to 1 - cdf = 0; survival probabilities must be used
+    dist = make_distribution("normal", [0, 1], truncate=(10, None))
+    ref = stats.truncnorm(10, np.inf)
+    x = draw(dist)
+    assert x.min() >= 10
+    assert stats.kstest(x, ref.cdf).pvalue > 1e-3
+    assert dist.mean() == pytest.approx(ref.mean(), rel=1e-9)
+    np.testing.assert_allclose(
+        dist.cdf(np.array([10.05, 10.2])), ref.cdf([10.05, 10.2]), atol=1e-12
+    )

@@ -17,8 +17,13 @@ from montesim.jobs.store import Store
 from montesim.logs import setup_logging
 
 # Routers that live beside the core ones; each module exposes `router`.
-OPTIONAL_ROUTERS = ("montesim.api.risktree", "montesim.api.streams", "montesim.api.batches",
-                    "montesim.api.metrics", "montesim.api.ui")
+OPTIONAL_ROUTERS = (
+    "montesim.api.risktree",
+    "montesim.api.streams",
+    "montesim.api.batches",
+    "montesim.api.metrics",
+    "montesim.api.ui",
+)
 
 
 def create_app(settings: Settings | None = None, *, run_scheduler: bool = True) -> FastAPI:

@@ -19,7 +19,11 @@ _READ = 1 << 20
 
 def _too_large(limit: int) -> Problem:
     return Problem(
-        413, "file_too_large", f"Upload exceeds the limit of {limit} bytes", location="file", limit=limit
+        413,
+        "file_too_large",
+        f"Upload exceeds the limit of {limit} bytes",
+        location="file",
+        limit=limit,
     )
 
 
@@ -57,4 +61,9 @@ def file_info(file_id: str, request: Request) -> dict[str, Any]:
     row = services(request).store.get_file(file_id)
     if row is None:
         raise Problem(404, "file_not_found", f"No file with id {file_id!r}", location="file_id")
-    return {"file_id": row["id"], "filename": row["filename"], "size": row["size"], "sha256": row["sha256"]}
+    return {
+        "file_id": row["id"],
+        "filename": row["filename"],
+        "size": row["size"],
+        "sha256": row["sha256"],
+    }

@@ -186,7 +186,9 @@ def _upload(client: httpx.Client, path: Path) -> str:
 def submit(
     engine: str,
     spec_file: Annotated[Path, typer.Argument(help="JSON spec")],
-    file: Annotated[Path | None, typer.Option("--file", help="input file; sets spec.file_id")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="input file; sets spec.file_id")
+    ] = None,
     label: Annotated[str | None, typer.Option()] = None,
     idempotency_key: Annotated[str | None, typer.Option()] = None,
     server: Server = DEFAULT_SERVER,
@@ -198,7 +200,9 @@ def submit(
             spec["file_id"] = _upload(client, file)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = _check(
-            client.post("/api/jobs", json={"engine": engine, "spec": spec, "label": label}, headers=headers)
+            client.post(
+                "/api/jobs", json={"engine": engine, "spec": spec, "label": label}, headers=headers
+            )
         )
     out.print(body["job_id"])
 
@@ -229,7 +233,12 @@ def jobs(
     table = Table("job", "engine", "status", "progress", "label", "created")
     for j in body["items"]:
         table.add_row(
-            j["job_id"], j["engine"], j["status"], f"{j['progress']:.0%}", j["label"] or "", j["created_at"]
+            j["job_id"],
+            j["engine"],
+            j["status"],
+            f"{j['progress']:.0%}",
+            j["label"] or "",
+            j["created_at"],
         )
     out.print(table)
     out.print(f"{len(body['items'])} of {body['total']}")
@@ -259,7 +268,9 @@ def result(
 def run(
     engine: str,
     spec_file: Annotated[Path, typer.Argument(help="JSON spec")],
-    file: Annotated[Path | None, typer.Option("--file", help="input file; sets spec.file_id")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="input file; sets spec.file_id")
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
     workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
 ) -> None:

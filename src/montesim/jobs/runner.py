@@ -77,7 +77,9 @@ class JobRunner:
             outcome = self._run(job, flag)
             return outcome
         except LeaseLost:
-            log.info("job %s: lease lost, leaving it to its new owner", job_id, extra={"job_id": job_id})
+            log.info(
+                "job %s: lease lost, leaving it to its new owner", job_id, extra={"job_id": job_id}
+            )
             return "lease_lost"
         except InputError as exc:
             return self._fail(job_id, exc.code, exc.message, _detail(exc))

@@ -60,9 +60,7 @@ def _is_live_owner(owner: str) -> bool:
 
 
 class Scheduler:
-    def __init__(
-        self, settings: Settings, store: Store, executor: Executor | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, store: Store, executor: Executor | None = None) -> None:
         self.settings = settings
         self.store = store
         self.executor = executor or make_executor(

@@ -23,7 +23,15 @@ from sqlalchemy.exc import IntegrityError
 
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.states import ACTIVE, TERMINAL, JobStatus, sources_of
-from montesim.jobs.tables import files, job_artifacts, job_chunks, job_events, job_results, jobs
+from montesim.jobs.tables import (
+    batches,
+    files,
+    job_artifacts,
+    job_chunks,
+    job_events,
+    job_results,
+    jobs,
+)
 
 
 class Conflict(Exception):
@@ -60,6 +68,38 @@ def _configure_sqlite(engine: SAEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def new_job_values(
+    *,
+    engine: str,
+    spec: dict[str, Any],
+    spec_summary: str = "",
+    unit: str = "units",
+    label: str | None = None,
+    idempotency_key: str | None = None,
+    batch_id: str | None = None,
+    total_units: int = 0,
+) -> dict[str, Any]:
+    """The row of a new queued job (shared by single and batch submission)."""
+    t = now()
+    return dict(
+        id=str(uuid.uuid4()),
+        engine=engine,
+        status=JobStatus.QUEUED.value,
+        label=label,
+        spec=spec,
+        spec_summary=spec_summary[:200],
+        idempotency_key=idempotency_key,
+        request_hash=request_hash(engine, spec, label),
+        batch_id=batch_id,
+        created_at=t,
+        queued_at=t,
+        updated_at=t,
+        unit=unit,
+        total_units=total_units,
+        stage="waiting",
+    )
 
 
 class Store:
@@ -110,9 +150,7 @@ class Store:
 
     def _event(self, conn: Connection, job_id: str, kind: str, row: dict[str, Any]) -> None:
         data = progress_mod.record(row)
-        conn.execute(
-            insert(job_events).values(job_id=job_id, ts=now(), kind=kind, data=data)
-        )
+        conn.execute(insert(job_events).values(job_id=job_id, ts=now(), kind=kind, data=data))
 
     def events(self, job_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         with self._read() as conn:
@@ -123,7 +161,13 @@ class Store:
                 .limit(limit)
             ).mappings()
             return [
-                {"id": r["id"], "job_id": r["job_id"], "ts": r["ts"], "kind": r["kind"], **r["data"]}
+                {
+                    "id": r["id"],
+                    "job_id": r["job_id"],
+                    "ts": r["ts"],
+                    "kind": r["kind"],
+                    **r["data"],
+                }
                 for r in rows
             ]
 
@@ -158,24 +202,16 @@ class Store:
             existing = self.find_by_idempotency_key(idempotency_key)
             if existing is not None:
                 return self._same_request(existing, rhash), False
-        t = now()
-        job_id = str(uuid.uuid4())
-        values = dict(
-            id=job_id,
+        values = new_job_values(
             engine=engine,
-            status=JobStatus.QUEUED.value,
-            label=label,
             spec=spec,
-            spec_summary=spec_summary[:200],
-            idempotency_key=idempotency_key,
-            request_hash=rhash,
-            batch_id=batch_id,
-            created_at=t,
-            queued_at=t,
-            updated_at=t,
+            spec_summary=spec_summary,
             unit=unit,
-            stage="waiting",
+            label=label,
+            idempotency_key=idempotency_key,
+            batch_id=batch_id,
         )
+        job_id = values["id"]
         try:
             with self._write() as conn:
                 conn.execute(insert(jobs).values(**values))
@@ -330,7 +366,9 @@ class Store:
             self._event(conn, job_id, "stage", current)
             return current
 
-    def claim_next(self, owner: str, lease_seconds: float, max_running: int) -> dict[str, Any] | None:
+    def claim_next(
+        self, owner: str, lease_seconds: float, max_running: int
+    ) -> dict[str, Any] | None:
         """Atomically take the oldest queued job if fewer than ``max_running`` run."""
         t = now()
         with self._write() as conn:
@@ -338,7 +376,9 @@ class Store:
                 # One claimer at a time across servers, so the cap holds cluster-wide.
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7243001)")
             running = conn.execute(
-                select(func.count()).select_from(jobs).where(jobs.c.status == JobStatus.RUNNING.value)
+                select(func.count())
+                .select_from(jobs)
+                .where(jobs.c.status == JobStatus.RUNNING.value)
             ).scalar_one()
             if running >= max_running:
                 return None
@@ -626,7 +666,11 @@ class Store:
         t = now()
         with self._write() as conn:
             row = self._row(conn, job_id)
-            if row is None or row["status"] != JobStatus.RUNNING.value or row["lease_owner"] != owner:
+            if (
+                row is None
+                or row["status"] != JobStatus.RUNNING.value
+                or row["lease_owner"] != owner
+            ):
                 return None
             if row["cancellation_requested"]:
                 return None
@@ -676,7 +720,12 @@ class Store:
         """running → cancelled; a cancelled job's partial results are discarded."""
         with self._write() as conn:
             row = self._transition(
-                conn, job_id, JobStatus.CANCELLED, owner=owner, stage="cancelled", stage_message=None
+                conn,
+                job_id,
+                JobStatus.CANCELLED,
+                owner=owner,
+                stage="cancelled",
+                stage_message=None,
             )
             if row is not None:
                 conn.execute(delete(job_chunks).where(job_chunks.c.job_id == job_id))
@@ -713,15 +762,25 @@ class Store:
         terminal = [s.value for s in TERMINAL]
         cutoff = now() - max_age_seconds
         with self._write() as conn:
-            old = conn.execute(
-                select(jobs.c.id).where(jobs.c.status.in_(terminal), jobs.c.completed_at < cutoff)
-            ).scalars().all()
-            beyond = conn.execute(
-                select(jobs.c.id)
-                .where(jobs.c.status.in_(terminal))
-                .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
-                .offset(max_jobs)
-            ).scalars().all()
+            old = (
+                conn.execute(
+                    select(jobs.c.id).where(
+                        jobs.c.status.in_(terminal), jobs.c.completed_at < cutoff
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            beyond = (
+                conn.execute(
+                    select(jobs.c.id)
+                    .where(jobs.c.status.in_(terminal))
+                    .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+                    .offset(max_jobs)
+                )
+                .scalars()
+                .all()
+            )
             ids = sorted(set(old) | set(beyond))
             for i in range(0, len(ids), 500):
                 part = ids[i : i + 500]
@@ -741,6 +800,164 @@ class Store:
         with self._read() as conn:
             row = conn.execute(select(files).where(files.c.id == file_id)).mappings().first()
             return dict(row) if row else None
+
+    # -- event log readers (streams) -----------------------------------------------
+
+    @staticmethod
+    def _event_dict(r: Any) -> dict[str, Any]:
+        return {"id": r["id"], "job_id": r["job_id"], "ts": r["ts"], "kind": r["kind"], **r["data"]}
+
+    def last_event_id(self) -> int:
+        with self._read() as conn:
+            return int(
+                conn.execute(select(func.coalesce(func.max(job_events.c.id), 0))).scalar_one()
+            )
+
+    def events_range(
+        self,
+        job_ids: Iterable[str] | None,
+        after: int,
+        upto: int | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Events with ``after < id <= upto`` in id order, of some jobs (None: all jobs)."""
+        conds = [job_events.c.id > after]
+        if upto is not None:
+            conds.append(job_events.c.id <= upto)
+        if job_ids is not None:
+            conds.append(job_events.c.job_id.in_(list(job_ids)))
+        with self._read() as conn:
+            rows = conn.execute(
+                select(job_events).where(*conds).order_by(job_events.c.id).limit(limit)
+            ).mappings()
+            return [self._event_dict(r) for r in rows]
+
+    def latest_events(self, job_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Each job's newest event (its current state as the log last recorded it)."""
+        ids = list(job_ids)
+        if not ids:
+            return {}
+        newest = (
+            select(func.max(job_events.c.id))
+            .where(job_events.c.job_id.in_(ids))
+            .group_by(job_events.c.job_id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(select(job_events).where(job_events.c.id.in_(newest))).mappings()
+            return {r["job_id"]: self._event_dict(r) for r in rows}
+
+    # -- batches --------------------------------------------------------------------
+
+    def create_batch(
+        self, *, label: str | None, fail_fast: bool, children: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Insert a batch and its queued children in one transaction.
+
+        ``children`` are keyword arguments of :func:`new_job_values` (with the planned
+        ``total_units``, so the batch's weights are known before a child starts).
+        """
+        t = now()
+        batch_id = str(uuid.uuid4())
+        with self._write() as conn:
+            conn.execute(
+                insert(batches).values(
+                    id=batch_id, label=label, fail_fast=fail_fast, created_at=t, updated_at=t
+                )
+            )
+            rows = []
+            for child in children:
+                values = new_job_values(**child, batch_id=batch_id)
+                conn.execute(insert(jobs).values(**values))
+                row = self._row(conn, values["id"])
+                assert row is not None
+                self._event(conn, row["id"], "status", row)
+                rows.append(row)
+            batch = conn.execute(select(batches).where(batches.c.id == batch_id)).mappings().one()
+            return dict(batch), rows
+
+    def get_batch(self, batch_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(select(batches).where(batches.c.id == batch_id)).mappings().first()
+            return dict(row) if row else None
+
+    def list_batches(self, *, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        with self._read() as conn:
+            total = conn.execute(select(func.count()).select_from(batches)).scalar_one()
+            rows = conn.execute(
+                select(batches)
+                .order_by(batches.c.created_at.desc(), batches.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            ).mappings()
+            return [dict(r) for r in rows], int(total)
+
+    def batch_children(self, batch_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Children rows (without spec) per batch, oldest first."""
+        ids = list(batch_ids)
+        out: dict[str, list[dict[str, Any]]] = {b: [] for b in ids}
+        if not ids:
+            return out
+        cols = [c for c in jobs.c if c.name != "spec"]
+        with self._read() as conn:
+            rows = conn.execute(
+                select(*cols).where(jobs.c.batch_id.in_(ids)).order_by(jobs.c.created_at, jobs.c.id)
+            ).mappings()
+            for r in rows:
+                out[r["batch_id"]].append(dict(r))
+        return out
+
+    def request_batch_cancel(self, batch_id: str) -> list[str]:
+        """Mark the batch cancelled and cancel every active child; returns their ids."""
+        with self._write() as conn:
+            res = conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(cancellation_requested=True, updated_at=now())
+            )
+            if not res.rowcount:
+                raise KeyError(batch_id)
+        return self._cancel_active_children([batch_id])
+
+    def _cancel_active_children(self, batch_ids: list[str]) -> list[str]:
+        active = [s.value for s in ACTIVE]
+        with self._read() as conn:
+            ids = (
+                conn.execute(
+                    select(jobs.c.id).where(
+                        jobs.c.batch_id.in_(batch_ids), jobs.c.status.in_(active)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        cancelled = []
+        for job_id in ids:
+            try:
+                self.request_cancel(job_id)
+                cancelled.append(job_id)
+            except (KeyError, Conflict):
+                pass  # it ended meanwhile
+        return cancelled
+
+    def enforce_fail_fast(self) -> list[str]:
+        """Cancel the active children of fail-fast batches where a child errored."""
+        errored = (
+            select(jobs.c.batch_id)
+            .join(batches, batches.c.id == jobs.c.batch_id)
+            .where(batches.c.fail_fast.is_(True), jobs.c.status == JobStatus.ERROR.value)
+        )
+        active = [s.value for s in ACTIVE]
+        with self._read() as conn:
+            ids = (
+                conn.execute(
+                    select(jobs.c.batch_id)
+                    .where(jobs.c.batch_id.in_(errored), jobs.c.status.in_(active))
+                    .distinct()
+                )
+                .scalars()
+                .all()
+            )
+        return self._cancel_active_children(list(ids)) if ids else []
 
 
 __all__ = ["ACTIVE", "TERMINAL", "Conflict", "Store"]

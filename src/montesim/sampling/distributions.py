@@ -14,12 +14,14 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from scipy import integrate
 
 from montesim.engines.base import InputError
 from montesim.sampling.families import (
     FAMILY_TABLE,
     Backend,
     ParamError,
+    ScipyBackend,
     as_vector,
     canonical_family,
 )
@@ -107,6 +109,25 @@ class Distribution:
         f_hi = 1.0 if hi == math.inf else float(backend.cdf(np.array([hi]))[0])
         return lo, hi, f_lo, f_hi
 
+    @cached_property
+    def _upper(self) -> tuple[float, float] | None:
+        """(P(X > lo), P(X > hi)) when a continuous window lies in the upper tail.
+
+        There the CDF is 1 - tiny and loses the tiny part; survival probabilities keep it.
+        """
+        backend = self._backend
+        lo, hi, f_lo, _ = self._bounds
+        if f_lo <= 0.5 or not isinstance(backend, ScipyBackend) or backend.discrete:
+            return None
+        s_hi = 0.0 if hi == math.inf else float(backend.frozen.sf(hi))
+        return float(backend.frozen.sf(lo)), s_hi
+
+    def _mass(self) -> float:
+        """The probability of the truncation window under the untruncated distribution."""
+        if self._upper is not None:
+            return self._upper[0] - self._upper[1]
+        return self._bounds[3] - self._bounds[2]
+
     @property
     def discrete(self) -> bool:
         return self._backend.discrete
@@ -119,6 +140,10 @@ class Distribution:
         if self.truncate is None:
             return self._backend.ppf(u)
         lo, hi, f_lo, f_hi = self._bounds
+        if self._upper is not None:
+            s_lo, s_hi = self._upper
+            x = self._backend.frozen.isf(s_lo - u * (s_lo - s_hi))  # type: ignore[attr-defined]
+            return np.clip(np.asarray(x, dtype=np.float64), lo, hi)
         q = f_lo + u * (f_hi - f_lo)
         if self._backend.discrete:
             # stay strictly above P(X < lo) so rounding never returns a value below lo
@@ -131,12 +156,23 @@ class Distribution:
         x = np.asarray(x, dtype=np.float64)
         if self.truncate is None:
             return self._backend.cdf(x)
+        if self._upper is not None:
+            s_lo, s_hi = self._upper
+            sf = self._backend.frozen.sf(x)  # type: ignore[attr-defined]
+            return np.clip((s_lo - sf) / (s_lo - s_hi), 0.0, 1.0)
         _, _, f_lo, f_hi = self._bounds
         return np.clip((self._backend.cdf(x) - f_lo) / (f_hi - f_lo), 0.0, 1.0)
 
     def mean(self) -> float:
         """The expected value (of the truncated distribution when truncated)."""
         lo, hi, _, _ = self._bounds
+        if self._upper is not None:
+            # far-tail windows: SciPy's expect() divides by a CDF difference that rounds
+            # to 0, so integrate the (survival-based) inverse CDF over (0, 1) instead
+            value, _ = integrate.quad(
+                lambda v: float(self.ppf(np.array([v]))[0]), 0.0, 1.0, limit=200
+            )
+            return float(value)
         return self._backend.mean_between(lo, hi)
 
 
@@ -195,14 +231,12 @@ def make_distribution(
         dist._backend  # noqa: B018 - builds and checks the parameters now, not at sampling time
     except ParamError as exc:
         raise _error(f"{signature}: {exc.message}", location, exc.param) from None
-    if bounds is not None:
-        _, _, f_lo, f_hi = dist._bounds
-        if not f_hi - f_lo > 0:
-            raise _error(
-                f"{signature}: truncation range {list(bounds)} has zero probability",
-                location,
-                "truncate",
-            )
+    if bounds is not None and not dist._mass() > 0:
+        raise _error(
+            f"{signature}: truncation range {list(bounds)} has zero probability",
+            location,
+            "truncate",
+        )
     return dist
 
 

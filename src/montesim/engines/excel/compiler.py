@@ -901,15 +901,6 @@ def _special_isref(c: Compiler, node: Call) -> CNode:
     return Const(from_py(isinstance(refs, list)))
 
 
-def _special_isblank(c: Compiler, node: Call) -> CNode:
-    if len(node.args) != 1:
-        return Const(error(VALUE))
-    v = c.expr(node.args[0])
-    if v is None:
-        return Const(from_py(False))
-    return c.call("ISBLANK", [v])
-
-
 _SPECIAL = {
     "OFFSET": _special_ref_func,
     "INDIRECT": _special_ref_func,

@@ -1,0 +1,133 @@
+"""Criteria matching for SUMIF(S), COUNTIF(S), AVERAGEIF(S), MAXIFS, MINIFS and MATCH wildcards."""
+
+from __future__ import annotations
+
+import operator
+import re
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..values import BOOL, EMPTY, NUM, TEXT, Value, XlError, parse_number
+
+_OPS = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "<>": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+    "=": operator.eq,
+}
+
+
+@lru_cache(maxsize=1024)
+def wildcard_regex(pattern: str) -> re.Pattern[str]:
+    """Excel wildcards: ``*`` any run, ``?`` one character, ``~`` escapes."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "~" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        i += 1
+    return re.compile("^" + "".join(out) + "$", re.IGNORECASE | re.DOTALL)
+
+
+def has_wildcards(s: str) -> bool:
+    return any(ch in s for ch in "*?~")
+
+
+def _parse(criterion: Any) -> tuple[str, str, Any]:
+    """(op, type, operand) with type in num, bool, text, empty, error."""
+    if isinstance(criterion, XlError):
+        return "=", "error", criterion.code
+    if criterion is None:
+        return "=", "num", 0.0
+    if isinstance(criterion, bool):
+        return "=", "bool", float(criterion)
+    if isinstance(criterion, float | int):
+        return "=", "num", float(criterion)
+    s = str(criterion)
+    op = "="
+    for sym in (">=", "<=", "<>", ">", "<", "="):
+        if s.startswith(sym):
+            op, s = sym, s[len(sym) :]
+            break
+    if s == "":
+        return op, "empty", None
+    n = parse_number(s)
+    if n is not None:
+        return op, "num", n
+    if s.upper() in ("TRUE", "FALSE"):
+        return op, "bool", float(s.upper() == "TRUE")
+    if s.startswith("#"):
+        from ..values import ERROR_CODE
+
+        if s.upper() in ERROR_CODE:
+            return op, "error", ERROR_CODE[s.upper()]
+    return op, "text", s
+
+
+def criteria_mask(rng: Value, criterion: Value) -> np.ndarray:
+    """Boolean (T, R, C): which elements of ``rng`` meet ``criterion`` (per trial)."""
+    if criterion.trials == 1:
+        return _mask_one(rng, criterion.to_py())
+    t = max(rng.trials, criterion.trials)
+    out = []
+    for i in range(t):
+        r = rng.take_trial(i) if rng.trials > 1 else rng
+        out.append(_mask_one(r, criterion.to_py(i)))
+    return np.concatenate(out, axis=0)
+
+
+def _mask_one(rng: Value, criterion: Any) -> np.ndarray:
+    op_s, typ, operand = _parse(criterion)
+    op = _OPS[op_s]
+    f = rng.full()
+    shape = rng.shape
+    kind = np.broadcast_to(f.kind, shape)
+    err = np.broadcast_to(f.err, shape)
+    num = np.broadcast_to(f.num, shape)
+    ok = err == 0
+    if typ == "error":
+        m = err == operand
+        return ~m if op_s == "<>" else m
+    if typ == "num":
+        m = ok & (kind == NUM) & op(num, operand)
+        if op_s == "<>":
+            return ~(ok & (kind == NUM) & (num == operand))
+        return m
+    if typ == "bool":
+        if op_s == "<>":
+            return ~(ok & (kind == BOOL) & (num == operand))
+        return ok & (kind == BOOL) & op(num, operand)
+    if typ == "empty":
+        if op_s == "=":
+            txt = np.broadcast_to(f.text, shape)
+            is_empty_text = (kind == TEXT) & (txt == "")
+            return ok & ((kind == EMPTY) | is_empty_text)
+        if op_s == "<>":
+            return ~(ok & (kind == EMPTY))
+        return np.zeros(shape, bool)
+    # text criterion
+    txt = np.broadcast_to(f.text, shape)
+    is_text = ok & (kind == TEXT)
+    out = np.zeros(shape, bool)
+    idx = np.nonzero(is_text)
+    values = txt[idx]
+    if op_s in ("=", "<>"):
+        if has_wildcards(operand):
+            rx = wildcard_regex(operand)
+            hits = np.array([bool(rx.match(str(v))) for v in values], dtype=bool)
+        else:
+            low = operand.lower()
+            hits = np.array([str(v).lower() == low for v in values], dtype=bool)
+        out[idx] = hits
+        return ~out if op_s == "<>" else out
+    low = operand.lower()
+    out[idx] = np.array([op(str(v).lower(), low) for v in values], dtype=bool)
+    return out

@@ -1,0 +1,159 @@
+"""Excel operators as registered functions: + - * / ^ & comparisons, unary minus, %."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..values import (
+    BOOL,
+    DIV0,
+    EMPTY,
+    NUM,
+    NUMERR,
+    TEXT,
+    Value,
+    bool_result,
+    merge_err,
+    num_result,
+    numbers,
+    text_result,
+    texts,
+)
+from .helpers import err_where
+from .registry import EvalContext, register
+
+
+def _arith(a: Value | None, b: Value | None, fn) -> Value:
+    x, ex = numbers(a) if a is not None else (np.zeros((1, 1, 1)), None)
+    y, ey = numbers(b) if b is not None else (np.zeros((1, 1, 1)), None)
+    with np.errstate(all="ignore"):
+        out = fn(x, y)
+    return num_result(out, merge_err(ex, ey))
+
+
+@register("+", min_args=2, max_args=2)
+def add(ctx: EvalContext, a: Value, b: Value) -> Value:
+    return _arith(a, b, np.add)
+
+
+@register("-", min_args=2, max_args=2)
+def sub(ctx: EvalContext, a: Value, b: Value) -> Value:
+    return _arith(a, b, np.subtract)
+
+
+@register("*", min_args=2, max_args=2)
+def mul(ctx: EvalContext, a: Value, b: Value) -> Value:
+    return _arith(a, b, np.multiply)
+
+
+@register("/", min_args=2, max_args=2)
+def div(ctx: EvalContext, a: Value, b: Value) -> Value:
+    x, ex = numbers(a)
+    y, ey = numbers(b)
+    with np.errstate(all="ignore"):
+        out = x / y
+    err = merge_err(ex, ey)
+    err = err_where(np.broadcast_to(y == 0, np.broadcast_shapes(x.shape, y.shape)), DIV0, err)
+    return num_result(out, err)
+
+
+@register("^", min_args=2, max_args=2)
+def power(ctx: EvalContext, a: Value, b: Value) -> Value:
+    x, ex = numbers(a)
+    y, ey = numbers(b)
+    return num_result(*excel_power(x, y, merge_err(ex, ey)))
+
+
+def excel_power(x: np.ndarray, y: np.ndarray, err: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    with np.errstate(all="ignore"):
+        out = np.power(x, y)
+    shape = out.shape
+    err = err_where(np.broadcast_to((x == 0) & (y < 0), shape), DIV0, err)
+    err = err_where(np.broadcast_to((x == 0) & (y == 0), shape), NUMERR, err)
+    return out, err
+
+
+@register("NEG", min_args=1, max_args=1)
+def neg(ctx: EvalContext, a: Value) -> Value:
+    x, e = numbers(a)
+    return num_result(-x, e, check=False)
+
+
+@register("%", min_args=1, max_args=1)
+def percent(ctx: EvalContext, a: Value) -> Value:
+    x, e = numbers(a)
+    return num_result(x / 100.0, e, check=False)
+
+
+_concat = np.frompyfunc(operator.add, 2, 1)
+
+
+@register("&", min_args=2, max_args=2)
+def concat(ctx: EvalContext, a: Value, b: Value) -> Value:
+    ta, ea = texts(a)
+    tb, eb = texts(b)
+    return text_result(_concat(ta, tb), merge_err(ea, eb))
+
+
+def _lower(s: object) -> str:
+    return str(s).lower()
+
+
+_lower_vec = np.frompyfunc(_lower, 1, 1)
+
+
+def compare(a: Value, b: Value, op) -> Value:
+    """Excel comparison: numbers < text < booleans; text case-insensitive; empty adapts."""
+    err = merge_err(a.err, b.err)
+    if a.kind is None and b.kind is None:
+        return bool_result(op(a.num, b.num), err)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    fa, fb = a.full(), b.full()
+    ka = np.broadcast_to(fa.kind, shape).copy()
+    kb = np.broadcast_to(fb.kind, shape).copy()
+    na = np.broadcast_to(fa.num, shape)
+    nb = np.broadcast_to(fb.num, shape)
+    ta = np.broadcast_to(fa.text, shape).copy()
+    tb = np.broadcast_to(fb.text, shape).copy()
+    # an empty cell takes the type of the other side: 0, "" or FALSE
+    ea, eb = ka == EMPTY, kb == EMPTY
+    ka[ea] = np.where(kb[ea] == EMPTY, NUM, kb[ea])
+    kb[eb] = np.where(ka[eb] == EMPTY, NUM, ka[eb])
+    ta[ea & (ka == TEXT)] = ""
+    tb[eb & (kb == TEXT)] = ""
+    rank = {NUM: 0, TEXT: 1, BOOL: 2}
+    ra = np.vectorize(rank.get, otypes=[np.int8])(ka) if ka.size else ka
+    rb = np.vectorize(rank.get, otypes=[np.int8])(kb) if kb.size else kb
+    out = op(ra, rb)
+    same_num = (ra == rb) & (ra != 1)
+    if same_num.any():
+        out = np.where(same_num, op(na, nb), out)
+    both_text = (ra == 1) & (rb == 1)
+    if both_text.any():
+        la = _lower_vec(ta[both_text])
+        lb = _lower_vec(tb[both_text])
+        c = np.array([(x > y) - (x < y) for x, y in zip(la, lb, strict=True)], dtype=np.int8)
+        sub = op(c, np.zeros_like(c))
+        out = np.array(out)
+        out[both_text] = sub
+    return bool_result(np.asarray(out), err)
+
+
+for _sym, _op in (
+    ("=", operator.eq),
+    ("<>", operator.ne),
+    ("<", operator.lt),
+    (">", operator.gt),
+    ("<=", operator.le),
+    (">=", operator.ge),
+):
+
+    def _make(op):
+        def cmp(ctx: EvalContext, a: Value, b: Value) -> Value:
+            return compare(a, b, op)
+
+        return cmp
+
+    register(_sym, min_args=2, max_args=2)(_make(_op))

@@ -47,7 +47,9 @@ DISCRETE = [
 ]
 
 
-@pytest.mark.parametrize(("family", "args", "ref"), CONTINUOUS, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("family", "args", "ref"), CONTINUOUS, ids=[f"{c[0]}{c[1]}" for c in CONTINUOUS]
+)
 def test_continuous_family_matches_scipy(family, args, ref):
     dist = make_distribution(family, args)
     grid = np.linspace(0.001, 0.999, 101)
@@ -61,7 +63,9 @@ def test_continuous_family_matches_scipy(family, args, ref):
     np.testing.assert_allclose(dist.cdf(ref.ppf(grid)), grid, atol=1e-9)
 
 
-@pytest.mark.parametrize(("family", "args", "ref"), DISCRETE, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("family", "args", "ref"), DISCRETE, ids=[f"{c[0]}{c[1]}" for c in DISCRETE]
+)
 def test_integer_family_matches_pmf(family, args, ref):
     dist = make_distribution(family, args)
     grid = np.linspace(1e-6, 1 - 1e-6, 2001)

@@ -79,7 +79,11 @@ def test_validate_corr_accepts_a_good_matrix():
         ([[1, 0, float("nan")], [0, 1, 0], [float("nan"), 0, 1]], ["'a' and 'c'", "not a number"]),
         ([[1, 0], [0, 1]], ["3x3"]),
         ([[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]], ["positive semidefinite"]),
-        ([["x", 0, 0], [0, 1, 0], [0, 0, 1]], ["numbers"]),
+        ([["x", 0, 0], [0, 1, 0], [0, 0, 1]], ["'a' and 'a'", "number"]),
+        ([[1, True, 0], [1, 1, 0], [0, 0, 1]], ["'a' and 'b'", "number"]),
+        ([[1, None, 0], [None, 1, 0], [0, 0, 1]], ["'a' and 'b'", "missing"]),
+        ([[1, 0, 0], [0, 1, 0]], ["3x3"]),
+        ("abc", ["3x3"]),
     ],
 )
 def test_validate_corr_rejects_bad_matrices(matrix, words):
@@ -89,6 +93,13 @@ def test_validate_corr_rejects_bad_matrices(matrix, words):
     assert info.value.location == "spec.correlation"
     for word in words:
         assert word in info.value.message
+
+
+def test_one_triangle_is_enough():
+    lower = [[None, None, None], [0.8, 1, None], [-0.5, -0.3, 1]]
+    np.testing.assert_array_equal(validate_corr(lower, NAMES), TARGET)
+    upper = [[1, 0.8, -0.5], [None, 1, -0.3], [None, None, 1]]
+    np.testing.assert_array_equal(validate_corr(np.array(upper, dtype=object), NAMES), TARGET)
 
 
 def test_repair_returns_the_nearest_valid_matrix():

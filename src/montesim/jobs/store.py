@@ -832,16 +832,17 @@ class Store:
             ).mappings()
             return [self._event_dict(r) for r in rows]
 
-    def latest_events(self, job_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Each job's newest event (its current state as the log last recorded it)."""
+    def latest_events(
+        self, job_ids: Iterable[str], upto: int | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each job's newest event up to ``upto`` (its state as the log recorded it then)."""
         ids = list(job_ids)
         if not ids:
             return {}
-        newest = (
-            select(func.max(job_events.c.id))
-            .where(job_events.c.job_id.in_(ids))
-            .group_by(job_events.c.job_id)
-        )
+        conds = [job_events.c.job_id.in_(ids)]
+        if upto is not None:
+            conds.append(job_events.c.id <= upto)
+        newest = select(func.max(job_events.c.id)).where(*conds).group_by(job_events.c.job_id)
         with self._read() as conn:
             rows = conn.execute(select(job_events).where(job_events.c.id.in_(newest))).mappings()
             return {r["job_id"]: self._event_dict(r) for r in rows}

@@ -104,6 +104,9 @@ job_events = Table(
     Column("kind", String(16), nullable=False),  # status | progress | stage
     Column("data", JSON, nullable=False),
     Index("ix_job_events_job", "job_id", "id"),
+    # Event ids are stream cursors (Last-Event-ID): SQLite must never reuse one after
+    # the newest job's events are deleted.
+    sqlite_autoincrement=True,
 )
 
 # A batch groups jobs (jobs.batch_id); its status and progress are computed from them.

@@ -23,6 +23,38 @@ def _corr_error(message: str, location: str | None, detail: object = None) -> In
     return InputError(where + message, code="invalid_correlation", location=location, detail=detail)
 
 
+def _as_float_matrix(corr: object, k: int, names: list[str], location: str | None) -> np.ndarray:
+    """A (k, k) object array of floats and Nones; InputError for anything else."""
+    rows = list(corr) if isinstance(corr, Sequence | np.ndarray) else None
+    if (
+        rows is None
+        or len(rows) != k
+        or any(
+            isinstance(r, str) or not isinstance(r, Sequence | np.ndarray) or len(r) != k
+            for r in rows
+        )
+    ):
+        raise _corr_error(
+            f"the correlation matrix must be {k}x{k} (one row and column per input: "
+            f"{', '.join(names)})",
+            location,
+        )
+    out = np.empty((k, k), dtype=object)
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            if value is None:
+                out[i, j] = None
+            elif isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise _corr_error(
+                    f"the correlation between {names[i]!r} and {names[j]!r} must be a number "
+                    f"(got {value!r})",
+                    location,
+                )
+            else:
+                out[i, j] = float(value)
+    return out
+
+
 def validate_corr(
     corr: Sequence[Sequence[float]] | np.ndarray,
     names: list[str],
@@ -33,22 +65,26 @@ def validate_corr(
     """The correlation matrix as a float array, or InputError naming what is wrong.
 
     Checks shape, finiteness, symmetry, unit diagonal, entries in [-1, 1] and positive
-    semidefiniteness. With ``repair=True`` a matrix that is only not PSD is replaced by
-    the nearest correlation matrix (Higham 2002) instead of being rejected.
+    semidefiniteness. Blank (None) entries are filled from the mirror entry, so a matrix
+    may give only one triangle as @RISK matrices in workbooks often do; a blank diagonal
+    is 1. With ``repair=True`` a matrix that is only not PSD is replaced by the nearest
+    correlation matrix (Higham 2002) instead of being rejected.
     """
     k = len(names)
-    try:
-        c = np.array(corr, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise _corr_error(
-            "the correlation matrix must be a square table of numbers", location
-        ) from None
-    if c.shape != (k, k):
-        raise _corr_error(
-            f"the correlation matrix must be {k}x{k} (one row and column per input: "
-            f"{', '.join(names)}), got shape {'x'.join(map(str, c.shape))}",
-            location,
-        )
+    c = _as_float_matrix(corr, k, names, location)
+    for i in range(k):
+        for j in range(i + 1, k):
+            if c[i, j] is None and c[j, i] is None:
+                raise _corr_error(
+                    f"the correlation between {names[i]!r} and {names[j]!r} is missing", location
+                )
+            if c[i, j] is None:
+                c[i, j] = c[j, i]
+            elif c[j, i] is None:
+                c[j, i] = c[i, j]
+        if c[i, i] is None:
+            c[i, i] = 1.0
+    c = c.astype(np.float64)
     for i in range(k):
         for j in range(i, k):
             a, b = c[i, j], c[j, i]

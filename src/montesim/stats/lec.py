@@ -1,7 +1,7 @@
 """Loss distributions from many trials: a mergeable histogram sketch and the LEC maths.
 
 A node's trial losses are summarised by a :class:`LossHistogram`: exact counts, sums and
-extremes plus a log-linear histogram whose buckets come straight from the float's bits
+the maximum plus a log-linear histogram whose buckets come straight from the float's bits
 (exponent and the top ``MANTISSA_BITS`` mantissa bits), so a bucket is at most
 ``2**-MANTISSA_BITS`` (0.78 %) wide relative to its value. Chunks of a job each build
 one and :meth:`LossHistogram.merge` adds them, so partials stay small whatever the
@@ -11,6 +11,7 @@ linear interpolation inside a bucket; the mean, P(no loss) and the variance are 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -45,60 +46,67 @@ def bucket_edges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class LossHistogram:
-    """Sufficient statistics of one node's trial losses (all values ≥ 0)."""
+    """Sufficient statistics of one node's trial losses (all values ≥ 0).
+
+    Everything merges exactly, whatever the order: counts are integers, and sums are
+    kept per block of trials and added with ``math.fsum`` (exactly rounded), so the
+    figures do not depend on how the trials were cut into chunks.
+    """
 
     n: int
     zeros: int
-    total: float
-    total_sq: float
     max: float
     at_max: int  # trials whose loss equals ``max`` exactly (a cap is a point mass)
     keys: np.ndarray  # int32, sorted, unique: buckets holding positive losses
     counts: np.ndarray  # int64 per bucket
-    sums: np.ndarray  # float64 per bucket
+    block_sums: np.ndarray  # float64: the sum of losses of each block of trials
+    block_sq: np.ndarray  # float64: the sum of squared losses of each block
 
     @classmethod
-    def empty(cls) -> LossHistogram:
-        return cls(
-            0,
-            0,
-            0.0,
-            0.0,
-            0.0,
-            0,
-            np.empty(0, np.int32),
-            np.empty(0, np.int64),
-            np.empty(0, np.float64),
-        )
+    def empty(cls, n: int = 0) -> LossHistogram:
+        none = np.empty(0, np.float64)
+        return cls(n, n, 0.0, 0, np.empty(0, np.int32), np.empty(0, np.int64), none, none)
 
     @classmethod
-    def from_values(cls, values: np.ndarray, n: int | None = None) -> LossHistogram:
-        """Summarise ``values``; with ``n`` given, ``values`` are the positive ones of ``n`` trials."""
+    def from_values(
+        cls, values: np.ndarray, n: int | None = None, blocks: np.ndarray | None = None
+    ) -> LossHistogram:
+        """Summarise ``values``.
+
+        With ``n`` given, ``values`` are just the positive losses among ``n`` trials.
+        ``blocks`` gives each value's block of trials (all one block when omitted).
+        """
         values = np.asarray(values, dtype=np.float64)
         if n is None:
             n = int(values.size)
-            values = values[values > 0]
+            keep = values > 0
+            values = values[keep]
+            if blocks is not None:
+                blocks = blocks[keep]
         if values.size == 0:
-            out = cls.empty()
-            out.n = out.zeros = int(n)
-            return out
+            return cls.empty(int(n))
+        if blocks is None:
+            block_sums = np.array([values.sum()])
+            block_sq = np.array([np.square(values).sum()])
+        else:
+            used_blocks = np.unique(blocks)
+            slot = np.searchsorted(used_blocks, blocks)
+            block_sums = np.bincount(slot, weights=values)
+            block_sq = np.bincount(slot, weights=np.square(values))
         top = float(values.max())
         keys = bucket_keys(values)
         base = int(keys.min())
-        local = keys - base
-        counts = np.bincount(local)
-        sums = np.bincount(local, weights=values)
+        counts = np.bincount(keys - base)
         used = np.flatnonzero(counts)
         return cls(
             n=int(n),
             zeros=int(n - values.size),
-            total=float(values.sum()),
-            total_sq=float(np.square(values).sum()),  # not np.dot: BLAS threads cost more here
             max=top,
             at_max=int(np.count_nonzero(values == top)),
             keys=(used + base).astype(np.int32),
             counts=counts[used].astype(np.int64),
-            sums=sums[used],
+            block_sums=block_sums,
+            block_sq=block_sq,
         )
 
     @classmethod
@@ -108,23 +116,28 @@ class LossHistogram:
             return cls.empty()
         top = float(max(p.max for p in parts))
         keys = np.concatenate([p.keys for p in parts])
-        if keys.size:
-            uniq, inverse = np.unique(keys, return_inverse=True)
-            counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts]))
-            sums = np.bincount(inverse, weights=np.concatenate([p.sums for p in parts]))
-        else:
-            uniq, counts, sums = keys, np.empty(0), np.empty(0)
+        counts = np.concatenate([p.counts for p in parts])
+        order = np.argsort(keys, kind="stable")
+        keys, counts = keys[order], counts[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
         return cls(
             n=sum(p.n for p in parts),
             zeros=sum(p.zeros for p in parts),
-            total=float(sum(p.total for p in parts)),
-            total_sq=float(sum(p.total_sq for p in parts)),
             max=top,
             at_max=sum(p.at_max for p in parts if p.max == top),
-            keys=uniq.astype(np.int32),
-            counts=np.rint(counts).astype(np.int64),
-            sums=np.asarray(sums, dtype=np.float64),
+            keys=keys[starts].astype(np.int32),
+            counts=np.add.reduceat(counts, starts) if keys.size else counts,
+            block_sums=np.concatenate([p.block_sums for p in parts]),
+            block_sq=np.concatenate([p.block_sq for p in parts]),
         )
+
+    @property
+    def total(self) -> float:
+        return math.fsum(self.block_sums)
+
+    @property
+    def total_sq(self) -> float:
+        return math.fsum(self.block_sq)
 
     # -- exact moments ---------------------------------------------------------------
 
@@ -145,28 +158,25 @@ class LossHistogram:
 
     # -- read from the buckets -------------------------------------------------------
 
-    def _buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(lo, hi, count, sum) per bucket, the trials at the maximum as a point bucket.
+    def _buckets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lo, hi, count) per bucket, the trials at the maximum as a point bucket.
 
         Losses spread evenly across a bucket, except that the top bucket ends at the
         largest loss and trials exactly at it (a cap, say) are a point mass there.
         """
         lo, hi = bucket_edges(self.keys)
-        counts, sums = self.counts.astype(np.float64), self.sums.copy()
+        counts = self.counts.astype(np.float64)
         if self.keys.size:
             hi[-1] = self.max
             lo[-1] = min(lo[-1], self.max)
             if self.at_max:
                 counts[-1] -= self.at_max
-                sums[-1] -= self.at_max * self.max
                 lo = np.append(lo, self.max)
                 hi = np.append(hi, self.max)
                 counts = np.append(counts, float(self.at_max))
-                sums = np.append(sums, self.at_max * self.max)
                 if counts[-2] <= 0:
-                    lo, hi = np.delete(lo, -2), np.delete(hi, -2)
-                    counts, sums = np.delete(counts, -2), np.delete(sums, -2)
-        return lo, hi, counts, sums
+                    lo, hi, counts = np.delete(lo, -2), np.delete(hi, -2), np.delete(counts, -2)
+        return lo, hi, counts
 
     def quantiles(self, qs: Sequence[float]) -> np.ndarray:
         """Loss quantiles at levels ``qs`` (NumPy's 'linear' definition, rank q·(n−1))."""
@@ -181,7 +191,7 @@ class LossHistogram:
         pos = rank > self.zeros
         if not pos.any() or self.keys.size == 0:
             return out
-        lo, hi, counts, _ = self._buckets()
+        lo, hi, counts = self._buckets()
         cum = self.zeros + np.cumsum(counts)
         r = rank[pos]
         idx = np.minimum(np.searchsorted(cum, r, side="left"), cum.size - 1)
@@ -195,7 +205,7 @@ class LossHistogram:
         x = np.asarray(x, dtype=np.float64)
         if self.n == 0:
             return np.zeros_like(x)
-        lo, hi, counts, _ = self._buckets()
+        lo, hi, counts = self._buckets()
         # Share of each bucket at or above each x: matrix (len(x), buckets), both small.
         width = hi - lo
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -215,22 +225,13 @@ class LossHistogram:
         k = (1.0 - q) * self.n  # how many trials (fractional) are in the tail
         if k <= 0:
             return self.max
-        lo, hi, counts, sums = self._buckets()
-        take_sum = 0.0
-        need = k
-        for i in range(counts.size - 1, -1, -1):
-            c = float(counts[i])
-            if c <= need:
-                take_sum += float(sums[i])
-                need -= c
-            else:
-                # The top part of the bucket, assuming values spread evenly across it.
-                share = need / c
-                top_mean = hi[i] - share * (hi[i] - lo[i]) / 2.0
-                take_sum += need * top_mean
-                need = 0.0
-            if need <= 0:
-                break
+        lo, hi, counts = self._buckets()
+        above = np.cumsum(counts[::-1])[::-1] - counts  # trials in higher buckets
+        take = np.clip(k - above, 0.0, counts)
+        # The top `take` of a bucket's `c` evenly spread trials average hi − (take/c)·width/2.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_top = hi - np.where(counts > 0, take / counts, 0.0) * (hi - lo) / 2.0
+        take_sum = float(np.sum(take * mean_top))
         return float(take_sum / k)  # any remaining need is zeros
 
 
@@ -245,10 +246,9 @@ def tick_grid(x_max: float, *, count: int, scale: str, x_min: float | None = Non
 
 
 def lec_points(hist: LossHistogram, ticks: np.ndarray, tail_trim: float) -> dict[str, list[float]]:
-    """The node's LEC: (0, P(L > 0)) then P(L ≥ x) on ``ticks``, stopping below ``tail_trim``."""
+    """The node's LEC: (0, P(L > 0)) then P(L ≥ x) on ``ticks`` while it is ≥ ``tail_trim``."""
     p = hist.exceedance(ticks)
     keep = p >= tail_trim
-    # Stop at the first tick under the trim so the curve shows where it ends.
     stop = int(np.argmin(keep)) if not keep.all() else keep.size
     losses = [0.0, *ticks[:stop].tolist()]
     probs = [1.0 - hist.p_zero, *p[:stop].tolist()]

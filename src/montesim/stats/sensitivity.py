@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from montesim.stats.ranking import average_ranks
 
 
 def _spearman(ranked_x: np.ndarray, ranked_y: np.ndarray) -> float | None:
@@ -22,10 +23,15 @@ def _spearman(ranked_x: np.ndarray, ranked_y: np.ndarray) -> float | None:
     return float(np.clip(np.dot(dx, dy) / denom, -1.0, 1.0))
 
 
-def _spider(x: np.ndarray, y: np.ndarray, deciles: int) -> list[dict[str, float]]:
-    """Output mean minus overall mean within each quantile bin of ``x`` (bins by rank)."""
+def _spider(
+    x: np.ndarray, y: np.ndarray, order: np.ndarray, deciles: int
+) -> list[dict[str, float]]:
+    """Output mean minus overall mean within each quantile bin of ``x`` (bins by rank).
+
+    ``order`` is the stable sort order of ``x``; tied values are split between bins by
+    trial order, so bins stay equal in size.
+    """
     n = len(x)
-    order = np.argsort(x, kind="stable")
     bins = np.empty(n, dtype=np.int64)
     bins[order] = np.arange(n) * deciles // n
     counts = np.bincount(bins, minlength=deciles)
@@ -58,15 +64,24 @@ def sensitivity(
     Trials where the output or the input is not finite are left out for that input.
     """
     y_all = np.asarray(output, dtype=np.float64).ravel()
+    y_ok = np.isfinite(y_all)
+    y_ranks_ok: np.ndarray | None = None  # output ranks over y_ok, shared by most inputs
     rows: list[tuple[str, float | None, list[dict[str, float]]]] = []
     for name, values in inputs.items():
         x = np.asarray(values, dtype=np.float64).ravel()
         if len(x) != len(y_all):
             raise ValueError(f"input {name!r} has {len(x)} values, output has {len(y_all)}")
-        keep = np.isfinite(x) & np.isfinite(y_all)
+        keep = np.isfinite(x) & y_ok
         x, y = x[keep], y_all[keep]
-        rho = _spearman(stats.rankdata(x), stats.rankdata(y)) if len(x) >= 2 else None
-        spider = _spider(x, y, deciles) if rho is not None and len(x) >= deciles else []
+        if np.array_equal(keep, y_ok):
+            if y_ranks_ok is None:
+                y_ranks_ok = average_ranks(y)[0]
+            y_ranks = y_ranks_ok
+        else:
+            y_ranks = average_ranks(y)[0]
+        x_ranks, order = average_ranks(x)
+        rho = _spearman(x_ranks, y_ranks) if len(x) >= 2 else None
+        spider = _spider(x, y, order, deciles) if rho is not None and len(x) >= deciles else []
         rows.append((name, rho, spider))
 
     rows.sort(key=lambda r: -1.0 if r[1] is None else abs(r[1]), reverse=True)

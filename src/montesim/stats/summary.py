@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from montesim.stats.ranking import average_ranks
+
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 MAX_BINS = 200
 ECDF_POINTS = 101
@@ -127,26 +129,20 @@ def summarize(x: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _pearson(data: np.ndarray) -> list[list[float | None]]:
-    """Pearson correlation of the columns of ``data``; None where a column is constant."""
-    k = data.shape[1]
-    centered = data - data.mean(axis=0)
-    norms = np.sqrt((centered**2).sum(axis=0))
+def _pearson(rows: np.ndarray) -> list[list[float | None]]:
+    """Pearson correlation between the rows of ``rows`` (k, n); None where a row is constant."""
+    k = rows.shape[0]
+    centered = rows - rows.mean(axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", centered, centered))
     ok = norms > 0
+    z = centered / np.where(ok, norms, 1.0)[:, None]
+    r = np.clip(z @ z.T, -1.0, 1.0)
     matrix: list[list[float | None]] = [[None] * k for _ in range(k)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = centered / np.where(ok, norms, 1.0)
-        r = np.clip(z.T @ z, -1.0, 1.0)
     for i in range(k):
         for j in range(k):
             if ok[i] and ok[j]:
                 matrix[i][j] = 1.0 if i == j else float(r[i, j])
     return matrix
-
-
-def rank_columns(data: np.ndarray) -> np.ndarray:
-    """Average ranks of each column (ties share a rank, as Spearman's rho needs)."""
-    return stats.rankdata(data, axis=0) if data.size else data.astype(np.float64)
 
 
 def correlation_matrix(columns: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -158,14 +154,16 @@ def correlation_matrix(columns: dict[str, np.ndarray]) -> dict[str, Any]:
     names = list(columns)
     if not names:
         return {"names": [], "n": 0, "pearson": [], "spearman": []}
-    data = np.column_stack([np.asarray(columns[name], dtype=np.float64).ravel() for name in names])
-    data = data[np.all(np.isfinite(data), axis=1)]
-    if len(data) < 2:
+    data = np.vstack([np.asarray(columns[name], dtype=np.float64).ravel() for name in names])
+    data = data[:, np.all(np.isfinite(data), axis=0)]  # one row per column name
+    n = int(data.shape[1])
+    if n < 2:
         empty = [[None] * len(names) for _ in names]
-        return {"names": names, "n": len(data), "pearson": empty, "spearman": [r[:] for r in empty]}
+        return {"names": names, "n": n, "pearson": empty, "spearman": [r[:] for r in empty]}
+    ranks = np.vstack([average_ranks(row)[0] for row in data])
     return {
         "names": names,
-        "n": int(len(data)),
+        "n": n,
         "pearson": _pearson(data),
-        "spearman": _pearson(rank_columns(data)),
+        "spearman": _pearson(ranks),
     }

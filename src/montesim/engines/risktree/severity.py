@@ -248,10 +248,11 @@ class Empirical(_Family):
 
     def curve(self, points: int) -> dict[str, list[float]]:
         lo, hi = float(self._values[0]), float(self._values[-1])
-        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, points + 1)
-        density, _ = np.histogram(self._values, bins=edges, density=True)
-        x = (edges[:-1] + edges[1:]) / 2.0
-        return _curve(x, density, self.cdf(x))
+        hi = hi if hi > lo else lo + 1.0
+        x = np.linspace(lo, hi, points)
+        density, edges = np.histogram(self._values, bins=points, range=(lo, hi), density=True)
+        bins = np.minimum(np.searchsorted(edges, x, side="right") - 1, points - 1)
+        return _curve(x, density[bins], self.cdf(x))
 
 
 Severity = Annotated[

@@ -143,13 +143,18 @@ def simulate_chunk(
 
 
 def histograms(tree: RiskTree, losses: ChunkLosses) -> list[LossHistogram]:
-    """One LossHistogram per node (tree order) for the chunk."""
+    """One LossHistogram per node (tree order) for the chunk, with sums kept per block."""
     out: list[LossHistogram] = []
     leaf_of = {lp.node: k for k, lp in enumerate(tree.leaves)}
     row_of = {node: r for r, node in enumerate(tree.portfolios)}
+    trial_block = (losses.start + np.arange(losses.size)) // BLOCK
     for i, node in enumerate(tree.nodes):
         if node.kind == "portfolio":
-            out.append(LossHistogram.from_values(losses.portfolio[row_of[i]]))
+            hist = LossHistogram.from_values(losses.portfolio[row_of[i]], blocks=trial_block)
         else:
-            out.append(LossHistogram.from_values(losses.leaf_losses[leaf_of[i]], n=losses.size))
+            k = leaf_of[i]
+            hist = LossHistogram.from_values(
+                losses.leaf_losses[k], n=losses.size, blocks=trial_block[losses.leaf_trials[k]]
+            )
+        out.append(hist)
     return out

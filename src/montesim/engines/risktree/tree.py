@@ -72,7 +72,8 @@ def build(spec: RiskTreeSpec) -> RiskTree:
                          "remove it", _where("portfolios", name))
     order = _depth_first(root, children)
     if len(order) < len(parents):
-        stray = next(n for n in parents if n not in set(order))
+        reached = {name for name, _ in order}
+        stray = next(n for n in parents if n not in reached)
         raise _error(_cycle_message(stray, parents, root),
                      _where("portfolios" if kinds[stray] == "portfolio" else "leaves", stray,
                             "parent"))

@@ -1,4 +1,4 @@
-"""batches
+"""batches; never-reused event ids on SQLite
 
 Revision ID: 0002
 Revises: 0001
@@ -30,6 +30,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_batches_created", ["created_at"], unique=False)
 
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "sqlite":
+        # Event ids are stream cursors: AUTOINCREMENT stops SQLite reusing deleted ids.
+        with op.batch_alter_table(
+            "job_events", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ):
+            pass
 
 
 def downgrade() -> None:

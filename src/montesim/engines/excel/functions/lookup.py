@@ -1,0 +1,294 @@
+"""Lookups vectorized over trials: VLOOKUP, HLOOKUP, LOOKUP, MATCH, XLOOKUP, XMATCH,
+INDEX (with per-trial positions), CHOOSE, TRANSPOSE.
+
+Reference-returning forms (INDEX/OFFSET/INDIRECT with fixed arguments) are resolved by
+the compiler; these implementations work on values.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..values import NA, NUM, REF, TEXT, VALUE, Value, error, merge_err, numbers, where
+from .criteria import has_wildcards, wildcard_regex
+from .operators import compare
+from .registry import EvalContext, register
+
+
+def _vector(v: Value, axis: str) -> Value:
+    """A 1-D lookup array as shape (T, 1, n): a column, a row, or (axis) a table edge."""
+    _, rows, cols = v.shape
+
+    def tr(a):
+        if a is None:
+            return None
+        a = np.broadcast_to(a, (a.shape[0], rows, cols))
+        if axis == "col" or (axis == "auto" and cols == 1):
+            return a[:, :, 0].reshape(a.shape[0], 1, rows)
+        return a[:, 0, :].reshape(a.shape[0], 1, cols)
+
+    return Value(tr(v.num), tr(v.kind), tr(v.err), tr(v.text), v.is_ref)
+
+
+def _kinds(v: Value) -> np.ndarray:
+    k = np.zeros((1, 1, 1), np.int8) if v.kind is None else v.kind
+    return np.broadcast_to(k, v.shape)
+
+
+def find(x: Value, vec: Value, mode: int, *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per trial, the 0-based position of ``x`` in ``vec`` (T,1,n); -1 if absent.
+
+    mode 0 exact (wildcards in text), 1 largest <= x (ascending data), -1 smallest >= x
+    (descending data); 2 next larger (XLOOKUP), -2 next smaller (XLOOKUP), 3 wildcard.
+    """
+    n = vec.shape[2]
+    xs = Value(x.num[:, :1, :1], None if x.kind is None else x.kind[:, :1, :1], None, None if x.text is None else x.text[:, :1, :1])
+    x_err = None if x.err is None else x.err[:, 0, 0]
+    same_type = _kinds(vec) == _kinds(xs)
+    valid = same_type if vec.err is None else same_type & (np.broadcast_to(vec.err, vec.shape) == 0)
+    if mode in (0, 3) and xs.kind is not None and (np.broadcast_to(xs.kind, xs.shape) == TEXT).any():
+        hit = _text_match(xs, vec, wildcards=True)
+    elif mode in (0, 3):
+        hit = (compare(vec, xs, operator.eq).num != 0) & valid
+    elif mode in (1, -2):
+        hit = (compare(vec, xs, operator.le).num != 0) & valid
+    else:
+        hit = (compare(vec, xs, operator.ge).num != 0) & valid
+    hit = hit.reshape(hit.shape[0], n)
+    t = hit.shape[0]
+    any_hit = hit.any(axis=1)
+    if mode in (0, 3):
+        if reverse:
+            idx = n - 1 - hit[:, ::-1].argmax(axis=1)
+        else:
+            idx = hit.argmax(axis=1)
+    elif mode in (1, -1):
+        # binary-search semantics on sorted data: the last position that qualifies
+        idx = n - 1 - hit[:, ::-1].argmax(axis=1)
+    else:
+        # XLOOKUP next smaller/larger: exact match first, else the closest value
+        vals = np.broadcast_to(vec.num, vec.shape).reshape(-1, n)
+        vals = np.broadcast_to(vals, (t, n))
+        xv = np.broadcast_to(xs.num.reshape(-1, 1), (t, 1))
+        dist = np.where(hit, np.abs(vals - xv), np.inf)
+        idx = dist.argmin(axis=1)
+    idx = np.where(any_hit, idx, -1)
+    return idx, x_err
+
+
+def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
+    t = max(xs.trials, vec.trials)
+    n = vec.shape[2]
+    out = np.zeros((t, 1, n), bool)
+    vk = _kinds(vec)
+    vt = np.broadcast_to(vec.text, vec.shape) if vec.text is not None else None
+    for i in range(t):
+        key = xs.to_py(min(i, xs.trials - 1))
+        if not isinstance(key, str):
+            continue
+        ti = min(i, vec.trials - 1)
+        if vt is None:
+            continue
+        if wildcards and has_wildcards(key):
+            rx = wildcard_regex(key)
+            out[i, 0] = [(vk[ti, 0, j] == TEXT) and bool(rx.match(str(vt[ti, 0, j]))) for j in range(n)]
+        else:
+            low = key.lower()
+            out[i, 0] = [(vk[ti, 0, j] == TEXT) and str(vt[ti, 0, j]).lower() == low for j in range(n)]
+    if vec.err is not None:
+        out &= np.broadcast_to(vec.err, vec.shape)[: out.shape[0]] == 0
+    return out
+
+
+def gather(v: Value, rows: np.ndarray, cols: np.ndarray) -> Value:
+    """Per trial t, element (rows[t], cols[t]) of ``v`` as a (T,1,1) value."""
+    t = max(v.trials, rows.shape[0], cols.shape[0])
+    rows = np.broadcast_to(rows, (t,))
+    cols = np.broadcast_to(cols, (t,))
+
+    def g(a):
+        if a is None:
+            return None
+        ti = np.arange(t) if a.shape[0] > 1 else np.zeros(t, int)
+        ri = rows if a.shape[1] > 1 else np.zeros(t, int)
+        ci = cols if a.shape[2] > 1 else np.zeros(t, int)
+        return a[ti, ri, ci].reshape(t, 1, 1)
+
+    return Value(g(v.num), g(v.kind), g(v.err), g(v.text))
+
+
+def _fail(idx: np.ndarray, code: int, base: Value, extra_err: np.ndarray | None = None) -> Value:
+    err = np.where(idx < 0, np.int8(code), np.int8(0)).astype(np.int8).reshape(-1, 1, 1)
+    if extra_err is not None:
+        err = merge_err(np.asarray(extra_err, np.int8).reshape(-1, 1, 1), err)
+    if not err.any():
+        return base
+    return where(err != 0, Value(np.zeros(err.shape), np.zeros(err.shape, np.int8), err), base)
+
+
+def _int_arg(v: Value | None, default: float) -> tuple[np.ndarray, np.ndarray | None]:
+    if v is None:
+        return np.full(1, default), None
+    n, e = numbers(v)
+    return np.trunc(n.reshape(-1)), None if e is None else e.reshape(-1)
+
+
+def _approx_flag(v: Value | None) -> np.ndarray:
+    if v is None:
+        return np.ones(1, bool)
+    return (np.broadcast_to(v.num, v.shape) != 0).reshape(-1)
+
+
+def _table_lookup(x: Value, table: Value, index: Value, approx: Value | None, horizontal: bool) -> Value:
+    col, ce = _int_arg(index, 1)
+    flag = _approx_flag(approx)
+    if flag.size != 1:
+        return error(VALUE)
+    keys = _vector(table, "row" if horizontal else "col")
+    idx, xe = find(x, keys, 1 if flag[0] else 0)
+    _, rows, cols = table.shape
+    width = rows if horizontal else cols
+    bad_ref = (col > width)
+    bad_val = col < 1
+    pos = np.clip(col - 1, 0, width - 1).astype(int)
+    safe = np.maximum(idx, 0)
+    out = gather(table, pos if horizontal else safe, safe if horizontal else pos)
+    err = merge_err(xe, ce)
+    code = np.where(bad_val, VALUE, np.where(bad_ref, REF, 0)).astype(np.int8)
+    err = merge_err(err, np.broadcast_to(code, idx.shape) if code.any() else None)
+    return _fail(idx, NA, out, err)
+
+
+@register("VLOOKUP", min_args=3, max_args=4)
+def vlookup(ctx: EvalContext, x: Value, table: Value, col: Value, approx: Value | None = None) -> Value:
+    return _table_lookup(x, table, col, approx, horizontal=False)
+
+
+@register("HLOOKUP", min_args=3, max_args=4)
+def hlookup(ctx: EvalContext, x: Value, table: Value, row: Value, approx: Value | None = None) -> Value:
+    return _table_lookup(x, table, row, approx, horizontal=True)
+
+
+@register("MATCH", min_args=2, max_args=3)
+def match(ctx: EvalContext, x: Value, arr: Value, kind: Value | None = None) -> Value:
+    if arr.dims[0] > 1 and arr.dims[1] > 1:
+        return error(NA)
+    mt, me = _int_arg(kind, 1)
+    if mt.size != 1:
+        return error(VALUE)
+    mode = int(np.sign(mt[0]))
+    idx, xe = find(x, _vector(arr, "auto"), mode)
+    out = Value((idx + 1).astype(float).reshape(-1, 1, 1))
+    return _fail(idx, NA, out, merge_err(xe, me))
+
+
+@register("XMATCH", min_args=2, max_args=4)
+def xmatch(ctx: EvalContext, x: Value, arr: Value, mm: Value | None = None, sm: Value | None = None) -> Value:
+    mode, _ = _int_arg(mm, 0)
+    search, _ = _int_arg(sm, 1)
+    m = {0: 0, -1: -2, 1: 2, 2: 3}.get(int(mode[0]), 0)
+    idx, xe = find(x, _vector(arr, "auto"), m, reverse=int(search[0]) < 0)
+    out = Value((idx + 1).astype(float).reshape(-1, 1, 1))
+    return _fail(idx, NA, out, xe)
+
+
+@register("XLOOKUP", min_args=3, max_args=6)
+def xlookup(
+    ctx: EvalContext,
+    x: Value,
+    look: Value,
+    ret: Value,
+    if_missing: Value | None = None,
+    mm: Value | None = None,
+    sm: Value | None = None,
+) -> Value:
+    mode, _ = _int_arg(mm, 0)
+    search, _ = _int_arg(sm, 1)
+    m = {0: 0, -1: -2, 1: 2, 2: 3}.get(int(mode[0]), 0)
+    vec = _vector(look, "auto")
+    idx, xe = find(x, vec, m, reverse=int(search[0]) < 0)
+    safe = np.maximum(idx, 0)
+    vertical = look.dims[1] == 1
+    if vertical:
+        out = gather(ret, safe, np.zeros_like(safe))
+    else:
+        out = gather(ret, np.zeros_like(safe), safe)
+    if if_missing is not None:
+        miss = (idx < 0).reshape(-1, 1, 1)
+        res = where(miss, if_missing, out)
+        return _fail(np.zeros_like(idx), NA, res, xe)
+    return _fail(idx, NA, out, xe)
+
+
+@register("LOOKUP", min_args=2, max_args=3)
+def lookup(ctx: EvalContext, x: Value, vec: Value, result: Value | None = None) -> Value:
+    _, rows, cols = vec.shape
+    if result is None:
+        if rows >= cols:
+            keys, result = _vector(vec, "col"), _last(vec, "col")
+        else:
+            keys, result = _vector(vec, "row"), _last(vec, "row")
+    else:
+        keys = _vector(vec, "auto")
+        result = _vector(result, "auto")
+    idx, xe = find(x, keys, 1)
+    safe = np.maximum(idx, 0)
+    n = result.shape[2]
+    out = gather(result, np.zeros_like(safe), np.minimum(safe, n - 1))
+    return _fail(idx, NA, out, xe)
+
+
+def _last(v: Value, axis: str) -> Value:
+    def tr(a):
+        if a is None:
+            return None
+        if axis == "col":
+            return a[:, :, -1].reshape(a.shape[0], 1, a.shape[1])
+        return a[:, -1, :].reshape(a.shape[0], 1, a.shape[2])
+
+    return Value(tr(v.num), tr(v.kind), tr(v.err), tr(v.text))
+
+
+@register("INDEX", min_args=2, max_args=4)
+def index(ctx: EvalContext, arr: Value, row: Value | None, col: Value | None = None, area: Value | None = None) -> Value:
+    _, rows, cols = arr.shape
+    r, re_ = _int_arg(row, 0)
+    c, ce = _int_arg(col, 0)
+    if col is None and rows == 1:
+        r, c = np.zeros_like(r), r
+    bad = (r < 0) | (c < 0) | (r > rows) | (c > cols)
+    if ((r == 0) | (c == 0)).any() and (rows > 1 and cols > 1):
+        return error(VALUE)  # whole row/column of a per-trial array: not supported
+    ri = np.clip(np.where(r == 0, 1, r) - 1, 0, rows - 1).astype(int)
+    ci = np.clip(np.where(c == 0, 1, c) - 1, 0, cols - 1).astype(int)
+    out = gather(arr, ri, ci)
+    idx = np.where(np.broadcast_to(bad, ri.shape), -1, 0)
+    return _fail(idx, REF, out, merge_err(re_, ce))
+
+
+@register("CHOOSE", min_args=2)
+def choose(ctx: EvalContext, idx: Value, *opts: Value | None) -> Value:
+    k, ke = numbers(idx)
+    k = np.trunc(k)
+    res: Value = error(VALUE)
+    for i in range(len(opts) - 1, -1, -1):
+        opt = opts[i]
+        if opt is None:
+            continue
+        res = where(k == i + 1, opt, res)
+    if ke is not None and ke.any():
+        res = where(ke != 0, Value(np.zeros(ke.shape), np.zeros(ke.shape, np.int8), ke), res)
+    return res
+
+
+@register("TRANSPOSE", min_args=1, max_args=1)
+def transpose(ctx: EvalContext, v: Value) -> Value:
+    def tr(a):
+        return None if a is None else np.swapaxes(np.broadcast_to(a, (a.shape[0], *v.dims)), 1, 2)
+
+    return Value(tr(v.num), tr(v.kind), tr(v.err), tr(v.text))
+
+
+__all__ = ["find", "gather", "NUM"]

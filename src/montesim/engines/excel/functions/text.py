@@ -1,0 +1,199 @@
+"""Text functions (element-wise on strings): CONCAT, LEFT, MID, FIND, SUBSTITUTE, TEXT..."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..values import VALUE, Value, XlError, format_general, merge_err, parse_number, text_result, texts
+from .helpers import collect, lift
+from .numfmt import format_value
+from .registry import EvalContext, register
+
+
+def _int(x: float, lo: int = 0) -> int:
+    n = int(np.floor(x))
+    if n < lo:
+        raise XlError(VALUE)
+    return n
+
+
+def _text_fn(name: str, fn, how: str, min_args: int | None = None) -> None:
+    def impl(ctx: EvalContext, *args: Value | None) -> Value:
+        padded = list(args) + [None] * (len(how) - len(args))
+        return lift(fn, padded, how)
+
+    register(name, min_args=len(how) if min_args is None else min_args, max_args=len(how))(impl)
+
+
+_text_fn("LEFT", lambda s, n=None: s[: _int(1 if n is None else n)], "sn", 1)
+_text_fn("RIGHT", lambda s, n=None: (s[-_int(1 if n is None else n) :] if _int(1 if n is None else n) else ""), "sn", 1)
+_text_fn("MID", lambda s, start, n: s[_int(start, 1) - 1 : _int(start, 1) - 1 + _int(n)], "snn")
+_text_fn("LEN", lambda s: float(len(s)), "s")
+_text_fn("UPPER", lambda s: s.upper(), "s")
+_text_fn("LOWER", lambda s: s.lower(), "s")
+_text_fn("PROPER", lambda s: _proper(s), "s")
+_text_fn("TRIM", lambda s: " ".join(part for part in s.split(" ") if part), "s")
+_text_fn("CLEAN", lambda s: "".join(ch for ch in s if ord(ch) >= 32), "s")
+_text_fn("EXACT", lambda a, b: a == b, "ss")
+_text_fn("REPT", lambda s, n: s * _int(n), "sn")
+_text_fn("CHAR", lambda n: chr(_int(n, 1)) if 1 <= n < 256 else _raise(VALUE), "n")
+_text_fn("UNICHAR", lambda n: chr(_int(n, 1)), "n")
+_text_fn("CODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
+_text_fn("UNICODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
+_text_fn("T", lambda x: x if isinstance(x, str) else "", "a")
+_text_fn("TEXT", lambda x, fmt: format_value(x, fmt), "as")
+_text_fn("REPLACE", lambda s, start, n, new: s[: _int(start, 1) - 1] + new + s[_int(start, 1) - 1 + _int(n) :], "snns")
+
+
+def _raise(code: int):
+    raise XlError(code)
+
+
+def _proper(s: str) -> str:
+    out = []
+    prev_alpha = False
+    for ch in s:
+        out.append(ch.lower() if prev_alpha else ch.upper())
+        prev_alpha = ch.isalpha()
+    return "".join(out)
+
+
+def _find(needle: str, hay: str, start: float | None, case: bool) -> float:
+    st = 1 if start is None else _int(start, 1)
+    if st > len(hay) + 1:
+        raise XlError(VALUE)
+    if case:
+        pos = hay.find(needle, st - 1)
+    else:
+        from .criteria import wildcard_regex
+
+        if any(ch in needle for ch in "*?~"):
+            rx = wildcard_regex(needle)
+            pat = rx.pattern[1:-1]
+            import re
+
+            m = re.compile(pat, re.IGNORECASE | re.DOTALL).search(hay, st - 1)
+            pos = -1 if m is None else m.start()
+        else:
+            pos = hay.lower().find(needle.lower(), st - 1)
+    if pos < 0:
+        raise XlError(VALUE)
+    return float(pos + 1)
+
+
+_text_fn("FIND", lambda a, b, s=None: _find(a, b, s, True), "ssn", 2)
+_text_fn("SEARCH", lambda a, b, s=None: _find(a, b, s, False), "ssn", 2)
+
+
+def _substitute(s: str, old: str, new: str, nth: float | None) -> str:
+    if old == "":
+        return s
+    if nth is None:
+        return s.replace(old, new)
+    k = _int(nth, 1)
+    pos = -1
+    for _ in range(k):
+        pos = s.find(old, pos + 1)
+        if pos < 0:
+            return s
+    return s[:pos] + new + s[pos + len(old) :]
+
+
+_text_fn("SUBSTITUTE", _substitute, "sssn", 3)
+
+
+def _value(x):
+    if isinstance(x, bool):
+        raise XlError(VALUE)
+    if isinstance(x, float):
+        return x
+    if x is None:
+        return 0.0
+    v = parse_number(str(x))
+    if v is None:
+        raise XlError(VALUE)
+    return v
+
+
+_text_fn("VALUE", _value, "a")
+_text_fn("DATEVALUE", lambda s: float(np.floor(_value(s))), "s")
+_text_fn("TIMEVALUE", lambda s: _value(s) % 1.0, "s")
+
+
+def _numbervalue(s: str, dec: str | None = None, grp: str | None = None) -> float:
+    dec = dec or "."
+    grp = grp or ","
+    t = s.replace(" ", "").replace(grp[0], "").replace(dec[0], ".")
+    v = parse_number(t) if t else 0.0
+    if v is None:
+        raise XlError(VALUE)
+    return v
+
+
+_text_fn("NUMBERVALUE", _numbervalue, "sss", 1)
+
+
+def _fixed(x: float, d: float | None = None, no_commas: bool | None = None) -> str:
+    from .math import excel_round
+
+    dd = 2 if d is None else int(np.trunc(d))
+    v = float(excel_round(np.array(x), np.array(float(dd))))
+    fmt = f"{{:{'' if no_commas else ','}.{max(dd, 0)}f}}"
+    return fmt.format(v)
+
+
+_text_fn("FIXED", _fixed, "nnb", 1)
+_text_fn("DOLLAR", lambda x, d=None: ("-" if x < 0 else "") + "$" + _fixed(abs(x), d), "nn", 1)
+
+
+def _concat_all(args, delim: str = "", skip_empty: bool = False) -> Value:
+    """Join every element of every argument per trial."""
+    parts = []
+    errs = []
+    t = max((a.trials for a in args if a is not None), default=1)
+    for a in args:
+        if a is None:
+            continue
+        tx, e = texts(a)
+        tx = np.broadcast_to(tx, (tx.shape[0], *a.dims)).reshape(tx.shape[0], -1)
+        parts.append(np.broadcast_to(tx, (t, tx.shape[1])))
+        if e is not None:
+            from ..values import first_error
+
+            errs.append(first_error(np.broadcast_to(e, a.shape)))
+    out = np.empty((t, 1, 1), dtype=object)
+    allp = np.concatenate(parts, axis=1) if parts else np.empty((t, 0), dtype=object)
+    for i in range(t):
+        items = [str(x) for x in allp[i] if not (skip_empty and x == "")]
+        out[i, 0, 0] = delim.join(items)
+    err = merge_err(*errs) if errs else None
+    return text_result(out, None if err is None else np.asarray(err, np.int8).reshape(-1, 1, 1))
+
+
+@register("CONCAT", min_args=1)
+def concat(ctx: EvalContext, *args: Value | None) -> Value:
+    return _concat_all(args)
+
+
+@register("CONCATENATE", min_args=1)
+def concatenate(ctx: EvalContext, *args: Value | None) -> Value:
+    from .operators import concat as amp
+
+    res: Value | None = None
+    for a in args:
+        a = a if a is not None else text_result(np.array([[[""]]], dtype=object), None)
+        res = a if res is None else amp(ctx, res, a)
+        if res is a:
+            tx, e = texts(a)
+            res = text_result(tx, e)
+    return res  # type: ignore[return-value]
+
+
+@register("TEXTJOIN", min_args=3)
+def textjoin(ctx: EvalContext, delim: Value, skip: Value, *args: Value | None) -> Value:
+    d = delim.to_py()
+    d = "" if d is None else (d if isinstance(d, str) else format_general(float(d)))
+    return _concat_all(args, d, bool(skip.to_py()))
+
+
+__all__ = ["collect"]

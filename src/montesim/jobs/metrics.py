@@ -1,0 +1,65 @@
+"""Counters and histograms of the work this process does (Prometheus).
+
+They count events as they happen here; gauges that describe the whole store (jobs by
+status, queue depth, stalled jobs) are computed from the store when scraped instead,
+so they stay right however many processes share it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from montesim.jobs.states import JobStatus
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+WORK_UNITS = Counter(
+    "montesim_work_units_processed",
+    "Work units (iterations, trials, steps) persisted by this process",
+    ["engine", "unit"],
+    registry=REGISTRY,
+)
+CHUNK_SECONDS = Histogram(
+    "montesim_chunk_duration_seconds",
+    "Seconds a chunk took in its worker",
+    ["engine"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+    registry=REGISTRY,
+)
+JOB_SECONDS = Histogram(
+    "montesim_job_duration_seconds",
+    "Seconds from start to the terminal state, by engine and final status",
+    ["engine", "status"],
+    buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600),
+    registry=REGISTRY,
+)
+FAILURES = Counter(
+    "montesim_job_failures",
+    "Jobs that ended in error, by error code",
+    ["code"],
+    registry=REGISTRY,
+)
+CHUNK_RETRIES = Counter(
+    "montesim_chunk_retries",
+    "Chunks run again because their worker process died",
+    registry=REGISTRY,
+)
+
+
+def chunk_persisted(row: dict[str, Any], size: int, seconds: float) -> None:
+    WORK_UNITS.labels(row["engine"], row.get("unit") or "units").inc(size)
+    CHUNK_SECONDS.labels(row["engine"]).observe(seconds)
+
+
+def observe_row(row: dict[str, Any]) -> None:
+    """Record a job reaching a terminal state (other rows are ignored)."""
+    status = row.get("status")
+    if status not in (JobStatus.COMPLETE, JobStatus.ERROR, JobStatus.CANCELLED):
+        return
+    started, ended = row.get("started_at"), row.get("completed_at")
+    if started and ended:
+        JOB_SECONDS.labels(row["engine"], status).observe(max(0.0, ended - started))
+    if status == JobStatus.ERROR:
+        FAILURES.labels(row.get("error_code") or "unknown").inc()

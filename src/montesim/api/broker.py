@@ -91,17 +91,28 @@ class EventBroker:
     async def subscribe(self, job_ids: frozenset[str] | None) -> tuple[Subscription, int]:
         """Register a client; returns its queue and the cursor its live events start after."""
         await self._ensure_running()
-        sub = Subscription(job_ids, self.max_backlog)
-        # No await between reading the cursor and registering: nothing slips between.
+        assert self._start_lock is not None
+        async with self._start_lock:
+            if not self._subs:
+                # The poller idles without subscribers; start from the log's end again.
+                self.cursor = await anyio.to_thread.run_sync(self.store.last_event_id)
+                self._pending.clear()
+            sub = Subscription(job_ids, self.max_backlog)
+            # No await between reading the cursor and registering: nothing slips between.
+            self._register(sub)
+            cursor = self.cursor
+        assert self._wake is not None
+        self._wake.set()
+        return sub, cursor
+
+    def _register(self, sub: Subscription) -> None:
+        job_ids = sub.job_ids
         self._subs.add(sub)
         if job_ids is None:
             self._all.add(sub)
         else:
             for job_id in job_ids:
                 self._by_job.setdefault(job_id, set()).add(sub)
-        assert self._wake is not None
-        self._wake.set()
-        return sub, self.cursor
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
@@ -131,8 +142,6 @@ class EventBroker:
                 return
             self._loop = asyncio.get_running_loop()
             self._wake = asyncio.Event()
-            self.cursor = await anyio.to_thread.run_sync(self.store.last_event_id)
-            self._pending.clear()
             self._task = asyncio.create_task(self._run(), name="event-broker")
 
     async def _run(self) -> None:

@@ -50,9 +50,7 @@ class Coalescer:
 
     def due(self) -> list[Event]:
         now = self.clock()
-        out = [
-            ev for job, ev in self._pending.items() if now - self._sent[job] >= self.interval
-        ]
+        out = [ev for job, ev in self._pending.items() if now - self._sent[job] >= self.interval]
         for ev in out:
             del self._pending[ev["job_id"]]
             self._sent[ev["job_id"]] = now
@@ -112,6 +110,10 @@ async def follow(
         else:
             async for ev in _replay(store, ids, after, cursor):
                 yield emit(ev)
+            if open_jobs:
+                # Jobs whose terminal event the client saw before it reconnected.
+                latest = await anyio.to_thread.run_sync(store.latest_events, open_jobs, cursor)
+                open_jobs -= {j for j, ev in latest.items() if ev["status"] in TERMINAL_STATUSES}
         while not finished():
             try:
                 ev = await asyncio.wait_for(sub.queue.get(), coalescer.wait_seconds())

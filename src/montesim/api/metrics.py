@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -45,7 +45,9 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         counts = self.store.count_by_status()
-        by_status = GaugeMetricFamily("montesim_jobs", "Jobs in the store by status", labels=["status"])
+        by_status = GaugeMetricFamily(
+            "montesim_jobs", "Jobs in the store by status", labels=["status"]
+        )
         for status in JobStatus:
             by_status.add_metric([status.value], counts.get(status.value, 0))
         yield by_status

@@ -74,7 +74,7 @@ def _sse(out: Outgoing) -> ServerSentEvent:
     )
 
 
-def _last_event_id(header: str | None, query: int | None) -> int | None:
+def resume_point(header: str | None, query: int | None) -> int | None:
     if query is not None:
         return query
     if header is None or not header.strip():
@@ -83,11 +83,15 @@ def _last_event_id(header: str | None, query: int | None) -> int | None:
         value = int(header)
     except ValueError:
         raise Problem(
-            422, "invalid_last_event_id", "Last-Event-ID must be an event id (an integer)",
+            422,
+            "invalid_last_event_id",
+            "Last-Event-ID must be an event id (an integer)",
             location="Last-Event-ID",
         ) from None
     if value < 0:
-        raise Problem(422, "invalid_last_event_id", "Last-Event-ID must be >= 0", location="Last-Event-ID")
+        raise Problem(
+            422, "invalid_last_event_id", "Last-Event-ID must be >= 0", location="Last-Event-ID"
+        )
     return value
 
 
@@ -137,7 +141,7 @@ async def job_stream(
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> EventSourceResponse:
-    resume = _last_event_id(last_event_id, after)
+    resume = resume_point(last_event_id, after)
     await _require_jobs(request, [job_id])
     return sse_response(request, [job_id], resume)
 
@@ -149,13 +153,14 @@ async def jobs_stream(
     last_event_id: Annotated[str | None, Header()] = None,
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> EventSourceResponse:
-    resume = _last_event_id(last_event_id, after)
+    resume = resume_point(last_event_id, after)
     job_ids = None
     if jobs is not None:
         job_ids = sorted({j.strip() for j in jobs.split(",") if j.strip()})
         if not job_ids or len(job_ids) > MAX_STREAM_JOBS:
             raise Problem(
-                422, "invalid_jobs",
+                422,
+                "invalid_jobs",
                 f"jobs must list 1 to {MAX_STREAM_JOBS} job ids separated by commas",
                 location="jobs",
             )
@@ -215,12 +220,18 @@ async def _ws_read(websocket: WebSocket, job_id: str) -> None:
         except WebSocketDisconnect:
             return
         except (ValueError, KeyError):
-            await websocket.send_json({"kind": "error", "code": "malformed_json", "detail": "messages must be JSON"})
+            await websocket.send_json(
+                {"kind": "error", "code": "malformed_json", "detail": "messages must be JSON"}
+            )
             continue
         action = message.get("action") if isinstance(message, dict) else None
         if action != "cancel":
             await websocket.send_json(
-                {"kind": "error", "code": "unknown_action", "detail": 'expected {"action": "cancel"}'}
+                {
+                    "kind": "error",
+                    "code": "unknown_action",
+                    "detail": 'expected {"action": "cancel"}',
+                }
             )
             continue
         try:

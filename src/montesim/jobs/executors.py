@@ -9,16 +9,22 @@ the bytes. Cancellation reaches a running chunk through a flag file per job, whi
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import pickle
 import queue as queue_mod
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
-from montesim.engines.base import Cancelled, Chunk, get_engine
+from montesim.engines.base import Cancelled, Chunk, EngineError, get_engine
+from montesim.jobs import metrics as job_metrics
+
+log = logging.getLogger("montesim.executor")
 
 # -- worker side ------------------------------------------------------------------------
 
@@ -97,11 +103,21 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """A ProcessPoolExecutor sized to the cores; restarts itself if a worker dies."""
+    """A ProcessPoolExecutor sized to the cores; restarts itself if a worker dies.
+
+    A worker killed mid-chunk (OOM killer, kill -9) breaks the whole pool and fails every
+    chunk in flight. The pool is then replaced and those chunks are run again, up to
+    ``MAX_WORKER_DEATHS`` times each, so a chunk that itself kills its worker ends the
+    job in error rather than looping.
+    """
+
+    MAX_WORKER_DEATHS = 2
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._ctx = mp.get_context("spawn")  # no forked copies of the server's threads/DB
+        self._lock = threading.Lock()
+        self._closed = False
         self._reports = self._ctx.Queue()
         self._pool = self._new_pool()
 
@@ -113,13 +129,70 @@ class LocalExecutor:
             initargs=(self._reports,),
         )
 
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """A working pool in place of ``broken`` (once, however many chunks noticed)."""
+        with self._lock:
+            if self._pool is broken and not self._closed:
+                if not getattr(broken, "_broken", False):
+                    broken.shutdown(wait=False, cancel_futures=True)
+                # A killed worker may have died holding the report queue's lock.
+                self._reports = self._ctx.Queue()
+                self._pool = self._new_pool()
+            return self._pool
+
     def submit(self, *args: Any) -> Future:
+        out: Future = Future()
+        self._dispatch(out, args, 0)
+        return out
+
+    def _dispatch(self, out: Future, args: tuple[Any, ...], deaths: int) -> None:
+        pool = self._pool
         try:
-            return self._pool.submit(run_chunk_task, *args)
-        except Exception:  # BrokenProcessPool: a worker was killed; start a fresh pool
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            return self._pool.submit(run_chunk_task, *args)
+            inner = pool.submit(run_chunk_task, *args)
+        except (BrokenProcessPool, RuntimeError):
+            if self._closed:
+                raise
+            pool = self._replace(pool)
+            inner = pool.submit(run_chunk_task, *args)
+        out.add_done_callback(lambda f: inner.cancel() if f.cancelled() else None)
+        inner.add_done_callback(lambda f: self._settle(out, f, pool, args, deaths))
+
+    def _settle(
+        self, out: Future, inner: Future, pool: ProcessPoolExecutor, args: tuple, deaths: int
+    ) -> None:
+        if out.done():
+            return  # the runner cancelled it
+        if inner.cancelled():
+            out.cancel()
+            return
+        exc = inner.exception()
+        if isinstance(exc, BrokenProcessPool) and not self._closed:
+            chunk = args[3]
+            job_id = str(args[1]).split(":", 1)[0]
+            extra = {"job_id": job_id, "chunk": getattr(chunk, "index", None)}
+            if deaths + 1 > self.MAX_WORKER_DEATHS:
+                log.error("worker died again on this chunk; giving up", extra=extra)
+                out.set_exception(
+                    EngineError(
+                        f"a worker process died {deaths + 1} times while running chunk "
+                        f"{extra['chunk']} (out of memory, or a crash in native code?)",
+                        code="worker_died",
+                    )
+                )
+                return
+            log.warning("worker process died; restarting the pool and re-running the chunk", extra=extra)
+            job_metrics.CHUNK_RETRIES.inc()
+            try:
+                self._replace(pool)
+                self._dispatch(out, args, deaths + 1)
+            except Exception as again:  # never leave the runner waiting on a lost future
+                if not out.done():
+                    out.set_exception(again)
+            return
+        if exc is not None:
+            out.set_exception(exc)
+        else:
+            out.set_result(inner.result())
 
     def alive(self) -> bool:
         return not getattr(self._pool, "_broken", False)
@@ -139,6 +212,7 @@ class LocalExecutor:
                 return out
 
     def shutdown(self) -> None:
+        self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

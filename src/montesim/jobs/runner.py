@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from montesim.engines.base import Chunk, EngineError, InputError, get_engine
+from montesim.jobs import metrics as job_metrics
 from montesim.jobs.executors import Executor, cancel_flag_path
 from montesim.jobs.store import Store
 
@@ -178,6 +179,7 @@ class JobRunner:
             if current and current["status"] == "running" and current["cancellation_requested"]:
                 return
             raise LeaseLost
+        job_metrics.chunk_persisted(row, chunk.size, seconds)
         log.debug("chunk persisted", extra={"job_id": job_id, "chunk": chunk.index})
         self.on_event(row)
 

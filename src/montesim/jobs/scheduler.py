@@ -18,6 +18,7 @@ from typing import Any
 
 from montesim.config import Settings
 from montesim.engines.base import InputError, get_engine
+from montesim.jobs import metrics as job_metrics
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.progress import stall_threshold
 from montesim.jobs.runner import JobRunner
@@ -76,6 +77,7 @@ class Scheduler:
             cancel_dir=settings.cancel_dir,
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
+            on_event=job_metrics.observe_row,
         )
         self._threads = ThreadPoolExecutor(
             max_workers=max(1, settings.max_concurrent_jobs) + 4, thread_name_prefix="job"
@@ -138,6 +140,7 @@ class Scheduler:
             self._last_prune = t
             self.prune()
         self._relay_reports()
+        self.enforce_fail_fast()
         self.admit()
 
     def admit(self) -> None:
@@ -186,12 +189,14 @@ class Scheduler:
                 self.store.finish_cancel(job["id"])
                 continue
             if not resumable:
-                self.store.fail(
+                failed = self.store.fail(
                     job["id"],
                     code="server_restarted",
                     message=RESTART_MESSAGE,
                     detail=f"previous owner: {job['lease_owner']}; this engine cannot resume",
                 )
+                if failed is not None:
+                    job_metrics.observe_row(failed)
                 continue
             taken = self.store.take_over(
                 job["id"], job["lease_owner"], self.owner, self.settings.lease_seconds
@@ -215,6 +220,11 @@ class Scheduler:
             if idle > limit and not job["stalled"]:
                 self.store.set_stalled(job_id, True)
                 log.warning("job stalled: no progress for %.0f s", idle, extra={"job_id": job_id})
+
+    def enforce_fail_fast(self) -> None:
+        """A fail-fast batch whose child errored cancels its other children."""
+        for job_id in self.store.enforce_fail_fast():
+            log.info("cancelled: a job in its fail-fast batch failed", extra={"job_id": job_id})
 
     def prune(self) -> int:
         removed = self.store.prune(

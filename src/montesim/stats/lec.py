@@ -69,30 +69,27 @@ class LossHistogram:
 
     @classmethod
     def from_values(
-        cls, values: np.ndarray, n: int | None = None, blocks: np.ndarray | None = None
+        cls,
+        values: np.ndarray,
+        n: int | None = None,
+        block_sums: np.ndarray | None = None,
+        block_sq: np.ndarray | None = None,
     ) -> LossHistogram:
         """Summarise ``values``.
 
         With ``n`` given, ``values`` are just the positive losses among ``n`` trials.
-        ``blocks`` gives each value's block of trials (all one block when omitted).
+        ``block_sums``/``block_sq`` are the sums of losses and of their squares per block
+        of trials (see :func:`block_totals`); by default all trials are one block.
         """
         values = np.asarray(values, dtype=np.float64)
         if n is None:
             n = int(values.size)
-            keep = values > 0
-            values = values[keep]
-            if blocks is not None:
-                blocks = blocks[keep]
+            values = values[values > 0]
         if values.size == 0:
             return cls.empty(int(n))
-        if blocks is None:
+        if block_sums is None or block_sq is None:
             block_sums = np.array([values.sum()])
             block_sq = np.array([np.square(values).sum()])
-        else:
-            used_blocks = np.unique(blocks)
-            slot = np.searchsorted(used_blocks, blocks)
-            block_sums = np.bincount(slot, weights=values)
-            block_sq = np.bincount(slot, weights=np.square(values))
         top = float(values.max())
         keys = bucket_keys(values)
         base = int(keys.min())
@@ -105,8 +102,8 @@ class LossHistogram:
             at_max=int(np.count_nonzero(values == top)),
             keys=(used + base).astype(np.int32),
             counts=counts[used].astype(np.int64),
-            block_sums=block_sums,
-            block_sq=block_sq,
+            block_sums=np.asarray(block_sums, dtype=np.float64),
+            block_sq=np.asarray(block_sq, dtype=np.float64),
         )
 
     @classmethod
@@ -233,6 +230,17 @@ class LossHistogram:
             mean_top = hi - np.where(counts > 0, take / counts, 0.0) * (hi - lo) / 2.0
         take_sum = float(np.sum(take * mean_top))
         return float(take_sum / k)  # any remaining need is zeros
+
+
+def block_totals(values: np.ndarray, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of ``values`` and of their squares per block id in ``blocks`` (one per value).
+
+    Blocks with no values add 0.0 terms, which change no exactly rounded sum.
+    """
+    if values.size == 0:
+        return np.zeros(1), np.zeros(1)
+    slot = blocks - blocks.min()
+    return np.bincount(slot, weights=values), np.bincount(slot, weights=np.square(values))
 
 
 def tick_grid(x_max: float, *, count: int, scale: str, x_min: float | None = None) -> np.ndarray:

@@ -69,8 +69,7 @@ def test_two_pair_metalog_is_log_logistic() -> None:
 
 def test_infeasible_metalog_is_a_clear_error() -> None:
     with pytest.raises(ValidationError, match="infeasible metalog"):
-        severity(family="metalog",
-                 quantiles=[[0.1, 100], [0.2, 10_000], [0.8, 10_100], [0.9, 1e6]])
+        severity(family="metalog", quantiles=[[0.1, 100], [0.2, 10_000], [0.8, 10_100], [0.9, 1e6]])
 
 
 def test_empirical_resamples_its_samples() -> None:

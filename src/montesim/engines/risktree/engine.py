@@ -64,8 +64,9 @@ def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = No
     raw_n = max(0, min(plan.spec.output.raw_trials - start, size))
     raw = None
     if raw_n:
-        raw = np.stack([losses.node_values(plan.tree, i, raw_n)
-                        for i in range(len(plan.tree.nodes))])
+        raw = np.stack(
+            [losses.node_values(plan.tree, i, raw_n) for i in range(len(plan.tree.nodes))]
+        )
     return Partial(start, size, histograms(plan.tree, losses), raw)
 
 
@@ -78,9 +79,7 @@ def merge_partials(plan: Plan, partials: list[Partial]) -> Result:
         covered += p.size
     if covered != plan.spec.trials:
         raise EngineError(f"merged {covered} trials but the run asked for {plan.spec.trials}")
-    hists = [
-        LossHistogram.merge(p.hists[i] for p in parts) for i in range(len(plan.tree.nodes))
-    ]
+    hists = [LossHistogram.merge(p.hists[i] for p in parts) for i in range(len(plan.tree.nodes))]
     raws = [p.raw for p in parts if p.raw is not None]
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
     summary = report.summary(plan.spec, plan.tree, hists, raw.shape[1])
@@ -106,13 +105,23 @@ class RiskTreeEngine:
             "tree": {
                 "name": "Example",
                 "children": [
-                    {"name": "Ransomware", "probability": 0.1,
-                     "severity": {"family": "lognormal", "low": 100_000, "high": 2_000_000}},
-                    {"name": "Phishing", "frequency": 2.0,
-                     "severity": {"family": "pert", "min": 1_000, "mode": 10_000,
-                                  "max": 80_000}},
-                    {"name": "Outage", "probability": 0.3, "low": 50_000, "high": 400_000,
-                     "cap": 300_000},
+                    {
+                        "name": "Ransomware",
+                        "probability": 0.1,
+                        "severity": {"family": "lognormal", "low": 100_000, "high": 2_000_000},
+                    },
+                    {
+                        "name": "Phishing",
+                        "frequency": 2.0,
+                        "severity": {"family": "pert", "min": 1_000, "mode": 10_000, "max": 80_000},
+                    },
+                    {
+                        "name": "Outage",
+                        "probability": 0.3,
+                        "low": 50_000,
+                        "high": 400_000,
+                        "cap": 300_000,
+                    },
                 ],
             },
         }

@@ -17,10 +17,10 @@ import csv
 import io
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from montesim.engines.base import InputError
 from montesim.engines.risktree.model import MAX_NODES, RiskTreeSpec
@@ -28,9 +28,19 @@ from montesim.engines.risktree.severity import FAMILIES
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 SETTINGS = ("trials", "seed", "correlation", "output")
-REGISTER_COLUMNS = ("name", "parent", "probability", "frequency", "low", "high",
-                    "deductible", "cap", "description")
+REGISTER_COLUMNS = (
+    "name",
+    "parent",
+    "probability",
+    "frequency",
+    "low",
+    "high",
+    "deductible",
+    "cap",
+    "description",
+)
 DEFAULT_ROOT = "All risks"
+M = TypeVar("M", bound=BaseModel)
 
 
 def _error(message: str, location: str | None, code: str = "invalid_tree") -> InputError:
@@ -45,8 +55,11 @@ def read_document(path: Path) -> dict[str, Any]:
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
-            raise _error(f"{path.name} is {size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}",
-                         "file", "file_too_large")
+            raise _error(
+                f"{path.name} is {size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}",
+                "file",
+                "file_too_large",
+            )
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise _error(f"cannot read {path.name}: {exc}", "file", "unreadable_file") from None
@@ -56,19 +69,26 @@ def read_document(path: Path) -> dict[str, Any]:
 def parse_document(text: str, *, filename: str = "") -> dict[str, Any]:
     """Parse YAML/JSON text, or a CSV register (by extension, or a ``name,parent`` header)."""
     first = text.lstrip().split("\n", 1)[0].strip().lower()
-    if filename.lower().endswith(".csv") or (first.startswith("name") and "," in first
-                                             and "parent" in first):
+    if filename.lower().endswith(".csv") or (
+        first.startswith("name") and "," in first and "parent" in first
+    ):
         return register_from_csv(text)
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
-        raise _error(f"{filename or 'document'} is not valid YAML or JSON: {exc}", where,
-                     "malformed_document") from None
+        raise _error(
+            f"{filename or 'document'} is not valid YAML or JSON: {exc}",
+            where,
+            "malformed_document",
+        ) from None
     if not isinstance(doc, dict):
-        raise _error(f"{filename or 'document'} must hold a mapping (a tree or a spec)", None,
-                     "malformed_document")
+        raise _error(
+            f"{filename or 'document'} must hold a mapping (a tree or a spec)",
+            None,
+            "malformed_document",
+        )
     return doc
 
 
@@ -82,23 +102,34 @@ def register_from_csv(text: str) -> dict[str, Any]:
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     for required in ("name", "parent"):
         if required not in fields:
-            raise _error(f"the register needs a '{required}' column (has: {', '.join(fields)})",
-                         "header", "invalid_register")
+            raise _error(
+                f"the register needs a '{required}' column (has: {', '.join(fields)})",
+                "header",
+                "invalid_register",
+            )
     unknown = [f for f in fields if f and f not in REGISTER_COLUMNS]
     if unknown:
-        raise _error(f"unknown register column(s) {', '.join(unknown)}; expected "
-                     f"{', '.join(REGISTER_COLUMNS)}", "header", "invalid_register")
+        raise _error(
+            f"unknown register column(s) {', '.join(unknown)}; expected "
+            f"{', '.join(REGISTER_COLUMNS)}",
+            "header",
+            "invalid_register",
+        )
     reader.fieldnames = fields
     portfolios: list[dict[str, Any]] = []
     leaves: list[dict[str, Any]] = []
     for line, row in enumerate(reader, start=2):
         if len(leaves) + len(portfolios) >= MAX_NODES:
-            raise _error(f"the register has more than {MAX_NODES} rows", f"row {line}",
-                         "invalid_register")
+            raise _error(
+                f"the register has more than {MAX_NODES} rows", f"row {line}", "invalid_register"
+            )
         cells = {k: (v or "").strip() for k, v in row.items() if k}
         if not any(cells.values()):
             continue
-        node: dict[str, Any] = {"name": cells.get("name", ""), "parent": cells.get("parent") or None}
+        node: dict[str, Any] = {
+            "name": cells.get("name", ""),
+            "parent": cells.get("parent") or None,
+        }
         if cells.get("description"):
             node["description"] = cells["description"]
         numbers = {}
@@ -107,9 +138,12 @@ def register_from_csv(text: str) -> dict[str, Any]:
                 try:
                     numbers[col] = float(cells[col].replace("_", ""))
                 except ValueError:
-                    raise _error(f"row {line} ({node['name'] or 'unnamed'}): {col} must be a "
-                                 f"number (got {cells[col]!r})", f"row {line}.{col}",
-                                 "invalid_register") from None
+                    raise _error(
+                        f"row {line} ({node['name'] or 'unnamed'}): {col} must be a "
+                        f"number (got {cells[col]!r})",
+                        f"row {line}.{col}",
+                        "invalid_register",
+                    ) from None
         if "probability" in numbers or "frequency" in numbers or "low" in numbers:
             leaves.append({**node, **numbers})
         else:
@@ -143,13 +177,17 @@ def as_spec(doc: Mapping[str, Any]) -> dict[str, Any]:
 def flatten(tree: Any) -> dict[str, Any]:
     """The flat form of a nested tree (nodes with ``children`` are portfolios)."""
     if not isinstance(tree, dict):
-        raise _error("tree must be an object: nested {name, children} or flat "
-                     "{name, portfolios, leaves}", "tree")
+        raise _error(
+            "tree must be an object: nested {name, children} or flat {name, portfolios, leaves}",
+            "tree",
+        )
     if "children" not in tree:
         return tree
     if "leaves" in tree or "portfolios" in tree:
-        raise _error("tree mixes the nested form (children) and the flat form "
-                     "(portfolios, leaves); use one", "tree")
+        raise _error(
+            "tree mixes the nested form (children) and the flat form (portfolios, leaves); use one",
+            "tree",
+        )
     portfolios: list[dict[str, Any]] = []
     leaves: list[dict[str, Any]] = []
     stack: list[tuple[Any, str | None, str]] = [(tree, None, "tree")]
@@ -170,7 +208,8 @@ def flatten(tree: Any) -> dict[str, Any]:
             raise _error(f"the tree has more than {MAX_NODES} nodes", "tree")
         name = node.get("name")
         stack.extend(
-            (child, name, f"{path}.children[{i}]") for i, child in reversed(list(enumerate(children)))
+            (child, name, f"{path}.children[{i}]")
+            for i, child in reversed(list(enumerate(children)))
         )
     return {"portfolios": portfolios, "leaves": leaves}
 
@@ -190,10 +229,15 @@ def parse_spec(spec: Mapping[str, Any], files: Mapping[str, Path] | None = None)
         spec = {**doc, **spec}  # settings in the request win over those in the file
     spec = as_spec(spec)
     spec["tree"] = flatten(spec["tree"])
+    return validate_model(RiskTreeSpec, spec)
+
+
+def validate_model(model: type[M], data: Any) -> M:
+    """``model.model_validate(data)``, its errors turned into an InputError naming the node."""
     try:
-        return RiskTreeSpec.model_validate(spec)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise _from_validation(exc, spec) from None
+        raise _from_validation(exc, data if isinstance(data, Mapping) else {}) from None
 
 
 # -- errors -----------------------------------------------------------------------------
@@ -202,8 +246,9 @@ def parse_spec(spec: Mapping[str, Any], files: Mapping[str, Path] | None = None)
 def _from_validation(exc: ValidationError, spec: Mapping[str, Any]) -> InputError:
     items = [_describe(err, spec) for err in exc.errors()]
     first = items[0]
-    return InputError(first["message"], code="invalid_tree", location=first["location"],
-                      detail=items)
+    return InputError(
+        first["message"], code="invalid_tree", location=first["location"], detail=items
+    )
 
 
 def _describe(err: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, str]:
@@ -213,8 +258,12 @@ def _describe(err: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, str]
     if isinstance(value, int | float | str) and err.get("type") != "missing" and value != "":
         msg += f" (got {value!r})"
     tree = spec.get("tree") if isinstance(spec.get("tree"), dict) else {}
-    if len(loc) >= 3 and loc[0] == "tree" and loc[1] in ("leaves", "portfolios") \
-            and isinstance(loc[2], int):
+    if (
+        len(loc) >= 3
+        and loc[0] == "tree"
+        and loc[1] in ("leaves", "portfolios")
+        and isinstance(loc[2], int)
+    ):
         kind = loc[1]
         raw = tree.get(kind, [])[loc[2]] if isinstance(tree.get(kind), list) else {}
         raw = raw if isinstance(raw, dict) else {}
@@ -227,5 +276,5 @@ def _describe(err: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, str]
         location = f"tree.{kind}[{name!r}]" + (f".{field}" if field else "")
         message = f"{label}: {field}: {msg}" if field else f"{label}: {msg}"
         return {"message": message, "location": location}
-    field = ".".join(str(p) for p in loc) or "spec"
+    field = ".".join(str(p) for p in loc if not (p in FAMILIES and "severity" in loc)) or "spec"
     return {"message": f"{field}: {msg}", "location": field}

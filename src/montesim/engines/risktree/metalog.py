@@ -13,9 +13,7 @@ import numpy as np
 MAX_TERMS = 10
 # Where feasibility is checked: dense in the middle, reaching far into both tails.
 _CHECK_Y = np.unique(
-    np.concatenate(
-        [np.linspace(1e-4, 1 - 1e-4, 4001), np.geomspace(1e-12, 1e-4, 200)]
-    )
+    np.concatenate([np.linspace(1e-4, 1 - 1e-4, 4001), np.geomspace(1e-12, 1e-4, 200)])
 )
 _CHECK_Y = np.unique(np.concatenate([_CHECK_Y, 1.0 - _CHECK_Y]))
 

@@ -56,8 +56,11 @@ def summary(
         "trials": spec.trials,
         "seed": spec.seed,
         "order": [n.name for n in tree.nodes],
-        "grid": {"scale": spec.output.scale, "ticks": ticks.tolist(),
-                 "tail_trim": spec.output.tail_trim},
+        "grid": {
+            "scale": spec.output.scale,
+            "ticks": ticks.tolist(),
+            "tail_trim": spec.output.tail_trim,
+        },
         "nodes": nodes,
         "raw_trials": raw_trials,
         "chart": chart(spec, tree, nodes),
@@ -85,10 +88,19 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
             x = nodes[name]["quantiles"][label]
             if x > 0:
                 marks.append({"node": name, "quantile": label, "loss": x, "exceedance": 1.0 - q})
-    x_enc = {"field": "loss", "type": "quantitative", "title": "Loss",
-             "scale": {"type": "log"} if log_x else {"zero": True}}
-    y_enc = {"field": "exceedance", "type": "quantitative", "title": "P(loss ≥ x)",
-             "scale": {"type": "log"}, "axis": {"format": "%"}}
+    x_enc = {
+        "field": "loss",
+        "type": "quantitative",
+        "title": "Loss",
+        "scale": {"type": "log"} if log_x else {"zero": True},
+    }
+    y_enc = {
+        "field": "exceedance",
+        "type": "quantitative",
+        "title": "P(loss ≥ x)",
+        "scale": {"type": "log"},
+        "axis": {"format": "%"},
+    }
     color = {"field": "node", "type": "nominal", "title": "Node"}
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
@@ -99,18 +111,31 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
             {
                 "data": {"values": curve},
                 "mark": {"type": "line", "interpolate": "monotone"},
-                "encoding": {"x": x_enc, "y": y_enc, "color": color,
-                             "tooltip": [{"field": "node"}, {"field": "loss", "format": ",.0f"},
-                                         {"field": "exceedance", "format": ".3%"}]},
+                "encoding": {
+                    "x": x_enc,
+                    "y": y_enc,
+                    "color": color,
+                    "tooltip": [
+                        {"field": "node"},
+                        {"field": "loss", "format": ",.0f"},
+                        {"field": "exceedance", "format": ".3%"},
+                    ],
+                },
             },
             {
                 "data": {"values": marks},
                 "mark": {"type": "point", "filled": True, "size": 60},
-                "encoding": {"x": x_enc, "y": y_enc, "color": color,
-                             "shape": {"field": "quantile", "type": "nominal",
-                                       "title": "Quantile"},
-                             "tooltip": [{"field": "node"}, {"field": "quantile"},
-                                         {"field": "loss", "format": ",.0f"}]},
+                "encoding": {
+                    "x": x_enc,
+                    "y": y_enc,
+                    "color": color,
+                    "shape": {"field": "quantile", "type": "nominal", "title": "Quantile"},
+                    "tooltip": [
+                        {"field": "node"},
+                        {"field": "quantile"},
+                        {"field": "loss", "format": ",.0f"},
+                    ],
+                },
             },
         ],
     }
@@ -119,28 +144,22 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
 def trial_tables(tree: RiskTree, raw: np.ndarray, start: int = 0) -> dict[str, tuple[str, bytes]]:
     """trials.csv and trials.parquet: one row per trial, one column per node."""
     import pyarrow as pa
+    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     names = [n.name for n in tree.nodes]
-    trial = np.arange(start, start + raw.shape[1], dtype=np.int64)
-    table = pa.table({"trial": trial, **{name: raw[i] for i, name in enumerate(names)}})
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    text = io.StringIO()
-    header = ["trial", *names]
-    text.write(",".join(_csv_cell(h) for h in header) + "\n")
-    if raw.shape[1]:
-        body = np.column_stack([trial.astype(np.float64), raw.T])
-        np.savetxt(text, body, delimiter=",", fmt=["%d"] + ["%.10g"] * raw.shape[0])
+    trial = pa.array(np.arange(start, start + raw.shape[1], dtype=np.int64))
+    columns = [trial, *(pa.array(raw[i]) for i in range(len(names)))]
+    parquet = io.BytesIO()
+    pq.write_table(pa.table(columns, names=["trial", *names]), parquet, compression="zstd")
+    text = io.BytesIO()
+    pcsv.write_csv(pa.table(columns, names=["trial", *map(_csv_safe, names)]), text)
     return {
-        "trials.csv": ("text/csv", text.getvalue().encode()),
-        "trials.parquet": ("application/vnd.apache.parquet", buf.getvalue()),
+        "trials.csv": ("text/csv", text.getvalue()),
+        "trials.parquet": ("application/vnd.apache.parquet", parquet.getvalue()),
     }
 
 
-def _csv_cell(value: str) -> str:
-    if value[:1] in ("=", "+", "-", "@"):
-        value = "'" + value  # a spreadsheet must not read a node name as a formula
-    if any(c in value for c in ',"\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
+def _csv_safe(name: str) -> str:
+    # A spreadsheet must not read a node name as a formula.
+    return "'" + name if name[:1] in ("=", "+", "-", "@") else name

@@ -34,8 +34,11 @@ class _Family(BaseModel):
     def curve(self, points: int) -> dict[str, list[float]]:
         """x, pdf(x) and cdf(x) on a grid covering the body of the distribution."""
         dist = self.frozen()
-        x = np.linspace(float(dist.ppf(0.0)) if np.isfinite(dist.ppf(0.0)) else 0.0,
-                        float(dist.ppf(0.995)), points)
+        x = np.linspace(
+            float(dist.ppf(0.0)) if np.isfinite(dist.ppf(0.0)) else 0.0,
+            float(dist.ppf(0.995)),
+            points,
+        )
         x = np.maximum(x, 0.0)
         return _curve(x, dist.pdf(x), dist.cdf(x))
 

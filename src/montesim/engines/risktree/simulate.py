@@ -20,7 +20,7 @@ from montesim.engines.base import Cancelled
 from montesim.engines.risktree.model import Leaf
 from montesim.engines.risktree.tree import RiskTree
 from montesim.sampling.seeding import BLOCK, blocks, rng_for
-from montesim.stats.lec import LossHistogram
+from montesim.stats.lec import LossHistogram, block_totals
 
 _TINY = 2.0**-53
 
@@ -58,7 +58,7 @@ def _occurrence_uniforms(tree: RiskTree, seed: int, block: int) -> tuple[np.ndar
     gens = [rng_for(seed, lp.stream, block) for lp in tree.leaves]
     u = np.empty((len(gens), BLOCK))
     for k, g in enumerate(gens):
-        u[k] = g.random(BLOCK)
+        g.random(out=u[k])
     if tree.copula is not None:
         pos, chol = tree.copula
         sel = list(pos)
@@ -96,9 +96,10 @@ def _net(leaf: Leaf, gross: np.ndarray) -> np.ndarray:
 
 
 def _positive(trials: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    keep = losses > 0
-    if keep.all():
+    """Drop events whose loss is 0 (a deductible, or a family reaching 0)."""
+    if losses.size == 0 or losses.min() > 0:
         return trials, losses
+    keep = losses > 0
     return trials[keep], losses[keep]
 
 
@@ -116,7 +117,7 @@ def simulate_chunk(
     dense = np.zeros((len(tree.portfolios), size))
     leaf_trials: list[list[np.ndarray]] = [[] for _ in tree.leaves]
     leaf_losses: list[list[np.ndarray]] = [[] for _ in tree.leaves]
-    rows = [[portfolio_row[a] for a in lp.ancestors] for lp in tree.leaves]
+    parent_row = [portfolio_row[lp.ancestors[0]] for lp in tree.leaves]
     for block, offset, length in blocks(start, size):
         if cancelled():
             raise Cancelled
@@ -130,9 +131,13 @@ def simulate_chunk(
             trials = trials + base
             leaf_trials[k].append(trials)
             leaf_losses[k].append(losses)
-            for r in rows[k]:
-                dense[r, trials] += losses
+            dense[parent_row[k], trials] += losses
         report(base + length)
+    # Roll portfolios up into their parents, deepest first (tree order is depth-first).
+    for node in reversed(tree.portfolios):
+        up = tree.nodes[node].parent
+        if up is not None:
+            dense[portfolio_row[up]] += dense[portfolio_row[node]]
     return ChunkLosses(
         start,
         size,
@@ -147,14 +152,18 @@ def histograms(tree: RiskTree, losses: ChunkLosses) -> list[LossHistogram]:
     out: list[LossHistogram] = []
     leaf_of = {lp.node: k for k, lp in enumerate(tree.leaves)}
     row_of = {node: r for r, node in enumerate(tree.portfolios)}
-    trial_block = (losses.start + np.arange(losses.size)) // BLOCK
+    # Chunks start on a block edge, so blocks start every BLOCK trials into the chunk.
+    starts = np.arange(0, losses.size, BLOCK)
     for i, node in enumerate(tree.nodes):
         if node.kind == "portfolio":
-            hist = LossHistogram.from_values(losses.portfolio[row_of[i]], blocks=trial_block)
+            row = losses.portfolio[row_of[i]]
+            sums = np.add.reduceat(row, starts)
+            sq = np.add.reduceat(np.square(row), starts)
+            hist = LossHistogram.from_values(row, block_sums=sums, block_sq=sq)
         else:
             k = leaf_of[i]
-            hist = LossHistogram.from_values(
-                losses.leaf_losses[k], n=losses.size, blocks=trial_block[losses.leaf_trials[k]]
-            )
+            values = losses.leaf_losses[k]
+            sums, sq = block_totals(values, losses.leaf_trials[k] // BLOCK)
+            hist = LossHistogram.from_values(values, losses.size, sums, sq)
         out.append(hist)
     return out

@@ -68,15 +68,18 @@ def build(spec: RiskTreeSpec) -> RiskTree:
             children[parent].append(name)
     for name, kind in kinds.items():
         if kind == "portfolio" and not children[name]:
-            raise _error(f"Portfolio {name!r} is empty: give it a leaf or a portfolio, or "
-                         "remove it", _where("portfolios", name))
+            raise _error(
+                f"Portfolio {name!r} is empty: give it a leaf or a portfolio, or remove it",
+                _where("portfolios", name),
+            )
     order = _depth_first(root, children)
     if len(order) < len(parents):
         reached = {name for name, _ in order}
         stray = next(n for n in parents if n not in reached)
-        raise _error(_cycle_message(stray, parents, root),
-                     _where("portfolios" if kinds[stray] == "portfolio" else "leaves", stray,
-                            "parent"))
+        raise _error(
+            _cycle_message(stray, parents, root),
+            _where("portfolios" if kinds[stray] == "portfolio" else "leaves", stray, "parent"),
+        )
     index = {name: i for i, (name, _) in enumerate(order)}
     nodes = tuple(
         Node(name, kinds[name], index[parents[name]] if parents[name] else None, depth)
@@ -90,8 +93,11 @@ def build(spec: RiskTreeSpec) -> RiskTree:
             continue
         stream = stable_id(node.name)
         if stream in streams:
-            raise _error(f"Leaves {streams[stream]!r} and {node.name!r} share a random stream "
-                         "(a hash collision); rename one of them", _where("leaves", node.name))
+            raise _error(
+                f"Leaves {streams[stream]!r} and {node.name!r} share a random stream "
+                "(a hash collision); rename one of them",
+                _where("leaves", node.name),
+            )
         streams[stream] = node.name
         ancestors = []
         up = node.parent
@@ -104,8 +110,10 @@ def build(spec: RiskTreeSpec) -> RiskTree:
     copula = _copula(spec.correlation, leaf_pos) if spec.correlation else None
     for name in spec.output.chart_nodes or ():
         if name not in index:
-            raise _error(f"output.chart_nodes names {name!r}, which is not a node of the tree",
-                         "output.chart_nodes")
+            raise _error(
+                f"output.chart_nodes names {name!r}, which is not a node of the tree",
+                "output.chart_nodes",
+            )
     return RiskTree(nodes, tuple(leaves), portfolios, copula)
 
 
@@ -118,26 +126,35 @@ def _check_names(tree: FlatTree) -> tuple[dict[str, str | None], dict[str, str]]
         plural = "portfolios" if kind == "portfolio" else "leaves"
         for node in group:
             if node.name in kinds:
-                raise _error(f"Name {node.name!r} is used by more than one node; names must "
-                             "be unique", _where(plural, node.name, "name"))
+                raise _error(
+                    f"Name {node.name!r} is used by more than one node; names must be unique",
+                    _where(plural, node.name, "name"),
+                )
             parents[node.name], kinds[node.name] = node.parent, kind
     for name, parent in parents.items():
         plural = "portfolios" if kinds[name] == "portfolio" else "leaves"
         label = "Portfolio" if kinds[name] == "portfolio" else "Leaf"
         if parent is None:
             if kinds[name] == "leaf":
-                raise _error(f"Leaf {name!r} has no parent: every leaf belongs to a portfolio",
-                             _where(plural, name, "parent"))
+                raise _error(
+                    f"Leaf {name!r} has no parent: every leaf belongs to a portfolio",
+                    _where(plural, name, "parent"),
+                )
             continue
         if parent not in kinds:
-            raise _error(f"{label} {name!r}: parent {parent!r} is not a portfolio of the tree",
-                         _where(plural, name, "parent"))
+            raise _error(
+                f"{label} {name!r}: parent {parent!r} is not a portfolio of the tree",
+                _where(plural, name, "parent"),
+            )
         if kinds[parent] != "portfolio":
-            raise _error(f"{label} {name!r}: parent {parent!r} is a leaf; a parent must be a "
-                         "portfolio", _where(plural, name, "parent"))
+            raise _error(
+                f"{label} {name!r}: parent {parent!r} is a leaf; a parent must be a portfolio",
+                _where(plural, name, "parent"),
+            )
         if parent == name:
-            raise _error(f"{label} {name!r} is its own parent (a cycle)",
-                         _where(plural, name, "parent"))
+            raise _error(
+                f"{label} {name!r} is its own parent (a cycle)", _where(plural, name, "parent")
+            )
     return parents, kinds
 
 
@@ -149,8 +166,11 @@ def _check_root(tree: FlatTree, parents: dict[str, str | None], kinds: dict[str,
             name = next(n for n, k in kinds.items() if k == "portfolio")
             raise _error(_cycle_message(name, parents, None), _where("portfolios", name, "parent"))
         listed = ", ".join(repr(r) for r in roots)
-        raise _error(f"The tree must have exactly one root portfolio (one without a parent); "
-                     f"found {len(roots)}: {listed}", _where("portfolios", roots[1], "parent"))
+        raise _error(
+            f"The tree must have exactly one root portfolio (one without a parent); "
+            f"found {len(roots)}: {listed}",
+            _where("portfolios", roots[1], "parent"),
+        )
     return roots[0]
 
 
@@ -163,7 +183,7 @@ def _cycle_message(start: str, parents: dict[str, str | None], root: str | None)
         node = parents[node]
     if node is None:
         return f"Node {start!r} does not reach the root {root!r}"
-    loop = path[path.index(node):] + [node]
+    loop = path[path.index(node) :] + [node]
     return f"Portfolio {node!r} is part of a cycle: {' → '.join(loop)}; the tree needs one root"
 
 
@@ -185,33 +205,49 @@ def _copula(corr: Correlation, leaf_pos: dict[str, int]) -> tuple[tuple[int, ...
     names = corr.leaves
     for i, name in enumerate(names):
         if name not in leaf_pos:
-            raise _error(f"correlation.leaves[{i}] names {name!r}, which is not a leaf of the "
-                         "tree", f"correlation.leaves[{i}]", "invalid_correlation")
+            raise _error(
+                f"correlation.leaves[{i}] names {name!r}, which is not a leaf of the tree",
+                f"correlation.leaves[{i}]",
+                "invalid_correlation",
+            )
     if len(set(names)) != len(names):
-        raise _error("correlation.leaves lists a leaf twice", "correlation.leaves",
-                     "invalid_correlation")
+        raise _error(
+            "correlation.leaves lists a leaf twice", "correlation.leaves", "invalid_correlation"
+        )
     m = np.asarray(corr.matrix, dtype=np.float64) if corr.matrix else np.zeros((0, 0))
     k = len(names)
     if m.shape != (k, k):
-        raise _error(f"correlation.matrix must be {k}×{k} to match correlation.leaves (got "
-                     f"{'×'.join(map(str, m.shape))})", "correlation.matrix",
-                     "invalid_correlation")
+        raise _error(
+            f"correlation.matrix must be {k}×{k} to match correlation.leaves (got "
+            f"{'×'.join(map(str, m.shape))})",
+            "correlation.matrix",
+            "invalid_correlation",
+        )
     bad = np.argwhere(~np.isfinite(m) | (np.abs(m) > 1) | (np.abs(m - m.T) > 1e-9))
     if bad.size:
         i, j = bad[0]
-        raise _error(f"correlation.matrix[{i}][{j}] ({names[i]!r} with {names[j]!r}) must be "
-                     "a finite correlation in [-1, 1], equal to its mirror entry",
-                     f"correlation.matrix[{i}][{j}]", "invalid_correlation")
+        raise _error(
+            f"correlation.matrix[{i}][{j}] ({names[i]!r} with {names[j]!r}) must be "
+            "a finite correlation in [-1, 1], equal to its mirror entry",
+            f"correlation.matrix[{i}][{j}]",
+            "invalid_correlation",
+        )
     off = np.flatnonzero(np.abs(np.diag(m) - 1) > 1e-12)
     if off.size:
         i = int(off[0])
-        raise _error(f"correlation.matrix[{i}][{i}] ({names[i]!r} with itself) must be 1",
-                     f"correlation.matrix[{i}][{i}]", "invalid_correlation")
+        raise _error(
+            f"correlation.matrix[{i}][{i}] ({names[i]!r} with itself) must be 1",
+            f"correlation.matrix[{i}][{i}]",
+            "invalid_correlation",
+        )
     eig = np.linalg.eigvalsh(m)
     if eig[0] < -1e-10:
-        raise _error("correlation.matrix is not a valid correlation matrix (not positive "
-                     f"semi-definite; smallest eigenvalue {eig[0]:.3g})", "correlation.matrix",
-                     "invalid_correlation")
+        raise _error(
+            "correlation.matrix is not a valid correlation matrix (not positive "
+            f"semi-definite; smallest eigenvalue {eig[0]:.3g})",
+            "correlation.matrix",
+            "invalid_correlation",
+        )
     # A tiny ridge lets Cholesky factor semi-definite matrices (e.g. perfect correlation).
     chol = np.linalg.cholesky(m + np.eye(k) * 1e-12) if eig[0] < 1e-12 else np.linalg.cholesky(m)
     return tuple(leaf_pos[n] for n in names), chol

@@ -1,0 +1,94 @@
+"""Risk-tree endpoints: synchronous simulation of small runs, severity previews, checks.
+
+Larger runs go through ``POST /api/jobs`` with engine ``risktree``. Handlers are plain
+``def`` so FastAPI runs them in its threadpool and the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from montesim.engines.base import InputError
+from montesim.engines.risktree.engine import plan_for, run_local
+from montesim.engines.risktree.loading import parse_document, parse_spec, validate_model
+from montesim.engines.risktree.severity import Severity
+
+router = APIRouter(prefix="/api/risktree", tags=["risktree"])
+
+SYNC_MAX_TRIALS = 100_000
+PREVIEW_QUANTILES = (0.05, 0.5, 0.95)
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # a whole leaf may be sent as is
+
+    severity: Severity
+    points: int = Field(200, ge=10, le=2_000)
+
+
+@router.post("/simulate")
+def simulate(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Run a tree of up to 100,000 trials now and return every node's figures and LEC."""
+    parsed = parse_spec(spec)
+    if parsed.trials > SYNC_MAX_TRIALS:
+        raise InputError(
+            f"trials: {parsed.trials:,} trials is more than the {SYNC_MAX_TRIALS:,} this "
+            "endpoint runs synchronously; submit it as a job instead: POST /api/jobs with "
+            '{"engine": "risktree", "spec": ...}',
+            code="too_many_trials_for_sync",
+            location="trials",
+            detail={
+                "max_trials": SYNC_MAX_TRIALS,
+                "job_endpoint": "/api/jobs",
+                "engine": "risktree",
+            },
+        )
+    return run_local(plan_for(parsed)).summary
+
+
+@router.post("/preview")
+def preview(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """pdf and cdf points of one leaf's severity (send the severity, or the whole leaf)."""
+    if "severity" not in body and ("low" in body or "high" in body):
+        body = {
+            **body,
+            "severity": {"family": "lognormal", "low": body.get("low"), "high": body.get("high")},
+        }
+    request = validate_model(PreviewRequest, body)
+    sev = request.severity
+    return {
+        "family": sev.family,
+        **sev.curve(request.points),
+        "quantiles": {f"p{round(q * 100)}": sev.quantile(q) for q in PREVIEW_QUANTILES},
+    }
+
+
+@router.post("/validate")
+def validate(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Check a tree without running it; returns its nodes in display order."""
+    plan = plan_for(parse_spec(spec))
+    return {
+        "trials": plan.spec.trials,
+        "nodes": [
+            {
+                "name": n.name,
+                "kind": n.kind,
+                "depth": n.depth,
+                "parent": plan.tree.nodes[n.parent].name if n.parent is not None else None,
+            }
+            for n in plan.tree.nodes
+        ],
+    }
+
+
+@router.post("/import")
+def import_register(
+    text: str = Body(..., media_type="text/plain"), filename: str = "register.csv"
+) -> dict[str, Any]:
+    """A CSV risk register (or YAML/JSON tree) as the JSON tree ``simulate`` accepts."""
+    doc = parse_document(text, filename=filename)
+    parse_spec(doc)  # refuse it now, naming the node, rather than at simulate time
+    return doc

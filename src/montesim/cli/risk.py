@@ -1,0 +1,99 @@
+"""``montesim risk TREE``: simulate a risk tree here, with a progress bar, into LEC JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from montesim.engines.base import InputError
+from montesim.engines.risktree.engine import plan_for, run_local
+from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
+
+console = Console(stderr=True)
+
+
+def risk(
+    tree: Annotated[Path, typer.Argument(help="Risk tree: YAML, JSON or a CSV register")],
+    trials: Annotated[
+        int | None, typer.Option("--trials", "-n", help="Trials (default: the file's)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the result JSON here")
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Render the LEC chart to this PNG")
+    ] = None,
+    trials_csv: Annotated[
+        Path | None, typer.Option("--trials-csv", help="Write raw trial losses (CSV)")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Processes")] = max(
+        1, os.cpu_count() or 1
+    ),
+) -> None:
+    """Simulate a risk tree and write each node's loss exceedance curve and figures."""
+    try:
+        spec = as_spec(read_document(tree))
+        if trials is not None:
+            spec["trials"] = trials
+        if seed is not None:
+            spec["seed"] = seed
+        plan = plan_for(parse_spec(spec))
+    except InputError as exc:
+        where = f" ({exc.location})" if exc.location else ""
+        console.print(f"[red]error:[/red] {exc.message}{where}")
+        raise typer.Exit(2) from None
+    total = plan.spec.trials
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("trials"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(f"{plan.tree.root}", total=total)
+        result = run_local(plan, workers=workers, on_chunk=lambda n: bar.advance(task, n))
+    summary = result.summary
+    _print_table(summary)
+    if output:
+        output.write_text(json.dumps(summary, indent=1))
+        console.print(f"wrote {output}")
+    if trials_csv and "trials.csv" in result.artifacts:
+        trials_csv.write_bytes(result.artifacts["trials.csv"][1])
+        console.print(f"wrote {trials_csv} ({summary['raw_trials']:,} trials)")
+    if png:
+        import vl_convert as vlc
+
+        png.write_bytes(vlc.vegalite_to_png(summary["chart"], scale=2))
+        console.print(f"wrote {png}")
+
+
+def _print_table(summary: dict) -> None:
+    table = Table(title=f"{summary['root']}: {summary['trials']:,} trials")
+    for col in ("Node", "AAL", "P(no loss)", "p90", "p99", "p99.5", "TVaR 99"):
+        table.add_column(col, justify="left" if col == "Node" else "right")
+    for name in summary["order"]:
+        node = summary["nodes"][name]
+        q = node["quantiles"]
+        table.add_row(
+            "  " * node["depth"] + name,
+            f"{node['aal']:,.0f}",
+            f"{node['p_no_loss']:.1%}",
+            f"{q['p90']:,.0f}",
+            f"{q['p99']:,.0f}",
+            f"{q['p99.5']:,.0f}",
+            f"{node['tvar']['99']:,.0f}",
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("risk")(risk)

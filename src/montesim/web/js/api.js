@@ -1,0 +1,61 @@
+// The HTTP API, with RFC 9457 problem+json errors surfaced as ApiError.
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+    this.code = problem.code || null;
+    this.location = problem.location || null;
+  }
+}
+
+export async function request(method, path, { json, form } = {}) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (json !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    init.body = form;
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, { code: "network_error", detail: `Cannot reach the server (${err.message})` });
+  }
+  const type = res.headers.get("content-type") || "";
+  const body = type.includes("json") ? await res.json().catch(() => null) : await res.text();
+  if (!res.ok) {
+    const problem = body && typeof body === "object" ? body : { detail: body || res.statusText };
+    throw new ApiError(res.status, problem);
+  }
+  return body;
+}
+
+const job = (id) => `/api/jobs/${encodeURIComponent(id)}`;
+
+export const api = {
+  engines: () => request("GET", "/api/engines"),
+  listJobs: ({ status, limit, offset }) => {
+    const q = new URLSearchParams({ limit: String(limit), offset: String(offset) });
+    if (status) q.set("status", status);
+    return request("GET", `/api/jobs?${q}`);
+  },
+  getJob: (id) => request("GET", job(id)),
+  createJob: (body) => request("POST", "/api/jobs", { json: body }),
+  cancelJob: (id) => request("POST", `${job(id)}/cancel`),
+  deleteJob: (id) => request("DELETE", job(id)),
+  setLabel: (id, label) => request("PATCH", job(id), { json: { label } }),
+  result: (id) => request("GET", `${job(id)}/result`),
+  events: (id, after) => request("GET", `${job(id)}/events?after=${after}`),
+  streamUrl: (id) => `${job(id)}/stream`,
+  upload: (file) => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return request("POST", "/api/files", { form });
+  },
+};
+
+export const TERMINAL = new Set(["complete", "error", "cancelled"]);
+export const ACTIVE = new Set(["queued", "running"]);

@@ -1,0 +1,147 @@
+// The job list: newest first, status filter, pagination, live bars (polled while shown).
+
+import { api, ACTIVE } from "../api.js";
+import { fill, h } from "../dom.js";
+import { shortId, time } from "../format.js";
+import { doneText, progressBar, statusBadge } from "../progress.js";
+import { problemBox } from "./problem.js";
+
+const FILTERS = [
+  ["", "All"],
+  ["queued,running", "Active"],
+  ["queued", "Queued"],
+  ["running", "Running"],
+  ["complete", "Complete"],
+  ["error", "Error"],
+  ["cancelled", "Cancelled"],
+];
+const PAGE_SIZES = [20, 50, 100];
+const ACTIVE_POLL_MS = 1000;
+const IDLE_POLL_MS = 5000;
+
+function readQuery(query) {
+  const q = new URLSearchParams(query);
+  const limit = PAGE_SIZES.includes(Number(q.get("limit"))) ? Number(q.get("limit")) : PAGE_SIZES[0];
+  const offset = Math.max(0, Number.parseInt(q.get("offset") || "0", 10) || 0);
+  return { status: q.get("status") || "", limit, offset };
+}
+
+function writeQuery(state) {
+  const q = new URLSearchParams();
+  if (state.status) q.set("status", state.status);
+  if (state.limit !== PAGE_SIZES[0]) q.set("limit", String(state.limit));
+  if (state.offset) q.set("offset", String(state.offset));
+  const hash = `#/jobs${q.toString() ? `?${q}` : ""}`;
+  // replaceState: the filter is part of the URL without remounting the view.
+  if (location.hash !== hash) history.replaceState(null, "", hash);
+}
+
+function jobRow(job) {
+  const bar = progressBar({ label: `Progress of ${job.label || shortId(job.job_id)}` });
+  bar.update(job);
+  const title = job.label || `Job ${shortId(job.job_id)}`;
+  return h(
+    "tr",
+    { dataset: { jobId: job.job_id, status: job.status } },
+    h("td", { "data-label": "Job" },
+      h("a", { href: `#/jobs/${job.job_id}`, class: "job-link" }, title),
+      h("div", { class: "muted small mono" }, shortId(job.job_id)),
+      job.spec_summary ? h("div", { class: "muted small" }, job.spec_summary) : null),
+    h("td", { "data-label": "Engine" }, job.engine),
+    h("td", { "data-label": "Status" }, statusBadge(job)),
+    h("td", { "data-label": "Progress", class: "progress-cell" }, bar.el,
+      h("div", { class: "muted small" }, doneText(job))),
+    h("td", { "data-label": "Created" }, h("time", { datetime: job.created_at }, time(job.created_at))),
+  );
+}
+
+export function mountList(root, { query }) {
+  const state = readQuery(query);
+  let timer = null;
+  let alive = true;
+  let loading = false;
+
+  const statusSelect = h("select", { id: "status-filter", onChange: () => {
+    state.status = statusSelect.value;
+    state.offset = 0;
+    refresh();
+  } }, FILTERS.map(([value, text]) => h("option", { value, selected: value === state.status }, text)));
+  const sizeSelect = h("select", { id: "page-size", onChange: () => {
+    state.limit = Number(sizeSelect.value);
+    state.offset = 0;
+    refresh();
+  } }, PAGE_SIZES.map((n) => h("option", { value: String(n), selected: n === state.limit }, String(n))));
+
+  const body = h("div", { id: "job-list", "aria-live": "polite", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading jobs…"));
+  const pager = h("nav", { class: "pager", "aria-label": "Pages" });
+  const errorSlot = h("div");
+
+  fill(
+    root,
+    h("div", { class: "page-head" },
+      h("h1", { tabindex: "-1" }, "Jobs"),
+      h("a", { href: "#/new", class: "button primary" }, "New job")),
+    h("div", { class: "toolbar" },
+      h("label", { for: "status-filter" }, "Status "), statusSelect,
+      h("label", { for: "page-size" }, "Per page "), sizeSelect),
+    errorSlot,
+    body,
+    pager,
+  );
+
+  function renderPager(page) {
+    const first = page.total ? page.offset + 1 : 0;
+    const last = Math.min(page.offset + page.items.length, page.total);
+    const go = (offset) => () => { state.offset = Math.max(0, offset); refresh(); };
+    fill(
+      pager,
+      h("span", { class: "muted", id: "page-info" }, `${first}–${last} of ${page.total}`),
+      h("button", { type: "button", disabled: page.offset <= 0, onClick: go(page.offset - page.limit) }, "Newer"),
+      h("button", { type: "button", disabled: page.offset + page.limit >= page.total, onClick: go(page.offset + page.limit) }, "Older"),
+    );
+  }
+
+  async function refresh() {
+    if (!alive || loading) return;
+    clearTimeout(timer);
+    loading = true;
+    writeQuery(state);
+    let delay = IDLE_POLL_MS;
+    try {
+      const page = await api.listJobs(state);
+      if (!alive) return;
+      // Past the end (jobs deleted or pruned): step back to the last page.
+      if (!page.items.length && page.total && state.offset) {
+        state.offset = Math.max(0, Math.floor((page.total - 1) / state.limit) * state.limit);
+        loading = false;
+        return refresh();
+      }
+      fill(errorSlot);
+      body.setAttribute("aria-busy", "false");
+      if (!page.items.length) {
+        fill(body, h("p", { class: "empty" }, state.status ? "No jobs with this status." : "No jobs yet. ",
+          state.status ? null : h("a", { href: "#/new" }, "Submit one.")));
+      } else {
+        fill(body, h("table", { class: "jobs" },
+          h("thead", {}, h("tr", {}, ["Job", "Engine", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", {}, page.items.map(jobRow))));
+      }
+      renderPager(page);
+      if (page.items.some((j) => ACTIVE.has(j.status))) delay = ACTIVE_POLL_MS;
+    } catch (err) {
+      fill(errorSlot, problemBox(err, "Could not load jobs"));
+    } finally {
+      loading = false;
+    }
+    if (alive) timer = setTimeout(refresh, delay);
+  }
+
+  refresh();
+  return {
+    title: "Jobs",
+    destroy() {
+      alive = false;
+      clearTimeout(timer);
+    },
+  };
+}

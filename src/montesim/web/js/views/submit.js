@@ -1,0 +1,144 @@
+// Submit a job: engine, spec as JSON (prefilled with the engine's example), label, file.
+
+import { api, ApiError } from "../api.js";
+import { fill, h } from "../dom.js";
+import { problemBox } from "./problem.js";
+
+/** The spec fields of an engine's JSON schema, as rows for a reference table. */
+function schemaRows(schema) {
+  const props = schema?.properties || {};
+  const required = new Set(schema?.required || []);
+  return Object.entries(props).map(([name, p]) => {
+    const type = p.type || (p.anyOf || []).map((a) => a.type || a.$ref?.split("/").pop()).filter(Boolean).join(" | ") || (p.$ref ? p.$ref.split("/").pop() : "");
+    const bounds = [
+      p.minimum !== undefined ? `≥ ${p.minimum}` : null,
+      p.exclusiveMinimum !== undefined ? `> ${p.exclusiveMinimum}` : null,
+      p.maximum !== undefined ? `≤ ${p.maximum}` : null,
+      p.enum ? `one of ${p.enum.join(", ")}` : null,
+    ].filter(Boolean).join(", ");
+    return h("tr", {},
+      h("th", { scope: "row" }, h("code", {}, name), required.has(name) ? " *" : ""),
+      h("td", {}, type || "—"),
+      h("td", {}, p.default !== undefined ? h("code", {}, JSON.stringify(p.default)) : "—"),
+      h("td", {}, [p.description, bounds].filter(Boolean).join(" · ") || ""));
+  });
+}
+
+// Which form control a problem's location points at.
+function fieldFor(location) {
+  if (!location) return null;
+  if (location === "label") return "label-field";
+  if (location === "file" || location.startsWith("spec.file_id")) return "file-field";
+  if (location === "engine") return "engine-field";
+  if (location === "spec" || location.startsWith("spec")) return "spec-field";
+  return null;
+}
+
+export function mountSubmit(root, { query }) {
+  const wanted = new URLSearchParams(query).get("engine");
+  let engines = [];
+  let alive = true;
+
+  const engineSelect = h("select", { id: "engine-field", name: "engine", required: true, onChange: () => useEngine(true) });
+  const engineInfo = h("p", { class: "muted small", id: "engine-info" });
+  const spec = h("textarea", { id: "spec-field", name: "spec", rows: "14", spellcheck: "false", autocomplete: "off",
+    "aria-describedby": "spec-help form-problem", class: "mono" });
+  const schemaSlot = h("div");
+  const label = h("input", { id: "label-field", name: "label", type: "text", maxlength: "200", placeholder: "e.g. Q3 forecast, 100k trials" });
+  const file = h("input", { id: "file-field", name: "file", type: "file", "aria-describedby": "file-help" });
+  const problem = h("div", { id: "form-problem", "aria-live": "assertive" });
+  const submit = h("button", { type: "submit", class: "primary", id: "submit-job" }, "Submit job");
+  const reset = h("button", { type: "button", onClick: () => useEngine(true) }, "Reset spec to example");
+
+  const form = h("form", { id: "submit-form", novalidate: true, onSubmit: (e) => { e.preventDefault(); send(); } },
+    h("div", { class: "field" }, h("label", { for: "engine-field" }, "Engine"), engineSelect, engineInfo),
+    h("div", { class: "field" }, h("label", { for: "spec-field" }, "Spec (JSON)"), spec,
+      h("p", { class: "muted small", id: "spec-help" }, "Prefilled with the engine's example. The fields are listed below."),
+      schemaSlot),
+    h("div", { class: "field" }, h("label", { for: "label-field" }, "Label (optional)"), label),
+    h("div", { class: "field" }, h("label", { for: "file-field" }, "Input file (optional)"), file,
+      h("p", { class: "muted small", id: "file-help" }, "A workbook or tree file: uploaded first, its id goes into the spec as file_id.")),
+    problem,
+    h("div", { class: "actions" }, submit, reset),
+  );
+
+  fill(root, h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "New job")), h("div", { class: "card" }, form));
+
+  function clearProblem() {
+    fill(problem);
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  }
+
+  function showProblem(err, heading) {
+    fill(problem, problemBox(err, heading));
+    const target = document.getElementById(fieldFor(err.location || err.problem?.location));
+    if (target) target.setAttribute("aria-invalid", "true");
+  }
+
+  function useEngine(resetSpec) {
+    const engine = engines.find((e) => e.name === engineSelect.value);
+    if (!engine) return;
+    clearProblem();
+    engineInfo.textContent = `Work is counted in ${engine.unit}${engine.resumable ? "; resumes from stored chunks after a restart" : ""}.`;
+    if (resetSpec || !spec.value.trim()) spec.value = JSON.stringify(engine.example_spec ?? {}, null, 2);
+    const rows = schemaRows(engine.spec_schema);
+    fill(schemaSlot, rows.length ? h("details", { class: "schema" }, h("summary", {}, `Spec fields of ${engine.name}`),
+      h("div", { class: "table-scroll" }, h("table", { class: "stats" },
+        h("thead", {}, h("tr", {}, ["Field", "Type", "Default", "Notes"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows)))) : null);
+  }
+
+  async function send() {
+    clearProblem();
+    let parsed;
+    try {
+      parsed = JSON.parse(spec.value);
+    } catch (err) {
+      showProblem(new ApiError(0, { code: "malformed_json", location: "spec", detail: `The spec is not valid JSON: ${err.message}` }),
+        "Cannot submit");
+      spec.focus();
+      return;
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      showProblem(new ApiError(0, { code: "invalid_spec", location: "spec", detail: "The spec must be a JSON object ({...})." }), "Cannot submit");
+      return;
+    }
+    submit.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      if (file.files.length) {
+        submit.textContent = "Uploading…";
+        const uploaded = await api.upload(file.files[0]);
+        parsed = { ...parsed, file_id: uploaded.file_id };
+        spec.value = JSON.stringify(parsed, null, 2);
+      }
+      submit.textContent = "Submitting…";
+      const body = { engine: engineSelect.value, spec: parsed };
+      if (label.value.trim()) body.label = label.value.trim();
+      const created = await api.createJob(body);
+      if (alive) location.hash = `#/jobs/${created.job_id}`;
+    } catch (err) {
+      if (alive) showProblem(err, "The server did not accept this job");
+    } finally {
+      submit.disabled = false;
+      submit.textContent = "Submit job";
+      form.removeAttribute("aria-busy");
+    }
+  }
+
+  (async () => {
+    try {
+      engines = (await api.engines()).engines;
+    } catch (err) {
+      showProblem(err, "Could not load the engines");
+      return;
+    }
+    if (!alive) return;
+    fill(engineSelect, engines.map((e) => h("option", { value: e.name }, e.name)));
+    const pick = engines.find((e) => e.name === wanted) || engines[0];
+    if (pick) engineSelect.value = pick.name;
+    useEngine(true);
+  })();
+
+  return { title: "New job", destroy() { alive = false; } };
+}

@@ -64,7 +64,7 @@ def test_watch_exits_nonzero_on_error_and_cancel(server: ServerProc, tmp_path: P
     job_id = cli("submit", "sleep", str(failing), server=server.url).stdout.strip()
     watched = cli("watch", job_id, server=server.url)
     assert watched.returncode == 1 and "deliberate_failure" in watched.stderr
-    slow = write_spec(tmp_path, {"units": 100, "chunk_size": 10, "chunk_seconds": 1})
+    slow = write_spec(tmp_path, {"units": 100, "chunk_size": 10, "chunk_seconds": 5})
     job_id = cli("submit", "sleep", str(slow), server=server.url).stdout.strip()
     cancelled = cli("cancel", job_id, server=server.url)
     assert cancelled.returncode == 0, cancelled.stderr

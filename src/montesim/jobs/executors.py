@@ -21,8 +21,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
-from montesim.engines.base import Cancelled, Chunk, EngineError, get_engine
+from montesim.config import Settings
+from montesim.engines.base import Cancelled, Chunk, EngineError, engine_names, get_engine
 from montesim.jobs import metrics as job_metrics
+from montesim.logs import setup_logging
 
 log = logging.getLogger("montesim.executor")
 
@@ -35,6 +37,9 @@ _plan_cache: dict[str, Any] = {}
 def _init_worker(reports: Any) -> None:
     global _reports
     _reports = reports
+    setup_logging(Settings().log_format)  # worker lines in the server's format
+    # Import the engines as the worker starts, not inside the first job's first chunk.
+    engine_names()
 
 
 class WorkerContext:

@@ -19,11 +19,12 @@ export function barState(rec) {
       return { state: "cancelled", fraction: done > 0 ? measured : null, label: "cancelled" };
     default:
       if (done <= 0 || measured === null) return { state: "waiting", fraction: null, label: "waiting" };
-      // Floor, so an unfinished job never rounds up to 100%.
       return {
         state: rec.status === "queued" ? "queued" : "running",
         fraction: measured,
-        label: `${Math.min(99, Math.floor(measured * 100))}%`,
+        // All units stored but the result not yet merged and saved: not "complete" yet.
+        // Otherwise floor, so an unfinished job never rounds up to 100%.
+        label: done >= total ? "finishing" : `${Math.min(99, Math.floor(measured * 100))}%`,
       };
   }
 }

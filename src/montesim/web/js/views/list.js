@@ -60,6 +60,8 @@ export function mountList(root, { query }) {
   let timer = null;
   let alive = true;
   let loading = false;
+  let again = false;
+  let shown = null;
 
   const statusSelect = h("select", { id: "status-filter", onChange: () => {
     state.status = statusSelect.value;
@@ -101,39 +103,56 @@ export function mountList(root, { query }) {
     );
   }
 
+  function render(page) {
+    // Re-render only on change: keeps focus and avoids flicker while polling.
+    const fingerprint = JSON.stringify(page);
+    if (fingerprint === shown) return;
+    shown = fingerprint;
+    body.setAttribute("aria-busy", "false");
+    if (!page.items.length) {
+      fill(body, h("p", { class: "empty" }, state.status ? "No jobs with this status." : "No jobs yet. ",
+        state.status ? null : h("a", { href: "#/new" }, "Submit one.")));
+    } else {
+      fill(body, h("table", { class: "jobs" },
+        h("thead", {}, h("tr", {}, ["Job", "Engine", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, page.items.map(jobRow))));
+    }
+    renderPager(page);
+  }
+
+  async function load() {
+    let page = await api.listJobs(state);
+    // Past the end (jobs deleted or pruned): step back to the last page.
+    if (alive && !page.items.length && page.total && state.offset) {
+      state.offset = Math.floor((page.total - 1) / state.limit) * state.limit;
+      page = await api.listJobs(state);
+    }
+    return page;
+  }
+
   async function refresh() {
-    if (!alive || loading) return;
+    if (!alive) return;
+    if (loading) {
+      again = true; // a filter or page changed mid-request: load once more after it
+      return;
+    }
     clearTimeout(timer);
     loading = true;
-    writeQuery(state);
     let delay = IDLE_POLL_MS;
     try {
-      const page = await api.listJobs(state);
+      const page = await load();
       if (!alive) return;
-      // Past the end (jobs deleted or pruned): step back to the last page.
-      if (!page.items.length && page.total && state.offset) {
-        state.offset = Math.max(0, Math.floor((page.total - 1) / state.limit) * state.limit);
-        loading = false;
-        return refresh();
-      }
+      writeQuery(state);
       fill(errorSlot);
-      body.setAttribute("aria-busy", "false");
-      if (!page.items.length) {
-        fill(body, h("p", { class: "empty" }, state.status ? "No jobs with this status." : "No jobs yet. ",
-          state.status ? null : h("a", { href: "#/new" }, "Submit one.")));
-      } else {
-        fill(body, h("table", { class: "jobs" },
-          h("thead", {}, h("tr", {}, ["Job", "Engine", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
-          h("tbody", {}, page.items.map(jobRow))));
-      }
-      renderPager(page);
+      render(page);
       if (page.items.some((j) => ACTIVE.has(j.status))) delay = ACTIVE_POLL_MS;
     } catch (err) {
-      fill(errorSlot, problemBox(err, "Could not load jobs"));
+      if (alive) fill(errorSlot, problemBox(err, "Could not load jobs"));
     } finally {
       loading = false;
     }
-    if (alive) timer = setTimeout(refresh, delay);
+    if (alive) timer = setTimeout(refresh, again ? 0 : delay);
+    again = false;
   }
 
   refresh();

@@ -2,6 +2,7 @@
 
 import { api, ApiError } from "../api.js";
 import { fill, h } from "../dom.js";
+import { number } from "../format.js";
 import { problemBox } from "./problem.js";
 
 /** The spec fields of an engine's JSON schema, as rows for a reference table. */
@@ -11,9 +12,10 @@ function schemaRows(schema) {
   return Object.entries(props).map(([name, p]) => {
     const type = p.type || (p.anyOf || []).map((a) => a.type || a.$ref?.split("/").pop()).filter(Boolean).join(" | ") || (p.$ref ? p.$ref.split("/").pop() : "");
     const bounds = [
-      p.minimum !== undefined ? `≥ ${p.minimum}` : null,
-      p.exclusiveMinimum !== undefined ? `> ${p.exclusiveMinimum}` : null,
-      p.maximum !== undefined ? `≤ ${p.maximum}` : null,
+      p.minimum !== undefined ? `≥ ${number(p.minimum)}` : null,
+      p.exclusiveMinimum !== undefined ? `> ${number(p.exclusiveMinimum)}` : null,
+      p.maximum !== undefined ? `≤ ${number(p.maximum)}` : null,
+      p.exclusiveMaximum !== undefined ? `< ${number(p.exclusiveMaximum)}` : null,
       p.enum ? `one of ${p.enum.join(", ")}` : null,
     ].filter(Boolean).join(", ");
     return h("tr", {},

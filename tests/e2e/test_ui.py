@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.conftest import ServerProc, submit, wait_for
+
+from montesim.stats.summary import summarize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -124,7 +127,7 @@ def submit_from_form(page: Page, engine: str, spec: dict[str, Any], label: str |
 
 
 def test_submitted_job_waits_then_rises_to_complete(page: Page, client: httpx.Client) -> None:
-    spec = {"units": 60, "chunk_size": 10, "chunk_seconds": 0.4}
+    spec = {"units": 60, "chunk_size": 10, "chunk_seconds": 0.5}
     submit_from_form(page, "sleep", spec, label="e2e progress")
     page.wait_for_url(JOB_URL)
     job_id = JOB_URL.search(page.url).group(1)
@@ -309,3 +312,56 @@ def test_job_list_filters_by_status(page: Page, client: httpx.Client) -> None:
     assert "status=error" in page.url
     page.locator(f"#job-list tr[data-job-id='{bad}'] a.job-link").click()
     expect(page.locator("#job-progress")).to_have_attribute("data-state", "error")
+
+
+def test_upload_puts_the_file_id_into_the_spec(
+    page: Page, client: httpx.Client, tmp_path: Path
+) -> None:
+    """The file is uploaded first and its id set as spec.file_id; the sleep engine takes
+    no files, so its 422 must name spec.file_id and mark the file input."""
+    upload = tmp_path / "inputs.csv"
+    upload.write_text("a,b\n1,2\n")
+    page.goto("/#/new")
+    page.select_option("#engine-field", "sleep")
+    page.fill("#spec-field", json.dumps({"units": 10}))
+    page.set_input_files("#file-field", str(upload))
+    expect(page.locator("#file-key-field")).to_have_value("file_id")
+    page.click("#submit-job")
+    problem = page.locator("#form-problem .problem")
+    expect(problem.locator(".problem-location")).to_have_text("spec.file_id")
+    expect(page.locator("#file-field")).to_have_attribute("aria-invalid", "true")
+    spec = json.loads(page.input_value("#spec-field"))
+    info = client.get(f"/api/files/{spec['file_id']}").json()
+    assert info["filename"] == "inputs.csv" and info["size"] == upload.stat().st_size
+
+
+def test_excel_shaped_statistics_render_as_table_and_histograms(page: Page) -> None:
+    """Per-output summaries as the stats module makes them: a row each and a histogram."""
+    rng = np.random.default_rng(5)
+    outputs = {
+        "Model!B10 NPV": summarize(rng.normal(100.0, 15.0, 2000)),
+        "Model!B11 IRR": summarize(rng.normal(0.08, 0.02, 2000)),
+    }
+    body = {"job_id": "x", "engine": "excel", "result": {"iterations": 2000, "outputs": outputs}}
+    page.goto("/#/jobs")
+    page.evaluate(
+        """async (body) => {
+            const { renderResult } = await import("/static/js/result.js");
+            const box = document.createElement("div");
+            box.id = "rendered";
+            box.append(renderResult(body));
+            document.body.append(box);
+        }""",
+        body,
+    )
+    rows = page.locator("#rendered table.stats[data-group='outputs'] tbody tr")
+    expect(rows).to_have_count(2)
+    for name, stats in outputs.items():
+        values = page.locator(
+            f"#rendered table.stats tr[data-key='{name}'] td[data-value]"
+        ).evaluate_all("els => els.map(e => Number(e.dataset.value))")
+        assert stats["mean"] in values and stats["percentiles"]["p95"] in values
+    charts = page.locator("#rendered svg.chart")
+    expect(charts).to_have_count(2)
+    for i, stats in enumerate(outputs.values()):
+        assert charts.nth(i).locator("rect.bar").count() == len(stats["histogram"]["counts"])

@@ -133,6 +133,23 @@ def test_multi_job_stream_ends_when_all_are_terminal(client: httpx.Client) -> No
     assert bad.status_code == 422 and bad.json()["location"] == "Last-Event-ID"
 
 
+def test_stream_of_all_jobs_shows_new_jobs(server: ServerProc, client: httpx.Client) -> None:
+    got: list[dict] = []
+    job_id = None
+    with client.stream("GET", "/api/stream", timeout=30) as resp:
+        assert resp.status_code == 200
+        for msg in read_sse(resp.iter_lines()):
+            if job_id is None:  # the first heartbeat: the stream is open
+                job_id = submit(client, "sleep", {"units": 3, "chunk_size": 1})
+            if msg.data:
+                got.append(msg.json)
+                if got[-1]["job_id"] == job_id and got[-1]["status"] in TERMINAL:
+                    break
+    mine = [e for e in got if e["job_id"] == job_id]
+    assert [e["status"] for e in mine if e["kind"] == "status"] == ["queued", "running", "complete"]
+    check_sequence(mine)
+
+
 def test_websocket_same_events_and_cancel(server: ServerProc, client: httpx.Client) -> None:
     ws_url = server.url.replace("http://", "ws://")
 

@@ -11,7 +11,7 @@ import logging
 import pickle
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,11 @@ class FileMap(Mapping[str, Path]):
             raise KeyError(file_id)
         return self.files_dir / file_id
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(())
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.store.file_ids())
 
     def __len__(self) -> int:
-        return 0
+        return len(self.store.file_ids())
 
 
 class LeaseLost(Exception):

@@ -796,6 +796,10 @@ class Store:
             conn.execute(insert(files).values(**values))
         return values
 
+    def file_ids(self) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(select(files.c.id).order_by(files.c.created_at)).scalars())
+
     def get_file(self, file_id: str) -> dict[str, Any] | None:
         with self._read() as conn:
             row = conn.execute(select(files).where(files.c.id == file_id)).mappings().first()

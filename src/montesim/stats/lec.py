@@ -79,7 +79,7 @@ class LossHistogram:
 
         With ``n`` given, ``values`` are just the positive losses among ``n`` trials.
         ``block_sums``/``block_sq`` are the sums of losses and of their squares per block
-        of trials (see :func:`block_totals`); by default all trials are one block.
+        of trials (blocks with no trials may be left out); by default all trials are one block.
         """
         values = np.asarray(values, dtype=np.float64)
         if n is None:
@@ -230,17 +230,6 @@ class LossHistogram:
             mean_top = hi - np.where(counts > 0, take / counts, 0.0) * (hi - lo) / 2.0
         take_sum = float(np.sum(take * mean_top))
         return float(take_sum / k)  # any remaining need is zeros
-
-
-def block_totals(values: np.ndarray, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sums of ``values`` and of their squares per block id in ``blocks`` (one per value).
-
-    Blocks with no values add 0.0 terms, which change no exactly rounded sum.
-    """
-    if values.size == 0:
-        return np.zeros(1), np.zeros(1)
-    slot = blocks - blocks.min()
-    return np.bincount(slot, weights=values), np.bincount(slot, weights=np.square(values))
 
 
 def tick_grid(x_max: float, *, count: int, scale: str, x_min: float | None = None) -> np.ndarray:

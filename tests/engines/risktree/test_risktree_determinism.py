@@ -10,9 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from montesim.engines.base import NullContext, get_engine
-from montesim.sampling.seeding import BLOCK
+from montesim.engines.risktree.simulate import STREAM_BLOCK
 
-TRIALS = 3 * BLOCK + 123  # a short last block
+TRIALS = 2 * STREAM_BLOCK + 123  # three blocks, the last one short
+CORRELATION = {"leaves": ["A", "C"], "matrix": [[1, 0.5], [0.5, 1]]}
 
 
 def _tree(leaf, b_severity=None):
@@ -31,7 +32,7 @@ def _spec(leaf, **kw):
         "trials": TRIALS,
         "seed": 42,
         "output": {"raw_trials": TRIALS},
-        "correlation": {"leaves": ["A", "C"], "matrix": [[1, 0.5], [0.5, 1]]},
+        "correlation": CORRELATION,
     }
 
 
@@ -43,9 +44,10 @@ def _raw(result) -> np.ndarray:
 def test_chunked_sequential_and_multiprocess_runs_are_identical(simulate, leaf) -> None:
     tree = {"name": "Root", "children": _tree(leaf)}
     kw = {"trials": TRIALS, "seed": 42, "output": {"raw_trials": TRIALS}}
+    kw["correlation"] = CORRELATION
     one = simulate(tree, chunk_size=TRIALS, **kw)
-    blocks = simulate(tree, chunk_size=BLOCK, **kw)
-    pool = simulate(tree, chunk_size=2 * BLOCK, workers=2, **kw)
+    blocks = simulate(tree, chunk_size=STREAM_BLOCK, **kw)
+    pool = simulate(tree, chunk_size=2 * STREAM_BLOCK, workers=2, **kw)
     want = json.dumps(one.summary, sort_keys=True)
     assert json.dumps(blocks.summary, sort_keys=True) == want
     assert json.dumps(pool.summary, sort_keys=True) == want
@@ -57,7 +59,7 @@ def test_engine_protocol_round_trip_through_pickle(leaf) -> None:
     engine = get_engine("risktree")
     plan = pickle.loads(pickle.dumps(engine.validate(_spec(leaf), {})))
     chunks = engine.chunks(plan)
-    assert all(c.start % BLOCK == 0 for c in chunks)
+    assert len(chunks) > 1 and all(c.start % STREAM_BLOCK == 0 for c in chunks)
     assert sum(c.size for c in chunks) == TRIALS
     partials = [
         pickle.loads(pickle.dumps(engine.run_chunk(plan, c, NullContext())))
@@ -95,9 +97,11 @@ def test_editing_one_leaf_leaves_the_others_unchanged(simulate, leaf) -> None:
 
 
 def test_more_trials_extend_the_same_trials(simulate, leaf) -> None:
+    # A run shorter than a block draws only the trials it needs: the same ones.
     tree = {"name": "Root", "children": _tree(leaf)}
-    short = simulate(tree, trials=1000, seed=3, output={"raw_trials": 1000})
-    long = simulate(tree, trials=TRIALS, seed=3, output={"raw_trials": 1000})
+    kw = {"seed": 3, "output": {"raw_trials": 1000}, "correlation": CORRELATION}
+    short = simulate(tree, trials=1000, **kw)
+    long = simulate(tree, trials=TRIALS, **kw)
     np.testing.assert_array_equal(_raw(short), _raw(long))
 
 

@@ -116,3 +116,25 @@ def test_curve_is_a_density_and_a_cdf(fields) -> None:
     assert np.all(pdf >= 0) and np.all(np.diff(cdf) >= -1e-12)
     assert 0 <= cdf[0] <= 0.2 and cdf[-1] > 0.9
     assert np.trapezoid(pdf, x) == pytest.approx(cdf[-1] - cdf[0], abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"family": "lognormal", "low": 1_000, "high": 50_000},
+        {"family": "pert", "min": 100, "mode": 400, "max": 2_000},
+        {"family": "pert", "min": 0, "mode": 0, "max": 10, "lamb": 2},
+        {"family": "triangular", "min": 100, "mode": 1_500, "max": 2_000},
+        {"family": "uniform", "min": 5, "max": 50},
+        {"family": "normal", "mean": 100, "sd": 300},
+        {"family": "metalog", "quantiles": [[0.1, 1_000], [0.5, 5_000], [0.9, 40_000]]},
+        {"family": "empirical", "samples": [1, 2, 2, 3, 10]},
+    ],
+)
+def test_fewer_draws_are_a_prefix_of_more(fields) -> None:
+    # A run that ends inside a block of trials draws only the events it needs; they
+    # must be the first events of the whole block's draws.
+    sev = severity(**fields)
+    whole = draws(sev, 5_000)
+    for n in (0, 1, 7, 4_999):
+        np.testing.assert_array_equal(draws(sev, n), whole[:n])

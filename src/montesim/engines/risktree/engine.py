@@ -11,22 +11,27 @@ import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, EngineError, Files, Result, split_units
 from montesim.engines.risktree import report
+from montesim.engines.risktree.counts import PoissonCounts
 from montesim.engines.risktree.loading import parse_spec
 from montesim.engines.risktree.model import RiskTreeSpec
-from montesim.engines.risktree.simulate import histograms, poisson_table, simulate_chunk
+from montesim.engines.risktree.simulate import (
+    STREAM_BLOCK,
+    histograms,
+    round_chunk_size,
+    simulate_chunk,
+)
 from montesim.engines.risktree.tree import RiskTree, build
-from montesim.sampling.seeding import BLOCK, round_chunk_size
 from montesim.stats.lec import LossHistogram
 
 TARGET_CHUNKS = 16
-MAX_CHUNK_BLOCKS = 64
+MAX_CHUNK_BLOCKS = 4  # stream blocks: bounds a chunk's dense portfolio losses
 
 
 @dataclass(frozen=True)
 class Plan:
     spec: RiskTreeSpec
     tree: RiskTree
-    tables: tuple[np.ndarray | None, ...]  # Poisson count CDF per leaf (None: Bernoulli)
+    counts: tuple[PoissonCounts | None, ...]  # per leaf: its Poisson counts (None: Bernoulli)
     chunk_size: int
 
 
@@ -42,13 +47,13 @@ class Partial:
 
 def plan_for(spec: RiskTreeSpec, chunk_size: int | None = None) -> Plan:
     tree = build(spec)
-    tables = tuple(
-        poisson_table(lp.leaf.frequency) if lp.leaf.frequency is not None else None
+    counts = tuple(
+        PoissonCounts(lp.leaf.frequency) if lp.leaf.frequency is not None else None
         for lp in tree.leaves
     )
     if chunk_size is None:
-        chunk_size = min(-(-spec.trials // TARGET_CHUNKS), MAX_CHUNK_BLOCKS * BLOCK)
-    return Plan(spec, tree, tables, round_chunk_size(chunk_size))
+        chunk_size = min(-(-spec.trials // TARGET_CHUNKS), MAX_CHUNK_BLOCKS * STREAM_BLOCK)
+    return Plan(spec, tree, counts, round_chunk_size(chunk_size))
 
 
 def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = None) -> Partial:
@@ -57,7 +62,7 @@ def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = No
         plan.spec.seed,
         start,
         size,
-        list(plan.tables),
+        plan.counts,
         cancelled=ctx.cancelled if ctx else (lambda: False),
         report=(lambda done: ctx.report(done, "simulating")) if ctx else (lambda done: None),
     )

@@ -151,7 +151,9 @@ def trial_tables(tree: RiskTree, raw: np.ndarray, start: int = 0) -> dict[str, t
     trial = pa.array(np.arange(start, start + raw.shape[1], dtype=np.int64))
     columns = [trial, *(pa.array(raw[i]) for i in range(len(names)))]
     parquet = io.BytesIO()
-    pq.write_table(pa.table(columns, names=["trial", *names]), parquet, compression="zstd")
+    # Losses rarely repeat, so dictionary encoding costs time and saves no space.
+    table = pa.table(columns, names=["trial", *names])
+    pq.write_table(table, parquet, compression="zstd", use_dictionary=False)
     text = io.BytesIO()
     pcsv.write_csv(pa.table(columns, names=["trial", *map(_csv_safe, names)]), text)
     return {

@@ -1,27 +1,34 @@
-"""Trials of a risk tree, vectorised, one BLOCK of trials at a time.
+"""Trials of a risk tree, vectorised, one stream block of trials at a time.
 
-Each leaf draws from its own stream ``rng_for(seed, stream_id(leaf), block)``: first one
-uniform per trial that decides occurrence (a Bernoulli threshold, or a Poisson count by
-inverse CDF), then its event severities. A block's draws never depend on the chunking,
-on the number of trials asked for (a block is always drawn whole) or on any other leaf,
-except through the Gaussian copula, which mixes the occurrence uniforms of correlated
-leaves. Leaf losses are kept sparse (trials with a loss); portfolios are dense sums.
+Trials are grouped in blocks of ``STREAM_BLOCK``, larger than the shared
+``seeding.BLOCK`` because building a generator costs tens of microseconds and a tree
+builds two per leaf and block. In block ``b`` a leaf reads two streams from their start:
+``rng_for(seed, stream_id(leaf), b, OCCURRENCE)`` gives one uniform per trial (a
+Bernoulli threshold, or a Poisson count by inverse CDF) and ``rng_for(..., SEVERITY)``
+the losses of the block's events in trial order. So a trial's draws depend only on its
+place in its block: a chunk ending inside a block draws just the trials it covers, and
+neither the chunking, nor the number of trials, nor any other leaf changes them, except
+through the Gaussian copula, which mixes the occurrence uniforms of correlated leaves.
+Leaf losses are kept sparse (trials with a loss); portfolios are dense sums.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
-from montesim.engines.base import Cancelled
+from montesim.engines.base import Cancelled, EngineError
+from montesim.engines.risktree.counts import PoissonCounts
 from montesim.engines.risktree.model import Leaf
 from montesim.engines.risktree.tree import RiskTree
-from montesim.sampling.seeding import BLOCK, blocks, rng_for
-from montesim.stats.lec import LossHistogram, block_totals
+from montesim.sampling.seeding import rng_for
+from montesim.stats.lec import LossHistogram
 
+STREAM_BLOCK = 1 << 16  # trials per generator; chunks are whole multiples of it
+OCCURRENCE, SEVERITY = 0, 1  # the last part of a leaf's stream key in a block
 _TINY = 2.0**-53
 
 
@@ -34,6 +41,8 @@ class ChunkLosses:
     portfolio: np.ndarray  # (len(tree.portfolios), size), dense
     leaf_trials: list[np.ndarray]  # per leaf: trial offsets (within the chunk) with a loss
     leaf_losses: list[np.ndarray]  # per leaf: the loss in those trials
+    leaf_sums: np.ndarray  # (leaves, blocks): each leaf's sum of losses per stream block
+    leaf_sq: np.ndarray  # (leaves, blocks): and of their squares
 
     def node_values(self, tree: RiskTree, node: int, limit: int | None = None) -> np.ndarray:
         """Dense losses of ``node`` over the chunk's first ``limit`` trials."""
@@ -48,42 +57,41 @@ class ChunkLosses:
         return out
 
 
-def poisson_table(lam: float) -> np.ndarray:
-    """CDF of Poisson(lam) at 0, 1, ... until it is 1 in double precision."""
-    top = int(lam + 12.0 * np.sqrt(lam) + 30)
-    return stats.poisson.cdf(np.arange(top + 1), lam)
+def round_chunk_size(size: int) -> int:
+    """Chunk sizes are whole stream blocks so a chunk never splits a block between workers."""
+    return max(STREAM_BLOCK, -(-int(size) // STREAM_BLOCK) * STREAM_BLOCK)
 
 
-def _occurrence_uniforms(tree: RiskTree, seed: int, block: int) -> tuple[np.ndarray, list]:
-    gens = [rng_for(seed, lp.stream, block) for lp in tree.leaves]
-    u = np.empty((len(gens), BLOCK))
-    for k, g in enumerate(gens):
-        g.random(out=u[k])
-    if tree.copula is not None:
-        pos, chol = tree.copula
-        sel = list(pos)
-        z = special.ndtri(np.clip(u[sel], _TINY, 1.0 - _TINY))
-        u[sel] = special.ndtr(chol @ z)
-    return u, gens
+def _correlated_uniforms(tree: RiskTree, seed: int, block: int) -> dict[int, np.ndarray]:
+    """Occurrence uniforms of the copula's leaves (by leaf position), for the whole block.
+
+    Drawn whole whatever the chunk needs, so the matrix product always has one shape and
+    a trial's value never depends on how many trials the run has.
+    """
+    if tree.copula is None:
+        return {}
+    pos, chol = tree.copula
+    u = np.stack(
+        [rng_for(seed, tree.leaves[k].stream, block, OCCURRENCE).random(STREAM_BLOCK) for k in pos]
+    )
+    z = special.ndtri(np.clip(u, _TINY, 1.0 - _TINY))
+    return dict(zip(pos, special.ndtr(chol @ z), strict=True))
 
 
 def _leaf_block(
-    leaf: Leaf, u: np.ndarray, g: np.random.Generator, table: np.ndarray | None
+    leaf: Leaf, u: np.ndarray, g: np.random.Generator, counts: PoissonCounts | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(trial offsets with a loss, their losses) for one leaf over a whole block."""
-    if table is None:
+    """(trial offsets with a loss, their losses) for one leaf, given its uniforms ``u``."""
+    if counts is None:
         trials = np.flatnonzero(u < leaf.probability)
-        gross = leaf.severity.sample(g, trials.size)
-    else:
-        counts = np.searchsorted(table, u, side="right")
-        events = np.flatnonzero(counts)
-        per = counts[events]
-        gross_events = _net(leaf, leaf.severity.sample(g, int(per.sum())))
-        # Sum each trial's events: boundaries of runs of `per` events.
-        ends = np.cumsum(per)
-        sums = np.add.reduceat(gross_events, ends - per) if events.size else gross_events
-        return _positive(events, sums)
-    return _positive(trials, _net(leaf, gross))
+        return _positive(trials, _net(leaf, leaf.severity.sample(g, trials.size)))
+    per_trial = counts(u)
+    trials = np.flatnonzero(per_trial)
+    per = per_trial[trials]
+    events = _net(leaf, leaf.severity.sample(g, int(per.sum())))
+    # Sum each trial's events: they are runs of `per` consecutive draws.
+    sums = np.add.reduceat(events, np.cumsum(per) - per) if trials.size else events
+    return _positive(trials, sums)
 
 
 def _net(leaf: Leaf, gross: np.ndarray) -> np.ndarray:
@@ -108,30 +116,39 @@ def simulate_chunk(
     seed: int,
     start: int,
     size: int,
-    tables: list[np.ndarray | None],
+    counts: Sequence[PoissonCounts | None],
     cancelled: Callable[[], bool] = lambda: False,
     report: Callable[[int], None] = lambda done: None,
 ) -> ChunkLosses:
     """Losses of every node for trials [start, start + size); ``start`` on a block edge."""
+    if start % STREAM_BLOCK:
+        raise EngineError(f"a chunk must start on a block of {STREAM_BLOCK} trials (got {start})")
     portfolio_row = {node: r for r, node in enumerate(tree.portfolios)}
+    parent_row = [portfolio_row[lp.ancestors[0]] for lp in tree.leaves]
     dense = np.zeros((len(tree.portfolios), size))
     leaf_trials: list[list[np.ndarray]] = [[] for _ in tree.leaves]
     leaf_losses: list[list[np.ndarray]] = [[] for _ in tree.leaves]
-    parent_row = [portfolio_row[lp.ancestors[0]] for lp in tree.leaves]
-    for block, offset, length in blocks(start, size):
+    n_blocks = -(-size // STREAM_BLOCK)
+    sums, sq = np.zeros((len(tree.leaves), n_blocks)), np.zeros((len(tree.leaves), n_blocks))
+    for j in range(n_blocks):
         if cancelled():
             raise Cancelled
-        base = block * BLOCK + offset - start  # where this block's trials sit in the chunk
-        u, gens = _occurrence_uniforms(tree, seed, block)
+        base = j * STREAM_BLOCK  # where the block's trials sit in the chunk
+        block = (start + base) // STREAM_BLOCK
+        length = min(STREAM_BLOCK, size - base)
+        correlated = _correlated_uniforms(tree, seed, block)
         for k, lp in enumerate(tree.leaves):
-            trials, losses = _leaf_block(lp.leaf, u[k], gens[k], tables[k])
-            if offset or length < BLOCK:
-                inside = (trials >= offset) & (trials < offset + length)
-                trials, losses = trials[inside] - offset, losses[inside]
+            u = correlated.get(k)
+            if u is None:
+                u = rng_for(seed, lp.stream, block, OCCURRENCE).random(length)
+            g = rng_for(seed, lp.stream, block, SEVERITY)
+            trials, losses = _leaf_block(lp.leaf, u[:length], g, counts[k])
             trials = trials + base
             leaf_trials[k].append(trials)
             leaf_losses[k].append(losses)
-            dense[parent_row[k], trials] += losses
+            sums[k, j], sq[k, j] = losses.sum(), np.square(losses).sum()
+            parent = dense[parent_row[k]]  # a row view: 1-D fancy indexing is faster
+            parent[trials] += losses
         report(base + length)
     # Roll portfolios up into their parents, deepest first (tree order is depth-first).
     for node in reversed(tree.portfolios):
@@ -144,6 +161,8 @@ def simulate_chunk(
         dense,
         [np.concatenate(t) if t else np.empty(0, np.int64) for t in leaf_trials],
         [np.concatenate(v) if v else np.empty(0) for v in leaf_losses],
+        sums,
+        sq,
     )
 
 
@@ -152,8 +171,8 @@ def histograms(tree: RiskTree, losses: ChunkLosses) -> list[LossHistogram]:
     out: list[LossHistogram] = []
     leaf_of = {lp.node: k for k, lp in enumerate(tree.leaves)}
     row_of = {node: r for r, node in enumerate(tree.portfolios)}
-    # Chunks start on a block edge, so blocks start every BLOCK trials into the chunk.
-    starts = np.arange(0, losses.size, BLOCK)
+    # Chunks start on a block edge, so blocks start every STREAM_BLOCK trials into the chunk.
+    starts = np.arange(0, losses.size, STREAM_BLOCK)
     for i, node in enumerate(tree.nodes):
         if node.kind == "portfolio":
             row = losses.portfolio[row_of[i]]
@@ -162,8 +181,8 @@ def histograms(tree: RiskTree, losses: ChunkLosses) -> list[LossHistogram]:
             hist = LossHistogram.from_values(row, block_sums=sums, block_sq=sq)
         else:
             k = leaf_of[i]
-            values = losses.leaf_losses[k]
-            sums, sq = block_totals(values, losses.leaf_trials[k] // BLOCK)
-            hist = LossHistogram.from_values(values, losses.size, sums, sq)
+            hist = LossHistogram.from_values(
+                losses.leaf_losses[k], losses.size, losses.leaf_sums[k], losses.leaf_sq[k]
+            )
         out.append(hist)
     return out

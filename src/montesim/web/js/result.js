@@ -43,12 +43,12 @@ function statsColumns(items) {
       if (seen.has(key)) continue;
       if (typeof value === "number" || typeof value === "string") {
         seen.add(key);
-        cols.push({ title: key, get: (it) => it[key] });
+        cols.push({ title: key, num: typeof value === "number", get: (it) => it[key] });
       } else if (numericMap(value)) {
         seen.add(key);
         const subs = Object.keys(value);
         const chosen = subs.length <= 5 ? subs : subs.filter((k) => PREFERRED_SUBKEYS.includes(k)).slice(0, 5);
-        for (const sub of chosen) cols.push({ title: `${key}.${sub}`, get: (it) => it[key]?.[sub] });
+        for (const sub of chosen) cols.push({ title: `${key}.${sub}`, num: true, get: (it) => it[key]?.[sub] });
       }
     }
   }
@@ -64,7 +64,7 @@ function statsTable(name, group) {
     h(
       "table",
       { class: "stats", dataset: { group: name } },
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, name), cols.map((c) => h("th", { scope: "col" }, c.title)))),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, name), cols.map((c) => h("th", { scope: "col", class: c.num ? "num" : null }, c.title)))),
       h("tbody", {}, entries.map(([key, item]) =>
         h("tr", { dataset: { key } }, h("th", { scope: "row" }, key), cols.map((c) => cell(c.get(item)))))),
     ),

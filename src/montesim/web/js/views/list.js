@@ -45,7 +45,7 @@ function jobRow(job) {
     { dataset: { jobId: job.job_id, status: job.status } },
     h("td", { "data-label": "Job" },
       h("a", { href: `#/jobs/${job.job_id}`, class: "job-link" }, title),
-      h("div", { class: "muted small mono" }, shortId(job.job_id)),
+      job.label ? h("div", { class: "muted small mono" }, shortId(job.job_id)) : null,
       job.spec_summary ? h("div", { class: "muted small" }, job.spec_summary) : null),
     h("td", { "data-label": "Engine" }, job.engine),
     h("td", { "data-label": "Status" }, statusBadge(job)),

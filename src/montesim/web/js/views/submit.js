@@ -30,6 +30,7 @@ function schemaRows(schema) {
 function fieldFor(location) {
   if (!location) return null;
   if (location === "label") return "label-field";
+  if (location === "file_key") return "file-key-field";
   if (location === "file" || location.startsWith("spec.file_id")) return "file-field";
   if (location === "engine") return "engine-field";
   if (location === "spec" || location.startsWith("spec")) return "spec-field";
@@ -48,6 +49,8 @@ export function mountSubmit(root, { query }) {
   const schemaSlot = h("div");
   const label = h("input", { id: "label-field", name: "label", type: "text", maxlength: "200", placeholder: "e.g. Q3 forecast, 100k trials" });
   const file = h("input", { id: "file-field", name: "file", type: "file", "aria-describedby": "file-help" });
+  const fileKey = h("input", { id: "file-key-field", name: "file_key", type: "text", value: "file_id", class: "mono short",
+    pattern: "[A-Za-z_][A-Za-z0-9_]*", "aria-describedby": "file-help" });
   const problem = h("div", { id: "form-problem", "aria-live": "assertive" });
   const submit = h("button", { type: "submit", class: "primary", id: "submit-job" }, "Submit job");
   const reset = h("button", { type: "button", onClick: () => useEngine(true) }, "Reset spec to example");
@@ -59,7 +62,9 @@ export function mountSubmit(root, { query }) {
       schemaSlot),
     h("div", { class: "field" }, h("label", { for: "label-field" }, "Label (optional)"), label),
     h("div", { class: "field" }, h("label", { for: "file-field" }, "Input file (optional)"), file,
-      h("p", { class: "muted small", id: "file-help" }, "A workbook or tree file: uploaded first, its id goes into the spec as file_id.")),
+      h("p", { class: "inline-form" }, h("label", { for: "file-key-field" }, "Spec field for its id"), fileKey),
+      h("p", { class: "muted small", id: "file-help" },
+        "A workbook or tree file: uploaded first, then its id is set in the spec under this field.")),
     problem,
     h("div", { class: "actions" }, submit, reset),
   );
@@ -83,6 +88,9 @@ export function mountSubmit(root, { query }) {
     clearProblem();
     engineInfo.textContent = `Work is counted in ${engine.unit}${engine.resumable ? "; resumes from stored chunks after a restart" : ""}.`;
     if (resetSpec || !spec.value.trim()) spec.value = JSON.stringify(engine.example_spec ?? {}, null, 2);
+    // Engines name the uploaded file's field in their schema; file_id unless one says "file".
+    const props = engine.spec_schema?.properties || {};
+    fileKey.value = "file" in props && !("file_id" in props) ? "file" : "file_id";
     const rows = schemaRows(engine.spec_schema);
     fill(schemaSlot, rows.length ? h("details", { class: "schema" }, h("summary", {}, `Spec fields of ${engine.name}`),
       h("div", { class: "table-scroll" }, h("table", { class: "stats" },
@@ -109,9 +117,13 @@ export function mountSubmit(root, { query }) {
     form.setAttribute("aria-busy", "true");
     try {
       if (file.files.length) {
+        const key = fileKey.value.trim();
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+          throw new ApiError(0, { code: "invalid_field", location: "file_key", detail: "The spec field for the file id must be a plain name, e.g. file_id." });
+        }
         submit.textContent = "Uploading…";
         const uploaded = await api.upload(file.files[0]);
-        parsed = { ...parsed, file_id: uploaded.file_id };
+        parsed = { ...parsed, [key]: uploaded.file_id };
         spec.value = JSON.stringify(parsed, null, 2);
       }
       submit.textContent = "Submitting…";

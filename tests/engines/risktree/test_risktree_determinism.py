@@ -118,3 +118,14 @@ def test_cancel_is_noticed_between_blocks(leaf) -> None:
     plan = engine.validate(_spec(leaf), {})
     with pytest.raises(Cancelled):
         engine.run_chunk(plan, engine.chunks(plan)[0], Cancelling())
+
+
+def test_a_chunk_must_start_on_a_block_edge(leaf) -> None:
+    import pytest
+
+    from montesim.engines.base import Chunk, EngineError
+
+    engine = get_engine("risktree")
+    plan = engine.validate(_spec(leaf), {})
+    with pytest.raises(EngineError, match="block"):
+        engine.run_chunk(plan, Chunk(index=0, start=STREAM_BLOCK // 2, size=10), NullContext())

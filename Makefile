@@ -20,11 +20,12 @@ $(DEV_STAMP): pyproject.toml tests/plugins/pyproject.toml examples/heat1d-plugin
 	$(BIN)/pip install -q -e ".[dev]" -e tests/plugins -e examples/heat1d-plugin
 	touch $(STAMP) $@
 
-# Chromium for the browser tests (Debian package; Playwright drives it).
+# Debian packages the tests use: Chromium for the browser tests (Playwright drives it)
+# and promtool to check the Prometheus alert rules.
 $(SYS_STAMP): | $(BIN)/python
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "chromium missing and not root: browser tests will skip"; fi; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium prometheus >/dev/null; \
+		else echo "chromium or promtool missing and not root: their tests will skip"; fi; \
 	fi
 	touch $@
 

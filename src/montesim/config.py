@@ -33,6 +33,9 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 50 * 1024 * 1024
     stall_floor_seconds: float = 30.0
+    sse_heartbeat_seconds: float = 15.0
+    stream_poll_seconds: float = 0.1  # catches events other processes write
+    stream_coalesce_seconds: float = 0.1  # at most 10 progress events per second per job
     log_format: str = "text"  # or "json"
 
     @cached_property

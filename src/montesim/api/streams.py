@@ -21,7 +21,6 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.requests import HTTPConnection
 
@@ -30,6 +29,7 @@ from montesim.api.deps import services
 from montesim.api.follow import Outgoing, follow
 from montesim.api.metrics import STREAM_CLIENTS
 from montesim.api.problems import Problem
+from montesim.config import Settings
 from montesim.jobs.store import Conflict
 
 router = APIRouter(tags=["streams"])
@@ -37,21 +37,8 @@ router = APIRouter(tags=["streams"])
 MAX_STREAM_JOBS = 100
 
 
-class StreamSettings(BaseSettings):
-    """Stream tuning from MONTESIM_* variables."""
-
-    model_config = SettingsConfigDict(env_prefix="MONTESIM_", extra="ignore")
-
-    sse_heartbeat_seconds: float = 15.0
-    stream_poll_seconds: float = 0.1  # catches events other processes write
-    stream_coalesce_seconds: float = 0.1  # at most 10 progress events per second per job
-
-
-def stream_settings(conn: HTTPConnection) -> StreamSettings:
-    state = conn.app.state
-    if not hasattr(state, "stream_settings"):
-        state.stream_settings = StreamSettings()
-    return state.stream_settings
+def stream_settings(conn: HTTPConnection) -> Settings:
+    return services(conn).settings  # type: ignore[arg-type]
 
 
 def broker(conn: HTTPConnection) -> EventBroker:

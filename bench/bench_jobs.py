@@ -155,7 +155,7 @@ def main() -> None:
                 spec = {
                     "units": units,
                     "chunk_size": 10,
-                    "work_per_unit": 3_000_000,
+                    "work_per_unit": 12_000_000,
                     "report": False,
                 }
                 print("compute-bound job:", bench_server_vs_inprocess(c, spec))

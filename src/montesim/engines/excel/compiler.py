@@ -121,6 +121,7 @@ class Compiler:
         self.range_cache: dict[Area, CNode] = {}
         self.inputs: list[InputDef] = []
         self.input_slots: list[int] = []
+        self.corrmats: dict[str, list[list[Any]]] = {}  # RiskCorrmat matrix address -> values
         self.issues = CompileIssues()
         self.circular: set[CellKey] = set()
         self._const_ids: dict[int, int] = {}
@@ -199,6 +200,9 @@ class Compiler:
         self.issues.cycles.append(names)
         self.circular.update(cyc)
         self.cells[dep] = Const(error(VALUE))
+        cd = self.book.cell(dep[0], dep[1], dep[2])
+        if cd is not None and cd.array is not None:  # members of the array read its anchor
+            self.arrays[dep] = self.cells[dep]
 
     # -- dependencies ----------------------------------------------------------------
     def _sheet_name(self, upper: str) -> str:
@@ -610,10 +614,48 @@ class Compiler:
             truncate = (lo, hi)
         static = self._const_float(props["RISKSTATIC"][0], where) if props.get("RISKSTATIC") else None
         shift = self._const_float(props["RISKSHIFT"][0], where) if props.get("RISKSHIFT") else None
+        corrmat = self._corrmat(props["RISKCORRMAT"], where) if "RISKCORRMAT" in props else None
         for p in props:
             if p not in IGNORED_PROPERTIES and p not in ("RISKNAME", "RISKTRUNCATE", "RISKSTATIC", "RISKSHIFT", "RISKCORRMAT"):
                 raise InputError(f"{where}: unsupported property {p}", location=where)
-        return self._make_input(family, tuple(args), truncate, name, static, shift or 0.0, "workbook")
+        return self._make_input(
+            family, tuple(args), truncate, name, static, shift or 0.0, "workbook", corrmat
+        )
+
+    def _corrmat(self, args: tuple[Node, ...], where: str) -> tuple[str, int]:
+        """RiskCorrmat(matrix range, position): the matrix's address and this input's place."""
+        refs = self._ref_of(args[0]) if args else None
+        if not isinstance(refs, list) or len(refs) != 1 or len(args) < 2:
+            raise InputError(
+                f"{where}: RiskCorrmat needs a matrix range and a position, "
+                "like RiskCorrmat(Corr!B2:D4, 1)",
+                code="invalid_correlation",
+                location=where,
+            )
+        area = refs[0]
+        if area.rows != area.cols:
+            raise InputError(
+                f"{where}: the RiskCorrmat matrix {area} is {area.rows}x{area.cols}, not square",
+                code="invalid_correlation",
+                location=where,
+            )
+        pos = self._const_float(args[1], where)
+        if pos is None or pos != int(pos) or not 1 <= pos <= area.rows:
+            raise InputError(
+                f"{where}: RiskCorrmat position must be a whole number from 1 to {area.rows}",
+                code="invalid_correlation",
+                location=where,
+            )
+        matrix = self.expr(args[0])
+        if not isinstance(matrix, Const):
+            raise InputError(
+                f"{where}: the RiskCorrmat matrix must hold fixed values",
+                code="invalid_correlation",
+                location=where,
+            )
+        label = address(area.sheet, area.r1, area.c1) + ":" + address(area.sheet, area.r2, area.c2).split("!")[-1]
+        self.corrmats[label] = matrix.value.to_grid()
+        return label, int(pos)
 
     def _make_input(
         self,
@@ -624,6 +666,7 @@ class Compiler:
         static: float | None,
         shift: float,
         source: str,
+        corrmat: tuple[str, int] | None = None,
     ) -> CNode:
         cell = self._addr(self._cur)
         if self._nested:
@@ -639,6 +682,7 @@ class Compiler:
             static=static,
             stream_id=stable_id(cell),
             source=source,
+            corrmat=corrmat,
         )
         value = idef.static_value()  # also validates the parameters (InputError)
         if self.static:

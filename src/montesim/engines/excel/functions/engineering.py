@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..values import NUMERR, VALUE, Value, XlError, format_general
+from ..values import NUMERR, VALUE, Value, XlError, format_general, from_py
 from .helpers import lift, numeric
 from .registry import EvalContext, register
 
@@ -39,10 +39,8 @@ def _to_base(n: int, base: int, places) -> str:
         return digits
     digits = _fmt(n, base)
     if places is not None:
-        if isinstance(places, bool):
-            raise XlError(VALUE)
         p = int(np.trunc(places))
-        if p <= 0 or p > 10 or len(digits) > p:
+        if len(digits) > p:
             raise XlError(NUMERR)
         digits = digits.rjust(p, "0")
     return digits
@@ -58,9 +56,12 @@ def _fmt(n: int, base: int) -> str:
     return "".join(reversed(out))
 
 
-def _places(p):
-    if p is None:
+def _places(p, given: bool):
+    """The places argument, validated first (an empty cell given as places is 0: #NUM!)."""
+    if not given:
         return None
+    if p is None:
+        p = 0.0
     if isinstance(p, str):
         from ..values import parse_number
 
@@ -70,11 +71,14 @@ def _places(p):
         return v
     if isinstance(p, bool):
         raise XlError(VALUE)
+    if not 1 <= int(np.trunc(p)) <= 10:
+        raise XlError(NUMERR)
     return p
 
 
 def _converter(src: int, dst: int):
-    def convert(x, places=None):
+    def convert(x, places=None, given=False):
+        places = _places(places, given)
         if isinstance(x, bool):
             raise XlError(VALUE)
         if src == 10:
@@ -94,7 +98,7 @@ def _converter(src: int, dst: int):
             n = _parse_base(x, src)
         if dst == 10:
             return float(n)
-        return _to_base(n, dst, _places(places))
+        return _to_base(n, dst, places)
 
     return convert
 
@@ -107,7 +111,8 @@ for _s, _sb in _BASES.items():
         nargs = 1 if _db == 10 else 2
 
         def _impl(ctx: EvalContext, x: Value, places: Value | None = None, _fn=fn) -> Value:
-            return lift(_fn, [x, places], "aa")
+            given = from_py(places is not None)
+            return lift(_fn, [x, places, given], "aab")
 
         register(f"{_s}2{_d}", min_args=1, max_args=nargs)(_impl)
 

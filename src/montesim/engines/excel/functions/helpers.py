@@ -122,7 +122,7 @@ def lift(fn: Callable[..., Any], args: Sequence[Value | None], how: str) -> Valu
             hit = _MISS
         if hit is _MISS:
             try:
-                conv = [None if v is None else coerce(v, h) for v, h in zip(vals, how, strict=False)]
+                conv = [None if a is None else coerce(v, h) for a, v, h in zip(args, vals, how, strict=False)]
                 hit = fn(*conv)
             except XlError as e:
                 hit = e

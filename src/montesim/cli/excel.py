@@ -1,0 +1,203 @@
+"""``montesim inspect | verify | simulate MODEL.xlsx``: Excel models without a server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from montesim.engines.base import InputError
+
+console = Console(stderr=True)
+out = Console()
+
+Model = Annotated[Path, typer.Argument(help="An .xlsx or .xlsm workbook")]
+
+
+def _fail(exc: InputError) -> None:
+    where = f" ({exc.location})" if exc.location and exc.location not in exc.message else ""
+    console.print(f"[red]error:[/red] {exc.message}{where}")
+    raise typer.Exit(2)
+
+
+def _read(model: Path) -> Any:
+    from montesim.engines.excel.reader import read_workbook
+
+    try:
+        return read_workbook(model)
+    except InputError as exc:
+        _fail(exc)
+
+
+def inspect(
+    model: Model,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """List sheets, Risk* inputs, RiskOutput cells, formula count and unsupported functions."""
+    from montesim.engines.excel.inspect import inspect_workbook
+
+    info = inspect_workbook(_read(model))
+    if as_json:
+        out.print_json(json.dumps(info))
+        return
+    table = Table(title=f"{model.name}: {info['formula_count']:,} formulas")
+    for col in ("Sheet", "Cells", "Formulas"):
+        table.add_column(col, justify="left" if col == "Sheet" else "right")
+    for s in info["sheets"]:
+        table.add_row(s["name"], f"{s['cells']:,}", f"{s['formulas']:,}")
+    out.print(table)
+    if info["inputs"]:
+        t = Table(title="Risk inputs")
+        for col in ("Cell", "Name", "Formula"):
+            t.add_column(col)
+        for i in info["inputs"]:
+            t.add_row(i["cell"], i["name"] or "", i["formula"])
+        out.print(t)
+    else:
+        out.print("No Risk* inputs (give inputs in the job spec or with --input).")
+    if info["outputs"]:
+        out.print("RiskOutput cells: " + ", ".join(
+            o["cell"] + (f" ({o['name']})" if o["name"] else "") for o in info["outputs"]
+        ))
+    if info["unsupported"]:
+        out.print("[yellow]Unsupported functions:[/yellow]")
+        for fn, cells in info["unsupported"].items():
+            more = f" and {len(cells) - 8} more" if len(cells) > 8 else ""
+            out.print(f"  {fn}: {', '.join(cells[:8])}{more}")
+    else:
+        out.print("Every function is supported.")
+
+
+def verify(
+    model: Model,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Mismatches to print")] = 50,
+) -> None:
+    """Recompute every formula with no random inputs and compare with Excel's cached values."""
+    from montesim.engines.excel.verify import verify as run_verify
+
+    report = run_verify(_read(model))
+    if as_json:
+        out.print_json(json.dumps(report.to_dict(), default=str))
+    else:
+        out.print(
+            f"{model.name}: {report.formula_cells:,} formula cells, {report.compared:,} compared, "
+            f"{report.matched:,} matched ({report.match_rate:.2%}), "
+            f"{len(report.mismatches):,} mismatches"
+        )
+        if report.mismatches:
+            t = Table(title="Mismatches")
+            for col in ("Sheet", "Cell", "Formula", "Excel", "montesim"):
+                t.add_column(col, overflow="fold")
+            for m in report.mismatches[:limit]:
+                d = m.to_dict()
+                t.add_row(d["sheet"], d["cell"], d["formula"], repr(d["expected"]), repr(d["got"]))
+            out.print(t)
+        for fn, cells in report.unsupported.items():
+            out.print(f"[yellow]unsupported[/yellow] {fn}: {', '.join(cells[:8])}")
+        for cycle in report.cycles:
+            out.print(f"[yellow]circular reference[/yellow]: {' -> '.join(cycle)}")
+    if report.mismatches:
+        raise typer.Exit(1)
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        cell, sep, value = item.partition("=")
+        if not sep or not cell.strip() or not value.strip():
+            console.print(f"[red]error:[/red] {option} {item!r}: expected CELL=VALUE")
+            raise typer.Exit(2)
+        pairs[cell.strip()] = value.strip()
+    return pairs
+
+
+def _fixed_value(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return {"TRUE": True, "FALSE": False}.get(text.upper(), text)
+
+
+def simulate(
+    model: Model,
+    iterations: Annotated[int, typer.Option("--iterations", "-n", help="Iterations")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 0,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="CELL=DISTRIBUTION, e.g. 'Sheet1!B2=normal(10,2)'"),
+    ] = None,
+    outputs: Annotated[
+        list[str] | None, typer.Option("--output", help="Output cell (default: RiskOutput cells)")
+    ] = None,
+    fixed: Annotated[
+        list[str] | None, typer.Option("--fix", help="CELL=VALUE: hold a cell at a value")
+    ] = None,
+    sampling: Annotated[str, typer.Option("--sampling", help="lhs or mc")] = "lhs",
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Processes (default: by run size)")
+    ] = None,
+    result_file: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Write the result JSON here")
+    ] = None,
+    iterations_file: Annotated[
+        Path | None, typer.Option("--iterations-file", help="Raw iterations (.csv or .parquet)")
+    ] = None,
+) -> None:
+    """Run a Monte Carlo simulation of MODEL here, with a progress bar."""
+    from montesim.simulation import simulate as run_simulation
+
+    try:
+        res = run_simulation(
+            model,
+            inputs=_pairs(inputs or [], "--input"),
+            outputs=outputs or None,
+            fixed={k: _fixed_value(v) for k, v in _pairs(fixed or [], "--fix").items()},
+            iterations=iterations,
+            seed=seed,
+            sampling=sampling,
+            workers=workers,
+            progress=True,
+        )
+    except InputError as exc:
+        _fail(exc)
+        return
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w['message']}")
+    t = Table(title=f"{model.name}: {res.iterations:,} iterations in {res.elapsed:.2f}s")
+    for col in ("Output", "Mean", "Std", "P5", "P50", "P95", "Errors"):
+        t.add_column(col, justify="left" if col == "Output" else "right")
+    for r in res.rows():
+        t.add_row(
+            r["output"],
+            *(_fmt(r[k]) for k in ("mean", "std", "p5", "p50", "p95")),
+            str(r["errors"]),
+        )
+    out.print(t)
+    for name, o in res.summary["outputs"].items():
+        top = o.get("sensitivity", {}).get("tornado", [])[:5]
+        if top:
+            out.print(
+                f"{name} driven by: "
+                + ", ".join(f"{x['input']} ({_fmt(x['rho'])})" for x in top)
+            )
+    if result_file:
+        res.to_json(result_file)
+        console.print(f"wrote {result_file}")
+    if iterations_file:
+        res.save_iterations(iterations_file)
+        console.print(f"wrote {iterations_file}")
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.6g}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect)
+    app.command("verify")(verify)
+    app.command("simulate")(simulate)

@@ -1,0 +1,91 @@
+"""What is in a workbook: sheets, formulas, @RISK inputs and outputs, unsupported functions.
+
+A static scan of the parsed formulas: nothing is evaluated, so it is quick even on
+workbooks that have circular references.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from montesim.engines.excel.compiler import SPECIAL_FUNCTIONS
+from montesim.engines.excel.functions import get_function
+from montesim.engines.excel.inputs import RISK_PROPERTIES, risk_family
+from montesim.engines.excel.model import risk_outputs
+from montesim.engines.excel.parser import Call, ParseError, Str, parse, walk
+from montesim.engines.excel.reader import Workbook
+from montesim.engines.excel.refs import address
+
+
+def inspect_workbook(book: Workbook) -> dict[str, Any]:
+    sheets = []
+    inputs = []
+    used: Counter[str] = Counter()
+    unsupported: dict[str, list[str]] = {}
+    parse_errors: dict[str, str] = {}
+    total = 0
+    for sheet in book.sheets.values():
+        formulas = 0
+        for (r, c), cd in sorted(sheet.cells.items()):
+            if cd.formula is None:
+                continue
+            formulas += 1
+            cell = address(sheet.name, r, c)
+            try:
+                ast = parse(cd.formula)
+            except ParseError as exc:
+                parse_errors[cell] = str(exc)
+                continue
+            seen: set[str] = set()
+            for node in walk(ast):
+                if not isinstance(node, Call):
+                    continue
+                name = node.name
+                used[name] += 1
+                family = risk_family(name)
+                if family is not None:
+                    inputs.append(
+                        {
+                            "cell": cell,
+                            "function": name,
+                            "family": family,
+                            "name": _risk_name(node),
+                            "formula": cd.formula,
+                        }
+                    )
+                elif not _known(name) and name not in seen:
+                    unsupported.setdefault(name, []).append(cell)
+                seen.add(name)
+        total += formulas
+        sheets.append(
+            {"name": sheet.name, "cells": len(sheet.cells), "formulas": formulas}
+        )
+    return {
+        "source": book.source,
+        "sheets": sheets,
+        "formula_count": total,
+        "inputs": inputs,
+        "outputs": [{"cell": cell, "name": name} for _, cell, name in risk_outputs(book)],
+        "defined_names": len(book.names),
+        "unsupported": dict(sorted(unsupported.items())),
+        "parse_errors": parse_errors,
+        "functions": dict(sorted(used.items())),
+    }
+
+
+def _known(name: str) -> bool:
+    return (
+        get_function(name) is not None
+        or name in SPECIAL_FUNCTIONS
+        or name in RISK_PROPERTIES
+    )
+
+
+def _risk_name(node: Call) -> str | None:
+    for arg in node.args:
+        if isinstance(arg, Call) and arg.name == "RISKNAME" and arg.args:
+            first = arg.args[0]
+            if isinstance(first, Str):
+                return str(first.value)
+    return None

@@ -1,0 +1,144 @@
+"""What a finished Excel run gives back: statistics, errors, sensitivity, raw iterations."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from montesim.engines.base import EngineError, Result
+from montesim.engines.excel.values import ERROR_TEXT, from_serial
+from montesim.stats.sensitivity import sensitivity
+from montesim.stats.summary import correlation_matrix, summarize
+
+if TYPE_CHECKING:
+    from montesim.engines.excel.engine import Partial
+    from montesim.engines.excel.model import Plan
+
+
+NON_NUMERIC = 100  # the code of a trial whose output is text, not a number or an error
+
+
+def error_name(code: int) -> str:
+    return "non-numeric" if code == NON_NUMERIC else ERROR_TEXT.get(int(code), f"#ERR{code}")
+
+
+def merge_partials(plan: Plan, partials: list[Partial]) -> Result:
+    parts = sorted(partials, key=lambda p: p.start)
+    covered = 0
+    for p in parts:
+        if p.start != covered:
+            raise EngineError(f"iterations {covered}..{p.start} are missing from the merged chunks")
+        covered += p.size
+    if covered != plan.iterations:
+        raise EngineError(f"merged {covered} iterations but the run asked for {plan.iterations}")
+    values = np.concatenate([p.values for p in parts], axis=1)
+    codes = None
+    if any(p.codes is not None for p in parts):
+        codes = np.concatenate(
+            [p.codes if p.codes is not None else np.zeros(p.values.shape, np.int16) for p in parts],
+            axis=1,
+        )
+    raw_inputs = np.concatenate([p.inputs for p in parts], axis=1)
+    return Result(
+        summary=summary(plan, values, codes, raw_inputs),
+        artifacts=iteration_tables(plan, values, codes, raw_inputs),
+    )
+
+
+def summary(
+    plan: Plan, values: np.ndarray, codes: np.ndarray | None, raw_inputs: np.ndarray
+) -> dict[str, Any]:
+    n_raw = raw_inputs.shape[1]
+    input_names = [d.name for d in plan.inputs]
+    input_columns = {name: raw_inputs[j] for j, name in enumerate(input_names)}
+    outputs: dict[str, Any] = {}
+    for i, out in enumerate(plan.outputs):
+        x = values[i]
+        ok = np.ones(len(x), bool) if codes is None else codes[i] == 0
+        stats = summarize(x[ok])
+        errors: dict[str, int] = {}
+        if codes is not None:
+            found, counts = np.unique(codes[i][~ok], return_counts=True)
+            errors = {error_name(c): int(n) for c, n in zip(found, counts, strict=True)}
+        entry: dict[str, Any] = {"cell": out.cell, "random": out.slot is not None, **stats}
+        entry["error_trials"] = int((~ok).sum())
+        entry["errors"] = errors
+        if input_columns and n_raw >= 2:
+            entry["sensitivity"] = sensitivity(input_columns, x[:n_raw])
+        outputs[out.name] = entry
+    inputs = []
+    for j, d in enumerate(plan.inputs):
+        stats = summarize(raw_inputs[j]) if n_raw else {}
+        inputs.append(
+            {
+                "name": d.name,
+                "cell": d.cell,
+                "family": d.family,
+                "params": list(d.args),
+                "truncate": list(d.truncate) if d.truncate else None,
+                "source": d.source,
+                **{k: stats.get(k) for k in ("mean", "std", "min", "max", "percentiles")},
+            }
+        )
+    today = from_serial(plan.today).date() if plan.today else None
+    return {
+        "iterations": plan.iterations,
+        "seed": plan.seed,
+        "sampling": plan.sampling,
+        "today": None if today is None else today.isoformat(),
+        "raw_iterations": n_raw,
+        "inputs": inputs,
+        "outputs": outputs,
+        "output_correlation": correlation_matrix(
+            {out.name: values[i] for i, out in enumerate(plan.outputs)}
+        ),
+        "warnings": plan.warnings,
+    }
+
+
+def iteration_tables(
+    plan: Plan, values: np.ndarray, codes: np.ndarray | None, raw_inputs: np.ndarray
+) -> dict[str, tuple[str, bytes]]:
+    """iterations.csv and iterations.parquet: one row per kept iteration.
+
+    Columns: iteration, each input, each output (empty where the trial gave an error),
+    and ``<output> error`` naming the error where an output had any.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    n = raw_inputs.shape[1]
+    if n == 0:
+        return {}
+    names = ["iteration"]
+    columns: list[Any] = [pa.array(np.arange(n, dtype=np.int64))]
+    used: set[str] = set(names)
+
+    def add(name: str, column: Any) -> None:
+        label, k = name, 2
+        while label in used:
+            label, k = f"{name} ({k})", k + 1
+        used.add(label)
+        names.append(label)
+        columns.append(column)
+
+    for j, d in enumerate(plan.inputs):
+        add(d.name, pa.array(raw_inputs[j]))
+    for i, out in enumerate(plan.outputs):
+        x = values[i, :n]
+        add(out.name, pa.array(x, mask=~np.isfinite(x)))
+        if codes is not None and codes[i, :n].any():
+            err = [error_name(c) if c else None for c in codes[i, :n]]
+            add(f"{out.name} error", pa.array(err, type=pa.string()))
+    table = pa.table(columns, names=names)
+    parquet = io.BytesIO()
+    pq.write_table(table, parquet, compression="zstd")
+    text = io.BytesIO()
+    pcsv.write_csv(table, text)
+    return {
+        "iterations.csv": ("text/csv", text.getvalue()),
+        "iterations.parquet": ("application/vnd.apache.parquet", parquet.getvalue()),
+    }

@@ -135,6 +135,7 @@ TIERS = [(0, 1.0), (4_000, 0.98), (8_000, 0.96), (15_000, 0.94), (30_000, 0.92)]
 def write_dcf(path: Path, *, months: int = 120, products: int = 3, risk: bool = True) -> Model:
     years = math.ceil(months / 12)
     scale = years / 10  # a shorter horizon gets a proportionally smaller investment and debt
+    size = products / 3  # fewer products: proportionally smaller fixed costs and capex
     wb = Workbook()
     inputs: dict[str, Dist] = {}
 
@@ -144,7 +145,9 @@ def write_dcf(path: Path, *, months: int = 120, products: int = 3, risk: bool = 
     g = {}
     for i, (name, d) in enumerate(GLOBAL_INPUTS):
         if name == "initial investment":
-            d = Dist(d.family, tuple(x * scale for x in d.args))
+            d = Dist(d.family, tuple(x * scale * size for x in d.args))
+        elif name in ("fixed costs / year", "capex / year"):
+            d = Dist(d.family, tuple(x * size for x in d.args))
         g[name] = _input_cell(a, 2 + i, name, d, risk, "Assumptions", inputs)
     prod = []
     row = 2 + len(GLOBAL_INPUTS)
@@ -155,7 +158,7 @@ def write_dcf(path: Path, *, months: int = 120, products: int = 3, risk: bool = 
             row += 1
         prod.append(cells)
     row += 1
-    consts = {"asset life (months)": 60, "debt sweep": 0.5, "opening debt": 5_000_000 * scale}
+    consts = {"asset life (months)": 60, "debt sweep": 0.5, "opening debt": 5_000_000 * scale * size}
     for name, v in consts.items():
         a.cell(row, 1, name)
         a.cell(row, 2, v)
@@ -451,13 +454,14 @@ def irr(values, guess=0.1):
 
     flows = [x for x in flatten(values) if isinstance(x, int | float) and not isinstance(x, bool)]
     r = float(guess)
-    for _ in range(50):
-        f = sum(x / (1 + r) ** i for i, x in enumerate(flows))
-        df = sum(-i * x / (1 + r) ** (i + 1) for i, x in enumerate(flows))
-        if df == 0:
-            return NUM_ERROR
-        step = f / df
-        r -= step
-        if abs(step) < 1e-10:
-            return r
+    try:
+        for _ in range(50):
+            f = sum(x / (1 + r) ** i for i, x in enumerate(flows))
+            df = sum(-i * x / (1 + r) ** (i + 1) for i, x in enumerate(flows))
+            step = f / df
+            r -= step
+            if abs(step) < 1e-10:
+                return r
+    except (ArithmeticError, TypeError):  # overflow, a zero derivative, a complex power
+        pass
     return NUM_ERROR

@@ -112,9 +112,13 @@ class SimulationResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{k}</th>" for k in ("output", "cell", "mean", "std", "p5", "p50", "p95", "errors"))
+        head = "".join(
+            f"<th>{k}</th>" for k in ("output", "cell", "mean", "std", "p5", "p50", "p95", "errors")
+        )
         body = "".join(
-            "<tr>" + "".join(f"<td>{_g(v) if isinstance(v, float) else v}</td>" for v in r.values()) + "</tr>"
+            "<tr>"
+            + "".join(f"<td>{_g(v) if isinstance(v, float) else v}</td>" for v in r.values())
+            + "</tr>"
             for r in self.rows()
         )
         return (

@@ -60,9 +60,12 @@ def inspect(
     else:
         out.print("No Risk* inputs (give inputs in the job spec or with --input).")
     if info["outputs"]:
-        out.print("RiskOutput cells: " + ", ".join(
-            o["cell"] + (f" ({o['name']})" if o["name"] else "") for o in info["outputs"]
-        ))
+        out.print(
+            "RiskOutput cells: "
+            + ", ".join(
+                o["cell"] + (f" ({o['name']})" if o["name"] else "") for o in info["outputs"]
+            )
+        )
     if info["unsupported"]:
         out.print("[yellow]Unsupported functions:[/yellow]")
         for fn, cells in info["unsupported"].items():
@@ -182,8 +185,7 @@ def simulate(
         top = o.get("sensitivity", {}).get("tornado", [])[:5]
         if top:
             out.print(
-                f"{name} driven by: "
-                + ", ".join(f"{x['input']} ({_fmt(x['rho'])})" for x in top)
+                f"{name} driven by: " + ", ".join(f"{x['input']} ({_fmt(x['rho'])})" for x in top)
             )
     if result_file:
         res.to_json(result_file)

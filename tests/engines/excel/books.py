@@ -23,3 +23,30 @@ def save_book(path: Path, cells: dict[str, Any], names: dict[str, str] | None = 
         wb.defined_names[name] = openpyxl.workbook.defined_name.DefinedName(name, attr_text=ref)
     wb.save(path)
     return path
+
+
+def with_cached_values(path: Path, cached: dict[str, float]) -> Path:
+    """Write Excel-style cached values into formula cells (``{"Sheet!B2": 4.0}``).
+
+    openpyxl saves formulas without results; Excel saves ``<f>..</f><v>result</v>``.
+    This edits the sheet XML the way Excel would have, for tests of ``verify``.
+    """
+    import re
+    import zipfile
+
+    wb = openpyxl.load_workbook(path)
+    sheet_files = {ws.title: f"xl/worksheets/sheet{i}.xml" for i, ws in enumerate(wb.worksheets, 1)}
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    for key, value in cached.items():
+        sheet, _, ref = key.rpartition("!")
+        name = sheet_files[sheet]
+        xml = parts[name].decode()
+        pattern = rf'(<c r="{ref}"[^>]*>)(<f>.*?</f>)<v ?/>'
+        xml, n = re.subn(pattern, rf"\g<1>\g<2><v>{value!r}</v>", xml)
+        assert n == 1, f"no formula cell {key}"
+        parts[name] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path

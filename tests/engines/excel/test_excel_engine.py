@@ -20,7 +20,6 @@ from montesim.engines.excel.functions import EvalContext
 from montesim.engines.excel.program import run
 from montesim.engines.excel.reader import inline_workbook
 from montesim.engines.excel.refs import parse_area
-from montesim.engines.excel.values import VALUE
 from montesim.sampling.draw import sample_inputs
 
 PROFIT = {
@@ -142,13 +141,13 @@ SCALAR_MODEL = {
     "D!B8": "=IF(B5>0, B5/A1, 1/0)",
     "D!B9": "=IFERROR(B8, -1)",
     "D!C1": "=VLOOKUP(A3, T!A1:B3, 2, FALSE)",
-    "D!C2": "=INDEX(T!B1:B3, MATCH(A3, T!A1:A3, 0))&\"-\"&TEXT(A1, \"0.0\")",
+    "D!C2": '=INDEX(T!B1:B3, MATCH(A3, T!A1:A3, 0))&"-"&TEXT(A1, "0.0")',
     "D!C3": "=SUMPRODUCT(B2:B4, B2:B4)/COUNT(B2:B4)",
     "D!C4": "=MAX(B2:B4)-MIN(B2:B4)+MEDIAN(A1, A2, A3)",
     "D!C5": "=PMT(A2/12, 36, -A1*100)",
-    "D!C6": "=SUMIF(B2:B4, \">\"&A1, B2:B4)",
+    "D!C6": '=SUMIF(B2:B4, ">"&A1, B2:B4)',
     "D!C7": "=MOD(A1, 7) + INT(-A2*10) + ABS(B1)^0.5",
-    "D!C8": "=CHOOSE(A3, \"low\", \"mid\", \"high\")",
+    "D!C8": '=CHOOSE(A3, "low", "mid", "high")',
     "D!C9": "=EDATE(DATE(2024, 1, 31), A3) + YEARFRAC(DATE(2024,1,1), DATE(2025,7,1), 1)",
     "D!D1": "=STDEV(B2:B4) + PERCENTILE(B2:B4, A2)",
     "D!D2": "=IF(AND(A1>90, OR(A3=2, A3=3)), XLOOKUP(A3, T!A1:A3, T!B1:B3), NA())",
@@ -184,8 +183,10 @@ def test_vectorized_program_equals_scalar_evaluation_in_every_cell() -> None:
         for key in keys:
             want = scalar.value_of(key).to_py()
             node = comp.cells[key]
-            got = node.value.to_py() if isinstance(node, Const) else values[slots[key]].to_py(
-                trial if values[slots[key]].trials > 1 else 0
+            got = (
+                node.value.to_py()
+                if isinstance(node, Const)
+                else values[slots[key]].to_py(trial if values[slots[key]].trials > 1 else 0)
             )
             if isinstance(want, float):
                 assert isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12), key

@@ -297,7 +297,7 @@ class Compiler:
             arr = self.arrays.get((sheet_u, *anchor))
             if arr is None:
                 raise NeedCells([(sheet_u, *anchor)])
-            return self._pick(arr, r - anchor[0], c - anchor[1])
+            return self._cell_value(self._pick(arr, r - anchor[0], c - anchor[1]))
         if cd is None or cd.formula is None:
             return Const(from_py(None if cd is None else cd.value))
         try:
@@ -309,11 +309,18 @@ class Compiler:
             arr = self.expr(ast)
             arr = Const(error(VALUE)) if arr is None else arr
             self.arrays[key] = arr
-            return self._pick(arr, 0, 0)
+            return self._cell_value(self._pick(arr, 0, 0))
         node = self.expr(ast)
         if node is None:
             return Const(number(0.0))
-        return self._implicit(node, ast)
+        return self._cell_value(self._implicit(node, ast))
+
+    def _cell_value(self, node: CNode) -> CNode:
+        """A formula cell never holds "empty": a reference to an empty cell shows 0."""
+        probe = node.value if isinstance(node, Const) else node.probe
+        if probe.kind is None and isinstance(node, Slot):
+            return node
+        return self.call("_CELLVALUE", [node])
 
     def _implicit(self, node: CNode, ast: Node) -> CNode:
         """A multi-cell result in a single (non-array) cell: implicit intersection."""
@@ -864,7 +871,9 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
             cc = 0
     else:
         cc = int(col)
-    if r < 0 or cc < 0 or r > a.rows or cc > a.cols:
+    if r < 0 or cc < 0:
+        return XlError(VALUE)
+    if r > a.rows or cc > a.cols:
         return XlError(REF)
     r1, r2 = (a.r1, a.r2) if r == 0 else (a.r1 + r - 1, a.r1 + r - 1)
     c1, c2 = (a.c1, a.c2) if cc == 0 else (a.c1 + cc - 1, a.c1 + cc - 1)

@@ -75,7 +75,9 @@ def run_trials(plan: Plan, start: int, size: int, ctx: ChunkContext | None = Non
         )
         if shifts.any():
             samples += shifts
-        slots = run(plan.program, samples, EvalContext(n, plan.today, plan.today + 0.5), keep, last_use)
+        slots = run(
+            plan.program, samples, EvalContext(n, plan.today, plan.today + 0.5), keep, last_use
+        )
         for i, out in enumerate(plan.outputs):
             v = slots[out.slot] if out.slot is not None else out.constant
             assert v is not None
@@ -106,7 +108,7 @@ class ExcelEngine:
             "seed": 1,
             "cells": {
                 "Model!A1": "Units",
-                "Model!B1": "=RiskTriang(800, 1000, 1500, RiskName(\"Units\"))",
+                "Model!B1": '=RiskTriang(800, 1000, 1500, RiskName("Units"))',
                 "Model!A2": "Price",
                 "Model!B2": "=RiskNormal(25, 3, RiskTruncate(0,))",
                 "Model!A3": "Unit cost",
@@ -114,7 +116,7 @@ class ExcelEngine:
                 "Model!A4": "Fixed cost",
                 "Model!B4": 6000,
                 "Model!A5": "Profit",
-                "Model!B5": "=RiskOutput(\"Profit\") + B1*(B2-B3) - B4",
+                "Model!B5": '=RiskOutput("Profit") + B1*(B2-B3) - B4',
                 "Model!A6": "Margin",
                 "Model!B6": "=IF(B1*B2=0, 0, B5/(B1*B2))",
             },

@@ -58,9 +58,7 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
                     unsupported.setdefault(name, []).append(cell)
                 seen.add(name)
         total += formulas
-        sheets.append(
-            {"name": sheet.name, "cells": len(sheet.cells), "formulas": formulas}
-        )
+        sheets.append({"name": sheet.name, "cells": len(sheet.cells), "formulas": formulas})
     return {
         "source": book.source,
         "sheets": sheets,
@@ -75,11 +73,7 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
 
 
 def _known(name: str) -> bool:
-    return (
-        get_function(name) is not None
-        or name in SPECIAL_FUNCTIONS
-        or name in RISK_PROPERTIES
-    )
+    return get_function(name) is not None or name in SPECIAL_FUNCTIONS or name in RISK_PROPERTIES
 
 
 def _risk_name(node: Call) -> str | None:

@@ -165,7 +165,9 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         if key in spec_inputs:
             raise InputError(f"{where}: the cell is also a random input", location=where)
         if isinstance(value, str) and value.startswith("="):
-            raise InputError(f"{where}: fixed values are numbers or text, not formulas", location=where)
+            raise InputError(
+                f"{where}: fixed values are numbers or text, not formulas", location=where
+            )
         fixed[key] = value
 
     outputs = _output_cells(spec, book, set(spec_inputs) | set(fixed))
@@ -193,7 +195,11 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
             out_defs.append(OutputDef(name or cell, cell, node.index))
     if not comp.inputs:
         warnings.append(
-            {"code": "no_inputs", "location": "spec.inputs", "message": "the model has no random inputs"}
+            {
+                "code": "no_inputs",
+                "location": "spec.inputs",
+                "message": "the model has no random inputs",
+            }
         )
     names = [d.name for d in comp.inputs]
     if len(set(names)) != len(names):
@@ -275,8 +281,10 @@ def _raise_unsupported(comp: Compiler) -> None:
     issues = comp.issues
     if issues.unsupported:
         listing = {fn: sorted(cells) for fn, cells in sorted(issues.unsupported.items())}
-        text = "; ".join(f"{fn} in {', '.join(cells[:5])}" + (" ..." if len(cells) > 5 else "")
-                         for fn, cells in listing.items())
+        text = "; ".join(
+            f"{fn} in {', '.join(cells[:5])}" + (" ..." if len(cells) > 5 else "")
+            for fn, cells in listing.items()
+        )
         first = next(iter(listing.values()))[0]
         raise InputError(
             f"unsupported Excel functions: {text}",

@@ -52,9 +52,12 @@ class ExcelSpec(BaseModel):
     names: dict[str, str] | None = Field(None, description="defined names of the inline workbook")
     iterations: int = Field(10_000, ge=1, le=MAX_ITERATIONS)
     seed: int = Field(0, ge=0, le=2**63 - 1)
-    sampling: Literal["lhs", "mc"] = Field("lhs", description="Latin hypercube or plain Monte Carlo")
+    sampling: Literal["lhs", "mc"] = Field(
+        "lhs", description="Latin hypercube or plain Monte Carlo"
+    )
     inputs: dict[str, str | InputSpec] = Field(
-        default_factory=dict, description="cell -> distribution, added to the workbook's Risk* cells"
+        default_factory=dict,
+        description="cell -> distribution, added to the workbook's Risk* cells",
     )
     fixed: dict[str, float | int | bool | str | None] = Field(
         default_factory=dict, description="cell -> a fixed value that replaces the cell"
@@ -64,7 +67,9 @@ class ExcelSpec(BaseModel):
     )
     correlation: CorrelationSpec | None = None
     today: date | None = Field(None, description="the date TODAY() returns (default: submit day)")
-    chunk_size: int | None = Field(None, ge=1, le=MAX_ITERATIONS, description="iterations per chunk")
+    chunk_size: int | None = Field(
+        None, ge=1, le=MAX_ITERATIONS, description="iterations per chunk"
+    )
     batch_size: int | None = Field(
         None, ge=256, le=1_048_576, description="iterations evaluated at once inside a chunk"
     )

@@ -48,6 +48,6 @@ from __future__ import annotations
 from .registry import REGISTRY, EvalContext, FunctionSpec, get_function, register
 
 # importing the modules fills the registry
-from . import dates, engineering, financial, info, logic, lookup, math, operators, stats, text  # noqa: E402, F401, I001
+from . import dates, engineering, financial, info, logic, lookup, math, operators, regression, stats, text  # noqa: E402, F401, I001
 
 __all__ = ["REGISTRY", "EvalContext", "FunctionSpec", "get_function", "register"]

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 
 from ..values import NUMERR, VALUE, Value, XlError, from_serial, merge_err, num_result, numbers, to_serial
-from .helpers import err_where, lift, numeric
+from .helpers import coerce, err_where, lift, numeric
 from .registry import EvalContext, register
 
 _BASE = np.datetime64("1899-12-30", "D")
@@ -281,7 +281,22 @@ def _feb29_between(y1: int, m1: int, d1: int, y2: int, m2: int, d2: int) -> bool
     return False
 
 
-register("YEARFRAC", min_args=2, max_args=3)(lambda ctx, a, b, c=None: lift(yearfrac, [a, b, c], "nnn"))
+def _yearfrac_checked(basis, start, end) -> float:
+    """YEARFRAC with Excel's argument checks: the basis first, then the two dates."""
+    if isinstance(basis, XlError):
+        raise basis
+    if isinstance(basis, bool):
+        raise XlError(VALUE)
+    b = coerce(basis, "n")
+    if not 0 <= int(np.trunc(b)) <= 4:
+        raise XlError(NUMERR)
+    s, e = coerce(start, "n"), coerce(end, "n")
+    if not (0 <= s <= 2958465.99999 and 0 <= e <= 2958465.99999):
+        raise XlError(NUMERR)
+    return yearfrac(s, e, b)
+
+
+register("YEARFRAC", min_args=2, max_args=3)(lambda ctx, a, b, c=None: lift(_yearfrac_checked, [c, a, b], "xxx"))
 
 
 def _datedif(start: float, end: float, unit: str) -> float:

@@ -63,7 +63,10 @@ def py_scalar(v: Value, idx: tuple[int, int, int]) -> Any:
 
 
 def coerce(x: Any, how: str) -> Any:
-    """Coerce a Python scalar for a lifted function: n number, s text, b bool, a any."""
+    """Coerce a Python scalar for a lifted function: n number, s text, b bool, a any,
+    x any including an error value (the function decides which error wins)."""
+    if how == "x":
+        return x
     if isinstance(x, XlError):
         raise x
     if how == "a":

@@ -76,3 +76,12 @@ def error_type(ctx: EvalContext, x: Value) -> Value:
     e = _err(x).astype(float)
     err = np.where(e == 0, np.int8(NA), np.int8(0)).astype(np.int8)
     return num_result(e, err, check=False)
+
+
+@register("_CELLVALUE", min_args=1, max_args=1)
+def cell_value(ctx: EvalContext, x: Value) -> Value:
+    """Internal: what a formula cell holds (a reference to an empty cell shows 0)."""
+    if x.kind is None or not (x.kind == EMPTY).any():
+        return x
+    kind = np.where(x.kind == EMPTY, np.int8(NUM), x.kind).astype(np.int8)
+    return Value(x.num, kind, x.err, x.text)

@@ -258,14 +258,27 @@ def index(ctx: EvalContext, arr: Value, row: Value | None, col: Value | None = N
     c, ce = _int_arg(col, 0)
     if col is None and rows == 1:
         r, c = np.zeros_like(r), r
-    bad = (r < 0) | (c < 0) | (r > rows) | (c > cols)
+    code = np.where((r < 0) | (c < 0), VALUE, np.where((r > rows) | (c > cols), REF, 0))
+    if r.size == 1 and c.size == 1 and ((r == 0) | (c == 0)).any():
+        if code[0]:
+            return error(int(code[0]))
+        # a whole row or column (a constant position): slice it
+        rs = slice(None) if r[0] == 0 else slice(int(r[0]) - 1, int(r[0]))
+        cs = slice(None) if c[0] == 0 else slice(int(c[0]) - 1, int(c[0]))
+
+        def sl(a):
+            return None if a is None else np.broadcast_to(a, (a.shape[0], rows, cols))[:, rs, cs]
+
+        out = Value(sl(arr.num), sl(arr.kind), sl(arr.err), sl(arr.text))
+        err = merge_err(re_, ce)
+        return out if err is None else _fail(np.zeros(1, int), REF, out, err)
     if ((r == 0) | (c == 0)).any() and (rows > 1 and cols > 1):
-        return error(VALUE)  # whole row/column of a per-trial array: not supported
+        return error(VALUE)  # whole row/column at a per-trial position: not supported
     ri = np.clip(np.where(r == 0, 1, r) - 1, 0, rows - 1).astype(int)
     ci = np.clip(np.where(c == 0, 1, c) - 1, 0, cols - 1).astype(int)
     out = gather(arr, ri, ci)
-    idx = np.where(np.broadcast_to(bad, ri.shape), -1, 0)
-    return _fail(idx, REF, out, merge_err(re_, ce))
+    err = merge_err(re_, ce, code.astype(np.int8) if code.any() else None)
+    return _fail(np.zeros(ri.shape, int), REF, out, err)
 
 
 @register("CHOOSE", min_args=2)

@@ -221,3 +221,8 @@ def test_job_spec_can_point_to_an_uploaded_file(tmp_path: Path, invalid) -> None
     assert spec.trials == 777 and [leaf.name for leaf in spec.tree.leaves] == ["A"]
     err = invalid({"file": "nope"})
     assert err.code == "unknown_file" and err.location == "file"
+    # file_id, as `montesim run --file` and `montesim submit --file` send it
+    spec = parse_spec({"file_id": "f1", "trials": 778}, {"f1": path})
+    assert spec.trials == 778
+    err = invalid({"file_id": "nope"})
+    assert err.code == "unknown_file" and err.location == "file_id"

@@ -219,12 +219,13 @@ def parse_spec(spec: Mapping[str, Any], files: Mapping[str, Path] | None = None)
     if not isinstance(spec, Mapping):
         raise _error("the spec must be an object", None, "invalid_spec")
     spec = dict(spec)
-    if "file" in spec:
-        file_id = spec.pop("file")
+    key = "file_id" if "file_id" in spec else "file"  # file_id as for every engine
+    if key in spec:
+        file_id = spec.pop(key)
         try:
             path = (files or {})[file_id]
         except (KeyError, TypeError):
-            raise _error(f"no uploaded file with id {file_id!r}", "file", "unknown_file") from None
+            raise _error(f"no uploaded file with id {file_id!r}", key, "unknown_file") from None
         doc = as_spec(read_document(Path(path)))
         spec = {**doc, **spec}  # settings in the request win over those in the file
     spec = as_spec(spec)

@@ -97,7 +97,8 @@ def child_main(task: dict) -> None:
     simulate = _simulate()
     sampler = RssSampler()
     sampler.start()
-    kw = {k: task[k] for k in ("inputs", "fixed", "workers", "chunk_size") if task.get(k)}
+    keys = ("inputs", "fixed", "workers", "chunk_size", "raw_iterations")
+    kw = {k: task[k] for k in keys if task.get(k) is not None}
     t0 = time.perf_counter()
     res = simulate(
         task["path"],
@@ -348,6 +349,10 @@ def main() -> None:
 
         print(f"~1k-formula model: {args.k_iterations:,} iterations on 2 workers ...")
         fig["k_run"] = montesim_run(k, args.k_iterations, workers=2, seed=seed, **ck)
+        print("  the same without raw iterations (so no sensitivity analysis) ...")
+        fig["k_run_noraw"] = montesim_run(
+            k, args.k_iterations, workers=2, seed=seed, raw_iterations=0, **ck
+        )
         rss_sizes = [10_000] if args.quick else [100_000] + ([10_000_000] if args.big else [])
         fig["rss"] = {}
         for n in rss_sizes:
@@ -401,6 +406,13 @@ def report(fig: dict, args: argparse.Namespace) -> None:
     rows.append(
         (
             f"~1k model, {kr['iterations']:,} it, 2 workers",
+            f"{kr['elapsed']:.2f} s ({kr['its']:,.0f} it/s)",
+        )
+    )
+    kr = fig["k_run_noraw"]
+    rows.append(
+        (
+            "  the same, raw_iterations=0",
             f"{kr['elapsed']:.2f} s ({kr['its']:,.0f} it/s)",
         )
     )

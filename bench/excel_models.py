@@ -158,7 +158,11 @@ def write_dcf(path: Path, *, months: int = 120, products: int = 3, risk: bool = 
             row += 1
         prod.append(cells)
     row += 1
-    consts = {"asset life (months)": 60, "debt sweep": 0.5, "opening debt": 5_000_000 * scale * size}
+    consts = {
+        "asset life (months)": 60,
+        "debt sweep": 0.5,
+        "opening debt": 5_000_000 * scale * size,
+    }
     for name, v in consts.items():
         a.cell(row, 1, name)
         a.cell(row, 2, v)
@@ -433,15 +437,16 @@ def irr_newton(flows: np.ndarray, guess: float = 0.1, iterations: int = 50) -> n
     """IRR of each row of ``flows`` (trials x periods), Newton's method; NaN if it fails."""
     t = np.arange(flows.shape[1], dtype=float)
     r = np.full(flows.shape[0], guess)
-    for _ in range(iterations):
-        base = (1 + r)[:, None] ** -t
-        f = (flows * base).sum(axis=1)
-        df = -(flows * t * base / (1 + r)[:, None]).sum(axis=1)
-        step = f / df
-        r = r - step
-        if np.all(np.abs(step) < 1e-10):
-            break
-    r[~np.isfinite(r) | (np.abs(step) > 1e-6)] = np.nan
+    with np.errstate(all="ignore"):
+        for _ in range(iterations):
+            base = (1 + r)[:, None] ** -t
+            f = (flows * base).sum(axis=1)
+            df = -(flows * t * base / (1 + r)[:, None]).sum(axis=1)
+            step = f / df
+            r = r - step
+            if np.all(np.abs(step) < 1e-10):
+                break
+        r[~np.isfinite(r) | ~(np.abs(step) <= 1e-6)] = np.nan
     return r
 
 

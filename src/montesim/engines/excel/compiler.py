@@ -96,6 +96,34 @@ class CompileIssues:
 
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
+# functions whose arguments are evaluated as arrays even in a non-array cell
+_ARRAY_ARG_FUNCS = {
+    "SUMPRODUCT",
+    "MMULT",
+    "TRANSPOSE",
+    "FREQUENCY",
+    "LINEST",
+    "TREND",
+    "LOOKUP",
+    "MATCH",
+    "XLOOKUP",
+    "XMATCH",
+    "VLOOKUP",
+    "HLOOKUP",
+    "SUMIF",
+    "SUMIFS",
+    "COUNTIF",
+    "COUNTIFS",
+    "AVERAGEIF",
+    "AVERAGEIFS",
+    "MAXIFS",
+    "MINIFS",
+    "TEXTJOIN",
+    "CONCAT",
+    "FILTER",
+    "SORT",
+    "UNIQUE",
+}
 
 
 class Compiler:
@@ -128,7 +156,9 @@ class Compiler:
         self._cur: CellKey = ("", 0, 0)
         self._nested = 0
         self._name_depth = 0
+        self._scalar_ctx = False  # legacy implicit intersection of operator operands
         self._active: dict[str, set[tuple[int, int]]] = {}
+        self._extents: dict[str, tuple[int, int]] = {}
         for sheet in book.sheets.values():
             act = {rc for rc, cd in sheet.cells.items() if cd.formula is not None}
             act |= set(sheet.array_members)
@@ -184,7 +214,11 @@ class Compiler:
 
     # -- cycles ----------------------------------------------------------------------
     def _cycle(self, stack: list[CellKey], onpath: set[CellKey], dep: CellKey, key: CellKey, on_cycle: str) -> None:
-        path = [k for k in stack if k in onpath]
+        path: list[CellKey] = []  # the DFS path: each key at its latest place on the stack
+        for k in reversed(stack):
+            if k in onpath and k not in path:
+                path.append(k)
+        path.reverse()
         start = path.index(dep) if dep in path else 0
         cyc = path[start:]
         if not cyc or cyc[-1] != key:
@@ -236,7 +270,7 @@ class Compiler:
 
     def _static_areas(self, ast: Node, sheet: str, depth: int) -> list[Area]:
         areas: list[Area] = []
-        for n in walk(ast):
+        for n in walk(ast, skip_ref_bases=True):
             if isinstance(n, RefText):
                 a = parse_area(n.text, sheet)
                 if a is not None:
@@ -310,7 +344,11 @@ class Compiler:
             arr = Const(error(VALUE)) if arr is None else arr
             self.arrays[key] = arr
             return self._cell_value(self._pick(arr, 0, 0))
-        node = self.expr(ast)
+        self._scalar_ctx = True
+        try:
+            node = self.expr(ast)
+        finally:
+            self._scalar_ctx = False
         if node is None:
             return Const(number(0.0))
         return self._cell_value(self._implicit(node, ast))
@@ -403,19 +441,34 @@ class Compiler:
         if isinstance(node, Name):
             return self._name_value(node)
         if isinstance(node, Unary):
-            x = self.expr(node.operand)
+            x = self._operand(node.operand)
             if node.op == "+":
                 return Const(number(0.0)) if x is None else x
             return self.call("NEG", [x])
         if isinstance(node, Postfix):
-            return self.call("%", [self.expr(node.operand)])
+            return self.call("%", [self._operand(node.operand)])
         if isinstance(node, Binary):
             if node.op in (":", " ", ","):
                 return Const(error(VALUE if node.op != " " else NULL))
-            return self.call(node.op, [self.expr(node.left), self.expr(node.right)])
+            return self.call(node.op, [self._operand(node.left), self._operand(node.right)])
         if isinstance(node, Call):
             return self._call(node)
         return Const(error(VALUE))
+
+    def _operand(self, node: Node) -> CNode | None:
+        """An operator's operand; in a non-array cell a range operand is implicitly
+        intersected with the formula's row or column (Excel's legacy evaluation)."""
+        if self._scalar_ctx and isinstance(node, RefText | Name | Binary | Call):
+            refs = self._ref_of(node)
+            if isinstance(refs, list) and len(refs) == 1 and not refs[0].is_cell():
+                a = refs[0]
+                _, r, c = self._cur
+                if a.cols == 1 and a.r1 <= r <= a.r2:
+                    return self.load_area(Area(a.sheet, r, a.c1, r, a.c1))
+                if a.rows == 1 and a.c1 <= c <= a.c2:
+                    return self.load_area(Area(a.sheet, a.r1, c, a.r1, c))
+                return Const(error(VALUE))
+        return self.expr(node)
 
     def _array_literal(self, node: ArrayLit) -> CNode:
         grid: list[list[Any]] = []
@@ -470,7 +523,13 @@ class Compiler:
         if get_function(name) is None:
             self.issues.unsupported.setdefault(name, set()).add(self._addr(self._cur))
             return Const(error(NAME))
-        return self.call(name, self._args(node.args))
+        saved = self._scalar_ctx
+        self._scalar_ctx = saved and name not in _ARRAY_ARG_FUNCS
+        try:
+            args = self._args(node.args)
+        finally:
+            self._scalar_ctx = saved
+        return self.call(name, args)
 
     # -- references ----------------------------------------------------------------------
     def _ref_of(self, node: Node) -> list[Area] | XlError | None:
@@ -524,9 +583,9 @@ class Compiler:
         if sheet is None:
             return Const(error(REF))
         s = sheet.name.upper()
-        act = self._active.get(s, set())
-        max_r = max(sheet.max_row, max((r for r, _ in act), default=0), area.r1)
-        max_c = max(sheet.max_col, max((c for _, c in act), default=0), area.c1)
+        ext_r, ext_c = self._extent(s, sheet.max_row, sheet.max_col)
+        max_r = max(ext_r, area.r1)
+        max_c = max(ext_c, area.c1)
         clipped = Area(sheet.name, area.r1, area.c1, min(area.r2, max_r), min(area.c2, max_c))
         hit = self.range_cache.get(clipped)
         if hit is not None:
@@ -572,6 +631,18 @@ class Compiler:
             result = Slot(idx, probe)
         self.range_cache[clipped] = result
         return result
+
+    def _extent(self, s: str, max_row: int, max_col: int) -> tuple[int, int]:
+        """The last row and column a range on sheet ``s`` can reach (cells and formulas)."""
+        hit = self._extents.get(s)
+        if hit is None:
+            act = self._active.get(s, set())
+            hit = (
+                max(max_row, max((r for r, _ in act), default=0)),
+                max(max_col, max((c for _, c in act), default=0)),
+            )
+            self._extents[s] = hit
+        return hit
 
     def _cell_node(self, key: CellKey) -> CNode:
         node = self.cells.get(key)

@@ -320,8 +320,13 @@ def parse(formula: str) -> Node:
     return node
 
 
-def walk(node: Node):
-    """Every node of a tree, parents before children."""
+# functions whose first argument is only a base to pick a reference from, not a dependency
+_REF_BASE_FUNCS = {"INDEX", "OFFSET"}
+
+
+def walk(node: Node, *, skip_ref_bases: bool = False):
+    """Every node of a tree, parents before children; ``skip_ref_bases`` leaves out the
+    first argument of INDEX and OFFSET (what they return is resolved when compiling)."""
     stack = [node]
     while stack:
         n = stack.pop()
@@ -331,7 +336,8 @@ def walk(node: Node):
         elif isinstance(n, Binary):
             stack.extend((n.right, n.left))
         elif isinstance(n, Call):
-            stack.extend(reversed(n.args))
+            args = n.args[1:] if skip_ref_bases and n.name in _REF_BASE_FUNCS else n.args
+            stack.extend(reversed(args))
         elif isinstance(n, ArrayLit):
             for row in n.rows:
                 stack.extend(row)

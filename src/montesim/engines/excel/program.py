@@ -100,10 +100,11 @@ def fill(base: Value, items: list[tuple[tuple[int, int], Value | None]]) -> Valu
     _, rows, cols = base.shape
     shape = (t, rows, cols)
     if len(items) == rows * cols and all(v is not None and v.plain() for _, v in items):
-        num = np.empty(shape)
+        # cell-major rows are contiguous copies; the (T, rows, cols) view over them is free
+        cells = np.empty((rows * cols, t))
         for (i, j), v in items:
-            num[:, i, j] = v.num[:, 0, 0]  # type: ignore[union-attr]
-        return Value(num, is_ref=True)
+            cells[i * cols + j] = v.num[:, 0, 0]  # type: ignore[union-attr]
+        return Value(cells.T.reshape(shape), is_ref=True)
     full = base.full()
     num = np.array(np.broadcast_to(full.num, shape))
     kind = np.array(np.broadcast_to(full.kind, shape))

@@ -301,14 +301,14 @@ def to_serial(x: datetime | date | time | timedelta) -> float:
         x = datetime(x.year, x.month, x.day)
     delta = x - _EPOCH
     serial = delta.days + delta.seconds / 86400.0 + delta.microseconds / 86400e6
-    if serial < 61:  # Excel pretends 1900-02-29 existed
+    if 1 <= serial < 61:  # Excel pretends 1900-02-29 existed
         serial -= 1
     return serial
 
 
 def from_serial(serial: float) -> datetime:
     s = float(serial)
-    if s < 61:
+    if 1 <= s < 61:
         s += 1
     return _EPOCH + timedelta(days=s)
 
@@ -369,6 +369,8 @@ def parse_datetime_text(s: str) -> float | None:
             except ValueError:
                 continue
             serial = to_serial(d)
+            if serial < 1:  # before 1900-01-01: not a date to Excel
+                return None
             if tpart is not None:
                 tm = _TIME_RE.match(tpart)
                 t = _time_serial(tm) if tm else None
@@ -434,7 +436,8 @@ def merge_err(*errs: np.ndarray | None) -> np.ndarray | None:
 
 def num_result(num: np.ndarray, err: np.ndarray | None, *, check: bool = True) -> Value:
     """A numeric result; non-finite numbers become #NUM! (Excel has no inf or NaN)."""
-    if check:
+    # one reduction first: a finite sum means every element is finite (the common case)
+    if check and not np.isfinite(np.add.reduce(num, axis=None)):
         bad = ~np.isfinite(num)
         if bad.any():
             code = np.where(bad, np.int8(NUMERR), np.int8(0)).astype(np.int8)

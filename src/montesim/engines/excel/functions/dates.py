@@ -7,7 +7,7 @@ import datetime as dt
 
 import numpy as np
 
-from ..values import NUMERR, VALUE, Value, XlError, from_serial, merge_err, num_result, numbers, to_serial
+from ..values import BOOL, NUMERR, VALUE, Value, XlError, from_serial, merge_err, num_result, numbers, to_serial
 from .helpers import coerce, err_where, lift, numeric
 from .registry import EvalContext, register
 
@@ -44,6 +44,14 @@ def _serial_args(*vals: Value) -> tuple[list[np.ndarray], np.ndarray | None]:
         nums.append(n)
         errs.append(e)
     return nums, merge_err(*errs)
+
+
+def _bool_is_value(err: np.ndarray | None, *vals: Value) -> np.ndarray | None:
+    """#VALUE! where an argument is a boolean (date functions do not take TRUE/FALSE)."""
+    for v in vals:
+        if v.kind is not None:
+            err = err_where(np.broadcast_to(v.kind == BOOL, v.shape), VALUE, err)
+    return err
 
 
 @register("DATE", min_args=3, max_args=3)
@@ -90,6 +98,7 @@ def _add_months(start: np.ndarray, months: np.ndarray, end_of_month: bool) -> np
 @register("EDATE", min_args=2, max_args=2)
 def edate(ctx: EvalContext, start: Value, months: Value) -> Value:
     (s, m), err = _serial_args(start, months)
+    err = _bool_is_value(err, start, months)
     shape = np.broadcast_shapes(s.shape, m.shape)
     bad = np.broadcast_to(s < 0, shape)
     out = _add_months(np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), False)
@@ -99,6 +108,7 @@ def edate(ctx: EvalContext, start: Value, months: Value) -> Value:
 @register("EOMONTH", min_args=2, max_args=2)
 def eomonth(ctx: EvalContext, start: Value, months: Value) -> Value:
     (s, m), err = _serial_args(start, months)
+    err = _bool_is_value(err, start, months)
     shape = np.broadcast_shapes(s.shape, m.shape)
     bad = np.broadcast_to(s < 0, shape)
     out = _add_months(np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), True)

@@ -290,30 +290,6 @@ def _ddb(cost, salvage, life, period, factor=None):
 register("DDB", min_args=4, max_args=5)(lambda ctx, *a: lift(_ddb, list(a) + [None] * (5 - len(a)), "nnnnn"))
 
 
-def _inter_vdb(cost, salvage, life, life1, period, factor):
-    vdb = 0.0
-    loop_end = int(np.ceil(period))
-    rest = cost - salvage
-    now_lia = False
-    lia = 0.0
-    for i in range(1, loop_end + 1):
-        if not now_lia:
-            ddb = get_ddb(cost, salvage, life, i, factor)
-            lia = rest / (life1 - (i - 1))
-            if lia > ddb:
-                term = lia
-                now_lia = True
-            else:
-                term = ddb
-                rest -= ddb
-        else:
-            term = lia
-        if i == loop_end:
-            term *= period + 1.0 - loop_end
-        vdb += term
-    return vdb
-
-
 def _vdb(cost, salvage, life, start, end, factor=None, no_switch=None):
     from ..values import XlError
 
@@ -331,14 +307,33 @@ def _vdb(cost, salvage, life, start, end, factor=None, no_switch=None):
                 term *= end + 1 - int_end
             total += term
         return total
-    life1 = life
-    if start != np.floor(start) and factor > 1 and start >= life / 2:
-        part = start - life / 2
-        start = life / 2
-        end -= part
-        life1 += 1
-    cost2 = cost - _inter_vdb(cost, salvage, life, life1, start, factor)
-    return _inter_vdb(cost2, salvage, life, life - start, end - start, factor)
+    return _vdb_switch(cost, salvage, life, start, end, factor)
+
+
+def _vdb_switch(cost: float, salvage: float, life: float, start: float, end: float, factor: float) -> float:
+    """Declining balance switching to straight line, Excel's way for fractional periods.
+
+    The periods are laid on a grid 0, f, f+1, f+2, ... where f is the fractional part
+    of ``start`` (0, 1, 2, ... when ``start`` is whole). Each period depreciates the
+    larger of declining balance (book * rate) and straight line over the life left;
+    a period cut short by ``end`` (or the first one, of length f) takes its share.
+    """
+    rate = min(factor / life, 1.0)
+    frac = start - np.floor(start)
+    t, book, total = 0.0, cost, 0.0
+    eps = 1e-9
+    while t < end - eps:
+        step = frac if (t == 0.0 and frac > eps) else 1.0
+        full_ddb = min(book * rate, max(book - salvage, 0.0))
+        sl = (book - salvage) / (life - t) if life - t > eps else book - salvage
+        dep = max(full_ddb, sl, 0.0)
+        length = min(step, end - t)
+        part = dep * length
+        if t >= start - eps:  # ``start`` lies on the grid
+            total += part
+        book -= part
+        t += length
+    return total
 
 
 register("VDB", min_args=5, max_args=7)(lambda ctx, *a: lift(_vdb, list(a) + [None] * (7 - len(a)), "nnnnnnb"))

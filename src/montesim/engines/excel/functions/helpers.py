@@ -209,6 +209,23 @@ def collect(
     return values, mask, err
 
 
+def fast_reduce(args: Sequence[Value | None], ufunc: np.ufunc) -> Value | None:
+    """SUM/MAX/MIN of arguments that are all plain numbers, without a (T, K) matrix.
+
+    The common case in models (``MAX(0, B5)``, ``SUM(C2:C13)``); None when any argument
+    has text, booleans, empties or errors, so the general path handles Excel's rules.
+    """
+    acc: np.ndarray | None = None
+    for a in args:
+        if a is None or a.kind is not None or a.err is not None:
+            return None
+        x = a.num
+        if x.shape[1] * x.shape[2] != 1:
+            x = ufunc.reduce(x.reshape(x.shape[0], -1), axis=1).reshape(-1, 1, 1)
+        acc = x if acc is None else ufunc(acc, x)
+    return None if acc is None else num_result(acc, None)
+
+
 def agg_result(out: np.ndarray, err: np.ndarray | None) -> Value:
     """A (T,) aggregate as a (T,1,1) numeric value."""
     out = np.asarray(out, dtype=np.float64).reshape(-1, 1, 1)

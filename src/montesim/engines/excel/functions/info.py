@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..values import BOOL, EMPTY, NA, NUM, TEXT, Value, bool_result, error, num_result, numbers
+from ..values import (
+    BOOL,
+    EMPTY,
+    NA,
+    NUM,
+    TEXT,
+    VALUE,
+    Value,
+    bool_result,
+    error,
+    num_result,
+    numbers,
+    text_result,
+)
 from .registry import EvalContext, register
 
 
@@ -85,3 +98,21 @@ def cell_value(ctx: EvalContext, x: Value) -> Value:
         return x
     kind = np.where(x.kind == EMPTY, np.int8(NUM), x.kind).astype(np.int8)
     return Value(x.num, kind, x.err, x.text)
+
+
+@register("CELL", min_args=1, max_args=2)
+def cell(ctx: EvalContext, info: Value, ref: Value | None = None) -> Value:
+    """CELL("contents"|"type", ref) from the top-left cell's value; other info types
+    (which need the reference or formatting) are #VALUE!."""
+    what = info.to_py()
+    if not isinstance(what, str) or ref is None:
+        return error(VALUE)
+    first = Value(*(None if a is None else a[:, :1, :1] for a in (ref.num, ref.kind, ref.err, ref.text)))
+    what = what.lower()
+    if what == "contents":
+        return cell_value(ctx, first)
+    if what == "type":
+        f = first.full()
+        code = np.where(f.kind == EMPTY, "b", np.where(f.kind == TEXT, "l", "v")).astype(object)
+        return text_result(code, None)
+    return error(VALUE)

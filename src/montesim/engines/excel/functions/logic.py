@@ -7,7 +7,19 @@ import operator
 
 import numpy as np
 
-from ..values import NA, VALUE, Value, bool_result, error, from_py, merge_err, truth, where
+from ..values import (
+    EMPTY,
+    NA,
+    NUM,
+    VALUE,
+    Value,
+    bool_result,
+    error,
+    from_py,
+    merge_err,
+    truth,
+    where,
+)
 from .helpers import collect
 from .operators import compare
 from .registry import EvalContext, register
@@ -113,6 +125,15 @@ def switch(ctx: EvalContext, expr: Value, *args: Value | None) -> Value:
         if key is None:
             continue
         eq = compare(expr, key, operator.eq)
-        res = where(eq.num != 0, val if val is not None else from_py(0.0), res)
+        # SWITCH matches values of the same type only (empty is not FALSE or "")
+        same = _kind_of(expr) == _kind_of(key)
+        res = where((eq.num != 0) & same, val if val is not None else from_py(0.0), res)
         res = _with_error(res, eq.err)
     return res
+
+
+def _kind_of(v: Value) -> np.ndarray:
+    """Element kinds with empty counted as a number."""
+    if v.kind is None:
+        return np.zeros((1, 1, 1), np.int8)
+    return np.where(v.kind == EMPTY, np.int8(NUM), v.kind)

@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from ..values import NA, NUM, REF, TEXT, VALUE, Value, error, merge_err, numbers, where
+from ..values import EMPTY, NA, NUM, REF, TEXT, VALUE, Value, error, merge_err, numbers, where
 from .criteria import has_wildcards, wildcard_regex
 from .operators import compare
 from .registry import EvalContext, register
@@ -44,7 +44,13 @@ def find(x: Value, vec: Value, mode: int, *, reverse: bool = False) -> tuple[np.
     (descending data); 2 next larger (XLOOKUP), -2 next smaller (XLOOKUP), 3 wildcard.
     """
     n = vec.shape[2]
-    xs = Value(x.num[:, :1, :1], None if x.kind is None else x.kind[:, :1, :1], None, None if x.text is None else x.text[:, :1, :1])
+    xkind = None if x.kind is None else x.kind[:, :1, :1]
+    if xkind is not None and (xkind == EMPTY).any():
+        xkind = np.where(xkind == EMPTY, np.int8(NUM), xkind).astype(np.int8)  # empty looks up 0
+    fast = _find_sorted(x, xkind, vec, mode, reverse)
+    if fast is not None:
+        return fast, None if x.err is None else x.err[:, 0, 0]
+    xs = Value(x.num[:, :1, :1], xkind, None, None if x.text is None else x.text[:, :1, :1])
     x_err = None if x.err is None else x.err[:, 0, 0]
     same_type = _kinds(vec) == _kinds(xs)
     valid = same_type if vec.err is None else same_type & (np.broadcast_to(vec.err, vec.shape) == 0)
@@ -64,9 +70,20 @@ def find(x: Value, vec: Value, mode: int, *, reverse: bool = False) -> tuple[np.
             idx = n - 1 - hit[:, ::-1].argmax(axis=1)
         else:
             idx = hit.argmax(axis=1)
-    elif mode in (1, -1):
+    elif mode == 1:
         # binary-search semantics on sorted data: the last position that qualifies
         idx = n - 1 - hit[:, ::-1].argmax(axis=1)
+    elif mode == -1:
+        # descending data: scan until a value below x; an equal value stops the scan
+        eq = ((compare(vec, xs, operator.eq).num != 0) & valid).reshape(t, n)
+        below = (valid & ~(compare(vec, xs, operator.ge).num != 0)).reshape(t, n)
+        pos = np.arange(n)
+        stop = np.where(below.any(axis=1), below.argmax(axis=1), n)
+        first_eq = np.where(eq.any(axis=1), eq.argmax(axis=1), n)
+        before = hit & (pos[None, :] < stop[:, None])
+        last = np.where(before.any(axis=1), n - 1 - before[:, ::-1].argmax(axis=1), -1)
+        idx = np.where(first_eq < stop, first_eq, last)
+        any_hit = idx >= 0
     else:
         # XLOOKUP next smaller/larger: exact match first, else the closest value
         vals = np.broadcast_to(vec.num, vec.shape).reshape(-1, n)
@@ -76,6 +93,32 @@ def find(x: Value, vec: Value, mode: int, *, reverse: bool = False) -> tuple[np.
         idx = dist.argmin(axis=1)
     idx = np.where(any_hit, idx, -1)
     return idx, x_err
+
+
+def _find_sorted(
+    x: Value, xkind: np.ndarray | None, vec: Value, mode: int, reverse: bool
+) -> np.ndarray | None:
+    """``find`` by binary search: numbers looked up in a constant all-number vector.
+
+    The common case in models (a random value looked up in a fixed table) costs
+    O(T log n) instead of comparing every trial with every entry. None: not applicable.
+    """
+    if mode not in (0, 1) or reverse or vec.trials != 1 or vec.err is not None:
+        return None
+    if vec.kind is not None and (vec.kind != NUM).any():
+        return None
+    if xkind is not None and (xkind != NUM).any():
+        return None
+    vals = vec.num.reshape(-1)
+    keys = x.num[:, 0, 0]
+    if mode == 1:
+        if vals.size > 1 and not (np.diff(vals) >= 0).all():
+            return None  # unsorted data: keep Excel's scan semantics below
+        return np.searchsorted(vals, keys, side="right") - 1
+    order = np.argsort(vals, kind="stable")  # equal values keep their first position first
+    ranked = vals[order]
+    pos = np.minimum(np.searchsorted(ranked, keys, side="left"), vals.size - 1)
+    return np.where(ranked[pos] == keys, order[pos], -1)
 
 
 def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
@@ -231,7 +274,9 @@ def lookup(ctx: EvalContext, x: Value, vec: Value, result: Value | None = None) 
         else:
             keys, result = _vector(vec, "row"), _last(vec, "row")
     else:
-        keys = _vector(vec, "auto")
+        if result.dims[0] > 1 and result.dims[1] > 1:
+            return error(NA)
+        keys = _vector(vec, "col" if rows >= cols else "row")
         result = _vector(result, "auto")
     idx, xe = find(x, keys, 1)
     safe = np.maximum(idx, 0)

@@ -10,7 +10,7 @@ from scipy import special
 
 from ..values import DIV0, NUMERR, VALUE, Value, merge_err, num_result, numbers
 from .criteria import criteria_mask
-from .helpers import agg_result, collect, err_where, numeric
+from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .registry import EvalContext, register
 
 
@@ -272,6 +272,9 @@ def permut(ctx: EvalContext, n: Value, k: Value) -> Value:
 
 @register("SUM", min_args=1)
 def sum_(ctx: EvalContext, *args: Value | None) -> Value:
+    fast = fast_reduce(args, np.add)
+    if fast is not None:
+        return fast
     vals, mask, err = collect(args)
     if mask.all():
         return agg_result(vals.sum(axis=1), err)

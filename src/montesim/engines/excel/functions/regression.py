@@ -50,7 +50,9 @@ def _xmat(y: Value, x: Value | None, t: int, row: bool, n: int, k: int) -> np.nd
     return m.T if row else m
 
 
-def _fit(ys: np.ndarray, xs: np.ndarray, const: bool) -> tuple[np.ndarray, float, np.ndarray, list[int]]:
+def _fit(
+    ys: np.ndarray, xs: np.ndarray, const: bool
+) -> tuple[np.ndarray, float, np.ndarray, list[int]]:
     """Coefficients (one per X column), intercept, kept-design matrix, kept columns."""
     n, k = xs.shape
     basis: list[np.ndarray] = [np.ones(n) / np.sqrt(n)] if const else []
@@ -88,10 +90,7 @@ def _linest_grid(ys, xs, const: bool, stats: bool) -> list[list[object]]:
     ssresid = float(resid @ resid)
     p = design.shape[1]
     df = n - p
-    if const:
-        ssreg = float(((fitted - ys.mean()) ** 2).sum())
-    else:
-        ssreg = float((fitted**2).sum())
+    ssreg = float(((fitted - ys.mean()) ** 2).sum()) if const else float((fitted**2).sum())
     if ssresid <= 1e-24 * max(ssreg, 1e-300):
         ssresid = 0.0  # an exact fit up to rounding
     sstot = ssreg + ssresid
@@ -151,12 +150,20 @@ def _per_trial(fn, *vals: Value | None) -> Value:
         return out[0]
     if len({v.dims for v in out}) > 1:
         return error(VALUE)
-    num, kind, err, text = (np.concatenate([getattr(v, f) for v in out]) for f in ("num", "kind", "err", "text"))
+    num, kind, err, text = (
+        np.concatenate([getattr(v, f) for v in out]) for f in ("num", "kind", "err", "text")
+    )
     return normalize(num, kind, err, text)
 
 
 @register("LINEST", min_args=1, max_args=4)
-def linest(ctx: EvalContext, y: Value, x: Value | None = None, const: Value | None = None, stats: Value | None = None) -> Value:
+def linest(
+    ctx: EvalContext,
+    y: Value,
+    x: Value | None = None,
+    const: Value | None = None,
+    stats: Value | None = None,
+) -> Value:
     try:
         row, n, k = _design(y, x)
         use_const, want_stats = _flag(const, True), _flag(stats, False)
@@ -172,7 +179,13 @@ def linest(ctx: EvalContext, y: Value, x: Value | None = None, const: Value | No
 
 
 @register("TREND", min_args=1, max_args=4)
-def trend(ctx: EvalContext, y: Value, x: Value | None = None, new_x: Value | None = None, const: Value | None = None) -> Value:
+def trend(
+    ctx: EvalContext,
+    y: Value,
+    x: Value | None = None,
+    new_x: Value | None = None,
+    const: Value | None = None,
+) -> Value:
     try:
         row, n, k = _design(y, x)
         use_const = _flag(const, True)

@@ -8,7 +8,7 @@ from scipy import stats as sps
 
 from ..values import BOOL, DIV0, EMPTY, NA, NUM, NUMERR, TEXT, VALUE, Value, error, merge_err, num_result, numbers
 from .criteria import criteria_mask
-from .helpers import agg_result, collect, err_where, numeric
+from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .math import _if_mask, _resize, _sum_if
 from .registry import EvalContext, register
 
@@ -61,8 +61,20 @@ def countblank(ctx: EvalContext, a: Value) -> Value:
     return agg_result(ok.reshape(ok.shape[0], -1).sum(axis=1), None)
 
 
-def _stat(names: tuple[str, ...], fn, *, min_n: int = 1, code: int = DIV0, a_variant: bool = False) -> None:
+def _stat(
+    names: tuple[str, ...],
+    fn,
+    *,
+    min_n: int = 1,
+    code: int = DIV0,
+    a_variant: bool = False,
+    fast: np.ufunc | None = None,
+) -> None:
     def impl(ctx: EvalContext, *args: Value | None) -> Value:
+        if fast is not None:
+            done = fast_reduce(args, fast)
+            if done is not None:
+                return done
         vals, mask, err = collect(args, count_text=a_variant, count_bool_in_refs=a_variant)
         n = mask.sum(axis=1)
         with np.errstate(all="ignore"):
@@ -83,8 +95,8 @@ def _var(v, m, n, ddof):
 
 _stat(("AVERAGE",), _mean)
 _stat(("AVERAGEA",), _mean, a_variant=True)
-_stat(("MAX",), lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0), min_n=0)
-_stat(("MIN",), lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0), min_n=0)
+_stat(("MAX",), lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0), min_n=0, fast=np.maximum)
+_stat(("MIN",), lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0), min_n=0, fast=np.minimum)
 _stat(("MAXA",), lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0), min_n=0, a_variant=True)
 _stat(("MINA",), lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0), min_n=0, a_variant=True)
 _stat(("STDEV", "STDEV.S"), lambda v, m, n: np.sqrt(_var(v, m, n, 1)), min_n=2)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..values import VALUE, Value, XlError, format_general, merge_err, parse_number, text_result, texts
+from ..values import (
+    VALUE,
+    Value,
+    XlError,
+    format_general,
+    merge_err,
+    parse_datetime_text,
+    parse_number,
+    text_result,
+    texts,
+)
 from .helpers import collect, lift
 from .numfmt import format_value
 from .registry import EvalContext, register
@@ -117,7 +127,15 @@ def _value(x):
 
 _text_fn("VALUE", _value, "a")
 _text_fn("DATEVALUE", lambda s: float(np.floor(_value(s))), "s")
-_text_fn("TIMEVALUE", lambda s: _value(s) % 1.0, "s")
+def _timevalue(x) -> float:
+    """Only text that reads as a date or time: numbers, booleans and "1.25" are #VALUE!."""
+    v = parse_datetime_text(x) if isinstance(x, str) else None
+    if v is None:
+        raise XlError(VALUE)
+    return v % 1.0
+
+
+_text_fn("TIMEVALUE", _timevalue, "a")
 
 
 def _numbervalue(s: str, dec: str | None = None, grp: str | None = None) -> float:
@@ -197,3 +215,25 @@ def textjoin(ctx: EvalContext, delim: Value, skip: Value, *args: Value | None) -
 
 
 __all__ = ["collect"]
+
+
+def _address(row: float, col: float, abs_num: float | None = None, a1: bool | None = None, sheet: str | None = None) -> str:
+    from openpyxl.utils import get_column_letter
+
+    r, c = int(np.trunc(row)), int(np.trunc(col))
+    mode = 1 if abs_num is None else int(np.trunc(abs_num))
+    if r < 1 or c < 1 or r > 1048576 or c > 16384 or mode not in (1, 2, 3, 4):
+        raise XlError(VALUE)
+    abs_row, abs_col = mode in (1, 2), mode in (1, 3)
+    if a1 is None or a1:
+        text = f"{'$' if abs_col else ''}{get_column_letter(c)}{'$' if abs_row else ''}{r}"
+    else:
+        text = f"R{r if abs_row else f'[{r}]'}C{c if abs_col else f'[{c}]'}"
+    if sheet:
+        from ..refs import quote_sheet
+
+        text = f"{quote_sheet(sheet)}!{text}"
+    return text
+
+
+_text_fn("ADDRESS", _address, "nnnbs", 2)

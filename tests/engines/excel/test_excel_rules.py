@@ -1,0 +1,360 @@
+"""Excel semantics, one rule at a time, through small inline workbooks.
+
+Expected values come from Excel's documentation and well-known Excel behaviour (the
+examples on the function help pages), or from the textbook formula written out here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from montesim.engines.excel.compiler import Compiler
+from montesim.engines.excel.reader import inline_workbook
+from montesim.engines.excel.values import XlError
+
+
+def ev(
+    formula: str, cells: dict[str, Any] | None = None, names: dict[str, str] | None = None
+) -> Any:
+    """The value of ``formula`` in Sheet1!A1 of a workbook holding ``cells``."""
+    book = inline_workbook({"Sheet1!A1": formula, **(cells or {})}, names)
+    comp = Compiler(book, static=True)
+    comp.compile([("SHEET1", 1, 1)])
+    return comp.value_of(("SHEET1", 1, 1)).to_py()
+
+
+def err(code: str) -> XlError:
+    from montesim.engines.excel.values import ERROR_CODE
+
+    return XlError(ERROR_CODE[code])
+
+
+def close(a: Any, b: float, rel: float = 1e-9) -> bool:
+    return isinstance(a, float) and math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+
+
+# -- rounding ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("=ROUND(2.5,0)", 3.0),
+        ("=ROUND(-2.5,0)", -3.0),
+        ("=ROUND(0.5,0)", 1.0),
+        ("=ROUND(1.005,2)", 1.01),
+        ("=ROUND(2.15,1)", 2.2),
+        ("=ROUND(-1.475,2)", -1.48),
+        ("=ROUND(1234.5678,-2)", 1200.0),
+        ("=ROUNDUP(-3.14159,1)", -3.2),
+        ("=ROUNDDOWN(-3.14159,1)", -3.1),
+        ("=INT(8.9)", 8.0),
+        ("=INT(-8.9)", -9.0),
+        ("=TRUNC(-8.9)", -8.0),
+        ("=MOD(3,2)", 1.0),
+        ("=MOD(-3,2)", 1.0),
+        ("=MOD(3,-2)", -1.0),
+        ("=MOD(-3,-2)", -1.0),
+    ],
+)
+def test_rounding_and_mod(formula: str, expected: float) -> None:
+    assert close(ev(formula), expected), formula
+
+
+def test_mod_by_zero_is_div0() -> None:
+    assert ev("=MOD(3,0)") == err("#DIV/0!")
+
+
+# -- operators ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("=-2^2", 4.0),  # negation binds tighter than ^
+        ("=0-2^2", -4.0),
+        ("=2^-1", 0.5),
+        ("=2^3^2", 64.0),  # ^ is left-associative in Excel
+        ("=50%", 0.5),
+        ("=200*10%", 20.0),
+        ("=2+3*4", 14.0),
+        ("=(2+3)*4", 20.0),
+        ("=10/4", 2.5),
+        ('="3"+4', 7.0),  # numeric text is coerced by arithmetic
+        ("=TRUE+1", 2.0),
+    ],
+)
+def test_operator_precedence(formula: str, expected: float) -> None:
+    assert close(ev(formula), expected), formula
+
+
+def test_concatenation_binds_looser_than_arithmetic() -> None:
+    assert ev('="a"&1+2') == "a3"
+    assert ev("=1&2") == "12"
+    assert ev('="x"&TRUE') == "xTRUE"
+    assert ev('=1+2&"b"') == "3b"
+
+
+def test_comparison_is_lowest_and_case_insensitive() -> None:
+    assert ev("=1+1=2") is True
+    assert ev('="abc"="ABC"') is True
+    assert ev('="a"<"b"') is True
+    assert ev('=1<"a"') is True  # numbers sort before text
+
+
+# -- lazy branches ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("=IF(TRUE,1,1/0)", 1.0),
+        ("=IF(FALSE,1/0,2)", 2.0),
+        ('=IFERROR(1/0,"x")', "x"),
+        ("=IFERROR(5,1/0)", 5.0),
+        ("=IFNA(NA(),3)", 3.0),
+        ("=CHOOSE(2,1/0,7)", 7.0),
+        ("=IF(1>2,NA(),SQRT(16))", 4.0),
+    ],
+)
+def test_untaken_branch_error_does_not_leak(formula: str, expected: Any) -> None:
+    got = ev(formula)
+    assert got == expected, formula
+
+
+def test_iferror_does_not_catch_na_in_ifna() -> None:
+    assert ev("=IFNA(1/0,3)") == err("#DIV/0!")
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "code"),
+    [
+        ("=1/0", "#DIV/0!"),
+        ("=NA()+1", "#N/A"),
+        ('="abc"+1', "#VALUE!"),
+        ("=SQRT(-1)", "#NUM!"),
+        ("=LN(0)", "#NUM!"),
+        ("=NOSUCHFUNCTION(1)", "#NAME?"),
+        ("=undefined_name+1", "#NAME?"),
+        ("=INDEX(B1:B2,3)", "#REF!"),
+        ("=OFFSET(B1,-1,0)", "#REF!"),
+        ("=SUM(B1:B3)", "#N/A"),  # B2 holds #N/A
+        ("=B2*0", "#N/A"),
+        ("=1/0+NA()", "#DIV/0!"),  # the left operand's error wins
+        ("=AVERAGE(C1:C2)", "#DIV/0!"),  # no numbers at all
+    ],
+)
+def test_errors_propagate(formula: str, code: str) -> None:
+    assert ev(formula, {"Sheet1!B1": 1, "Sheet1!B2": "#N/A", "Sheet1!B3": 2}) == err(code), formula
+
+
+def test_iserror_family() -> None:
+    assert ev("=ISERROR(1/0)") is True
+    assert ev("=ISNA(1/0)") is False
+    assert ev("=ISERR(NA())") is False
+    assert ev("=ERROR.TYPE(1/0)") == 2.0
+
+
+# -- lookups -------------------------------------------------------------------------------------
+
+TABLE = {
+    "Sheet1!B1": 1,
+    "Sheet1!C1": "one",
+    "Sheet1!B2": 5,
+    "Sheet1!C2": "five",
+    "Sheet1!B3": 10,
+    "Sheet1!C3": "ten",
+}
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ('=MATCH("b",{"a","b","c"},0)', 2.0),
+        ('=MATCH("B",{"a","b","c"},0)', 2.0),  # case-insensitive
+        ('=MATCH("c*",{"apple","cherry"},0)', 2.0),  # wildcards in exact mode
+        ("=MATCH(2.5,{1,2,3},1)", 2.0),  # largest value <= 2.5
+        ("=MATCH(2.5,{1,2,3})", 2.0),  # match_type defaults to 1
+        ("=MATCH(2.5,{3,2,1},-1)", 1.0),  # smallest value >= 2.5 in descending data
+        ("=MATCH(7,B1:B3,1)", 2.0),
+        ("=VLOOKUP(7,B1:C3,2)", "five"),  # approximate: largest key <= 7
+        ("=VLOOKUP(10,B1:C3,2)", "ten"),
+        ("=VLOOKUP(100,B1:C3,2,TRUE)", "ten"),
+        ("=VLOOKUP(5,B1:C3,2,FALSE)", "five"),
+        ('=HLOOKUP("b",{"a","b";1,2},2,FALSE)', 2.0),
+        ("=INDEX(B1:C3,2,2)", "five"),
+        ("=LOOKUP(6,B1:B3,C1:C3)", "five"),
+    ],
+)
+def test_lookups(formula: str, expected: Any) -> None:
+    assert ev(formula, TABLE) == expected, formula
+
+
+@pytest.mark.parametrize(
+    ("formula", "code"),
+    [
+        ('=MATCH("z",{"a","b"},0)', "#N/A"),
+        ("=MATCH(0,{1,2,3},1)", "#N/A"),  # nothing <= 0
+        ("=MATCH(4,{3,2,1},-1)", "#N/A"),  # nothing >= 4
+        ("=VLOOKUP(0,B1:C3,2)", "#N/A"),
+        ("=VLOOKUP(6,B1:C3,2,FALSE)", "#N/A"),
+        ("=VLOOKUP(5,B1:C3,3,FALSE)", "#REF!"),
+        ("=VLOOKUP(5,B1:C3,0,FALSE)", "#VALUE!"),
+    ],
+)
+def test_lookup_failures(formula: str, code: str) -> None:
+    assert ev(formula, TABLE) == err(code), formula
+
+
+# -- financial -------------------------------------------------------------------------------------
+
+
+def _npv(rate: float, flows: list[float]) -> float:
+    return sum(v / (1 + rate) ** (i + 1) for i, v in enumerate(flows))
+
+
+def _pmt(rate: float, nper: float, pv: float, fv: float = 0.0, when: int = 0) -> float:
+    g = (1 + rate) ** nper
+    return -(pv * g + fv) * rate / ((1 + rate * when) * (g - 1))
+
+
+def _irr(flows: list[float]) -> float:
+    """Bisection on NPV(r) of flows starting at t=0."""
+
+    def f(r: float) -> float:
+        return sum(v / (1 + r) ** i for i, v in enumerate(flows))
+
+    lo, hi = -0.99, 10.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if (f(lo) > 0) == (f(mid) > 0):
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def test_npv_discounts_from_period_one() -> None:
+    flows = [-10000.0, 3000.0, 4200.0, 6800.0]
+    got = ev("=NPV(0.1,-10000,3000,4200,6800)")
+    assert close(got, _npv(0.1, flows))
+    assert close(got, 1188.4434123352207, rel=1e-9)  # Excel's help-page example: 1,188.44
+
+
+def test_npv_skips_text_and_empty_cells_in_ranges() -> None:
+    cells = {"Sheet1!B1": 100.0, "Sheet1!B2": "note", "Sheet1!B4": 100.0}
+    assert close(ev("=NPV(0.05,B1:B4)", cells), _npv(0.05, [100.0, 100.0]))
+
+
+def test_irr() -> None:
+    flows = [-70000.0, 12000.0, 15000.0, 18000.0, 21000.0, 26000.0]
+    cells = {f"Sheet1!B{i + 1}": v for i, v in enumerate(flows)}
+    got = ev("=IRR(B1:B6)", cells)
+    assert close(got, _irr(flows), rel=1e-7)
+    assert round(got, 4) == 0.0866  # Excel's help-page example: 8.7%
+
+
+def test_pmt() -> None:
+    assert close(ev("=PMT(0.08/12,10,10000)"), _pmt(0.08 / 12, 10, 10000))
+    assert round(ev("=PMT(0.08/12,10,10000)"), 2) == -1037.03  # Excel's help-page example
+    assert close(ev("=PMT(0.06/12,18*12,0,50000)"), _pmt(0.005, 216, 0, 50000))
+    assert close(ev("=PMT(0.05,10,1000,0,1)"), _pmt(0.05, 10, 1000, 0, 1))
+    assert close(ev("=PMT(0,10,1000)"), -100.0)  # zero rate: straight division
+
+
+# -- dates ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("=DATE(2008,1,1)", 39448.0),  # Excel's help-page example
+        ("=DATE(1900,1,1)", 1.0),
+        ("=DATE(1900,3,1)", 61.0),  # after Excel's fictitious 1900-02-29
+        ("=DATE(2008,14,2)", 39846.0),  # month 14 rolls into 2009-02-02
+        ("=DATE(2008,1,-15)", 39432.0),  # day -15 rolls back to 2007-12-16
+        ("=DATE(108,1,2)", 39449.0),  # years below 1900 are added to 1900
+        ("=EOMONTH(DATE(2011,1,1),1)", 40602.0),  # 2011-02-28
+        ("=EOMONTH(DATE(2011,1,1),-3)", 40482.0),  # 2010-10-31
+        ("=EDATE(DATE(2011,1,31),1)", 40602.0),  # clamped to the month's end
+        ("=YEAR(39448)", 2008.0),
+        ("=MONTH(DATE(2008,14,2))", 2.0),
+        ("=DAY(60)", 29.0),  # 1900-02-29 exists in Excel
+    ],
+)
+def test_dates(formula: str, expected: float) -> None:
+    assert ev(formula) == expected, formula
+
+
+@pytest.mark.parametrize(
+    ("basis", "expected"),
+    [
+        ("", 0.58055556),  # Excel's help-page example, 30/360 US
+        (",1", 0.57650273),  # actual/actual
+        (",2", 0.58611111),  # actual/360
+        (",3", 0.57808219),  # actual/365
+        (",4", 0.58055556),  # 30/360 European
+    ],
+)
+def test_yearfrac(basis: str, expected: float) -> None:
+    got = ev(f"=YEARFRAC(DATE(2012,1,1),DATE(2012,7,30){basis})")
+    assert round(got, 8) == expected
+
+
+def test_yearfrac_bad_basis() -> None:
+    assert ev("=YEARFRAC(1,2,5)") == err("#NUM!")
+
+
+# -- TEXT formats ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ('=TEXT(1234.567,"$#,##0.00")', "$1,234.57"),
+        ('=TEXT(0.285,"0.0%")', "28.5%"),
+        ('=TEXT(1234.5,"0.00E+00")', "1.23E+03"),
+        ('=TEXT(5,"000")', "005"),
+        ('=TEXT(-5,"0;(0)")', "(5)"),
+        ('=TEXT(0,"0;(0);""zero""")', "zero"),
+        ('=TEXT(2.5,"0")', "3"),
+        ('=TEXT(1234567,"#,##0")', "1,234,567"),
+        ('=TEXT(DATE(2012,3,14),"yyyy-mm-dd")', "2012-03-14"),
+        ('=TEXT(DATE(2012,3,14),"dddd")', "Wednesday"),
+        ('=TEXT(DATE(2012,3,14),"mmm d, yyyy")', "Mar 14, 2012"),
+        ('=TEXT(0.75,"h:mm")', "18:00"),
+        ('=TEXT(0.75,"h:mm AM/PM")', "6:00 PM"),
+        ('=TEXT("abc","@")', "abc"),
+    ],
+)
+def test_text_formats(formula: str, expected: str) -> None:
+    assert ev(formula) == expected, formula
+
+
+# -- references -------------------------------------------------------------------------------------------
+
+
+def test_reference_to_empty_cell_shows_zero() -> None:
+    assert ev("=B9") == 0.0
+    assert ev("=IF(TRUE,B9)") == 0.0
+
+
+def test_implicit_intersection_in_non_array_cell() -> None:
+    # a formula in row 2 that multiplies a column range takes that range's row-2 cell
+    book = inline_workbook(
+        {"Sheet1!B1": 10, "Sheet1!B2": 20, "Sheet1!B3": 30, "Sheet1!D2": "=B1:B3*2"}
+    )
+    comp = Compiler(book, static=True)
+    comp.compile([("SHEET1", 2, 4)])
+    assert comp.value_of(("SHEET1", 2, 4)).to_py() == 40.0
+
+
+def test_sumproduct_keeps_arrays() -> None:
+    cells = {"Sheet1!B1": 1, "Sheet1!B2": 2, "Sheet1!C1": 3, "Sheet1!C2": 4}
+    assert ev("=SUMPRODUCT(B1:B2*C1:C2)", cells) == 11.0

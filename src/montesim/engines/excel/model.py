@@ -30,7 +30,7 @@ from montesim.sampling.seeding import BLOCK, round_chunk_size
 
 TARGET_CHUNKS = 16
 MAX_CHUNK = 1 << 20
-DEFAULT_BATCH = 16_384
+DEFAULT_BATCH = 8192  # trials per pass: arrays stay in cache (measured: 8192 beats 32768)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,14 @@ def build_project(path: Path) -> Path:
     inputs.title = "Inputs"
     rows = [
         ("Market size (units)", '=RiskPert(40000, 50000, 75000, RiskName("Market size"))'),
-        ("Market share", '=RiskTriang(0.08, 0.12, 0.2, RiskName("Share"), RiskCorrmat(Corr!B2:C3, 1))'),
-        ("Market growth", '=RiskNormal(0.04, 0.02, RiskName("Growth"), RiskCorrmat(Corr!B2:C3, 2))'),
+        (
+            "Market share",
+            '=RiskTriang(0.08, 0.12, 0.2, RiskName("Share"), RiskCorrmat(Corr!B2:C3, 1))',
+        ),
+        (
+            "Market growth",
+            '=RiskNormal(0.04, 0.02, RiskName("Growth"), RiskCorrmat(Corr!B2:C3, 2))',
+        ),
         ("Price tier", '=RiskDiscrete({1,2,3}, {0.3,0.5,0.2}, RiskName("Price tier"))'),
         ("Unit cost", '=RiskUniform(11, 14, RiskName("Unit cost"))'),
         ("Fixed costs", 30_000),
@@ -66,7 +72,10 @@ def build_project(path: Path) -> Path:
     model["A10"], model["B10"] = "NPV", f'=RiskOutput("NPV") + B8 + NPV(Inputs!B8, C8:{last}8)'
     model["A11"], model["B11"] = "IRR", f'=RiskOutput("IRR") + IRR(B8:{last}8)'
     model["A12"], model["B12"] = "NPV > 0", '=RiskOutput("NPV > 0") + IF(B10>0, 1, 0)'
-    model["A13"], model["B13"] = "Loss-making years", f'=RiskOutput("Loss-making years") + COUNTIF(C6:{last}6, "<0")'
+    model["A13"], model["B13"] = (
+        "Loss-making years",
+        f'=RiskOutput("Loss-making years") + COUNTIF(C6:{last}6, "<0")',
+    )
     for sheet in wb.worksheets:
         sheet["A1"].font = Font(bold=True)
     wb.save(path)

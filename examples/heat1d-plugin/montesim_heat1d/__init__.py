@@ -81,7 +81,9 @@ class HeatEngine:
         t = plan.steps * plan.dt
         k = plan.mode * math.pi / plan.length
         exact = np.exp(-plan.alpha * k**2 * t) * np.sin(k * x)
-        csv = "x,u,exact\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(x, u, exact, strict=True))
+        csv = "x,u,exact\n" + "".join(
+            f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(x, u, exact, strict=True)
+        )
         return Result(
             summary={
                 "time": t,

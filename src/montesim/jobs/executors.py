@@ -185,7 +185,9 @@ class LocalExecutor:
                     )
                 )
                 return
-            log.warning("worker process died; restarting the pool and re-running the chunk", extra=extra)
+            log.warning(
+                "worker process died; restarting the pool and re-running the chunk", extra=extra
+            )
             job_metrics.CHUNK_RETRIES.inc()
             try:
                 self._replace(pool)

@@ -213,7 +213,9 @@ class Compiler:
         return n.value if isinstance(n, Const) else n.probe
 
     # -- cycles ----------------------------------------------------------------------
-    def _cycle(self, stack: list[CellKey], onpath: set[CellKey], dep: CellKey, key: CellKey, on_cycle: str) -> None:
+    def _cycle(
+        self, stack: list[CellKey], onpath: set[CellKey], dep: CellKey, key: CellKey, on_cycle: str
+    ) -> None:
         path: list[CellKey] = []  # the DFS path: each key at its latest place on the stack
         for k in reversed(stack):
             if k in onpath and k not in path:
@@ -293,7 +295,9 @@ class Compiler:
             return []
         if area.size <= len(act):
             return [(s, r, c) for r, c in area.cells() if (r, c) in act]
-        return [(s, r, c) for r, c in sorted(act) if area.r1 <= r <= area.r2 and area.c1 <= c <= area.c2]
+        return [
+            (s, r, c) for r, c in sorted(act) if area.r1 <= r <= area.r2 and area.c1 <= c <= area.c2
+        ]
 
     # -- cells -----------------------------------------------------------------------
     def _compile_cell_tx(self, key: CellKey) -> CNode:
@@ -307,9 +311,13 @@ class Compiler:
             self.program.n_slots = slots
             del self.inputs[ninputs:]
             del self.input_slots[ninputs:]
-            for k in [k for k, v in self.range_cache.items() if isinstance(v, Slot) and v.index >= slots]:
+            for k in [
+                k for k, v in self.range_cache.items() if isinstance(v, Slot) and v.index >= slots
+            ]:
                 del self.range_cache[k]
-            for k in [k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots]:
+            for k in [
+                k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots
+            ]:
                 del self.arrays[k]
             raise
 
@@ -674,7 +682,9 @@ class Compiler:
         for i, a in enumerate(positional):
             v = self.expr(a)
             if v is None:
-                raise InputError(f"{where}: argument {i + 1} of {node.name} is missing", location=where)
+                raise InputError(
+                    f"{where}: argument {i + 1} of {node.name} is missing", location=where
+                )
             if not isinstance(v, Const):
                 raise InputError(
                     f"{where}: argument {i + 1} of {node.name} depends on random inputs; "
@@ -690,11 +700,19 @@ class Compiler:
             lo = self._const_float(trunc[0], where) if len(trunc) > 0 else None
             hi = self._const_float(trunc[1], where) if len(trunc) > 1 else None
             truncate = (lo, hi)
-        static = self._const_float(props["RISKSTATIC"][0], where) if props.get("RISKSTATIC") else None
+        static = (
+            self._const_float(props["RISKSTATIC"][0], where) if props.get("RISKSTATIC") else None
+        )
         shift = self._const_float(props["RISKSHIFT"][0], where) if props.get("RISKSHIFT") else None
         corrmat = self._corrmat(props["RISKCORRMAT"], where) if "RISKCORRMAT" in props else None
         for p in props:
-            if p not in IGNORED_PROPERTIES and p not in ("RISKNAME", "RISKTRUNCATE", "RISKSTATIC", "RISKSHIFT", "RISKCORRMAT"):
+            if p not in IGNORED_PROPERTIES and p not in (
+                "RISKNAME",
+                "RISKTRUNCATE",
+                "RISKSTATIC",
+                "RISKSHIFT",
+                "RISKCORRMAT",
+            ):
                 raise InputError(f"{where}: unsupported property {p}", location=where)
         return self._make_input(
             family, tuple(args), truncate, name, static, shift or 0.0, "workbook", corrmat
@@ -731,7 +749,11 @@ class Compiler:
                 code="invalid_correlation",
                 location=where,
             )
-        label = address(area.sheet, area.r1, area.c1) + ":" + address(area.sheet, area.r2, area.c2).split("!")[-1]
+        label = (
+            address(area.sheet, area.r1, area.c1)
+            + ":"
+            + address(area.sheet, area.r2, area.c2).split("!")[-1]
+        )
         self.corrmats[label] = matrix.value.to_grid()
         return label, int(pos)
 
@@ -775,7 +797,9 @@ class Compiler:
     def _const_value(self, node: Node, where: str) -> Value:
         v = self.expr(node)
         if not isinstance(v, Const):
-            raise InputError(f"{where}: @RISK property arguments must be fixed values", location=where)
+            raise InputError(
+                f"{where}: @RISK property arguments must be fixed values", location=where
+            )
         return v.value
 
     def _const_text(self, args: tuple[Node, ...] | None, where: str) -> str | None:
@@ -802,14 +826,19 @@ def _const_param(v: Value, where: str, fn: str, i: int) -> Any:
             raise InputError(f"{where}: argument {i + 1} of {fn} is the error {x}", location=where)
         if isinstance(x, bool | int | float):
             return float(x)
-        raise InputError(f"{where}: argument {i + 1} of {fn} must be a number, got {x!r}", location=where)
+        raise InputError(
+            f"{where}: argument {i + 1} of {fn} must be a number, got {x!r}", location=where
+        )
     out = []
     for row in v.to_grid():
         for x in row:
             if x is None:
                 continue
             if not isinstance(x, bool | int | float):
-                raise InputError(f"{where}: argument {i + 1} of {fn} must hold numbers, got {x!r}", location=where)
+                raise InputError(
+                    f"{where}: argument {i + 1} of {fn} must hold numbers, got {x!r}",
+                    location=where,
+                )
             out.append(float(x))
     return tuple(out)
 
@@ -827,7 +856,9 @@ def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:
 # -- reference-level functions ----------------------------------------------------------------
 
 
-def _const_num(c: Compiler, node: Node | None, what: str, default: float | None = None) -> float | None:
+def _const_num(
+    c: Compiler, node: Node | None, what: str, default: float | None = None
+) -> float | None:
     if node is None or isinstance(node, Missing):
         return default
     v = c.expr(node)
@@ -867,8 +898,16 @@ def _ref_offset(c: Compiler, node: Call) -> list[Area] | XlError | None:
     try:
         dr = int(np.floor(_const_num(c, node.args[1], "OFFSET rows", 0.0)))  # type: ignore[arg-type]
         dc = int(np.floor(_const_num(c, node.args[2], "OFFSET cols", 0.0)))  # type: ignore[arg-type]
-        h = int(np.floor(_const_num(c, node.args[3] if len(node.args) > 3 else None, "OFFSET height", a.rows)))  # type: ignore[arg-type]
-        w = int(np.floor(_const_num(c, node.args[4] if len(node.args) > 4 else None, "OFFSET width", a.cols)))  # type: ignore[arg-type]
+        h = int(
+            np.floor(
+                _const_num(c, node.args[3] if len(node.args) > 3 else None, "OFFSET height", a.rows)
+            )
+        )  # type: ignore[arg-type]
+        w = int(
+            np.floor(
+                _const_num(c, node.args[4] if len(node.args) > 4 else None, "OFFSET width", a.cols)
+            )
+        )  # type: ignore[arg-type]
     except XlError as e:
         return e
     if h == 0 or w == 0:

@@ -76,7 +76,9 @@ class InputDef:
     def distribution(self) -> Any:
         from ...sampling.distributions import make_distribution
 
-        return make_distribution(self.family, list(self.args), truncate=self.truncate, location=self.cell)
+        return make_distribution(
+            self.family, list(self.args), truncate=self.truncate, location=self.cell
+        )
 
     def static_value(self) -> float:
         """The value used when nothing is random (verify, and probes at compile time)."""

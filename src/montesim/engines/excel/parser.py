@@ -210,7 +210,7 @@ class _Parser:
             if tok is None:
                 break
             if tok[0] == "postfix":
-                if _POSTFIX_BP < min_bp:
+                if min_bp > _POSTFIX_BP:
                     break
                 self.i += 1
                 left = Postfix(tok[1], left)

@@ -78,12 +78,16 @@ def _get(a: Arg, slots: dict[int, Value], consts: list[Value]) -> Value | None:
     return slots[a[1]] if a[0] == "s" else consts[a[1]]
 
 
-def _exec(op: Op, slots: dict[int, Value], consts: list[Value], samples: np.ndarray, ctx: EvalContext) -> Value:
+def _exec(
+    op: Op, slots: dict[int, Value], consts: list[Value], samples: np.ndarray, ctx: EvalContext
+) -> Value:
     if op.fn == "@input":
         return Value(samples[:, op.data].reshape(-1, 1, 1))
     if op.fn == "@fill":
         base, items, positions = op.data
-        return fill(base, [(pos, _get(a, slots, consts)) for pos, a in zip(positions, items, strict=True)])
+        return fill(
+            base, [(pos, _get(a, slots, consts)) for pos, a in zip(positions, items, strict=True)]
+        )
     args = [_get(a, slots, consts) for a in op.args]
     if op.fn == "@pick":
         return pick(args[0], *op.data)  # type: ignore[arg-type]
@@ -132,6 +136,10 @@ def pick(v: Value, r: int, c: int) -> Value:
     def sl(a: np.ndarray | None) -> np.ndarray | None:
         if a is None:
             return None
-        return a[:, min(rr, a.shape[1] - 1) : min(rr, a.shape[1] - 1) + 1, min(cc, a.shape[2] - 1) : min(cc, a.shape[2] - 1) + 1]
+        return a[
+            :,
+            min(rr, a.shape[1] - 1) : min(rr, a.shape[1] - 1) + 1,
+            min(cc, a.shape[2] - 1) : min(cc, a.shape[2] - 1) + 1,
+        ]
 
     return Value(sl(v.num), sl(v.kind), sl(v.err), sl(v.text), False)  # type: ignore[arg-type]

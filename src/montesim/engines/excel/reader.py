@@ -119,9 +119,15 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {label}: {exc.strerror}", code="workbook_missing", location="file") from exc
+        raise InputError(
+            f"cannot read {label}: {exc.strerror}", code="workbook_missing", location="file"
+        ) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{label} is larger than {MAX_FILE_BYTES // 2**20} MiB", code="workbook_too_large", location="file")
+        raise InputError(
+            f"{label} is larger than {MAX_FILE_BYTES // 2**20} MiB",
+            code="workbook_too_large",
+            location="file",
+        )
     _check_bytes(data, label)
     try:
         with warnings.catch_warnings():
@@ -202,7 +208,9 @@ def inline_workbook(cells: dict[str, Any], names: dict[str, str] | None = None) 
         sheet_name = sheet_name or "Sheet1"
         area = parse_area(rest, sheet_name)
         if area is None or not area.is_cell():
-            raise InputError(f"cells: {key!r} is not a cell address like Sheet1!A1", location=f"cells.{key}")
+            raise InputError(
+                f"cells: {key!r} is not a cell address like Sheet1!A1", location=f"cells.{key}"
+            )
         sheet = book.sheets.setdefault(sheet_name.upper(), Sheet(sheet_name))
         if isinstance(value, str) and value.startswith("=") and len(value) > 1:
             sheet.cells[(area.r1, area.c1)] = CellData(formula=value)

@@ -315,7 +315,9 @@ def from_serial(serial: float) -> datetime:
 
 # -- coercions ------------------------------------------------------------------------
 
-_NUM_RE = re.compile(r"^\s*([+-]?)\s*\$?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*$")
+_NUM_RE = re.compile(
+    r"^\s*([+-]?)\s*\$?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(%?)\s*$"
+)
 
 
 def parse_number(s: str) -> float | None:
@@ -412,7 +414,11 @@ def numbers(v: Value, *, text_ok: bool = True) -> tuple[np.ndarray, np.ndarray |
     if is_text.any():
         num = np.array(np.broadcast_to(num, v.shape), dtype=np.float64)
         if text_ok:
-            parsed = _parse_vec(np.broadcast_to(v.text, v.shape)[is_text]).astype(np.float64) if v.text is not None else np.nan
+            parsed = (
+                _parse_vec(np.broadcast_to(v.text, v.shape)[is_text]).astype(np.float64)
+                if v.text is not None
+                else np.nan
+            )
         else:
             parsed = np.full(int(is_text.sum()), np.nan)
         bad = np.zeros(v.shape, bool)
@@ -534,5 +540,3 @@ def first_error(err: np.ndarray) -> np.ndarray:
     flat = err.reshape(err.shape[0], -1)
     idx = (flat != 0).argmax(axis=1)
     return flat[np.arange(flat.shape[0]), idx]
-
-

@@ -66,13 +66,19 @@ def _json(x: Any) -> Any:
 def same(expected: Any, got: Any, rel: float = 1e-9, abs_tol: float = 1e-12) -> bool:
     """Excel's cached value vs ours: numbers within ``rel``; text, booleans, errors exact."""
     if expected is None or expected == "":
-        return got is None or got == "" or (isinstance(got, float) and got == 0.0 and expected is None)
+        return (
+            got is None or got == "" or (isinstance(got, float) and got == 0.0 and expected is None)
+        )
     if isinstance(expected, XlError) or isinstance(got, XlError):
-        return isinstance(expected, XlError) and isinstance(got, XlError) and expected.code == got.code
+        return (
+            isinstance(expected, XlError) and isinstance(got, XlError) and expected.code == got.code
+        )
     if isinstance(expected, bool) or isinstance(got, bool):
         return isinstance(expected, bool) and isinstance(got, bool) and expected == got
     if isinstance(expected, int | float):
-        return isinstance(got, float) and math.isclose(float(expected), got, rel_tol=rel, abs_tol=abs_tol)
+        return isinstance(got, float) and math.isclose(
+            float(expected), got, rel_tol=rel, abs_tol=abs_tol
+        )
     if isinstance(expected, str):
         return isinstance(got, str) and got == expected
     return expected == got
@@ -93,7 +99,9 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
         if key not in comp.circular and same(expected, got):
             report.matched += 1
         else:
-            report.mismatches.append(Mismatch(sheet, address(sheet, r, c).split("!")[-1], cd.formula, expected, got))
+            report.mismatches.append(
+                Mismatch(sheet, address(sheet, r, c).split("!")[-1], cd.formula, expected, got)
+            )
     report.unsupported = {k: sorted(v) for k, v in sorted(comp.issues.unsupported.items())}
     report.cycles = comp.issues.cycles
     return report

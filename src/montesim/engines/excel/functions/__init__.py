@@ -45,9 +45,20 @@ arguments are all constants is evaluated once at compile time with ``ctx.trials 
 
 from __future__ import annotations
 
-from .registry import REGISTRY, EvalContext, FunctionSpec, get_function, register
-
 # importing the modules fills the registry
-from . import dates, engineering, financial, info, logic, lookup, math, operators, regression, stats, text  # noqa: E402, F401, I001
+from . import (  # noqa: E402, F401, I001
+    dates,
+    engineering,
+    financial,
+    info,
+    logic,
+    lookup,
+    math,
+    operators,
+    regression,
+    stats,
+    text,
+)
+from .registry import REGISTRY, EvalContext, FunctionSpec, get_function, register
 
 __all__ = ["REGISTRY", "EvalContext", "FunctionSpec", "get_function", "register"]

@@ -7,7 +7,18 @@ import datetime as dt
 
 import numpy as np
 
-from ..values import BOOL, NUMERR, VALUE, Value, XlError, from_serial, merge_err, num_result, numbers, to_serial
+from ..values import (
+    BOOL,
+    NUMERR,
+    VALUE,
+    Value,
+    XlError,
+    from_serial,
+    merge_err,
+    num_result,
+    numbers,
+    to_serial,
+)
 from .helpers import coerce, err_where, lift, numeric
 from .registry import EvalContext, register
 
@@ -32,7 +43,9 @@ def serial_of(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Serial of year/month/day with Excel's month and day overflow rules."""
     total = y.astype(np.int64) * 12 + (m.astype(np.int64) - 1)
     yy, mm = total // 12, total % 12
-    first = (yy - 1970).astype("datetime64[Y]").astype("datetime64[M]") + mm.astype("timedelta64[M]")
+    first = (yy - 1970).astype("datetime64[Y]").astype("datetime64[M]") + mm.astype(
+        "timedelta64[M]"
+    )
     days = (first.astype("datetime64[D]") - _BASE).astype(np.int64) + d.astype(np.int64) - 1
     return np.where(days < 61, days - 1, days).astype(float)
 
@@ -62,7 +75,9 @@ def date(ctx: EvalContext, y: Value, m: Value, d: Value) -> Value:
     shape = np.broadcast_shapes(yv.shape, mv.shape, dv.shape)
     bad = np.broadcast_to((yv < 1900) | (yv > 9999), shape)
     safe = np.where(bad, 2000, yv)
-    out = serial_of(np.broadcast_to(safe, shape), np.broadcast_to(mv, shape), np.broadcast_to(dv, shape))
+    out = serial_of(
+        np.broadcast_to(safe, shape), np.broadcast_to(mv, shape), np.broadcast_to(dv, shape)
+    )
     bad = bad | (out < 0) | (out > 2958465)
     return num_result(np.where(bad, 0.0, out), err_where(bad, NUMERR, err))
 
@@ -101,7 +116,9 @@ def edate(ctx: EvalContext, start: Value, months: Value) -> Value:
     err = _bool_is_value(err, start, months)
     shape = np.broadcast_shapes(s.shape, m.shape)
     bad = np.broadcast_to(s < 0, shape)
-    out = _add_months(np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), False)
+    out = _add_months(
+        np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), False
+    )
     return num_result(out, err_where(bad | (out < 0), NUMERR, err))
 
 
@@ -111,7 +128,9 @@ def eomonth(ctx: EvalContext, start: Value, months: Value) -> Value:
     err = _bool_is_value(err, start, months)
     shape = np.broadcast_shapes(s.shape, m.shape)
     bad = np.broadcast_to(s < 0, shape)
-    out = _add_months(np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), True)
+    out = _add_months(
+        np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), True
+    )
     return num_result(out, err_where(bad | (out < 0), NUMERR, err))
 
 
@@ -159,7 +178,9 @@ def time_(ctx: EvalContext, h: Value, m: Value, s: Value) -> Value:
     (hv, mv, sv), _ = _serial_args(h, m, s)
     total = np.trunc(hv) * 3600 + np.trunc(mv) * 60 + np.trunc(sv)
     if np.any(total < 0):
-        return num_result(res.num, err_where(np.broadcast_to(total < 0, res.shape), NUMERR, res.err), check=False)
+        return num_result(
+            res.num, err_where(np.broadcast_to(total < 0, res.shape), NUMERR, res.err), check=False
+        )
     return res
 
 
@@ -172,7 +193,18 @@ def _weekday(serial: float, kind: float | None) -> float:
     if s < 60 and s != 0:
         sun0 = (s - 1) % 7
     k = 1 if kind is None else int(kind)
-    mapping = {1: (0, 1), 2: (1, 1), 3: (1, 0), 11: (1, 1), 12: (2, 1), 13: (3, 1), 14: (4, 1), 15: (5, 1), 16: (6, 1), 17: (0, 1)}
+    mapping = {
+        1: (0, 1),
+        2: (1, 1),
+        3: (1, 0),
+        11: (1, 1),
+        12: (2, 1),
+        13: (3, 1),
+        14: (4, 1),
+        15: (5, 1),
+        16: (6, 1),
+        17: (0, 1),
+    }
     if k not in mapping:
         raise XlError(NUMERR)
     start, base = mapping[k]
@@ -202,7 +234,9 @@ def _weeknum(serial: float, kind: float | None) -> float:
 
 
 register("WEEKNUM", min_args=1, max_args=2)(lambda ctx, x, k=None: lift(_weeknum, [x, k], "nn"))
-register("ISOWEEKNUM", min_args=1, max_args=1)(lambda ctx, x: lift(lambda s: float(_to_date(s).isocalendar()[1]), [x], "n"))
+register("ISOWEEKNUM", min_args=1, max_args=1)(
+    lambda ctx, x: lift(lambda s: float(_to_date(s).isocalendar()[1]), [x], "n")
+)
 
 
 def _days360(a: float, b: float, european: bool | None) -> float:
@@ -223,7 +257,9 @@ def _last_feb(y: int, m: int, d: int) -> bool:
     return m == 2 and d == calendar.monthrange(int(y), 2)[1]
 
 
-register("DAYS360", min_args=2, max_args=3)(lambda ctx, a, b, e=None: lift(_days360, [a, b, e], "nnb"))
+register("DAYS360", min_args=2, max_args=3)(
+    lambda ctx, a, b, e=None: lift(_days360, [a, b, e], "nnb")
+)
 
 
 def _ymd(serial: float) -> tuple[int, int, int]:
@@ -271,23 +307,24 @@ def yearfrac(start: float, end: float, basis: float | None = None) -> float:
     # basis 1: actual/actual
     within_year = y1 == y2 or (y2 == y1 + 1 and (m1 > m2 or (m1 == m2 and d1 >= d2)))
     if within_year:
-        if y1 == y2 and _is_leap(y1):
-            year_len = 366.0
-        elif _feb29_between(y1, m1, d1, y2, m2, d2):
+        if y1 == y2 and _is_leap(y1) or _feb29_between(y1, m1, d1, y2, m2, d2):
             year_len = 366.0
         else:
             year_len = 365.0
         return days_between / year_len
     n_years = y2 - y1 + 1
-    total = (to_serial(dt.date(y2 + 1, 1, 1)) - to_serial(dt.date(y1, 1, 1))) if y1 > 1900 else sum(366 if _is_leap(y) else 365 for y in range(y1, y2 + 1))
+    total = (
+        (to_serial(dt.date(y2 + 1, 1, 1)) - to_serial(dt.date(y1, 1, 1)))
+        if y1 > 1900
+        else sum(366 if _is_leap(y) else 365 for y in range(y1, y2 + 1))
+    )
     return days_between / (total / n_years)
 
 
 def _feb29_between(y1: int, m1: int, d1: int, y2: int, m2: int, d2: int) -> bool:
     for y in range(y1, y2 + 1):
-        if _is_leap(y):
-            if (y, 2, 29) >= (y1, m1, d1) and (y, 2, 29) <= (y2, m2, d2):
-                return True
+        if _is_leap(y) and (y1, m1, d1) <= (y, 2, 29) <= (y2, m2, d2):
+            return True
     return False
 
 
@@ -306,7 +343,9 @@ def _yearfrac_checked(basis, start, end) -> float:
     return yearfrac(s, e, b)
 
 
-register("YEARFRAC", min_args=2, max_args=3)(lambda ctx, a, b, c=None: lift(_yearfrac_checked, [c, a, b], "xxx"))
+register("YEARFRAC", min_args=2, max_args=3)(
+    lambda ctx, a, b, c=None: lift(_yearfrac_checked, [c, a, b], "xxx")
+)
 
 
 def _datedif(start: float, end: float, unit: str) -> float:
@@ -328,7 +367,11 @@ def _datedif(start: float, end: float, unit: str) -> float:
         if d2 >= d1:
             return float(d2 - d1)
         pm_y, pm_m = (y2, m2 - 1) if m2 > 1 else (y2 - 1, 12)
-        return float(calendar.monthrange(pm_y, pm_m)[1] - d1 + d2) if pm_y >= 1900 else float(d2 - d1 + 31)
+        return (
+            float(calendar.monthrange(pm_y, pm_m)[1] - d1 + d2)
+            if pm_y >= 1900
+            else float(d2 - d1 + 31)
+        )
     if u == "YD":
         ys = y2 if (m2, d2) >= (m1, d1) else y2 - 1
         try:

@@ -63,7 +63,16 @@ def ipmt(ctx: EvalContext, r, per, n, pv, fv=None, typ=None) -> Value:
 
 @register("PPMT", min_args=4, max_args=6)
 def ppmt(ctx: EvalContext, r, per, n, pv, fv=None, typ=None) -> Value:
-    res = numeric(lambda r, p, n, v, f, t: _pmt(r, n, v, f, t) - _ipmt(r, p, n, v, f, t), r, per, n, pv, fv, typ, defaults=(0.0, 0.0))
+    res = numeric(
+        lambda r, p, n, v, f, t: _pmt(r, n, v, f, t) - _ipmt(r, p, n, v, f, t),
+        r,
+        per,
+        n,
+        pv,
+        fv,
+        typ,
+        defaults=(0.0, 0.0),
+    )
     return _check_period(res, per, n)
 
 
@@ -72,7 +81,9 @@ def _check_period(res: Value, per: Value, n: Value) -> Value:
     nn, _ = numbers(n)
     bad = (p < 1) | (p > nn)
     if np.any(bad):
-        return num_result(res.num, err_where(np.broadcast_to(bad, res.shape), NUMERR, res.err), check=False)
+        return num_result(
+            res.num, err_where(np.broadcast_to(bad, res.shape), NUMERR, res.err), check=False
+        )
     return res
 
 
@@ -81,12 +92,16 @@ def nper(ctx: EvalContext, r, pmt, pv, fv=None, typ=None) -> Value:
     def f(r, pmt, pv, fv, typ):
         with np.errstate(all="ignore"):
             a = pmt * (1 + r * typ)
-            return np.where(r == 0, -(pv + fv) / pmt, np.log((a - fv * r) / (a + pv * r)) / np.log1p(r))
+            return np.where(
+                r == 0, -(pv + fv) / pmt, np.log((a - fv * r) / (a + pv * r)) / np.log1p(r)
+            )
 
     return numeric(f, r, pmt, pv, fv, typ, defaults=(0.0, 0.0))
 
 
-def _newton(f, df, x0: np.ndarray, iters: int = 100, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+def _newton(
+    f, df, x0: np.ndarray, iters: int = 100, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray]:
     """Vectorized Newton iteration; returns (root, converged)."""
     x = x0.astype(float).copy()
     done = np.zeros(x.shape, bool)
@@ -102,18 +117,28 @@ def _newton(f, df, x0: np.ndarray, iters: int = 100, tol: float = 1e-10) -> tupl
             x = x_new
             if done.all():
                 break
-        ok = done & np.isfinite(x) & (np.abs(f(x)) < 1e-6 * np.maximum(1.0, np.abs(f(np.zeros_like(x)))))
+        ok = (
+            done
+            & np.isfinite(x)
+            & (np.abs(f(x)) < 1e-6 * np.maximum(1.0, np.abs(f(np.zeros_like(x)))))
+        )
     return x, ok
 
 
 @register("RATE", min_args=3, max_args=6)
 def rate(ctx: EvalContext, n, pmt, pv, fv=None, typ=None, guess=None) -> Value:
-    (nv, pm, p, f, t, g), err = _nums([n, pmt, pv, fv, typ, guess], [None, None, None, 0.0, 0.0, 0.1])
+    (nv, pm, p, f, t, g), err = _nums(
+        [n, pmt, pv, fv, typ, guess], [None, None, None, 0.0, 0.0, 0.1]
+    )
     shape = np.broadcast_shapes(nv.shape, pm.shape, p.shape, f.shape, t.shape, g.shape)
     nv, pm, p, f, t = (np.broadcast_to(a, shape) for a in (nv, pm, p, f, t))
 
     def fn(r):
-        return np.where(np.abs(r) < 1e-12, p + pm * nv + f, p * (1 + r) ** nv + pm * (1 + r * t) * ((1 + r) ** nv - 1) / np.where(r == 0, 1, r) + f)
+        return np.where(
+            np.abs(r) < 1e-12,
+            p + pm * nv + f,
+            p * (1 + r) ** nv + pm * (1 + r * t) * ((1 + r) ** nv - 1) / np.where(r == 0, 1, r) + f,
+        )
 
     def dfn(r, h=1e-7):
         return (fn(r + h) - fn(r - h)) / (2 * h)
@@ -172,7 +197,9 @@ def irr(ctx: EvalContext, values: Value, guess: Value | None = None) -> Value:
         x2, ok2 = _newton(f, df, np.full(t, alt))
         x = np.where(ok, x, x2)
         ok = ok | ok2
-    has_sign_change = (np.where(mask, vals, 0) > 0).any(axis=1) & (np.where(mask, vals, 0) < 0).any(axis=1)
+    has_sign_change = (np.where(mask, vals, 0) > 0).any(axis=1) & (np.where(mask, vals, 0) < 0).any(
+        axis=1
+    )
     bad = ~ok | ~has_sign_change
     return agg_result(np.where(bad, 0.0, x), err_where(bad, NUMERR, err))
 
@@ -238,12 +265,22 @@ def mirr(ctx: EvalContext, values: Value, fr: Value, rr: Value) -> Value:
 
 @register("EFFECT", min_args=2, max_args=2)
 def effect(ctx: EvalContext, r: Value, n: Value) -> Value:
-    return numeric(lambda r, n: np.where((r > 0) & (n >= 1), (1 + r / np.trunc(n)) ** np.trunc(n) - 1, np.nan), r, n)
+    return numeric(
+        lambda r, n: np.where((r > 0) & (n >= 1), (1 + r / np.trunc(n)) ** np.trunc(n) - 1, np.nan),
+        r,
+        n,
+    )
 
 
 @register("NOMINAL", min_args=2, max_args=2)
 def nominal(ctx: EvalContext, r: Value, n: Value) -> Value:
-    return numeric(lambda r, n: np.where((r > 0) & (n >= 1), np.trunc(n) * ((1 + r) ** (1 / np.trunc(n)) - 1), np.nan), r, n)
+    return numeric(
+        lambda r, n: np.where(
+            (r > 0) & (n >= 1), np.trunc(n) * ((1 + r) ** (1 / np.trunc(n)) - 1), np.nan
+        ),
+        r,
+        n,
+    )
 
 
 @register("SLN", min_args=3, max_args=3)
@@ -251,14 +288,18 @@ def sln(ctx: EvalContext, cost: Value, salvage: Value, life: Value) -> Value:
     c, _ = numbers(life)
     res = numeric(lambda a, b, n: (a - b) / n, cost, salvage, life)
     if np.any(c == 0):
-        return num_result(res.num, err_where(np.broadcast_to(c == 0, res.shape), 2, res.err), check=False)
+        return num_result(
+            res.num, err_where(np.broadcast_to(c == 0, res.shape), 2, res.err), check=False
+        )
     return res
 
 
 @register("SYD", min_args=4, max_args=4)
 def syd(ctx: EvalContext, cost, salvage, life, per) -> Value:
     return numeric(
-        lambda c, s, n, p: np.where((n > 0) & (p >= 1) & (p <= n), (c - s) * (n - p + 1) * 2 / (n * (n + 1)), np.nan),
+        lambda c, s, n, p: np.where(
+            (n > 0) & (p >= 1) & (p <= n), (c - s) * (n - p + 1) * 2 / (n * (n + 1)), np.nan
+        ),
         cost,
         salvage,
         life,
@@ -287,14 +328,24 @@ def _ddb(cost, salvage, life, period, factor=None):
     return get_ddb(cost, salvage, life, period, factor)
 
 
-register("DDB", min_args=4, max_args=5)(lambda ctx, *a: lift(_ddb, list(a) + [None] * (5 - len(a)), "nnnnn"))
+register("DDB", min_args=4, max_args=5)(
+    lambda ctx, *a: lift(_ddb, list(a) + [None] * (5 - len(a)), "nnnnn")
+)
 
 
 def _vdb(cost, salvage, life, start, end, factor=None, no_switch=None):
     from ..values import XlError
 
     factor = 2.0 if factor is None else factor
-    if start < 0 or end < start or end > life or cost < 0 or salvage > cost or factor <= 0 or life <= 0:
+    if (
+        start < 0
+        or end < start
+        or end > life
+        or cost < 0
+        or salvage > cost
+        or factor <= 0
+        or life <= 0
+    ):
         raise XlError(NUMERR)
     if no_switch:
         int_start, int_end = int(np.floor(start)), int(np.ceil(end))
@@ -310,7 +361,9 @@ def _vdb(cost, salvage, life, start, end, factor=None, no_switch=None):
     return _vdb_switch(cost, salvage, life, start, end, factor)
 
 
-def _vdb_switch(cost: float, salvage: float, life: float, start: float, end: float, factor: float) -> float:
+def _vdb_switch(
+    cost: float, salvage: float, life: float, start: float, end: float, factor: float
+) -> float:
     """Declining balance switching to straight line, Excel's way for fractional periods.
 
     The periods are laid on a grid 0, f, f+1, f+2, ... where f is the fractional part
@@ -336,7 +389,9 @@ def _vdb_switch(cost: float, salvage: float, life: float, start: float, end: flo
     return total
 
 
-register("VDB", min_args=5, max_args=7)(lambda ctx, *a: lift(_vdb, list(a) + [None] * (7 - len(a)), "nnnnnnb"))
+register("VDB", min_args=5, max_args=7)(
+    lambda ctx, *a: lift(_vdb, list(a) + [None] * (7 - len(a)), "nnnnnnb")
+)
 
 
 def _db(cost, salvage, life, period, month=None):
@@ -345,7 +400,15 @@ def _db(cost, salvage, life, period, month=None):
     month = 12.0 if month is None else np.trunc(month)
     life = np.trunc(life)
     period = np.trunc(period)
-    if cost < 0 or salvage < 0 or life <= 0 or period <= 0 or month < 1 or month > 12 or period > life + 1:
+    if (
+        cost < 0
+        or salvage < 0
+        or life <= 0
+        or period <= 0
+        or month < 1
+        or month > 12
+        or period > life + 1
+    ):
         raise XlError(NUMERR)
     if cost == 0:
         return 0.0
@@ -355,22 +418,25 @@ def _db(cost, salvage, life, period, month=None):
         return total
     dep = total
     for p in range(2, int(period) + 1):
+        dep = (cost - total) * rate
         if p == life + 1:
-            dep = (cost - total) * rate * (12 - month) / 12
-        else:
-            dep = (cost - total) * rate
+            dep = dep * (12 - month) / 12
         total += dep
     return dep
 
 
-register("DB", min_args=4, max_args=5)(lambda ctx, *a: lift(_db, list(a) + [None] * (5 - len(a)), "nnnnn"))
+register("DB", min_args=4, max_args=5)(
+    lambda ctx, *a: lift(_db, list(a) + [None] * (5 - len(a)), "nnnnn")
+)
 
 
 def _cum(principal: bool):
     def impl(ctx: EvalContext, r, n, pv, start, end, typ) -> Value:
         def f(r, n, pv, s, e, t):
             s, e = np.ceil(s), np.floor(e)
-            total = np.zeros(np.broadcast_shapes(r.shape, n.shape, pv.shape, s.shape, e.shape, t.shape))
+            total = np.zeros(
+                np.broadcast_shapes(r.shape, n.shape, pv.shape, s.shape, e.shape, t.shape)
+            )
             hi = int(np.max(e)) if np.size(e) else 0
             lo = int(np.min(s)) if np.size(s) else 1
             for p in range(max(lo, 1), hi + 1):

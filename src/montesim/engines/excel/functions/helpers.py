@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,7 +29,9 @@ def bshape(*vals: Value | None) -> tuple[int, int, int]:
     return tuple(np.broadcast_shapes(*(v.shape for v in vals if v is not None)))  # type: ignore[return-value]
 
 
-def numeric(fn: Callable[..., np.ndarray], *args: Value | None, defaults: Sequence[float] = ()) -> Value:
+def numeric(
+    fn: Callable[..., np.ndarray], *args: Value | None, defaults: Sequence[float] = ()
+) -> Value:
     """Apply a NumPy function to Excel-coerced numbers; missing args take ``defaults``."""
     nums = []
     errs = []
@@ -125,16 +128,17 @@ def lift(fn: Callable[..., Any], args: Sequence[Value | None], how: str) -> Valu
             hit = _MISS
         if hit is _MISS:
             try:
-                conv = [None if a is None else coerce(v, h) for a, v, h in zip(args, vals, how, strict=False)]
+                conv = [
+                    None if a is None else coerce(v, h)
+                    for a, v, h in zip(args, vals, how, strict=False)
+                ]
                 hit = fn(*conv)
             except XlError as e:
                 hit = e
             except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError):
                 hit = XlError(VALUE)
-            try:
+            with contextlib.suppress(TypeError):  # unhashable arguments are not cached
                 cache[key] = hit
-            except TypeError:
-                pass
         out[idx] = hit
     return from_objects(out)
 
@@ -171,7 +175,9 @@ def collect(
     err: np.ndarray | None = None
     for a in present:
         n = a.shape[1] * a.shape[2]
-        num = np.broadcast_to(a.num, (a.num.shape[0], a.shape[1], a.shape[2])).reshape(a.num.shape[0], n)
+        num = np.broadcast_to(a.num, (a.num.shape[0], a.shape[1], a.shape[2])).reshape(
+            a.num.shape[0], n
+        )
         direct = not a.is_ref and n == 1
         if direct:
             vals, e = numbers(a)

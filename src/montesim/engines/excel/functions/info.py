@@ -107,7 +107,9 @@ def cell(ctx: EvalContext, info: Value, ref: Value | None = None) -> Value:
     what = info.to_py()
     if not isinstance(what, str) or ref is None:
         return error(VALUE)
-    first = Value(*(None if a is None else a[:, :1, :1] for a in (ref.num, ref.kind, ref.err, ref.text)))
+    first = Value(
+        *(None if a is None else a[:, :1, :1] for a in (ref.num, ref.kind, ref.err, ref.text))
+    )
     what = what.lower()
     if what == "contents":
         return cell_value(ctx, first)

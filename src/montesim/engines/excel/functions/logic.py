@@ -86,7 +86,7 @@ def _logical_agg(args, fn) -> Value:
 
 @register("AND", min_args=1)
 def and_(ctx: EvalContext, *args: Value | None) -> Value:
-    return _logical_agg(args, lambda b, n: (b.sum(axis=1) == n))
+    return _logical_agg(args, lambda b, n: b.sum(axis=1) == n)
 
 
 @register("OR", min_args=1)

@@ -37,7 +37,9 @@ def _kinds(v: Value) -> np.ndarray:
     return np.broadcast_to(k, v.shape)
 
 
-def find(x: Value, vec: Value, mode: int, *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def find(
+    x: Value, vec: Value, mode: int, *, reverse: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Per trial, the 0-based position of ``x`` in ``vec`` (T,1,n); -1 if absent.
 
     mode 0 exact (wildcards in text), 1 largest <= x (ascending data), -1 smallest >= x
@@ -54,7 +56,11 @@ def find(x: Value, vec: Value, mode: int, *, reverse: bool = False) -> tuple[np.
     x_err = None if x.err is None else x.err[:, 0, 0]
     same_type = _kinds(vec) == _kinds(xs)
     valid = same_type if vec.err is None else same_type & (np.broadcast_to(vec.err, vec.shape) == 0)
-    if mode in (0, 3) and xs.kind is not None and (np.broadcast_to(xs.kind, xs.shape) == TEXT).any():
+    if (
+        mode in (0, 3)
+        and xs.kind is not None
+        and (np.broadcast_to(xs.kind, xs.shape) == TEXT).any()
+    ):
         hit = _text_match(xs, vec, wildcards=True)
     elif mode in (0, 3):
         hit = (compare(vec, xs, operator.eq).num != 0) & valid
@@ -66,10 +72,7 @@ def find(x: Value, vec: Value, mode: int, *, reverse: bool = False) -> tuple[np.
     t = hit.shape[0]
     any_hit = hit.any(axis=1)
     if mode in (0, 3):
-        if reverse:
-            idx = n - 1 - hit[:, ::-1].argmax(axis=1)
-        else:
-            idx = hit.argmax(axis=1)
+        idx = n - 1 - hit[:, ::-1].argmax(axis=1) if reverse else hit.argmax(axis=1)
     elif mode == 1:
         # binary-search semantics on sorted data: the last position that qualifies
         idx = n - 1 - hit[:, ::-1].argmax(axis=1)
@@ -136,10 +139,14 @@ def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
             continue
         if wildcards and has_wildcards(key):
             rx = wildcard_regex(key)
-            out[i, 0] = [(vk[ti, 0, j] == TEXT) and bool(rx.match(str(vt[ti, 0, j]))) for j in range(n)]
+            out[i, 0] = [
+                (vk[ti, 0, j] == TEXT) and bool(rx.match(str(vt[ti, 0, j]))) for j in range(n)
+            ]
         else:
             low = key.lower()
-            out[i, 0] = [(vk[ti, 0, j] == TEXT) and str(vt[ti, 0, j]).lower() == low for j in range(n)]
+            out[i, 0] = [
+                (vk[ti, 0, j] == TEXT) and str(vt[ti, 0, j]).lower() == low for j in range(n)
+            ]
     if vec.err is not None:
         out &= np.broadcast_to(vec.err, vec.shape)[: out.shape[0]] == 0
     return out
@@ -184,7 +191,9 @@ def _approx_flag(v: Value | None) -> np.ndarray:
     return (np.broadcast_to(v.num, v.shape) != 0).reshape(-1)
 
 
-def _table_lookup(x: Value, table: Value, index: Value, approx: Value | None, horizontal: bool) -> Value:
+def _table_lookup(
+    x: Value, table: Value, index: Value, approx: Value | None, horizontal: bool
+) -> Value:
     col, ce = _int_arg(index, 1)
     flag = _approx_flag(approx)
     if flag.size != 1:
@@ -193,7 +202,7 @@ def _table_lookup(x: Value, table: Value, index: Value, approx: Value | None, ho
     idx, xe = find(x, keys, 1 if flag[0] else 0)
     _, rows, cols = table.shape
     width = rows if horizontal else cols
-    bad_ref = (col > width)
+    bad_ref = col > width
     bad_val = col < 1
     pos = np.clip(col - 1, 0, width - 1).astype(int)
     safe = np.maximum(idx, 0)
@@ -205,12 +214,16 @@ def _table_lookup(x: Value, table: Value, index: Value, approx: Value | None, ho
 
 
 @register("VLOOKUP", min_args=3, max_args=4)
-def vlookup(ctx: EvalContext, x: Value, table: Value, col: Value, approx: Value | None = None) -> Value:
+def vlookup(
+    ctx: EvalContext, x: Value, table: Value, col: Value, approx: Value | None = None
+) -> Value:
     return _table_lookup(x, table, col, approx, horizontal=False)
 
 
 @register("HLOOKUP", min_args=3, max_args=4)
-def hlookup(ctx: EvalContext, x: Value, table: Value, row: Value, approx: Value | None = None) -> Value:
+def hlookup(
+    ctx: EvalContext, x: Value, table: Value, row: Value, approx: Value | None = None
+) -> Value:
     return _table_lookup(x, table, row, approx, horizontal=True)
 
 
@@ -228,7 +241,9 @@ def match(ctx: EvalContext, x: Value, arr: Value, kind: Value | None = None) -> 
 
 
 @register("XMATCH", min_args=2, max_args=4)
-def xmatch(ctx: EvalContext, x: Value, arr: Value, mm: Value | None = None, sm: Value | None = None) -> Value:
+def xmatch(
+    ctx: EvalContext, x: Value, arr: Value, mm: Value | None = None, sm: Value | None = None
+) -> Value:
     mode, _ = _int_arg(mm, 0)
     search, _ = _int_arg(sm, 1)
     m = {0: 0, -1: -2, 1: 2, 2: 3}.get(int(mode[0]), 0)
@@ -297,7 +312,13 @@ def _last(v: Value, axis: str) -> Value:
 
 
 @register("INDEX", min_args=2, max_args=4)
-def index(ctx: EvalContext, arr: Value, row: Value | None, col: Value | None = None, area: Value | None = None) -> Value:
+def index(
+    ctx: EvalContext,
+    arr: Value,
+    row: Value | None,
+    col: Value | None = None,
+    area: Value | None = None,
+) -> Value:
     _, rows, cols = arr.shape
     r, re_ = _int_arg(row, 0)
     c, ce = _int_arg(col, 0)

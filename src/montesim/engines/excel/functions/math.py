@@ -116,14 +116,20 @@ def _floor(x: np.ndarray, s: np.ndarray) -> np.ndarray:
 def ceiling(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(s) if s is not None else (np.ones((1, 1, 1)), None)
-    out = np.where((a < 0) & (b < 0), -_ceiling(-a, -b), _ceiling(a, np.abs(b) * np.sign(np.where(b == 0, 1, b))))
+    out = np.where(
+        (a < 0) & (b < 0),
+        -_ceiling(-a, -b),
+        _ceiling(a, np.abs(b) * np.sign(np.where(b == 0, 1, b))),
+    )
     out = np.where((a < 0) & (b > 0), -_floor(-a, b), out)
     err = err_where(np.broadcast_to((a > 0) & (b < 0), out.shape), NUMERR, merge_err(ea, eb))
     return num_result(out, err)
 
 
 @register("CEILING.MATH", "CEILING.PRECISE", "ISO.CEILING", min_args=1, max_args=3)
-def ceiling_math(ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None) -> Value:
+def ceiling_math(
+    ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None
+) -> Value:
     def f(a, b, m):
         b = np.abs(b)
         up = _ceiling(a, b)
@@ -146,7 +152,9 @@ def floor(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
 
 
 @register("FLOOR.MATH", "FLOOR.PRECISE", min_args=1, max_args=3)
-def floor_math(ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None) -> Value:
+def floor_math(
+    ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None
+) -> Value:
     def f(a, b, m):
         b = np.abs(b)
         down = _floor(a, b)
@@ -210,14 +218,22 @@ _simple("SEC", lambda a: 1 / np.cos(a))
 _simple("GAMMALN", special.gammaln, lambda a: a > 0)
 _simple("GAMMALN.PRECISE", special.gammaln, lambda a: a > 0)
 _simple("FACT", lambda a: special.gamma(np.floor(a) + 1), lambda a: a >= 0)
-_simple("FACTDOUBLE", lambda a: special.factorial2(np.floor(a).astype(int), exact=False), lambda a: a >= -1)
+_simple(
+    "FACTDOUBLE",
+    lambda a: special.factorial2(np.floor(a).astype(int), exact=False),
+    lambda a: a >= -1,
+)
 
 
 @register("ATAN2", min_args=2, max_args=2)
 def atan2(ctx: EvalContext, x: Value, y: Value) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(y)
-    err = err_where(np.broadcast_to((a == 0) & (b == 0), np.broadcast_shapes(a.shape, b.shape)), DIV0, merge_err(ea, eb))
+    err = err_where(
+        np.broadcast_to((a == 0) & (b == 0), np.broadcast_shapes(a.shape, b.shape)),
+        DIV0,
+        merge_err(ea, eb),
+    )
     return num_result(np.arctan2(b, a), err)
 
 
@@ -252,7 +268,11 @@ def combin(ctx: EvalContext, n: Value, k: Value) -> Value:
     a, ea = numbers(n)
     b, eb = numbers(k)
     a, b = np.trunc(a), np.trunc(b)
-    err = err_where(np.broadcast_to((a < 0) | (b < 0) | (b > a), np.broadcast_shapes(a.shape, b.shape)), NUMERR, merge_err(ea, eb))
+    err = err_where(
+        np.broadcast_to((a < 0) | (b < 0) | (b > a), np.broadcast_shapes(a.shape, b.shape)),
+        NUMERR,
+        merge_err(ea, eb),
+    )
     return num_result(np.round(special.comb(a, b)), err)
 
 
@@ -261,7 +281,11 @@ def permut(ctx: EvalContext, n: Value, k: Value) -> Value:
     a, ea = numbers(n)
     b, eb = numbers(k)
     a, b = np.trunc(a), np.trunc(b)
-    err = err_where(np.broadcast_to((a < 0) | (b < 0) | (b > a), np.broadcast_shapes(a.shape, b.shape)), NUMERR, merge_err(ea, eb))
+    err = err_where(
+        np.broadcast_to((a < 0) | (b < 0) | (b > a), np.broadcast_shapes(a.shape, b.shape)),
+        NUMERR,
+        merge_err(ea, eb),
+    )
     with np.errstate(all="ignore"):
         out = np.round(special.poch(a - b + 1, b))
     return num_result(out, err)
@@ -346,7 +370,9 @@ def sumproduct(ctx: EvalContext, *args: Value | None) -> Value:
     if errs:
         from ..values import first_error
 
-        e = merge_err(*[np.broadcast_to(x, np.broadcast_shapes(*(y.shape for y in errs))) for x in errs])
+        e = merge_err(
+            *[np.broadcast_to(x, np.broadcast_shapes(*(y.shape for y in errs))) for x in errs]
+        )
         err = first_error(e)  # type: ignore[arg-type]
     return agg_result(total, err)
 
@@ -363,8 +389,6 @@ def _if_mask(pairs: list[tuple[Value, Value]]) -> np.ndarray | None:
         m = criteria_mask(rng, crit)
         mask = m if mask is None else mask & m
     return mask
-
-
 
 
 def _sum_if(sum_range: Value, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -395,12 +419,14 @@ def _resize(sum_range: Value, dims: tuple[int, int]) -> Value:
         return sum_range
     r, c = dims
     _, R, C = sum_range.shape
-    if R >= r and C >= c:
+    if r <= R and c <= C:
 
         def cut(a):
             return None if a is None else a[:, :r, :c]
 
-        return Value(cut(sum_range.num), cut(sum_range.kind), cut(sum_range.err), cut(sum_range.text), True)
+        return Value(
+            cut(sum_range.num), cut(sum_range.kind), cut(sum_range.err), cut(sum_range.text), True
+        )
     return sum_range
 
 

@@ -8,7 +8,20 @@ from typing import Any
 
 from ..values import VALUE, XlError, format_general, from_serial
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -226,8 +239,12 @@ def _format_sci(x: float, toks: list[tuple[str, str]], e_idx: int) -> str:
     sign_ch = toks[e_idx + 1][1]
     exp_digits = sum(1 for k, t in exp_toks if k == "ch" and t in "0#?")
     dot = next((i for i, (k, t) in enumerate(mant_toks) if k == "ch" and t == "."), None)
-    nfrac = 0 if dot is None else sum(1 for k, t in mant_toks[dot + 1 :] if k == "ch" and t in "0#?")
-    nint = sum(1 for k, t in (mant_toks if dot is None else mant_toks[:dot]) if k == "ch" and t in "0#?")
+    nfrac = (
+        0 if dot is None else sum(1 for k, t in mant_toks[dot + 1 :] if k == "ch" and t in "0#?")
+    )
+    nint = sum(
+        1 for k, t in (mant_toks if dot is None else mant_toks[:dot]) if k == "ch" and t in "0#?"
+    )
     if x == 0:
         exp = 0
     else:
@@ -241,7 +258,9 @@ def _format_sci(x: float, toks: list[tuple[str, str]], e_idx: int) -> str:
         exp += 1
         mant = mant / 10
     mant_fmt = _format_number(mant, mant_toks)
-    es = ("-" if exp < 0 else ("+" if sign_ch == "+" else "")) + str(abs(exp)).rjust(exp_digits, "0")
+    es = ("-" if exp < 0 else ("+" if sign_ch == "+" else "")) + str(abs(exp)).rjust(
+        exp_digits, "0"
+    )
     return mant_fmt + "E" + es
 
 
@@ -321,7 +340,9 @@ def _format_date(serial: float, toks: list[tuple[str, str]]) -> str:
         elif t[0] == "m":
             prev = next((g for g in reversed(groups[:gi]) if g[0] == "code"), None)
             nxt = next((g for g in groups[gi + 1 :] if g[0] == "code"), None)
-            minute = len(t) <= 2 and ((prev is not None and prev[1][0] == "h") or (nxt is not None and nxt[1][0] == "s"))
+            minute = len(t) <= 2 and (
+                (prev is not None and prev[1][0] == "h") or (nxt is not None and nxt[1][0] == "s")
+            )
             if minute:
                 out.append(f"{mi:0{len(t)}d}")
             elif len(t) >= 5:

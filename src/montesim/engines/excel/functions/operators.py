@@ -26,10 +26,10 @@ from .registry import EvalContext, register
 
 
 def _arith(a: Value | None, b: Value | None, fn) -> Value:
-    if a is not None and b is not None and a.kind is None and b.kind is None:
-        if a.err is None and b.err is None:  # the hot path: plain numbers
-            with np.errstate(all="ignore"):
-                return num_result(fn(a.num, b.num), None)
+    plain = a is not None and b is not None and a.kind is None and b.kind is None
+    if plain and a.err is None and b.err is None:  # the hot path: plain numbers
+        with np.errstate(all="ignore"):
+            return num_result(fn(a.num, b.num), None)
     x, ex = numbers(a) if a is not None else (np.zeros((1, 1, 1)), None)
     y, ey = numbers(b) if b is not None else (np.zeros((1, 1, 1)), None)
     with np.errstate(all="ignore"):
@@ -70,7 +70,9 @@ def power(ctx: EvalContext, a: Value, b: Value) -> Value:
     return num_result(*excel_power(x, y, merge_err(ex, ey)))
 
 
-def excel_power(x: np.ndarray, y: np.ndarray, err: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+def excel_power(
+    x: np.ndarray, y: np.ndarray, err: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     with np.errstate(all="ignore"):
         out = np.power(x, y)
     shape = out.shape

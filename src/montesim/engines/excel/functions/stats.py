@@ -6,7 +6,21 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
-from ..values import BOOL, DIV0, EMPTY, NA, NUM, NUMERR, TEXT, VALUE, Value, error, merge_err, num_result, numbers
+from ..values import (
+    BOOL,
+    DIV0,
+    EMPTY,
+    NA,
+    NUM,
+    NUMERR,
+    TEXT,
+    VALUE,
+    Value,
+    error,
+    merge_err,
+    num_result,
+    numbers,
+)
 from .criteria import criteria_mask
 from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .math import _if_mask, _resize, _sum_if
@@ -95,20 +109,56 @@ def _var(v, m, n, ddof):
 
 _stat(("AVERAGE",), _mean)
 _stat(("AVERAGEA",), _mean, a_variant=True)
-_stat(("MAX",), lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0), min_n=0, fast=np.maximum)
-_stat(("MIN",), lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0), min_n=0, fast=np.minimum)
-_stat(("MAXA",), lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0), min_n=0, a_variant=True)
-_stat(("MINA",), lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0), min_n=0, a_variant=True)
+_stat(
+    ("MAX",),
+    lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0),
+    min_n=0,
+    fast=np.maximum,
+)
+_stat(
+    ("MIN",),
+    lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0),
+    min_n=0,
+    fast=np.minimum,
+)
+_stat(
+    ("MAXA",),
+    lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0),
+    min_n=0,
+    a_variant=True,
+)
+_stat(
+    ("MINA",),
+    lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0),
+    min_n=0,
+    a_variant=True,
+)
 _stat(("STDEV", "STDEV.S"), lambda v, m, n: np.sqrt(_var(v, m, n, 1)), min_n=2)
 _stat(("STDEVP", "STDEV.P"), lambda v, m, n: np.sqrt(_var(v, m, n, 0)), min_n=1)
 _stat(("STDEVA",), lambda v, m, n: np.sqrt(_var(v, m, n, 1)), min_n=2, a_variant=True)
 _stat(("VAR", "VAR.S"), lambda v, m, n: _var(v, m, n, 1), min_n=2)
 _stat(("VARP", "VAR.P"), lambda v, m, n: _var(v, m, n, 0), min_n=1)
 _stat(("DEVSQ",), lambda v, m, n: _var(v, m, n, 0) * n, min_n=1, code=NUMERR)
-_stat(("AVEDEV",), lambda v, m, n: np.where(m, np.abs(v - _mean(v, m, n)[:, None]), 0).sum(axis=1) / np.maximum(n, 1), code=NUMERR)
+_stat(
+    ("AVEDEV",),
+    lambda v, m, n: (
+        np.where(m, np.abs(v - _mean(v, m, n)[:, None]), 0).sum(axis=1) / np.maximum(n, 1)
+    ),
+    code=NUMERR,
+)
 _stat(("MEDIAN",), lambda v, m, n: np.ma.median(_masked(v, m), axis=1).filled(0.0), code=NUMERR)
-_stat(("GEOMEAN",), lambda v, m, n: np.exp(np.where(m, np.log(np.where(m, v, 1.0)), 0).sum(axis=1) / np.maximum(n, 1)), code=NUMERR)
-_stat(("HARMEAN",), lambda v, m, n: n / np.where(m, 1.0 / np.where(m, v, 1.0), 0).sum(axis=1), code=NUMERR)
+_stat(
+    ("GEOMEAN",),
+    lambda v, m, n: np.exp(
+        np.where(m, np.log(np.where(m, v, 1.0)), 0).sum(axis=1) / np.maximum(n, 1)
+    ),
+    code=NUMERR,
+)
+_stat(
+    ("HARMEAN",),
+    lambda v, m, n: n / np.where(m, 1.0 / np.where(m, v, 1.0), 0).sum(axis=1),
+    code=NUMERR,
+)
 
 
 def _skew(v, m, n):
@@ -248,7 +298,12 @@ def _rank(avg: bool):
         above = (better & mask).sum(axis=1)
         equal = ((vals == xv) & mask).sum(axis=1)
         out = above + 1 + (np.maximum(equal - 1, 0) / 2.0 if avg else 0)
-        return _finish(out.astype(float), merge_err(err, None if xe is None else xe.reshape(-1)), equal == 0, NA)
+        return _finish(
+            out.astype(float),
+            merge_err(err, None if xe is None else xe.reshape(-1)),
+            equal == 0,
+            NA,
+        )
 
     return impl
 
@@ -323,7 +378,9 @@ register("MINIFS", min_args=3)(_minmax_ifs(False))
 # -- paired data -------------------------------------------------------------------------
 
 
-def _pairs(ys: Value, xs: Value) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None:
+def _pairs(
+    ys: Value, xs: Value
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None:
     if ys.dims[0] * ys.dims[1] != xs.dims[0] * xs.dims[1]:
         return None
     vy, my, ey = collect([ys.with_ref(True)])
@@ -449,18 +506,37 @@ def _norm_dist(x, mu, sd, cum):
 
 
 _dist(("NORM.DIST", "NORMDIST"), _norm_dist, 4, lambda x, m, s, c: s > 0)
-_dist(("NORM.INV", "NORMINV"), lambda p, mu, sd: sps.norm.ppf(p, mu, sd), 3, lambda p, m, s: (p > 0) & (p < 1) & (s > 0))
+_dist(
+    ("NORM.INV", "NORMINV"),
+    lambda p, mu, sd: sps.norm.ppf(p, mu, sd),
+    3,
+    lambda p, m, s: (p > 0) & (p < 1) & (s > 0),
+)
 _dist(("NORM.S.DIST",), lambda z, cum: np.where(cum != 0, sps.norm.cdf(z), sps.norm.pdf(z)), 2)
 _dist(("NORMSDIST",), lambda z: sps.norm.cdf(z), 1)
 _dist(("NORM.S.INV", "NORMSINV"), lambda p: sps.norm.ppf(p), 1, lambda p: (p > 0) & (p < 1))
 _dist(
     ("LOGNORM.DIST",),
-    lambda x, mu, sd, cum: np.where(cum != 0, sps.norm.cdf((np.log(x) - mu) / sd), sps.norm.pdf((np.log(x) - mu) / sd) / (x * sd)),
+    lambda x, mu, sd, cum: np.where(
+        cum != 0,
+        sps.norm.cdf((np.log(x) - mu) / sd),
+        sps.norm.pdf((np.log(x) - mu) / sd) / (x * sd),
+    ),
     4,
     lambda x, m, s, c: (x > 0) & (s > 0),
 )
-_dist(("LOGNORMDIST",), lambda x, mu, sd: sps.norm.cdf((np.log(x) - mu) / sd), 3, lambda x, m, s: (x > 0) & (s > 0))
-_dist(("LOGNORM.INV", "LOGINV"), lambda p, mu, sd: np.exp(mu + sd * sps.norm.ppf(p)), 3, lambda p, m, s: (p > 0) & (p < 1) & (s > 0))
+_dist(
+    ("LOGNORMDIST",),
+    lambda x, mu, sd: sps.norm.cdf((np.log(x) - mu) / sd),
+    3,
+    lambda x, m, s: (x > 0) & (s > 0),
+)
+_dist(
+    ("LOGNORM.INV", "LOGINV"),
+    lambda p, mu, sd: np.exp(mu + sd * sps.norm.ppf(p)),
+    3,
+    lambda p, m, s: (p > 0) & (p < 1) & (s > 0),
+)
 _dist(("STANDARDIZE",), lambda x, mu, sd: (x - mu) / sd, 3, lambda x, m, s: s > 0)
 _dist(
     ("EXPON.DIST", "EXPONDIST"),
@@ -470,27 +546,42 @@ _dist(
 )
 _dist(
     ("BINOM.DIST", "BINOMDIST"),
-    lambda k, n, p, cum: np.where(cum != 0, sps.binom.cdf(np.trunc(k), np.trunc(n), p), sps.binom.pmf(np.trunc(k), np.trunc(n), p)),
+    lambda k, n, p, cum: np.where(
+        cum != 0,
+        sps.binom.cdf(np.trunc(k), np.trunc(n), p),
+        sps.binom.pmf(np.trunc(k), np.trunc(n), p),
+    ),
     4,
     lambda k, n, p, c: (k >= 0) & (k <= n) & (p >= 0) & (p <= 1),
 )
 _dist(
     ("POISSON.DIST", "POISSON"),
-    lambda k, lam, cum: np.where(cum != 0, sps.poisson.cdf(np.trunc(k), lam), sps.poisson.pmf(np.trunc(k), lam)),
+    lambda k, lam, cum: np.where(
+        cum != 0, sps.poisson.cdf(np.trunc(k), lam), sps.poisson.pmf(np.trunc(k), lam)
+    ),
     3,
     lambda k, l_, c: (k >= 0) & (l_ >= 0),
 )
 _dist(
     ("GAMMA.DIST", "GAMMADIST"),
-    lambda x, a, b, cum: np.where(cum != 0, sps.gamma.cdf(x, a, scale=b), sps.gamma.pdf(x, a, scale=b)),
+    lambda x, a, b, cum: np.where(
+        cum != 0, sps.gamma.cdf(x, a, scale=b), sps.gamma.pdf(x, a, scale=b)
+    ),
     4,
     lambda x, a, b, c: (x >= 0) & (a > 0) & (b > 0),
 )
-_dist(("GAMMA.INV", "GAMMAINV"), lambda p, a, b: sps.gamma.ppf(p, a, scale=b), 3, lambda p, a, b: (p >= 0) & (p < 1) & (a > 0) & (b > 0))
+_dist(
+    ("GAMMA.INV", "GAMMAINV"),
+    lambda p, a, b: sps.gamma.ppf(p, a, scale=b),
+    3,
+    lambda p, a, b: (p >= 0) & (p < 1) & (a > 0) & (b > 0),
+)
 _dist(
     ("BETA.DIST",),
     lambda x, a, b, cum, lo, hi: np.where(
-        cum != 0, sps.beta.cdf((x - lo) / (hi - lo), a, b), sps.beta.pdf((x - lo) / (hi - lo), a, b) / (hi - lo)
+        cum != 0,
+        sps.beta.cdf((x - lo) / (hi - lo), a, b),
+        sps.beta.pdf((x - lo) / (hi - lo), a, b) / (hi - lo),
     ),
     6,
     lambda x, a, b, c, lo, hi: (a > 0) & (b > 0) & (x >= lo) & (x <= hi) & (lo < hi),
@@ -505,7 +596,11 @@ _dist(
 )
 _dist(
     ("WEIBULL.DIST", "WEIBULL"),
-    lambda x, k, lam, cum: np.where(cum != 0, 1 - np.exp(-((x / lam) ** k)), k / lam * (x / lam) ** (k - 1) * np.exp(-((x / lam) ** k))),
+    lambda x, k, lam, cum: np.where(
+        cum != 0,
+        1 - np.exp(-((x / lam) ** k)),
+        k / lam * (x / lam) ** (k - 1) * np.exp(-((x / lam) ** k)),
+    ),
     4,
     lambda x, k, l_, c: (x >= 0) & (k > 0) & (l_ > 0),
 )
@@ -515,11 +610,37 @@ _dist(
     3,
     lambda x, d, c: d >= 1,
 )
-_dist(("T.INV",), lambda p, df: sps.t.ppf(p, np.trunc(df)), 2, lambda p, d: (p > 0) & (p < 1) & (d >= 1))
-_dist(("T.INV.2T", "TINV"), lambda p, df: sps.t.ppf(1 - p / 2, np.trunc(df)), 2, lambda p, d: (p > 0) & (p <= 1) & (d >= 1))
-_dist(("CHISQ.DIST",), lambda x, df, cum: np.where(cum != 0, sps.chi2.cdf(x, np.trunc(df)), sps.chi2.pdf(x, np.trunc(df))), 3)
-_dist(("CHISQ.INV",), lambda p, df: sps.chi2.ppf(p, np.trunc(df)), 2, lambda p, d: (p >= 0) & (p < 1) & (d >= 1))
-_dist(("CONFIDENCE", "CONFIDENCE.NORM"), lambda a, sd, n: sps.norm.ppf(1 - a / 2) * sd / np.sqrt(np.trunc(n)), 3, lambda a, s, n: (a > 0) & (a < 1) & (s > 0) & (n >= 1))
+_dist(
+    ("T.INV",),
+    lambda p, df: sps.t.ppf(p, np.trunc(df)),
+    2,
+    lambda p, d: (p > 0) & (p < 1) & (d >= 1),
+)
+_dist(
+    ("T.INV.2T", "TINV"),
+    lambda p, df: sps.t.ppf(1 - p / 2, np.trunc(df)),
+    2,
+    lambda p, d: (p > 0) & (p <= 1) & (d >= 1),
+)
+_dist(
+    ("CHISQ.DIST",),
+    lambda x, df, cum: np.where(
+        cum != 0, sps.chi2.cdf(x, np.trunc(df)), sps.chi2.pdf(x, np.trunc(df))
+    ),
+    3,
+)
+_dist(
+    ("CHISQ.INV",),
+    lambda p, df: sps.chi2.ppf(p, np.trunc(df)),
+    2,
+    lambda p, d: (p >= 0) & (p < 1) & (d >= 1),
+)
+_dist(
+    ("CONFIDENCE", "CONFIDENCE.NORM"),
+    lambda a, sd, n: sps.norm.ppf(1 - a / 2) * sd / np.sqrt(np.trunc(n)),
+    3,
+    lambda a, s, n: (a > 0) & (a < 1) & (s > 0) & (n >= 1),
+)
 _dist(("PHI",), lambda x: sps.norm.pdf(x), 1)
 _dist(("GAUSS",), lambda x: sps.norm.cdf(x) - 0.5, 1)
 _dist(("FISHER",), lambda x: np.arctanh(x), 1, lambda x: np.abs(x) < 1)

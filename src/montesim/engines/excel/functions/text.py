@@ -36,7 +36,12 @@ def _text_fn(name: str, fn, how: str, min_args: int | None = None) -> None:
 
 
 _text_fn("LEFT", lambda s, n=None: s[: _int(1 if n is None else n)], "sn", 1)
-_text_fn("RIGHT", lambda s, n=None: (s[-_int(1 if n is None else n) :] if _int(1 if n is None else n) else ""), "sn", 1)
+_text_fn(
+    "RIGHT",
+    lambda s, n=None: s[-_int(1 if n is None else n) :] if _int(1 if n is None else n) else "",
+    "sn",
+    1,
+)
 _text_fn("MID", lambda s, start, n: s[_int(start, 1) - 1 : _int(start, 1) - 1 + _int(n)], "snn")
 _text_fn("LEN", lambda s: float(len(s)), "s")
 _text_fn("UPPER", lambda s: s.upper(), "s")
@@ -52,7 +57,11 @@ _text_fn("CODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
 _text_fn("UNICODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
 _text_fn("T", lambda x: x if isinstance(x, str) else "", "a")
 _text_fn("TEXT", lambda x, fmt: format_value(x, fmt), "as")
-_text_fn("REPLACE", lambda s, start, n, new: s[: _int(start, 1) - 1] + new + s[_int(start, 1) - 1 + _int(n) :], "snns")
+_text_fn(
+    "REPLACE",
+    lambda s, start, n, new: s[: _int(start, 1) - 1] + new + s[_int(start, 1) - 1 + _int(n) :],
+    "snns",
+)
 
 
 def _raise(code: int):
@@ -127,6 +136,8 @@ def _value(x):
 
 _text_fn("VALUE", _value, "a")
 _text_fn("DATEVALUE", lambda s: float(np.floor(_value(s))), "s")
+
+
 def _timevalue(x) -> float:
     """Only text that reads as a date or time: numbers, booleans and "1.25" are #VALUE!."""
     v = parse_datetime_text(x) if isinstance(x, str) else None
@@ -217,7 +228,13 @@ def textjoin(ctx: EvalContext, delim: Value, skip: Value, *args: Value | None) -
 __all__ = ["collect"]
 
 
-def _address(row: float, col: float, abs_num: float | None = None, a1: bool | None = None, sheet: str | None = None) -> str:
+def _address(
+    row: float,
+    col: float,
+    abs_num: float | None = None,
+    a1: bool | None = None,
+    sheet: str | None = None,
+) -> str:
     from openpyxl.utils import get_column_letter
 
     r, c = int(np.trunc(row)), int(np.trunc(col))

@@ -365,3 +365,42 @@ def test_excel_shaped_statistics_render_as_table_and_histograms(page: Page) -> N
     expect(charts).to_have_count(2)
     for i, stats in enumerate(outputs.values()):
         assert charts.nth(i).locator("rect.bar").count() == len(stats["histogram"]["counts"])
+
+
+def test_excel_workbook_uploaded_from_the_form_runs_to_histograms(
+    page: Page, client: httpx.Client, tmp_path: Path
+) -> None:
+    """A real workbook through the form: uploaded, simulated, its outputs drawn."""
+    from tests.engines.excel.books import save_book
+
+    book = save_book(
+        tmp_path / "profit.xlsx",
+        {
+            "M!B1": '=RiskTriang(800, 1000, 1500, RiskName("Units"))',
+            "M!B2": '=RiskNormal(25, 3, RiskName("Price"))',
+            "M!B3": '=RiskOutput("Profit") + B1*(B2-14) - 6000',
+            "M!B4": '=RiskOutput("Margin") + B3/(B1*B2)',
+        },
+    )
+    page.goto("/#/new")
+    page.select_option("#engine-field", "excel")
+    page.fill("#spec-field", json.dumps({"iterations": 20_000, "seed": 3}))
+    page.set_input_files("#file-field", str(book))
+    page.click("#submit-job")
+    page.wait_for_url(JOB_URL)
+    job_id = JOB_URL.search(page.url).group(1)
+    assert wait_for(client, job_id, timeout=120)["status"] == "complete"
+    result = client.get(f"/api/jobs/{job_id}/result").json()["result"]
+    assert list(result["outputs"]) == ["Profit", "Margin"]
+    expect(page.locator("#job-result table.stats[data-group='outputs'] tbody tr")).to_have_count(2)
+    for name, stats in result["outputs"].items():
+        values = page.locator(
+            f"#job-result table.stats tr[data-key='{name}'] td[data-value]"
+        ).evaluate_all("els => els.map(e => Number(e.dataset.value))")
+        assert stats["mean"] in values and stats["percentiles"]["p95"] in values
+    charts = page.locator("#job-result svg.chart")
+    expect(charts.first).to_be_visible()
+    bars = charts.nth(0).locator("rect.bar").count()
+    assert bars == len(result["outputs"]["Profit"]["histogram"]["counts"])
+    links = page.locator("#job-result a[data-artifact]")
+    expect(links).to_have_count(2)

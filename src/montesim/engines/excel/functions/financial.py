@@ -184,24 +184,73 @@ def irr(ctx: EvalContext, values: Value, guess: Value | None = None) -> Value:
     pos = np.cumsum(mask, axis=1) - 1
     v = np.where(mask, vals, 0.0)
 
-    def f(r):
-        return (v / (1 + r[:, None]) ** pos).sum(axis=1)
+    if mask.all():  # every trial has the same positions: Horner's rule, active trials only
+        x, ok = _irr_horner(v, g.astype(float))
+        for alt in (0.0, -0.5, 0.5, 1.0, -0.9, 5.0):
+            if ok.all():
+                break
+            retry = np.flatnonzero(~ok)
+            x2, ok2 = _irr_horner(v[retry], np.full(retry.size, alt))
+            x[retry] = np.where(ok2, x2, x[retry])
+            ok[retry] = ok2
+    else:
 
-    def df(r):
-        return (-pos * v / (1 + r[:, None]) ** (pos + 1)).sum(axis=1)
+        def f(r):
+            return (v / (1 + r[:, None]) ** pos).sum(axis=1)
 
-    x, ok = _newton(f, df, g.astype(float))
-    for alt in (0.0, -0.5, 0.5, 1.0, -0.9, 5.0):
-        if ok.all():
-            break
-        x2, ok2 = _newton(f, df, np.full(t, alt))
-        x = np.where(ok, x, x2)
-        ok = ok | ok2
+        def df(r):
+            return (-pos * v / (1 + r[:, None]) ** (pos + 1)).sum(axis=1)
+
+        x, ok = _newton(f, df, g.astype(float))
+        for alt in (0.0, -0.5, 0.5, 1.0, -0.9, 5.0):
+            if ok.all():
+                break
+            x2, ok2 = _newton(f, df, np.full(t, alt))
+            x = np.where(ok, x, x2)
+            ok = ok | ok2
     has_sign_change = (np.where(mask, vals, 0) > 0).any(axis=1) & (np.where(mask, vals, 0) < 0).any(
         axis=1
     )
     bad = ~ok | ~has_sign_change
     return agg_result(np.where(bad, 0.0, x), err_where(bad, NUMERR, err))
+
+
+def _npv_horner(v: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NPV of flows ``v`` (T, n) at rates ``r`` (T,) and its derivative in r, by Horner's rule."""
+    z = 1.0 / (1.0 + r)
+    p = v[:, -1].copy()
+    dp = np.zeros_like(p)
+    for k in range(v.shape[1] - 2, -1, -1):
+        dp = dp * z + p
+        p = p * z + v[:, k]
+    return p, -dp * z * z  # d/dr = d/dz * dz/dr, dz/dr = -z^2
+
+
+def _irr_horner(
+    v: np.ndarray, x0: np.ndarray, iters: int = 100, tol: float = 1e-10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newton's method for IRR on the trials not converged yet; returns (rate, converged)."""
+    x = x0.copy()
+    done = np.zeros(x.shape, bool)
+    active = np.arange(x.size)
+    with np.errstate(all="ignore"):
+        for _ in range(iters):
+            if active.size == 0:
+                break
+            xa = x[active]
+            fx, dfx = _npv_horner(v[active], xa)
+            step = fx / dfx
+            step = np.where(np.isfinite(step), step, 0.0)
+            new = xa - step
+            new = np.where(new <= -1, (xa - 1) / 2, new)  # stay above -100%
+            conv = np.abs(new - xa) <= tol * np.maximum(1.0, np.abs(new))
+            x[active] = new
+            done[active[conv]] = True
+            active = active[~conv]
+        fx, _ = _npv_horner(v, x)
+        scale = np.maximum(1.0, np.abs(v.sum(axis=1)))
+        ok = done & np.isfinite(x) & (np.abs(fx) < 1e-6 * scale)
+    return x, ok
 
 
 def _xflows(values: Value, dates: Value):

@@ -319,6 +319,9 @@ def index(
     col: Value | None = None,
     area: Value | None = None,
 ) -> Value:
+    fast = _index_vector(arr, row) if col is None else None
+    if fast is not None:
+        return fast
     _, rows, cols = arr.shape
     r, re_ = _int_arg(row, 0)
     c, ce = _int_arg(col, 0)
@@ -345,6 +348,21 @@ def index(
     out = gather(arr, ri, ci)
     err = merge_err(re_, ce, code.astype(np.int8) if code.any() else None)
     return _fail(np.zeros(ri.shape, int), REF, out, err)
+
+
+def _index_vector(arr: Value, row: Value | None) -> Value | None:
+    """INDEX(constant number vector, per-trial position): one take. None if not that case."""
+    if row is None or arr.trials != 1 or arr.kind is not None or arr.err is not None:
+        return None
+    if row.kind is not None or row.err is not None:
+        return None
+    _, rows, cols = arr.shape
+    if rows != 1 and cols != 1:
+        return None
+    k = np.trunc(row.num.reshape(-1))
+    if not ((k >= 1) & (k <= rows * cols)).all():
+        return None  # out of range somewhere: the general path reports #REF!/#VALUE!
+    return Value(arr.num.reshape(-1)[(k - 1).astype(np.intp)].reshape(-1, 1, 1))
 
 
 @register("CHOOSE", min_args=2)

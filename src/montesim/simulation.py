@@ -26,7 +26,7 @@ import numpy as np
 from montesim.engines.base import split_units
 from montesim.engines.excel.engine import Partial, run_trials
 from montesim.engines.excel.model import Plan, load_plan
-from montesim.engines.excel.results import merge_partials
+from montesim.engines.excel.results import build_result, concat_partials
 from montesim.engines.excel.spec import parse_spec
 
 Progress = Callable[[int, int], None]  # (iterations done, total)
@@ -185,10 +185,9 @@ def simulate(
     finally:
         if report is not None and hasattr(report, "close"):
             report.close()
-    result = merge_partials(plan, partials)
-    parts = sorted(partials, key=lambda p: p.start)
-    values = np.concatenate([p.values for p in parts], axis=1)
-    raw = np.concatenate([p.inputs for p in parts], axis=1)
+    values, codes, raw = concat_partials(plan, partials)
+    del partials  # the concatenated arrays hold everything now
+    result = build_result(plan, values, codes, raw)
     return SimulationResult(
         summary=result.summary,
         outputs={o.name: values[i] for i, o in enumerate(plan.outputs)},

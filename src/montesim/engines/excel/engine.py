@@ -30,14 +30,14 @@ class Partial:
     start: int
     size: int
     values: np.ndarray  # (outputs, size) float64; NaN where codes != 0
-    codes: np.ndarray | None  # (outputs, size) int16 error codes, None when no trial failed
+    codes: np.ndarray | None  # (outputs, size) int8 error codes, None when no trial failed
     inputs: np.ndarray  # (inputs, trials in the raw window) float64
 
 
 def output_arrays(v: Value, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-trial number and error code (0: a number) of a single-cell value."""
     num = np.array(np.broadcast_to(v.num[:, 0, 0], (n,)), dtype=np.float64)
-    code = np.zeros(n, dtype=np.int16)
+    code = np.zeros(n, dtype=np.int8)
     if v.kind is not None:
         code[np.broadcast_to(v.kind[:, 0, 0] == TEXT, (n,))] = NON_NUMERIC
     if v.err is not None:
@@ -52,7 +52,7 @@ def run_trials(plan: Plan, start: int, size: int, ctx: ChunkContext | None = Non
     """Trials [start, start + size) of the model, in batches."""
     k_out = len(plan.outputs)
     values = np.empty((k_out, size))
-    codes = np.zeros((k_out, size), dtype=np.int16)
+    codes = np.zeros((k_out, size), dtype=np.int8)
     n_raw = max(0, min(plan.raw_iterations - start, size))
     raw = np.empty((len(plan.inputs), n_raw))
     stream_ids = [d.stream_id for d in plan.inputs]

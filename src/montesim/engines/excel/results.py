@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 NON_NUMERIC = 100  # the code of a trial whose output is text, not a number or an error
+CORRELATION_ITERATIONS = 1_000_000
 
 
 def error_name(code: int) -> str:
@@ -25,6 +26,13 @@ def error_name(code: int) -> str:
 
 
 def merge_partials(plan: Plan, partials: list[Partial]) -> Result:
+    return build_result(plan, *concat_partials(plan, partials))
+
+
+def concat_partials(
+    plan: Plan, partials: list[Partial]
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Every chunk's outputs (values, error codes) and kept inputs, in trial order."""
     parts = sorted(partials, key=lambda p: p.start)
     covered = 0
     for p in parts:
@@ -37,10 +45,16 @@ def merge_partials(plan: Plan, partials: list[Partial]) -> Result:
     codes = None
     if any(p.codes is not None for p in parts):
         codes = np.concatenate(
-            [p.codes if p.codes is not None else np.zeros(p.values.shape, np.int16) for p in parts],
+            [p.codes if p.codes is not None else np.zeros(p.values.shape, np.int8) for p in parts],
             axis=1,
         )
     raw_inputs = np.concatenate([p.inputs for p in parts], axis=1)
+    return values, codes, raw_inputs
+
+
+def build_result(
+    plan: Plan, values: np.ndarray, codes: np.ndarray | None, raw_inputs: np.ndarray
+) -> Result:
     return Result(
         summary=summary(plan, values, codes, raw_inputs),
         artifacts=iteration_tables(plan, values, codes, raw_inputs),
@@ -91,8 +105,9 @@ def summary(
         "raw_iterations": n_raw,
         "inputs": inputs,
         "outputs": outputs,
+        # rank correlations from the first million iterations: plenty, and bounded memory
         "output_correlation": correlation_matrix(
-            {out.name: values[i] for i, out in enumerate(plan.outputs)}
+            {out.name: values[i, :CORRELATION_ITERATIONS] for i, out in enumerate(plan.outputs)}
         ),
         "warnings": plan.warnings,
     }

@@ -178,13 +178,19 @@ def simulate(
     if isinstance(spec.get("outputs"), Sequence) and not isinstance(spec.get("outputs"), str):
         spec["outputs"] = [dict(o) if isinstance(o, Mapping) else o for o in spec["outputs"]]
     started = time.perf_counter()
-    plan = load_plan(parse_spec(spec), files)
-    report = _progress_callback(progress, plan.iterations)
+    parsed = parse_spec(spec)
+    n_workers = _worker_count(workers, parsed.iterations)
+    pool = _start_pool(n_workers) if n_workers > 1 else None  # starts while we compile
+    report = None
     try:
-        partials = run_plan(plan, workers=workers, on_chunk=report)
+        plan = load_plan(parsed, files)
+        report = _progress_callback(progress, plan.iterations)
+        partials = run_plan(plan, pool=pool, on_chunk=report)
     finally:
         if report is not None and hasattr(report, "close"):
             report.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     values, codes, raw = concat_partials(plan, partials)
     del partials  # the concatenated arrays hold everything now
     result = build_result(plan, values, codes, raw)
@@ -197,29 +203,46 @@ def simulate(
     )
 
 
-def run_plan(
-    plan: Plan, *, workers: int | None = None, on_chunk: Callable[[int], None] | None = None
-) -> list[Partial]:
-    """Run every chunk of ``plan`` here, or on a pool of ``workers`` processes."""
-    chunks = split_units(plan.iterations, plan.chunk_size)
+def _worker_count(workers: int | None, iterations: int) -> int:
     if workers is None:
-        workers = 1 if plan.iterations < 200_000 else (os.cpu_count() or 1)
-    workers = max(1, min(workers, len(chunks)))
+        return 1 if iterations < 200_000 else (os.cpu_count() or 1)
+    return max(1, workers)
+
+
+def _warm() -> None:
+    """Import the engine in a fresh worker so the first chunk does not pay for it."""
+    import montesim.engines.excel.engine  # noqa: F401
+    import montesim.sampling.distributions  # noqa: F401
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(_warm)
+    return pool
+
+
+def run_plan(
+    plan: Plan,
+    *,
+    pool: ProcessPoolExecutor | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> list[Partial]:
+    """Run every chunk of ``plan`` here, or on ``pool`` when given."""
+    chunks = split_units(plan.iterations, plan.chunk_size)
     partials: list[Partial] = []
-    if workers == 1:
+    if pool is None or len(chunks) == 1:
         for c in chunks:
             partials.append(run_trials(plan, c.start, c.size))
             if on_chunk:
                 on_chunk(c.size)
         return partials
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(run_trials, plan, c.start, c.size) for c in chunks]
-        for fut in futures:
-            partial = fut.result()
-            partials.append(partial)
-            if on_chunk:
-                on_chunk(partial.size)
+    futures = [pool.submit(run_trials, plan, c.start, c.size) for c in chunks]
+    for fut in futures:
+        partial = fut.result()
+        partials.append(partial)
+        if on_chunk:
+            on_chunk(partial.size)
     return partials
 
 

@@ -79,3 +79,13 @@ def test_nonfinite_trials_are_left_out():
     y[3] = np.nan
     out = sensitivity({"x": x}, y)
     assert out["tornado"][0]["rho"] == pytest.approx(1.0)
+
+
+def test_shared_input_ranks_give_the_same_answer() -> None:
+    from montesim.stats.sensitivity import rank_inputs
+
+    rng = np.random.default_rng(8)
+    inputs = {"a": rng.normal(size=3000), "b": rng.integers(0, 5, 3000).astype(float)}
+    ranked = rank_inputs(inputs)
+    for output in (inputs["a"] * 2 + inputs["b"], np.where(inputs["b"] > 2, np.nan, inputs["a"])):
+        assert sensitivity(inputs, output, ranked=ranked) == sensitivity(inputs, output)

@@ -48,8 +48,20 @@ def _spider(
     ]
 
 
+Ranked = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def rank_inputs(inputs: dict[str, np.ndarray]) -> Ranked:
+    """Each input's ranks and sort order over all trials, to share between outputs."""
+    return {name: average_ranks(np.asarray(x, dtype=np.float64)) for name, x in inputs.items()}
+
+
 def sensitivity(
-    inputs: dict[str, np.ndarray], output: np.ndarray, *, deciles: int = 10
+    inputs: dict[str, np.ndarray],
+    output: np.ndarray,
+    *,
+    deciles: int = 10,
+    ranked: Ranked | None = None,
 ) -> dict[str, Any]:
     """Sensitivity of ``output`` to each of ``inputs`` (arrays aligned by trial).
 
@@ -62,6 +74,8 @@ def sensitivity(
         each input the mean output within each of ``deciles`` rank bins of the input
         minus the overall output mean ("percentile" is the bin's midpoint).
     Trials where the output or the input is not finite are left out for that input.
+    ``ranked`` (from :func:`rank_inputs`) saves re-sorting the inputs for every output;
+    it is used where no trial is left out.
     """
     y_all = np.asarray(output, dtype=np.float64).ravel()
     y_ok = np.isfinite(y_all)
@@ -79,7 +93,10 @@ def sensitivity(
             y_ranks = y_ranks_ok
         else:
             y_ranks = average_ranks(y)[0]
-        x_ranks, order = average_ranks(x)
+        if ranked is not None and name in ranked and keep.all():
+            x_ranks, order = ranked[name]
+        else:
+            x_ranks, order = average_ranks(x)
         rho = _spearman(x_ranks, y_ranks) if len(x) >= 2 else None
         spider = _spider(x, y, order, deciles) if rho is not None and len(x) >= deciles else []
         rows.append((name, rho, spider))

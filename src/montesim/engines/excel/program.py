@@ -57,6 +57,7 @@ def run(
 ) -> dict[int, Value]:
     """Execute every op for the trials in ``samples`` (T, k); return the slots in ``keep``."""
     slots: dict[int, Value] = {}
+    samples = np.ascontiguousarray(samples.T)  # one row per input: contiguous trial arrays
     if last_use is None:
         last_use = program.last_uses()
     consts = program.consts
@@ -82,7 +83,7 @@ def _exec(
     op: Op, slots: dict[int, Value], consts: list[Value], samples: np.ndarray, ctx: EvalContext
 ) -> Value:
     if op.fn == "@input":
-        return Value(samples[:, op.data].reshape(-1, 1, 1))
+        return Value(samples[op.data].reshape(-1, 1, 1))
     if op.fn == "@fill":
         base, items, positions = op.data
         return fill(

@@ -170,6 +170,8 @@ def gather(v: Value, rows: np.ndarray, cols: np.ndarray) -> Value:
 
 
 def _fail(idx: np.ndarray, code: int, base: Value, extra_err: np.ndarray | None = None) -> Value:
+    if extra_err is None and idx.min(initial=0) >= 0:
+        return base  # every trial found its match: nothing to mark
     err = np.where(idx < 0, np.int8(code), np.int8(0)).astype(np.int8).reshape(-1, 1, 1)
     if extra_err is not None:
         err = merge_err(np.asarray(extra_err, np.int8).reshape(-1, 1, 1), err)

@@ -15,8 +15,8 @@ import json
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import numpy as np
 from montesim.engines.base import split_units
 from montesim.engines.excel.engine import Partial, run_trials
 from montesim.engines.excel.model import Plan, load_plan
-from montesim.engines.excel.results import build_result, concat_partials
+from montesim.engines.excel.results import Collector, build_result
 from montesim.engines.excel.spec import parse_spec
 
 Progress = Callable[[int, int], None]  # (iterations done, total)
@@ -185,14 +185,17 @@ def simulate(
     try:
         plan = load_plan(parsed, files)
         report = _progress_callback(progress, plan.iterations)
-        partials = run_plan(plan, pool=pool, on_chunk=report)
+        collector = Collector(plan)
+        for partial in run_plan(plan, pool=pool):
+            collector.add(partial)  # copied in: the partial itself is dropped here
+            if report is not None:
+                report(partial.size)
     finally:
         if report is not None and hasattr(report, "close"):
             report.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    values, codes, raw = concat_partials(plan, partials)
-    del partials  # the concatenated arrays hold everything now
+    values, codes, raw = collector.arrays()
     result = build_result(plan, values, codes, raw)
     return SimulationResult(
         summary=result.summary,
@@ -222,28 +225,18 @@ def _start_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def run_plan(
-    plan: Plan,
-    *,
-    pool: ProcessPoolExecutor | None = None,
-    on_chunk: Callable[[int], None] | None = None,
-) -> list[Partial]:
-    """Run every chunk of ``plan`` here, or on ``pool`` when given."""
+def run_plan(plan: Plan, *, pool: ProcessPoolExecutor | None = None) -> Iterator[Partial]:
+    """Every chunk of ``plan``, run here or on ``pool``, yielded as each finishes."""
     chunks = split_units(plan.iterations, plan.chunk_size)
-    partials: list[Partial] = []
     if pool is None or len(chunks) == 1:
         for c in chunks:
-            partials.append(run_trials(plan, c.start, c.size))
-            if on_chunk:
-                on_chunk(c.size)
-        return partials
-    futures = [pool.submit(run_trials, plan, c.start, c.size) for c in chunks]
-    for fut in futures:
-        partial = fut.result()
-        partials.append(partial)
-        if on_chunk:
-            on_chunk(partial.size)
-    return partials
+            yield run_trials(plan, c.start, c.size)
+        return
+    futures = {pool.submit(run_trials, plan, c.start, c.size) for c in chunks}
+    while futures:
+        done, futures = wait(futures, return_when=FIRST_COMPLETED)
+        for fut in done:
+            yield fut.result()
 
 
 class _Bar:

@@ -33,23 +33,50 @@ def concat_partials(
     plan: Plan, partials: list[Partial]
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Every chunk's outputs (values, error codes) and kept inputs, in trial order."""
-    parts = sorted(partials, key=lambda p: p.start)
-    covered = 0
-    for p in parts:
-        if p.start != covered:
-            raise EngineError(f"iterations {covered}..{p.start} are missing from the merged chunks")
-        covered += p.size
-    if covered != plan.iterations:
-        raise EngineError(f"merged {covered} iterations but the run asked for {plan.iterations}")
-    values = np.concatenate([p.values for p in parts], axis=1)
-    codes = None
-    if any(p.codes is not None for p in parts):
-        codes = np.concatenate(
-            [p.codes if p.codes is not None else np.zeros(p.values.shape, np.int8) for p in parts],
-            axis=1,
-        )
-    raw_inputs = np.concatenate([p.inputs for p in parts], axis=1)
-    return values, codes, raw_inputs
+    collector = Collector(plan)
+    for p in partials:
+        collector.add(p)
+    return collector.arrays()
+
+
+class Collector:
+    """A run's outputs and kept inputs, filled chunk by chunk in any order.
+
+    Each chunk is copied in as it arrives, so a caller that drops its partials keeps
+    one copy of the outputs (8 bytes per output per iteration), never two.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.iterations = plan.iterations
+        self.values = np.empty((len(plan.outputs), plan.iterations))
+        self.codes: np.ndarray | None = None
+        self.raw = np.empty((len(plan.inputs), plan.raw_iterations))
+        self.spans: list[tuple[int, int]] = []
+
+    def add(self, p: Partial) -> None:
+        span = slice(p.start, p.start + p.size)
+        self.values[:, span] = p.values
+        if p.codes is not None:
+            if self.codes is None:
+                self.codes = np.zeros(self.values.shape, np.int8)
+            self.codes[:, span] = p.codes
+        kept = p.inputs.shape[1]
+        self.raw[:, p.start : p.start + kept] = p.inputs
+        self.spans.append((p.start, p.size))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        covered = 0
+        for start, size in sorted(self.spans):
+            if start != covered:
+                raise EngineError(
+                    f"iterations {covered}..{start} are missing from the merged chunks"
+                )
+            covered += size
+        if covered != self.iterations:
+            raise EngineError(
+                f"merged {covered} iterations but the run asked for {self.iterations}"
+            )
+        return self.values, self.codes, self.raw
 
 
 def build_result(

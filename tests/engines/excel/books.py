@@ -50,3 +50,14 @@ def with_cached_values(path: Path, cached: dict[str, float]) -> Path:
         for name, data in parts.items():
             z.writestr(name, data)
     return path
+
+
+def corpus_dir() -> Path:
+    """The Excel corpus: $MONTESIM_EXCEL_CORPUS, else ``shared/corpus/excel`` beside the repo."""
+    import os
+
+    if os.environ.get("MONTESIM_EXCEL_CORPUS"):
+        return Path(os.environ["MONTESIM_EXCEL_CORPUS"])
+    beside = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "excel"
+    workplace = Path("/work/shared/corpus/excel")  # where this project's machines keep it
+    return beside if beside.is_dir() or not workplace.is_dir() else workplace

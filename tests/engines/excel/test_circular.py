@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-from pathlib import Path
 
 import pytest
+from tests.engines.excel.books import corpus_dir
 
 from montesim.engines.base import InputError
 from montesim.engines.excel.compiler import Compiler
 from montesim.engines.excel.reader import inline_workbook, read_workbook
 from montesim.engines.excel.verify import verify
 
-CORPUS = Path(
-    os.environ.get(
-        "MONTESIM_EXCEL_CORPUS", Path(__file__).resolve().parents[3].parent / "shared/corpus/excel"
-    )
-)
+CORPUS = corpus_dir()
 CIRCULAR = CORPUS / "formulas__test_test_files_circular.xlsx"
 
 

@@ -7,16 +7,12 @@ reference that is not detected, say) fails the test instead of stalling the suit
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from pathlib import Path
 
 import pytest
+from tests.engines.excel.books import corpus_dir
 
-CORPUS = Path(
-    os.environ.get(
-        "MONTESIM_EXCEL_CORPUS", Path(__file__).resolve().parents[3].parent / "shared/corpus/excel"
-    )
-)
+CORPUS = corpus_dir()
 # overall share of formula cells whose recomputed value matches Excel's cached value
 FLOOR = 0.985
 PER_BOOK_SECONDS = 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +151,22 @@ def test_bad_workbooks_and_specs_get_422_naming_sheet_and_cell(
     # nothing was queued by any of these, and the server is still up
     assert client.get("/api/jobs", params={"status": "queued"}).json()["total"] == 0
     assert client.get("/api/healthz").json()["ok"] is True
+
+
+def test_long_excel_job_reports_progress_and_cancels(client: httpx.Client, tmp_path: Path) -> None:
+    file_id = upload(client, save_book(tmp_path / "long.xlsx", MODEL))
+    spec = {"file_id": file_id, "iterations": 5_000_000, "chunk_size": 65_536, "raw_iterations": 0}
+    job_id = submit(client, "excel", spec)
+    deadline = time.monotonic() + 60
+    job = client.get(f"/api/jobs/{job_id}").json()
+    while job["done"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["status"] == "running" and 0 < job["done"] < 5_000_000, job
+    assert job["unit"] == "iterations" and job["done"] % 65_536 == 0  # whole persisted chunks
+    asked = time.monotonic()
+    assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 202
+    job = wait_for(client, job_id, timeout=30)
+    assert job["status"] == "cancelled"
+    assert time.monotonic() - asked < 5, "a running chunk notices cancellation between batches"
+    assert client.get(f"/api/jobs/{job_id}/result").status_code == 409

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 from montesim.engines.base import split_units
 from montesim.engines.excel.engine import Partial, run_trials
 from montesim.engines.excel.model import Plan, load_plan
-from montesim.engines.excel.results import Collector, build_result
+from montesim.engines.excel.results import Collector, iteration_tables, summary
 from montesim.engines.excel.spec import parse_spec
 
 Progress = Callable[[int, int], None]  # (iterations done, total)
@@ -45,8 +46,13 @@ class SimulationResult:
     summary: dict[str, Any]
     outputs: dict[str, np.ndarray]
     inputs: dict[str, np.ndarray]
-    artifacts: dict[str, tuple[str, bytes]] = field(repr=False)
     elapsed: float
+    tables: Callable[[], dict[str, tuple[str, bytes]]] = field(repr=False)
+
+    @cached_property
+    def artifacts(self) -> dict[str, tuple[str, bytes]]:
+        """iterations.csv and iterations.parquet, written on first use (not every run)."""
+        return self.tables()
 
     @property
     def iterations(self) -> int:
@@ -186,23 +192,22 @@ def simulate(
         plan = load_plan(parsed, files)
         report = _progress_callback(progress, plan.iterations)
         collector = Collector(plan)
-        for partial in run_plan(plan, pool=pool):
-            collector.add(partial)  # copied in: the partial itself is dropped here
+        for part in run_plan(plan, pool=pool):
+            collector.add(part)  # copied in: the partial itself is dropped here
             if report is not None:
-                report(partial.size)
+                report(part.size)
     finally:
         if report is not None and hasattr(report, "close"):
             report.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     values, codes, raw = collector.arrays()
-    result = build_result(plan, values, codes, raw)
     return SimulationResult(
-        summary=result.summary,
+        summary=summary(plan, values, codes, raw),
         outputs={o.name: values[i] for i, o in enumerate(plan.outputs)},
         inputs={d.name: raw[j] for j, d in enumerate(plan.inputs)},
-        artifacts=result.artifacts,
         elapsed=time.perf_counter() - started,
+        tables=partial(iteration_tables, plan, values, codes, raw),
     )
 
 

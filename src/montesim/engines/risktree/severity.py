@@ -25,7 +25,7 @@ class _Family(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: every severity family below defines it
 
     def frozen(self) -> Any:
         """The same distribution as a frozen SciPy object (None where SciPy has none)."""

@@ -110,28 +110,26 @@ def _add_months(start: np.ndarray, months: np.ndarray, end_of_month: bool) -> np
     return np.minimum(first + d - 1, last)
 
 
-@register("EDATE", min_args=2, max_args=2)
-def edate(ctx: EvalContext, start: Value, months: Value) -> Value:
+def _month_shift(start: Value, months: Value, end_of_month: bool) -> Value:
+    """EDATE (same day) or EOMONTH (last day) ``months`` after ``start``."""
     (s, m), err = _serial_args(start, months)
     err = _bool_is_value(err, start, months)
     shape = np.broadcast_shapes(s.shape, m.shape)
     bad = np.broadcast_to(s < 0, shape)
     out = _add_months(
-        np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), False
+        np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), end_of_month
     )
     return num_result(out, err_where(bad | (out < 0), NUMERR, err))
+
+
+@register("EDATE", min_args=2, max_args=2)
+def edate(ctx: EvalContext, start: Value, months: Value) -> Value:
+    return _month_shift(start, months, False)
 
 
 @register("EOMONTH", min_args=2, max_args=2)
 def eomonth(ctx: EvalContext, start: Value, months: Value) -> Value:
-    (s, m), err = _serial_args(start, months)
-    err = _bool_is_value(err, start, months)
-    shape = np.broadcast_shapes(s.shape, m.shape)
-    bad = np.broadcast_to(s < 0, shape)
-    out = _add_months(
-        np.broadcast_to(np.where(s < 0, 1, s), shape), np.broadcast_to(m, shape), True
-    )
-    return num_result(out, err_where(bad | (out < 0), NUMERR, err))
+    return _month_shift(start, months, True)
 
 
 @register("TODAY", min_args=0, max_args=0)

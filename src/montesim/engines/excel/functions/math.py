@@ -40,22 +40,24 @@ def round_(ctx: EvalContext, x: Value, d: Value) -> Value:
     return numeric(excel_round, x, d)
 
 
-@register("ROUNDUP", min_args=2, max_args=2)
-def roundup(ctx: EvalContext, x: Value, d: Value) -> Value:
+def _round_magnitude(step):
+    """ROUNDUP (step=ceil: away from zero) or ROUNDDOWN (step=floor: toward zero)."""
+
     def f(x, d):
         y, m = _scaled(x, d)
-        return np.sign(x) * np.ceil(y) / m
+        return np.sign(x) * step(y) / m
 
-    return numeric(f, x, d)
+    return f
+
+
+@register("ROUNDUP", min_args=2, max_args=2)
+def roundup(ctx: EvalContext, x: Value, d: Value) -> Value:
+    return numeric(_round_magnitude(np.ceil), x, d)
 
 
 @register("ROUNDDOWN", min_args=2, max_args=2)
 def rounddown(ctx: EvalContext, x: Value, d: Value) -> Value:
-    def f(x, d):
-        y, m = _scaled(x, d)
-        return np.sign(x) * np.floor(y) / m
-
-    return numeric(f, x, d)
+    return numeric(_round_magnitude(np.floor), x, d)
 
 
 @register("TRUNC", min_args=1, max_args=2)

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from montesim.api.deps import Services, services
 from montesim.api.problems import Problem
 from montesim.engines.base import InputError, describe_spec, get_engine
+from montesim.errors import Conflict
 from montesim.jobs.runner import FileMap
 from montesim.jobs.states import parse_statuses
-from montesim.jobs.store import Conflict
 from montesim.jobs.views import job_view, links
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])

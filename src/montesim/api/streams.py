@@ -30,7 +30,7 @@ from montesim.api.follow import Outgoing, follow
 from montesim.api.metrics import STREAM_CLIENTS
 from montesim.api.problems import Problem
 from montesim.config import Settings
-from montesim.jobs.store import Conflict
+from montesim.errors import Conflict
 
 router = APIRouter(tags=["streams"])
 

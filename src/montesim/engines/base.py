@@ -15,56 +15,14 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from montesim.errors import Cancelled, EngineError, InputError
+
+__all__ = ["Cancelled", "EngineError", "InputError"]  # re-exported for engines and plug-ins
+
 ENTRY_POINT_GROUP = "montesim.engines"
 
 # file_id -> path of the uploaded file on local disk
 Files = Mapping[str, Path]
-
-
-class InputError(ValueError):
-    """A user mistake in a spec or an input file; maps to a 4xx problem+json.
-
-    ``location`` names where the problem is: a spec field (``"spec.iterations"``),
-    a sheet and cell (``"Sheet1!B2"``) or a tree node (``"leaves[3].probability"``).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str = "invalid_spec",
-        location: str | None = None,
-        status: int = 422,
-        detail: Any = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.location = location
-        self.status = status
-        self.detail = detail
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.location:
-            out["location"] = self.location
-        if self.detail is not None:
-            out["detail"] = self.detail
-        return out
-
-
-class EngineError(RuntimeError):
-    """A failure while computing (not the user's input); the job ends in ``error``."""
-
-    def __init__(self, message: str, *, code: str = "engine_error", detail: Any = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.detail = detail
-
-
-class Cancelled(Exception):
-    """Raised by an engine (or its context) when it notices cancellation mid-chunk."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, create_engine, delete, event, func, insert, s
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import IntegrityError
 
+from montesim.errors import Conflict
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.states import ACTIVE, TERMINAL, JobStatus, sources_of
 from montesim.jobs.tables import (
@@ -32,15 +33,6 @@ from montesim.jobs.tables import (
     job_results,
     jobs,
 )
-
-
-class Conflict(Exception):
-    """The job is not in a state that allows the operation."""
-
-    def __init__(self, message: str, status: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def now() -> float:

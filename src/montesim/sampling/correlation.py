@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special
 
-from montesim.engines.base import InputError
+from montesim.errors import InputError
 
 PSD_TOLERANCE = 1e-9
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import integrate
 
-from montesim.engines.base import InputError
+from montesim.errors import InputError
 from montesim.sampling.families import (
     FAMILY_TABLE,
     Backend,

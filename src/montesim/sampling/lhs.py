@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from montesim.engines.base import InputError
+from montesim.errors import InputError
 
 METHODS = ("lhs", "mc")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from montesim.engines.base import InputError
+from montesim.errors import InputError
 
 MAX_TEXT = 100_000
 

@@ -8,7 +8,6 @@ count) and keeps each output's value and error code per trial.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,22 +15,12 @@ import numpy as np
 from montesim.engines.base import Cancelled, Chunk, ChunkContext, Files, Result, split_units
 from montesim.engines.excel.functions import EvalContext
 from montesim.engines.excel.model import Plan, load_plan
+from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.program import run
 from montesim.engines.excel.results import NON_NUMERIC, merge_partials
 from montesim.engines.excel.spec import ExcelSpec, parse_spec
 from montesim.engines.excel.values import TEXT, Value
 from montesim.sampling.draw import sample_inputs
-
-
-@dataclass
-class Partial:
-    """One chunk's outputs per trial (and inputs for trials in the raw window)."""
-
-    start: int
-    size: int
-    values: np.ndarray  # (outputs, size) float64; NaN where codes != 0
-    codes: np.ndarray | None  # (outputs, size) int8 error codes, None when no trial failed
-    inputs: np.ndarray  # (inputs, trials in the raw window) float64
 
 
 def output_arrays(v: Value, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from montesim.engines.base import EngineError, Result
+from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
 from montesim.stats.sensitivity import rank_inputs, sensitivity
 from montesim.stats.summary import brief, correlation_matrix, summarize
 
 if TYPE_CHECKING:
-    from montesim.engines.excel.engine import Partial
     from montesim.engines.excel.model import Plan
 
 

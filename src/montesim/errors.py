@@ -1,0 +1,76 @@
+"""The errors montesim raises, at the bottom of the import graph.
+
+Hierarchy::
+
+    MontesimError
+    ├── InputError        a user mistake in a spec, a file or a request; 4xx problem+json
+    │                     with a stable ``code`` and the ``location`` of the mistake
+    ├── EngineError       a failure while computing (not the user's input): job ``error``
+    ├── Cancelled         an engine noticed cancellation mid-chunk
+    └── Conflict          a job is not in a state that allows the operation (409)
+
+Every module may import this one; it imports nothing of montesim.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MontesimError(Exception):
+    """Base of every error montesim raises on purpose."""
+
+
+class InputError(MontesimError, ValueError):
+    """A user mistake in a spec or an input file; maps to a 4xx problem+json.
+
+    ``location`` names where the problem is: a spec field (``"spec.iterations"``),
+    a sheet and cell (``"Sheet1!B2"``) or a tree node (``"leaves[3].probability"``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid_spec",
+        location: str | None = None,
+        status: int = 422,
+        detail: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.location = location
+        self.status = status
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.location:
+            out["location"] = self.location
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+class EngineError(MontesimError, RuntimeError):
+    """A failure while computing (not the user's input); the job ends in ``error``."""
+
+    def __init__(self, message: str, *, code: str = "engine_error", detail: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.detail = detail
+
+
+class Cancelled(MontesimError):
+    """Raised by an engine (or its context) when it notices cancellation mid-chunk."""
+
+
+class Conflict(MontesimError):
+    """The job is not in a state that allows the operation."""
+
+    def __init__(self, message: str, status: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.jobs.conftest import wait_until
 
 from montesim.engines.base import Chunk
 from montesim.errors import EngineError
@@ -10,7 +11,6 @@ from montesim.jobs.runner import check_coverage
 from montesim.jobs.service import Service, run_now
 from montesim.jobs.states import JobStatus
 from montesim.jobs.store import Store
-from tests.jobs.conftest import wait_until
 
 # The order stages may appear in; in-chunk stages (engine messages) sit at "running".
 ORDER = {

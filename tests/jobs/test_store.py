@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from montesim.jobs.states import ALLOWED, JobStatus, can_transition, parse_statuses
 from montesim.errors import Conflict
+from montesim.jobs.states import ALLOWED, JobStatus, can_transition, parse_statuses
 from montesim.jobs.store import Store
 
 ALL = list(JobStatus)

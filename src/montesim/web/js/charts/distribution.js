@@ -108,7 +108,7 @@ export function cdfSvg(ecdf, { title, markers = [], band = null, xTitle = "value
     bandLayer(box, x, band),
     usable.map((l, i) => s("path", {
       class: "series", dataset: { series: l.name, points: String(l.points.length) },
-      stroke: l.color || null, "stroke-dasharray": i && !l.color ? "5 3" : null,
+      stroke: l.color || "#2563eb", "stroke-dasharray": i && !l.color ? "5 3" : null,
       d: l.points.map((p, j) => `${j ? "L" : "M"}${x(p.x).toFixed(2)},${y(p.p).toFixed(2)}`).join(""),
     }, s("title", {}, l.name))),
     markerLayer(box, x, markers));

@@ -243,3 +243,44 @@ def test_api_docs_render_offline(page: Page, server: ServerProc) -> None:
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     outside = [u for u in requests if not u.startswith((server.url, "data:", "blob:"))]
     assert len(requests) > 3 and not outside, outside
+
+
+def test_compare_two_seeds_overlays_both(
+    page: Page,
+    client: httpx.Client,
+    example_file: str,
+    example_job: str,
+    browser: Browser,
+    server: ServerProc,
+) -> None:
+    spec = {"file_id": example_file, "iterations": 20_000, "seed": 2}
+    other = submit(client, "excel", spec, label="Project NPV, seed 2")
+    assert wait_for(client, other)["status"] == "complete"
+    page.goto(f"/#/jobs/{example_job}")
+    page.click("#compare-with")
+    page.check(f"#compare-picks [data-job-id='{other}'] input")
+    page.click("#compare-go")
+    names = ["Project NPV, seed 1", "Project NPV, seed 2"]
+    overlay = page.locator("#compare-hist svg[data-chart=overlay] path.overlay-series")
+    expect(overlay).to_have_count(2)
+    assert overlay.evaluate_all("els => els.map(e => e.dataset.series)") == names
+    cdf = page.locator("#compare-cdf svg[data-chart=cdf] path.series")
+    assert cdf.evaluate_all("els => els.map(e => e.dataset.series)") == names
+    means = [
+        client.get(f"/api/jobs/{j}/result").json()["result"]["outputs"]["NPV"]["mean"]
+        for j in (example_job, other)
+    ]
+    diff = page.locator("#compare-stats td.diff")
+    assert float(diff.get_attribute("data-diff")) == pytest.approx(means[1] - means[0])
+    assert (
+        float(diff.get_attribute("data-lo"))
+        < means[1] - means[0]
+        < float(diff.get_attribute("data-hi"))
+    )
+    scenario = page.locator("#scenario-table")
+    expect(scenario.locator("thead")).to_contain_text("seed")
+    seeds = scenario.locator("tbody tr td.mono").all_inner_texts()
+    assert seeds == ["1", "2"]
+    page.select_option("#compare-output", "IRR")
+    expect(page.locator("#compare-hist figcaption")).to_contain_text("IRR")
+    shoot(browser, server, page.url.split(server.url)[1], "#compare-cdf svg", "compare")

@@ -11,7 +11,7 @@ import { CHAR_PX, COLORS, axes, extent, fittedTicks, linear, padded, plotBox, sh
 export function barsSvg(items, { title, signed = true, format = (v) => v.toFixed(2), kind = "tornado", axisTitle } = {}) {
   const rows = items.filter((it) => Number.isFinite(it.value));
   if (!rows.length) return null;
-  const labelW = Math.min(200, Math.max(...rows.map((r) => r.label.length)) * CHAR_PX + 12);
+  const labelW = Math.min(210, Math.max(60, Math.max(...rows.map((r) => r.label.length)) * 7.4 + 20));
   const rowH = 26;
   const width = 480;
   const height = 40 + rows.length * rowH + 36;
@@ -82,7 +82,7 @@ function heatColor(v) {
 /** A square matrix of correlations {names, matrix} as a heat map with values written in. */
 export function heatmapSvg({ names, matrix }, { title } = {}) {
   if (!names?.length || !matrix?.length) return null;
-  const labelW = Math.min(180, Math.max(...names.map((n) => n.length)) * CHAR_PX + 12);
+  const labelW = Math.min(190, Math.max(...names.map((n) => n.length)) * 7.4 + 16);
   const cell = Math.max(34, Math.min(56, Math.floor(420 / names.length)));
   const width = labelW + cell * names.length + 20;
   const height = 20 + cell * names.length + labelW * 0.75;

@@ -23,5 +23,6 @@ export function downloadBar(body, jobId) {
   ];
   return h("nav", { class: "download-bar", "aria-label": "Downloads" },
     h("span", { class: "muted small" }, "Download"),
-    links.map((l) => h("a", { class: "button mini", href: l.href, download: l.name, dataset: { download: l.key } }, l.text)));
+    links.map((l) => h("a", { class: "button mini", href: l.href, download: l.name, dataset: { download: l.key } }, l.text)),
+    h("a", { class: "button mini compare-link", href: `#/compare?jobs=${encodeURIComponent(jobId)}`, id: "compare-with" }, "Compare with other runs…"));
 }

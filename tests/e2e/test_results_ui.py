@@ -284,3 +284,85 @@ def test_compare_two_seeds_overlays_both(
     page.select_option("#compare-output", "IRR")
     expect(page.locator("#compare-hist figcaption")).to_contain_text("IRR")
     shoot(browser, server, page.url.split(server.url)[1], "#compare-cdf svg", "compare")
+
+
+REGISTER_TREE = {
+    "name": "Company risks",
+    "portfolios": [
+        {"name": "Company"},
+        {"name": "IT", "parentName": "Company"},
+        {"name": "Operations", "parentName": "Company"},
+    ],
+    "leaves": [
+        {
+            "name": f"{area} risk {i}",
+            "parentName": area,
+            "probability": 0.05 + 0.02 * i,
+            "distributionShape": {
+                "distributionType": "lognormal",
+                "minLoss": 1000 * i,
+                "maxLoss": 90_000 * i,
+            }
+            if i % 2
+            else {
+                "distributionType": "expert",
+                "percentiles": [0.1, 0.5, 0.9],
+                "quantiles": [2000 * i, 9000 * i, 70_000 * i],
+            },
+        }
+        for area in ("IT", "Operations")
+        for i in range(1, 5)
+    ],
+}
+
+
+def test_register_tree_from_the_form_shows_every_lec(
+    page: Page, tmp_path: Path, browser: Browser, server: ServerProc, client: httpx.Client
+) -> None:
+    tree = tmp_path / "register.json"
+    tree.write_text(json.dumps(REGISTER_TREE))
+    page.goto("/#/risk")
+    page.fill("#risk-label", "Register import")
+    page.set_input_files("#tree-file", str(tree))
+    expect(page.locator("#file-ok")).to_contain_text("11 nodes (8 leaves)")
+    page.click("#run-file")
+    page.wait_for_url("**/#/jobs/*")
+    job = page.url.rsplit("/", 1)[1]
+    assert wait_for(client, job)["status"] == "complete"
+    dash = page.locator("#risk-dashboard")
+    expect(dash).to_be_visible()
+    # by default the top levels are drawn, and the rest are counted as hidden
+    expect(page.locator("#lec-count")).to_contain_text("Showing 3 of 11 nodes; 8 hidden")
+    page.click("#lec-all")
+    lecs = page.locator("#lec-card svg[data-chart=lec] g.lec")
+    expect(lecs).to_have_count(11)
+    names = lecs.evaluate_all("els => els.map(e => e.dataset.node)")
+    assert sorted(names) == sorted(
+        ["Company", "IT", "Operations"] + [leaf["name"] for leaf in REGISTER_TREE["leaves"]]
+    )
+    expect(page.locator("#lec-count")).to_contain_text("Showing all 11 nodes")
+    expect(page.locator("#node-table tbody tr")).to_have_count(11)
+    expect(page.locator("#return-periods tbody tr")).to_have_count(11)
+    expect(page.locator("#tree-outline li")).to_have_count(11)
+    shoot(browser, server, f"/#/jobs/{job}", "#risk-dashboard svg[data-chart=lec]", "risk-tree")
+
+
+def test_tree_form_checks_as_you_type_and_runs(page: Page, client: httpx.Client) -> None:
+    page.goto("/#/risk")
+    expect(page.locator("#tree-valid")).to_contain_text("3 nodes")
+    first = page.locator("#node-rows tr").first
+    first.locator("[data-param=high]").fill("10")  # below low: the server names the leaf
+    expect(page.locator("#tree-invalid")).to_contain_text("Leaf 'Data breach'")
+    expect(first).to_have_attribute("aria-invalid", "true")
+    first.locator("[data-param=high]").fill("900000")
+    expect(page.locator("#tree-valid")).to_be_visible()
+    page.click("#add-portfolio")
+    page.locator("#node-rows tr").last.locator(".node-name").fill("Empty group")
+    expect(page.locator("#tree-invalid")).to_contain_text("Portfolio 'Empty group' is empty")
+    page.locator("#node-rows tr").last.get_by_role("button", name="Remove").click()
+    expect(page.locator("#tree-valid")).to_be_visible()
+    page.click("#run-form")
+    page.wait_for_url("**/#/jobs/*")
+    job = page.url.rsplit("/", 1)[1]
+    assert wait_for(client, job)["status"] == "complete"
+    expect(page.locator("#risk-dashboard #node-table tbody tr")).to_have_count(3)

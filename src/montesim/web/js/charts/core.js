@@ -3,9 +3,19 @@
 
 import { h, s } from "../dom.js";
 
-export const COLORS = ["#2563eb", "#dc2626", "#059669", "#7c3aed", "#d97706", "#0891b2", "#be185d", "#4b5563"];
+export const COLORS = ["#2563eb", "#dc2626", "#059669", "#7c3aed", "#d97706", "#0891b2", "#be185d", "#4b5563",
+  "#65a30d", "#9333ea", "#0f766e", "#b45309"];
 export const CHAR_PX = 6.6; // average width of an 11px tick label character
 const TICK_GAP = 10;
+
+/**
+ * The drawing width of a chart: its design width on wide screens, about the screen's width
+ * on phones, so that 11px labels stay readable instead of being scaled down.
+ */
+export function chartWidth(design) {
+  const screen = typeof window === "undefined" ? design : window.innerWidth - 40;
+  return Math.round(Math.max(320, Math.min(design, screen)));
+}
 
 /** A short number for axes and badges: 950, 1.2k, 3.4M, 0.05, -2B. */
 export function short(x, digits = 3) {

@@ -2,7 +2,7 @@
 // mean/percentile markers and a shaded band between two delimiters.
 
 import { s } from "../dom.js";
-import { CHAR_PX, axes, extent, linear, padded, pct, plotBox, short, svgRoot } from "./core.js";
+import { CHAR_PX, axes, chartWidth, extent, linear, padded, pct, plotBox, short, svgRoot } from "./core.js";
 
 const W = 640;
 const H = 340;
@@ -71,7 +71,7 @@ function bandLayer(box, x, band) {
  * Histogram of {edges, counts} as relative frequency, with `markers` [{key, x, label,
  * title, kind}] and an optional `band` [lo, hi] shaded. Returns an <svg> or null.
  */
-export function histogramSvg(hist, { title, markers = [], band = null, xTitle = "value", width = W, height = H } = {}) {
+export function histogramSvg(hist, { title, markers = [], band = null, xTitle = "value", width = chartWidth(W), height = H } = {}) {
   const { edges, counts } = hist || {};
   if (!Array.isArray(edges) || !Array.isArray(counts) || !counts.length || edges.length !== counts.length + 1) return null;
   const total = counts.reduce((a, b) => a + b, 0) || 1;
@@ -96,7 +96,7 @@ export function histogramSvg(hist, { title, markers = [], band = null, xTitle = 
 }
 
 /** The cumulative curve from an ECDF [{x, p}], with the same markers and band. */
-export function cdfSvg(ecdf, { title, markers = [], band = null, xTitle = "value", series = null, width = W, height = H } = {}) {
+export function cdfSvg(ecdf, { title, markers = [], band = null, xTitle = "value", series = null, width = chartWidth(W), height = H } = {}) {
   const lines = series || [{ name: title || "cumulative", points: ecdf }];
   const usable = lines.filter((l) => Array.isArray(l.points) && l.points.length >= 2);
   if (!usable.length) return null;
@@ -115,7 +115,7 @@ export function cdfSvg(ecdf, { title, markers = [], band = null, xTitle = "value
 }
 
 /** Overlaid histograms (as outlines) of several runs: [{name, color, hist}]. */
-export function overlaySvg(runs, { title, xTitle = "value", width = W, height = H } = {}) {
+export function overlaySvg(runs, { title, xTitle = "value", width = chartWidth(W), height = H } = {}) {
   const usable = runs.filter((r) => r.hist?.counts?.length);
   if (!usable.length) return null;
   const box = plotBox(width, height, M);

@@ -1,7 +1,7 @@
 // Loss exceedance curves on log–log axes, one label per decade in short money.
 
 import { s } from "../dom.js";
-import { COLORS, plotBox, short, svgRoot } from "./core.js";
+import { COLORS, chartWidth, plotBox, short, svgRoot } from "./core.js";
 
 function logScale(d0, d1, r0, r1) {
   const l0 = Math.log10(d0);
@@ -18,7 +18,7 @@ function logScale(d0, d1, r0, r1) {
 const pctLabel = (p) => `${+(p * 100).toPrecision(3)}%`;
 
 /** LECs [{name, loss: [], exceedance: [], color}] with optional quantile dots. */
-export function lecSvg(curves, { title, width = 680, height = 400 } = {}) {
+export function lecSvg(curves, { title, width = chartWidth(680), height = 400 } = {}) {
   const lines = curves.map((c) => ({
     ...c,
     points: c.loss.map((x, i) => [x, c.exceedance[i]]).filter(([x, p]) => x > 0 && p > 0),

@@ -2,7 +2,7 @@
 // and a correlation heat map.
 
 import { s } from "../dom.js";
-import { CHAR_PX, COLORS, axes, extent, fittedTicks, linear, padded, plotBox, short, svgRoot } from "./core.js";
+import { CHAR_PX, COLORS, axes, chartWidth, extent, fittedTicks, linear, padded, plotBox, short, svgRoot } from "./core.js";
 
 /**
  * Horizontal bars [{label, value}] sorted as given. `signed` bars grow both ways from 0
@@ -13,7 +13,7 @@ export function barsSvg(items, { title, signed = true, format = (v) => v.toFixed
   if (!rows.length) return null;
   const labelW = Math.min(210, Math.max(60, Math.max(...rows.map((r) => r.label.length)) * 7.4 + 20));
   const rowH = 26;
-  const width = 480;
+  const width = chartWidth(480);
   const height = 40 + rows.length * rowH + 36;
   const box = plotBox(width, height, { top: 12, right: 56, bottom: 40, left: labelW });
   const maxAbs = Math.max(...rows.map((r) => Math.abs(r.value))) || 1;
@@ -43,9 +43,9 @@ export function barsSvg(items, { title, signed = true, format = (v) => v.toFixed
 export function spiderSvg(spider, { title, yTitle = "change in mean" } = {}) {
   const lines = (spider || []).filter((sp) => sp.points?.length >= 2);
   if (!lines.length) return null;
-  const width = 560;
+  const width = chartWidth(560);
   // Legend below the plot: as many rows as the names need at ~4 per row.
-  const perRow = 3;
+  const perRow = width < 500 ? 2 : 3;
   const legendRows = Math.ceil(lines.length / perRow);
   const plotH = 300;
   const height = plotH + legendRows * 18 + 8;

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     dask_scheduler: str = ""  # tcp://host:8786; empty = start a LocalCluster
 
     max_concurrent_jobs: int = 1
+    # Planning a job (reading and compiling a workbook) runs in a child process with limits.
+    validate_cpu_seconds: int = 600
+    validate_memory_mb: int = 8192
+    plan_cache_mb: int = 256
     lease_seconds: float = 15.0
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5

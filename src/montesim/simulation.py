@@ -5,30 +5,29 @@
     ...                         outputs=["Model!B9"], iterations=100_000, seed=1)
     >>> res.stats("Model!B9")["mean"], res.outputs["Model!B9"][:5]
 
-It runs exactly the engine a server runs (same compiler, same draws for a seed), without
-a server or a database: chunks go to a local process pool when ``workers > 1``.
+It runs exactly what a server runs (the same job runner, compiler and draws for a seed)
+against a throwaway store, with chunks inline or on a local process pool when
+``workers > 1``.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from montesim.engines.base import split_units
-from montesim.engines.excel.engine import Partial, run_trials
-from montesim.engines.excel.model import Plan, load_plan
-from montesim.engines.excel.results import Collector, iteration_tables, summary
 from montesim.engines.excel.spec import parse_spec
+from montesim.errors import EngineError
+from montesim.jobs.model import Job
+from montesim.jobs.service import run_now
+from montesim.jobs.views import input_error_of
 
 Progress = Callable[[int, int], None]  # (iterations done, total)
 
@@ -184,30 +183,43 @@ def simulate(
     if isinstance(spec.get("outputs"), Sequence) and not isinstance(spec.get("outputs"), str):
         spec["outputs"] = [dict(o) if isinstance(o, Mapping) else o for o in spec["outputs"]]
     started = time.perf_counter()
-    parsed = parse_spec(spec)
-    n_workers = _worker_count(workers, parsed.iterations)
-    pool = _start_pool(n_workers) if n_workers > 1 else None  # starts while we compile
-    report = None
+    iterations_total = parse_spec(spec).iterations  # the spec's shape, checked up front
+    report = _progress_callback(progress, iterations_total)
+    last = [0]
+
+    def on_update(job: Job) -> None:
+        if report is not None and job.done_units > last[0]:
+            report(job.done_units - last[0])
+            last[0] = job.done_units
+
+    n_workers = _worker_count(workers, iterations_total)
     try:
-        plan = load_plan(parsed, files)
-        report = _progress_callback(progress, plan.iterations)
-        collector = Collector(plan)
-        for part in run_plan(plan, pool=pool):
-            collector.add(part)  # copied in: the partial itself is dropped here
-            if report is not None:
-                report(part.size)
+        outcome = run_now(
+            "excel",
+            spec,
+            files=files,
+            executor="local" if n_workers > 1 else "inline",
+            workers=n_workers,
+            on_update=on_update,
+        )
     finally:
         if report is not None and hasattr(report, "close"):
             report.close()
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    values, codes, raw = collector.arrays()
+    result = outcome.result
+    if result is None:
+        job = outcome.job
+        raise input_error_of(job) or EngineError(
+            job.error_message or f"the run ended {job.status.value}",
+            code=job.error_code or "engine_error",
+        )
+    values, _codes, raw = result.data
+    summary = result.summary
     return SimulationResult(
-        summary=summary(plan, values, codes, raw),
-        outputs={o.name: values[i] for i, o in enumerate(plan.outputs)},
-        inputs={d.name: raw[j] for j, d in enumerate(plan.inputs)},
+        summary=summary,
+        outputs={name: values[i] for i, name in enumerate(summary["outputs"])},
+        inputs={entry["name"]: raw[j] for j, entry in enumerate(summary["inputs"])},
         elapsed=time.perf_counter() - started,
-        tables=partial(iteration_tables, plan, values, codes, raw),
+        tables=lambda: dict(result.artifacts),
     )
 
 
@@ -215,33 +227,6 @@ def _worker_count(workers: int | None, iterations: int) -> int:
     if workers is None:
         return 1 if iterations < 200_000 else (os.cpu_count() or 1)
     return max(1, workers)
-
-
-def _warm() -> None:
-    """Import the engine in a fresh worker so the first chunk does not pay for it."""
-    import montesim.engines.excel.engine  # noqa: F401
-    import montesim.sampling.distributions  # noqa: F401
-
-
-def _start_pool(workers: int) -> ProcessPoolExecutor:
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    for _ in range(workers):
-        pool.submit(_warm)
-    return pool
-
-
-def run_plan(plan: Plan, *, pool: ProcessPoolExecutor | None = None) -> Iterator[Partial]:
-    """Every chunk of ``plan``, run here or on ``pool``, yielded as each finishes."""
-    chunks = split_units(plan.iterations, plan.chunk_size)
-    if pool is None or len(chunks) == 1:
-        for c in chunks:
-            yield run_trials(plan, c.start, c.size)
-        return
-    futures = {pool.submit(run_trials, plan, c.start, c.size) for c in chunks}
-    while futures:
-        done, futures = wait(futures, return_when=FIRST_COMPLETED)
-        for fut in done:
-            yield fut.result()
 
 
 class _Bar:

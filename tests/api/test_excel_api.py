@@ -88,7 +88,21 @@ def test_workbook_job_runs_to_results_and_downloads(client: httpx.Client, tmp_pa
     assert csv.status_code == 200 and csv.text.count("\n") == 10_001
 
 
-def test_bad_workbooks_and_specs_get_422_naming_sheet_and_cell(
+def _rejected(client: httpx.Client, spec: dict) -> tuple[dict, dict]:
+    """The 422 of ``POST /api/jobs/validate`` and the error of the same job once queued.
+
+    Submitting only checks the spec's shape and the file's container; the worker finds
+    the rest while planning and ends the job in error with the same code and location.
+    """
+    body = {"engine": "excel", "spec": spec}
+    resp = client.post("/api/jobs/validate", json=body)
+    assert resp.status_code == 422, resp.text
+    job = wait_for(client, submit(client, "excel", spec), timeout=60)
+    assert job["status"] == "error", job
+    return resp.json(), job["error"]
+
+
+def test_bad_workbooks_and_specs_name_sheet_and_cell(
     client: httpx.Client, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken.xlsx"
@@ -101,6 +115,20 @@ def test_bad_workbooks_and_specs_get_422_naming_sheet_and_cell(
     assert "not a readable .xlsx/.xlsm workbook" in resp.json()["detail"]
 
     file_id = upload(client, save_book(tmp_path / "m.xlsx", MODEL))
+    # the spec's shape is checked at submit: a 422, nothing queued
+    resp = client.post(
+        "/api/jobs",
+        json={
+            "engine": "excel",
+            "spec": {"file_id": file_id, "outputs": ["Model!B1"], "iterations": 20_000_000},
+        },
+    )
+    problem = resp.json()
+    assert resp.status_code == 422, problem
+    assert problem["code"] == "invalid_spec" and problem["location"] == "spec.iterations"
+    assert "10000000" in problem["detail"]
+    assert client.get("/api/jobs", params={"status": "queued"}).json()["total"] == 0
+
     cases = [
         ({"outputs": ["Modle!B1"]}, "unknown_sheet", "spec.outputs[0]", "'Modle'"),
         ({"outputs": ["Model!C99"]}, "empty_output", "spec.outputs[0]", "Model!C99"),
@@ -110,46 +138,27 @@ def test_bad_workbooks_and_specs_get_422_naming_sheet_and_cell(
             "Inputs!B3",
             "sd",
         ),
-        (
-            {"outputs": ["Model!B1"], "iterations": 20_000_000},
-            "invalid_spec",
-            "spec.iterations",
-            "10000000",
-        ),
     ]
     for extra, code, location, word in cases:
-        resp = client.post(
-            "/api/jobs", json={"engine": "excel", "spec": {"file_id": file_id, **extra}}
-        )
-        problem = resp.json()
-        assert resp.status_code == 422, problem
+        problem, error = _rejected(client, {"file_id": file_id, **extra})
         assert problem["code"] == code and problem["location"] == location, problem
         assert word in problem["detail"], problem
+        assert error["code"] == code and error["location"] == location, error
+        assert word in error["message"], error
     circular = save_book(tmp_path / "c.xlsx", {"S!A1": "=RiskNormal(1,1)+B1", "S!B1": "=A1*2"})
-    resp = client.post(
-        "/api/jobs",
-        json={
-            "engine": "excel",
-            "spec": {"file_id": upload(client, circular), "outputs": ["S!B1"]},
-        },
-    )
-    assert resp.status_code == 422 and resp.json()["code"] == "circular_reference"
-    assert "S!A1" in resp.json()["detail"] and "S!B1" in resp.json()["detail"]
+    problem, error = _rejected(client, {"file_id": upload(client, circular), "outputs": ["S!B1"]})
+    assert problem["code"] == error["code"] == "circular_reference"
+    assert "S!A1" in problem["detail"] and "S!B1" in error["message"]
     unsupported = save_book(
         tmp_path / "u.xlsx", {"S!A1": "=RiskNormal(1,1)", "S!B1": "=CUBEVALUE(A1)"}
     )
-    resp = client.post(
-        "/api/jobs",
-        json={
-            "engine": "excel",
-            "spec": {"file_id": upload(client, unsupported), "outputs": ["S!B1"]},
-        },
+    problem, error = _rejected(
+        client, {"file_id": upload(client, unsupported), "outputs": ["S!B1"]}
     )
-    assert resp.status_code == 422 and resp.json()["errors"]["unsupported"] == {
+    assert problem["errors"]["unsupported"] == {"CUBEVALUE": ["S!B1"]}
+    assert error["code"] == problem["code"] and error["detail"]["unsupported"] == {
         "CUBEVALUE": ["S!B1"]
     }
-    # nothing was queued by any of these, and the server is still up
-    assert client.get("/api/jobs", params={"status": "queued"}).json()["total"] == 0
     assert client.get("/api/healthz").json()["ok"] is True
 
 

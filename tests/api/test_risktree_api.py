@@ -22,7 +22,7 @@ LOGN = {"family": "lognormal", "low": 1_000, "high": 50_000}
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("risktree-api"))
-    with TestClient(create_app(settings, run_scheduler=False)) as c:
+    with TestClient(create_app(settings, run_jobs=False)) as c:
         yield c
 
 

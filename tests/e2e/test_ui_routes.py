@@ -18,7 +18,7 @@ IMPORT = re.compile(r"""^\s*import\s[^;]*?from\s+["'](\.{1,2}/[^"']+)["']""", re
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("ui-routes"))
-    with TestClient(create_app(settings, run_scheduler=False)) as c:
+    with TestClient(create_app(settings, run_jobs=False)) as c:
         yield c
 
 

@@ -104,12 +104,12 @@ def test_expired_lease_from_another_host_is_recovered(tmp_path: Path) -> None:
     store = Store(url)
     row, _ = store.create_job(engine="sleep", spec={"units": 30, "chunk_size": 10}, unit="units")
     claimed = store.claim_next("other-host:1234:abcd", lease_seconds=1.0, max_running=1)
-    assert claimed["id"] == row["id"]
+    assert claimed.id == row.id
     store.close()
     server = ServerProc(tmp_path, url).start()
     try:
         with server.client() as c:
-            job = wait_for(c, row["id"], timeout=30)
+            job = wait_for(c, row.id, timeout=30)
             assert job["status"] == "complete" and job["attempt"] == 2
     finally:
         server.stop()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from montesim.api.broker import EventBroker
 from montesim.api.follow import Coalescer
+from montesim.jobs.broker import EventBroker
 from montesim.jobs.store import Store
 
 

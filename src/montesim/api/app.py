@@ -1,4 +1,4 @@
-"""The FastAPI app factory: routers, problem+json errors, and the scheduler's lifespan."""
+"""The FastAPI app factory: routers, problem+json errors, and the job service's lifespan."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from fastapi import FastAPI
 
 from montesim import __version__
 from montesim.api import files, jobs, problems, system
-from montesim.api.deps import Services
 from montesim.config import Settings
-from montesim.jobs.scheduler import Scheduler
-from montesim.jobs.store import Store
+from montesim.jobs import service as job_service
 from montesim.logs import setup_logging
 
 # Routers that live beside the core ones; each module exposes `router`.
@@ -27,27 +25,20 @@ OPTIONAL_ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None, *, run_scheduler: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
+    """The app; its lifespan builds the job service (and, with ``run_jobs``, runs jobs)."""
     settings = settings or Settings()
     setup_logging(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = Store(settings.url)
-        scheduler = Scheduler(settings, store) if run_scheduler else None
-        app.state.services = Services(settings, store, scheduler)
-        if scheduler is not None:
-            warm = getattr(scheduler.executor, "warm_up", None)
-            if warm:
-                warm()
-            scheduler.start()
+        service = job_service.build(settings, run_jobs=run_jobs)
+        app.state.service = service
+        service.start()
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.stop()
-            store.close()
+            service.close()
 
     app = FastAPI(
         title="montesim",

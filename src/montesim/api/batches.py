@@ -14,13 +14,13 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
-from montesim.api.deps import Services, services
+from montesim.api.deps import Service, services
 from montesim.api.follow import Outgoing, follow
-from montesim.api.jobs import JobCreate, prepare_job
+from montesim.api.jobs import MAX_OFFSET, JobCreate
 from montesim.api.problems import Problem
-from montesim.api.streams import broker, resume_point, sse_of, stream_settings
-from montesim.engines.base import InputError
+from montesim.api.streams import resume_point, sse_of, stream_settings
 from montesim.jobs.batches import ChildState, summarize
+from montesim.jobs.model import Batch, Job
 from montesim.jobs.progress import iso
 from montesim.jobs.views import job_view
 
@@ -41,62 +41,37 @@ def links(batch_id: str) -> dict[str, str]:
     return {"self": base, "stream": f"{base}/stream", "cancel": f"{base}/cancel"}
 
 
-def batch_view(
-    batch: dict[str, Any], children: list[dict[str, Any]], *, full: bool
-) -> dict[str, Any]:
+def batch_view(batch: Batch, children: list[Job], *, full: bool) -> dict[str, Any]:
     out = {
-        "batch_id": batch["id"],
-        "label": batch["label"],
-        "fail_fast": batch["fail_fast"],
-        "cancellation_requested": batch["cancellation_requested"],
-        "created_at": iso(batch["created_at"]),
-        **summarize(ChildState.of_row(c) for c in children),
-        "links": links(batch["id"]),
+        "batch_id": batch.id,
+        "label": batch.label,
+        "fail_fast": batch.fail_fast,
+        "cancellation_requested": batch.cancellation_requested,
+        "created_at": iso(batch.created_at),
+        **summarize(ChildState.of_job(c) for c in children),
+        "links": links(batch.id),
     }
     if full:
         out["jobs"] = [job_view(c) for c in children]
     else:
-        out["job_ids"] = [c["id"] for c in children]
+        out["job_ids"] = [c.id for c in children]
     return out
 
 
-def _get_or_404(svc: Services, batch_id: str) -> dict[str, Any]:
+def _get_or_404(svc: Service, batch_id: str) -> Batch:
     batch = svc.store.get_batch(batch_id)
     if batch is None:
-        raise Problem(404, "batch_not_found", f"No batch with id {batch_id!r}", location="batch_id")
-    return batch
-
-
-def _prepare_children(svc: Services, body: BatchCreate) -> list[dict[str, Any]]:
-    """Validate every child first; one 422 lists each invalid child by index and field."""
-    prepared, errors = [], []
-    for i, child in enumerate(body.jobs):
-        try:
-            prepared.append(prepare_job(svc, child, plan=True))
-        except InputError as exc:
-            where = f"jobs[{i}]" + (f".{exc.location}" if exc.location else "")
-            errors.append({"location": where, "code": exc.code, "message": exc.message})
-    if errors:
-        first = errors[0]
         raise Problem(
-            422,
-            first["code"],
-            f"{first['location']}: {first['message']}"
-            + (f" (and {len(errors) - 1} more invalid jobs)" if len(errors) > 1 else ""),
-            location=first["location"],
-            errors=errors,
+            404, "batch_not_found", f"No batch with id {batch_id[:80]!r}", location="batch_id"
         )
-    return prepared
+    return batch
 
 
 @router.post("", status_code=202)
 def create_batch(body: BatchCreate, request: Request) -> dict[str, Any]:
-    svc = services(request)
-    children = _prepare_children(svc, body)
-    batch, rows = svc.store.create_batch(
-        label=body.label, fail_fast=body.fail_fast, children=children
+    batch, rows = services(request).submit_batch(
+        [child.model_dump() for child in body.jobs], label=body.label, fail_fast=body.fail_fast
     )
-    svc.wake()
     return batch_view(batch, rows, full=True)
 
 
@@ -104,13 +79,13 @@ def create_batch(body: BatchCreate, request: Request) -> dict[str, Any]:
 def list_batches(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     svc = services(request)
     batches, total = svc.store.list_batches(limit=limit, offset=offset)
-    children = svc.store.batch_children(b["id"] for b in batches)
+    children = svc.store.batch_children(b.id for b in batches)
     return {
-        "items": [batch_view(b, children[b["id"]], full=False) for b in batches],
+        "items": [batch_view(b, children[b.id], full=False) for b in batches],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -128,8 +103,7 @@ def get_batch(batch_id: str, request: Request) -> dict[str, Any]:
 def cancel_batch(batch_id: str, request: Request) -> dict[str, Any]:
     svc = services(request)
     _get_or_404(svc, batch_id)
-    svc.store.request_batch_cancel(batch_id)
-    svc.wake()
+    svc.cancel_batch(batch_id)
     return get_batch(batch_id, request)
 
 
@@ -145,9 +119,9 @@ async def batch_stream(
     svc = services(request)
     batch = await anyio.to_thread.run_sync(_get_or_404, svc, batch_id)
     rows = (await anyio.to_thread.run_sync(svc.store.batch_children, [batch_id]))[batch_id]
-    states = {r["id"]: ChildState.of_row(r) for r in rows}
+    states = {r.id: ChildState.of_job(r) for r in rows}
     events = follow(
-        broker(request),
+        svc.broker,
         svc.store,
         list(states),
         after=resume,
@@ -159,7 +133,7 @@ async def batch_stream(
             async for out in events:
                 yield out
                 states[out.event["job_id"]] = ChildState.of_record(out.event)
-                summary = {"kind": "batch", "batch_id": batch["id"], "job_id": out.event["job_id"]}
+                summary = {"kind": "batch", "batch_id": batch.id, "job_id": out.event["job_id"]}
                 yield Outgoing({**summary, **summarize(states.values())}, None)
         finally:
             await events.aclose()  # type: ignore[attr-defined]

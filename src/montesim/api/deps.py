@@ -1,26 +1,14 @@
-"""What request handlers share: settings, the store and this process's scheduler."""
+"""What request handlers share: this app's job service (built in the lifespan)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from starlette.requests import HTTPConnection
 
-from fastapi import Request
-
-from montesim.config import Settings
-from montesim.jobs.scheduler import Scheduler
-from montesim.jobs.store import Store
+from montesim.jobs.service import Service
 
 
-@dataclass
-class Services:
-    settings: Settings
-    store: Store
-    scheduler: Scheduler | None
-
-    def wake(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.wake()
+def services(conn: HTTPConnection) -> Service:
+    return conn.app.state.service  # type: ignore[no-any-return]
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
+__all__ = ["Service", "services"]

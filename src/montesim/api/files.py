@@ -60,10 +60,7 @@ def upload_file(file: UploadFile, request: Request) -> dict[str, Any]:
 def file_info(file_id: str, request: Request) -> dict[str, Any]:
     row = services(request).store.get_file(file_id)
     if row is None:
-        raise Problem(404, "file_not_found", f"No file with id {file_id!r}", location="file_id")
-    return {
-        "file_id": row["id"],
-        "filename": row["filename"],
-        "size": row["size"],
-        "sha256": row["sha256"],
-    }
+        raise Problem(
+            404, "file_not_found", f"No file with id {file_id[:80]!r}", location="file_id"
+        )
+    return {"file_id": row.id, "filename": row.filename, "size": row.size, "sha256": row.sha256}

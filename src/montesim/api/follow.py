@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 
-from montesim.api.broker import Event, EventBroker
+from montesim.jobs.broker import Event, EventBroker
 from montesim.jobs.states import ACTIVE, TERMINAL
 from montesim.jobs.store import Store
 
@@ -135,7 +135,7 @@ async def follow(
 def _snapshots(store: Store, ids: frozenset[str] | None, cursor: int) -> list[Event]:
     if ids is None:
         rows, _ = store.list_jobs(statuses=ACTIVE, limit=MAX_SNAPSHOT_JOBS)
-        job_ids: Iterable[str] = [r["id"] for r in rows]
+        job_ids: Iterable[str] = [r.id for r in rows]
     else:
         job_ids = ids
     latest = store.latest_events(job_ids, upto=cursor)

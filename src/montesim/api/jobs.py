@@ -1,4 +1,7 @@
-"""/api/jobs: submit, status, list, cancel, label, delete, result, artifacts, events."""
+"""/api/jobs: submit, validate, status, list, cancel, label, delete, result, artifacts, events.
+
+Handlers parse HTTP and render answers; the job service does the work.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from montesim.api.deps import Services, services
+from montesim.api.deps import Service, services
 from montesim.api.problems import Problem
-from montesim.engines.base import InputError, describe_spec, get_engine
-from montesim.errors import Conflict
-from montesim.jobs.runner import FileMap
-from montesim.jobs.states import parse_statuses
-from montesim.jobs.views import job_view, links
+from montesim.errors import Conflict, InputError
+from montesim.jobs.model import Job
+from montesim.jobs.states import JobStatus, parse_statuses
+from montesim.jobs.views import error_view, job_view, links
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 MAX_LIMIT = 200
+MAX_OFFSET = 10**9
 
 
 class JobCreate(BaseModel, extra="forbid"):
@@ -30,51 +33,15 @@ class JobPatch(BaseModel, extra="forbid"):
     label: str | None = Field(default=None, max_length=200)
 
 
-def get_or_404(svc: Services, job_id: str) -> dict[str, Any]:
+def not_found(job_id: str) -> Problem:
+    return Problem(404, "job_not_found", f"No job with id {job_id[:80]!r}", location="job_id")
+
+
+def get_or_404(svc: Service, job_id: str) -> Job:
     row = svc.store.get_job(job_id)
     if row is None:
-        raise Problem(404, "job_not_found", f"No job with id {job_id!r}", location="job_id")
+        raise not_found(job_id)
     return row
-
-
-def prepare_job(svc: Services, body: JobCreate, *, plan: bool = False) -> dict[str, Any]:
-    """Validate a job with its engine (InputError if invalid); the new job's store fields.
-
-    With ``plan``, the engine also splits it into chunks so the planned work units are
-    known before it runs (batches weigh their children by them).
-    """
-    engine = get_engine(body.engine)
-    validated = engine.validate(body.spec, FileMap(svc.store, svc.settings.files_dir))
-    fields: dict[str, Any] = dict(
-        engine=engine.name,
-        spec=body.spec,
-        spec_summary=describe_spec(body.spec),
-        unit=engine.unit,
-        label=body.label,
-    )
-    if plan:
-        fields["total_units"] = sum(c.size for c in engine.chunks(validated))
-    return fields
-
-
-def submit_job(
-    svc: Services,
-    body: JobCreate,
-    idempotency_key: str | None = None,
-    batch_id: str | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """Validate with the engine and store a queued job."""
-    try:
-        row, created = svc.store.create_job(
-            **prepare_job(svc, body), idempotency_key=idempotency_key, batch_id=batch_id
-        )
-    except Conflict as exc:
-        raise Problem(
-            409, "idempotency_conflict", exc.message, location="Idempotency-Key"
-        ) from None
-    if created:
-        svc.wake()
-    return row, created
 
 
 @router.post("", status_code=202)
@@ -84,16 +51,39 @@ def create_job(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
+    """Queue a job after cheap checks (shape, files); the worker validates it fully."""
     svc = services(request)
-    row, created = submit_job(svc, body, idempotency_key)
+    try:
+        job, created = svc.submit(
+            body.engine, body.spec, label=body.label, idempotency_key=idempotency_key
+        )
+    except Conflict as exc:
+        raise Problem(
+            409, "idempotency_conflict", exc.message, location="Idempotency-Key"
+        ) from None
     if not created:
         response.status_code = 200
-    response.headers["Location"] = f"/api/jobs/{row['id']}"
+    response.headers["Location"] = f"/api/jobs/{job.id}"
     return {
-        "job_id": row["id"],
-        "status": row["status"],
+        "job_id": job.id,
+        "status": job.status.value,
         "created": created,
-        "links": links(row["id"]),
+        "links": links(job.id),
+    }
+
+
+@router.post("/validate")
+def validate_job(body: JobCreate, request: Request) -> dict[str, Any]:
+    """Validate and plan a job now, without queueing it: 200 with its size, or the 422.
+
+    It runs in a child process with a time and memory limit, never on the event loop.
+    """
+    planned = services(request).validate(body.engine, body.spec)
+    return {
+        "valid": True,
+        "engine": body.engine,
+        "chunks": len(planned.chunks),
+        "total_units": planned.total_units,
     }
 
 
@@ -101,16 +91,27 @@ def create_job(
 def list_jobs(
     request: Request,
     status: str | None = None,
-    engine: str | None = None,
+    engine: Annotated[str | None, Query(max_length=64)] = None,
+    label: Annotated[str | None, Query(max_length=200)] = None,
+    file_name: Annotated[str | None, Query(max_length=255)] = None,
+    id_prefix: Annotated[str | None, Query(max_length=36)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     svc = services(request)
     try:
         statuses = parse_statuses(status) if status else []
     except ValueError as exc:
         raise InputError(str(exc), code="invalid_status", location="status") from None
-    rows, total = svc.store.list_jobs(statuses=statuses, engine=engine, limit=limit, offset=offset)
+    rows, total = svc.store.list_jobs(
+        statuses=statuses,
+        engine=engine,
+        label=label,
+        file_name=file_name,
+        id_prefix=id_prefix,
+        limit=limit,
+        offset=offset,
+    )
     return {"items": [job_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
@@ -123,81 +124,78 @@ async def get_job(job_id: str, request: Request) -> dict[str, Any]:
 
 @router.post("/{job_id}/cancel", status_code=202)
 def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
-    svc = services(request)
     try:
-        row = svc.store.request_cancel(job_id)
+        job = services(request).cancel(job_id)
     except KeyError:
-        raise Problem(
-            404, "job_not_found", f"No job with id {job_id!r}", location="job_id"
-        ) from None
+        raise not_found(job_id) from None
     except Conflict as exc:
         raise Problem(
             409, "job_terminal", f"Cannot cancel: {exc.message}", job_status=exc.status
         ) from None
-    svc.wake()
-    return job_view(row)
+    return job_view(job)
 
 
 @router.patch("/{job_id}")
 def patch_job(job_id: str, body: JobPatch, request: Request) -> dict[str, Any]:
-    svc = services(request)
-    row = svc.store.set_label(job_id, body.label)
+    row = services(request).store.set_label(job_id, body.label)
     if row is None:
-        raise Problem(404, "job_not_found", f"No job with id {job_id!r}", location="job_id")
+        raise not_found(job_id)
     return job_view(row)
 
 
 @router.delete("/{job_id}")
 def delete_job(job_id: str, request: Request) -> dict[str, Any]:
-    svc = services(request)
     try:
-        svc.store.delete_job(job_id)
+        services(request).delete(job_id)
     except KeyError:
-        raise Problem(
-            404, "job_not_found", f"No job with id {job_id!r}", location="job_id"
-        ) from None
+        raise not_found(job_id) from None
     except Conflict as exc:
         raise Problem(409, "job_active", exc.message, job_status=exc.status) from None
     return {"deleted": True, "job_id": job_id}
 
 
-def _not_complete(row: dict[str, Any]) -> Problem:
-    if row["status"] == "error":
+def not_complete(job: Job) -> Problem:
+    if job.status == JobStatus.ERROR:
         return Problem(
             409,
             "job_failed",
-            f"Job failed: {row['error_message']}",
-            job_status=row["status"],
-            error={"code": row["error_code"], "message": row["error_message"]},
+            f"Job failed: {job.error_message}",
+            job_status=job.status.value,
+            error=error_view(job),
         )
     return Problem(
-        409, "job_not_complete", f"Job is {row['status']}, not complete", job_status=row["status"]
+        409,
+        "job_not_complete",
+        f"Job is {job.status.value}, not complete",
+        job_status=job.status.value,
     )
 
 
 @router.get("/{job_id}/result")
 def get_result(job_id: str, request: Request) -> dict[str, Any]:
     svc = services(request)
-    row = get_or_404(svc, job_id)
-    if row["status"] != "complete":
-        raise _not_complete(row)
+    job = get_or_404(svc, job_id)
+    if job.status != JobStatus.COMPLETE:
+        raise not_complete(job)
     summary = svc.store.result(job_id)
     artifacts = [
         {"name": name, "media_type": mt, "href": f"/api/jobs/{job_id}/artifacts/{name}"}
         for name, mt in svc.store.artifact_names(job_id)
     ]
-    return {"job_id": job_id, "engine": row["engine"], "result": summary, "artifacts": artifacts}
+    return {"job_id": job_id, "engine": job.engine, "result": summary, "artifacts": artifacts}
 
 
 @router.get("/{job_id}/artifacts/{name}")
 def get_artifact(job_id: str, name: str, request: Request) -> Response:
     svc = services(request)
-    row = get_or_404(svc, job_id)
-    if row["status"] != "complete":
-        raise _not_complete(row)
+    job = get_or_404(svc, job_id)
+    if job.status != JobStatus.COMPLETE:
+        raise not_complete(job)
     found = svc.store.artifact(job_id, name)
     if found is None:
-        raise Problem(404, "artifact_not_found", f"Job has no artifact {name!r}", location="name")
+        raise Problem(
+            404, "artifact_not_found", f"Job has no artifact {name[:200]!r}", location="name"
+        )
     media_type, data = found
     return Response(
         data,
@@ -210,7 +208,7 @@ def get_artifact(job_id: str, name: str, request: Request) -> Response:
 def get_events(
     job_id: str,
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> dict[str, Any]:
     svc = services(request)

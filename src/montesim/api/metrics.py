@@ -49,19 +49,21 @@ class StoreCollector(Collector):
             "montesim_jobs", "Jobs in the store by status", labels=["status"]
         )
         for status in JobStatus:
-            by_status.add_metric([status.value], counts.get(status.value, 0))
+            by_status.add_metric([status.value], counts.get(status, 0))
         yield by_status
         yield GaugeMetricFamily(
-            "montesim_queue_depth", "Jobs queued, waiting to start", value=counts.get("queued", 0)
+            "montesim_queue_depth",
+            "Jobs queued, waiting to start",
+            value=counts.get(JobStatus.QUEUED, 0),
         )
         yield GaugeMetricFamily(
-            "montesim_jobs_running", "Jobs running", value=counts.get("running", 0)
+            "montesim_jobs_running", "Jobs running", value=counts.get(JobStatus.RUNNING, 0)
         )
         running = self.store.running_jobs()
         yield GaugeMetricFamily(
             "montesim_jobs_stalled",
             "Running jobs flagged stalled (alive, but no progress for longer than their threshold)",
-            value=sum(1 for j in running if j["stalled"]),
+            value=sum(1 for j in running if j.stalled),
         )
         idle = GaugeMetricFamily(
             "montesim_job_seconds_since_progress",
@@ -75,12 +77,10 @@ class StoreCollector(Collector):
         )
         now = time.time()
         for job in running:
-            labels = [job["id"], job["engine"]]
-            since = job["progress_at"] or job["started_at"] or now
+            labels = [job.id, job.engine]
+            since = job.progress_at or job.started_at or now
             idle.add_metric(labels, max(0.0, now - since))
-            threshold = stall_threshold(
-                self.store.chunk_seconds(job["id"]), self.stall_floor_seconds
-            )
+            threshold = stall_threshold(self.store.chunk_seconds(job.id), self.stall_floor_seconds)
             limit.add_metric(labels, threshold)
         yield idle
         yield limit

@@ -1,6 +1,7 @@
 """Risk-tree endpoints: synchronous simulation of small runs, severity previews, checks.
 
-Larger runs go through ``POST /api/jobs`` with engine ``risktree``. Handlers are plain
+Larger runs go through ``POST /api/jobs`` with engine ``risktree``; the synchronous one
+goes through the same job runner, inline, against a throwaway store. Handlers are plain
 ``def`` so FastAPI runs them in its threadpool and the event loop never blocks.
 """
 
@@ -11,10 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
-from montesim.engines.base import InputError
-from montesim.engines.risktree.engine import plan_for, run_local
+from montesim.engines.risktree.engine import plan_for
 from montesim.engines.risktree.loading import parse_document, parse_spec, validate_model
 from montesim.engines.risktree.severity import Severity
+from montesim.errors import EngineError, InputError
+from montesim.jobs.service import run_now
+from montesim.jobs.views import input_error_of
 
 router = APIRouter(prefix="/api/risktree", tags=["risktree"])
 
@@ -46,7 +49,12 @@ def simulate(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
                 "engine": "risktree",
             },
         )
-    return run_local(plan_for(parsed)).summary
+    outcome = run_now("risktree", spec, executor="inline")
+    if outcome.result is None:
+        raise input_error_of(outcome.job) or EngineError(
+            outcome.job.error_message or "the run failed", code=outcome.job.error_code or "error"
+        )
+    return outcome.result.summary
 
 
 @router.post("/preview")

@@ -24,7 +24,6 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisco
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.requests import HTTPConnection
 
-from montesim.api.broker import EventBroker
 from montesim.api.deps import services
 from montesim.api.follow import Outgoing, follow
 from montesim.api.metrics import STREAM_CLIENTS
@@ -38,18 +37,7 @@ MAX_STREAM_JOBS = 100
 
 
 def stream_settings(conn: HTTPConnection) -> Settings:
-    return services(conn).settings  # type: ignore[arg-type]
-
-
-def broker(conn: HTTPConnection) -> EventBroker:
-    """This app's one broker, made on first use (it polls only while clients listen)."""
-    state = conn.app.state
-    if getattr(state, "event_broker", None) is None:
-        state.event_broker = EventBroker(
-            services(conn).store,  # type: ignore[arg-type]
-            poll_seconds=stream_settings(conn).stream_poll_seconds,
-        )
-    return state.event_broker
+    return services(conn).settings
 
 
 def _sse(out: Outgoing) -> ServerSentEvent:
@@ -83,10 +71,12 @@ def resume_point(header: str | None, query: int | None) -> int | None:
 
 
 async def _require_jobs(conn: HTTPConnection, job_ids: Iterable[str]) -> None:
-    store = services(conn).store  # type: ignore[arg-type]
+    store = services(conn).store
     for job_id in job_ids:
         if await anyio.to_thread.run_sync(store.get_job, job_id) is None:
-            raise Problem(404, "job_not_found", f"No job with id {job_id!r}", location="job_id")
+            raise Problem(
+                404, "job_not_found", f"No job with id {job_id[:80]!r}", location="job_id"
+            )
 
 
 def sse_response(
@@ -94,9 +84,10 @@ def sse_response(
 ) -> EventSourceResponse:
     """An SSE response following ``job_ids``; shared with the batch stream."""
     settings = stream_settings(conn)
+    svc = services(conn)
     events = follow(
-        broker(conn),
-        services(conn).store,  # type: ignore[arg-type]
+        svc.broker,
+        svc.store,
         job_ids,
         after=after,
         coalesce_seconds=settings.stream_coalesce_seconds,
@@ -158,10 +149,10 @@ async def jobs_stream(
 @router.websocket("/api/jobs/{job_id}/ws")
 async def job_ws(websocket: WebSocket, job_id: str, after: int | None = None) -> None:
     await websocket.accept()
-    store = services(websocket).store  # type: ignore[arg-type]
+    store = services(websocket).store
     if await anyio.to_thread.run_sync(store.get_job, job_id) is None:
         await websocket.send_json(
-            {"kind": "error", "code": "job_not_found", "detail": f"No job with id {job_id!r}"}
+            {"kind": "error", "code": "job_not_found", "detail": f"No job with id {job_id[:80]!r}"}
         )
         await websocket.close(code=4404)
         return
@@ -184,9 +175,10 @@ async def job_ws(websocket: WebSocket, job_id: str, after: int | None = None) ->
 
 async def _ws_write(websocket: WebSocket, job_id: str, after: int | None) -> None:
     settings = stream_settings(websocket)
+    svc = services(websocket)
     events = follow(
-        broker(websocket),
-        services(websocket).store,  # type: ignore[arg-type]
+        svc.broker,
+        svc.store,
         [job_id],
         after=after,
         coalesce_seconds=settings.stream_coalesce_seconds,
@@ -200,7 +192,7 @@ async def _ws_write(websocket: WebSocket, job_id: str, after: int | None) -> Non
 
 async def _ws_read(websocket: WebSocket, job_id: str) -> None:
     """Client messages: ``{"action": "cancel"}`` goes the same way as POST .../cancel."""
-    store = services(websocket).store  # type: ignore[arg-type]
+    svc = services(websocket)
     while True:
         try:
             message: Any = await websocket.receive_json()
@@ -222,9 +214,7 @@ async def _ws_read(websocket: WebSocket, job_id: str) -> None:
             )
             continue
         try:
-            await anyio.to_thread.run_sync(store.request_cancel, job_id)
+            await anyio.to_thread.run_sync(svc.cancel, job_id)
         except (KeyError, Conflict) as exc:
-            detail = getattr(exc, "message", None) or f"No job with id {job_id!r}"
+            detail = getattr(exc, "message", None) or f"No job with id {job_id[:80]!r}"
             await websocket.send_json({"kind": "error", "code": "job_terminal", "detail": detail})
-        else:
-            services(websocket).wake()  # type: ignore[arg-type]

@@ -9,19 +9,27 @@ from fastapi.responses import JSONResponse
 
 from montesim.api.deps import services
 from montesim.engines.base import engine_names, get_engine
+from montesim.jobs.store import StoreUnavailable
 
 router = APIRouter(prefix="/api", tags=["system"])
 
 
 @router.get("/healthz")
 def healthz(request: Request) -> JSONResponse:
+    """Store readable and writable, scheduler and executor alive; 503 when any is not."""
     svc = services(request)
     checks: dict[str, Any] = {}
     try:
         checks["store"] = svc.store.ping()
     except Exception as exc:
         checks["store"] = False
-        checks["store_error"] = str(exc)
+        checks["store_error"] = str(exc).splitlines()[0][:300]
+    try:
+        svc.store.probe_write()
+        checks["store_writable"] = True
+    except StoreUnavailable as exc:
+        checks["store_writable"] = False
+        checks["store_writable_error"] = str(exc)
     if svc.scheduler is not None:
         checks["scheduler"] = svc.scheduler.alive()
     ok = all(v for k, v in checks.items() if not k.endswith("_error"))

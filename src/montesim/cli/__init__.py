@@ -17,8 +17,8 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Column, Table
 
 from montesim.config import Settings
 
@@ -77,19 +77,36 @@ def _fmt_rate(job: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 def follow(fetch: Callable[[], dict[str, Any]], interval: float = 0.25) -> dict[str, Any]:
-    """Show a live progress bar (done/total, rate, ETA) until the job ends; return it."""
+    """Show a live progress bar (done/total, rate, ETA) until the job ends; return it.
+
+    The clock is the job's own elapsed time (from its start), and a long stage message is
+    cut to what fits, so the bar keeps its width in a narrow terminal.
+    """
     with Progress(
         TextColumn("[bold]{task.fields[status]}[/bold]"),
-        BarColumn(),
+        BarColumn(bar_width=24),
         TextColumn("{task.fields[counts]}"),
         TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[stage]}"),
+        TextColumn("{task.fields[elapsed]}"),
+        TextColumn(
+            "{task.fields[stage]}",
+            table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1),
+        ),
         console=console,
         transient=False,
+        expand=True,
     ) as bar:
-        task = bar.add_task("job", total=None, status="…", counts="waiting", rate="", stage="")
+        task = bar.add_task(
+            "job", total=None, status="…", counts="waiting", rate="", stage="", elapsed=""
+        )
         while True:
             job = fetch()
             total = job.get("total") or None
@@ -102,11 +119,27 @@ def follow(fetch: Callable[[], dict[str, Any]], interval: float = 0.25) -> dict[
                 status=job["status"],
                 counts=counts,
                 rate=_fmt_rate(job),
-                stage=(job.get("stage_message") or job.get("stage") or "")[:40],
+                elapsed=_clock(job.get("elapsed_seconds")),
+                stage=job.get("stage_message") or job.get("stage") or "",
             )
             if job["status"] in TERMINAL:
                 return job
             time.sleep(interval)
+
+
+def resolve_id(client: httpx.Client, job_id: str) -> str:
+    """A whole job id from a unique prefix of it (as ``git`` takes short hashes)."""
+    if len(job_id) == 36:
+        return job_id
+    body = _check(client.get("/api/jobs", params={"id_prefix": job_id, "limit": 2}))
+    ids = [j["job_id"] for j in body["items"]]
+    if len(ids) == 1:
+        return str(ids[0])
+    if not ids:
+        console.print(f"[red]error:[/red] no job id starts with {job_id!r}")
+    else:
+        console.print(f"[red]error:[/red] {job_id!r} is the start of several job ids; give more")
+    raise typer.Exit(2)
 
 
 def _exit_for(job: dict[str, Any]) -> None:
@@ -154,15 +187,15 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run only the scheduler and executor against the configured store (scale-out)."""
-    from montesim.jobs.scheduler import Scheduler
-    from montesim.jobs.store import Store
+    from montesim.jobs.service import build
     from montesim.logs import setup_logging
 
     settings = Settings()
     setup_logging(settings.log_format)
-    store = Store(settings.url)
-    scheduler = Scheduler(settings, store)
-    scheduler.start()
+    service = build(settings)
+    scheduler = service.scheduler
+    assert scheduler is not None
+    service.start()
     console.print(f"montesim worker {scheduler.owner} on {settings.url}")
     try:
         while scheduler.alive():
@@ -170,7 +203,7 @@ def worker() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.stop()
+        service.close()
 
 
 # -- client commands --------------------------------------------------------------------
@@ -211,7 +244,8 @@ def submit(
 def watch(job_id: str, server: Server = DEFAULT_SERVER) -> None:
     """Follow a job with a live progress bar; exit non-zero on error or cancel."""
     with _client(server) as client:
-        job = follow(lambda: _check(client.get(f"/api/jobs/{job_id}")))
+        full = resolve_id(client, job_id)
+        job = follow(lambda: _check(client.get(f"/api/jobs/{full}")))
     _exit_for(job)
 
 
@@ -230,15 +264,18 @@ def jobs(
         params["engine"] = engine
     with _client(server) as client:
         body = _check(client.get("/api/jobs", params=params))
-    table = Table("job", "engine", "status", "progress", "label", "created")
+    table = Table()
+    table.add_column("job", no_wrap=True, min_width=36)  # whole ids: they are what you type
+    for col in ("engine", "status", "progress", "label / file", "created"):
+        table.add_column(col, overflow="ellipsis", no_wrap=col != "label / file")
     for j in body["items"]:
         table.add_row(
             j["job_id"],
             j["engine"],
             j["status"],
             f"{j['progress']:.0%}",
-            j["label"] or "",
-            j["created_at"],
+            j["label"] or j.get("file_name") or "",
+            (j["created_at"] or "")[:19].replace("T", " "),
         )
     out.print(table)
     out.print(f"{len(body['items'])} of {body['total']}")
@@ -248,8 +285,9 @@ def jobs(
 def cancel(job_id: str, server: Server = DEFAULT_SERVER) -> None:
     """Cancel a queued or running job."""
     with _client(server) as client:
-        body = _check(client.post(f"/api/jobs/{job_id}/cancel"))
-    out.print(f"{job_id}: {body['status']} ({body['stage']})")
+        full = resolve_id(client, job_id)
+        body = _check(client.post(f"/api/jobs/{full}/cancel"))
+    out.print(f"{full}: {body['status']} ({body['stage']})")
 
 
 @app.command()
@@ -260,7 +298,7 @@ def result(
 ) -> None:
     """Print (or save) a complete job's result."""
     with _client(server) as client:
-        body = _check(client.get(f"/api/jobs/{job_id}/result"))
+        body = _check(client.get(f"/api/jobs/{resolve_id(client, job_id)}/result"))
     _write_result(body, output)
 
 
@@ -272,29 +310,90 @@ def run(
         Path | None, typer.Option("--file", help="input file; sets spec.file_id")
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result JSON")] = False,
     workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
 ) -> None:
-    """Run a job in this process (no server) with the same progress bar."""
-    from montesim.engines.base import InputError
-    from montesim.inprocess import run_job
+    """Run a job in this process (no server), through the same runner, with the same bar."""
+    from montesim.errors import InputError
+    from montesim.jobs.service import run_now
+    from montesim.jobs.views import input_error_of, job_view
 
     spec = _load_spec(spec_file)
+    files = {}
+    if file is not None:
+        spec["file_id"] = "file"
+        files["file"] = file
+    bar = _LiveBar()
     try:
-        job, summary = run_job(engine, spec, file=file, workers=workers, follow=follow)
+        outcome = run_now(
+            engine,
+            spec,
+            files=files,
+            executor="local" if (workers or 1) > 1 else "inline",
+            workers=workers,
+            on_update=lambda job: bar.show(job_view(job)),
+        )
     except InputError as exc:
-        where = f" at {exc.location}" if exc.location else ""
-        console.print(f"[red]invalid input{where}:[/red] {exc.message}")
-        raise typer.Exit(2) from None
+        bar.close()
+        _invalid(exc)
+        return
+    bar.close()
+    job = job_view(outcome.job)
+    error = input_error_of(outcome.job)
+    if error is not None:
+        _invalid(error)
     _exit_for(job)
-    _write_result(
-        {
-            "job_id": job["job_id"],
-            "engine": engine,
-            "elapsed_seconds": job["elapsed_seconds"],
-            "result": summary,
-        },
-        output,
-    )
+    summary = outcome.result.summary if outcome.result else None
+    document = {
+        "job_id": job["job_id"],
+        "engine": engine,
+        "elapsed_seconds": job["elapsed_seconds"],
+        "result": summary,
+    }
+    if output or as_json or engine != "excel" or summary is None:
+        _write_result(document, output)
+    if engine == "excel" and summary is not None and not as_json:
+        from montesim.cli.excel import print_summary
+
+        print_summary(summary, f"{summary['iterations']:,} iterations")
+
+
+def _invalid(exc: Any) -> None:
+    where = f" at {exc.location}" if exc.location else ""
+    console.print(f"[red]invalid input{where}:[/red] {exc.message}")
+    raise typer.Exit(2)
+
+
+class _LiveBar:
+    """The live bar for in-process runs, fed job views as chunks persist."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self.views: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self.latest: dict[str, Any] = {"status": "queued", "done": 0, "total": 0}
+        self.thread = threading.Thread(target=self._draw, daemon=True)
+        self.thread.start()
+
+    def show(self, view: dict[str, Any]) -> None:
+        self.views.put(view)
+
+    def _draw(self) -> None:
+        def fetch() -> dict[str, Any]:
+            while not self.views.empty():
+                item = self.views.get()
+                if item is None:  # the run is over, whatever the last view said
+                    status = self.latest.get("status")
+                    return {**self.latest, "status": status if status in TERMINAL else "error"}
+                self.latest = item
+            return self.latest
+
+        follow(fetch, interval=0.1)
+
+    def close(self) -> None:
+        self.views.put(None)
+        self.thread.join(timeout=5)
 
 
 def _register_extensions() -> None:

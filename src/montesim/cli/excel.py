@@ -171,28 +171,36 @@ def simulate(
         return
     for w in res.warnings:
         console.print(f"[yellow]warning:[/yellow] {w['message']}")
-    t = Table(title=f"{model.name}: {res.iterations:,} iterations in {res.elapsed:.2f}s")
-    for col in ("Output", "Mean", "Std", "P5", "P50", "P95", "Errors"):
-        t.add_column(col, justify="left" if col == "Output" else "right")
-    for r in res.rows():
-        t.add_row(
-            r["output"],
-            *(_fmt(r[k]) for k in ("mean", "std", "p5", "p50", "p95")),
-            str(r["errors"]),
-        )
-    out.print(t)
-    for name, o in res.summary["outputs"].items():
-        top = o.get("sensitivity", {}).get("tornado", [])[:5]
-        if top:
-            out.print(
-                f"{name} driven by: " + ", ".join(f"{x['input']} ({_fmt(x['rho'])})" for x in top)
-            )
+    print_summary(res.summary, f"{model.name}: {res.iterations:,} iterations in {res.elapsed:.2f}s")
     if result_file:
         res.to_json(result_file)
         console.print(f"wrote {result_file}")
     if iterations_file:
         res.save_iterations(iterations_file)
         console.print(f"wrote {iterations_file}")
+
+
+def print_summary(summary: dict, title: str) -> None:
+    """The per-output table (mean, std, P5/P50/P95, errors) and each output's top drivers."""
+    t = Table(title=title)
+    for col in ("Output", "Mean", "Std", "P5", "P50", "P95", "Errors"):
+        t.add_column(col, justify="left" if col == "Output" else "right")
+    for name, o in summary["outputs"].items():
+        pct = o.get("percentiles") or {}
+        t.add_row(
+            name,
+            _fmt(o.get("mean")),
+            _fmt(o.get("std")),
+            *(_fmt(pct.get(k)) for k in ("p5", "p50", "p95")),
+            str(o.get("error_trials", 0)),
+        )
+    out.print(t)
+    for name, o in summary["outputs"].items():
+        top = o.get("sensitivity", {}).get("tornado", [])[:5]
+        if top:
+            out.print(
+                f"{name} driven by: " + ", ".join(f"{x['input']} ({_fmt(x['rho'])})" for x in top)
+            )
 
 
 def _fmt(x: float | None) -> str:

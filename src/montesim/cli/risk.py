@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from montesim.engines.base import InputError
-from montesim.engines.risktree.engine import plan_for, run_local
 from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
+from montesim.errors import InputError
+from montesim.jobs.service import run_now
+from montesim.jobs.views import input_error_of
 
 console = Console(stderr=True)
 
@@ -45,12 +46,11 @@ def risk(
             spec["trials"] = trials
         if seed is not None:
             spec["seed"] = seed
-        plan = plan_for(parse_spec(spec))
+        parsed = parse_spec(spec)
     except InputError as exc:
-        where = f" ({exc.location})" if exc.location else ""
-        console.print(f"[red]error:[/red] {exc.message}{where}")
+        _print_error(exc)
         raise typer.Exit(2) from None
-    total = plan.spec.trials
+    total = parsed.trials
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -59,8 +59,22 @@ def risk(
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task(f"{plan.tree.root}", total=total)
-        result = run_local(plan, workers=workers, on_chunk=lambda n: bar.advance(task, n))
+        task = bar.add_task(parsed.tree.name or "risk tree", total=total)
+        outcome = run_now(
+            "risktree",
+            spec,
+            executor="local" if workers > 1 else "inline",
+            workers=workers,
+            on_update=lambda job: bar.update(task, completed=job.done_units),
+        )
+    result = outcome.result
+    if result is None:
+        error = input_error_of(outcome.job)
+        if error is not None:
+            _print_error(error)
+        else:
+            console.print(f"[red]error:[/red] {outcome.job.error_message}")
+        raise typer.Exit(1)
     summary = result.summary
     _print_table(summary)
     if output:
@@ -74,6 +88,11 @@ def risk(
 
         png.write_bytes(vlc.vegalite_to_png(summary["chart"], scale=2))
         console.print(f"wrote {png}")
+
+
+def _print_error(exc: InputError) -> None:
+    where = f" ({exc.location})" if exc.location else ""
+    console.print(f"[red]error:[/red] {exc.message}{where}")
 
 
 def _print_table(summary: dict) -> None:

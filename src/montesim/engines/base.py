@@ -1,14 +1,15 @@
 """The Engine protocol, the errors engines raise, and the registry (entry points).
 
 An engine is pure computation: it never touches the database or HTTP. The jobs layer
-calls ``validate`` once, asks for ``chunks``, runs ``run_chunk`` for each chunk (in other
-processes, possibly on other machines) and finally ``merge``s the persisted partials.
+calls ``validate`` once (in the worker, stage ``validating``), asks for ``chunks``, runs
+``run_chunk`` for each chunk (in other processes, possibly on other machines) and
+finally ``merge``s the persisted partials.
 Plans and partials must be picklable and small.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
@@ -43,6 +44,8 @@ class Result:
 
     summary: dict[str, Any]
     artifacts: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # In-process runs only (montesim.simulate): the engine's full data, never stored.
+    data: Any = None
 
 
 class ChunkContext(Protocol):
@@ -98,7 +101,20 @@ class Engine(Protocol):
 
     def run_chunk(self, plan: Any, chunk: Chunk, ctx: ChunkContext) -> Any: ...
 
-    def merge(self, plan: Any, partials: list[Any]) -> Result: ...
+    def merge(self, plan: Any, partials: Sequence[Any]) -> Result:
+        """Partials in chunk order; a lazy sequence (each read from the store on access)."""
+        ...
+
+
+# Optional, for engines whose validation reads big inputs (a workbook to compile):
+#
+#   heavy_validation: ClassVar[bool] = True
+#       the worker plans the job in a child process with CPU-time and memory limits,
+#       killed at once when the job is cancelled;
+#   def check(self, spec, files) -> int | None
+#       what submit runs instead of ``validate``: cheap checks only (the spec's shape,
+#       that its files exist and are the right kind of container), nothing that grows
+#       with the input's size; returns the planned work units when known.
 
 
 def describe_spec(spec: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from montesim.jobs.model import Job
 from montesim.jobs.progress import fraction
 from montesim.jobs.states import ACTIVE, JobStatus
 
@@ -32,9 +33,9 @@ class ChildState:
     total: int
 
     @classmethod
-    def of_row(cls, row: Mapping[str, Any]) -> ChildState:
-        """From a jobs row in the store."""
-        return cls(row["status"], int(row["done_units"] or 0), int(row["total_units"] or 0))
+    def of_job(cls, job: Job) -> ChildState:
+        """From a job in the store."""
+        return cls(job.status.value, job.done_units, job.total_units)
 
     @classmethod
     def of_record(cls, record: Mapping[str, Any]) -> ChildState:

@@ -1,4 +1,4 @@
-"""Where chunks run: a local process pool (default) or a Dask distributed cluster.
+"""Where chunks run: inline (a thread of this process), a local process pool, or Dask.
 
 A chunk task gets the engine's name, the pickled plan (unpickled once per process and
 job attempt) and the chunk. It returns ``(partial_bytes, seconds)``; the runner persists
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from montesim.config import Settings
-from montesim.engines.base import Cancelled, Chunk, EngineError, engine_names, get_engine
+from montesim.engines.base import Chunk, engine_names, get_engine
+from montesim.errors import Cancelled, EngineError
 from montesim.jobs import metrics as job_metrics
 from montesim.logs import setup_logging
 
@@ -30,16 +31,33 @@ log = logging.getLogger("montesim.executor")
 
 # -- worker side ------------------------------------------------------------------------
 
-_reports: Any = None  # multiprocessing queue set by the pool initializer
+_reports: Any = None  # put_nowait of the report queue, set by the pool initializer
+_thread_sink = threading.local()  # an inline executor's own report sink, per thread
 _plan_cache: dict[str, Any] = {}
 
 
 def _init_worker(reports: Any) -> None:
     global _reports
-    _reports = reports
+    _reports = reports.put_nowait
     setup_logging(Settings().log_format)  # worker lines in the server's format
+    _watch_parent(os.getppid())
     # Import the engines as the worker starts, not inside the first job's first chunk.
     engine_names()
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """Exit when the server that started this worker is gone (even after kill -9).
+
+    A killed parent leaves its children to init; without this they would live on.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 class WorkerContext:
@@ -57,12 +75,13 @@ class WorkerContext:
 
     def report(self, done: int, stage: str | None = None, message: str | None = None) -> None:
         t = time.monotonic()
-        if _reports is None or t - self._last_report < 0.25:
+        sink = getattr(_thread_sink, "put", None) or _reports
+        if sink is None or t - self._last_report < 0.25:
             return
         self._last_report = t
         # A full or closed queue must never fail the chunk.
         with contextlib.suppress(Exception):
-            _reports.put_nowait((self.job_key, self.chunk.index, int(done), stage, message))
+            sink((self.job_key, self.chunk.index, int(done), stage, message))
 
 
 def _plan(job_key: str, plan_bytes: bytes) -> Any:
@@ -105,6 +124,45 @@ class Executor(Protocol):
     def alive(self) -> bool: ...
     def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]: ...
     def shutdown(self) -> None: ...
+
+
+class InlineExecutor:
+    """Chunks in this process, one at a time, on a background thread.
+
+    The in-process twin of the pool (as httpx's mock transport is a drop-in transport):
+    ``montesim run``, ``montesim risk``, ``montesim.simulate`` and the synchronous
+    risk-tree endpoint use it. The runner keeps polling while a chunk runs, so a cancel
+    still reaches the chunk through its flag.
+    """
+
+    workers = 1
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inline-chunk")
+        self._reports: queue_mod.SimpleQueue[Any] = queue_mod.SimpleQueue()
+
+    def submit(self, *args: Any) -> Future:
+        return self._pool.submit(self._run, args)
+
+    def _run(self, args: tuple[Any, ...]) -> tuple[bytes | None, float]:
+        _thread_sink.put = self._reports.put_nowait
+        return run_chunk_task(*args)
+
+    def alive(self) -> bool:
+        return True
+
+    def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]:
+        out = []
+        while True:
+            try:
+                out.append(self._reports.get_nowait())
+            except queue_mod.Empty:
+                return out
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class LocalExecutor:
@@ -270,11 +328,13 @@ class DaskExecutor:
 
 
 def make_executor(kind: str, *, workers: int | None = None, address: str = "") -> Executor:
+    if kind == "inline":
+        return InlineExecutor()
     if kind == "local":
         return LocalExecutor(workers)
     if kind == "dask":
         return DaskExecutor(address, workers)
-    raise ValueError(f"unknown executor {kind!r}; expected 'local' or 'dask'")
+    raise ValueError(f"unknown executor {kind!r}; expected 'inline', 'local' or 'dask'")
 
 
 def cancel_flag_path(cancel_dir: Path, job_id: str) -> Path:

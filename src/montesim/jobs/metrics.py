@@ -7,10 +7,9 @@ so they stay right however many processes share it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from montesim.jobs.model import Job
 from montesim.jobs.states import JobStatus
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -48,18 +47,18 @@ CHUNK_RETRIES = Counter(
 )
 
 
-def chunk_persisted(row: dict[str, Any], size: int, seconds: float) -> None:
-    WORK_UNITS.labels(row["engine"], row.get("unit") or "units").inc(size)
-    CHUNK_SECONDS.labels(row["engine"]).observe(seconds)
+def chunk_persisted(job: Job, size: int, seconds: float) -> None:
+    WORK_UNITS.labels(job.engine, job.unit or "units").inc(size)
+    CHUNK_SECONDS.labels(job.engine).observe(seconds)
 
 
-def observe_row(row: dict[str, Any]) -> None:
-    """Record a job reaching a terminal state (other rows are ignored)."""
-    status = row.get("status")
-    if status not in (JobStatus.COMPLETE, JobStatus.ERROR, JobStatus.CANCELLED):
+def observe_job(job: Job) -> None:
+    """Record a job reaching a terminal state (other states are ignored)."""
+    if not job.status.terminal:
         return
-    started, ended = row.get("started_at"), row.get("completed_at")
-    if started and ended:
-        JOB_SECONDS.labels(row["engine"], status).observe(max(0.0, ended - started))
-    if status == JobStatus.ERROR:
-        FAILURES.labels(row.get("error_code") or "unknown").inc()
+    if job.started_at and job.completed_at:
+        JOB_SECONDS.labels(job.engine, job.status.value).observe(
+            max(0.0, job.completed_at - job.started_at)
+        )
+    if job.status == JobStatus.ERROR:
+        FAILURES.labels(job.error_code or "unknown").inc()

@@ -1,6 +1,6 @@
 """The progress record clients see: fraction, done/total, rate, ETA, stall flag.
 
-Everything here is derived from the stored job row, so every reader (API, streams, CLI)
+Everything here is derived from the stored job, so every reader (API, streams, CLI)
 computes the same numbers from the same truth.
 """
 
@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from montesim.jobs.states import JobStatus
+
+if TYPE_CHECKING:
+    from montesim.jobs.model import Job
 
 
 def fraction(done: int, total: int) -> float:
@@ -23,51 +28,48 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def rate(row: dict[str, Any], at: float | None = None) -> float | None:
+def rate(job: Job, at: float | None = None) -> float | None:
     """Units per second over the current attempt, from persisted work only."""
-    started = row.get("attempt_started_at")
-    done = row.get("attempt_done_units") or 0
+    started = job.attempt_started_at
+    done = job.attempt_done_units
     if not started or done <= 0:
         return None
-    end = row.get("progress_at") or at or time.time()
+    end = job.progress_at or at or time.time()
     elapsed = end - started
     return done / elapsed if elapsed > 0 else None
 
 
-def record(row: dict[str, Any], at: float | None = None) -> dict[str, Any]:
-    """The progress record of a job row (JSON-able)."""
+def record(job: Job, at: float | None = None) -> dict[str, Any]:
+    """The progress record of a job (JSON-able)."""
     t = at or time.time()
-    status = row["status"]
-    total = int(row.get("total_units") or 0)
-    done = int(row.get("done_units") or 0)
-    r = rate(row, t)
+    status = job.status
+    total = job.total_units
+    done = job.done_units
+    r = rate(job, t)
     eta = None
-    if status == "running" and r and total > done:
+    if status == JobStatus.RUNNING and r and total > done:
         eta = (total - done) / r
-    started = row.get("started_at")
-    end = row.get("completed_at") or t
+    started = job.started_at
+    end = job.completed_at or t
     return {
-        "status": status,
-        "progress": fraction(done, total) if status != "complete" else 1.0,
+        "status": status.value,
+        "progress": fraction(done, total) if status != JobStatus.COMPLETE else 1.0,
         "done": done,
         "total": total,
-        "unit": row.get("unit") or "units",
-        "chunks_done": int(row.get("chunks_done") or 0),
-        "chunks_total": int(row.get("chunks_total") or 0),
-        "stage": row.get("stage"),
-        "stage_message": row.get("stage_message"),
+        "unit": job.unit or "units",
+        "chunks_done": job.chunks_done,
+        "chunks_total": job.chunks_total,
+        "stage": job.stage,
+        "stage_message": job.stage_message,
         "rate": r,
         "eta_seconds": eta,
         "elapsed_seconds": (end - started) if started else None,
-        "stalled": bool(row.get("stalled")),
-        "cancellation_requested": bool(row.get("cancellation_requested")),
-        "updated_at": iso(row.get("updated_at")),
+        "stalled": job.stalled,
+        "cancellation_requested": job.cancellation_requested,
+        "updated_at": iso(job.updated_at),
         "error": (
-            {
-                "code": row.get("error_code"),
-                "message": row.get("error_message"),
-            }
-            if status == "error"
+            {"code": job.error_code, "message": job.error_message}
+            if status == JobStatus.ERROR
             else None
         ),
     }

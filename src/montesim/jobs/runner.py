@@ -1,8 +1,9 @@
-"""One job, start to finish: plan → chunks → persist partials → merge → result.
+"""One job, start to finish: validate → plan → chunks → persist partials → merge → result.
 
-The runner holds the job's lease, heartbeats, dispatches only the chunks that are not
-persisted yet (so a resumed job does just the missing work), persists every finished
-chunk before it counts as progress, and turns every failure into ``error``.
+The runner holds the job's lease and heartbeats, plans the job once (stage
+``validating``; see ``planning``), dispatches only the chunks that are not persisted yet
+(so a resumed job does just the missing work), persists every finished chunk before it
+counts as progress, and turns every failure into ``error``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,30 @@ import logging
 import pickle
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
-from montesim.engines.base import Chunk, EngineError, InputError, get_engine
+from sqlalchemy.exc import DBAPIError
+
+from montesim.engines.base import Chunk, Engine, Result, get_engine
+from montesim.errors import Cancelled, EngineError, InputError
 from montesim.jobs import metrics as job_metrics
+from montesim.jobs.chunkloop import run_chunks
 from montesim.jobs.executors import Executor, cancel_flag_path
+from montesim.jobs.model import Job
+from montesim.jobs.planning import (
+    Limits,
+    PlanCache,
+    PlannedJob,
+    plan_here,
+    plan_isolated,
+    spec_file_ids,
+)
+from montesim.jobs.states import JobStatus
 from montesim.jobs.store import Store
+from montesim.jobs.views import input_error_detail
 
 log = logging.getLogger("montesim.runner")
 
@@ -58,20 +74,39 @@ class JobRunner:
         cancel_dir: Path,
         lease_seconds: float,
         heartbeat_seconds: float,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
+        limits: Limits | None = None,
+        plan_cache: PlanCache | None = None,
+        isolate_planning: bool = True,
+        on_event: Callable[[Job], None] | None = None,
+        on_result: Callable[[Result], None] | None = None,
     ) -> None:
         self.store = store
         self.executor = executor
         self.owner = owner
+        self.files_dir = files_dir
         self.files = FileMap(store, files_dir)
         self.cancel_dir = cancel_dir
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = heartbeat_seconds
-        self.on_event = on_event or (lambda row: None)
+        self.limits = limits or Limits()
+        self.plan_cache = plan_cache or PlanCache()
+        self.isolate_planning = isolate_planning
+        self.on_event = on_event or (lambda job: None)
+        self.on_result = on_result
+        # Per running job: chunks already persisted, and whether the merge began, so a
+        # late in-chunk report is dropped rather than moving the stage backwards.
+        self.finished_chunks: dict[str, set[int]] = {}
+        self.merging: set[str] = set()
 
-    def run(self, job: dict[str, Any]) -> str:
+    def accepts_report(self, job_id: str, chunk_index: int) -> bool:
+        if job_id in self.merging:
+            return False
+        finished = self.finished_chunks.get(job_id)
+        return finished is not None and chunk_index not in finished
+
+    def run(self, job: Job) -> str:
         """Run a claimed (or taken-over) job to a terminal state; returns that state."""
-        job_id = job["id"]
+        job_id = job.id
         flag = cancel_flag_path(self.cancel_dir, job_id)
         outcome = "error"
         try:
@@ -82,29 +117,50 @@ class JobRunner:
                 "job %s: lease lost, leaving it to its new owner", job_id, extra={"job_id": job_id}
             )
             return "lease_lost"
+        except Cancelled:
+            outcome = self._cancel(job_id)
+            return outcome
+        except DBAPIError:
+            # The store cannot be written (disk full, database gone): stop heartbeating so
+            # the lease expires, and let recovery resume the job once the store is back.
+            log.exception(
+                "job %s: the store failed; leaving the job to recovery",
+                job_id,
+                extra={"job_id": job_id},
+            )
+            return "store_failed"
         except InputError as exc:
-            return self._fail(job_id, exc.code, exc.message, _detail(exc))
+            return self._fail(job_id, exc.code, exc.message, input_error_detail(exc))
         except EngineError as exc:
-            return self._fail(job_id, exc.code, exc.message, traceback.format_exc())
+            detail = exc.detail if isinstance(exc.detail, str) else traceback.format_exc()
+            return self._fail(job_id, exc.code, exc.message, detail)
         except Exception as exc:  # every exception becomes `error` with message and detail
             log.exception("job %s failed", job_id, extra={"job_id": job_id})
             return self._fail(
                 job_id, "engine_error", f"{type(exc).__name__}: {exc}", traceback.format_exc()
             )
         finally:
+            self.finished_chunks.pop(job_id, None)
+            self.merging.discard(job_id)
             # A cancelled job's flag stays until in-flight chunks have seen it; the
             # scheduler's maintenance sweeps old flags.
             if outcome != "cancelled":
                 flag.unlink(missing_ok=True)
 
     def _fail(self, job_id: str, code: str, message: str, detail: str | None) -> str:
-        row = self.store.fail(job_id, code=code, message=message, detail=detail, owner=self.owner)
+        try:
+            row = self.store.fail(
+                job_id, code=code, message=message, detail=detail, owner=self.owner
+            )
+        except DBAPIError:
+            log.exception("job %s: could not record its failure", job_id, extra={"job_id": job_id})
+            return "store_failed"
         if row is None:
             # Cancelled meanwhile, or owned by someone else: finish a requested cancel.
             current = self.store.get_job(job_id)
-            if current and current["status"] == "running" and current["cancellation_requested"]:
+            if current and current.status == JobStatus.RUNNING and current.cancellation_requested:
                 return self._cancel(job_id)
-            return current["status"] if current else "deleted"
+            return current.status.value if current else "deleted"
         self.on_event(row)
         return "error"
 
@@ -114,42 +170,105 @@ class JobRunner:
             self.on_event(row)
         return "cancelled"
 
-    def _run(self, job: dict[str, Any], flag: Path) -> str:
-        job_id = job["id"]
-        engine = get_engine(job["engine"])
-        plan = engine.validate(job["spec"], self.files)
-        chunks = engine.chunks(plan)
-        total = sum(c.size for c in chunks)
+    # -- the job ------------------------------------------------------------------------
+
+    def _run(self, job: Job, flag: Path) -> str:
+        job_id = job.id
+        engine = get_engine(job.engine)
+        spec = job.spec or {}
+        last_beat = [time.monotonic()]
+
+        def should_stop() -> bool:
+            return self._check(job_id, flag, last_beat)
+
+        self.store.set_stage(
+            job_id, "validating", "Reading and checking the inputs", owner=self.owner
+        )
+        planned = self._plan(engine, spec, should_stop)
+        chunks = planned.chunks
         row = self.store.start_work(
-            job_id, self.owner, total_units=total, chunks_total=len(chunks), unit=engine.unit
+            job_id,
+            self.owner,
+            total_units=planned.total_units,
+            chunks_total=len(chunks),
+            unit=engine.unit,
         )
         if row is None:
             raise LeaseLost
         self.on_event(row)
-        plan_bytes = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
-        job_key = f"{job_id}:{job['attempt']}"
+        job_key = f"{job_id}:{row.attempt}"
         persisted = self.store.chunk_sizes(job_id)
+        self.finished_chunks[job_id] = {i for i, size in persisted.items() if size}
         pending = [c for c in chunks if persisted.get(c.index) != c.size]
-        args = (engine.name, job_key, plan_bytes)
-        if engine.sequential:
-            outcome = self._run_sequential(job_id, args, pending, flag)
+
+        def submit_args(chunk: Chunk) -> tuple[Any, ...]:
+            previous = None
+            if engine.sequential and chunk.index:
+                previous = self.store.chunk_data(job_id, chunk.index - 1)
+            return (engine.name, job_key, planned.plan_bytes, chunk, str(flag), previous)
+
+        finished = run_chunks(
+            self.executor,
+            pending,
+            submit_args,
+            lambda chunk, fut: self._persist(job_id, chunk, fut),
+            should_stop,
+            sequential=engine.sequential,
+        )
+        if not finished:
+            return self._cancel(job_id)
+        return self._merge(job_id, engine, planned)
+
+    def _plan(
+        self, engine: Engine, spec: dict[str, Any], should_stop: Callable[[], bool]
+    ) -> PlannedJob:
+        """The job's plan and chunks: from the cache, or built once (isolated if heavy)."""
+        files: dict[str, Path] = {}
+        hashes: dict[str, str] = {}
+        for file_id in spec_file_ids(spec):
+            stored = self.store.get_file(file_id)
+            if stored is not None:
+                files[file_id] = self.files_dir / file_id
+                hashes[file_id] = stored.sha256
+        key = PlanCache.key(engine.name, spec, hashes)
+        cached = self.plan_cache.get(key)
+        if cached is not None:
+            return cached
+        if self.isolate_planning and getattr(engine, "heavy_validation", False):
+
+            def cancelled() -> bool:
+                if should_stop():
+                    raise Cancelled()
+                return False
+
+            planned = plan_isolated(
+                engine.name, spec, files, limits=self.limits, cancelled=cancelled
+            )
         else:
-            outcome = self._run_parallel(job_id, args, pending, flag)
-        if outcome != "done":
-            return outcome
-        partials = [pickle.loads(data) for _, _, data in self.store.chunk_partials(job_id)]
-        self.store.set_stage(job_id, "merging", f"Merging {len(partials)} chunks")
-        result = engine.merge(plan, partials)
+            planned = plan_here(engine.name, spec, self.files)
+        self.plan_cache.put(key, planned)
+        return planned
+
+    def _merge(self, job_id: str, engine: Engine, planned: PlannedJob) -> str:
+        self.merging.add(job_id)
+        check_coverage(planned.chunks, list(self.store.chunk_sizes(job_id).items()))
+        self.store.set_stage(
+            job_id, "merging", f"Merging {len(planned.chunks)} chunks", owner=self.owner
+        )
+        partials = StoredPartials(self.store, job_id, [c.index for c in planned.chunks])
+        result = engine.merge(pickle.loads(planned.plan_bytes), partials)  # type: ignore[arg-type]
         row = self.store.complete(job_id, self.owner, result.summary, result.artifacts)
         if row is None:
             current = self.store.get_job(job_id)
-            if current and current["status"] == "running" and current["cancellation_requested"]:
+            if current and current.status == JobStatus.RUNNING and current.cancellation_requested:
                 return self._cancel(job_id)
             raise LeaseLost
         self.on_event(row)
+        if self.on_result is not None:
+            self.on_result(result)
         return "complete"
 
-    # -- dispatch -----------------------------------------------------------------
+    # -- dispatch ---------------------------------------------------------------------
 
     def _check(self, job_id: str, flag: Path, last_beat: list[float]) -> bool:
         """Heartbeat when due; True when cancellation was requested."""
@@ -161,9 +280,9 @@ class JobRunner:
                 raise LeaseLost
         else:
             row = self.store.get_job(job_id)
-            if row is None or row["status"] != "running" or row["lease_owner"] != self.owner:
+            if row is None or row.status != JobStatus.RUNNING or row.lease_owner != self.owner:
                 raise LeaseLost
-        if row["cancellation_requested"]:
+        if row.cancellation_requested:
             flag.parent.mkdir(parents=True, exist_ok=True)
             flag.touch()
             return True
@@ -176,53 +295,52 @@ class JobRunner:
         row = self.store.put_chunk(job_id, self.owner, chunk.index, chunk.size, data, seconds)
         if row is None:
             current = self.store.get_job(job_id)
-            if current and current["status"] == "running" and current["cancellation_requested"]:
+            if current and current.status == JobStatus.RUNNING and current.cancellation_requested:
                 return
             raise LeaseLost
+        self.finished_chunks.setdefault(job_id, set()).add(chunk.index)
         job_metrics.chunk_persisted(row, chunk.size, seconds)
         log.debug("chunk persisted", extra={"job_id": job_id, "chunk": chunk.index})
         self.on_event(row)
 
-    def _run_parallel(self, job_id: str, args: tuple, pending: list[Chunk], flag: Path) -> str:
-        in_flight: dict[Future, Chunk] = {}
-        queue = list(pending)
-        limit = max(1, self.executor.workers) * 2  # keep workers busy without flooding
-        last_beat = [time.monotonic()]
-        try:
-            while queue or in_flight:
-                if self._check(job_id, flag, last_beat):
-                    return self._cancel(job_id)
-                while queue and len(in_flight) < limit:
-                    chunk = queue.pop(0)
-                    in_flight[self.executor.submit(*args, chunk, str(flag), None)] = chunk
-                done, _ = wait(list(in_flight), timeout=0.1, return_when=FIRST_COMPLETED)
-                for fut in sorted(done, key=lambda f: in_flight[f].index):
-                    self._persist(job_id, in_flight.pop(fut), fut)
-            if self._check(job_id, flag, [0.0]):
-                return self._cancel(job_id)
-            return "done"
-        finally:
-            for fut in in_flight:
-                fut.cancel()
 
-    def _run_sequential(self, job_id: str, args: tuple, pending: list[Chunk], flag: Path) -> str:
-        """Checkpointed solvers: chunk k starts from chunk k-1's persisted partial."""
-        last_beat = [time.monotonic()]
-        for chunk in sorted(pending, key=lambda c: c.index):
-            previous = self.store.chunk_data(job_id, chunk.index - 1) if chunk.index else None
-            fut = self.executor.submit(*args, chunk, str(flag), previous)
-            while True:
-                if self._check(job_id, flag, last_beat):
-                    fut.cancel()
-                    return self._cancel(job_id)
-                done, _ = wait([fut], timeout=0.1)
-                if done:
-                    break
-            self._persist(job_id, chunk, fut)
-        if self._check(job_id, flag, [0.0]):
-            return self._cancel(job_id)
-        return "done"
+class StoredPartials(Sequence[Any]):
+    """A job's persisted partials in chunk order, read and unpickled one at a time.
+
+    ``merge`` may iterate them without holding every chunk's bytes at once.
+    """
+
+    def __init__(self, store: Store, job_id: str, indices: list[int]) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.indices = sorted(indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        data = self.store.chunk_data(self.job_id, self.indices[i])
+        if data is None:
+            raise EngineError(f"chunk {self.indices[i]} is missing from the store")
+        return pickle.loads(data)
 
 
-def _detail(exc: InputError) -> str | None:
-    return None if exc.location is None else f"location: {exc.location}"
+def check_coverage(planned: list[Chunk], persisted: list[tuple[int, int]]) -> None:
+    """The persisted chunks are exactly the planned ones: every unit, once."""
+    want = {c.index: c.size for c in planned}
+    have = dict(persisted)
+    if have != want:
+        missing = sorted(set(want) - set(have))
+        extra = sorted(set(have) - set(want))
+        wrong = sorted(i for i in set(want) & set(have) if want[i] != have[i])
+        raise EngineError(
+            f"the persisted chunks do not cover the planned work (missing {missing[:5]}, "
+            f"unplanned {extra[:5]}, wrong size {wrong[:5]})",
+            code="incomplete_result",
+        )

@@ -14,14 +14,17 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from montesim.config import Settings
-from montesim.engines.base import InputError, get_engine
+from montesim.engines.base import get_engine
+from montesim.errors import InputError
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs.executors import Executor, make_executor
+from montesim.jobs.model import Job
+from montesim.jobs.planning import Limits, PlanCache
 from montesim.jobs.progress import stall_threshold
 from montesim.jobs.runner import JobRunner
+from montesim.jobs.states import JobStatus
 from montesim.jobs.store import Store
 
 log = logging.getLogger("montesim.scheduler")
@@ -77,7 +80,9 @@ class Scheduler:
             cancel_dir=settings.cancel_dir,
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
-            on_event=job_metrics.observe_row,
+            limits=Limits(settings.validate_cpu_seconds, settings.validate_memory_mb << 20),
+            plan_cache=PlanCache(settings.plan_cache_mb << 20),
+            on_event=job_metrics.observe_job,
         )
         self._threads = ThreadPoolExecutor(
             max_workers=max(1, settings.max_concurrent_jobs) + 4, thread_name_prefix="job"
@@ -151,21 +156,21 @@ class Scheduler:
             )
             if job is None:
                 return
-            log.info("job claimed", extra={"job_id": job["id"]})
+            log.info("job claimed", extra={"job_id": job.id})
             self._launch(job)
 
-    def _launch(self, job: dict[str, Any]) -> None:
+    def _launch(self, job: Job) -> None:
         with self._lock:
-            self._active.add(job["id"])
+            self._active.add(job.id)
         self._threads.submit(self._run, job)
 
-    def _run(self, job: dict[str, Any]) -> None:
+    def _run(self, job: Job) -> None:
         try:
             outcome = self.runner.run(job)
-            log.info("job finished: %s", outcome, extra={"job_id": job["id"]})
+            log.info("job finished: %s", outcome, extra={"job_id": job.id})
         finally:
             with self._lock:
-                self._active.discard(job["id"])
+                self._active.discard(job.id)
             self._wake.set()  # a slot is free: admit the next queued job
 
     # -- recovery -----------------------------------------------------------------
@@ -174,35 +179,35 @@ class Scheduler:
         """Resume (or fail, for non-resumable engines) running jobs whose owner is gone."""
         count = 0
         for job in self.store.running_jobs():
-            if job["id"] in self.active_jobs:
+            if job.id in self.active_jobs:
                 continue
-            expired = (job["lease_expires_at"] or 0) < time.time()
-            if not (expired or owner_is_dead(job["lease_owner"])):
+            expired = (job.lease_expires_at or 0) < time.time()
+            if not (expired or owner_is_dead(job.lease_owner)):
                 continue
             count += 1
             try:
-                engine = get_engine(job["engine"])
+                engine = get_engine(job.engine)
                 resumable = engine.resumable
             except InputError:
                 resumable = False
-            if job["cancellation_requested"]:
-                self.store.finish_cancel(job["id"])
+            if job.cancellation_requested:
+                self.store.finish_cancel(job.id)
                 continue
             if not resumable:
                 failed = self.store.fail(
-                    job["id"],
+                    job.id,
                     code="server_restarted",
                     message=RESTART_MESSAGE,
-                    detail=f"previous owner: {job['lease_owner']}; this engine cannot resume",
+                    detail=f"previous owner: {job.lease_owner}; this engine cannot resume",
                 )
                 if failed is not None:
-                    job_metrics.observe_row(failed)
+                    job_metrics.observe_job(failed)
                 continue
             taken = self.store.take_over(
-                job["id"], job["lease_owner"], self.owner, self.settings.lease_seconds
+                job.id, job.lease_owner, self.owner, self.settings.lease_seconds
             )
             if taken is not None:
-                log.warning("job resumed after its worker stopped", extra={"job_id": job["id"]})
+                log.warning("job resumed after its worker stopped", extra={"job_id": job.id})
                 self._launch(taken)
         return count
 
@@ -211,13 +216,13 @@ class Scheduler:
         now = time.time()
         for job_id in self.active_jobs:
             job = self.store.get_job(job_id)
-            if job is None or job["status"] != "running":
+            if job is None or job.status != JobStatus.RUNNING:
                 continue
             limit = stall_threshold(
                 self.store.chunk_seconds(job_id), self.settings.stall_floor_seconds
             )
-            idle = now - (job["progress_at"] or now)
-            if idle > limit and not job["stalled"]:
+            idle = now - (job.progress_at or now)
+            if idle > limit and not job.stalled:
                 self.store.set_stalled(job_id, True)
                 log.warning("job stalled: no progress for %.0f s", idle, extra={"job_id": job_id})
 
@@ -239,15 +244,25 @@ class Scheduler:
         return removed
 
     def _relay_reports(self) -> None:
-        """In-chunk reports become the job's stage message (progress stays persisted-only)."""
+        """In-chunk reports become the job's stage message (progress stays persisted-only).
+
+        A report from a chunk already persisted, or arriving after the merge began, is
+        dropped: stages only move forward.
+        """
         latest: dict[str, tuple[int, int, str | None, str | None]] = {}
         for job_key, chunk_index, done, stage, message in self.executor.drain_reports():
-            latest[job_key.split(":", 1)[0]] = (chunk_index, done, stage, message)
+            job_id = job_key.split(":", 1)[0]
+            if self.runner.accepts_report(job_id, chunk_index):
+                latest[job_id] = (chunk_index, done, stage, message)
         now = time.monotonic()
         for job_id, (chunk_index, done, stage, message) in latest.items():
             if now - self._last_stage.get(job_id, 0.0) < 1.0:
                 continue
             self._last_stage[job_id] = now
             self.store.set_stage(
-                job_id, stage, message or f"chunk {chunk_index}: {done} done (not yet persisted)"
+                job_id,
+                stage,
+                message or f"chunk {chunk_index}: {done} done (not yet persisted)",
+                owner=self.owner,
+                in_chunk=True,
             )

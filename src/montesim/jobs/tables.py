@@ -35,6 +35,7 @@ jobs = Table(
     Column("idempotency_key", String(200), unique=True),
     Column("request_hash", String(64)),
     Column("batch_id", String(36)),
+    Column("file_id", String(36)),  # the uploaded file the spec names, if any
     Column("created_at", Float, nullable=False),
     Column("queued_at", Float, nullable=False),
     Column("started_at", Float),
@@ -65,6 +66,7 @@ jobs = Table(
     Index("ix_jobs_status_queued", "status", "queued_at"),
     Index("ix_jobs_created", "created_at"),
     Index("ix_jobs_batch", "batch_id"),
+    Index("ix_jobs_file", "file_id"),
 )
 
 job_results = Table(
@@ -130,4 +132,13 @@ files = Table(
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
+)
+
+# Small store-wide facts: the health probe's last write, store-wide settings.
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON),
+    Column("updated_at", Float, nullable=False),
 )

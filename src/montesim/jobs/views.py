@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from montesim.errors import InputError
+from montesim.jobs.model import Job
 from montesim.jobs.progress import iso, record
+from montesim.jobs.states import JobStatus
 
 
 def links(job_id: str) -> dict[str, str]:
@@ -18,28 +22,68 @@ def links(job_id: str) -> dict[str, str]:
     }
 
 
-def job_view(row: dict[str, Any], *, with_spec: bool = False) -> dict[str, Any]:
+def job_view(job: Job, *, with_spec: bool = False) -> dict[str, Any]:
     out = {
-        "job_id": row["id"],
-        "engine": row["engine"],
-        "label": row["label"],
-        "spec_summary": row["spec_summary"],
-        "batch_id": row.get("batch_id"),
-        "attempt": row["attempt"],
-        "created_at": iso(row["created_at"]),
-        "queued_at": iso(row["queued_at"]),
-        "started_at": iso(row["started_at"]),
-        "completed_at": iso(row["completed_at"]),
-        "heartbeat_at": iso(row["heartbeat_at"]),
-        **record(row),
-        "links": links(row["id"]),
+        "job_id": job.id,
+        "engine": job.engine,
+        "label": job.label,
+        "spec_summary": job.spec_summary,
+        "file_id": job.file_id,
+        "file_name": job.file_name,
+        "batch_id": job.batch_id,
+        "attempt": job.attempt,
+        "created_at": iso(job.created_at),
+        "queued_at": iso(job.queued_at),
+        "started_at": iso(job.started_at),
+        "completed_at": iso(job.completed_at),
+        "heartbeat_at": iso(job.heartbeat_at),
+        **record(job),
+        "links": links(job.id),
     }
-    if row["status"] == "error":
-        out["error"] = {
-            "code": row["error_code"],
-            "message": row["error_message"],
-            "detail": row["error_detail"],
-        }
+    if job.status == JobStatus.ERROR:
+        out["error"] = error_view(job)
     if with_spec:
-        out["spec"] = row["spec"]
+        out["spec"] = job.spec
     return out
+
+
+def error_view(job: Job) -> dict[str, Any]:
+    """A failed job's error: code, message and, for input errors found while planning,
+    the ``location`` (field, sheet and cell, tree node) a 422 would have named."""
+    out: dict[str, Any] = {"code": job.error_code, "message": job.error_message}
+    problem = _input_problem(job)
+    if problem is not None:
+        out["location"] = problem.get("location")
+        out["detail"] = problem.get("detail")
+        out["input_error"] = True
+    else:
+        out["detail"] = job.error_detail
+    return out
+
+
+def input_error_detail(exc: InputError) -> str:
+    """How the runner stores an InputError found while planning (JSON text)."""
+    return json.dumps({"input_error": exc.to_dict()}, default=str)
+
+
+def input_error_of(job: Job) -> InputError | None:
+    problem = _input_problem(job)
+    if problem is None:
+        return None
+    return InputError(
+        job.error_message or "",
+        code=job.error_code or "invalid_spec",
+        location=problem.get("location"),
+        detail=problem.get("detail"),
+    )
+
+
+def _input_problem(job: Job) -> dict[str, Any] | None:
+    text = job.error_detail
+    if not text or not text.startswith('{"input_error"'):
+        return None
+    try:
+        found = json.loads(text)["input_error"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return found if isinstance(found, dict) else None

@@ -13,8 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from montesim.cli.risk import register
-from montesim.engines.risktree.engine import plan_for, run_local
-from montesim.engines.risktree.loading import parse_spec, read_document
+from montesim.engines.risktree.loading import as_spec, read_document
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "risktrees"
 
@@ -67,9 +66,8 @@ def test_chart_overlays_chosen_nodes_with_quantile_markers(simulate, leaf) -> No
 
 
 @pytest.mark.parametrize("name", ["cyber.yaml", "cyber.csv", "enterprise.yaml"])
-def test_examples_run(name: str) -> None:
-    spec = parse_spec(read_document(EXAMPLES / name))
-    result = run_local(plan_for(spec.model_copy(update={"trials": 3_000})))
+def test_examples_run(name: str, run_spec) -> None:
+    result = run_spec({**as_spec(read_document(EXAMPLES / name)), "trials": 3_000})
     assert result.summary["nodes"][result.summary["root"]]["aal"] > 0
     if name == "enterprise.yaml":
         assert max(n["depth"] for n in result.summary["nodes"].values()) == 3

@@ -14,9 +14,10 @@ import numpy as np
 
 from montesim.engines.base import Cancelled, Chunk, ChunkContext, Files, Result, split_units
 from montesim.engines.excel.functions import EvalContext
-from montesim.engines.excel.model import Plan, load_plan
+from montesim.engines.excel.model import Plan, load_plan, workbook_path
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.program import run
+from montesim.engines.excel.reader import check_package
 from montesim.engines.excel.results import NON_NUMERIC, merge_partials
 from montesim.engines.excel.spec import ExcelSpec, parse_spec
 from montesim.engines.excel.values import TEXT, Value
@@ -87,6 +88,7 @@ class ExcelEngine:
     unit: ClassVar[str] = "iterations"
     resumable: ClassVar[bool] = True
     sequential: ClassVar[bool] = False
+    heavy_validation: ClassVar[bool] = True  # reading and compiling grow with the workbook
 
     def spec_schema(self) -> dict[str, Any]:
         return ExcelSpec.model_json_schema()
@@ -111,6 +113,15 @@ class ExcelEngine:
             },
             "outputs": ["Model!B5", {"cell": "Model!B6", "name": "Margin"}],
         }
+
+    def check(self, spec: dict[str, Any], files: Files) -> int:
+        """At submit: the spec's shape and the workbook's container, not its contents."""
+        parsed = parse_spec(spec)
+        if parsed.cells is not None:
+            load_plan(parsed, files)  # inline cells are bounded by the request body
+        else:
+            check_package(workbook_path(parsed, files))
+        return parsed.iterations
 
     def validate(self, spec: dict[str, Any], files: Files) -> Plan:
         return load_plan(parse_spec(spec), files)

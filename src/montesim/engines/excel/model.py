@@ -72,6 +72,11 @@ class Plan:
 def load_book(spec: ExcelSpec, files: Files) -> Workbook:
     if spec.cells is not None:
         return inline_workbook(spec.cells, spec.names)
+    return read_workbook(workbook_path(spec, files))
+
+
+def workbook_path(spec: ExcelSpec, files: Files) -> Path:
+    """The uploaded workbook's path; InputError naming ``spec.file_id`` if unknown."""
     assert spec.file_id is not None
     try:
         path = files[spec.file_id]
@@ -81,7 +86,7 @@ def load_book(spec: ExcelSpec, files: Files) -> Workbook:
             code="unknown_file",
             location="spec.file_id",
         ) from None
-    return read_workbook(Path(path))
+    return Path(path)
 
 
 def resolve_cell(book: Workbook, text: str, where: str) -> tuple[CellKey, str]:

@@ -110,6 +110,40 @@ def _check_bytes(data: bytes, label: str) -> None:
         )
 
 
+def check_package(path: str | Path, *, label: str | None = None) -> None:
+    """Cheap checks of an uploaded workbook, without inflating it: it exists, is not a
+    legacy or encrypted file, and is a zip package holding ``xl/workbook.xml``."""
+    path = Path(path)
+    label = label or path.name
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {label}: {exc.strerror}", code="workbook_missing", location="file"
+        ) from exc
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"{label} is larger than {MAX_FILE_BYTES // 2**20} MiB",
+            code="workbook_too_large",
+            location="file",
+        )
+    if head == OLE_MAGIC:
+        _check_bytes(path.read_bytes(), label)  # says encrypted or .xls
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        names = None
+    if names is None or "xl/workbook.xml" not in names:
+        raise InputError(
+            f"{label} is not a readable .xlsx/.xlsm workbook (the file is corrupt or not a zip package)",
+            code="workbook_corrupt",
+            location="file",
+        )
+
+
 def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     """The Workbook in ``path``; InputError (422) for .xls, encrypted or corrupt files."""
     import openpyxl

@@ -86,6 +86,7 @@ def build_result(
     return Result(
         summary=summary(plan, values, codes, raw_inputs),
         artifacts=iteration_tables(plan, values, codes, raw_inputs),
+        data=(values, codes, raw_inputs),  # for montesim.simulate; never stored
     )
 
 

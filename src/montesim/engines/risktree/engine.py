@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from montesim.engines.base import Chunk, ChunkContext, EngineError, Files, Result, split_units
+from montesim.engines.base import Chunk, ChunkContext, Files, Result, split_units
 from montesim.engines.risktree import report
 from montesim.engines.risktree.counts import PoissonCounts
 from montesim.engines.risktree.loading import parse_spec
@@ -75,15 +74,9 @@ def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = No
     return Partial(start, size, histograms(plan.tree, losses), raw)
 
 
-def merge_partials(plan: Plan, partials: list[Partial]) -> Result:
+def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
+    """Every chunk's statistics merged (the runner has checked they cover every trial)."""
     parts = sorted(partials, key=lambda p: p.start)
-    covered = 0
-    for p in parts:
-        if p.start != covered:
-            raise EngineError(f"trials {covered}..{p.start} are missing from the merged chunks")
-        covered += p.size
-    if covered != plan.spec.trials:
-        raise EngineError(f"merged {covered} trials but the run asked for {plan.spec.trials}")
     hists = [LossHistogram.merge(p.hists[i] for p in parts) for i in range(len(plan.tree.nodes))]
     raws = [p.raw for p in parts if p.raw is not None]
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
@@ -132,7 +125,8 @@ class RiskTreeEngine:
         }
 
     def validate(self, spec: dict[str, Any], files: Files) -> Plan:
-        return plan_for(parse_spec(spec, files))
+        parsed = parse_spec(spec, files)
+        return plan_for(parsed, parsed.chunk_size)
 
     def chunks(self, plan: Plan) -> list[Chunk]:
         return split_units(plan.spec.trials, plan.chunk_size)
@@ -140,33 +134,5 @@ class RiskTreeEngine:
     def run_chunk(self, plan: Plan, chunk: Chunk, ctx: ChunkContext) -> Partial:
         return run_partial(plan, chunk.start, chunk.size, ctx)
 
-    def merge(self, plan: Plan, partials: list[Partial]) -> Result:
+    def merge(self, plan: Plan, partials: Sequence[Partial]) -> Result:
         return merge_partials(plan, partials)
-
-
-def run_local(
-    plan: Plan,
-    *,
-    workers: int = 1,
-    on_chunk: Callable[[int], None] | None = None,
-) -> Result:
-    """Run every chunk here (or in a local process pool) and merge: for CLI, API and tests.
-
-    ``on_chunk`` gets the number of trials each finished chunk adds.
-    """
-    chunks = split_units(plan.spec.trials, plan.chunk_size)
-    partials: list[Partial] = []
-    if workers <= 1 or len(chunks) == 1:
-        for c in chunks:
-            partials.append(run_partial(plan, c.start, c.size))
-            if on_chunk:
-                on_chunk(c.size)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_partial, plan, c.start, c.size) for c in chunks]
-            for fut in as_completed(futures):
-                partial = fut.result()
-                partials.append(partial)
-                if on_chunk:
-                    on_chunk(partial.size)
-    return merge_partials(plan, partials)

@@ -93,5 +93,7 @@ class RiskTreeSpec(_Strict):
     tree: FlatTree
     trials: int = Field(10_000, ge=1, le=MAX_TRIALS)
     seed: int = Field(0, ge=0, lt=2**63)
+    # trials per chunk (rounded to whole stream blocks); results do not depend on it
+    chunk_size: int | None = Field(None, ge=1, le=MAX_TRIALS)
     correlation: Correlation | None = None
     output: Output = Field(default_factory=Output)

@@ -3,8 +3,8 @@
 A single task reads new rows of ``job_events`` (``id > cursor``) in a worker thread and
 hands each event to the queues of the subscribers that follow its job, so a hundred
 clients cost one query, not a hundred. Events always come from the log; when this
-process itself commits an event, a hint wakes the poller at once instead of at its
-next tick, which only cuts latency.
+process itself commits an event, the store's ``on_commit`` hook wakes the poller at
+once instead of at its next tick, which only cuts latency.
 
 ``cursor`` is a safe horizon: every event id at or below it is published (or known
 never to exist). On PostgreSQL ids come from a sequence and concurrent transactions
@@ -18,19 +18,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import event as sa_event
 
 from montesim.jobs.store import Store
 
 log = logging.getLogger("montesim.streams")
 
 Event = dict[str, Any]
-
-_NEW_EVENT = "montesim_new_event"
 
 
 class Subscription:
@@ -80,7 +76,7 @@ class EventBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._start_lock: asyncio.Lock | None = None
-        _install_commit_hint(store, self.hint)
+        store.on_commit(self.hint)
 
     @property
     def subscribers(self) -> int:
@@ -193,22 +189,3 @@ class EventBroker:
             sub.deliver(ev)
         for sub in self._all:
             sub.deliver(ev)
-
-
-def _install_commit_hint(store: Store, hint: Callable[[], None]) -> None:
-    """Call ``hint`` when a connection that inserted into job_events is returned committed."""
-
-    def after_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip()[:22].upper() == "INSERT INTO JOB_EVENTS":
-            conn.info[_NEW_EVENT] = True
-
-    def rollback(conn: Any) -> None:
-        conn.info.pop(_NEW_EVENT, None)
-
-    def checkin(dbapi_conn: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_NEW_EVENT, False):
-            hint()
-
-    sa_event.listen(store.engine, "after_cursor_execute", after_execute)
-    sa_event.listen(store.engine, "rollback", rollback)
-    sa_event.listen(store.engine.pool, "checkin", checkin)

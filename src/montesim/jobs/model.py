@@ -1,0 +1,112 @@
+"""Typed records the store hands out: ``Job`` and ``Batch``.
+
+Rows never travel as dicts: every reader (runner, scheduler, API, CLI) sees these
+dataclasses, and compares ``status`` as a :class:`JobStatus`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from montesim.jobs.states import JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    engine: str
+    status: JobStatus
+    spec_summary: str
+    created_at: float
+    queued_at: float
+    updated_at: float
+    label: str | None = None
+    spec: dict[str, Any] | None = None  # None in list rows (it may be large)
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    batch_id: str | None = None
+    file_id: str | None = None
+    file_name: str | None = None  # the uploaded file's name, joined in by the store
+    started_at: float | None = None
+    completed_at: float | None = None
+    # progress: counted from persisted chunks only
+    done_units: int = 0
+    total_units: int = 0
+    unit: str = "units"
+    progress: float = 0.0
+    stage: str = "waiting"
+    stage_message: str | None = None
+    chunks_total: int = 0
+    chunks_done: int = 0
+    attempt_started_at: float | None = None
+    attempt_done_units: int = 0
+    progress_at: float | None = None
+    stalled: bool = False
+    error_code: str | None = None
+    error_message: str | None = None
+    error_detail: str | None = None
+    cancellation_requested: bool = False
+    attempt: int = 0
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+    heartbeat_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Job:
+        values = {k: row[k] for k in _JOB_FIELDS if k in row}
+        values["status"] = JobStatus(row["status"])
+        for key in ("done_units", "total_units", "chunks_total", "chunks_done", "attempt"):
+            values[key] = int(values.get(key) or 0)
+        values["attempt_done_units"] = int(values.get("attempt_done_units") or 0)
+        values["stalled"] = bool(values.get("stalled"))
+        values["cancellation_requested"] = bool(values.get("cancellation_requested"))
+        return cls(**values)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status.terminal
+
+
+_JOB_FIELDS = tuple(f.name for f in fields(Job))
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    id: str
+    created_at: float
+    updated_at: float
+    label: str | None = None
+    fail_fast: bool = False
+    cancellation_requested: bool = False
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Batch:
+        return cls(
+            id=row["id"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            label=row["label"],
+            fail_fast=bool(row["fail_fast"]),
+            cancellation_requested=bool(row["cancellation_requested"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    id: str
+    filename: str
+    size: int
+    sha256: str
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> StoredFile:
+        return cls(
+            id=row["id"],
+            filename=row["filename"],
+            size=int(row["size"]),
+            sha256=row["sha256"],
+            created_at=row["created_at"],
+        )

@@ -1,0 +1,311 @@
+"""The one way in to the jobs machinery: build it, submit, cancel, delete, subscribe.
+
+``build(settings)`` assembles the store, the executor and the scheduler for ``serve``,
+``worker`` and the tests; :func:`run_now` runs one job to its end in this process (for
+``montesim run``, ``montesim risk``, ``montesim.simulate`` and the synchronous risk-tree
+endpoint) through the same runner with an inline or local executor. The API and the
+CLI only parse their input and render answers.
+
+Submitting is cheap whatever the inputs' size: the engine's ``check`` looks at the
+spec's shape and that its files exist; the worker validates and plans the job (stage
+``validating``) and ends it in ``error`` with the same detail a 422 would carry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from montesim.config import Settings
+from montesim.engines.base import Engine, Result, describe_spec, get_engine
+from montesim.errors import Conflict, InputError
+from montesim.jobs.broker import EventBroker, Subscription
+from montesim.jobs.executors import Executor, make_executor
+from montesim.jobs.model import Batch, Job, StoredFile
+from montesim.jobs.planning import Limits, PlannedJob, plan_here, plan_isolated, spec_file_ids
+from montesim.jobs.runner import FileMap, JobRunner
+from montesim.jobs.scheduler import Scheduler, make_owner
+from montesim.jobs.states import JobStatus
+from montesim.jobs.store import Store
+from montesim.jobs.tables import metadata
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: Store
+    scheduler: Scheduler | None = None
+    broker: EventBroker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.broker = EventBroker(self.store, poll_seconds=self.settings.stream_poll_seconds)
+        self.files = FileMap(self.store, self.settings.files_dir)
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.scheduler is not None:
+            warm = getattr(self.scheduler.executor, "warm_up", None)
+            if warm:
+                warm()
+            self.scheduler.start()
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.store.close()
+
+    def wake(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake()
+
+    # -- submitting -----------------------------------------------------------------
+
+    def check(self, engine_name: str, spec: dict[str, Any]) -> tuple[Engine, int]:
+        """The cheap checks of a submission (shape, files exist); its planned work units.
+
+        Engines whose full validation is heavy define ``check``; the others validate
+        fully here, which is cheap for them.
+        """
+        engine = get_engine(engine_name)
+        if not isinstance(spec, dict):
+            raise InputError("spec must be a JSON object", location="spec")
+        check = getattr(engine, "check", None)
+        if check is not None:
+            return engine, int(check(spec, self.files) or 0)
+        planned = plan_here(engine.name, spec, self.files)
+        return engine, planned.total_units
+
+    def validate(self, engine_name: str, spec: dict[str, Any]) -> PlannedJob:
+        """Full validation now (for ``POST /api/jobs/validate``): isolated when heavy."""
+        engine, _ = self.check(engine_name, spec)
+        if not getattr(engine, "heavy_validation", False):
+            return plan_here(engine.name, spec, self.files)
+        files = {f: self.settings.files_dir / f for f in spec_file_ids(spec)}
+        return plan_isolated(engine.name, spec, files, limits=self.limits)
+
+    @property
+    def limits(self) -> Limits:
+        s = self.settings
+        return Limits(s.validate_cpu_seconds, s.validate_memory_mb << 20)
+
+    def submit(
+        self,
+        engine_name: str,
+        spec: dict[str, Any],
+        *,
+        label: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
+        """Check and store a queued job; ``(job, created)`` (False: an idempotent replay)."""
+        engine, _ = self.check(engine_name, spec)
+        job, created = self.store.create_job(
+            engine=engine.name,
+            spec=spec,
+            spec_summary=describe_spec(spec),
+            unit=engine.unit,
+            label=label,
+            idempotency_key=idempotency_key,
+        )
+        if created:
+            self.wake()
+        return job, created
+
+    def submit_batch(
+        self, jobs: list[dict[str, Any]], *, label: str | None, fail_fast: bool
+    ) -> tuple[Batch, list[Job]]:
+        """Check every child first, then store them all at once.
+
+        ``jobs`` items are ``{"engine", "spec", "label"?}``. One InputError lists every
+        invalid child by index and field (in its ``detail``).
+        """
+        children, errors = [], []
+        for i, item in enumerate(jobs):
+            try:
+                engine, units = self.check(item["engine"], item["spec"])
+            except InputError as exc:
+                where = f"jobs[{i}]" + (f".{exc.location}" if exc.location else "")
+                errors.append({"location": where, "code": exc.code, "message": exc.message})
+                continue
+            children.append(
+                dict(
+                    engine=engine.name,
+                    spec=item["spec"],
+                    spec_summary=describe_spec(item["spec"]),
+                    unit=engine.unit,
+                    label=item.get("label"),
+                    total_units=units,
+                )
+            )
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more invalid jobs)" if len(errors) > 1 else ""
+            raise InputError(
+                f"{first['location']}: {first['message']}{more}",
+                code=first["code"],
+                location=first["location"],
+                detail=errors,
+            )
+        batch, rows = self.store.create_batch(label=label, fail_fast=fail_fast, children=children)
+        self.wake()
+        return batch, rows
+
+    def cancel_batch(self, batch_id: str) -> list[str]:
+        cancelled = self.store.request_batch_cancel(batch_id)
+        self.wake()
+        return cancelled
+
+    def add_file(self, name: str, path: Path) -> StoredFile:
+        """Move a file already written under ``files_dir`` into the store's records."""
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        file_id = path.name
+        return self.store.add_file(file_id, name, path.stat().st_size, digest.hexdigest())
+
+    def copy_in(self, path: Path) -> StoredFile:
+        """Copy a local file into the store (in-process runs)."""
+        file_id = str(uuid.uuid4())
+        folder = self.settings.files_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, folder / file_id)
+        return self.add_file(path.name, folder / file_id)
+
+    # -- acting on jobs -------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        job = self.store.get_job(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Queued: cancelled at once. Running: cancelled within a second. KeyError, Conflict."""
+        job = self.store.request_cancel(job_id)
+        self.wake()
+        return job
+
+    def delete(self, job_id: str) -> None:
+        """Delete a finished job and everything it owns. KeyError, Conflict while active."""
+        self.store.delete_job(job_id)
+
+    async def subscribe(self, job_ids: frozenset[str] | None) -> tuple[Subscription, int]:
+        """Follow some jobs' events (None: all); the queue and the cursor it starts after."""
+        return await self.broker.subscribe(job_ids)
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.broker.unsubscribe(sub)
+
+
+def build(
+    settings: Settings, *, run_jobs: bool = True, executor: Executor | None = None
+) -> Service:
+    """The store and, with ``run_jobs``, a scheduler with its executor (not started)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.url)
+    scheduler = None
+    if run_jobs:
+        scheduler = Scheduler(settings, store, executor)
+    return Service(settings, store, scheduler)
+
+
+# -- one job in this process --------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    job: Job
+    result: Result | None  # the engine's full result (with in-memory data) when complete
+
+
+def run_now(
+    engine_name: str,
+    spec: dict[str, Any],
+    *,
+    files: Mapping[str, Path] | None = None,
+    executor: str | Executor = "inline",
+    workers: int | None = None,
+    on_update: Callable[[Job], None] | None = None,
+) -> Outcome:
+    """Run one job to its end here, through the runner, against a throwaway store.
+
+    ``files`` maps the spec's file ids to local paths (copied in). ``on_update`` gets the
+    job after every persisted chunk and at the end. Planning runs in this process: the
+    caller is the trusted user at their own machine.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="montesim-run-"))
+    settings = Settings(data_dir=tmp, database_url="", max_concurrent_jobs=1)
+    store = Store(settings.url, migrate=False)
+    metadata.create_all(store.engine)  # a throwaway store: no migration history needed
+    chosen = (
+        make_executor(executor, workers=workers or settings.workers)
+        if isinstance(executor, str)
+        else executor
+    )
+    try:
+        service = Service(settings, store)
+        spec = dict(spec)
+        for key, path in (files or {}).items():
+            stored = service.copy_in(Path(path))
+            for k, v in list(spec.items()):
+                if v == key and (k == "file_id" or k.endswith("_file_id")):
+                    spec[k] = stored.id
+        engine, _ = service.check(engine_name, spec)
+        job, _ = store.create_job(
+            engine=engine.name, spec=spec, spec_summary=describe_spec(spec), unit=engine.unit
+        )
+        owner = make_owner()
+        claimed = store.claim_next(owner, settings.lease_seconds, 1)
+        assert claimed is not None and claimed.id == job.id
+        results: list[Result] = []
+        runner = JobRunner(
+            store,
+            chosen,
+            owner=owner,
+            files_dir=settings.files_dir,
+            cancel_dir=settings.cancel_dir,
+            lease_seconds=settings.lease_seconds,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            isolate_planning=False,
+            on_event=on_update,
+            on_result=results.append,
+        )
+        if on_update is not None:
+            on_update(claimed)
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                runner.run(claimed)
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=work, name="run-now", daemon=True)
+        thread.start()
+        try:
+            done.wait()
+        except KeyboardInterrupt:
+            store.request_cancel(job.id)
+            done.wait()
+            raise
+        final = store.get_job(job.id)
+        assert final is not None
+        if on_update is not None:
+            on_update(final)
+        result = results[0] if results and final.status == JobStatus.COMPLETE else None
+        return Outcome(final, result)
+    finally:
+        chosen.shutdown()
+        store.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+__all__ = ["Conflict", "Outcome", "Service", "build", "run_now"]

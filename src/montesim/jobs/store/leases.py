@@ -1,0 +1,140 @@
+"""Leases: claiming queued jobs under the cap, heartbeats, take-over after a crash."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from montesim.jobs import progress as progress_mod
+from montesim.jobs.model import Job
+from montesim.jobs.states import JobStatus
+from montesim.jobs.store.base import StoreBase, now
+from montesim.jobs.tables import jobs
+
+
+class LeasesStore(StoreBase):
+    def claim_next(self, owner: str, lease_seconds: float, max_running: int) -> Job | None:
+        """Atomically take the oldest queued job if fewer than ``max_running`` run."""
+        t = now()
+        with self._write() as conn:
+            if not self.is_sqlite:
+                # One claimer at a time across servers, so the cap holds cluster-wide.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7243001)")
+            running = conn.execute(
+                select(func.count())
+                .select_from(jobs)
+                .where(jobs.c.status == JobStatus.RUNNING.value)
+            ).scalar_one()
+            if running >= max_running:
+                return None
+            q = (
+                select(jobs.c.id)
+                .where(jobs.c.status == JobStatus.QUEUED.value)
+                .order_by(jobs.c.queued_at, jobs.c.id)
+                .limit(1)
+            )
+            if not self.is_sqlite:
+                q = q.with_for_update(skip_locked=True)
+            job_id = conn.execute(q).scalar()
+            if job_id is None:
+                return None
+            return self._transition(
+                conn,
+                job_id,
+                JobStatus.RUNNING,
+                started_at=t,
+                attempt=jobs.c.attempt + 1,
+                lease_owner=owner,
+                lease_expires_at=t + lease_seconds,
+                heartbeat_at=t,
+                progress_at=t,
+                attempt_started_at=t,
+                attempt_done_units=0,
+                stage="starting",
+            )
+
+    def running_jobs(self) -> list[Job]:
+        with self._read() as conn:
+            ids = conn.execute(
+                select(jobs.c.id).where(jobs.c.status == JobStatus.RUNNING.value)
+            ).scalars()
+            return [job for i in list(ids) if (job := self._row(conn, i)) is not None]
+
+    def take_over(
+        self, job_id: str, old_owner: str | None, owner: str, lease_seconds: float
+    ) -> Job | None:
+        """Re-lease a running job whose owner is gone (compare-and-set on the old owner)."""
+        t = now()
+        with self._write() as conn:
+            res = conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.status == JobStatus.RUNNING.value,
+                    (jobs.c.lease_owner == old_owner)
+                    if old_owner is not None
+                    else jobs.c.lease_owner.is_(None),
+                )
+                .values(
+                    lease_owner=owner,
+                    lease_expires_at=t + lease_seconds,
+                    heartbeat_at=t,
+                    attempt=jobs.c.attempt + 1,
+                    attempt_started_at=t,
+                    attempt_done_units=0,
+                    progress_at=t,
+                    stage="resuming",
+                    stage_message="Resumed after the previous worker stopped; keeping persisted chunks",
+                    updated_at=t,
+                )
+            )
+            if not res.rowcount:
+                return None
+            row = self._must_row(conn, job_id)
+            self._event(conn, row, "stage")
+            return row
+
+    def heartbeat(self, job_id: str, owner: str, lease_seconds: float) -> Job | None:
+        """Extend the lease; None when this owner lost the job (or it ended)."""
+        t = now()
+        with self._write() as conn:
+            res = conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.lease_owner == owner,
+                    jobs.c.status == JobStatus.RUNNING.value,
+                )
+                .values(heartbeat_at=t, lease_expires_at=t + lease_seconds)
+            )
+            return self._row(conn, job_id) if res.rowcount else None
+
+    def start_work(
+        self, job_id: str, owner: str, *, total_units: int, chunks_total: int, unit: str
+    ) -> Job | None:
+        """Record the plan's size and the progress already persisted by earlier attempts."""
+        with self._write() as conn:
+            done, count = self._persisted(conn, job_id)
+            res = conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.lease_owner == owner,
+                    jobs.c.status == JobStatus.RUNNING.value,
+                )
+                .values(
+                    total_units=total_units,
+                    chunks_total=chunks_total,
+                    unit=unit,
+                    done_units=done,
+                    chunks_done=count,
+                    progress=progress_mod.fraction(done, total_units),
+                    stage="running",
+                    stage_message=None,
+                    updated_at=now(),
+                )
+            )
+            if not res.rowcount:
+                return None
+            row = self._must_row(conn, job_id)
+            self._event(conn, row, "progress")
+            return row

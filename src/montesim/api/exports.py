@@ -12,8 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from montesim.api.deps import services
-from montesim.api.jobs import get_or_404
+from montesim.api.jobs import get_or_404, not_complete
 from montesim.api.problems import Problem
+from montesim.jobs.model import Job, JobStatus
+from montesim.jobs.progress import iso
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -138,13 +140,14 @@ def scalar_table(result: dict[str, Any]) -> Table:
     return ["Field", "Value"], rows
 
 
-def sheets(job_id: str, job: dict[str, Any], result: dict[str, Any]) -> list[tuple[str, Table]]:
+def sheets(job: Job, result: dict[str, Any]) -> list[tuple[str, Table]]:
     """The workbook's sheets in order; the first data sheet is also the CSV summary."""
     facts = [
-        ["Job", job_id],
-        ["Label", job.get("label")],
-        ["Engine", job["engine"]],
-        ["Finished", str(job.get("completed_at") or "")],
+        ["Job", job.id],
+        ["Label", job.label],
+        ["Engine", job.engine],
+        ["File", job.file_name],
+        ["Finished", iso(job.completed_at)],
     ]
     run = scalar_table(result)
     out: list[tuple[str, Table]] = [("Run", (run[0], facts + run[1]))]
@@ -199,20 +202,15 @@ def to_csv(table: Table) -> bytes:
     return buf.getvalue().encode()
 
 
-def _finished(request: Request, job_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _finished(request: Request, job_id: str) -> tuple[Job, dict[str, Any]]:
     svc = services(request)
-    row = get_or_404(svc, job_id)
-    if row["status"] != "complete":
-        raise Problem(
-            409,
-            "job_not_complete",
-            f"Job is {row['status']}, not complete: it has no summary to download",
-            job_status=row["status"],
-        )
+    job = get_or_404(svc, job_id)
+    if job.status != JobStatus.COMPLETE:
+        raise not_complete(job)
     result = svc.store.result(job_id)
     if not isinstance(result, dict):
         raise Problem(404, "no_summary", "This job's result has no tables", location="job_id")
-    return row, result
+    return job, result
 
 
 def _download(data: bytes, media_type: str, name: str) -> Response:
@@ -226,16 +224,14 @@ def _download(data: bytes, media_type: str, name: str) -> Response:
 @router.get("/{job_id}/summary.xlsx")
 def summary_xlsx(job_id: str, request: Request) -> Response:
     """The result as a workbook: run facts, warnings, statistics, inputs, sensitivity."""
-    row, result = _finished(request, job_id)
-    return _download(
-        to_xlsx(sheets(job_id, row, result)), XLSX, f"montesim-{job_id[:8]}-summary.xlsx"
-    )
+    job, result = _finished(request, job_id)
+    return _download(to_xlsx(sheets(job, result)), XLSX, f"montesim-{job_id[:8]}-summary.xlsx")
 
 
 @router.get("/{job_id}/summary.csv")
 def summary_csv(job_id: str, request: Request) -> Response:
     """One row per output (Excel) or tree node (risk tree) with its statistics."""
-    row, result = _finished(request, job_id)
-    tables = sheets(job_id, row, result)
+    job, result = _finished(request, job_id)
+    tables = sheets(job, result)
     main = tables[1][1] if len(tables) > 1 else tables[0][1]
     return _download(to_csv(main), "text/csv", f"montesim-{job_id[:8]}-summary.csv")

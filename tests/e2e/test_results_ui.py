@@ -366,3 +366,29 @@ def test_tree_form_checks_as_you_type_and_runs(page: Page, client: httpx.Client)
     job = page.url.rsplit("/", 1)[1]
     assert wait_for(client, job)["status"] == "complete"
     expect(page.locator("#risk-dashboard #node-table tbody tr")).to_have_count(3)
+
+
+def test_job_list_filters_by_workbook_label_and_engine(
+    page: Page, client: httpx.Client, example_job: str
+) -> None:
+    tree = {
+        "trials": 500,
+        "tree": {"name": "R", "children": [{"name": "X", "probability": 0.1, "low": 1, "high": 9}]},
+    }
+    risk = submit(client, "risktree", tree, label="Small tree")
+    assert wait_for(client, risk)["status"] == "complete"
+    page.goto("/#/jobs")
+    row = page.locator(f"#job-list tr[data-job-id='{example_job}']")
+    expect(row.locator(".workbook-name")).to_have_text("project.xlsx")
+    page.fill("#file-filter", "PROJECT.xl")
+    expect(page.locator(f"#job-list tr[data-job-id='{risk}']")).to_have_count(0)
+    expect(row).to_be_visible()
+    assert "file_name=PROJECT.xl" in page.url
+    page.fill("#file-filter", "")
+    page.select_option("#engine-filter", "risktree")
+    expect(page.locator(f"#job-list tr[data-job-id='{risk}']")).to_be_visible()
+    expect(row).to_have_count(0)
+    page.select_option("#engine-filter", "")
+    page.fill("#label-filter", "small TREE")
+    expect(page.locator("#job-list tbody tr")).to_have_count(1)
+    expect(page.locator(f"#job-list tr[data-job-id='{risk}']")).to_be_visible()

@@ -33,7 +33,8 @@ function statsTable(o, iterations) {
   return h("table", { class: "stat-table", "aria-label": "Summary statistics" },
     h("tbody", {}, statRows(o, iterations).map(([label, value, key]) =>
       h("tr", { dataset: { stat: key } }, h("th", { scope: "row" }, label),
-        h("td", { class: "num", title: typeof value === "number" ? String(value) : null },
+        h("td", { class: "num", title: typeof value === "number" ? String(value) : null,
+          dataset: typeof value === "number" ? { value: String(value) } : {} },
           typeof value === "number" ? number(value) : value ?? "—")))));
 }
 

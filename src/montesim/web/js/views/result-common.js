@@ -19,10 +19,10 @@ export function downloadBar(body, jobId) {
     { href: `${base}/result`, name: `montesim-${short}-result.json`, text: "Result JSON", key: "json" },
     { href: `${base}/summary.csv`, name: `montesim-${short}-summary.csv`, text: "Summary CSV", key: "csv" },
     { href: `${base}/summary.xlsx`, name: `montesim-${short}-summary.xlsx`, text: "Summary XLSX", key: "xlsx" },
-    ...(body.artifacts || []).map((a) => ({ href: a.href, name: a.name, text: a.name, key: a.name })),
+    ...(body.artifacts || []).map((a) => ({ href: a.href, name: a.name, text: a.name, key: a.name, artifact: true })),
   ];
   return h("nav", { class: "download-bar", "aria-label": "Downloads" },
     h("span", { class: "muted small" }, "Download"),
-    links.map((l) => h("a", { class: "button mini", href: l.href, download: l.name, dataset: { download: l.key } }, l.text)),
+    links.map((l) => h("a", { class: "button mini", href: l.href, download: l.name, dataset: l.artifact ? { download: l.key, artifact: l.name } : { download: l.key } }, l.text)),
     h("a", { class: "button mini compare-link", href: `#/compare?jobs=${encodeURIComponent(jobId)}`, id: "compare-with" }, "Compare with other runs…"));
 }

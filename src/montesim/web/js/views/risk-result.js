@@ -14,6 +14,10 @@ function money(x) {
   return x === null || x === undefined ? "—" : number(Math.round(x));
 }
 
+function moneyCell(x) {
+  return h("td", { class: "num", dataset: Number.isFinite(x) ? { value: String(x) } : {} }, money(x));
+}
+
 function figuresTable(result) {
   const order = result.order || Object.keys(result.nodes);
   const qKeys = [...new Set(order.flatMap((n) => Object.keys(result.nodes[n].quantiles || {})))];
@@ -28,11 +32,11 @@ function figuresTable(result) {
         const label = h("th", { scope: "row", class: n.kind === "portfolio" ? "portfolio" : "leaf" }, name);
         label.style.paddingLeft = `${0.4 + n.depth * 1.1}rem`;
         return h("tr", { dataset: { node: name, kind: n.kind } }, label,
-          h("td", { class: "num" }, money(n.aal)), h("td", { class: "num" }, money(n.std)),
+          moneyCell(n.aal), moneyCell(n.std),
           h("td", { class: "num" }, pct(n.p_no_loss)),
-          qKeys.map((q) => h("td", { class: "num" }, money(n.quantiles?.[q]))),
-          tKeys.map((t) => h("td", { class: "num" }, money(n.tvar?.[t]))),
-          h("td", { class: "num" }, money(n.max)));
+          qKeys.map((q) => moneyCell(n.quantiles?.[q])),
+          tKeys.map((t) => moneyCell(n.tvar?.[t])),
+          moneyCell(n.max));
       }))));
 }
 
@@ -73,7 +77,10 @@ export function renderRiskResult(body, { jobId }) {
   const result = body.result;
   const order = result.order || Object.keys(result.nodes);
   const colorOf = new Map(order.map((n, i) => [n, COLORS[i % COLORS.length]]));
-  const initial = new Set(order.filter((n) => result.nodes[n].depth <= 1).slice(0, DEFAULT_DRAWN));
+  // First drawn: the nodes the run chose for its chart (output.chart_nodes), else the top levels.
+  const chosen = (result.chart?.layer?.[0]?.data?.values || []).map((row) => row.node);
+  const initial = new Set(chosen.length ? order.filter((n) => chosen.includes(n))
+    : order.filter((n) => result.nodes[n].depth <= 1).slice(0, DEFAULT_DRAWN));
   const drawn = new Set(initial);
   const count = h("p", { class: "muted small", id: "lec-count", "aria-live": "polite" });
   const picks = h("div", { class: "node-picks", id: "lec-nodes" });

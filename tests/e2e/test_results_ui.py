@@ -88,17 +88,46 @@ def page(browser: Browser, server: ServerProc) -> Iterator[Page]:
     assert not pg.errors, f"uncaught errors in the page: {pg.errors}"  # type: ignore[attr-defined]
 
 
+# Pairs of axis tick labels (or marker labels) on one line whose boxes overlap, per chart.
+OVERLAPS = """() => {
+  const found = [];
+  for (const svg of document.querySelectorAll("svg.chart")) {
+    const lines = new Map();
+    for (const t of svg.querySelectorAll("text.tick, text.marker-label")) {
+      const b = t.getBoundingClientRect();
+      if (!b.width) continue;
+      const key = `${t.getAttribute("class")}:${Math.round(b.top)}`;
+      if (!lines.has(key)) lines.set(key, []);
+      lines.get(key).push({ text: t.textContent, left: b.left, right: b.right });
+    }
+    for (const labels of lines.values()) {
+      labels.sort((a, b) => a.left - b.left);
+      for (let i = 1; i < labels.length; i++) {
+        if (labels[i].left < labels[i - 1].right - 0.5) {
+          found.push(`${svg.dataset.chart}: ${labels[i - 1].text} / ${labels[i].text}`);
+        }
+      }
+    }
+  }
+  return found;
+}"""
+
+
 def shoot(browser: Browser, server: ServerProc, path: str, ready: str, name: str) -> None:
-    """Screenshots of `path` at both sizes, once `ready` is visible."""
+    """Screenshots of `path` at both sizes, once `ready` is visible; no chart there may
+    have tick labels running into each other at either size."""
     SHOTS.mkdir(exist_ok=True)
     for size in SIZES:
         pg = new_page(browser, server, size)
         pg.goto(path)
         pg.locator(ready).first.wait_for()
         pg.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
+        overlaps = pg.evaluate(OVERLAPS)
+        charts = pg.locator("svg.chart").count()
         errors = pg.errors  # type: ignore[attr-defined]
         pg.context.close()
         assert not errors, errors
+        assert charts and not overlaps, (size, overlaps)
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +268,8 @@ def test_api_docs_render_offline(page: Page, server: ServerProc) -> None:
     page.on("request", lambda req: requests.append(req.url))
     page.goto("/")
     page.click("nav >> text=API")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("montesim")
+    # the bundle is 1.5 MB and the schema is built on first request: allow for a busy machine
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("montesim", timeout=60_000)
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     outside = [u for u in requests if not u.startswith((server.url, "data:", "blob:"))]
     assert len(requests) > 3 and not outside, outside

@@ -51,9 +51,10 @@ function markerLayer(box, x, markers) {
     while (placed.some((p) => p.row === row && Math.abs(p.px - px) < p.half + half)) row++;
     placed.push({ px, half, row });
     const y = box.top - 6 - row * 13;
+    // Two rows fit above the plot; a third marker in the same spot keeps only its tooltip.
     return s("g", { class: `marker marker-${m.kind}`, dataset: { marker: m.key, value: String(m.x) } },
       s("line", { x1: px, x2: px, y1: box.top, y2: box.bottom, class: "marker-line" }),
-      s("text", { x: px, y, "text-anchor": "middle", class: "marker-label" }, m.label),
+      row < 2 ? s("text", { x: px, y, "text-anchor": "middle", class: "marker-label" }, m.label) : null,
       s("title", {}, `${m.title}: ${short(m.x, 6)}`));
   }));
 }

@@ -49,10 +49,16 @@ export function meanDifference(a, b) {
   return { diff, lo: diff - Z95 * se, hi: diff + Z95 * se };
 }
 
-/** Spec fields whose values differ between runs, flattened one level (inputs, fixed...). */
-export function differingFields(specs) {
-  const flat = specs.map((sp) => {
+/**
+ * What differs between runs: spec fields (seed, iterations, input overrides...) flattened
+ * one level, and each Excel input's distribution as the run sampled it.
+ */
+export function differingFields(specs, results = []) {
+  const flat = specs.map((sp, i) => {
     const out = {};
+    for (const d of results[i]?.inputs || []) {
+      out[d.name] = JSON.stringify(`${d.family}(${(d.params || []).map((p) => (Array.isArray(p) ? `[${p.join(", ")}]` : p)).join(", ")})`);
+    }
     for (const [k, v] of Object.entries(sp || {})) {
       if (v && typeof v === "object" && !Array.isArray(v) && ["inputs", "fixed", "correlation"].includes(k)) {
         for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = JSON.stringify(v2);
@@ -125,7 +131,7 @@ function statsTable(runs, name) {
 }
 
 function scenarioTable(runs, name) {
-  const diffs = differingFields(runs.map((r) => r.job.spec));
+  const diffs = differingFields(runs.map((r) => r.job.spec), runs.map((r) => r.body.result));
   return h("div", { class: "table-scroll" }, h("table", { class: "stat-table", id: "scenario-table" },
     h("thead", {}, h("tr", {}, ["Run", "Label", ...diffs.map((d) => d.key), "Mean", "P5", "P50", "P95"]
       .map((t) => h("th", { scope: "col" }, t)))),

@@ -21,8 +21,16 @@ export function downloadBar(body, jobId) {
     { href: `${base}/summary.xlsx`, name: `montesim-${short}-summary.xlsx`, text: "Summary XLSX", key: "xlsx" },
     ...(body.artifacts || []).map((a) => ({ href: a.href, name: a.name, text: a.name, key: a.name, artifact: true })),
   ];
+  const r = body.result || {};
+  const kept = r.raw_iterations ?? r.raw_trials;
+  const total = r.iterations ?? r.trials;
+  const partial = Number.isFinite(kept) && Number.isFinite(total) && kept < total && (body.artifacts || []).length
+    ? h("span", { class: "muted small", id: "raw-note" },
+      `Raw downloads hold the first ${kept.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} ${r.trials ? "trials" : "iterations"}.`)
+    : null;
   return h("nav", { class: "download-bar", "aria-label": "Downloads" },
     h("span", { class: "muted small" }, "Download"),
     links.map((l) => h("a", { class: "button mini", href: l.href, download: l.name, dataset: l.artifact ? { download: l.key, artifact: l.name } : { download: l.key } }, l.text)),
+    partial,
     h("a", { class: "button mini compare-link", href: `#/compare?jobs=${encodeURIComponent(jobId)}`, id: "compare-with" }, "Compare with other runs…"));
 }

@@ -252,6 +252,7 @@ def test_all_error_output_says_so_in_red(
     page.goto(f"/#/jobs/{job}")
     banner = page.locator("#job-warnings")
     expect(banner).to_have_class("banner banner-error")
+    expect(page.locator("#job-status #warning-badge")).to_have_text("2 warnings")
     expect(banner).to_contain_text("every trial of output NPV (M!B5) is #N/A")
     expect(banner).to_contain_text("first produced by M!B4")
     expect(banner).to_contain_text("of trials of output Revenue (M!B3) are #N/A")

@@ -184,6 +184,14 @@ def to_xlsx(tables: Iterable[tuple[str, Table]]) -> bytes:
             c.font = Font(bold=True)
         for row in rows:
             ws.append([_cell(v) for v in row])
+        for c in ws[1]:
+            if (
+                "share" in str(c.value).lower()
+                or str(c.value).startswith("P(")
+                or c.value == "Contribution to variance"
+            ):
+                for (cell,) in ws.iter_rows(min_row=2, min_col=c.column, max_col=c.column):
+                    cell.number_format = "0.0%"
         ws.freeze_panes = "B2"
         for col in ws.columns:
             width = max(len(str(c.value)) if c.value is not None else 0 for c in col)

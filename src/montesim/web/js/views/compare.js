@@ -7,6 +7,7 @@ import { fill, h } from "../dom.js";
 import { integer, number, shortId, time } from "../format.js";
 import { COLORS, chartCard, short } from "../charts/core.js";
 import { cdfSvg, overlaySvg } from "../charts/distribution.js";
+import { specSummary } from "./list.js";
 import { problemBox } from "./problem.js";
 
 const PICK_LIMIT = 100;
@@ -92,7 +93,7 @@ function picker(root, chosen, onCompare) {
         update();
       } }),
       h("span", {}, h("b", {}, jobName(j)),
-        h("span", { class: "muted small" }, ` · ${j.engine} · ${workbookName(j) || j.spec_summary || ""} · ${time(j.completed_at || j.created_at)}`))))
+        h("span", { class: "muted small" }, ` · ${j.engine} · ${[workbookName(j), specSummary(j)].filter(Boolean).join(" · ")} · ${time(j.completed_at || j.created_at)}`))))
       : h("p", { class: "muted" }, jobs.length ? "No finished job matches." : "No finished jobs yet."));
   };
   filter.addEventListener("input", render);

@@ -42,6 +42,13 @@ function writeQuery(state) {
   if (location.hash !== hash) history.replaceState(null, "", hash);
 }
 
+/** The spec summary without the file id where the file's name is shown instead. */
+export function specSummary(job) {
+  const text = job.spec_summary || "";
+  if (!job.file_name) return text;
+  return text.split(/,\s*/).filter((part) => !/^(\w+_)?file_id=/.test(part)).join(", ");
+}
+
 function jobRow(job) {
   const bar = progressBar({ label: `Progress of ${job.label || shortId(job.job_id)}` });
   bar.update(job);
@@ -53,7 +60,7 @@ function jobRow(job) {
       h("a", { href: `#/jobs/${job.job_id}`, class: "job-link" }, title),
       job.label ? h("div", { class: "muted small mono" }, shortId(job.job_id)) : null,
       job.file_name ? h("div", { class: "small workbook-name", title: "Workbook or tree file" }, job.file_name) : null,
-      job.spec_summary ? h("div", { class: "muted small" }, job.spec_summary) : null),
+      specSummary(job) ? h("div", { class: "muted small" }, specSummary(job)) : null),
     h("td", { "data-label": "Engine" }, job.engine),
     h("td", { "data-label": "Status" }, statusBadge(job)),
     h("td", { "data-label": "Progress", class: "progress-cell" }, bar.el,

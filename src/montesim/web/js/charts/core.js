@@ -1,7 +1,7 @@
 // Shared pieces of the dashboard charts: scales, tick labels that never overlap,
 // axes, a figure frame with SVG/PNG downloads. Charts are plain SVG from API data.
 
-import { h, s } from "../dom.js";
+import { fill, h, s } from "../dom.js";
 
 export const COLORS = ["#2563eb", "#dc2626", "#059669", "#7c3aed", "#d97706", "#0891b2", "#be185d", "#4b5563",
   "#65a30d", "#9333ea", "#0f766e", "#b45309"];
@@ -51,12 +51,16 @@ export function ticks(lo, hi, count) {
  * label, at its own width plus a gap, fits in the space between neighbouring ticks.
  */
 export function fittedTicks(lo, hi, pixels, format = short) {
+  const fits = (t) => (pixels / (hi - lo)) * (t[1] - t[0]) >= Math.max(...t.map((v) => format(v).length)) * CHAR_PX + TICK_GAP;
+  let single = null;
   for (let count = 8; count >= 2; count--) {
     const t = ticks(lo, hi, count);
-    const widest = Math.max(...t.map((v) => format(v).length)) * CHAR_PX + TICK_GAP;
-    if (t.length < 2 || (pixels / (hi - lo)) * (t[1] - t[0]) >= widest) return t;
+    if (t.length >= 2 && fits(t)) return t;
+    if (t.length === 1) single = single || t;
   }
-  return [lo, hi];
+  // No round grid has two labels that fit: the two ends if they do, else one round value.
+  if (hi > lo && fits([lo, hi])) return [lo, hi];
+  return single || [lo];
 }
 
 export function linear([d0, d1], [r0, r1]) {
@@ -198,8 +202,4 @@ export function chartCard({ title, name, note, controls, svg, footer, wide = fal
   setSvg(svg);
   setNote(note);
   return { el: card, setSvg, setNote };
-}
-
-function fill(el, ...children) {
-  el.replaceChildren(...children.filter(Boolean));
 }

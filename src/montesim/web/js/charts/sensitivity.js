@@ -17,7 +17,7 @@ export function barsSvg(items, { title, signed = true, format = (v) => v.toFixed
   const height = 40 + rows.length * rowH + 36;
   const box = plotBox(width, height, { top: 12, right: 56, bottom: 40, left: labelW });
   const maxAbs = Math.max(...rows.map((r) => Math.abs(r.value))) || 1;
-  const lim = signed ? Math.min(1, Math.ceil(maxAbs * 10) / 10) : Math.min(1, Math.ceil(maxAbs * 10) / 10);
+  const lim = Math.min(1, Math.ceil(maxAbs * 10) / 10);
   const x = linear(signed ? [-lim, lim] : [0, lim], [box.left, box.right]);
   const y = linear([0, rows.length], [box.top, box.bottom]);
   const zero = x(0);

@@ -7,8 +7,7 @@ export function warningBanner(warnings, { id, title } = {}) {
   const severe = warnings.some((w) => w.code === "output_all_errors");
   return h("section", { class: `banner ${severe ? "banner-error" : "banner-warn"}`, id, role: severe ? "alert" : "status" },
     h("strong", { class: "banner-title" }, title || (severe ? "Errors in every trial" : "Warnings")),
-    h("ul", {}, warnings.map((w) => h("li", { dataset: { code: w.code || "" } },
-      w.message, w.origin ? null : null))));
+    h("ul", {}, warnings.map((w) => h("li", { dataset: { code: w.code || "" } }, w.message))));
 }
 
 /** JSON, summary CSV/XLSX and the job's artifacts as download links. */

@@ -277,19 +277,20 @@ def test_risk_tree_result_draws_the_loss_exceedance_chart(page: Page, client: ht
     assert wait_for(client, job_id)["status"] == "complete"
     result = client.get(f"/api/jobs/{job_id}/result").json()["result"]
     page.goto(f"/#/jobs/{job_id}")
-    expect(page.locator("#job-result svg.chart")).to_have_count(1)
+    expect(page.locator("#job-result svg[data-chart=lec]")).to_have_count(1)
     curve = result["chart"]["layer"][0]["data"]["values"]
     expected = sorted({row["node"] for row in curve})
-    drawn = page.locator("#job-result svg.chart path.series")
-    assert sorted(drawn.evaluate_all("els => els.map(e => e.dataset.series)")) == expected
-    # One stats row per node, with the API's figures.
+    drawn = page.locator("#job-result svg[data-chart=lec] g.lec")
+    expect(drawn).to_have_count(len(expected))
+    assert sorted(drawn.evaluate_all("els => els.map(e => e.dataset.node)")) == expected
+    # One row per node, with the API's figures.
     for name, node in result["nodes"].items():
-        cell = page.locator(f"#job-result table.stats tr[data-key='{name}'] td[data-value]").first
+        cell = page.locator(f"#node-table tr[data-node='{name}'] td[data-value]").first
         expect(cell).to_be_visible()
         assert name in result["order"] and isinstance(node["aal"], float)
-    aal = page.locator(
-        f"#job-result table.stats tr[data-key='{result['root']}'] td[data-value]"
-    ).evaluate_all("els => els.map(e => Number(e.dataset.value))")
+    aal = page.locator(f"#node-table tr[data-node='{result['root']}'] td[data-value]").evaluate_all(
+        "els => els.map(e => Number(e.dataset.value))"
+    )
     assert result["nodes"][result["root"]]["aal"] in aal
 
 
@@ -354,17 +355,17 @@ def test_excel_shaped_statistics_render_as_table_and_histograms(page: Page) -> N
         }""",
         body,
     )
-    rows = page.locator("#rendered table.stats[data-group='outputs'] tbody tr")
-    expect(rows).to_have_count(2)
+    tabs = page.locator("#rendered .tabs [role=tab]")
+    expect(tabs).to_have_count(2)
     for name, stats in outputs.items():
-        values = page.locator(
-            f"#rendered table.stats tr[data-key='{name}'] td[data-value]"
-        ).evaluate_all("els => els.map(e => Number(e.dataset.value))")
+        page.locator(f"#rendered .tab[data-output='{name}']").click()
+        panel = page.locator(f"#rendered .output-panel[data-output='{name}']")
+        values = panel.locator("#stats-card td[data-value]").evaluate_all(
+            "els => els.map(e => Number(e.dataset.value))"
+        )
         assert stats["mean"] in values and stats["percentiles"]["p95"] in values
-    charts = page.locator("#rendered svg.chart")
-    expect(charts).to_have_count(2)
-    for i, stats in enumerate(outputs.values()):
-        assert charts.nth(i).locator("rect.bar").count() == len(stats["histogram"]["counts"])
+        bars = panel.locator("svg[data-chart=histogram] rect.bar")
+        expect(bars).to_have_count(len(stats["histogram"]["counts"]))
 
 
 def test_excel_workbook_uploaded_from_the_form_runs_to_histograms(
@@ -392,15 +393,15 @@ def test_excel_workbook_uploaded_from_the_form_runs_to_histograms(
     assert wait_for(client, job_id, timeout=120)["status"] == "complete"
     result = client.get(f"/api/jobs/{job_id}/result").json()["result"]
     assert list(result["outputs"]) == ["Profit", "Margin"]
-    expect(page.locator("#job-result table.stats[data-group='outputs'] tbody tr")).to_have_count(2)
+    expect(page.locator("#job-result .tabs [role=tab]")).to_have_count(2)
     for name, stats in result["outputs"].items():
-        values = page.locator(
-            f"#job-result table.stats tr[data-key='{name}'] td[data-value]"
-        ).evaluate_all("els => els.map(e => Number(e.dataset.value))")
+        page.locator(f"#job-result .tab[data-output='{name}']").click()
+        panel = page.locator(f"#job-result .output-panel[data-output='{name}']")
+        values = panel.locator("#stats-card td[data-value]").evaluate_all(
+            "els => els.map(e => Number(e.dataset.value))"
+        )
         assert stats["mean"] in values and stats["percentiles"]["p95"] in values
-    charts = page.locator("#job-result svg.chart")
-    expect(charts.first).to_be_visible()
-    bars = charts.nth(0).locator("rect.bar").count()
-    assert bars == len(result["outputs"]["Profit"]["histogram"]["counts"])
+        bars = panel.locator("svg[data-chart=histogram] rect.bar")
+        expect(bars).to_have_count(len(stats["histogram"]["counts"]))
     links = page.locator("#job-result a[data-artifact]")
     expect(links).to_have_count(2)

@@ -21,6 +21,7 @@ OPTIONAL_ROUTERS = (
     "montesim.api.batches",
     "montesim.api.metrics",
     "montesim.api.ui",
+    "montesim.api.exports",
 )
 
 
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         version=__version__,
         summary="Durable Monte Carlo simulation jobs with honest progress.",
         lifespan=lifespan,
+        docs_url=None,  # served by montesim.api.ui from local assets, no CDN
+        redoc_url=None,
     )
     problems.install(app)
     app.include_router(jobs.router)

@@ -6,10 +6,12 @@ and is found next to this package rather than through the current directory.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 
 from montesim.api.problems import Problem
 
@@ -24,6 +26,10 @@ MEDIA_TYPES = {
     ".svg": "image/svg+xml",
     ".json": "application/json",
 }
+
+# Swagger UI's files, from the swagger-ui-py package: /docs works with no internet.
+SWAGGER_ROOT = Path(str(files("swagger_ui") / "static"))
+SWAGGER_FILES = {"swagger-ui-bundle.js", "swagger-ui.css"}
 
 # Everything the page loads comes from this server: no CDN, no inline script.
 CSP = (
@@ -58,3 +64,25 @@ def index() -> FileResponse:
 @router.get("/static/{path:path}")
 def static(path: str) -> FileResponse:
     return serve(web_file(path))
+
+
+@router.get("/docs")
+def docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="montesim API",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
+
+
+@router.get("/docs-assets/{name}")
+def docs_asset(name: str) -> FileResponse:
+    if name not in SWAGGER_FILES:
+        raise Problem(404, "not_found", f"No API docs file {name!r}", location="path")
+    return FileResponse(
+        SWAGGER_ROOT / name,
+        media_type=MEDIA_TYPES[Path(name).suffix],
+        headers={"Cache-Control": "max-age=86400"},
+    )

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
+from montesim.engines.risktree.tree import build
 from montesim.errors import InputError
 from montesim.jobs.service import run_now
 from montesim.jobs.views import input_error_of
@@ -47,6 +48,7 @@ def risk(
         if seed is not None:
             spec["seed"] = seed
         parsed = parse_spec(spec)
+        build(parsed)  # the tree's structure (one root, no cycle), before the progress bar
     except InputError as exc:
         _print_error(exc)
         raise typer.Exit(2) from None
@@ -60,13 +62,18 @@ def risk(
         console=console,
     ) as bar:
         task = bar.add_task(parsed.tree.name or "risk tree", total=total)
-        outcome = run_now(
-            "risktree",
-            spec,
-            executor="local" if workers > 1 else "inline",
-            workers=workers,
-            on_update=lambda job: bar.update(task, completed=job.done_units),
-        )
+        try:
+            outcome = run_now(
+                "risktree",
+                spec,
+                executor="local" if workers > 1 else "inline",
+                workers=workers,
+                on_update=lambda job: bar.update(task, completed=job.done_units),
+            )
+        except InputError as exc:
+            bar.stop()
+            _print_error(exc)
+            raise typer.Exit(2) from None
     result = outcome.result
     if result is None:
         error = input_error_of(outcome.job)

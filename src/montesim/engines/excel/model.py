@@ -59,6 +59,7 @@ class Plan:
     raw_iterations: int
     today: float
     warnings: list[dict[str, str]] = field(default_factory=list)
+    slot_cells: dict[int, str] = field(default_factory=dict)  # program slot -> its cell
 
     @property
     def keep(self) -> set[int]:
@@ -238,6 +239,11 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         raw_iterations=min(spec.raw_iterations, spec.iterations),
         today=today,
         warnings=warnings,
+        slot_cells={
+            n.index: address(comp._sheet_name(k[0]), k[1], k[2])
+            for k, n in reversed(comp.cells.items())
+            if not isinstance(n, Const)
+        },
     )
 
 

@@ -10,8 +10,9 @@ import numpy as np
 from montesim.engines.base import EngineError, Result
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
+from montesim.engines.excel.warnings import error_warnings
 from montesim.stats.sensitivity import rank_inputs, sensitivity
-from montesim.stats.summary import brief, correlation_matrix, summarize
+from montesim.stats.summary import brief, correlation_matrix, histogram, summarize
 
 if TYPE_CHECKING:
     from montesim.engines.excel.model import Plan
@@ -123,6 +124,7 @@ def summary(
                 "params": list(d.args),
                 "truncate": list(d.truncate) if d.truncate else None,
                 "source": d.source,
+                "histogram": histogram(raw_inputs[j]),
                 **{k: stats.get(k) for k in ("mean", "std", "min", "max", "percentiles")},
             }
         )
@@ -140,7 +142,7 @@ def summary(
         "output_correlation": correlation_matrix(
             {out.name: values[i, :window] for i, out in enumerate(plan.outputs)}
         ),
-        "warnings": plan.warnings,
+        "warnings": plan.warnings + error_warnings(plan, codes, raw_inputs),
     }
 
 

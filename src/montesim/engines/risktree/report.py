@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,31 @@ def chart_nodes(spec: RiskTreeSpec, tree: RiskTree) -> list[str]:
     return top[:DEFAULT_CHART_NODES]
 
 
+# Short money labels (1k, 20M, 3B): Vega's SI format, with G (giga) read as B (billion).
+SHORT_MONEY = "replace(format(datum.value, '~s'), 'G', 'B')"
+
+
+def decades(values: list[float]) -> list[float]:
+    """Powers of ten spanning the positive ``values``: one label per decade on a log axis."""
+    positive = [v for v in values if v > 0]
+    if not positive:
+        return []
+    lo = math.floor(math.log10(min(positive)))
+    hi = math.ceil(math.log10(max(positive)))
+    return [10.0**e for e in range(lo, hi + 1)]
+
+
+def loss_axis(losses: list[float], log_x: bool) -> dict[str, Any]:
+    """Loss tick labels that never run into each other: short money, and on a log axis
+    only the decades (Vega's default puts 1,000 and 2,000 side by side)."""
+    axis: dict[str, Any] = {"labelExpr": SHORT_MONEY, "labelOverlap": "greedy", "labelFlush": True}
+    if log_x:
+        axis["values"] = decades(losses)
+    else:
+        axis["tickCount"] = 6
+    return axis
+
+
 def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str, Any]:
     """A Vega-Lite v5 spec overlaying the LECs of the chosen nodes, with quantile markers."""
     log_x = spec.output.scale == "log"
@@ -93,13 +119,18 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
         "type": "quantitative",
         "title": "Loss",
         "scale": {"type": "log"} if log_x else {"zero": True},
+        "axis": loss_axis([row["loss"] for row in curve], log_x),
     }
     y_enc = {
         "field": "exceedance",
         "type": "quantitative",
         "title": "P(loss ≥ x)",
         "scale": {"type": "log"},
-        "axis": {"format": "%"},
+        "axis": {
+            "format": "~%",
+            "values": decades([row["exceedance"] for row in curve]),
+            "labelOverlap": "greedy",
+        },
     }
     color = {"field": "node", "type": "nominal", "title": "Node"}
     return {

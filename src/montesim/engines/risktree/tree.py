@@ -66,12 +66,7 @@ def build(spec: RiskTreeSpec) -> RiskTree:
     for name, parent in parents.items():
         if parent is not None:
             children[parent].append(name)
-    for name, kind in kinds.items():
-        if kind == "portfolio" and not children[name]:
-            raise _error(
-                f"Portfolio {name!r} is empty: give it a leaf or a portfolio, or remove it",
-                _where("portfolios", name),
-            )
+    # Cycles first: a cycle leaves the root empty, and "empty" would hide the real fault.
     order = _depth_first(root, children)
     if len(order) < len(parents):
         reached = {name for name, _ in order}
@@ -80,6 +75,12 @@ def build(spec: RiskTreeSpec) -> RiskTree:
             _cycle_message(stray, parents, root),
             _where("portfolios" if kinds[stray] == "portfolio" else "leaves", stray, "parent"),
         )
+    for name, kind in kinds.items():
+        if kind == "portfolio" and not children[name]:
+            raise _error(
+                f"Portfolio {name!r} is empty: give it a leaf or a portfolio, or remove it",
+                _where("portfolios", name),
+            )
     index = {name: i for i, (name, _) in enumerate(order)}
     nodes = tuple(
         Node(name, kinds[name], index[parents[name]] if parents[name] else None, depth)

@@ -37,9 +37,12 @@ const job = (id) => `/api/jobs/${encodeURIComponent(id)}`;
 
 export const api = {
   engines: () => request("GET", "/api/engines"),
-  listJobs: ({ status, limit, offset }) => {
+  listJobs: ({ status, limit, offset, engine, label, fileName }) => {
     const q = new URLSearchParams({ limit: String(limit), offset: String(offset) });
     if (status) q.set("status", status);
+    if (engine) q.set("engine", engine);
+    if (label) q.set("label", label);
+    if (fileName) q.set("file_name", fileName);
     return request("GET", `/api/jobs?${q}`);
   },
   getJob: (id) => request("GET", job(id)),

@@ -1,7 +1,9 @@
 // The router: #/jobs (list), #/new (submit), #/jobs/{id} (detail). Views mount into
 // <main> and return {title, destroy}.
 
+import { mountCompare } from "./views/compare.js";
 import { mountDetail } from "./views/detail.js";
+import { mountRiskNew } from "./views/risk-new.js";
 import { mountList } from "./views/list.js";
 import { mountSubmit } from "./views/submit.js";
 
@@ -13,6 +15,8 @@ function parse(hash) {
   const [path, query = ""] = hash.replace(/^#/, "").split("?");
   const detail = path.match(/^\/jobs\/([^/]+)$/);
   if (detail) return { nav: "jobs", mount: mountDetail, params: { id: decodeURIComponent(detail[1]), query } };
+  if (path === "/risk") return { nav: "risk", mount: mountRiskNew, params: { query } };
+  if (path === "/compare") return { nav: "compare", mount: mountCompare, params: { query } };
   if (path === "/new") return { nav: "new", mount: mountSubmit, params: { query } };
   return { nav: "jobs", mount: mountList, params: { query: path === "/jobs" ? query : "" } };
 }

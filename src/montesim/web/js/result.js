@@ -4,6 +4,8 @@
 import { h } from "./dom.js";
 import { number } from "./format.js";
 import { histogram, lineChart } from "./charts.js";
+import { renderExcelResult } from "./views/excel-result.js";
+import { renderRiskResult } from "./views/risk-result.js";
 
 const MAX_HISTOGRAMS = 12;
 const PREFERRED_SUBKEYS = ["p5", "p50", "p90", "p95", "p99", "p99.5", "95", "99"];
@@ -154,6 +156,12 @@ function rawJson(result) {
 /** The result section for a GET /api/jobs/{id}/result body. */
 export function renderResult(body) {
   const result = body.result;
+  if (body.engine === "excel" && isObject(result?.outputs)) {
+    return h("div", { class: "result", id: "job-result" }, renderExcelResult(body, { jobId: body.job_id }), rawJson(result));
+  }
+  if (body.engine === "risktree" && isObject(result?.nodes)) {
+    return h("div", { class: "result", id: "job-result" }, renderRiskResult(body, { jobId: body.job_id }), rawJson(result));
+  }
   const parts = [];
   if (isObject(result)) {
     parts.push(scalarTable(result));

@@ -27,6 +27,7 @@ export function mountDetail(root, { id }) {
   let watcher = null;
   let alive = true;
   let resultShown = false;
+  let warningBadge = null;
 
   const bar = progressBar({ id: "job-progress", large: true, label: "Job progress" });
   const heading = h("h1", { tabindex: "-1", id: "job-title" }, `Job ${shortId(id)}`);
@@ -61,7 +62,7 @@ export function mountDetail(root, { id }) {
 
   function renderRecord() {
     bar.update(job);
-    fill(badges, statusBadge(job));
+    fill(badges, statusBadge(job), warningBadge);
     doneLine.textContent = doneText(job);
     const chunks = job.chunks_total ? `${integer(job.chunks_done)} / ${integer(job.chunks_total)}` : null;
     fill(factsSlot, facts([
@@ -172,7 +173,17 @@ export function mountDetail(root, { id }) {
     fill(resultSlot, h("h2", { id: "result-title" }, "Result"), h("p", { class: "muted" }, "Loading result…"));
     try {
       const body = await api.result(id);
-      if (alive) fill(resultSlot, h("h2", { id: "result-title" }, "Result"), renderResult(body));
+      if (!alive) return;
+      fill(resultSlot, h("h2", { id: "result-title" }, "Result"), renderResult(body));
+      // Warnings show beside the status too, so a "complete" job never looks clean by mistake.
+      const warnings = Array.isArray(body.result?.warnings) ? body.result.warnings : [];
+      if (warnings.length) {
+        const severe = warnings.some((w) => w.code === "output_all_errors");
+        warningBadge = h("a", { href: "#job-warnings", id: "warning-badge", class: `badge ${severe ? "badge-error" : "badge-warn"}`,
+          onClick: (e) => { e.preventDefault(); document.getElementById("job-warnings")?.scrollIntoView(); } },
+        `${warnings.length} warning${warnings.length > 1 ? "s" : ""}`);
+        badges.append(warningBadge);
+      }
     } catch (err) {
       resultShown = false;
       if (alive) fill(resultSlot, h("h2", { id: "result-title" }, "Result"), problemBox(err, "Could not load the result"));

@@ -23,17 +23,30 @@ function readQuery(query) {
   const q = new URLSearchParams(query);
   const limit = PAGE_SIZES.includes(Number(q.get("limit"))) ? Number(q.get("limit")) : PAGE_SIZES[0];
   const offset = Math.max(0, Number.parseInt(q.get("offset") || "0", 10) || 0);
-  return { status: q.get("status") || "", limit, offset };
+  return { status: q.get("status") || "", limit, offset, engine: q.get("engine") || "",
+    label: q.get("label") || "", fileName: q.get("file_name") || "" };
 }
+
+const TYPING_DELAY_MS = 250;
 
 function writeQuery(state) {
   const q = new URLSearchParams();
   if (state.status) q.set("status", state.status);
+  if (state.engine) q.set("engine", state.engine);
+  if (state.label) q.set("label", state.label);
+  if (state.fileName) q.set("file_name", state.fileName);
   if (state.limit !== PAGE_SIZES[0]) q.set("limit", String(state.limit));
   if (state.offset) q.set("offset", String(state.offset));
   const hash = `#/jobs${q.toString() ? `?${q}` : ""}`;
   // replaceState: the filter is part of the URL without remounting the view.
   if (location.hash !== hash) history.replaceState(null, "", hash);
+}
+
+/** The spec summary without the file id where the file's name is shown instead. */
+export function specSummary(job) {
+  const text = job.spec_summary || "";
+  if (!job.file_name) return text;
+  return text.split(/,\s*/).filter((part) => !/^(\w+_)?file_id=/.test(part)).join(", ");
 }
 
 function jobRow(job) {
@@ -46,7 +59,8 @@ function jobRow(job) {
     h("td", { "data-label": "Job" },
       h("a", { href: `#/jobs/${job.job_id}`, class: "job-link" }, title),
       job.label ? h("div", { class: "muted small mono" }, shortId(job.job_id)) : null,
-      job.spec_summary ? h("div", { class: "muted small" }, job.spec_summary) : null),
+      job.file_name ? h("div", { class: "small workbook-name", title: "Workbook or tree file" }, job.file_name) : null,
+      specSummary(job) ? h("div", { class: "muted small" }, specSummary(job)) : null),
     h("td", { "data-label": "Engine" }, job.engine),
     h("td", { "data-label": "Status" }, statusBadge(job)),
     h("td", { "data-label": "Progress", class: "progress-cell" }, bar.el,
@@ -74,6 +88,32 @@ export function mountList(root, { query }) {
     refresh();
   } }, PAGE_SIZES.map((n) => h("option", { value: String(n), selected: n === state.limit }, String(n))));
 
+  const engineSelect = h("select", { id: "engine-filter", onChange: () => {
+    state.engine = engineSelect.value;
+    state.offset = 0;
+    refresh();
+  } }, h("option", { value: "" }, "All engines"), state.engine ? h("option", { value: state.engine, selected: true }, state.engine) : null);
+  api.engines().then((list) => {
+    const names = (list.engines || list || []).map((e) => e.name).filter(Boolean);
+    fill(engineSelect, h("option", { value: "" }, "All engines"),
+      names.map((n) => h("option", { value: n, selected: n === state.engine }, n)));
+  }).catch(() => {});
+  let typing = null;
+  const textFilter = (id, key, placeholder) => {
+    const input = h("input", { type: "search", id, value: state[key], placeholder, class: "filter-text" });
+    input.addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => {
+        state[key] = input.value.trim();
+        state.offset = 0;
+        refresh();
+      }, TYPING_DELAY_MS);
+    });
+    return input;
+  };
+  const labelFilter = textFilter("label-filter", "label", "Label contains…");
+  const fileFilter = textFilter("file-filter", "fileName", "Workbook or file name…");
+
   const body = h("div", { id: "job-list", "aria-live": "polite", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading jobs…"));
   const pager = h("nav", { class: "pager", "aria-label": "Pages" });
   const errorSlot = h("div");
@@ -85,6 +125,9 @@ export function mountList(root, { query }) {
       h("a", { href: "#/new", class: "button primary" }, "New job")),
     h("div", { class: "toolbar" },
       h("label", { for: "status-filter" }, "Status "), statusSelect,
+      h("label", { for: "engine-filter" }, "Engine "), engineSelect,
+      h("label", { for: "label-filter", class: "visually-hidden" }, "Label"), labelFilter,
+      h("label", { for: "file-filter", class: "visually-hidden" }, "Workbook"), fileFilter,
       h("label", { for: "page-size" }, "Per page "), sizeSelect),
     errorSlot,
     body,
@@ -110,8 +153,9 @@ export function mountList(root, { query }) {
     shown = fingerprint;
     body.setAttribute("aria-busy", "false");
     if (!page.items.length) {
-      fill(body, h("p", { class: "empty" }, state.status ? "No jobs with this status." : "No jobs yet. ",
-        state.status ? null : h("a", { href: "#/new" }, "Submit one.")));
+      const filtered = state.status || state.engine || state.label || state.fileName;
+      fill(body, h("p", { class: "empty" }, filtered ? "No jobs match these filters." : "No jobs yet. ",
+        filtered ? null : h("a", { href: "#/new" }, "Submit one.")));
     } else {
       fill(body, h("table", { class: "jobs" },
         h("thead", {}, h("tr", {}, ["Job", "Engine", "Status", "Progress", "Created"].map((t) => h("th", { scope: "col" }, t)))),
@@ -161,6 +205,7 @@ export function mountList(root, { query }) {
     destroy() {
       alive = false;
       clearTimeout(timer);
+      clearTimeout(typing);
     },
   };
 }

@@ -1,0 +1,129 @@
+"""Warnings for outputs with error trials: how many, of which error, and where it began.
+
+A run whose every NPV trial is ``#N/A`` must not look like a clean result. For each
+output and each error type it carries, the result gets a warning with the share of
+trials, and, where one of those trials lies in the kept raw-input window, the first cell
+(in calculation order, upstream of the output) whose value is that error in that trial:
+the program is run again for that single trial with every intermediate value kept.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from montesim.engines.excel.functions import EvalContext
+from montesim.engines.excel.program import Op, run
+from montesim.engines.excel.values import ERROR_TEXT, Value
+
+if TYPE_CHECKING:
+    from montesim.engines.excel.model import Plan
+
+NON_NUMERIC = 100  # as results.NON_NUMERIC: the trial's output is text
+NUM = 6  # #NUM!: also what a non-finite number becomes
+
+
+def error_label(code: int) -> str:
+    return "non-numeric" if code == NON_NUMERIC else ERROR_TEXT.get(int(code), f"#ERR{code}")
+
+
+def error_warnings(
+    plan: Plan, codes: np.ndarray | None, raw_inputs: np.ndarray
+) -> list[dict[str, Any]]:
+    """One warning per (output, error type) with error trials, most frequent first."""
+    if codes is None:
+        return []
+    out: list[dict[str, Any]] = []
+    total = codes.shape[1]
+    for i, output in enumerate(plan.outputs):
+        found, counts = np.unique(codes[i][codes[i] != 0], return_counts=True)
+        for code, n in sorted(zip(found, counts, strict=True), key=lambda fc: -fc[1]):
+            code, n = int(code), int(n)
+            share = n / total
+            label = error_label(code)
+            origin = first_error_cell(plan, i, code, codes[i], raw_inputs)
+            where = f"; first produced by {origin}" if origin else ""
+            every = "every trial" if n == total else f"{_percent(share)} of trials"
+            out.append(
+                {
+                    "code": "output_all_errors" if n == total else "output_errors",
+                    "location": output.cell,
+                    "output": output.name,
+                    "error": label,
+                    "trials": n,
+                    "share": share,
+                    "origin": origin,
+                    "message": f"{every} of output {output.name} ({output.cell}) "
+                    f"{'is' if n == total else 'are'} {label}{where}",
+                }
+            )
+    return out
+
+
+def _percent(share: float) -> str:
+    pct = 100 * share
+    if pct >= 1:
+        return f"{pct:.0f}%"
+    return f"{pct:.2g}%"
+
+
+def first_error_cell(
+    plan: Plan, output: int, code: int, output_codes: np.ndarray, raw_inputs: np.ndarray
+) -> str | None:
+    """The first cell upstream of ``output`` whose value is error ``code`` in the first
+    kept trial where the output had that error; None when that cannot be known."""
+    slot = plan.outputs[output].slot
+    cells: dict[int, str] = getattr(plan, "slot_cells", None) or {}
+    n_raw = raw_inputs.shape[1]
+    if slot is None or code == NON_NUMERIC or not cells or n_raw == 0:
+        return None
+    hits = np.flatnonzero(output_codes[:n_raw] == code)
+    if not len(hits):
+        return None
+    trial = int(hits[0])
+    program = plan.program
+    upstream = _upstream(program.ops, slot)
+    samples = raw_inputs[:, trial : trial + 1].T
+    ctx = EvalContext(1, plan.today, plan.today + 0.5)
+    values = run(program, samples, ctx, keep={program.ops[k].out for k in upstream})
+    for k in sorted(upstream):
+        op = program.ops[k]
+        value = values.get(op.out)
+        if value is not None and _has_error(value, code):
+            return _cell_of(program.ops, k, cells)
+    return None
+
+
+def _upstream(ops: list[Op], slot: int) -> set[int]:
+    """Indices of the ops whose values the op producing ``slot`` reads, transitively."""
+    producer = {op.out: k for k, op in enumerate(ops)}
+    seen: set[int] = set()
+    todo = [slot]
+    while todo:
+        k = producer.get(todo.pop())
+        if k is None or k in seen:
+            continue
+        seen.add(k)
+        op = ops[k]
+        args = list(op.args) + (list(op.data[1]) if op.fn == "@fill" else [])
+        todo.extend(a[1] for a in args if a is not None and a[0] == "s")
+    return seen
+
+
+def _has_error(value: Value, code: int) -> bool:
+    if value.err is not None and bool(np.any(value.err == code)):
+        return True
+    if code == NUM and value.kind is None:
+        return not bool(np.all(np.isfinite(value.num)))
+    return False
+
+
+def _cell_of(ops: list[Op], k: int, cells: dict[int, str]) -> str | None:
+    """The cell whose formula holds op ``k``: a cell's ops are emitted together, ending
+    with the op that produces the cell's own slot."""
+    for j in range(k, len(ops)):
+        cell = cells.get(ops[j].out)
+        if cell is not None:
+            return cell
+    return None

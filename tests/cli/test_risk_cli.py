@@ -1,0 +1,51 @@
+"""``montesim risk`` on register's JSON, cycles, and ``montesim simulate`` warnings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.cli.test_cli import cli
+from tests.engines.excel.books import save_book
+from tests.engines.risktree.test_risktree_register_json import REGISTER
+
+pytestmark = pytest.mark.xdist_group("cli")
+
+
+def test_risk_runs_a_register_json_file(tmp_path: Path) -> None:
+    tree = tmp_path / "register.json"
+    tree.write_text(json.dumps(REGISTER))
+    out = tmp_path / "out.json"
+    png = tmp_path / "lec.png"
+    done = cli("risk", str(tree), "-n", "2000", "-w", "1", "-o", str(out), "--png", str(png))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(out.read_text())
+    assert summary["order"] == ["Company", "IT", "Ransomware", "Fraud"]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_risk_names_the_cycle(tmp_path: Path) -> None:
+    tree = tmp_path / "cycle.yaml"
+    tree.write_text(
+        "name: R\nportfolios:\n  - {name: A, parent: B}\n  - {name: B, parent: A}\n"
+        "leaves:\n  - {name: L, parent: A, probability: 0.1, low: 10, high: 100}\n"
+    )
+    done = cli("risk", str(tree), "-n", "100", "-w", "1")
+    assert done.returncode == 2
+    assert "cycle" in done.stderr and "empty" not in done.stderr
+
+
+def test_simulate_prints_error_warnings(tmp_path: Path) -> None:
+    book = save_book(
+        tmp_path / "na.xlsx",
+        {
+            "M!B1": '=RiskUniform(0, 1, RiskName("U"))',
+            "M!B2": "=IF(B1>2, 1, NA())",
+            "M!B3": '=RiskOutput("NPV") + B2 + B1',
+        },
+    )
+    done = cli("simulate", str(book), "-n", "2000", "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    text = " ".join((done.stdout + done.stderr).split())
+    assert "every trial of output NPV (M!B3) is #N/A; first produced by M!B2" in text

@@ -110,14 +110,17 @@ def child_main(task: dict) -> None:
     wall = time.perf_counter() - t0
     sampler.stop.set()
     sampler.join()
-    values = output_arrays(res, task["outputs"])
+    # peaks of the run itself, before reading the outputs back (which may be memory-mapped)
     mib = 1024.0  # ru_maxrss is in KiB on Linux
+    rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mib
+    rss_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mib
+    values = output_arrays(res, task["outputs"])
     out = {
         "iterations": task["iterations"],
         "elapsed": res.elapsed,
         "wall": wall,
-        "rss_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mib,
-        "rss_worker_max_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mib,
+        "rss_main_mib": rss_main,
+        "rss_worker_max_mib": rss_worker,
         "rss_total_peak_mib": sampler.peak_total / 2**20,
         "rss_workers_sum_peak_mib": sampler.peak_workers / 2**20,
         "first": {c: _num(v[0]) for c, v in values.items()},

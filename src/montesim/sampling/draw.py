@@ -13,7 +13,7 @@ import numpy as np
 
 from montesim.sampling.correlation import iman_conover
 from montesim.sampling.distributions import Distribution
-from montesim.sampling.lhs import uniforms
+from montesim.sampling.lhs import open_uniforms, stratify, unknown_method
 from montesim.sampling.seeding import BLOCK, blocks, rng_for
 
 CORR_STREAM = 0xC0221
@@ -27,13 +27,29 @@ def block_uniforms(
     method: str = "lhs",
     corr: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The (BLOCK, k) uniforms of one block, rank-correlated when ``corr`` is given."""
-    u = np.empty((BLOCK, len(stream_ids)))
-    for j, sid in enumerate(stream_ids):
-        u[:, j] = uniforms(rng_for(seed, sid, block), BLOCK, method)
-    if corr is not None and len(stream_ids) > 1:
-        u = iman_conover(u, corr, rng_for(seed, CORR_STREAM, block))
-    return u
+    """The (BLOCK, k) uniforms of one block, rank-correlated when ``corr`` is given.
+
+    Returned as the transpose of a (k, BLOCK) array: each input's uniforms are contiguous.
+    """
+    k = len(stream_ids)
+    u = np.empty((k, BLOCK))
+    if method == "lhs":
+        # the same draws, in the same order, as ``latin_hypercube`` per input; the
+        # arithmetic that turns them into strata then runs once for all inputs
+        strata = np.empty((k, BLOCK), dtype=np.int64)
+        for j, sid in enumerate(stream_ids):
+            rng = rng_for(seed, sid, block)
+            strata[j] = rng.permutation(BLOCK)
+            rng.random(out=u[j])
+        u = stratify(strata, u, BLOCK)
+    elif method == "mc":
+        for j, sid in enumerate(stream_ids):
+            u[j] = open_uniforms(rng_for(seed, sid, block), BLOCK)
+    else:
+        raise unknown_method(method)
+    if corr is not None and k > 1:
+        return iman_conover(u.T, corr, rng_for(seed, CORR_STREAM, block))
+    return u.T
 
 
 def sample_inputs(
@@ -52,13 +68,13 @@ def sample_inputs(
         raise ValueError(f"{k} distributions but {len(stream_ids)} stream ids")
     if corr is not None and np.shape(corr) != (k, k):
         raise ValueError(f"corr must be {k}x{k}, got {np.shape(corr)}")
-    out = np.empty((size, k))
+    out = np.empty((k, size))  # returned transposed: each input's trials are contiguous
     row = 0
     for b, offset, n in blocks(start, size):
         u = block_uniforms(seed, stream_ids, b, method=method, corr=corr)
         for j, dist in enumerate(dists):
             # the inverse CDF runs on the whole block: a vectorized kernel then always sees
             # the same array, so results cannot drift with where a chunk cuts the block
-            out[row : row + n, j] = dist.ppf(u[:, j])[offset : offset + n]
+            out[j, row : row + n] = dist.ppf(u[:, j])[offset : offset + n]
         row += n
-    return out
+    return out.T

@@ -62,17 +62,25 @@ def ecdf(sorted_x: np.ndarray, points: int = ECDF_POINTS) -> list[dict[str, floa
     return [{"x": float(xi), "p": float(pi)} for xi, pi in zip(q, p, strict=True)]
 
 
+# moments are summed over pieces of this many values: no full-length temporaries
+MOMENT_PIECE = 1 << 20
+
+
 def _moments(x: np.ndarray, mean: float, std: float | None) -> tuple[float | None, float | None]:
     """Sample-adjusted skewness and excess kurtosis (as Excel's SKEW and KURT)."""
     n = len(x)
     if not std:  # constant data or fewer than two points: shape is undefined
         return None, None
-    d = x - mean
-    d2 = d * d
-    m2 = float(np.mean(d2))
+    s2 = s3 = s4 = 0.0
+    for start in range(0, n, MOMENT_PIECE):
+        d = x[start : start + MOMENT_PIECE] - mean
+        d2 = d * d
+        s2 += float(np.sum(d2))
+        s3 += float(np.sum(d2 * d))  # products: far cheaper than **
+        s4 += float(np.sum(d2 * d2))
+    m2, m3, m4 = s2 / n, s3 / n, s4 / n
     if m2 <= 0:
         return None, None
-    m3, m4 = float(np.mean(d2 * d)), float(np.mean(d2 * d2))  # products: far cheaper than **
     skew = math.sqrt(n * (n - 1)) / (n - 2) * m3 / m2**1.5 if n >= 3 else None
     kurt = None
     if n >= 4:
@@ -80,10 +88,13 @@ def _moments(x: np.ndarray, mean: float, std: float | None) -> tuple[float | Non
     return jsonable(skew), jsonable(kurt)
 
 
-def brief(x: np.ndarray) -> dict[str, Any]:
-    """n, mean, std, min, max and percentiles of the finite values ``x`` (see summarize)."""
-    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
-    return _brief(x)
+def brief(x: np.ndarray, *, presorted: bool = False) -> dict[str, Any]:
+    """n, mean, std, min, max and percentiles of the finite values ``x`` (see summarize).
+
+    ``presorted``: ``x`` is already in ascending order (saves the sort).
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    return _brief(x if presorted else np.sort(x))
 
 
 def _brief(x: np.ndarray) -> dict[str, Any]:
@@ -111,15 +122,22 @@ def _brief(x: np.ndarray) -> dict[str, Any]:
     }
 
 
-def summarize(x: np.ndarray) -> dict[str, Any]:
+def summarize(x: np.ndarray, *, overwrite: bool = False) -> dict[str, Any]:
     """Summary statistics of the finite values ``x``.
+
+    ``overwrite``: ``x`` is the caller's scratch copy and may be sorted in place (saves a
+    copy the size of ``x``).
 
     Keys: n, mean, std (sample, ddof=1), min, max, skewness, kurtosis (EXCESS kurtosis,
     0 for a normal; both sample-adjusted like Excel's SKEW/KURT), percentiles
     {"p1": ..., "p99": ...} (linear interpolation), ci95_mean [lo, hi] (Student t),
     histogram {"edges", "counts"} and ecdf [{"x", "p"}] (101 points).
     """
-    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    x = np.asarray(x, dtype=np.float64).ravel()
+    if overwrite and x.flags.writeable:
+        x.sort()
+    else:
+        x = np.sort(x)
     out = _brief(x)
     n, mean, std = out["n"], out["mean"], out["std"]
     if n == 0:

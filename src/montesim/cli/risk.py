@@ -13,8 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from montesim.engines.base import InputError
-from montesim.engines.risktree.engine import plan_for, run_local
-from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
 
 console = Console(stderr=True)
 
@@ -39,6 +37,10 @@ def risk(
     ),
 ) -> None:
     """Simulate a risk tree and write each node's loss exceedance curve and figures."""
+    # the risk-tree engine imports SciPy: load it when this command runs, not at start-up
+    from montesim.engines.risktree.engine import plan_for, run_local
+    from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
+
     try:
         spec = as_spec(read_document(tree))
         if trials is not None:

@@ -134,7 +134,9 @@ def summary(
             del code
             x = x[ok]
         # a private copy may be sorted in place; a view into the columns may not
-        entry.update(summarize(x, overwrite=isinstance(values, SpilledColumns) or codes is not None))
+        entry.update(
+            summarize(x, overwrite=isinstance(values, SpilledColumns) or codes is not None)
+        )
         del x
         entry["error_trials"] = error_trials
         entry["errors"] = errors

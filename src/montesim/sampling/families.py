@@ -54,7 +54,7 @@ class ScipyBackend:
         if self.discrete and self._table is not None:
             return self._table_ppf(u)
         direct = self._direct
-        if direct is not None and u.ndim == 1 and u.size and 0.0 < u.min() and u.max() < 1.0:
+        if direct is not None and u.ndim == 1 and u.size and u.min() > 0.0 and u.max() < 1.0:
             ppf, shapes, loc, scale = direct
             return ppf(u, *(np.broadcast_to(a, u.shape) for a in shapes)) * scale + loc
         return np.asarray(self.frozen.ppf(u), dtype=np.float64)

@@ -47,7 +47,8 @@ class SpilledColumns:
     ) -> None:
         self.shape = (rows, iterations)
         self.dtype = np.dtype(dtype)
-        self.file = tempfile.TemporaryFile(dir=directory, prefix="montesim-columns-")
+        # closed (and so deleted) with this object, or with the last memory map of it
+        self.file = tempfile.TemporaryFile(dir=directory, prefix="montesim-columns-")  # noqa: SIM115
         self.file.truncate(rows * iterations * self.dtype.itemsize)
 
     def _offset(self, row: int, start: int) -> int:

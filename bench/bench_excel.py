@@ -19,7 +19,7 @@ twin. Then reports:
 
 Every montesim run happens in a fresh subprocess (``--child``), so its peak RSS is its own:
 ``ru_maxrss`` of the process (main), of its reaped children (the largest worker), and the
-largest sum over main + workers sampled with psutil every 20 ms.
+largest sum over main + workers sampled with psutil every 100 ms.
 Sanity lines check that montesim, pycel and NumPy agree with the inputs fixed at their
 means. Prints figures; nothing here is a pass/fail test.
 """
@@ -69,7 +69,7 @@ def output_arrays(res, cells: list[str]) -> dict[str, np.ndarray]:
 
 
 class RssSampler(threading.Thread):
-    """Largest RSS of this process plus its descendants (psutil), sampled every 20 ms."""
+    """Largest RSS of this process plus its descendants (psutil), sampled every 100 ms."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -89,7 +89,7 @@ class RssSampler(threading.Thread):
                 continue
             self.peak_total = max(self.peak_total, total)
             self.peak_workers = max(self.peak_workers, kids)
-            self.stop.wait(0.02)
+            self.stop.wait(0.1)
 
 
 def child_main(task: dict) -> None:

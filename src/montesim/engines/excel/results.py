@@ -145,10 +145,7 @@ def summary(
         outputs[out.name] = entry
     inputs = []
     for j, d in enumerate(plan.inputs):
-        if d.name in ranked:  # the ranking's order already sorts the input
-            stats = brief(raw_inputs[j][ranked[d.name][1]], presorted=True)
-        else:
-            stats = brief(raw_inputs[j])
+        stats = brief(raw_inputs[j])
         inputs.append(
             {
                 "name": d.name,

@@ -67,7 +67,7 @@ def ecdf(
 
 
 # moments are summed over pieces of this many values: no full-length temporaries
-MOMENT_PIECE = 1 << 20
+MOMENT_PIECE = 1 << 18
 
 
 def _std(x: np.ndarray, mean: float) -> float:

@@ -133,7 +133,7 @@ def summary(
             error_trials = int(len(ok) - np.count_nonzero(ok))
             del code
             x = x[ok]
-        # a private copy may be sorted in place; a view into the columns may not
+        # a private copy may be reordered in place; a view into the columns may not
         entry.update(
             summarize(x, overwrite=isinstance(values, SpilledColumns) or codes is not None)
         )

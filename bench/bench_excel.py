@@ -112,8 +112,11 @@ def child_main(task: dict) -> None:
     sampler.join()
     # peaks of the run itself, before reading the outputs back (which may be memory-mapped)
     mib = 1024.0  # ru_maxrss is in KiB on Linux
-    rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mib
-    rss_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mib
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    rss_main, rss_worker = me.ru_maxrss / mib, kids.ru_maxrss / mib
     values = output_arrays(res, task["outputs"])
     out = {
         "iterations": task["iterations"],
@@ -121,6 +124,9 @@ def child_main(task: dict) -> None:
         "wall": wall,
         "rss_main_mib": rss_main,
         "rss_worker_max_mib": rss_worker,
+        # CPU seconds (import included): on a loaded machine a steadier figure than wall
+        "cpu_main_s": me.ru_utime + me.ru_stime,
+        "cpu_workers_s": kids.ru_utime + kids.ru_stime,
         "rss_total_peak_mib": sampler.peak_total / 2**20,
         "rss_workers_sum_peak_mib": sampler.peak_workers / 2**20,
         "first": {c: _num(v[0]) for c, v in values.items()},

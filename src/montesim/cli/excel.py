@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from montesim.engines.base import InputError
@@ -84,13 +85,17 @@ def verify(
     from montesim.engines.excel.verify import verify as run_verify
 
     report = run_verify(_read(model))
+    if not report.has_cached_values:
+        console.print("verify: no cached values to compare (the workbook was not saved by Excel)")
+        raise typer.Exit(2)
     if as_json:
         out.print_json(json.dumps(report.to_dict(), default=str))
     else:
+        random = f", {len(report.random):,} random (not compared)" if report.random else ""
         out.print(
             f"{model.name}: {report.formula_cells:,} formula cells, {report.compared:,} compared, "
             f"{report.matched:,} matched ({report.match_rate:.2%}), "
-            f"{len(report.mismatches):,} mismatches"
+            f"{len(report.mismatches):,} mismatches{random}"
         )
         if report.mismatches:
             t = Table(title="Mismatches")
@@ -104,8 +109,25 @@ def verify(
             out.print(f"[yellow]unsupported[/yellow] {fn}: {', '.join(cells[:8])}")
         for cycle in report.cycles:
             out.print(f"[yellow]circular reference[/yellow]: {' -> '.join(cycle)}")
+        for cell, message in [*report.parse_errors.items(), *report.errors.items()][:limit]:
+            formula = _formula_at(report, cell)
+            out.print(f"[red]error[/red] {escape(cell)} {escape(formula)}: {escape(message)}")
+        if report.random:
+            more = f" and {len(report.random) - 8:,} more" if len(report.random) > 8 else ""
+            out.print(
+                f"random cells (held at Excel's values): {', '.join(report.random[:8])}{more}"
+            )
     if report.mismatches:
         raise typer.Exit(1)
+
+
+def _formula_at(report: Any, cell: str) -> str:
+    sheet, _, ref = cell.rpartition("!")
+    sheet = sheet.strip("'")
+    for m in report.mismatches:
+        if m.cell == ref and m.sheet == sheet:
+            return m.formula
+    return ""
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

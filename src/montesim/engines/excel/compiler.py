@@ -38,6 +38,13 @@ from .parser import (
     walk,
 )
 from .program import Op, Program, fill, pick
+from .randoms import (
+    INVERSE_FAMILIES,
+    RANDOM_FUNCTIONS,
+    compile_random,
+    inverse_of_rand,
+    is_random_formula,
+)
 from .reader import Workbook
 from .refs import MAX_COL, MAX_ROW, Area, address, parse_area
 from .values import (
@@ -93,6 +100,12 @@ class CompileIssues:
     unsupported: dict[str, set[str]] = field(default_factory=dict)  # FUNCTION -> cells
     cycles: list[list[str]] = field(default_factory=list)
     parse_errors: dict[str, str] = field(default_factory=dict)  # cell -> message
+    # cell -> what went wrong compiling its formula (a bug or an input error under verify)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class FormulaCrash(Exception):
+    """A function implementation failed on arguments it should have handled."""
 
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
@@ -152,6 +165,8 @@ class Compiler:
         self.corrmats: dict[str, list[list[Any]]] = {}  # RiskCorrmat matrix address -> values
         self.issues = CompileIssues()
         self.circular: set[CellKey] = set()
+        # cells that draw random numbers (RAND...); under ``static`` they hold their cached value
+        self.random_cells: set[CellKey] = set()
         self._const_ids: dict[int, int] = {}
         self._cur: CellKey = ("", 0, 0)
         self._nested = 0
@@ -301,25 +316,46 @@ class Compiler:
 
     # -- cells -----------------------------------------------------------------------
     def _compile_cell_tx(self, key: CellKey) -> CNode:
-        """Compile one cell; on NeedCells undo whatever it emitted so far."""
+        """Compile one cell; on NeedCells undo whatever it emitted so far.
+
+        Whatever else goes wrong in one formula becomes an error on that cell (recorded
+        in ``issues.errors``), so one odd formula never aborts a whole workbook; under
+        ``validate`` an InputError (a user mistake) still propagates.
+        """
         marks = (len(self.program.ops), self.program.n_slots, len(self.inputs))
         try:
             return self._compile_cell(key)
         except NeedCells:
-            ops, slots, ninputs = marks
-            del self.program.ops[ops:]
-            self.program.n_slots = slots
-            del self.inputs[ninputs:]
-            del self.input_slots[ninputs:]
-            for k in [
-                k for k, v in self.range_cache.items() if isinstance(v, Slot) and v.index >= slots
-            ]:
-                del self.range_cache[k]
-            for k in [
-                k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots
-            ]:
-                del self.arrays[k]
+            self._rollback(marks)
             raise
+        except InputError as exc:
+            if not self.static:
+                raise
+            self._rollback(marks)
+            self.issues.errors[self._addr(key)] = exc.message
+            return Const(error(VALUE))
+        except (RecursionError, MemoryError) as exc:
+            self._rollback(marks)
+            self.issues.errors[self._addr(key)] = f"formula too deep or too large ({exc})"
+            return Const(error(VALUE))
+        except Exception as exc:  # noqa: BLE001 - one formula must not abort the workbook
+            self._rollback(marks)
+            self.issues.errors[self._addr(key)] = f"internal error: {type(exc).__name__}: {exc}"
+            return Const(error(VALUE))
+
+    def _rollback(self, marks: tuple[int, int, int]) -> None:
+        """Undo the ops, slots and inputs emitted after ``marks``."""
+        ops, slots, ninputs = marks
+        del self.program.ops[ops:]
+        self.program.n_slots = slots
+        del self.inputs[ninputs:]
+        del self.input_slots[ninputs:]
+        for k in [
+            k for k, v in self.range_cache.items() if isinstance(v, Slot) and v.index >= slots
+        ]:
+            del self.range_cache[k]
+        for k in [k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots]:
+            del self.arrays[k]
 
     def _compile_cell(self, key: CellKey) -> CNode:
         self._cur = key
@@ -347,6 +383,8 @@ class Compiler:
         except ParseError as exc:
             self.issues.parse_errors[self._addr(key)] = str(exc)
             return Const(error(NAME))
+        if self.static and is_random_formula(ast):
+            return self._held_random(key, cd)
         if cd.array is not None:
             arr = self.expr(ast)
             arr = Const(error(VALUE)) if arr is None else arr
@@ -360,6 +398,50 @@ class Compiler:
         if node is None:
             return Const(number(0.0))
         return self._cell_value(self._implicit(node, ast))
+
+    def _held_random(self, key: CellKey, cd: Any) -> CNode:
+        """A random cell under ``static``: Excel's cached draw, so dependents can be verified."""
+        self.random_cells.add(key)
+        if cd.array is None:
+            return Const(from_py(cd.cached))
+        sheet = self.book.sheets[key[0]]
+        grid = []
+        for r in range(cd.array.r1, cd.array.r2 + 1):
+            row = []
+            for c in range(cd.array.c1, cd.array.c2 + 1):
+                member = sheet.cells.get((r, c))
+                row.append(None if member is None else member.cached)
+            grid.append(row)
+        self.arrays[key] = Const(from_grid(grid))
+        for r, c in cd.array.cells():
+            self.random_cells.add((key[0], r, c))
+        return Const(from_py(cd.cached))
+
+    # -- helpers for the function modules (randoms) ------------------------------------
+    def const(self, value: Value) -> Const:
+        return Const(value)
+
+    def unsupported(self, what: str) -> None:
+        self.issues.unsupported.setdefault(what, set()).add(self._addr(self._cur))
+
+    def random_input(self, family: str, params: tuple[float, ...]) -> CNode:
+        """One random input drawn by the formula of the current cell (RAND and friends)."""
+        if self.static:
+            self.random_cells.add(self._cur)
+        return self._make_input(family, params, None, None, None, 0.0, "formula")
+
+    def fill_array(self, base: Value, items: list[tuple[tuple[int, int], CNode]]) -> CNode:
+        """An array value: ``base`` with the given nodes written at their positions."""
+        if all(isinstance(n, Const) for _, n in items):
+            return Const(fill(base, [(pos, n.value) for pos, n in items]).with_ref(False))  # type: ignore[union-attr]
+        probe = fill(
+            base, [(pos, n.value if isinstance(n, Const) else n.probe) for pos, n in items]
+        )
+        idx = self.program.n_slots
+        self.program.n_slots += 1
+        data = (base, [self._arg(n) for _, n in items], [pos for pos, _ in items])
+        self.program.ops.append(Op("@fill", idx, (), data))
+        return Slot(idx, probe.with_ref(False))
 
     def _cell_value(self, node: CNode) -> CNode:
         """A formula cell never holds "empty": a reference to an empty cell shows 0."""
@@ -525,6 +607,12 @@ class Compiler:
             return self._risk_input(node, family)
         if name == "RISKOUTPUT":
             return Const(number(0.0))
+        if name in RANDOM_FUNCTIONS:
+            return compile_random(self, node)
+        if name in INVERSE_FAMILIES:
+            drawn = inverse_of_rand(self, node)
+            if drawn is not None:
+                return drawn
         special = _SPECIAL.get(name)
         if special is not None:
             return special(self, node)
@@ -757,6 +845,10 @@ class Compiler:
         self.corrmats[label] = matrix.value.to_grid()
         return label, int(pos)
 
+    def _formula_of(self, key: CellKey) -> str | None:
+        cd = self.book.cell(key[0], key[1], key[2])
+        return None if cd is None else cd.formula
+
     def _make_input(
         self,
         family: str,
@@ -783,6 +875,7 @@ class Compiler:
             stream_id=stable_id(cell),
             source=source,
             corrmat=corrmat,
+            formula=self._formula_of(self._cur),
         )
         value = idef.static_value()  # also validates the parameters (InputError)
         if self.static:
@@ -851,6 +944,12 @@ def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, KeyError):
         # a function implementation hit an unexpected input shape; the cell shows #VALUE!
         return error(VALUE)
+    except AttributeError as exc:
+        if any(v is None for v in vals):
+            # an omitted argument the function does not expect: Excel reads it as empty
+            # (``=IF(,1,2)`` is 2), so call again with empty values in those places
+            return _safe_call(impl, ctx, [from_py(None) if v is None else v for v in vals])
+        raise FormulaCrash(f"{exc}") from exc
 
 
 # -- reference-level functions ----------------------------------------------------------------

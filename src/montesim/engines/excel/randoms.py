@@ -71,8 +71,10 @@ def _is_rand(node: Node) -> bool:
     return isinstance(node, Call) and node.name == "RAND" and not node.args
 
 
-def _const_args(c: Compiler, nodes: tuple[Node, ...]) -> list[float] | None:
-    """The arguments as numbers when each is a fixed number, else None."""
+def _const_args(
+    c: Compiler, nodes: tuple[Node, ...], *, logical: bool = False
+) -> list[float] | None:
+    """The arguments as numbers when each is a fixed number (or TRUE/FALSE), else None."""
     out = []
     for n in nodes:
         if isinstance(n, Missing):
@@ -83,6 +85,8 @@ def _const_args(c: Compiler, nodes: tuple[Node, ...]) -> list[float] | None:
         if not isinstance(v, Const) or v.value.dims != (1, 1):
             return None
         x = v.value.to_py()
+        if isinstance(x, bool) and logical:
+            x = float(x)
         if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
             return None
         out.append(float(x))
@@ -149,7 +153,7 @@ def _randarray(c: Compiler, node: Call) -> CNode:
         if isinstance(a, Missing):
             vals.append(d)
             continue
-        got = _const_args(c, (a,))
+        got = _const_args(c, (a,), logical=True)
         if got is None:
             c.unsupported("RANDARRAY with arguments that are not fixed numbers")
             return c.const(error(VALUE))

@@ -47,6 +47,8 @@ from .randoms import (
 )
 from .reader import Workbook
 from .refs import MAX_COL, MAX_ROW, Area, address, parse_area
+from .tables import is_structured
+from .tables import resolve as resolve_table_ref
 from .values import (
     EMPTY,
     NAME,
@@ -281,17 +283,21 @@ class Compiler:
         except ParseError:
             return []
         out: list[CellKey] = []
-        for area in self._static_areas(ast, sheet.name, 0):
+        for area in self._static_areas(ast, sheet.name, 0, key):
             out.extend(self._active_in(area))
         return out
 
-    def _static_areas(self, ast: Node, sheet: str, depth: int) -> list[Area]:
+    def _static_areas(self, ast: Node, sheet: str, depth: int, key: CellKey) -> list[Area]:
         areas: list[Area] = []
         for n in walk(ast, skip_ref_bases=True):
             if isinstance(n, RefText):
                 a = parse_area(n.text, sheet)
                 if a is not None:
                     areas.append(a)
+            elif isinstance(n, Name) and n.sheet is None and is_structured(n.name):
+                hit = resolve_table_ref(n.name, self.book.tables, (sheet, key[1], key[2]))
+                if isinstance(hit, Area):
+                    areas.append(hit)
             elif isinstance(n, Name) and depth < 10:
                 text = self.book.name(n.name, n.sheet or sheet)
                 if text is None:
@@ -300,7 +306,7 @@ class Compiler:
                     sub = parse(text)
                 except ParseError:
                     continue
-                areas.extend(self._static_areas(sub, n.sheet or sheet, depth + 1))
+                areas.extend(self._static_areas(sub, n.sheet or sheet, depth + 1, key))
         return areas
 
     def _active_in(self, area: Area) -> list[CellKey]:
@@ -639,6 +645,12 @@ class Compiler:
             if sheet is None:
                 return XlError(REF)
             return [Area(sheet.name, a.r1, a.c1, a.r2, a.c2)]
+        if isinstance(node, Name) and node.sheet is None and is_structured(node.name):
+            _, r, c = self._cur
+            hit = resolve_table_ref(node.name, self.book.tables, (cur_sheet, r, c))
+            if hit is None:
+                return XlError(REF)
+            return hit if isinstance(hit, XlError) else [hit]
         if isinstance(node, Name):
             text = self.book.name(node.name, node.sheet or cur_sheet)
             if text is None or self._name_depth > 10:

@@ -28,6 +28,8 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
     parse_errors: dict[str, str] = {}
     total = 0
     for sheet in book.sheets.values():
+        if sheet.external:
+            continue
         formulas = 0
         for (r, c), cd in sorted(sheet.cells.items()):
             if cd.formula is None:
@@ -86,6 +88,19 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
         "inputs": inputs,
         "outputs": [{"cell": cell, "name": name} for _, cell, name in risk_outputs(book)],
         "statistics": statistics,
+        "links": [
+            {
+                "index": n,
+                "workbook": target,
+                "sheets": [s.name for s in book.sheets.values() if s.name.startswith(f"[{n}]")],
+            }
+            for n, target in sorted(book.links.items())
+        ],
+        "tables": [
+            {"name": t.name, "range": str(t.area), "columns": list(t.columns)}
+            for t in book.tables.values()
+        ],
+        "iterative_calculation": book.iterate,
         "defined_names": len(book.names),
         "unsupported": dict(sorted(unsupported.items())),
         "parse_errors": parse_errors,

@@ -47,6 +47,7 @@ from .randoms import (
 )
 from .reader import Workbook
 from .refs import MAX_COL, MAX_ROW, Area, address, parse_area
+from .specials import REF_SPECIALS, SPECIALS, let_name
 from .tables import is_structured
 from .tables import resolve as resolve_table_ref
 from .values import (
@@ -111,6 +112,8 @@ class FormulaCrash(Exception):
 
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
+# dynamic-array functions whose result size depends on the data
+_SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW"}
 # functions whose arguments are evaluated as arrays even in a non-array cell
 _ARRAY_ARG_FUNCS = {
     "SUMPRODUCT",
@@ -137,7 +140,18 @@ _ARRAY_ARG_FUNCS = {
     "CONCAT",
     "FILTER",
     "SORT",
+    "SORTBY",
     "UNIQUE",
+    "MINVERSE",
+    "MDETERM",
+    "TAKE",
+    "DROP",
+    "CHOOSECOLS",
+    "CHOOSEROWS",
+    "VSTACK",
+    "HSTACK",
+    "TOCOL",
+    "TOROW",
 }
 
 
@@ -169,6 +183,7 @@ class Compiler:
         self.circular: set[CellKey] = set()
         # cells that draw random numbers (RAND...); under ``static`` they hold their cached value
         self.random_cells: set[CellKey] = set()
+        self.let_scopes: list[dict[str, tuple[str, Any]]] = []  # LET names, innermost last
         self._const_ids: dict[int, int] = {}
         self._cur: CellKey = ("", 0, 0)
         self._nested = 0
@@ -423,9 +438,15 @@ class Compiler:
             self.random_cells.add((key[0], r, c))
         return Const(from_py(cd.cached))
 
-    # -- helpers for the function modules (randoms) ------------------------------------
+    # -- helpers for the function modules (randoms, specials) ---------------------------
     def const(self, value: Value) -> Const:
         return Const(value)
+
+    def probe_of(self, node: CNode) -> Value:
+        return node.value if isinstance(node, Const) else node.probe
+
+    def formula_cells_of(self, sheet: str) -> set[tuple[int, int]]:
+        return self._active.get(sheet.upper(), set())
 
     def unsupported(self, what: str) -> None:
         self.issues.unsupported.setdefault(what, set()).add(self._addr(self._cur))
@@ -578,7 +599,22 @@ class Compiler:
             grid.append(out)
         return Const(from_grid(grid))
 
+    def _let_binding(self, node: Name) -> tuple[str, Any] | None:
+        if node.sheet is not None or not self.let_scopes:
+            return None
+        key = let_name(node.name)
+        for scope in reversed(self.let_scopes):
+            if key in scope:
+                return scope[key]
+        return None
+
     def _name_value(self, node: Name) -> CNode:
+        bound = self._let_binding(node)
+        if bound is not None:
+            kind, what = bound
+            if kind == "value":
+                return what
+            return self.load_area(what[0]) if len(what) == 1 else Const(error(VALUE))
         sheet = node.sheet or self._sheet_name(self._cur[0])
         text = self.book.name(node.name, sheet)
         if text is None or self._name_depth > 10:
@@ -631,6 +667,9 @@ class Compiler:
             args = self._args(node.args)
         finally:
             self._scalar_ctx = saved
+        if name in _SHAPE_FROM_DATA and any(isinstance(a, Slot) for a in args):
+            # the spill size would change from trial to trial: not something we compute
+            self.unsupported(f"{name} of values that change between trials")
         return self.call(name, args)
 
     # -- references ----------------------------------------------------------------------
@@ -645,6 +684,10 @@ class Compiler:
             if sheet is None:
                 return XlError(REF)
             return [Area(sheet.name, a.r1, a.c1, a.r2, a.c2)]
+        if isinstance(node, Name) and self.let_scopes:
+            bound = self._let_binding(node)
+            if bound is not None:
+                return bound[1] if bound[0] == "ref" else None
         if isinstance(node, Name) and node.sheet is None and is_structured(node.name):
             _, r, c = self._cur
             hit = resolve_table_ref(node.name, self.book.tables, (cur_sheet, r, c))
@@ -1101,7 +1144,12 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
     return [Area(a.sheet, r1, c1, r2, c2)]
 
 
-_REF_FUNCS = {"OFFSET": _ref_offset, "INDIRECT": _ref_indirect, "INDEX": _ref_index}
+_REF_FUNCS = {
+    "OFFSET": _ref_offset,
+    "INDIRECT": _ref_indirect,
+    "INDEX": _ref_index,
+    **REF_SPECIALS,
+}
 
 
 def _special_index(c: Compiler, node: Call) -> CNode:
@@ -1185,6 +1233,8 @@ _SPECIAL = {
     "COLUMNS": _rows_or_cols("COLUMNS"),
     "AREAS": _special_areas,
     "ISREF": _special_isref,
+    "ANCHORARRAY": _special_ref_func,
+    **SPECIALS,
 }
 
 SPECIAL_FUNCTIONS = set(_SPECIAL) | {"RISKOUTPUT"}

@@ -44,6 +44,7 @@ class Sheet:
     array_members: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     # the last values Excel kept of a linked workbook's sheet (``[1]Rates``): constants
     external: bool = False
+    hidden_rows: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -190,6 +191,7 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
             book.names[(ws.title.upper(), name.upper())] = dn.attr_text
         for table in ws.tables.values():
             _add_table(book, ws.title, table)
+        sheet.hidden_rows = {int(r) for r, d in ws.row_dimensions.items() if d.hidden}
     _read_links(book, wb_f)
     _read_calc(book, wb_f)
     for name, dn in wb_f.defined_names.items():

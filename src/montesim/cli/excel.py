@@ -112,6 +112,15 @@ def verify(
         for cell, message in [*report.parse_errors.items(), *report.errors.items()][:limit]:
             formula = _formula_at(report, cell)
             out.print(f"[red]error[/red] {escape(cell)} {escape(formula)}: {escape(message)}")
+        for area in report.data_tables:
+            out.print(
+                f"[yellow]data table not evaluated[/yellow] (held at Excel's values): {escape(area)}"
+            )
+        if report.iterative:
+            out.print(
+                "iterative calculation: loops checked from Excel's converged values at "
+                + ", ".join(report.iterative[:8])
+            )
         if report.random:
             more = f" and {len(report.random) - 8:,} more" if len(report.random) > 8 else ""
             out.print(

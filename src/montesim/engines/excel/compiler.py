@@ -184,6 +184,9 @@ class Compiler:
         # cells that draw random numbers (RAND...); under ``static`` they hold their cached value
         self.random_cells: set[CellKey] = set()
         self.let_scopes: list[dict[str, tuple[str, Any]]] = []  # LET names, innermost last
+        self._final: Node | None = None
+        self.iterative: set[CellKey] = set()  # loop cells held at Excel's converged value
+        self.data_table_cells: set[CellKey] = set()
         self._const_ids: dict[int, int] = {}
         self._cur: CellKey = ("", 0, 0)
         self._nested = 0
@@ -194,6 +197,7 @@ class Compiler:
         for sheet in book.sheets.values():
             act = {rc for rc, cd in sheet.cells.items() if cd.formula is not None}
             act |= set(sheet.array_members)
+            act |= set(sheet.data_tables)
             self._active[sheet.name.upper()] = act
         for s, r, c in list(self.spec_inputs) + list(self.fixed):
             self._active.setdefault(s, set()).add((r, c))
@@ -259,16 +263,28 @@ class Compiler:
             cyc.append(key)
         names = [self._addr(k) for k in cyc]
         if on_cycle == "raise":
+            iterative = (
+                " (the workbook turns on iterative calculation, which simulations do not "
+                "support yet)"
+                if self.book.iterate
+                else ""
+            )
             raise InputError(
-                "Circular reference: " + " -> ".join([*names, names[0]]),
+                "Circular reference: " + " -> ".join([*names, names[0]]) + iterative,
                 code="circular_reference",
                 location=names[0],
                 detail={"cycle": names},
             )
         self.issues.cycles.append(names)
+        cd = self.book.cell(dep[0], dep[1], dep[2])
+        if self.book.iterate and self.static and cd is not None and cd.array is None:
+            # Excel iterated this loop to convergence: start from its value and check the
+            # rest of the loop against it (one Gauss-Seidel sweep from the fixed point)
+            self.iterative.add(dep)
+            self.cells[dep] = Const(from_py(cd.cached))
+            return
         self.circular.update(cyc)
         self.cells[dep] = Const(error(VALUE))
-        cd = self.book.cell(dep[0], dep[1], dep[2])
         if cd is not None and cd.array is not None:  # members of the array read its anchor
             self.arrays[dep] = self.cells[dep]
 
@@ -391,6 +407,9 @@ class Compiler:
         if sheet is None:
             return Const(error(REF))
         cd = sheet.cells.get((r, c))
+        table = sheet.data_tables.get((r, c))
+        if table is not None:
+            return self._data_table_cell(key, table, cd)
         anchor = sheet.array_members.get((r, c))
         if anchor is not None and anchor != (r, c):
             arr = self.arrays.get((sheet_u, *anchor))
@@ -412,13 +431,25 @@ class Compiler:
             self.arrays[key] = arr
             return self._cell_value(self._pick(arr, 0, 0))
         self._scalar_ctx = True
+        self._final = ast  # the formula's last operation (Excel snaps +/- residues to 0)
         try:
             node = self.expr(ast)
         finally:
             self._scalar_ctx = False
+            self._final = None
         if node is None:
             return Const(number(0.0))
         return self._cell_value(self._implicit(node, ast))
+
+    def _data_table_cell(self, key: CellKey, table: Area, cd: Any) -> CNode:
+        """A what-if data table's result: not evaluated (each cell would be a whole
+        recalculation), so it is listed as unsupported with the table's range, and
+        ``verify`` holds it at Excel's value without comparing it."""
+        if self.static:
+            self.data_table_cells.add(key)
+            return Const(from_py(None if cd is None else cd.cached))
+        self.issues.unsupported.setdefault("TABLE (what-if data table)", set()).add(str(table))
+        return Const(error(NAME))
 
     def _held_random(self, key: CellKey, cd: Any) -> CNode:
         """A random cell under ``static``: Excel's cached draw, so dependents can be verified."""
@@ -567,7 +598,10 @@ class Compiler:
         if isinstance(node, Binary):
             if node.op in (":", " ", ","):
                 return Const(error(VALUE if node.op != " " else NULL))
-            return self.call(node.op, [self._operand(node.left), self._operand(node.right)])
+            op = node.op
+            if node is self._final and op in ("+", "-"):
+                op = "_ADD_FINAL" if op == "+" else "_SUB_FINAL"
+            return self.call(op, [self._operand(node.left), self._operand(node.right)])
         if isinstance(node, Call):
             return self._call(node)
         return Const(error(VALUE))

@@ -45,6 +45,8 @@ class Sheet:
     # the last values Excel kept of a linked workbook's sheet (``[1]Rates``): constants
     external: bool = False
     hidden_rows: set[int] = field(default_factory=set)
+    # what-if data tables ({=TABLE(row, col)}): every result cell -> the table's range
+    data_tables: dict[tuple[int, int], Area] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +84,9 @@ class Workbook:
             if hit is not None:
                 return hit
         return self.names.get((None, name.upper()))
+
+    def data_table_ranges(self) -> list[str]:
+        return sorted({str(a) for s in self.sheets.values() for a in s.data_tables.values()})
 
     def formula_cells(self) -> list[tuple[str, int, int]]:
         return [
@@ -177,6 +182,9 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
                         sheet.array_members[rc] = (r, c)
             elif kind == "DataTableFormula":
                 sheet.cells[(r, c)] = CellData(formula="=TABLE()", cached=cached)
+                area = parse_area(v.ref, ws.title) if getattr(v, "ref", None) else None
+                for rc in area.cells() if area is not None else [(r, c)]:
+                    sheet.data_tables[rc] = area or Area(ws.title, r, c, r, c)
             elif isinstance(v, str) and cell.data_type == "f":
                 sheet.cells[(r, c)] = CellData(formula=v, cached=cached)
             else:

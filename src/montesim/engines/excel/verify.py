@@ -45,6 +45,9 @@ class VerifyReport:
     unsupported: dict[str, list[str]] = field(default_factory=dict)
     cycles: list[list[str]] = field(default_factory=list)
     random: list[str] = field(default_factory=list)  # cells drawing random numbers
+    # cells of an iterative-calculation loop held at Excel's converged value (one per loop)
+    iterative: list[str] = field(default_factory=list)
+    data_tables: list[str] = field(default_factory=list)  # what-if tables: not evaluated
     errors: dict[str, str] = field(default_factory=dict)  # cell -> why it could not compile
     parse_errors: dict[str, str] = field(default_factory=dict)
     # False when no formula cell has a cached value (a file not saved by Excel)
@@ -64,6 +67,8 @@ class VerifyReport:
             "unsupported": self.unsupported,
             "cycles": self.cycles,
             "random": self.random,
+            "iterative": self.iterative,
+            "data_tables": self.data_tables,
             "errors": self.errors,
             "parse_errors": self.parse_errors,
             "has_cached_values": self.has_cached_values,
@@ -115,6 +120,11 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
         if key in comp.random_cells:
             report.random.append(address(sheet, r, c))
             continue
+        if key in comp.iterative:
+            report.iterative.append(address(sheet, r, c))
+            continue
+        if key in comp.data_table_cells:
+            continue
         got = comp.value_of(key).to_py()
         expected = cd.cached
         report.compared += 1
@@ -127,6 +137,7 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
     report.unsupported = {k: sorted(v) for k, v in sorted(comp.issues.unsupported.items())}
     report.cycles = comp.issues.cycles
     report.errors = dict(comp.issues.errors)
+    report.data_tables = book.data_table_ranges()
     report.parse_errors = dict(comp.issues.parse_errors)
     return report
 

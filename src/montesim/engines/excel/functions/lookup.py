@@ -169,6 +169,23 @@ def gather(v: Value, rows: np.ndarray, cols: np.ndarray) -> Value:
     return Value(g(v.num), g(v.kind), g(v.err), g(v.text))
 
 
+def gather_line(v: Value, idx: np.ndarray, axis: int) -> Value:
+    """Per trial t, row idx[t] (axis 1: a (T,1,C) value) or column idx[t] (axis 2)."""
+    t = max(v.trials, idx.shape[0])
+    idx = np.broadcast_to(idx, (t,))
+
+    def g(a):
+        if a is None:
+            return None
+        b = np.broadcast_to(a, (a.shape[0], *v.dims))
+        ti = np.arange(t) if b.shape[0] > 1 else np.zeros(t, int)
+        if axis == 1:
+            return b[ti, idx, :].reshape(t, 1, b.shape[2])
+        return b[ti, :, idx].reshape(t, b.shape[1], 1)
+
+    return Value(g(v.num), g(v.kind), g(v.err), g(v.text))
+
+
 def _fail(idx: np.ndarray, code: int, base: Value, extra_err: np.ndarray | None = None) -> Value:
     if extra_err is None and idx.min(initial=0) >= 0:
         return base  # every trial found its match: nothing to mark
@@ -271,7 +288,11 @@ def xlookup(
     idx, xe = find(x, vec, m, reverse=int(search[0]) < 0)
     safe = np.maximum(idx, 0)
     vertical = look.dims[1] == 1
-    if vertical:
+    if vertical and ret.dims[1] > 1:  # a whole row of the return array spills
+        out = gather_line(ret, safe, axis=1)
+    elif not vertical and ret.dims[0] > 1:  # a whole column
+        out = gather_line(ret, safe, axis=2)
+    elif vertical:
         out = gather(ret, safe, np.zeros_like(safe))
     else:
         out = gather(ret, np.zeros_like(safe), safe)

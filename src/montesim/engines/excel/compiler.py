@@ -44,6 +44,7 @@ from .randoms import (
     compile_random,
     inverse_of_rand,
     is_random_formula,
+    is_volatile_formula,
 )
 from .reader import Workbook
 from .refs import MAX_COL, MAX_ROW, Area, address, parse_area
@@ -187,6 +188,9 @@ class Compiler:
         self._final: Node | None = None
         self.iterative: set[CellKey] = set()  # loop cells held at Excel's converged value
         self.data_table_cells: set[CellKey] = set()
+        # verify holds TODAY()/NOW() cells at Excel's values (the day the file was saved)
+        self.hold_volatile = static
+        self.volatile_cells: set[CellKey] = set()
         self._const_ids: dict[int, int] = {}
         self._cur: CellKey = ("", 0, 0)
         self._nested = 0
@@ -425,6 +429,9 @@ class Compiler:
             return Const(error(NAME))
         if self.static and is_random_formula(ast):
             return self._held_random(key, cd)
+        if self.static and self.hold_volatile and is_volatile_formula(ast):
+            self.volatile_cells.add(key)
+            return Const(from_py(cd.cached))
         if cd.array is not None:
             arr = self.expr(ast)
             arr = Const(error(VALUE)) if arr is None else arr

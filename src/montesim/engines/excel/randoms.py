@@ -57,6 +57,14 @@ INVERSE_FAMILIES: dict[str, tuple[str, int]] = {
 MAX_RANDARRAY = 10_000
 
 
+def is_volatile_formula(ast: Node) -> bool:
+    """Whether a formula reads the clock (TODAY, NOW): Excel cached the value of the day
+    it last saved the file, not the job's ``today``."""
+    from .parser import walk
+
+    return any(isinstance(n, Call) and n.name in ("TODAY", "NOW") for n in walk(ast))
+
+
 def is_random_formula(ast: Node) -> bool:
     """Whether a formula draws random numbers or reads @RISK's simulation statistics."""
     from .parser import walk

@@ -48,6 +48,7 @@ class VerifyReport:
     # cells of an iterative-calculation loop held at Excel's converged value (one per loop)
     iterative: list[str] = field(default_factory=list)
     data_tables: list[str] = field(default_factory=list)  # what-if tables: not evaluated
+    volatile: list[str] = field(default_factory=list)  # TODAY()/NOW(): the day of the save
     errors: dict[str, str] = field(default_factory=dict)  # cell -> why it could not compile
     parse_errors: dict[str, str] = field(default_factory=dict)
     # False when no formula cell has a cached value (a file not saved by Excel)
@@ -69,6 +70,7 @@ class VerifyReport:
             "random": self.random,
             "iterative": self.iterative,
             "data_tables": self.data_tables,
+            "volatile": self.volatile,
             "errors": self.errors,
             "parse_errors": self.parse_errors,
             "has_cached_values": self.has_cached_values,
@@ -119,6 +121,9 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
         assert cd is not None and cd.formula is not None
         if key in comp.random_cells:
             report.random.append(address(sheet, r, c))
+            continue
+        if key in comp.volatile_cells:
+            report.volatile.append(address(sheet, r, c))
             continue
         if key in comp.iterative:
             report.iterative.append(address(sheet, r, c))

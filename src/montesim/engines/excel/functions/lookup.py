@@ -124,6 +124,27 @@ def _find_sorted(
     return np.where(ranked[pos] == keys, order[pos], -1)
 
 
+_LOWERED: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _lowered(vec: Value) -> np.ndarray:
+    """The lower-cased text of a constant lookup vector (None where not text), cached:
+    a model looks the same table up from thousands of cells."""
+    assert vec.text is not None
+    hit = _LOWERED.get(id(vec.text))
+    if hit is not None and hit[0] is vec.text:
+        return hit[1]
+    vk = _kinds(vec)[0, 0]
+    vt = np.broadcast_to(vec.text, vec.shape)[0, 0]
+    low = np.array(
+        [str(x).lower() if k == TEXT else None for x, k in zip(vt, vk, strict=True)], object
+    )
+    if len(_LOWERED) > 256:
+        _LOWERED.clear()
+    _LOWERED[id(vec.text)] = (vec.text, low)
+    return low
+
+
 def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
     t = max(xs.trials, vec.trials)
     n = vec.shape[2]
@@ -137,7 +158,9 @@ def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
         ti = min(i, vec.trials - 1)
         if vt is None:
             continue
-        if wildcards and has_wildcards(key):
+        if vec.trials == 1 and not (wildcards and has_wildcards(key)):
+            out[i, 0] = _lowered(vec) == key.lower()
+        elif wildcards and has_wildcards(key):
             rx = wildcard_regex(key)
             out[i, 0] = [
                 (vk[ti, 0, j] == TEXT) and bool(rx.match(str(vt[ti, 0, j]))) for j in range(n)

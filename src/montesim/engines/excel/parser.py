@@ -301,6 +301,8 @@ def _reference(text: str) -> Node:
     if is_reference_text(text) or text.upper().startswith("#REF!") or "#REF!" in text.upper():
         return RefText(text)
     sheet, rest = split_sheet(text)
+    if sheet == "[0]":  # this workbook, written as link 0: ``[0]!Name``
+        return Name(rest, None) if not is_reference_text(rest) else RefText(rest)
     if sheet is not None and sheet.startswith("["):
         return RefText(text)  # external workbook reference: #REF! at compile time
     return Name(rest, sheet)

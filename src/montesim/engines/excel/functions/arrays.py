@@ -486,3 +486,50 @@ def munit(ctx: EvalContext, n: Value) -> Value:
     if k < 1:
         return error(VALUE)
     return Value(np.eye(k).reshape(1, k, k))
+
+
+@register("FREQUENCY", min_args=2, max_args=2)
+def frequency(ctx: EvalContext, data: Value, bins: Value) -> Value:
+    """Counts of ``data`` per bin, as a column one longer than ``bins`` (numbers only)."""
+
+    def run(d: list[list[Any]], b: list[list[Any]]) -> list[list[Any]]:
+        xs = [x for row in d for x in row if _is_number(x)]
+        edges = [x for row in b for x in row if _is_number(x)]
+        order = sorted(range(len(edges)), key=lambda i: edges[i])
+        counts = [0] * (len(edges) + 1)
+        for x in xs:
+            for i in order:
+                if x <= edges[i]:
+                    counts[i] += 1
+                    break
+            else:
+                counts[-1] += 1
+        return [[float(c)] for c in counts]
+
+    return _per_trial(run, data, bins)
+
+
+@register("MODE.MULT", min_args=1)
+def mode_mult(ctx: EvalContext, *vals: Value | None) -> Value:
+    """Every most frequent number (appearing at least twice), in first-seen order."""
+    parts = [v for v in vals if v is not None]
+
+    def run(*grids: list[list[Any]]) -> list[list[Any]]:
+        xs = [x for g in grids for row in g for x in row if _is_number(x)]
+        counts: dict[float, int] = {}
+        for x in xs:
+            counts[x] = counts.get(x, 0) + 1
+        top = max(counts.values(), default=0)
+        if top < 2:
+            return [[XlError(NA)]]
+        seen: list[float] = []
+        for x in xs:
+            if counts[x] == top and x not in seen:
+                seen.append(x)
+        return [[x] for x in seen]
+
+    return _per_trial(run, *parts)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)

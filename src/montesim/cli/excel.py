@@ -52,14 +52,26 @@ def inspect(
         table.add_row(s["name"], f"{s['cells']:,}", f"{s['formulas']:,}")
     out.print(table)
     if info["inputs"]:
-        t = Table(title="Risk inputs")
-        for col in ("Cell", "Name", "Formula"):
+        t = Table(title="Random inputs")
+        for col in ("Cell", "Name", "Distribution", "Formula"):
             t.add_column(col)
         for i in info["inputs"]:
-            t.add_row(i["cell"], i["name"] or "", i["formula"])
+            t.add_row(i["cell"], i["name"] or "", i["family"], i["formula"])
         out.print(t)
     else:
-        out.print("No Risk* inputs (give inputs in the job spec or with --input).")
+        out.print("No random inputs (give inputs in the job spec or with --input).")
+    for link in info.get("links", []):
+        out.print(
+            f"Linked workbook [{link['index']}] {escape(link['workbook'])}: "
+            "its last values saved in this file are used as constants"
+        )
+    for table in info.get("tables", []):
+        out.print(f"Table {escape(table['name'])}: {escape(table['range'])}")
+    if info.get("statistics"):
+        cells = ", ".join(s["cell"] for s in info["statistics"][:8])
+        out.print(f"@RISK statistics cells (not inputs; computed by @RISK after a run): {cells}")
+    if info.get("iterative_calculation"):
+        out.print("The workbook turns on iterative calculation (circular references allowed).")
     if info["outputs"]:
         out.print(
             "RiskOutput cells: "

@@ -301,3 +301,65 @@ def test_data_tables_are_listed_with_their_ranges(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="TABLE") as err:
         build_plan(spec, book)
     assert "M!E2:E3" in str(err.value.detail)
+
+
+def _link_workbook(path: Path, target: str, sheet: str, values: dict[str, float]) -> Path:
+    """Add what Excel writes for a formula linking another workbook: an externalLink part
+    with the linked cells' last values (sheetDataSet)."""
+    import re
+    import zipfile
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    cells = "".join(
+        f'<row r="{re.sub("[A-Z]", "", ref)}"><cell r="{ref}"><v>{v}</v></cell></row>'
+        for ref, v in values.items()
+    )
+    link = (
+        f'<externalLink xmlns="{main}"><externalBook xmlns:r="{rel}" r:id="rId1">'
+        f'<sheetNames><sheetName val="{sheet}"/></sheetNames><sheetDataSet>'
+        f'<sheetData sheetId="0">{cells}</sheetData></sheetDataSet></externalBook></externalLink>'
+    )
+    link_rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/externalLinkPath" Target="{target}" '
+        'TargetMode="External"/></Relationships>'
+    )
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n).decode() for n in z.namelist()}
+    parts["xl/externalLinks/externalLink1.xml"] = link
+    parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = link_rels
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdLink1" Type="{rel}/externalLink" '
+        'Target="externalLinks/externalLink1.xml"/></Relationships>',
+    )
+    wbxml = parts["xl/workbook.xml"]
+    anchor = "<definedNames>" if "<definedNames>" in wbxml else "<calcPr"
+    parts["xl/workbook.xml"] = wbxml.replace(
+        anchor,
+        '<externalReferences><externalReference r:id="rIdLink1"/></externalReferences>' + anchor,
+        1,
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        "</Types>",
+        '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/></Types>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_links_to_other_workbooks_read_their_saved_values(tmp_path: Path) -> None:
+    path = save_book(
+        tmp_path / "consolidate.xlsx",
+        {"Sum!A1": "=[1]Rates!$B$2*2", "Sum!A2": "=SUM([1]Rates!B2:B3)", "Sum!A3": "=[1]Rates!C9"},
+    )
+    _link_workbook(path, "Q1%20Rates.xlsx", "Rates", {"B2": 0.25, "B3": 4})
+    got = evaluate(path, "Sum!A1", "Sum!A2", "Sum!A3")
+    assert got == {"Sum!A1": 0.5, "Sum!A2": 4.25, "Sum!A3": 0.0}
+    info = inspect_workbook(read_workbook(path))
+    assert info["links"] == [{"index": 1, "workbook": "Q1 Rates.xlsx", "sheets": ["[1]Rates"]}]
+    assert [s["name"] for s in info["sheets"]] == ["Sum"]

@@ -153,6 +153,8 @@ def summary(
                 "name": d.name,
                 "cell": d.cell,
                 "family": d.family,
+                "distribution": d.label,
+                "formula": d.formula,
                 "params": list(d.args),
                 "truncate": list(d.truncate) if d.truncate else None,
                 "source": d.source,

@@ -48,7 +48,7 @@ def prepare_job(svc: Services, body: JobCreate, *, plan: bool = False) -> dict[s
     fields: dict[str, Any] = dict(
         engine=engine.name,
         spec=body.spec,
-        spec_summary=describe_spec(body.spec),
+        spec_summary=getattr(engine, "describe_spec", describe_spec)(body.spec),
         unit=engine.unit,
         label=body.label,
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from montesim.engines.base import get_engine
 from montesim.jobs.progress import iso, record
 
 
@@ -18,8 +20,30 @@ def links(job_id: str) -> dict[str, str]:
     }
 
 
+def _engine_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """Fields some clients' job lists read; engines may add ``config_summary`` and artifacts."""
+    try:
+        engine = get_engine(row["engine"])
+    except Exception:  # an engine that is no longer installed still lists
+        engine = None
+    summary: Any = {}
+    if getattr(engine, "describe_spec", None):  # the engine wrote JSON into spec_summary
+        try:
+            summary = json.loads(row["spec_summary"] or "{}")
+        except ValueError:
+            summary = {}
+    complete = row["status"] == "complete"
+    return {
+        "config_summary": summary if isinstance(summary, dict) else {},
+        "has_results": complete,
+        "has_mesh_artifact": complete and bool(getattr(engine, "mesh_artifact", None)),
+        "error_message": row.get("error_message"),
+    }
+
+
 def job_view(row: dict[str, Any], *, with_spec: bool = False) -> dict[str, Any]:
     out = {
+        "id": row["id"],
         "job_id": row["id"],
         "engine": row["engine"],
         "label": row["label"],
@@ -32,6 +56,7 @@ def job_view(row: dict[str, Any], *, with_spec: bool = False) -> dict[str, Any]:
         "completed_at": iso(row["completed_at"]),
         "heartbeat_at": iso(row["heartbeat_at"]),
         **record(row),
+        **_engine_fields(row),
         "links": links(row["id"]),
     }
     if row["status"] == "error":

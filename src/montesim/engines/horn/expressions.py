@@ -88,7 +88,9 @@ def parse_expression(text: str, location: str) -> Expression:
     try:
         tree = ast.parse(text.replace("^", "**"), mode="eval")
     except SyntaxError as exc:
-        raise InputError(f"cannot parse expression {text!r}: {exc.msg}", location=location) from None
+        raise InputError(
+            f"cannot parse expression {text!r}: {exc.msg}", location=location
+        ) from None
     _check(tree.body, location, 0)
     return Expression(text)
 
@@ -107,9 +109,13 @@ def _check(node: ast.AST, location: str, depth: int) -> None:
                     location=location,
                 )
         case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
-            if isinstance(op, ast.Pow | ast.BitXor) and isinstance(right, ast.Constant):
-                if isinstance(right.value, int | float) and abs(right.value) > MAX_POWER:
-                    raise InputError(f"exponent above {MAX_POWER:g}", location=location)
+            if (
+                isinstance(op, ast.Pow | ast.BitXor)
+                and isinstance(right, ast.Constant)
+                and isinstance(right.value, int | float)
+                and abs(right.value) > MAX_POWER
+            ):
+                raise InputError(f"exponent above {MAX_POWER:g}", location=location)
             _check(left, location, depth + 1)
             _check(right, location, depth + 1)
         case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:

@@ -158,9 +158,7 @@ def orient_consistently(t: np.ndarray) -> np.ndarray:
                     if j == i or seen[j]:
                         continue
                     other = t[j]
-                    same_way = any(
-                        (other[k] == a and other[(k + 1) % 3] == b) for k in range(3)
-                    )
+                    same_way = any((other[k] == a and other[(k + 1) % 3] == b) for k in range(3))
                     if same_way:
                         t[j] = other[::-1]
                     seen[j] = True
@@ -216,11 +214,11 @@ def from_arrays(vertices, triangles, tags, *, units: str, location: str) -> Mesh
         t = np.asarray(triangles, dtype=np.int64)
         g = np.asarray(tags, dtype=np.int64)
     except (TypeError, ValueError):
-        raise InputError("vertices, triangles and tags must be numbers", location=location) from None
+        raise InputError(
+            "vertices, triangles and tags must be numbers", location=location
+        ) from None
     if v.ndim == 1 and v.size % 3 == 0:
         v = v.reshape(-1, 3)
     if t.ndim == 1 and t.size % 3 == 0:
         t = t.reshape(-1, 3)
     return Mesh(v * (1e-3 if units == "mm" else 1.0), t, g)
-
-

@@ -66,9 +66,10 @@ def rosse(t: np.ndarray, R, r0, a0, a, k, r, b, m, q) -> Profile:
     t = np.asarray(t, dtype=float)[:, None]
     c1, c2, c3 = _rosse_constants(r0, a0, a, k)
     L = rosse_length(R, r0, a0, a, k)
-    x = L * (np.sqrt(r**2 + m**2) - np.sqrt(r**2 + (t - m) ** 2)) + b * L * (
-        np.sqrt(r**2 + (1 - m) ** 2) - np.sqrt(r**2 + m**2)
-    ) * t**2
+    x = (
+        L * (np.sqrt(r**2 + m**2) - np.sqrt(r**2 + (t - m) ** 2))
+        + b * L * (np.sqrt(r**2 + (1 - m) ** 2) - np.sqrt(r**2 + m**2)) * t**2
+    )
     tq = t**q
     y = (1 - tq) * (np.sqrt(c1 + c2 * L * t + c3 * (L * t) ** 2) + r0 * (1 - k)) + tq * (
         R + L * (1 - np.sqrt(1 + c3 * (t - 1) ** 2))

@@ -94,7 +94,9 @@ def _check_range(name, value, azimuths, location, formula) -> None:
         i = int(np.argmax(bad))
         at = "" if np.all(value == value[0]) else f" at p = {azimuths[i]:.4g} rad"
         raise InputError(
-            f"{name} = {value[i]:.6g}{at}: must be {what}", location=location, code="invalid_geometry"
+            f"{name} = {value[i]:.6g}{at}: must be {what}",
+            location=location,
+            code="invalid_geometry",
         )
 
 
@@ -107,15 +109,15 @@ def build_wall(geometry: GeometrySpec, angular_segments: int, length_segments: i
         prof = profiles.osse(u, v["r0"], v["a0"], v["a"], v["L"], v["k"], v["s"], v["n"], v["q"])
     else:
         R, r0 = v["R"], v["r0"]
-        if np.any(R <= r0):
+        if np.any(r0 >= R):
             raise InputError(
-                "R must exceed the throat radius r0", location="spec.geometry.R", code="invalid_geometry"
+                "R must exceed the throat radius r0",
+                location="spec.geometry.R",
+                code="invalid_geometry",
             )
         t = u[:, None] * v["tmax"][None, :]
         c = (v["R"], r0, v["a0"], v["a"], v["k"], v["r"], v["b"], v["m"], v["q"])
-        prof = profiles.Profile(
-            *(np.stack(arrs, axis=1)[:, :, 0] for arrs in _rosse_columns(t, c))
-        )
+        prof = profiles.Profile(*(np.stack(arrs, axis=1)[:, :, 0] for arrs in _rosse_columns(t, c)))
     x, y = prof.x, prof.y
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))) or np.any(y <= 0):
         raise InputError(

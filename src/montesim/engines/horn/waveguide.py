@@ -2,7 +2,7 @@
 
 Parameters given as expressions in ``p`` are evaluated at each azimuth of the grid and
 checked there, so a bad value is reported with its field and the azimuth it occurs at.
-The horn axis is +z; the mouth's foremost point lies at z = 0 and the throat behind it.
+The horn axis is +z; the wall's foremost point lies at z = 0 and the throat behind it.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def build_wall(geometry: GeometrySpec, angular_segments: int, length_segments: i
             location="spec.geometry",
             code="invalid_geometry",
         )
-    z = x - x[-1].max()
+    z = x - x.max()
     pts = np.stack([y * np.cos(azimuths), y * np.sin(azimuths), z], axis=-1)
     return Wall(points=pts, azimuths=azimuths)
 

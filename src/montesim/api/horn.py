@@ -104,8 +104,8 @@ def solve_spec(body: SolveRequest) -> dict[str, Any]:
         spec["user_mesh"] = {
             k: v
             for k, v in {
-                "vertices": m.get("vertices"),
-                "triangles": m.get("triangles", m.get("indices")),
+                "vertices": _triples(m.get("vertices")),
+                "triangles": _triples(m.get("triangles", m.get("indices"))),
                 "tags": m.get("tags", m.get("surfaceTags")),
                 "file_id": m.get("file_id"),
                 "units": m.get("units", "mm"),
@@ -128,6 +128,13 @@ def solve_spec(body: SolveRequest) -> dict[str, Any]:
     spec["geometry"] = {"formula": formula, **opts}
     spec["mesh"] = mesh_opts
     return spec
+
+
+def _triples(values: Any) -> Any:
+    """A flat [x0, y0, z0, x1, ...] list as [[x0, y0, z0], ...]; anything else unchanged."""
+    if isinstance(values, list) and values and not isinstance(values[0], list):
+        return [values[i : i + 3] for i in range(0, len(values), 3)]
+    return values
 
 
 def _request_location(location: str | None) -> str | None:

@@ -14,10 +14,11 @@ import pytest
 
 pytest.importorskip("bempp_cl")
 
-from montesim.engines.base import Chunk, NullContext  # noqa: E402
+from tests.engines.horn.spheres import icosphere  # noqa: E402
+
+from montesim.engines.base import NullContext  # noqa: E402
 from montesim.engines.horn import HornEngine  # noqa: E402
 from montesim.engines.horn.solver import Air  # noqa: E402
-from tests.engines.horn.spheres import icosphere  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("horn-bem")
 

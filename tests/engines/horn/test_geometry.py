@@ -52,9 +52,10 @@ def test_rosse_matches_an_independent_evaluation_of_batiks_equations() -> None:
     L = (math.sqrt(c2 * c2 - 4 * c3 * (c1 - (R + r0 * (k - 1)) ** 2)) - c2) / (2 * c3)
     assert rosse_length(R, r0, a0, a, k) == pytest.approx(L)
     for t in (0.0, 0.25, 0.5, 0.9, 1.0):
-        x = L * (math.hypot(r, m) - math.hypot(r, t - m)) + b * L * (
-            math.hypot(r, 1 - m) - math.hypot(r, m)
-        ) * t * t
+        x = (
+            L * (math.hypot(r, m) - math.hypot(r, t - m))
+            + b * L * (math.hypot(r, 1 - m) - math.hypot(r, m)) * t * t
+        )
         y = (1 - t**q) * (math.sqrt(c1 + c2 * L * t + c3 * L * L * t * t) + r0 * (1 - k)) + t**q * (
             R + L * (1 - math.sqrt(1 + c3 * (t - 1) ** 2))
         )

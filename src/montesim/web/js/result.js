@@ -4,6 +4,7 @@
 import { h } from "./dom.js";
 import { number } from "./format.js";
 import { histogram, lineChart } from "./charts.js";
+import { renderHorn } from "./horn.js";
 
 const MAX_HISTOGRAMS = 12;
 const PREFERRED_SUBKEYS = ["p5", "p50", "p90", "p95", "p99", "p99.5", "95", "99"];
@@ -153,6 +154,7 @@ function rawJson(result) {
 
 /** The result section for a GET /api/jobs/{id}/result body. */
 export function renderResult(body) {
+  if (body.engine === "horn") return renderHorn(body, { artifactList, rawJson });
   const result = body.result;
   const parts = [];
   if (isObject(result)) {

@@ -245,8 +245,8 @@ class HornEngine:
     def example_spec(self) -> dict[str, Any]:
         return {
             "geometry": {"formula": "R-OSSE", "R": 90, "a": 40, "a0": 15.5, "r0": 12.7, "k": 2},
-            "mesh": {"throat_size": 10, "mouth_size": 30, "angular_segments": 24},
-            "frequencies": {"start": 500, "stop": 4000, "count": 4, "spacing": "log"},
+            "mesh": {"throat_size": 12, "mouth_size": 30, "angular_segments": 16},
+            "frequencies": {"values": [1000]},
         }
 
     def validate(self, spec: dict[str, Any], files: Files) -> Plan:

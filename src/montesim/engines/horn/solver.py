@@ -81,12 +81,16 @@ class Surface:
     def __init__(self, mesh: Mesh) -> None:
         api = bempp()
         self.mesh = mesh
-        self.grid = api.Grid(mesh.vertices.T.astype(np.float64), mesh.triangles.T.astype(np.uint32))
+        self.grid = api.Grid(
+            mesh.vertices.T.astype(np.float64),
+            mesh.triangles.T.astype(np.uint32),
+            domain_indices=mesh.tags.astype(np.uint32),
+        )
         self.p1 = api.function_space(self.grid, "P", 1)
-        self.dp0 = api.function_space(self.grid, "DP", 0)
+        # the Neumann data lives on the source only: V and K' need just its columns
+        self.dp0 = api.function_space(self.grid, "DP", 0, segments=[SOURCE])
+        self.source = np.ones(self.dp0.global_dof_count)
         source = (mesh.tags == SOURCE).astype(float)
-        self.source = np.zeros(self.dp0.global_dof_count)
-        self.source[self.dp0.local2global[:, 0]] = source
         areas = mesh.areas()
         self.source_weights = areas * source / float((areas * source).sum())
 

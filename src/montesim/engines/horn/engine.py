@@ -180,7 +180,8 @@ def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]
     partial: dict[str, Any] = {"index": index, "frequency": f, "ok": False, "warnings": []}
     air = Air(plan.temperature_c)
     try:
-        ctx.report(0, "meshing", f"meshing for {label}")
+        if plan.user_mesh is None and plan.key not in _meshes:
+            ctx.report(0, "meshing", f"meshing for {label}")
         mesh = mesh_of(plan)
         per_wavelength = (air.c / f) / mesh.max_edge()
         if per_wavelength < MIN_ELEMENTS_PER_WAVELENGTH:

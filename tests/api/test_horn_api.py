@@ -145,6 +145,7 @@ def _wait_done(c: httpx.Client, job_id: str, at_least: int, timeout: float = 900
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @pytest.mark.xdist_group("horn-bem")
 def test_horn_jobs_end_to_end_on_a_real_server(tmp_path: Path) -> None:
     env = {"MONTESIM_WORKERS": "1"}

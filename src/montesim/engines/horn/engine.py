@@ -171,7 +171,7 @@ def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
 
 def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]:
     """One frequency's partial; a failure is recorded in it, not raised (except cancel)."""
-    from montesim.engines.horn.solver import Air, solve
+    from montesim.engines.horn.solver import Air, device_note, solve
 
     f = float(plan.frequencies[index])
     n = len(plan.frequencies)
@@ -226,6 +226,7 @@ def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]
         planes={name: np.abs(values[where[name]]).tolist() for name, _ in plan.planes},
         power=float(np.sum(weights * sphere)),
         rho_c=air.rho * air.c,
+        device=device_note(),
         seconds=time.perf_counter() - t0,
     )
     return partial

@@ -109,6 +109,7 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
                 "10 log10(4 pi |p_axis|^2 / integral of |p|^2 over the sphere at the distance)"
             ),
             "formulation": "Burton-Miller, P1 pressure, bempp-cl",
+            "devices": sorted({p["device"] for p in parts if p.get("device")}),
             "air": {
                 "temperature_c": plan.temperature_c,
                 "speed_of_sound": _finite(331.3 * math.sqrt(1 + plan.temperature_c / 273.15)),

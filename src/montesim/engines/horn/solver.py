@@ -39,15 +39,40 @@ def configure_numba(data_dir: str | os.PathLike | None = None) -> Path:
     return Path(os.environ["NUMBA_CACHE_DIR"])
 
 
+def device() -> str:
+    """``MONTESIM_HORN_DEVICE``: ``numba``, ``opencl``, or ``auto`` (OpenCL when a CPU or GPU
+    OpenCL driver is present, else numba; ``why`` in ``_state`` records the choice)."""
+    if "device" not in _state:
+        wanted = os.environ.get("MONTESIM_HORN_DEVICE", "auto").lower()
+        chosen, why = wanted, "requested"
+        if wanted == "auto":
+            try:
+                import pyopencl
+
+                found = any(p.get_devices() for p in pyopencl.get_platforms())
+                chosen, why = (
+                    ("opencl", "OpenCL driver found") if found else ("numba", "no OpenCL device")
+                )
+            except Exception as exc:  # no pyopencl, or no ICD loader/platform
+                chosen, why = "numba", f"OpenCL unavailable ({type(exc).__name__})"
+        if chosen not in ("numba", "opencl"):
+            raise ValueError(f"MONTESIM_HORN_DEVICE must be numba, opencl or auto, not {wanted!r}")
+        _state["device"], _state["why"] = chosen, why
+    return _state["device"]
+
+
+def device_note() -> str:
+    device()
+    return f"{_state['device']} ({_state['why']})"
+
+
 def bempp():
-    """bempp-cl's API with the numba backend (OpenCL when MONTESIM_HORN_DEVICE=opencl)."""
+    """bempp-cl's API on the chosen device interface (see ``device``)."""
     if "api" not in _state:
         configure_numba()
         import bempp_cl.api as api
 
-        api.DEFAULT_DEVICE_INTERFACE = os.environ.get("MONTESIM_HORN_DEVICE", "numba")
-        api.BOUNDARY_OPERATOR_DEVICE_TYPE = "cpu"
-        api.POTENTIAL_OPERATOR_DEVICE_TYPE = "cpu"
+        api.DEFAULT_DEVICE_INTERFACE = device()
         _state["api"] = api
     return _state["api"]
 

@@ -16,7 +16,7 @@ pytest.importorskip("bempp_cl")
 
 from tests.engines.horn.spheres import icosphere  # noqa: E402
 
-from montesim.engines.base import NullContext  # noqa: E402
+from montesim.engines.base import Chunk, NullContext  # noqa: E402
 from montesim.engines.horn import HornEngine  # noqa: E402
 from montesim.engines.horn.solver import Air  # noqa: E402
 
@@ -112,3 +112,30 @@ def test_a_frequency_too_high_for_the_mesh_fails_alone_and_is_null() -> None:
     assert out["impedance"]["real"][1] is None
     assert out["directivity"]["horizontal"][1] is None
     assert out["spl_on_axis"]["spl"][0] is not None
+
+
+class CancelAfterAssembly:
+    """A chunk context that asks to cancel once assembly has started."""
+
+    previous = None
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str | None, str | None]] = []
+
+    def report(self, done: int, stage: str | None = None, message: str | None = None) -> None:
+        self.messages.append((stage, message))
+
+    def cancelled(self) -> bool:
+        return any(stage == "assembling" for stage, _ in self.messages)
+
+
+def test_cancel_is_honoured_between_assembly_and_solve() -> None:
+    from montesim.errors import Cancelled
+
+    v, f = icosphere(RADIUS, 1)
+    engine = HornEngine()
+    plan = engine.validate(sphere_spec(np.full(len(f), 2), v, f, [1250.0, 2000.0]), {})
+    ctx = CancelAfterAssembly()
+    with pytest.raises(Cancelled):
+        engine.run_chunk(plan, Chunk(index=0, start=0, size=1), ctx)
+    assert ctx.messages == [("assembling", "assembling f = 1,250 Hz (1/2)")]

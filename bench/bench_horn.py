@@ -93,6 +93,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default=os.environ.get("MONTESIM_HORN_DEVICE", "numba"))
     ap.add_argument("--sizes", default="1000,2000,4000")
+    ap.add_argument("--freqs", default="1000,2000,4000", help="Hz, comma-separated")
     ap.add_argument("--cold-and-cached", action="store_true")
     args = ap.parse_args()
     os.environ["MONTESIM_HORN_DEVICE"] = args.device
@@ -105,7 +106,7 @@ def main() -> None:
                           "first_solve_cached_s": round(cached, 1)}))  # fmt: skip
         return
     print(f"device={args.device} cpus={os.cpu_count()}", flush=True)
-    run_sizes([int(s) for s in args.sizes.split(",")], [1000.0, 2000.0, 4000.0])
+    run_sizes([int(s) for s in args.sizes.split(",")], [float(f) for f in args.freqs.split(",")])
 
 
 if __name__ == "__main__":

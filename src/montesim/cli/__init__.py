@@ -401,7 +401,7 @@ class _LiveBar:
 
 
 def _register_extensions() -> None:
-    for name in ("montesim.cli.excel", "montesim.cli.risk"):
+    for name in ("montesim.cli.excel", "montesim.cli.risk", "montesim.cli.horn"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

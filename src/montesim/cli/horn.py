@@ -64,8 +64,7 @@ def horn(
     workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
 ) -> None:
     """Simulate a waveguide (BEM per frequency) and write SPL, impedance, polars and DI."""
-    from montesim.cli import _exit_for, follow
-    from montesim.inprocess import run_job
+    from montesim.cli import _exit_for, run_in_process
 
     start, stop = parse_freq(freq)
     try:
@@ -73,7 +72,7 @@ def horn(
         spec["frequencies"] = {"start": start, "stop": stop, "count": n, "spacing": spacing}
         for w in warnings:
             console.print(f"[yellow]warning:[/yellow] {w}")
-        job, summary = run_job("horn", spec, workers=workers, follow=follow)
+        job, summary = run_in_process("horn", spec, workers=workers)
     except InputError as exc:
         where = f" at {exc.location}" if exc.location else ""
         console.print(f"[red]invalid input{where}:[/red] {exc.message}")

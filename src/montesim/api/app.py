@@ -22,6 +22,7 @@ OPTIONAL_ROUTERS = (
     "montesim.api.streams",
     "montesim.api.batches",
     "montesim.api.metrics",
+    "montesim.api.workbooks",
     "montesim.api.ui",
 )
 

@@ -1,0 +1,456 @@
+"""A read-only view of a workbook for the studio: cells as Excel shows them, page by page.
+
+Built once per uploaded file (the API caches it): the parsed Workbook, each cell's number
+format and display text, and the marks the studio colours: @RISK inputs, ``RiskOutput``
+cells, volatile random functions (``RAND()``...) and functions the engine does not
+support. Formula cells without a value cached by Excel (files written by tools, not by
+Excel) show the value montesim computes with every random input at its mean, flagged
+as computed.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from montesim.engines.excel.compiler import Compiler
+from montesim.engines.excel.functions.numfmt import format_value
+from montesim.engines.excel.inspect import inspect_workbook
+from montesim.engines.excel.parser import (
+    Call,
+    Name,
+    Node,
+    Num,
+    ParseError,
+    RefText,
+    Unary,
+    parse,
+    walk,
+)
+from montesim.engines.excel.reader import Workbook, read_workbook
+from montesim.engines.excel.refs import Area, address, cell_name, parse_area, split_sheet
+from montesim.engines.excel.values import XlError, format_general
+from montesim.errors import InputError
+
+# A page of cells is at most this many cells (rows x columns) of the sheet.
+MAX_PAGE_CELLS = 20_000
+# Formula cells computed for display when Excel cached no values; above this, none are.
+MAX_COMPUTED_FORMULAS = 50_000
+# Cells a view may hold in all (the API refuses bigger workbooks for viewing).
+MAX_VIEW_CELLS = 2_000_000
+# Precedents or dependents listed for one cell.
+MAX_TRACE = 500
+
+RANDOM_FUNCTIONS = {"RAND", "RANDBETWEEN", "RANDARRAY"}
+CellKey = tuple[str, int, int]
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    max_row: int
+    max_col: int
+    cells: int
+    formulas: int
+    col_widths: dict[int, float] = field(default_factory=dict)  # in Excel character units
+
+
+@dataclass
+class WorkbookView:
+    book: Workbook
+    sheets: list[SheetInfo]
+    formats: dict[CellKey, str]
+    computed: dict[CellKey, Any]
+    marks: dict[CellKey, str]
+    summary: dict[str, Any]  # inspect_workbook's report, plus the random cells
+    _refs: dict[CellKey, list[Area]] | None = None
+
+    # -- pages ---------------------------------------------------------------------------
+    def sheet(self, name: str) -> SheetInfo:
+        for info in self.sheets:
+            if info.name.upper() == name.upper():
+                return info
+        raise InputError(
+            f"sheet {name!r} does not exist in the workbook "
+            f"(sheets: {', '.join(s.name for s in self.sheets)})",
+            code="unknown_sheet",
+            location="sheet",
+        )
+
+    def page(self, sheet: str, area_text: str) -> dict[str, Any]:
+        """The non-empty cells of ``area_text`` (``A1:Z200``) on ``sheet``."""
+        info = self.sheet(sheet)
+        area = parse_area(area_text, info.name) if area_text else None
+        if area is None:
+            raise InputError(
+                f"range {area_text!r} is not a range such as A1:Z200",
+                code="invalid_range",
+                location="range",
+            )
+        if area.size > MAX_PAGE_CELLS:
+            raise InputError(
+                f"range {area_text} has {area.size:,} cells; ask for at most "
+                f"{MAX_PAGE_CELLS:,} at a time",
+                code="range_too_large",
+                location="range",
+            )
+        upper = info.name.upper()
+        cells = self.book.sheets[upper].cells
+        out = []
+        if area.size <= len(cells):
+            keys = [(r, c) for r, c in area.cells() if (r, c) in cells]
+        else:
+            keys = [
+                (r, c)
+                for r, c in sorted(cells)
+                if area.r1 <= r <= area.r2 and area.c1 <= c <= area.c2
+            ]
+        for r, c in keys:
+            out.append(self.cell_json(upper, r, c))
+        return {"sheet": info.name, "range": str(area).split("!")[-1], "cells": out}
+
+    def cell_json(self, upper: str, r: int, c: int) -> dict[str, Any]:
+        key = (upper, r, c)
+        cd = self.book.sheets[upper].cells[(r, c)]
+        fmt = self.formats.get(key, "General")
+        computed = False
+        value = cd.cached if cd.formula is None or cd.cached is not None else None
+        if cd.formula is not None and cd.cached is None and key in self.computed:
+            value, computed = self.computed[key], True
+        item: dict[str, Any] = {"r": r, "c": c, "a": cell_name(r, c)}
+        item["v"] = display(value, fmt)
+        item["t"] = kind_of(value)
+        if item["t"] == "n":
+            item["x"] = value if math.isfinite(float(value)) else None
+        if fmt != "General":
+            item["fmt"] = fmt
+        if cd.formula is not None:
+            item["f"] = cd.formula
+        if computed:
+            item["computed"] = True
+        mark = self.marks.get(key)
+        if mark:
+            item["m"] = mark
+        return item
+
+    # -- precedents and dependents ----------------------------------------------------
+    def _areas(self) -> dict[CellKey, list[Area]]:
+        if self._refs is None:
+            refs: dict[CellKey, list[Area]] = {}
+            for s in self.book.sheets.values():
+                for (r, c), cd in s.cells.items():
+                    if cd.formula is None:
+                        continue
+                    try:
+                        ast = parse(cd.formula)
+                    except ParseError:
+                        continue
+                    refs[(s.name.upper(), r, c)] = self._refs_of(ast, s.name, 0)
+            self._refs = refs
+        return self._refs
+
+    def _refs_of(self, ast: Node, sheet: str, depth: int) -> list[Area]:
+        areas: list[Area] = []
+        for n in walk(ast):
+            if isinstance(n, RefText):
+                a = parse_area(n.text, sheet)
+                if a is not None:
+                    areas.append(_clip(a, self.book))
+            elif isinstance(n, Name) and depth < 10:
+                text = self.book.name(n.name, n.sheet or sheet)
+                if text is None:
+                    continue
+                try:
+                    areas.extend(self._refs_of(parse(text), n.sheet or sheet, depth + 1))
+                except ParseError:
+                    continue
+        return areas
+
+    def resolve(self, text: str) -> CellKey:
+        sheet_name, rest = split_sheet(text.strip())
+        info = self.sheet(sheet_name or self.sheets[0].name)
+        area = parse_area(rest, info.name)
+        if area is None or not area.is_cell():
+            raise InputError(
+                f"{text!r} is not a cell such as {info.name}!B2",
+                code="invalid_cell",
+                location="cell",
+            )
+        return (info.name.upper(), area.r1, area.c1)
+
+    def precedents(self, text: str) -> list[str]:
+        """The ranges the cell's formula refers to (directly), as ``Sheet!A1:B2``."""
+        key = self.resolve(text)
+        seen: list[str] = []
+        for a in self._areas().get(key, []):
+            ref = address(a.sheet, a.r1, a.c1, a.r2, a.c2)
+            if ref not in seen:
+                seen.append(ref)
+        return seen[:MAX_TRACE]
+
+    def dependents(self, text: str) -> list[str]:
+        """The formula cells that refer to the cell directly."""
+        s, r, c = self.resolve(text)
+        out = []
+        for (fs, fr, fc), areas in self._areas().items():
+            if any(a.sheet.upper() == s and a.r1 <= r <= a.r2 and a.c1 <= c <= a.c2 for a in areas):
+                out.append((fs, fr, fc))
+        out.sort()
+        return [address(self.book.sheets[k[0]].name, k[1], k[2]) for k in out[:MAX_TRACE]]
+
+
+def _clip(a: Area, book: Workbook) -> Area:
+    """Whole-column and whole-row references cut to the sheet's used extent."""
+    s = book.sheet(a.sheet)
+    if s is None:
+        return a
+    return Area(
+        s.name, a.r1, a.c1, min(a.r2, max(s.max_row, a.r1)), min(a.c2, max(s.max_col, a.c1))
+    )
+
+
+# -- display --------------------------------------------------------------------------
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, XlError):
+        return "e"
+    if isinstance(value, bool):
+        return "b"
+    if isinstance(value, int | float):
+        return "n"
+    return "s"
+
+
+def general(x: float, width: int = 11) -> str:
+    """General format in a standard-width cell: fewer digits until the text fits."""
+    text = format_general(x)
+    digits = 10
+    while len(text) > width and digits > 1:
+        text = format_general(float(f"{x:.{digits}g}"))
+        digits -= 1
+    return text
+
+
+def display(value: Any, fmt: str) -> str:
+    """The text Excel shows for ``value`` in a cell formatted ``fmt``."""
+    if value is None:
+        return ""
+    if isinstance(value, XlError):
+        return str(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        if not math.isfinite(float(value)):
+            return "#NUM!"
+        if fmt in ("", "General", "general"):
+            return general(float(value))
+    try:
+        return format_value(value, fmt)
+    except XlError as exc:
+        return str(exc)
+    except Exception:  # an exotic format our TEXT() does not know: show it plainly
+        return format_general(float(value)) if isinstance(value, int | float) else str(value)
+
+
+# -- building -------------------------------------------------------------------------
+
+
+def _styles(data: bytes) -> tuple[dict[CellKey, str], dict[str, dict[int, float]]]:
+    """Number formats (other than General) and column widths, from a streaming read."""
+    import openpyxl
+
+    formats: dict[CellKey, str] = {}
+    widths: dict[str, dict[int, float]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, keep_links=False)
+    try:
+        for ws in wb.worksheets:
+            upper = ws.title.upper()
+            for row in ws.iter_rows():
+                for cell in row:
+                    fmt = getattr(cell, "number_format", "General")
+                    if fmt and fmt != "General" and getattr(cell, "value", None) is not None:
+                        formats[(upper, cell.row, cell.column)] = fmt
+        names = [ws.title for ws in wb.worksheets]
+    finally:
+        wb.close()
+    for name, part in _sheet_parts(data).items():
+        if name in names:
+            widths[name.upper()] = _col_widths(data, part)
+    return formats, widths
+
+
+_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)/?>")
+_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+
+
+def _sheet_parts(data: bytes) -> dict[str, str]:
+    """Sheet name -> its XML part in the package (from workbook.xml and its relations)."""
+    from xml.etree import ElementTree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        try:
+            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        except (KeyError, ElementTree.ParseError):
+            return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    out = {}
+    for el in book.iter():
+        if el.tag.endswith("}sheet"):
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+            target = targets.get(rid, "")
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            out[el.get("name", "")] = part
+    return out
+
+
+def _col_widths(data: bytes, part: str) -> dict[int, float]:
+    """Column widths from the ``<cols>`` block, which precedes the cells in a sheet part."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        try:
+            with z.open(part) as f:
+                head = f.read(1 << 16)
+        except KeyError:
+            return {}
+    head = head.split(b"<sheetData", 1)[0]
+    widths: dict[int, float] = {}
+    for m in _COL.finditer(head):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        try:
+            lo, hi, width = int(attrs[b"min"]), int(attrs[b"max"]), float(attrs[b"width"])
+        except (KeyError, ValueError):
+            continue
+        for col in range(lo, min(hi, lo + 256) + 1):
+            widths[col] = width
+    return widths
+
+
+def _marks(
+    book: Workbook, report: dict[str, Any]
+) -> tuple[dict[CellKey, str], list[dict[str, Any]]]:
+    marks: dict[CellKey, str] = {}
+    randoms: list[dict[str, Any]] = []
+
+    def key(cell: str) -> CellKey:
+        sheet, rest = split_sheet(cell)
+        area = parse_area(rest, sheet or "")
+        assert area is not None and sheet is not None
+        return (sheet.upper(), area.r1, area.c1)
+
+    for cells in report["unsupported"].values():
+        for cell in cells:
+            marks[key(cell)] = "unsupported"
+    for s in book.sheets.values():
+        for (r, c), cd in s.cells.items():
+            if cd.formula is None or "RAND" not in cd.formula.upper():
+                continue
+            try:
+                ast = parse(cd.formula)
+            except ParseError:
+                continue
+            used = {n.name for n in walk(ast) if isinstance(n, Call)}
+            if used & RANDOM_FUNCTIONS:
+                k = (s.name.upper(), r, c)
+                marks[k] = "random"
+                randoms.append(
+                    {
+                        "cell": address(s.name, r, c),
+                        "formula": cd.formula,
+                        "functions": sorted(used & RANDOM_FUNCTIONS),
+                        "suggested": suggest_distribution(ast),
+                    }
+                )
+    for item in report["outputs"]:
+        marks[key(item["cell"])] = "output"
+    for item in report["inputs"]:
+        marks[key(item["cell"].split("#")[0])] = "input"
+    return marks, randoms
+
+
+def suggest_distribution(ast: Node) -> dict[str, Any] | None:
+    """The spec input a simple random formula stands for: RAND(), RANDBETWEEN(a,b),
+    NORM.INV(RAND(), m, s); None for anything else (the user defines it)."""
+    if isinstance(ast, Call):
+        if ast.name == "RAND" and not ast.args:
+            return {"family": "uniform", "params": [0.0, 1.0]}
+        nums = [_number(a) for a in ast.args]
+        if ast.name == "RANDBETWEEN" and len(nums) == 2 and None not in nums:
+            return {"family": "intuniform", "params": nums}
+        if (
+            ast.name in ("NORM.INV", "NORMINV")
+            and len(ast.args) == 3
+            and isinstance(ast.args[0], Call)
+            and ast.args[0].name == "RAND"
+            and None not in nums[1:]
+        ):
+            return {"family": "normal", "params": nums[1:]}
+    return None
+
+
+def _number(node: Node) -> float | None:
+    if isinstance(node, Num):
+        return float(node.value)
+    if isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Num):
+        return -float(node.operand.value)
+    return None
+
+
+def _computed(book: Workbook) -> dict[CellKey, Any]:
+    """Static values of formula cells Excel cached nothing for (random inputs at their mean)."""
+    missing = [
+        (s.name.upper(), r, c)
+        for s in book.sheets.values()
+        for (r, c), cd in s.cells.items()
+        if cd.formula is not None and cd.cached is None
+    ]
+    if not missing or len(missing) > MAX_COMPUTED_FORMULAS:
+        return {}
+    comp = Compiler(book, static=True)
+    try:
+        comp.compile(missing, on_cycle="mark")
+    except InputError:
+        return {}
+    out: dict[CellKey, Any] = {}
+    for key in missing:
+        if key in comp.cells and key not in comp.circular:
+            out[key] = comp.value_of(key).to_py()
+    return out
+
+
+def build_view(path: str | Path, *, label: str | None = None) -> WorkbookView:
+    """Read the workbook at ``path`` once and index it for paging (InputError if unreadable)."""
+    path = Path(path)
+    book = read_workbook(path, label=label)
+    total = sum(len(s.cells) for s in book.sheets.values())
+    if total > MAX_VIEW_CELLS:
+        raise InputError(
+            f"{label or path.name} has {total:,} cells; the studio shows workbooks of up to "
+            f"{MAX_VIEW_CELLS:,} cells",
+            code="workbook_too_large",
+            location="file",
+        )
+    formats, widths = _styles(path.read_bytes())
+    report = inspect_workbook(book)
+    marks, randoms = _marks(book, report)
+    report["random"] = randoms
+    sheets = []
+    for s in book.sheets.values():
+        formulas = Counter(cd.formula is not None for cd in s.cells.values())[True]
+        sheets.append(
+            SheetInfo(
+                s.name, s.max_row, s.max_col, len(s.cells), formulas, widths.get(s.name.upper(), {})
+            )
+        )
+    return WorkbookView(book, sheets, formats, _computed(book), marks, report)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from montesim.engines.excel.compiler import Compiler
 from montesim.engines.excel.functions.numfmt import format_value
 from montesim.engines.excel.inspect import inspect_workbook
@@ -408,7 +410,12 @@ def _number(node: Node) -> float | None:
 
 
 def _computed(book: Workbook) -> dict[CellKey, Any]:
-    """Static values of formula cells Excel cached nothing for (random inputs at their mean)."""
+    """Static values of formula cells Excel cached nothing for.
+
+    Random inputs stand at their mean, as @RISK shows a model between simulations; a
+    discrete input stands at its possible value nearest the mean (as @RISK does), so
+    lookups keyed on it find a row.
+    """
     missing = [
         (s.name.upper(), r, c)
         for s in book.sheets.values()
@@ -417,15 +424,49 @@ def _computed(book: Workbook) -> dict[CellKey, Any]:
     ]
     if not missing or len(missing) > MAX_COMPUTED_FORMULAS:
         return {}
-    comp = Compiler(book, static=True)
     try:
-        comp.compile(missing, on_cycle="mark")
+        comp = _static_compile(book, missing, {})
+        nearest = _discrete_values(comp)
+        if nearest:
+            comp = _static_compile(book, missing, nearest)
     except InputError:
         return {}
     out: dict[CellKey, Any] = {}
     for key in missing:
-        if key in comp.cells and key not in comp.circular:
+        if key in nearest:
+            out[key] = nearest[key]
+        elif key in comp.cells and key not in comp.circular:
             out[key] = comp.value_of(key).to_py()
+    return out
+
+
+def _static_compile(book: Workbook, keys: list[CellKey], fixed: dict[CellKey, Any]) -> Compiler:
+    comp = Compiler(book, static=True, fixed=fixed)
+    comp.compile(keys, on_cycle="mark")
+    return comp
+
+
+def _discrete_values(comp: Compiler) -> dict[CellKey, float]:
+    """Cells holding one discrete input -> its possible value nearest its mean."""
+    out: dict[CellKey, float] = {}
+    for d in comp.inputs:
+        if "#" in d.cell or d.static is not None:
+            continue
+        try:
+            dist = d.distribution()
+            if not dist.discrete:
+                continue
+            mean = dist.mean()
+            at = float(dist.cdf(np.array([mean]))[0])
+            above = float(dist.ppf(np.array([min(at + 1e-12, 1.0)]))[0])
+            below = float(dist.ppf(np.array([max(at - 1e-12, 1e-12)]))[0])
+        except Exception:  # an input the engine will report properly when it runs
+            continue
+        value = below if abs(below - mean) <= abs(above - mean) else above
+        sheet, rest = split_sheet(d.cell)
+        area = parse_area(rest, sheet or "")
+        if sheet is not None and area is not None:
+            out[(sheet.upper(), area.r1, area.c1)] = value + d.shift
     return out
 
 

@@ -1,8 +1,9 @@
-// The router: #/jobs (list), #/new (submit), #/jobs/{id} (detail). Views mount into
+// The router: #/jobs (list), #/new (submit), #/jobs/{id} (detail), #/studio[/{file_id}]. Views mount into
 // <main> and return {title, destroy}.
 
 import { mountDetail } from "./views/detail.js";
 import { mountList } from "./views/list.js";
+import { mountStudio } from "./views/studio.js";
 import { mountSubmit } from "./views/submit.js";
 
 const main = document.getElementById("main");
@@ -13,6 +14,8 @@ function parse(hash) {
   const [path, query = ""] = hash.replace(/^#/, "").split("?");
   const detail = path.match(/^\/jobs\/([^/]+)$/);
   if (detail) return { nav: "jobs", mount: mountDetail, params: { id: decodeURIComponent(detail[1]), query } };
+  const studio = path.match(/^\/studio(?:\/([^/]+))?$/);
+  if (studio) return { nav: "studio", mount: mountStudio, params: { id: studio[1] ? decodeURIComponent(studio[1]) : null, query } };
   if (path === "/new") return { nav: "new", mount: mountSubmit, params: { query } };
   return { nav: "jobs", mount: mountList, params: { query: path === "/jobs" ? query : "" } };
 }

@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from montesim.jobs.tables import files, model_setups
+
+
+@contextmanager
+def _write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that takes SQLite's write lock up front (the store's convention),
+    so a read-then-write never fails on a lock upgrade."""
+    with engine.connect() as conn:
+        conn.execution_options(immediate=True)
+        with conn.begin():
+            yield conn
 
 
 def list_files(
@@ -38,7 +50,7 @@ def save_setup(
 ) -> dict[str, Any]:
     """Create the setup ``name`` for ``filename``, or replace its definition."""
     at = time.time()
-    with engine.begin() as conn:
+    with _write(engine) as conn:
         row = (
             conn.execute(
                 select(model_setups.c.id).where(
@@ -93,5 +105,5 @@ def setups_for(engine: Engine, *, filename: str, sha256: str) -> list[dict[str, 
 
 
 def delete_setup(engine: Engine, setup_id: str) -> bool:
-    with engine.begin() as conn:
+    with _write(engine) as conn:
         return conn.execute(delete(model_setups).where(model_setups.c.id == setup_id)).rowcount > 0

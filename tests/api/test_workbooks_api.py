@@ -253,3 +253,57 @@ def test_a_workbook_is_read_once_for_many_pages(
         ).json()
         assert [c["x"] for c in page["cells"]] == list(range(start, start + 200))
     assert len(calls) == 1
+
+
+def test_job_list_items_carry_the_workbook_file_name(client: TestClient, project: str) -> None:
+    spec = {"file_id": project, "iterations": 1000}
+    job = client.post("/api/jobs", json={"engine": "excel", "spec": spec}).json()["job_id"]
+    inline = {"cells": {"S!A1": "=RiskNormal(1, 2)"}, "outputs": ["S!A1"], "iterations": 1000}
+    other = client.post("/api/jobs", json={"engine": "excel", "spec": inline}).json()["job_id"]
+    items = {i["job_id"]: i for i in client.get("/api/jobs").json()["items"]}
+    assert items[job]["file_name"] == "project.xlsx"
+    assert items[other]["file_name"] is None
+
+
+def test_a_slow_workbook_answers_reading_until_it_is_read(
+    client: TestClient, project: str, monkeypatch
+) -> None:
+    import threading
+
+    from montesim.api import workbooks
+
+    gate = threading.Event()
+    real = workbooks.build_view
+
+    def slow(*args, **kwargs):
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workbooks, "build_view", slow)
+    monkeypatch.setattr(workbooks, "views", workbooks.ViewCache(wait=0.05))
+    first = client.get(f"/api/files/{project}/sheets")
+    assert first.status_code == 202 and first.json()["status"] == "reading"
+    assert first.headers["retry-after"] == "1"
+    page = client.get(f"/api/files/{project}/sheets/Inputs/cells?range=A1:B2")
+    assert page.status_code == 202
+    gate.set()
+    workbooks.views.wait = 30
+    done = client.get(f"/api/files/{project}/sheets/Inputs/cells?range=A1:B2")
+    assert done.status_code == 200 and done.json()["cells"][0]["v"] == "Market size (units)"
+
+
+def test_formulas_beyond_the_compute_limit_are_shown_as_formulas(
+    client: TestClient, tmp_path: Path, monkeypatch
+) -> None:
+    from montesim.engines.excel import sheetview
+
+    monkeypatch.setattr(sheetview, "MAX_COMPUTED_FORMULAS", 2)
+    path = save_book(
+        tmp_path / "many.xlsx", {"S!A1": 2, "S!A2": "=A1*2", "S!A3": "=A2*2", "S!A4": "=A3+1"}
+    )
+    file_id = upload(client, path)
+    body = client.get(f"/api/files/{file_id}/sheets").json()
+    assert body["uncomputed_formulas"] == 3 and not body["computed_values"]
+    cells = client.get(f"/api/files/{file_id}/sheets/S/cells?range=A1:A4").json()["cells"]
+    assert [c["v"] for c in cells] == ["2", "=A1*2", "=A2*2", "=A3+1"]
+    assert all(c.get("uncomputed") for c in cells[1:])

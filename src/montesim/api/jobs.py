@@ -12,6 +12,7 @@ from montesim.api.problems import Problem
 from montesim.engines.base import InputError, describe_spec, get_engine
 from montesim.errors import Conflict
 from montesim.jobs.runner import FileMap
+from montesim.jobs.setups import job_file_names
 from montesim.jobs.states import parse_statuses
 from montesim.jobs.views import job_view, links
 
@@ -111,7 +112,9 @@ def list_jobs(
     except ValueError as exc:
         raise InputError(str(exc), code="invalid_status", location="status") from None
     rows, total = svc.store.list_jobs(statuses=statuses, engine=engine, limit=limit, offset=offset)
-    return {"items": [job_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    names = job_file_names(svc.store.engine, [r["id"] for r in rows])
+    items = [{**job_view(r), "file_name": names.get(r["id"])} for r in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{job_id}")

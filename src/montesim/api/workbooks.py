@@ -10,15 +10,20 @@ Handlers are plain ``def`` so FastAPI runs them in its threadpool.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from montesim.api.deps import Services, services
@@ -60,32 +65,41 @@ RISK_NAMES = {
 }
 
 
-class ViewCache:
-    """The last few workbook views by file id; one read per file even when asked at once."""
+class Reading(Exception):
+    """The workbook is still being read; the client asks again shortly."""
 
-    def __init__(self, size: int = 4) -> None:
+
+class ViewCache:
+    """The last few workbook views by file id, read in one background thread.
+
+    A request waits briefly for the view; if the workbook takes longer to read, it answers
+    202 "reading" at once (no request holds a server thread for a whole big workbook) and
+    the client asks again. Each file is read once; one read runs at a time.
+    """
+
+    def __init__(self, size: int = 4, wait: float = 5.0) -> None:
         self.size = size
-        self._views: OrderedDict[str, WorkbookView] = OrderedDict()
+        self.wait = wait
+        self._views: OrderedDict[str, Future[WorkbookView]] = OrderedDict()
         self._lock = threading.Lock()
-        self._loading: dict[str, threading.Lock] = {}
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-reader")
 
     def get(self, file_id: str, path: Path, label: str) -> WorkbookView:
         with self._lock:
-            if file_id in self._views:
-                self._views.move_to_end(file_id)
-                return self._views[file_id]
-            gate = self._loading.setdefault(file_id, threading.Lock())
-        with gate:
-            with self._lock:
-                if file_id in self._views:
-                    return self._views[file_id]
-            view = build_view(path, label=label)
-            with self._lock:
-                self._views[file_id] = view
+            future = self._views.get(file_id)
+            if future is None:
+                future = self._reader.submit(build_view, path, label=label)
+                self._views[file_id] = future
                 while len(self._views) > self.size:
-                    self._views.popitem(last=False)
-                self._loading.pop(file_id, None)
-            return view
+                    oldest = next(iter(self._views))
+                    if not self._views[oldest].done():
+                        break
+                    self._views.pop(oldest)
+            self._views.move_to_end(file_id)
+        try:
+            return future.result(timeout=self.wait)
+        except FuturesTimeout:
+            raise Reading() from None
 
 
 views = ViewCache()
@@ -116,6 +130,23 @@ def _view(svc: Services, file_id: str) -> WorkbookView:
     return views.get(file_id, svc.settings.files_dir / file_id, row["filename"])
 
 
+def answers_reading(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """While the workbook is being read, the endpoint answers 202 ``reading``: ask again."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except Reading:
+            return JSONResponse(
+                {"status": "reading", "detail": "The workbook is being read; ask again shortly."},
+                status_code=202,
+                headers={"Retry-After": "1"},
+            )
+
+    return wrapper
+
+
 def _file_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "file_id": row["id"],
@@ -142,6 +173,7 @@ def list_files(
 
 
 @router.get("/api/files/{file_id}/sheets")
+@answers_reading
 def sheets(file_id: str, request: Request) -> dict[str, Any]:
     """The workbook's sheets with their extent, and what the studio marks in it."""
     svc = services(request)
@@ -167,11 +199,13 @@ def sheets(file_id: str, request: Request) -> dict[str, Any]:
         "unsupported": report["unsupported"],
         "parse_errors": report["parse_errors"],
         "computed_values": bool(view.computed),
+        "uncomputed_formulas": view.uncomputed,
         "limits": {"page_cells": 20_000},
     }
 
 
 @router.get("/api/files/{file_id}/sheets/{sheet}/cells")
+@answers_reading
 def cells(
     file_id: str,
     sheet: str,
@@ -183,6 +217,7 @@ def cells(
 
 
 @router.get("/api/files/{file_id}/trace")
+@answers_reading
 def trace(
     file_id: str, request: Request, cell: Annotated[str, Query(max_length=300)]
 ) -> dict[str, Any]:
@@ -196,6 +231,7 @@ def trace(
 
 
 @router.post("/api/files/{file_id}/check")
+@answers_reading
 def precheck(file_id: str, request: Request, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Everything that would stop the job, or make a result meaningless, before it runs."""
     view = _view(services(request), file_id)

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from montesim.jobs.tables import files, model_setups
+from montesim.jobs.tables import files, jobs, model_setups
 
 
 @contextmanager
@@ -107,3 +107,17 @@ def setups_for(engine: Engine, *, filename: str, sha256: str) -> list[dict[str, 
 def delete_setup(engine: Engine, setup_id: str) -> bool:
     with _write(engine) as conn:
         return conn.execute(delete(model_setups).where(model_setups.c.id == setup_id)).rowcount > 0
+
+
+def job_file_names(engine: Engine, job_ids: list[str]) -> dict[str, str]:
+    """job id -> the file name of the uploaded file its spec names (``file_id`` or ``file``)."""
+    if not job_ids:
+        return {}
+    file_ref = func.coalesce(jobs.c.spec["file_id"].as_string(), jobs.c.spec["file"].as_string())
+    query = (
+        select(jobs.c.id, files.c.filename)
+        .join(files, files.c.id == file_ref)
+        .where(jobs.c.id.in_(job_ids))
+    )
+    with engine.connect() as conn:
+        return {row.id: row.filename for row in conn.execute(query)}

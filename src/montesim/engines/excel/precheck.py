@@ -95,8 +95,8 @@ def check(spec: dict[str, Any], book: Workbook) -> dict[str, Any]:
                 _item(
                     "error",
                     "random_function",
-                    f"{fn}() in {_cells_text(listing)} changes on every recalculation: make the "
-                    "cell an input (a distribution) or fix it at a value",
+                    f"{fn}() changes on every recalculation: make the cell an input (a "
+                    "distribution) or fix it at a value",
                     listing,
                 )
             )
@@ -105,7 +105,9 @@ def check(spec: dict[str, Any], book: Workbook) -> dict[str, Any]:
                 _item(
                     "error",
                     "unsupported_function",
-                    f"{fn} is not supported; used in {_cells_text(listing)}",
+                    f"{fn} is not a function montesim supports ({len(listing)} "
+                    f"cell{'s' if len(listing) > 1 else ''}): replace it, or fix the cells "
+                    "that use it at their value",
                     listing,
                 )
             )
@@ -177,10 +179,6 @@ def _report(
         "inputs": inputs,
         "outputs": outputs,
     }
-
-
-def _cells_text(cells: list[str]) -> str:
-    return ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
 
 
 def _outputs(

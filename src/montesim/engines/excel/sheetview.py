@@ -44,7 +44,7 @@ from montesim.errors import InputError
 # A page of cells is at most this many cells (rows x columns) of the sheet.
 MAX_PAGE_CELLS = 20_000
 # Formula cells computed for display when Excel cached no values; above this, none are.
-MAX_COMPUTED_FORMULAS = 50_000
+MAX_COMPUTED_FORMULAS = 10_000
 # Cells a view may hold in all (the API refuses bigger workbooks for viewing).
 MAX_VIEW_CELLS = 2_000_000
 # Precedents or dependents listed for one cell.
@@ -72,6 +72,7 @@ class WorkbookView:
     computed: dict[CellKey, Any]
     marks: dict[CellKey, str]
     summary: dict[str, Any]  # inspect_workbook's report, plus the random cells
+    uncomputed: int = 0  # formula cells shown as formulas: no value saved, none computed
     _refs: dict[CellKey, list[Area]] | None = None
 
     # -- pages ---------------------------------------------------------------------------
@@ -129,6 +130,8 @@ class WorkbookView:
         item: dict[str, Any] = {"r": r, "c": c, "a": cell_name(r, c)}
         item["v"] = display(value, fmt)
         item["t"] = kind_of(value)
+        if cd.formula is not None and value is None and key not in self.computed:
+            item["v"], item["uncomputed"] = cd.formula, True  # no value known: show the formula
         if item["t"] == "n":
             item["x"] = value if math.isfinite(float(value)) else None
         if fmt != "General":
@@ -494,4 +497,11 @@ def build_view(path: str | Path, *, label: str | None = None) -> WorkbookView:
                 s.name, s.max_row, s.max_col, len(s.cells), formulas, widths.get(s.name.upper(), {})
             )
         )
-    return WorkbookView(book, sheets, formats, _computed(book), marks, report)
+    computed = _computed(book)
+    uncomputed = sum(
+        1
+        for s in book.sheets.values()
+        for (r, c), cd in s.cells.items()
+        if cd.formula is not None and cd.cached is None and (s.name.upper(), r, c) not in computed
+    )
+    return WorkbookView(book, sheets, formats, computed, marks, report, uncomputed)

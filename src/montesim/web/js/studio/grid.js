@@ -59,7 +59,7 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
     lefts = [0];
     for (let c = 1; c <= nCols; c++) {
       const w = info.col_widths?.[String(c)];
-      lefts.push(lefts[c - 1] + (w ? widthPx(w) : 80));
+      lefts.push(lefts[c - 1] + (w ? widthPx(w) : 88));
     }
     canvas.style.width = `${HEAD_W + lefts[nCols]}px`;
     canvas.style.height = `${HEAD_H + nRows * ROW_H}px`;
@@ -139,6 +139,7 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
           else if (cell.t === "b" || cell.t === "e") classes.push("center");
           if (cell.t === "e") classes.push("err");
           if (cell.computed) classes.push("computed");
+          if (cell.uncomputed) classes.push("uncomputed");
           if (cell.f) classes.push("formula");
         }
         classes.push(...classify(sheet.name, r, c, cell));

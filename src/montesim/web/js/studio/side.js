@@ -289,7 +289,8 @@ export function createSide(root, ctx) {
         : `${errors} problem${errors > 1 ? "s" : ""} to fix before running${warnings ? ` (and ${warnings} warning${warnings > 1 ? "s" : ""})` : ""}.`),
       items.length ? h("ul", { class: "check-items" }, items.map((i) => h("li", { class: `check-item ${i.severity}`, dataset: { code: i.code } },
         h("span", { class: "sev" }, i.severity === "error" ? "Error" : "Warning"), " ", i.message,
-        i.cells.length ? h("span", { class: "check-cells" }, " ", i.cells.slice(0, 8).map((c) => cellLink(c, go))) : null))) : null));
+        i.cells.length ? h("span", { class: "check-cells" }, " ", i.cells.slice(0, 8).map((c) => cellLink(c, go)),
+          i.cells.length > 8 ? h("span", { class: "muted" }, `and ${i.cells.length - 8} more`) : null) : null))) : null));
   }
 
   async function runCheck() {

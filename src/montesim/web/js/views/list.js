@@ -46,6 +46,7 @@ function jobRow(job) {
     h("td", { "data-label": "Job" },
       h("a", { href: `#/jobs/${job.job_id}`, class: "job-link" }, title),
       job.label ? h("div", { class: "muted small mono" }, shortId(job.job_id)) : null,
+      job.file_name ? h("div", { class: "small file-name" }, job.file_name) : null,
       job.spec_summary ? h("div", { class: "muted small" }, job.spec_summary) : null),
     h("td", { "data-label": "Engine" }, job.engine),
     h("td", { "data-label": "Status" }, statusBadge(job)),

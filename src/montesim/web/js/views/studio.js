@@ -2,7 +2,7 @@
 // where cells are clicked to become inputs, outputs or fixed values, then checked and run.
 
 import { fill, h } from "../dom.js";
-import { studioApi } from "../studio/api.js";
+import { onReading, studioApi } from "../studio/api.js";
 import { colName, createGrid } from "../studio/grid.js";
 import { guessInput, openInputEditor } from "../studio/inputs.js";
 import { mountOpen } from "../studio/open.js";
@@ -233,6 +233,9 @@ function mountWorkbook(root, fileId) {
 
   // -- loading ------------------------------------------------------------------------------------
   (async () => {
+    fill(message, h("p", { class: "muted", id: "studio-loading" }, "Opening the workbook…"));
+    onReading(() => alive && !book && fill(message, h("p", { class: "muted", id: "studio-loading" },
+      "Reading the workbook… large workbooks take a few seconds, once.")));
     try {
       const [sheets, fams] = await Promise.all([studioApi.sheets(fileId), studioApi.families()]);
       if (!alive) return;
@@ -242,10 +245,12 @@ function mountWorkbook(root, fileId) {
       if (alive) fill(message, problemBox(err, "Cannot open this workbook"));
       return;
     }
+    fill(message);
     title.textContent = book.filename;
     document.title = `${book.filename} — Studio — montesim`;
     fill(headInfo, `${book.sheets.length} sheets · ${book.inputs.length} @RISK inputs · ${book.outputs.length} RiskOutput cells`,
-      book.computed_values ? " · values in italics were computed by montesim (the file has no saved values)" : "");
+      book.computed_values ? " · values in italics were computed by montesim (the file has no saved values)" : "",
+      book.uncomputed_formulas ? ` · ${book.uncomputed_formulas.toLocaleString()} formulas have no saved value and are shown as formulas` : "");
     def = loadLocal(fileId);
     if (!def) {
       def = initialDefinition(book);

@@ -85,7 +85,7 @@ def shot(page: Page, name: str) -> None:
 def open_workbook(page: Page, path: Path) -> None:
     page.goto("/#/studio")
     page.set_input_files("#workbook-file", str(path))
-    expect(page.locator(".sheet-tab").first).to_be_visible()
+    expect(page.locator(".sheet-tab").first).to_be_visible(timeout=60_000)
 
 
 def click_cell(page: Page, sheet: str, address: str) -> None:
@@ -202,9 +202,28 @@ def test_the_model_survives_a_reload_and_a_saved_setup_a_new_browser(
     expect(fixed).to_have_value("150000")
     fixed.fill("175000")
     fixed.dispatch_event("change")
+    # A workbook input removed from the simulation is fixed at its mean (PERT: 52,500).
+    page.locator("#inputs-list li[data-cell='Inputs!B1'] button", has_text="Fix").click()
+    expect(page.locator("#fixed-list li[data-cell='Inputs!B1'] input")).to_have_value("52500")
+    # Correlating two inputs: the server checks the matrix.
+    page.click("#correlation summary")
+    page.locator("#correlation-body label", has_text="Unit cost").click()
+    page.locator("#correlation-body label", has_text="Price tier").click()
+    cell = page.locator("#corr-matrix input.corr-cell")
+    cell.fill("0.4")
+    cell.dispatch_event("change")
+    expect(page.locator("#correlation-message")).to_have_text(
+        "The matrix is a valid correlation matrix."
+    )
+    page.locator("#corr-matrix input.corr-cell").fill("1.5")
+    page.locator("#corr-matrix input.corr-cell").dispatch_event("change")
+    expect(page.locator("#correlation-message")).to_contain_text("correlation.matrix")
+    page.locator("#corr-matrix input.corr-cell").fill("0.4")
+    page.locator("#corr-matrix input.corr-cell").dispatch_event("change")
     page.reload()
     expect(page.locator("#outputs-list li[data-cell='Model!G8'] input")).to_have_value("Cash flow")
-    expect(page.locator("#fixed-list input.inline-value")).to_have_value("175000")
+    expect(page.locator("#corr-matrix input.corr-cell")).to_have_value("0.4")
+    expect(page.locator("#fixed-list li[data-cell='Inputs!B7'] input")).to_have_value("175000")
     page.fill("#setup-name", "What-if capex")
     page.click("#save-setup")
     expect(page.locator("#setup-message")).to_have_text("Saved “What-if capex”.")
@@ -216,7 +235,7 @@ def test_the_model_survives_a_reload_and_a_saved_setup_a_new_browser(
     page.goto("/#/studio")
     page.locator(".recent-name", has_text="project.xlsx").first.click()
     expect(page.locator("#studio-notice")).to_contain_text("What-if capex")
-    expect(page.locator("#fixed-list input.inline-value")).to_have_value("175000")
+    expect(page.locator("#fixed-list li[data-cell='Inputs!B7'] input")).to_have_value("175000")
     expect(page.locator("#outputs-list li[data-cell='Model!G8']")).to_have_count(1)
     assert not errors, errors
     context.close()
@@ -253,3 +272,30 @@ def test_new_job_with_the_example_spec_and_a_picked_workbook_runs(
     page.wait_for_url(JOB_URL)
     job = wait_for(client, JOB_URL.search(page.url).group(1), timeout=120)
     assert job["status"] == "complete", job
+
+
+def test_a_sheet_of_tens_of_thousands_of_cells_scrolls_in_pages(page: Page, tmp_path: Path) -> None:
+    path = tmp_path / "ledger.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Ledger"
+    ws.append(["Row", "Amount", "Share"])
+    for r in range(2, 12_002):
+        ws.append([r, r * 2.5, (r % 100) / 100])
+        ws.cell(r, 2).number_format = "#,##0.00"
+        ws.cell(r, 3).number_format = "0%"
+    wb.save(path)
+    pages: list[str] = []
+    page.on("request", lambda req: "/cells?" in req.url and pages.append(req.url))
+    open_workbook(page, path)
+    expect(page.locator("#cell-B2")).to_have_text("5.00")
+    expect(page.locator("#cell-C2")).to_have_text("2%")
+    # Jump far down: only the visible rows are in the page, fetched as a new block.
+    page.fill("#name-box", "Ledger!B11500")
+    page.press("#name-box", "Enter")
+    expect(page.locator("#cell-B11500")).to_have_text("28,750.00")
+    expect(page.locator("#cell-A11500")).to_have_text("11500")
+    assert page.locator(".grid-body .cell").count() < 600
+    assert 2 <= len(pages) <= 6, pages  # a few blocks, not the whole sheet
+    page.keyboard.press("PageDown")
+    expect(page.locator("#name-box")).to_have_value(re.compile(r"Ledger!B115\d\d"))

@@ -137,7 +137,7 @@ class WorkbookView:
         if fmt != "General":
             item["fmt"] = fmt
         if cd.formula is not None:
-            item["f"] = cd.formula
+            item["f"] = as_written(cd.formula)
         if computed:
             item["computed"] = True
         mark = self.marks.get(key)
@@ -222,6 +222,14 @@ def _clip(a: Area, book: Workbook) -> Area:
 
 
 # -- display --------------------------------------------------------------------------
+
+
+_FUTURE_PREFIX = re.compile(r"\b_(?:xlfn|xlws|xll)\.", re.IGNORECASE)
+
+
+def as_written(formula: str) -> str:
+    """A formula as Excel shows it: without the file format's ``_xlfn.`` prefixes."""
+    return _FUTURE_PREFIX.sub("", formula)
 
 
 def kind_of(value: Any) -> str:
@@ -372,7 +380,7 @@ def _marks(
                 randoms.append(
                     {
                         "cell": address(s.name, r, c),
-                        "formula": cd.formula,
+                        "formula": as_written(cd.formula),
                         "functions": sorted(used & RANDOM_FUNCTIONS),
                         "suggested": suggest_distribution(ast),
                     }

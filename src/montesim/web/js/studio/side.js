@@ -6,6 +6,7 @@ import { fill, h } from "../dom.js";
 import { integer, number } from "../format.js";
 import { problemBox } from "../views/problem.js";
 import { studioApi } from "./api.js";
+import { parseRef } from "./refs.js";
 import { distributionText } from "./state.js";
 
 function cellLink(ref, go) {
@@ -129,7 +130,7 @@ export function createSide(root, ctx) {
           h("span", { class: "tag" }, "workbook"),
           h("button", { type: "button", class: "small-btn", onClick: () => ctx.editInput(ref) }, "Override"),
           h("button", { type: "button", class: "small-btn", title: "Use its mean in every iteration",
-            onClick: () => fixWorkbookInput(ref) }, "Fix"))));
+            onClick: () => fixAtShownValue(ref) }, "Fix"))));
     }
     for (const [ref, input] of Object.entries(d.inputs)) {
       rows.push(h("li", { class: "item", dataset: { cell: ref, source: "studio" } },
@@ -147,20 +148,27 @@ export function createSide(root, ctx) {
         h("div", { class: "item-main" }, h("strong", {}, "Needs a distribution"), " ", cellLink(r.cell, go),
           h("div", { class: "muted small mono" }, r.formula.replace(/^=/, ""))),
         h("div", { class: "item-actions" },
-          h("button", { type: "button", class: "small-btn", onClick: () => ctx.editInput(r.cell) }, "Define"))));
+          h("button", { type: "button", class: "small-btn", onClick: () => ctx.editInput(r.cell) }, "Define"),
+          h("button", { type: "button", class: "small-btn", title: "Use the value the workbook shows in every iteration",
+            onClick: () => fixAtShownValue(r.cell) }, "Fix"))));
     }
     fill(inputsBox, rows.length ? h("ul", { class: "items" }, rows)
       : h("p", { class: "muted small" }, "No inputs yet: click a cell with a number and press Enter."));
   }
 
-  function fixWorkbookInput(ref) {
-    // The workbook input's static value: the mean montesim shows in the grid.
-    const p = ref.lastIndexOf("!");
-    const sheet = ref.slice(0, p).replace(/^'|'$/g, "");
-    studioApi.cells(fileId, sheet, ref.slice(p + 1)).then((page) => {
+  function fixAtShownValue(ref) {
+    // The value the grid shows: Excel's saved value, or the one montesim computed
+    // (a workbook input's mean).
+    const p = parseRef(ref);
+    studioApi.cells(fileId, p.sheet, p.address).then((page) => {
       const cell = page.cells[0];
-      if (cell && cell.t === "n") ctx.fixCell(ref, cell.x);
-    });
+      if (cell && cell.t === "n" && !cell.uncomputed) ctx.fixCell(ref, cell.x);
+      else if (cell && cell.t === "s" && !cell.uncomputed) ctx.fixCell(ref, cell.v);
+      else {
+        ctx.ui.notice = `${ref} shows no value to fix it at: define it as an input instead.`;
+        ctx.changed();
+      }
+    }, (err) => { ctx.ui.notice = err.problem?.detail || err.message; ctx.changed(); });
   }
 
   function renderOutputs() {
@@ -208,11 +216,13 @@ export function createSide(root, ctx) {
 
   let corrSeq = 0;
   let corrVerdict = { key: null };
+  const corrMessage = h("p", { class: "small", id: "correlation-message", "aria-live": "polite" });
   function renderCorrelation() {
     const d = ctx.def();
     const inputs = allInputs();
     const chosen = d.correlation ? d.correlation.inputs.filter((c) => inputs.some((i) => i.cell === c)) : [];
-    const msg = h("p", { class: "small", id: "correlation-message", "aria-live": "polite" });
+    const msg = corrMessage;
+    if (!d.correlation || d.correlation.inputs.length < 2) msg.textContent = "";
     const boxes = h("fieldset", { class: "corr-pick" }, h("legend", {}, "Correlate these inputs (rank correlation)"),
       inputs.map((inp, i) => {
         const box = h("input", { type: "checkbox", id: `corr-${i}`, checked: chosen.includes(inp.cell) });

@@ -280,7 +280,7 @@ def test_a_slow_workbook_answers_reading_until_it_is_read(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(workbooks, "build_view", slow)
-    monkeypatch.setattr(workbooks, "views", workbooks.ViewCache(wait=0.05))
+    monkeypatch.setattr(workbooks, "views", workbooks.Background(wait=0.05))
     first = client.get(f"/api/files/{project}/sheets")
     assert first.status_code == 202 and first.json()["status"] == "reading"
     assert first.headers["retry-after"] == "1"

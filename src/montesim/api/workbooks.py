@@ -11,6 +11,7 @@ Handlers are plain ``def`` so FastAPI runs them in its threadpool.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import threading
@@ -18,7 +19,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -69,40 +69,42 @@ class Reading(Exception):
     """The workbook is still being read; the client asks again shortly."""
 
 
-class ViewCache:
-    """The last few workbook views by file id, read in one background thread.
+class Background:
+    """Slow work (reading a workbook, checking a model) in one background thread, its
+    results kept for the last few keys.
 
-    A request waits briefly for the view; if the workbook takes longer to read, it answers
-    202 "reading" at once (no request holds a server thread for a whole big workbook) and
-    the client asks again. Each file is read once; one read runs at a time.
+    A request waits briefly; if the work takes longer it answers 202 "reading" at once (no
+    request holds a server thread for a big workbook) and the client asks again, finding
+    the same work under the same key. One piece of work runs at a time.
     """
 
     def __init__(self, size: int = 4, wait: float = 5.0) -> None:
         self.size = size
         self.wait = wait
-        self._views: OrderedDict[str, Future[WorkbookView]] = OrderedDict()
+        self._futures: OrderedDict[str, Future[Any]] = OrderedDict()
         self._lock = threading.Lock()
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-reader")
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-background")
 
-    def get(self, file_id: str, path: Path, label: str) -> WorkbookView:
+    def result(self, key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self._lock:
-            future = self._views.get(file_id)
+            future = self._futures.get(key)
             if future is None:
-                future = self._reader.submit(build_view, path, label=label)
-                self._views[file_id] = future
-                while len(self._views) > self.size:
-                    oldest = next(iter(self._views))
-                    if not self._views[oldest].done():
+                future = self._worker.submit(fn, *args, **kwargs)
+                self._futures[key] = future
+                while len(self._futures) > self.size:
+                    oldest = next(iter(self._futures))
+                    if not self._futures[oldest].done():
                         break
-                    self._views.pop(oldest)
-            self._views.move_to_end(file_id)
+                    self._futures.pop(oldest)
+            self._futures.move_to_end(key)
         try:
             return future.result(timeout=self.wait)
         except FuturesTimeout:
             raise Reading() from None
 
 
-views = ViewCache()
+views = Background(size=4)  # file id -> WorkbookView
+checks = Background(size=16)  # file id + spec -> pre-run check
 
 
 def _file(svc: Services, file_id: str) -> dict[str, Any]:
@@ -127,7 +129,8 @@ def _view(svc: Services, file_id: str) -> WorkbookView:
             code="workbook_too_large",
             location="file_id",
         )
-    return views.get(file_id, svc.settings.files_dir / file_id, row["filename"])
+    path = svc.settings.files_dir / file_id
+    return views.result(file_id, build_view, path, label=row["filename"])
 
 
 def answers_reading(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -235,7 +238,9 @@ def trace(
 def precheck(file_id: str, request: Request, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Everything that would stop the job, or make a result meaningless, before it runs."""
     view = _view(services(request), file_id)
-    return check({**spec, "file_id": file_id}, view.book)
+    body = {**spec, "file_id": file_id}
+    key = file_id + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return checks.result(key, check, body, view.book)
 
 
 # -- distributions and correlation ------------------------------------------------------

@@ -108,10 +108,19 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
         fetchCells(forSheet, range).then((page) => {
           for (const cell of page.cells) cells.set(`${forSheet.toUpperCase()}|${cell.r}|${cell.c}`, cell);
           blocks.set(k, "done");
-          if (blocks.size > MAX_BLOCKS) blocks.delete(blocks.keys().next().value);
+          if (blocks.size > MAX_BLOCKS) forget(blocks.keys().next().value);
           if (sheet && sheet.name === forSheet) { schedule(); announce(); }
         }, () => blocks.delete(k));
       }
+    }
+  }
+
+  // Drop the oldest block and its cells, so a long scroll keeps memory bounded.
+  function forget(blockKey) {
+    blocks.delete(blockKey);
+    const [name, rb, cb] = blockKey.split("|");
+    for (let r = Number(rb) * BLOCK_ROWS + 1; r <= (Number(rb) + 1) * BLOCK_ROWS; r++) {
+      for (let c = Number(cb) * BLOCK_COLS + 1; c <= (Number(cb) + 1) * BLOCK_COLS; c++) cells.delete(`${name}|${r}|${c}`);
     }
   }
 

@@ -81,7 +81,7 @@ export function guessInput(value) {
  * Open the editor for `cell`. onSave(input) with {family, params, truncate, name};
  * onRemove() when the user removes an existing input.
  */
-export function openInputEditor({ cell, initial, families, existing, onSave, onRemove, title }) {
+export function openInputEditor({ cell, current, initial, families, existing, onSave, onRemove, title }) {
   const dialog = h("dialog", { class: "input-editor", "aria-labelledby": "input-editor-title" });
   const state = { family: initial.family, params: [...(initial.params || [])], truncate: initial.truncate || null };
   const nameField = h("input", { type: "text", id: "input-name", maxlength: "100", value: initial.name || "", placeholder: cell });
@@ -195,6 +195,7 @@ export function openInputEditor({ cell, initial, families, existing, onSave, onR
   h("div", { class: "dialog-head" },
     h("h2", { id: "input-editor-title" }, title || `Input ${cell}`),
     h("button", { type: "button", class: "icon", "aria-label": "Close", onClick: () => dialog.close() }, "×")),
+  current ? h("p", { class: "muted small current-value" }, "In the workbook: ", h("span", { class: "mono" }, current)) : null,
   h("div", { class: "editor-grid" },
     h("div", {},
       h("div", { class: "field" }, h("label", { for: "input-name" }, "Name"), nameField),

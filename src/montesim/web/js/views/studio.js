@@ -59,7 +59,11 @@ function mountWorkbook(root, fileId) {
 
   fill(root, h("div", { class: "studio" },
     h("div", { class: "studio-head" },
-      h("div", {}, h("p", { class: "crumbs" }, h("a", { href: "#/studio" }, "← Open another workbook")), title, headInfo)),
+      h("div", {}, h("p", { class: "crumbs" }, h("a", { href: "#/studio" }, "← Open another workbook")), title, headInfo),
+      h("button", { type: "button", class: "primary", id: "head-run", onClick: () => {
+        document.getElementById("run")?.scrollIntoView({ block: "nearest" });
+        document.getElementById("run-model")?.click();
+      } }, "Check & run")),
     message,
     h("div", { class: "studio-main" },
       h("section", { class: "sheet-area", "aria-label": "Workbook" },
@@ -184,6 +188,7 @@ function mountWorkbook(root, fileId) {
     if (!initial.name) initial = { ...initial, name: existing?.name || labelFor(sel) };
     openInputEditor({
       cell: target,
+      current: cell ? (cell.f ? `${cell.f}  (shows ${cell.v})` : cell.v) : "empty",
       title: `${existing ? "Edit input" : risk ? "Override input" : "New input"} ${target}`,
       initial,
       families,

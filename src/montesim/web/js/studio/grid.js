@@ -118,7 +118,10 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
   // Drop the oldest block and its cells, so a long scroll keeps memory bounded.
   function forget(blockKey) {
     blocks.delete(blockKey);
-    const [name, rb, cb] = blockKey.split("|");
+    const parts = blockKey.split("|"); // a sheet name may itself hold "|"
+    const cb = parts.pop();
+    const rb = parts.pop();
+    const name = parts.join("|");
     for (let r = Number(rb) * BLOCK_ROWS + 1; r <= (Number(rb) + 1) * BLOCK_ROWS; r++) {
       for (let c = Number(cb) * BLOCK_COLS + 1; c <= (Number(cb) + 1) * BLOCK_COLS; c++) cells.delete(`${name}|${r}|${c}`);
     }

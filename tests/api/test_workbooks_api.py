@@ -307,3 +307,27 @@ def test_formulas_beyond_the_compute_limit_are_shown_as_formulas(
     cells = client.get(f"/api/files/{file_id}/sheets/S/cells?range=A1:A4").json()["cells"]
     assert [c["v"] for c in cells] == ["2", "=A1*2", "=A2*2", "=A3+1"]
     assert all(c.get("uncomputed") for c in cells[1:])
+
+
+def test_more_bad_requests_are_4xx(client: TestClient, project: str) -> None:
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert client.get(f"/api/files/{missing}/setups").json()["code"] == "file_not_found"
+    res = client.post(f"/api/files/{missing}/setups", json={"name": "x", "definition": {}})
+    assert res.status_code == 404
+    res = client.get(f"/api/files/{project}/trace", params={"cell": "Nope!A1"})
+    assert res.status_code == 422 and res.json()["code"] == "unknown_sheet"
+    res = client.post(
+        f"/api/files/{project}/check",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert res.status_code == 400 and res.json()["code"] == "malformed_json"
+    res = client.post("/api/distributions/preview", json={"family": "nope", "params": [1]})
+    assert res.status_code == 422 and "unknown distribution" in res.json()["detail"]
+    res = client.post("/api/distributions/preview", json={"family": "normal", "params": [1]})
+    assert res.status_code == 422 and "takes 2 arguments" in res.json()["detail"]
+    assert client.get("/api/files?kind=bogus").status_code == 422
+    res = client.get(
+        f"/api/files/{project}/sheets/Model/cells", params={"range": "A1:B" + "9" * 40}
+    )
+    assert res.status_code == 422

@@ -245,12 +245,23 @@ def kind_of(value: Any) -> str:
 
 
 def general(x: float, width: int = 11) -> str:
-    """General format in a standard-width cell: fewer digits until the text fits."""
+    """General format in a standard-width cell: fewer decimals, else scientific notation,
+    until the text fits (never digits of the integer part dropped)."""
     text = format_general(x)
-    digits = 10
-    while len(text) > width and digits > 1:
-        text = format_general(float(f"{x:.{digits}g}"))
-        digits -= 1
+    if len(text) <= width:
+        return text
+    ax, sign = abs(x), int(x < 0)
+    if 1e-4 <= ax < 10 ** (width - sign):
+        decimals = max(0, width - sign - len(str(int(ax))) - 1)
+        text = format_general(round(x, decimals))
+        if len(text) <= width:
+            return text
+    for digits in range(width - 6 - sign, 0, -1):
+        mantissa, exponent = f"{x:.{digits}E}".split("E")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        text = f"{mantissa}E{exponent[0]}{exponent[1:].zfill(2)}"
+        if len(text) <= width:
+            return text
     return text
 
 

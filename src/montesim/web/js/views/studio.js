@@ -174,21 +174,22 @@ function mountWorkbook(root, fileId) {
 
   // -- actions on cells ----------------------------------------------------------------------
   function editInput(ref = null) {
+    if (ref) go(ref); // show the cell being edited
     const sel = ref ? { ...parseRef(ref), sheet: parseRef(ref).sheet || sheetName } : selection;
     if (!sel) return;
     const target = ref || refOf(sel.sheet, sel.r, sel.c);
     const existing = def.inputs[target];
     const risk = wbInput(target);
     const rand = randomCell(target);
-    const cell = grid.cellAt(sel.r, sel.c);
+    const cell = sel.sheet === sheetName ? grid.cellAt(sel.r, sel.c) : null;
     let initial = existing;
     if (!initial && rand?.suggested) initial = { ...rand.suggested };
     if (!initial && risk) initial = { family: risk.family, params: riskParams(risk.formula), name: risk.name || "" };
-    if (!initial) initial = guessInput(cell?.x ?? (ref ? null : selection.cell?.x));
+    if (!initial) initial = guessInput(cell?.x);
     if (!initial.name) initial = { ...initial, name: existing?.name || labelFor(sel) };
     openInputEditor({
       cell: target,
-      current: cell ? (cell.f ? `${cell.f}  (shows ${cell.v})` : cell.v) : "empty",
+      current: cell ? (cell.f ? `${cell.f}  (shows ${cell.v})` : cell.v) : null,
       title: `${existing ? "Edit input" : risk ? "Override input" : "New input"} ${target}`,
       initial,
       families,

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from montesim.api.deps import Services, services
 from montesim.api.problems import Problem
 from montesim.engines.excel.precheck import check
-from montesim.engines.excel.sheetview import WorkbookView, build_view
+from montesim.engines.excel.sheetview import MAX_PAGE_CELLS, WorkbookView, build_view
 from montesim.errors import InputError
 from montesim.jobs import setups
 from montesim.jobs.progress import iso
@@ -203,7 +203,7 @@ def sheets(file_id: str, request: Request) -> dict[str, Any]:
         "parse_errors": report["parse_errors"],
         "computed_values": bool(view.computed),
         "uncomputed_formulas": view.uncomputed,
-        "limits": {"page_cells": 20_000},
+        "limits": {"page_cells": MAX_PAGE_CELLS},
     }
 
 

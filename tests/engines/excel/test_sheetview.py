@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from montesim.engines.excel.display import as_written, display, general
 from montesim.engines.excel.parser import parse
-from montesim.engines.excel.sheetview import as_written, display, general, suggest_distribution
+from montesim.engines.excel.sheetview import suggest_distribution
 from montesim.engines.excel.values import XlError
 
 

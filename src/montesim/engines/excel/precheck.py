@@ -17,11 +17,10 @@ from montesim.engines.excel.inspect import inspect_workbook
 from montesim.engines.excel.model import build_plan, resolve_cell, risk_outputs
 from montesim.engines.excel.reader import Workbook
 from montesim.engines.excel.refs import split_sheet
+from montesim.engines.excel.sheetview import RANDOM_FUNCTIONS
 from montesim.engines.excel.spec import ExcelSpec, InputSpec, OutputSpec, parse_spec
 from montesim.errors import InputError
 from montesim.sampling.distributions import make_distribution, parse_distribution
-
-RANDOM_FUNCTIONS = {"RAND", "RANDBETWEEN", "RANDARRAY"}
 
 
 def _item(severity: str, code: str, message: str, cells: list[str] | None = None) -> dict[str, Any]:

@@ -10,11 +10,7 @@ as computed.
 
 from __future__ import annotations
 
-import io
 import math
-import re
-import warnings
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from montesim.engines.excel.compiler import Compiler
-from montesim.engines.excel.functions.numfmt import format_value
+from montesim.engines.excel.display import as_written, display, kind_of
 from montesim.engines.excel.inspect import inspect_workbook
 from montesim.engines.excel.parser import (
     Call,
@@ -38,7 +34,7 @@ from montesim.engines.excel.parser import (
 )
 from montesim.engines.excel.reader import Workbook, read_workbook
 from montesim.engines.excel.refs import Area, address, cell_name, parse_area, split_sheet
-from montesim.engines.excel.values import XlError, format_general
+from montesim.engines.excel.styles import read_styles
 from montesim.errors import InputError
 
 # A page of cells is at most this many cells (rows x columns) of the sheet.
@@ -221,144 +217,7 @@ def _clip(a: Area, book: Workbook) -> Area:
     )
 
 
-# -- display --------------------------------------------------------------------------
-
-
-_FUTURE_PREFIX = re.compile(r"\b_(?:xlfn|xlws|xll)\.", re.IGNORECASE)
-
-
-def as_written(formula: str) -> str:
-    """A formula as Excel shows it: without the file format's ``_xlfn.`` prefixes."""
-    return _FUTURE_PREFIX.sub("", formula)
-
-
-def kind_of(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, XlError):
-        return "e"
-    if isinstance(value, bool):
-        return "b"
-    if isinstance(value, int | float):
-        return "n"
-    return "s"
-
-
-def general(x: float, width: int = 11) -> str:
-    """General format in a standard-width cell: fewer decimals, else scientific notation,
-    until the text fits (never digits of the integer part dropped)."""
-    text = format_general(x)
-    if len(text) <= width:
-        return text
-    ax, sign = abs(x), int(x < 0)
-    if 1e-4 <= ax < 10 ** (width - sign):
-        decimals = max(0, width - sign - len(str(int(ax))) - 1)
-        text = format_general(round(x, decimals))
-        if len(text) <= width:
-            return text
-    for digits in range(width - 6 - sign, 0, -1):
-        mantissa, exponent = f"{x:.{digits}E}".split("E")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        text = f"{mantissa}E{exponent[0]}{exponent[1:].zfill(2)}"
-        if len(text) <= width:
-            return text
-    return text
-
-
-def display(value: Any, fmt: str) -> str:
-    """The text Excel shows for ``value`` in a cell formatted ``fmt``."""
-    if value is None:
-        return ""
-    if isinstance(value, XlError):
-        return str(value)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        if not math.isfinite(float(value)):
-            return "#NUM!"
-        if fmt in ("", "General", "general"):
-            return general(float(value))
-    try:
-        return format_value(value, fmt)
-    except XlError as exc:
-        return str(exc)
-    except Exception:  # an exotic format our TEXT() does not know: show it plainly
-        return format_general(float(value)) if isinstance(value, int | float) else str(value)
-
-
 # -- building -------------------------------------------------------------------------
-
-
-def _styles(data: bytes) -> tuple[dict[CellKey, str], dict[str, dict[int, float]]]:
-    """Number formats (other than General) and column widths, from a streaming read."""
-    import openpyxl
-
-    formats: dict[CellKey, str] = {}
-    widths: dict[str, dict[int, float]] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, keep_links=False)
-    try:
-        for ws in wb.worksheets:
-            upper = ws.title.upper()
-            for row in ws.iter_rows():
-                for cell in row:
-                    fmt = getattr(cell, "number_format", "General")
-                    if fmt and fmt != "General" and getattr(cell, "value", None) is not None:
-                        formats[(upper, cell.row, cell.column)] = fmt
-        names = [ws.title for ws in wb.worksheets]
-    finally:
-        wb.close()
-    for name, part in _sheet_parts(data).items():
-        if name in names:
-            widths[name.upper()] = _col_widths(data, part)
-    return formats, widths
-
-
-_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)/?>")
-_ATTR = re.compile(rb'(\w+)="([^"]*)"')
-
-
-def _sheet_parts(data: bytes) -> dict[str, str]:
-    """Sheet name -> its XML part in the package (from workbook.xml and its relations)."""
-    from xml.etree import ElementTree
-
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        try:
-            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-            rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        except (KeyError, ElementTree.ParseError):
-            return {}
-    targets = {r.get("Id"): r.get("Target", "") for r in rels}
-    out = {}
-    for el in book.iter():
-        if el.tag.endswith("}sheet"):
-            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
-            target = targets.get(rid, "")
-            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            out[el.get("name", "")] = part
-    return out
-
-
-def _col_widths(data: bytes, part: str) -> dict[int, float]:
-    """Column widths from the ``<cols>`` block, which precedes the cells in a sheet part."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        try:
-            with z.open(part) as f:
-                head = f.read(1 << 16)
-        except KeyError:
-            return {}
-    head = head.split(b"<sheetData", 1)[0]
-    widths: dict[int, float] = {}
-    for m in _COL.finditer(head):
-        attrs = dict(_ATTR.findall(m.group(1)))
-        try:
-            lo, hi, width = int(attrs[b"min"]), int(attrs[b"max"]), float(attrs[b"width"])
-        except (KeyError, ValueError):
-            continue
-        for col in range(lo, min(hi, lo + 256) + 1):
-            widths[col] = width
-    return widths
 
 
 def _marks(
@@ -504,7 +363,7 @@ def build_view(path: str | Path, *, label: str | None = None) -> WorkbookView:
             code="workbook_too_large",
             location="file",
         )
-    formats, widths = _styles(path.read_bytes())
+    formats, widths = read_styles(path.read_bytes())
     report = inspect_workbook(book)
     marks, randoms = _marks(book, report)
     report["random"] = randoms

@@ -21,6 +21,7 @@ OPTIONAL_ROUTERS = (
     "montesim.api.streams",
     "montesim.api.batches",
     "montesim.api.metrics",
+    "montesim.api.workbooks",
     "montesim.api.ui",
     "montesim.api.exports",
 )

@@ -205,6 +205,12 @@ class Service:
         self.broker.unsubscribe(sub)
 
 
+def summarize_spec(engine: Engine, spec: dict[str, Any]) -> str:
+    """The job list's one-line summary: the engine's own ``describe_spec`` if it has one."""
+    describe = getattr(engine, "describe_spec", None) or describe_spec
+    return str(describe(spec))
+
+
 def build(
     settings: Settings, *, run_jobs: bool = True, executor: Executor | None = None
 ) -> Service:

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from montesim.jobs.tables import files, jobs, model_setups
+from montesim.jobs.tables import files, model_setups
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from montesim.config import Settings
-from montesim.engines.base import Engine, Result, get_engine
+from montesim.engines.base import Engine, Result, describe_spec, get_engine
 from montesim.errors import Conflict, InputError
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor

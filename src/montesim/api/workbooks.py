@@ -31,7 +31,7 @@ from montesim.api.problems import Problem
 from montesim.engines.excel.precheck import check
 from montesim.engines.excel.sheetview import MAX_PAGE_CELLS, WorkbookView, build_view
 from montesim.errors import InputError
-from montesim.jobs import setups
+from montesim.jobs.store import setups
 from montesim.jobs.progress import iso
 from montesim.sampling.correlation import validate_corr
 from montesim.sampling.distributions import Distribution, make_distribution

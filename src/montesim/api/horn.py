@@ -56,7 +56,7 @@ class PolarConfig(BaseModel):
     norm_angle: float = 0.0
     distance: float = 2.0
     enabled_axes: list[Literal["horizontal", "vertical", "diagonal"]] = Field(
-        default_factory=lambda: ["horizontal", "vertical", "diagonal"], min_length=1
+        default=["horizontal", "vertical", "diagonal"], min_length=1
     )
     diagonal_angle: float = Field(45.0, gt=0, lt=90)
 
@@ -67,7 +67,7 @@ class SolveRequest(BaseModel):
     num_frequencies: int = Field(24, ge=1)
     frequency_spacing: Literal["linear", "log"] = "log"
     sim_type: str = Field("free_standing", max_length=40)
-    polar_config: PolarConfig = Field(default_factory=PolarConfig)
+    polar_config: PolarConfig = PolarConfig()  # type: ignore[call-arg]  # defaults
     mesh: dict[str, Any] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     label: str | None = Field(None, max_length=200)

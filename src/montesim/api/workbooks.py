@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import numpy as np
@@ -26,13 +27,13 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from montesim.api.deps import Services, services
+from montesim.api.deps import Service, services
 from montesim.api.problems import Problem
 from montesim.engines.excel.precheck import check
 from montesim.engines.excel.sheetview import MAX_PAGE_CELLS, WorkbookView, build_view
 from montesim.errors import InputError
-from montesim.jobs.store import setups
 from montesim.jobs.progress import iso
+from montesim.jobs.store import setups
 from montesim.sampling.correlation import validate_corr
 from montesim.sampling.distributions import Distribution, make_distribution
 from montesim.sampling.families import FAMILY_TABLE
@@ -107,14 +108,14 @@ views = Background(size=4)  # file id -> WorkbookView
 checks = Background(size=16)  # file id + spec -> pre-run check
 
 
-def _file(svc: Services, file_id: str) -> dict[str, Any]:
+def _file(svc: Service, file_id: str) -> dict[str, Any]:
     row = svc.store.get_file(file_id)
     if row is None:
         raise Problem(404, "file_not_found", f"No file with id {file_id!r}", location="file_id")
-    return row
+    return asdict(row)
 
 
-def _view(svc: Services, file_id: str) -> WorkbookView:
+def _view(svc: Service, file_id: str) -> WorkbookView:
     row = _file(svc, file_id)
     if not row["filename"].lower().endswith(WORKBOOK_SUFFIXES):
         raise InputError(
@@ -318,7 +319,7 @@ class CorrelationBody(BaseModel):
 @router.post("/api/correlations/check")
 def correlation_check(body: CorrelationBody) -> dict[str, Any]:
     """A correlation matrix checked as a job would check it (square, symmetric, valid)."""
-    corr = validate_corr(body.matrix, body.inputs, location="correlation.matrix")
+    corr = validate_corr(body.matrix, body.inputs, location="correlation.matrix")  # type: ignore[arg-type]  # blanks are mirrored
     return {"ok": True, "matrix": np.asarray(corr).tolist()}
 
 

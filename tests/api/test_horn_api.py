@@ -46,7 +46,7 @@ def solve_body(**kw) -> dict:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> Iterator[TestClient]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("horn-api"))
-    with TestClient(create_app(settings, run_scheduler=False)) as c:
+    with TestClient(create_app(settings, run_jobs=False)) as c:
         yield c
 
 

@@ -20,7 +20,7 @@ PROJECT = Path(__file__).resolve().parents[2] / "examples" / "excel" / "project.
 def client(tmp_path_factory) -> Iterator[TestClient]:
     data = tmp_path_factory.mktemp("workbooks")
     settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'db.sqlite'}")
-    with TestClient(create_app(settings, run_scheduler=False)) as c:
+    with TestClient(create_app(settings, run_jobs=False)) as c:
         yield c
 
 

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     stream_coalesce_seconds: float = 0.1  # at most 10 progress events per second per job
     log_format: str = "text"  # or "json"
 
+    # Cross-site protection (montesim.api.guard); comma-separated lists.
+    allowed_hosts: str = ""  # Host names answered; default the bound host and loopback
+    allowed_origins: str = ""  # origins besides the server's own that may send requests
+    cors_origins: str = ""  # origins granted CORS (closed by default)
+
+    # Limits before work (montesim.api.bodies, jobs.service); each refusal names its limit.
+    max_json_bytes: int = 8 * 1024 * 1024  # any request body but uploads
+    max_json_depth: int = 64
+    max_json_string: int = 10_000  # characters in one JSON string (labels, cells, names)
+    job_memory: int = 8 * 1024**3  # bytes a job's results may need (iterations x outputs)
+
     @cached_property
     def url(self) -> str:
         if self.database_url:

@@ -90,7 +90,7 @@ def validate_job(body: JobCreate, request: Request) -> dict[str, Any]:
 @router.get("")
 def list_jobs(
     request: Request,
-    status: str | None = None,
+    status: Annotated[str | None, Query(max_length=200)] = None,
     engine: Annotated[str | None, Query(max_length=64)] = None,
     label: Annotated[str | None, Query(max_length=200)] = None,
     file_name: Annotated[str | None, Query(max_length=255)] = None,

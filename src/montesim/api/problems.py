@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,11 @@ from montesim.errors import InputError
 log = logging.getLogger("montesim.api")
 
 MEDIA_TYPE = "application/problem+json"
+
+# Problem details echo user input (cells, names, ids): never more than this much of it.
+MAX_DETAIL_CHARS = 500
+MAX_LOCATION_CHARS = 200
+MAX_ERRORS = 50
 
 
 class Problem(Exception):
@@ -50,6 +56,24 @@ _TITLES = {
 }
 
 
+def clip(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clipped(value: Any, depth: int = 0) -> Any:
+    """Every string inside ``value`` clipped, lists cut to MAX_ERRORS items."""
+    if isinstance(value, str):
+        return clip(value)
+    if depth > 8:
+        return None
+    if isinstance(value, dict):
+        return {clip(str(k), MAX_LOCATION_CHARS): clipped(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clipped(v, depth + 1) for v in value[:MAX_ERRORS]]
+    return value
+
+
 def problem_response(
     status: int, code: str, detail: str, *, location: str | None = None, **extra: Any
 ) -> JSONResponse:
@@ -58,11 +82,11 @@ def problem_response(
         "title": _TITLES.get(status, "Error"),
         "status": status,
         "code": code,
-        "detail": detail,
+        "detail": clip(detail),
     }
     if location:
-        body["location"] = location
-    body.update({k: v for k, v in extra.items() if v is not None})
+        body["location"] = clip(location, MAX_LOCATION_CHARS)
+    body.update({k: clipped(v) for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
@@ -128,6 +152,21 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return problem_response(500, "internal_error", f"{type(exc).__name__}: {exc}")
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: the client gets a reference to quote, the log gets the traceback.
+        correlation_id = uuid.uuid4().hex[:16]
+        log.error(
+            "unhandled error %s in %s %s",
+            correlation_id,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+            extra={"correlation_id": correlation_id},
+        )
+        return problem_response(
+            500,
+            "internal_error",
+            f"The server failed to answer this request; quote reference {correlation_id} "
+            "to its operator",
+            correlation_id=correlation_id,
+        )

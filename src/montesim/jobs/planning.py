@@ -48,9 +48,16 @@ class Limits:
 
 def plan_here(engine_name: str, spec: dict[str, Any], files: Mapping[str, Path]) -> PlannedJob:
     engine = get_engine(engine_name)
-    plan = engine.validate(spec, files)
-    chunks = engine.chunks(plan)
+    try:
+        plan = engine.validate(spec, files)
+        chunks = engine.chunks(plan)
+    except RecursionError:
+        raise too_deep() from None
     return PlannedJob(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), chunks)
+
+
+def too_deep() -> InputError:
+    return InputError("the input is nested too deeply to read", code="too_deep")
 
 
 # -- the isolated child -------------------------------------------------------------------
@@ -71,9 +78,9 @@ def _child(
     except MemoryError:
         conn.send(("limit", f"planning needed more than {limits.memory_bytes >> 20} MiB of memory"))
     except RecursionError:
-        conn.send(("input", InputError("the input is nested too deeply to read", code="too_deep")))
+        conn.send(("input", too_deep()))
     except BaseException as exc:
-        conn.send(("engine", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        conn.send(("engine", type(exc).__name__, traceback.format_exc()))
     finally:
         conn.close()
 
@@ -143,7 +150,12 @@ def plan_isolated(
         raise message[1]
     if kind == "limit":
         raise EngineError(f"Could not validate the job: {message[1]}", code="validation_limit")
-    raise EngineError(message[1], code="engine_error", detail=message[2])
+    raise EngineError(
+        f"Validating the job failed on an internal error ({message[1]}); the server log "
+        "has the details",
+        code="internal_error",
+        detail=message[2],
+    )
 
 
 # -- cache ------------------------------------------------------------------------------

@@ -29,7 +29,14 @@ from montesim.errors import Conflict, InputError
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.model import Batch, Job, StoredFile
-from montesim.jobs.planning import Limits, PlannedJob, plan_here, plan_isolated, spec_file_ids
+from montesim.jobs.planning import (
+    Limits,
+    PlannedJob,
+    plan_here,
+    plan_isolated,
+    spec_file_ids,
+    too_deep,
+)
 from montesim.jobs.runner import FileMap, JobRunner
 from montesim.jobs.scheduler import Scheduler, make_owner
 from montesim.jobs.states import JobStatus
@@ -79,7 +86,10 @@ class Service:
             raise InputError("spec must be a JSON object", location="spec")
         check = getattr(engine, "check", None)
         if check is not None:
-            return engine, int(check(spec, self.files) or 0)
+            try:
+                return engine, int(check(spec, self.files) or 0)
+            except RecursionError:
+                raise too_deep() from None
         planned = plan_here(engine.name, spec, self.files)
         return engine, planned.total_units
 

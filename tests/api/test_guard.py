@@ -155,11 +155,12 @@ def test_allowed_origins_are_configurable(tmp_path: Path) -> None:
 
 
 def test_a_websocket_from_a_foreign_origin_is_refused(client: TestClient, job_id: str) -> None:
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(
-            f"/api/jobs/{job_id}/ws", headers={"Origin": "http://evil.example"}
-        ) as ws:
-            ws.send_json({"action": "cancel"})
+    evil = {"Origin": "http://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect(f"/api/jobs/{job_id}/ws", headers=evil) as ws,
+    ):
+        ws.send_json({"action": "cancel"})
     assert refused.value.code == 4403
     assert status_of(client, job_id) == "queued"
     # its own origin, or none (a script), may follow and cancel
@@ -190,9 +191,11 @@ def test_loopback_hosts_are_answered(client: TestClient, host: str) -> None:
 
 
 def test_a_websocket_to_an_unknown_host_is_refused(client: TestClient, job_id: str) -> None:
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(f"/api/jobs/{job_id}/ws", headers={"Host": "evil.example"}):
-            pass
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect(f"/api/jobs/{job_id}/ws", headers={"Host": "evil.example"}),
+    ):
+        pass
     assert refused.value.code == 4403
 
 

@@ -19,6 +19,7 @@ Every ``/api`` answer gets ``X-Content-Type-Options: nosniff``, ``Referrer-Polic
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import Iterable
@@ -63,10 +64,8 @@ def bound_host_names(host: str) -> set[str]:
         # Bound to every interface: this machine's own names and addresses.
         hostname = socket.gethostname()
         names |= {hostname.lower(), socket.getfqdn().lower()}
-        try:
+        with contextlib.suppress(OSError):
             names |= {str(info[4][0]).lower() for info in socket.getaddrinfo(hostname, None)}
-        except OSError:
-            pass
     return names
 
 

@@ -29,6 +29,7 @@ from montesim.jobs.planning import (
     Limits,
     PlanCache,
     PlannedJob,
+    check_memory,
     plan_here,
     plan_isolated,
     spec_file_ids,
@@ -203,6 +204,7 @@ class JobRunner:
             job_id, "validating", "Reading and checking the inputs", owner=self.owner
         )
         planned = self._plan(engine, spec, should_stop)
+        check_memory(planned.memory_bytes, self.limits.job_memory_bytes)
         chunks = planned.chunks
         row = self.store.start_work(
             job_id,

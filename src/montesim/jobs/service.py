@@ -32,6 +32,7 @@ from montesim.jobs.model import Batch, Job, StoredFile
 from montesim.jobs.planning import (
     Limits,
     PlannedJob,
+    check_memory,
     plan_here,
     plan_isolated,
     spec_file_ids,
@@ -85,12 +86,16 @@ class Service:
         if not isinstance(spec, dict):
             raise InputError("spec must be a JSON object", location="spec")
         check = getattr(engine, "check", None)
+        estimate = getattr(engine, "spec_memory_bytes", None)
         if check is not None:
+            if estimate is not None:  # from the spec alone: before anything is read
+                check_memory(int(estimate(spec)), self.limits.job_memory_bytes)
             try:
                 return engine, int(check(spec, self.files) or 0)
             except RecursionError:
                 raise too_deep() from None
         planned = plan_here(engine.name, spec, self.files)
+        check_memory(planned.memory_bytes, self.limits.job_memory_bytes)
         return engine, planned.total_units
 
     def validate(self, engine_name: str, spec: dict[str, Any]) -> PlannedJob:
@@ -103,8 +108,7 @@ class Service:
 
     @property
     def limits(self) -> Limits:
-        s = self.settings
-        return Limits(s.validate_cpu_seconds, s.validate_memory_mb << 20)
+        return Limits.of(self.settings)
 
     def submit(
         self,

@@ -16,7 +16,6 @@ import os
 import re
 import zipfile
 from collections.abc import Iterable
-
 from typing import TYPE_CHECKING
 
 from montesim.engines.base import InputError

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
     recovery_seconds: float = 5.0
 
     retention_days: float = 30.0
-    retention_max_jobs: int = 1000
+    retention_max_jobs: int = 1000  # finished jobs kept per owner
+    retention_min_age: float = 86400.0  # seconds: no finished job younger is ever pruned
+
+    max_queued_per_owner: int = 100  # queued jobs one owner (client) may have; 0: no limit
+    quota_retry_seconds: int = 30  # the Retry-After of a 429
 
     max_upload_bytes: int = 50 * 1024 * 1024
     stall_floor_seconds: float = 30.0

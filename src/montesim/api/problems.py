@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from montesim.errors import InputError
+from montesim.errors import InputError, QuotaExceeded
 
 log = logging.getLogger("montesim.api")
 
@@ -52,6 +52,7 @@ _TITLES = {
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
 }
 
@@ -75,7 +76,13 @@ def clipped(value: Any, depth: int = 0) -> Any:
 
 
 def problem_response(
-    status: int, code: str, detail: str, *, location: str | None = None, **extra: Any
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    location: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://montesim.dev/problems/{code}",
@@ -87,7 +94,7 @@ def problem_response(
     if location:
         body["location"] = clip(location, MAX_LOCATION_CHARS)
     body.update({k: clipped(v) for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
@@ -111,6 +118,18 @@ def install(app: FastAPI) -> None:
     async def _input(_: Request, exc: InputError) -> JSONResponse:
         return problem_response(
             exc.status, exc.code, exc.message, location=exc.location, errors=exc.detail
+        )
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(_: Request, exc: QuotaExceeded) -> JSONResponse:
+        return problem_response(
+            429,
+            exc.code,
+            exc.message,
+            headers={"Retry-After": str(exc.retry_after)},
+            limit=exc.limit,
+            value=exc.value,
+            retry_after=exc.retry_after,
         )
 
     @app.exception_handler(RequestValidationError)

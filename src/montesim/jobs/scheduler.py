@@ -235,6 +235,7 @@ class Scheduler:
         removed = self.store.prune(
             max_age_seconds=self.settings.retention_days * 86400,
             max_jobs=self.settings.retention_max_jobs,
+            min_age_seconds=self.settings.retention_min_age,
         )
         cancel_dir = self.settings.cancel_dir
         if cancel_dir.exists():

@@ -25,7 +25,7 @@ from typing import Any
 
 from montesim.config import Settings
 from montesim.engines.base import Engine, Result, describe_spec, get_engine
-from montesim.errors import Conflict, InputError
+from montesim.errors import Conflict, InputError, QuotaExceeded
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.model import Batch, Job, StoredFile
@@ -117,9 +117,15 @@ class Service:
         *,
         label: str | None = None,
         idempotency_key: str | None = None,
+        owner: str | None = None,
     ) -> tuple[Job, bool]:
-        """Check and store a queued job; ``(job, created)`` (False: an idempotent replay)."""
+        """Check and store a queued job; ``(job, created)`` (False: an idempotent replay).
+
+        QuotaExceeded when ``owner`` already has its quota of queued jobs.
+        """
         engine, _ = self.check(engine_name, spec)
+        if not (idempotency_key and self.store.find_by_idempotency_key(idempotency_key)):
+            self.check_quota(owner, 1)
         job, created = self.store.create_job(
             engine=engine.name,
             spec=spec,
@@ -127,13 +133,35 @@ class Service:
             unit=engine.unit,
             label=label,
             idempotency_key=idempotency_key,
+            owner=owner,
         )
         if created:
             self.wake()
         return job, created
 
+    def check_quota(self, owner: str | None, adding: int) -> None:
+        """QuotaExceeded when ``adding`` more queued jobs would put ``owner`` over its quota."""
+        most = self.settings.max_queued_per_owner
+        if most <= 0:
+            return
+        queued = self.store.count_queued(owner)
+        if queued + adding > most:
+            raise QuotaExceeded(
+                f"{queued} of your jobs are already queued; the limit is {most} queued jobs "
+                "per client (MONTESIM_MAX_QUEUED_PER_OWNER): wait for some to start",
+                code="queue_quota",
+                limit=most,
+                value=queued + adding,
+                retry_after=self.settings.quota_retry_seconds,
+            )
+
     def submit_batch(
-        self, jobs: list[dict[str, Any]], *, label: str | None, fail_fast: bool
+        self,
+        jobs: list[dict[str, Any]],
+        *,
+        label: str | None,
+        fail_fast: bool,
+        owner: str | None = None,
     ) -> tuple[Batch, list[Job]]:
         """Check every child first, then store them all at once.
 
@@ -156,6 +184,7 @@ class Service:
                     unit=engine.unit,
                     label=item.get("label"),
                     total_units=units,
+                    owner=owner,
                 )
             )
         if errors:
@@ -167,6 +196,7 @@ class Service:
                 location=first["location"],
                 detail=errors,
             )
+        self.check_quota(owner, len(children))
         batch, rows = self.store.create_batch(label=label, fail_fast=fail_fast, children=children)
         self.wake()
         return batch, rows

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     stream_poll_seconds: float = 0.1  # catches events other processes write
     stream_coalesce_seconds: float = 0.1  # at most 10 progress events per second per job
     log_format: str = "text"  # or "json"
+    secret_key: str = ""  # signs stored partials; empty: generated into <data_dir>/secret.key
 
     # Cross-site protection (montesim.api.guard); comma-separated lists.
     allowed_hosts: str = ""  # Host names answered; default the bound host and loopback

@@ -40,6 +40,7 @@ from montesim.jobs.planning import (
 )
 from montesim.jobs.runner import FileMap, JobRunner
 from montesim.jobs.scheduler import Scheduler, make_owner
+from montesim.jobs.signing import Signer
 from montesim.jobs.states import JobStatus
 from montesim.jobs.store import Store
 from montesim.jobs.tables import metadata
@@ -254,7 +255,7 @@ def build(
 ) -> Service:
     """The store and, with ``run_jobs``, a scheduler with its executor (not started)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.url)
+    store = Store(settings.url, signer=Signer.from_settings(settings))
     scheduler = None
     if run_jobs:
         scheduler = Scheduler(settings, store, executor)
@@ -287,7 +288,7 @@ def run_now(
     """
     tmp = Path(tempfile.mkdtemp(prefix="montesim-run-"))
     settings = Settings(data_dir=tmp, database_url="", max_concurrent_jobs=1)
-    store = Store(settings.url, migrate=False)
+    store = Store(settings.url, migrate=False, signer=Signer.random())
     metadata.create_all(store.engine)  # a throwaway store: no migration history needed
     chosen = (
         make_executor(executor, workers=workers or settings.workers)

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
     recovery_seconds: float = 5.0
 
     retention_days: float = 30.0
-    retention_max_jobs: int = 1000
+    retention_max_jobs: int = 1000  # finished jobs kept per owner
+    retention_min_age: float = 86400.0  # seconds: no finished job younger is ever pruned
+
+    max_queued_per_owner: int = 100  # queued jobs one owner (client) may have; 0: no limit
+    quota_retry_seconds: int = 30  # the Retry-After of a 429
 
     max_upload_bytes: int = 50 * 1024 * 1024
     stall_floor_seconds: float = 30.0
@@ -41,6 +45,18 @@ class Settings(BaseSettings):
     stream_poll_seconds: float = 0.1  # catches events other processes write
     stream_coalesce_seconds: float = 0.1  # at most 10 progress events per second per job
     log_format: str = "text"  # or "json"
+    secret_key: str = ""  # signs stored partials; empty: generated into <data_dir>/secret.key
+
+    # Cross-site protection (montesim.api.guard); comma-separated lists.
+    allowed_hosts: str = ""  # Host names answered; default the bound host and loopback
+    allowed_origins: str = ""  # origins besides the server's own that may send requests
+    cors_origins: str = ""  # origins granted CORS (closed by default)
+
+    # Limits before work (montesim.api.bodies, jobs.service); each refusal names its limit.
+    max_json_bytes: int = 8 * 1024 * 1024  # any request body but uploads
+    max_json_depth: int = 64
+    max_json_string: int = 10_000  # characters in one JSON string (labels, cells, names)
+    job_memory: int = 8 * 1024**3  # bytes a job's results may need (iterations x outputs)
 
     @cached_property
     def url(self) -> str:

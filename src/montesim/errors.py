@@ -7,7 +7,8 @@ Hierarchy::
     │                     with a stable ``code`` and the ``location`` of the mistake
     ├── EngineError       a failure while computing (not the user's input): job ``error``
     ├── Cancelled         an engine noticed cancellation mid-chunk
-    └── Conflict          a job is not in a state that allows the operation (409)
+    ├── Conflict          a job is not in a state that allows the operation (409)
+    └── QuotaExceeded     an owner is over a quota (429 with Retry-After)
 
 Every module may import this one; it imports nothing of montesim.
 """
@@ -74,3 +75,15 @@ class Conflict(MontesimError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class QuotaExceeded(MontesimError):
+    """An owner is over a quota; ``retry_after`` seconds is a fair wait before trying again."""
+
+    def __init__(self, message: str, *, code: str, limit: int, value: int, retry_after: int):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.limit = limit
+        self.value = value
+        self.retry_after = retry_after

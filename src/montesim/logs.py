@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-_FIELDS = ("job_id", "chunk")
+_FIELDS = ("job_id", "chunk", "correlation_id")
 
 
 class JsonFormatter(logging.Formatter):

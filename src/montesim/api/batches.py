@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
-from montesim.api.deps import Service, services
+from montesim.api.deps import Service, owner_of, services
 from montesim.api.follow import Outgoing, follow
 from montesim.api.jobs import MAX_OFFSET, JobCreate
 from montesim.api.problems import Problem
@@ -70,7 +70,10 @@ def _get_or_404(svc: Service, batch_id: str) -> Batch:
 @router.post("", status_code=202)
 def create_batch(body: BatchCreate, request: Request) -> dict[str, Any]:
     batch, rows = services(request).submit_batch(
-        [child.model_dump() for child in body.jobs], label=body.label, fail_fast=body.fail_fast
+        [child.model_dump() for child in body.jobs],
+        label=body.label,
+        fail_fast=body.fail_fast,
+        owner=owner_of(request),
     )
     return batch_view(batch, rows, full=True)
 

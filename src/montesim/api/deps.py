@@ -1,4 +1,5 @@
-"""What request handlers share: this app's job service (built in the lifespan)."""
+"""What request handlers share: this app's job service (built in the lifespan), and who
+is asking."""
 
 from __future__ import annotations
 
@@ -12,4 +13,11 @@ def services(conn: HTTPConnection) -> Service:
     return service
 
 
-__all__ = ["Service", "services"]
+def owner_of(conn: HTTPConnection) -> str:
+    """Who is asking, for quotas and retention: the client's address (behind a proxy,
+    the proxy's)."""
+    host = conn.client.host if conn.client else "unknown"
+    return f"client:{host}"
+
+
+__all__ = ["Service", "owner_of", "services"]

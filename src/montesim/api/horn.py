@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from montesim.api.deps import services
+from montesim.api.deps import owner_of, services
 from montesim.api.jobs import get_or_404, not_complete
 from montesim.api.problems import Problem
 from montesim.errors import Conflict, InputError
@@ -154,7 +154,7 @@ def solve(body: SolveRequest, request: Request) -> dict[str, Any]:
     svc = services(request)
     try:
         spec = solve_spec(body)
-        job, _ = svc.submit("horn", spec, label=body.label)
+        job, _ = svc.submit("horn", spec, label=body.label, owner=owner_of(request))
     except InputError as exc:
         exc.location = _request_location(exc.location)
         if isinstance(exc.detail, list):

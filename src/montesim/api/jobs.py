@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from montesim.api.deps import Service, services
+from montesim.api.deps import Service, owner_of, services
 from montesim.api.problems import Problem
 from montesim.errors import Conflict, InputError
 from montesim.jobs.model import Job
@@ -55,7 +55,11 @@ def create_job(
     svc = services(request)
     try:
         job, created = svc.submit(
-            body.engine, body.spec, label=body.label, idempotency_key=idempotency_key
+            body.engine,
+            body.spec,
+            label=body.label,
+            idempotency_key=idempotency_key,
+            owner=owner_of(request),
         )
     except Conflict as exc:
         raise Problem(
@@ -90,7 +94,7 @@ def validate_job(body: JobCreate, request: Request) -> dict[str, Any]:
 @router.get("")
 def list_jobs(
     request: Request,
-    status: str | None = None,
+    status: Annotated[str | None, Query(max_length=200)] = None,
     engine: Annotated[str | None, Query(max_length=64)] = None,
     label: Annotated[str | None, Query(max_length=200)] = None,
     file_name: Annotated[str | None, Query(max_length=255)] = None,

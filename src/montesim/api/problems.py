@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,11 +12,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from montesim.errors import InputError
+from montesim.errors import InputError, QuotaExceeded
 
 log = logging.getLogger("montesim.api")
 
 MEDIA_TYPE = "application/problem+json"
+
+# Problem details echo user input (cells, names, ids): never more than this much of it.
+MAX_DETAIL_CHARS = 500
+MAX_LOCATION_CHARS = 200
+MAX_ERRORS = 50
 
 
 class Problem(Exception):
@@ -46,24 +52,49 @@ _TITLES = {
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
 }
 
 
+def clip(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clipped(value: Any, depth: int = 0) -> Any:
+    """Every string inside ``value`` clipped, lists cut to MAX_ERRORS items."""
+    if isinstance(value, str):
+        return clip(value)
+    if depth > 8:
+        return None
+    if isinstance(value, dict):
+        return {clip(str(k), MAX_LOCATION_CHARS): clipped(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clipped(v, depth + 1) for v in value[:MAX_ERRORS]]
+    return value
+
+
 def problem_response(
-    status: int, code: str, detail: str, *, location: str | None = None, **extra: Any
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    location: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://montesim.dev/problems/{code}",
         "title": _TITLES.get(status, "Error"),
         "status": status,
         "code": code,
-        "detail": detail,
+        "detail": clip(detail),
     }
     if location:
-        body["location"] = location
-    body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+        body["location"] = clip(location, MAX_LOCATION_CHARS)
+    body.update({k: clipped(v) for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
@@ -87,6 +118,18 @@ def install(app: FastAPI) -> None:
     async def _input(_: Request, exc: InputError) -> JSONResponse:
         return problem_response(
             exc.status, exc.code, exc.message, location=exc.location, errors=exc.detail
+        )
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(_: Request, exc: QuotaExceeded) -> JSONResponse:
+        return problem_response(
+            429,
+            exc.code,
+            exc.message,
+            headers={"Retry-After": str(exc.retry_after)},
+            limit=exc.limit,
+            value=exc.value,
+            retry_after=exc.retry_after,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -128,6 +171,21 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return problem_response(500, "internal_error", f"{type(exc).__name__}: {exc}")
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: the client gets a reference to quote, the log gets the traceback.
+        correlation_id = uuid.uuid4().hex[:16]
+        log.error(
+            "unhandled error %s in %s %s",
+            correlation_id,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+            extra={"correlation_id": correlation_id},
+        )
+        return problem_response(
+            500,
+            "internal_error",
+            f"The server failed to answer this request; quote reference {correlation_id} "
+            "to its operator",
+            correlation_id=correlation_id,
+        )

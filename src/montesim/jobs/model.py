@@ -28,6 +28,7 @@ class Job:
     request_hash: str | None = None
     batch_id: str | None = None
     file_id: str | None = None
+    owner: str | None = None  # who submitted it (quotas and retention count per owner)
     file_name: str | None = None  # the uploaded file's name, joined in by the store
     started_at: float | None = None
     completed_at: float | None = None

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from montesim.config import Settings
 from montesim.engines.base import Chunk, get_engine
 from montesim.errors import Cancelled, EngineError, InputError
 
@@ -34,6 +35,7 @@ PRELOAD = ["montesim.engines.base", "montesim.engines.excel", "numpy", "openpyxl
 class PlannedJob:
     plan_bytes: bytes
     chunks: list[Chunk]
+    memory_bytes: int = 0  # the engine's estimate of what the job needs (0: no estimate)
 
     @property
     def total_units(self) -> int:
@@ -42,15 +44,44 @@ class PlannedJob:
 
 @dataclass(frozen=True)
 class Limits:
-    cpu_seconds: int = 600
-    memory_bytes: int = 8 << 30
+    cpu_seconds: int = 600  # of the planning child
+    memory_bytes: int = 8 << 30  # of the planning child
+    job_memory_bytes: int = 8 << 30  # a job's own estimate (MONTESIM_JOB_MEMORY)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(
+            settings.validate_cpu_seconds, settings.validate_memory_mb << 20, settings.job_memory
+        )
+
+
+def check_memory(estimate: int, limit: int) -> None:
+    """InputError when a job's memory estimate is over the limit (MONTESIM_JOB_MEMORY)."""
+    if estimate > limit:
+        raise InputError(
+            f"the job would need about {estimate / 2**30:,.1f} GiB of memory for its results "
+            f"(iterations x outputs x 8 bytes); the limit is {limit / 2**30:,.1f} GiB "
+            "(MONTESIM_JOB_MEMORY): use fewer iterations or outputs",
+            code="job_too_large",
+            location="spec.iterations",
+            detail={"limit": "job_memory", "max": limit, "value": estimate},
+        )
 
 
 def plan_here(engine_name: str, spec: dict[str, Any], files: Mapping[str, Path]) -> PlannedJob:
     engine = get_engine(engine_name)
-    plan = engine.validate(spec, files)
-    chunks = engine.chunks(plan)
-    return PlannedJob(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), chunks)
+    try:
+        plan = engine.validate(spec, files)
+        chunks = engine.chunks(plan)
+    except RecursionError:
+        raise too_deep() from None
+    estimate = getattr(engine, "memory_bytes", None)
+    memory = int(estimate(plan)) if estimate is not None else 0
+    return PlannedJob(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), chunks, memory)
+
+
+def too_deep() -> InputError:
+    return InputError("the input is nested too deeply to read", code="too_deep")
 
 
 # -- the isolated child -------------------------------------------------------------------
@@ -71,9 +102,9 @@ def _child(
     except MemoryError:
         conn.send(("limit", f"planning needed more than {limits.memory_bytes >> 20} MiB of memory"))
     except RecursionError:
-        conn.send(("input", InputError("the input is nested too deeply to read", code="too_deep")))
+        conn.send(("input", too_deep()))
     except BaseException as exc:
-        conn.send(("engine", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        conn.send(("engine", type(exc).__name__, traceback.format_exc()))
     finally:
         conn.close()
 
@@ -143,7 +174,12 @@ def plan_isolated(
         raise message[1]
     if kind == "limit":
         raise EngineError(f"Could not validate the job: {message[1]}", code="validation_limit")
-    raise EngineError(message[1], code="engine_error", detail=message[2])
+    raise EngineError(
+        f"Validating the job failed on an internal error ({message[1]}); the server log "
+        "has the details",
+        code="internal_error",
+        detail=message[2],
+    )
 
 
 # -- cache ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from montesim.jobs.planning import (
     Limits,
     PlanCache,
     PlannedJob,
+    check_memory,
     plan_here,
     plan_isolated,
     spec_file_ids,
@@ -38,6 +39,20 @@ from montesim.jobs.store import Store
 from montesim.jobs.views import input_error_detail
 
 log = logging.getLogger("montesim.runner")
+
+
+def internal_failure(exc: BaseException, job_id: str) -> tuple[str, str]:
+    """The code and user message of an unexpected exception (its text stays in the log)."""
+    if isinstance(exc, MemoryError):
+        return "out_of_memory", (
+            "The job ran out of memory; try fewer iterations or outputs, or a smaller chunk_size"
+        )
+    if isinstance(exc, RecursionError):
+        return "too_deep", "The model is nested too deeply to compute"
+    return "internal_error", (
+        f"The job failed on an internal error ({type(exc).__name__}); the server log has "
+        f"the details under job {job_id}"
+    )
 
 
 class FileMap(Mapping[str, Path]):
@@ -133,12 +148,16 @@ class JobRunner:
             return self._fail(job_id, exc.code, exc.message, input_error_detail(exc))
         except EngineError as exc:
             detail = exc.detail if isinstance(exc.detail, str) else traceback.format_exc()
+            log.error(
+                "job %s failed: %s\n%s", job_id, exc.message, detail, extra={"job_id": job_id}
+            )
             return self._fail(job_id, exc.code, exc.message, detail)
         except Exception as exc:  # every exception becomes `error` with message and detail
+            # The traceback (paths, internals) goes to the log and to admins only; the
+            # user gets what happened and where to look.
             log.exception("job %s failed", job_id, extra={"job_id": job_id})
-            return self._fail(
-                job_id, "engine_error", f"{type(exc).__name__}: {exc}", traceback.format_exc()
-            )
+            code, message = internal_failure(exc, job_id)
+            return self._fail(job_id, code, message, traceback.format_exc())
         finally:
             self.finished_chunks.pop(job_id, None)
             self.merging.discard(job_id)
@@ -185,6 +204,7 @@ class JobRunner:
             job_id, "validating", "Reading and checking the inputs", owner=self.owner
         )
         planned = self._plan(engine, spec, should_stop)
+        check_memory(planned.memory_bytes, self.limits.job_memory_bytes)
         chunks = planned.chunks
         row = self.store.start_work(
             job_id,

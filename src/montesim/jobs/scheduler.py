@@ -80,7 +80,7 @@ class Scheduler:
             cancel_dir=settings.cancel_dir,
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
-            limits=Limits(settings.validate_cpu_seconds, settings.validate_memory_mb << 20),
+            limits=Limits.of(settings),
             plan_cache=PlanCache(settings.plan_cache_mb << 20),
             on_event=job_metrics.observe_job,
         )
@@ -235,6 +235,7 @@ class Scheduler:
         removed = self.store.prune(
             max_age_seconds=self.settings.retention_days * 86400,
             max_jobs=self.settings.retention_max_jobs,
+            min_age_seconds=self.settings.retention_min_age,
         )
         cancel_dir = self.settings.cancel_dir
         if cancel_dir.exists():

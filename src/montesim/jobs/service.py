@@ -25,13 +25,22 @@ from typing import Any
 
 from montesim.config import Settings
 from montesim.engines.base import Engine, Result, describe_spec, get_engine
-from montesim.errors import Conflict, InputError
+from montesim.errors import Conflict, InputError, QuotaExceeded
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.model import Batch, Job, StoredFile
-from montesim.jobs.planning import Limits, PlannedJob, plan_here, plan_isolated, spec_file_ids
+from montesim.jobs.planning import (
+    Limits,
+    PlannedJob,
+    check_memory,
+    plan_here,
+    plan_isolated,
+    spec_file_ids,
+    too_deep,
+)
 from montesim.jobs.runner import FileMap, JobRunner
 from montesim.jobs.scheduler import Scheduler, make_owner
+from montesim.jobs.signing import Signer
 from montesim.jobs.states import JobStatus
 from montesim.jobs.store import Store
 from montesim.jobs.tables import metadata
@@ -78,9 +87,16 @@ class Service:
         if not isinstance(spec, dict):
             raise InputError("spec must be a JSON object", location="spec")
         check = getattr(engine, "check", None)
+        estimate = getattr(engine, "spec_memory_bytes", None)
         if check is not None:
-            return engine, int(check(spec, self.files) or 0)
+            if estimate is not None:  # from the spec alone: before anything is read
+                check_memory(int(estimate(spec)), self.limits.job_memory_bytes)
+            try:
+                return engine, int(check(spec, self.files) or 0)
+            except RecursionError:
+                raise too_deep() from None
         planned = plan_here(engine.name, spec, self.files)
+        check_memory(planned.memory_bytes, self.limits.job_memory_bytes)
         return engine, planned.total_units
 
     def validate(self, engine_name: str, spec: dict[str, Any]) -> PlannedJob:
@@ -93,8 +109,7 @@ class Service:
 
     @property
     def limits(self) -> Limits:
-        s = self.settings
-        return Limits(s.validate_cpu_seconds, s.validate_memory_mb << 20)
+        return Limits.of(self.settings)
 
     def submit(
         self,
@@ -103,9 +118,15 @@ class Service:
         *,
         label: str | None = None,
         idempotency_key: str | None = None,
+        owner: str | None = None,
     ) -> tuple[Job, bool]:
-        """Check and store a queued job; ``(job, created)`` (False: an idempotent replay)."""
+        """Check and store a queued job; ``(job, created)`` (False: an idempotent replay).
+
+        QuotaExceeded when ``owner`` already has its quota of queued jobs.
+        """
         engine, _ = self.check(engine_name, spec)
+        if not (idempotency_key and self.store.find_by_idempotency_key(idempotency_key)):
+            self.check_quota(owner, 1)
         job, created = self.store.create_job(
             engine=engine.name,
             spec=spec,
@@ -113,13 +134,35 @@ class Service:
             unit=engine.unit,
             label=label,
             idempotency_key=idempotency_key,
+            owner=owner,
         )
         if created:
             self.wake()
         return job, created
 
+    def check_quota(self, owner: str | None, adding: int) -> None:
+        """QuotaExceeded when ``adding`` more queued jobs would put ``owner`` over its quota."""
+        most = self.settings.max_queued_per_owner
+        if most <= 0:
+            return
+        queued = self.store.count_queued(owner)
+        if queued + adding > most:
+            raise QuotaExceeded(
+                f"{queued} of your jobs are already queued; the limit is {most} queued jobs "
+                "per client (MONTESIM_MAX_QUEUED_PER_OWNER): wait for some to start",
+                code="queue_quota",
+                limit=most,
+                value=queued + adding,
+                retry_after=self.settings.quota_retry_seconds,
+            )
+
     def submit_batch(
-        self, jobs: list[dict[str, Any]], *, label: str | None, fail_fast: bool
+        self,
+        jobs: list[dict[str, Any]],
+        *,
+        label: str | None,
+        fail_fast: bool,
+        owner: str | None = None,
     ) -> tuple[Batch, list[Job]]:
         """Check every child first, then store them all at once.
 
@@ -142,6 +185,7 @@ class Service:
                     unit=engine.unit,
                     label=item.get("label"),
                     total_units=units,
+                    owner=owner,
                 )
             )
         if errors:
@@ -153,6 +197,7 @@ class Service:
                 location=first["location"],
                 detail=errors,
             )
+        self.check_quota(owner, len(children))
         batch, rows = self.store.create_batch(label=label, fail_fast=fail_fast, children=children)
         self.wake()
         return batch, rows
@@ -216,7 +261,7 @@ def build(
 ) -> Service:
     """The store and, with ``run_jobs``, a scheduler with its executor (not started)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.url)
+    store = Store(settings.url, signer=Signer.from_settings(settings))
     scheduler = None
     if run_jobs:
         scheduler = Scheduler(settings, store, executor)
@@ -249,7 +294,7 @@ def run_now(
     """
     tmp = Path(tempfile.mkdtemp(prefix="montesim-run-"))
     settings = Settings(data_dir=tmp, database_url="", max_concurrent_jobs=1)
-    store = Store(settings.url, migrate=False)
+    store = Store(settings.url, migrate=False, signer=Signer.random())
     metadata.create_all(store.engine)  # a throwaway store: no migration history needed
     chosen = (
         make_executor(executor, workers=workers or settings.workers)

@@ -49,6 +49,6 @@ def parse_statuses(text: str) -> list[JobStatus]:
             out.append(JobStatus(part))
         except ValueError:
             raise ValueError(
-                f"unknown status {part!r}; expected one of {', '.join(s.value for s in JobStatus)}"
+                f"unknown status {part[:40]!r}; expected one of {', '.join(s.value for s in JobStatus)}"
             ) from None
     return out

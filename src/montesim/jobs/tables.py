@@ -37,6 +37,7 @@ jobs = Table(
     Column("request_hash", String(64)),
     Column("batch_id", String(36)),
     Column("file_id", String(36)),  # the uploaded file the spec names, if any
+    Column("owner", String(200)),  # who submitted it: "client:ADDRESS" (quotas, retention)
     Column("created_at", Float, nullable=False),
     Column("queued_at", Float, nullable=False),
     Column("started_at", Float),
@@ -68,6 +69,7 @@ jobs = Table(
     Index("ix_jobs_created", "created_at"),
     Index("ix_jobs_batch", "batch_id"),
     Index("ix_jobs_file", "file_id"),
+    Index("ix_jobs_owner_status", "owner", "status"),
 )
 
 job_results = Table(

@@ -44,7 +44,7 @@ def _engine_fields(job: Job) -> dict[str, Any]:
     }
 
 
-def job_view(job: Job, *, with_spec: bool = False) -> dict[str, Any]:
+def job_view(job: Job, *, with_spec: bool = False, admin: bool = False) -> dict[str, Any]:
     out = {
         "id": job.id,
         "job_id": job.id,
@@ -65,22 +65,26 @@ def job_view(job: Job, *, with_spec: bool = False) -> dict[str, Any]:
         "links": links(job.id),
     }
     if job.status == JobStatus.ERROR:
-        out["error"] = error_view(job)
+        out["error"] = error_view(job, admin=admin)
     if with_spec:
         out["spec"] = job.spec
     return out
 
 
-def error_view(job: Job) -> dict[str, Any]:
+def error_view(job: Job, *, admin: bool = False) -> dict[str, Any]:
     """A failed job's error: code, message and, for input errors found while planning,
-    the ``location`` (field, sheet and cell, tree node) a 422 would have named."""
+    the ``location`` (field, sheet and cell, tree node) a 422 would have named.
+
+    Other failures' detail (a traceback, with the server's paths) is for admins only;
+    the server log has it under the job id.
+    """
     out: dict[str, Any] = {"code": job.error_code, "message": job.error_message}
     problem = _input_problem(job)
     if problem is not None:
         out["location"] = problem.get("location")
         out["detail"] = problem.get("detail")
         out["input_error"] = True
-    else:
+    elif admin:
         out["detail"] = job.error_detail
     return out
 

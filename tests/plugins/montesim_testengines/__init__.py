@@ -19,6 +19,7 @@ class SleepSpec(BaseModel, extra="forbid"):
     chunk_seconds: float = Field(0.0, ge=0, le=600)
     fail_at_chunk: int | None = None
     fail_message: str = "the engine failed on purpose"
+    fail_kind: str = Field("engine", pattern="^(engine|bug|memory)$")
     report: bool = True
     seed: int = 0
     work_per_unit: int = Field(0, ge=0, le=10**8, description="random draws per unit (CPU work)")
@@ -52,6 +53,10 @@ class SleepEngine:
 
     def run_chunk(self, plan: SleepSpec, chunk: Chunk, ctx: Any) -> dict[str, Any]:
         if plan.fail_at_chunk is not None and chunk.index == plan.fail_at_chunk:
+            if plan.fail_kind == "bug":  # an unexpected exception, with internals in it
+                raise RuntimeError(f"{plan.fail_message} in {os.path.abspath(__file__)}")
+            if plan.fail_kind == "memory":
+                raise MemoryError
             raise EngineError(plan.fail_message, code="deliberate_failure")
         while chunk.index == 0 and plan.gate and not os.path.exists(plan.gate):
             if ctx.cancelled():

@@ -123,6 +123,15 @@ class ExcelEngine:
             check_package(workbook_path(parsed, files))
         return parsed.iterations
 
+    def spec_memory_bytes(self, spec: dict[str, Any]) -> int:
+        """At submit: the results' memory for the spec's outputs (0 when from the workbook)."""
+        parsed = parse_spec(spec)
+        return parsed.iterations * len(parsed.outputs) * 8
+
+    def memory_bytes(self, plan: Plan) -> int:
+        """The merge holds every output's iterations and the kept inputs (8 bytes each)."""
+        return 8 * (plan.iterations * len(plan.outputs) + plan.raw_iterations * len(plan.inputs))
+
     def validate(self, spec: dict[str, Any], files: Files) -> Plan:
         return load_plan(parse_spec(spec), files)
 

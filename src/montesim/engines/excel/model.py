@@ -18,6 +18,7 @@ import numpy as np
 from montesim.engines.base import Files, InputError
 from montesim.engines.excel.compiler import CellKey, Compiler, Const, SpecInput
 from montesim.engines.excel.inputs import InputDef
+from montesim.engines.excel.limits import check_workbook_formulas
 from montesim.engines.excel.parser import Call, ParseError, Str, parse, walk
 from montesim.engines.excel.program import Program
 from montesim.engines.excel.reader import Workbook, inline_workbook, read_workbook
@@ -399,4 +400,6 @@ def _grid_at(grid: list[list[Any]], i: int, j: int) -> float | None:
 
 
 def load_plan(spec: ExcelSpec, files: Files) -> Plan:
-    return build_plan(spec, load_book(spec, files))
+    book = load_book(spec, files)
+    check_workbook_formulas(book)  # before the compiler recurses into them
+    return build_plan(spec, book)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base import InputError
+from .limits import check_zip_directory
 from .refs import Area, parse_area, split_sheet
 from .tables import TableDef
 from .values import ERROR_CODE, XlError, to_serial
@@ -150,6 +151,7 @@ def check_package(path: str | Path, *, label: str | None = None) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
+            check_zip_directory(zf, label)
     except (zipfile.BadZipFile, OSError):
         names = None
     if names is None or "xl/workbook.xml" not in names:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.model import Job
+from montesim.jobs.signing import Signer
 from montesim.jobs.states import JobStatus, sources_of
 from montesim.jobs.tables import files, job_chunks, job_events, jobs, meta
 
@@ -62,8 +63,10 @@ _LIST_COLUMNS = [c for c in jobs.c if c.name != "spec"]
 class StoreBase:
     """Engine, transactions, commit hooks; one instance per process, thread-safe."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, signer: Signer | None = None) -> None:
         self.url = url
+        # Signs what is later unpickled (chunk partials); None: a bare store for tests.
+        self.signer = signer
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = url.split("///", 1)[-1]

@@ -48,7 +48,7 @@ class ChunksStore(StoreBase):
                     job_id=job_id,
                     chunk_index=chunk_index,
                     size=size,
-                    data=data,
+                    data=data if self.signer is None else self.signer.sign(data),
                     seconds=seconds,
                     created_at=t,
                 )
@@ -88,7 +88,7 @@ class ChunksStore(StoreBase):
                     job_chunks.c.job_id == job_id, job_chunks.c.chunk_index == chunk_index
                 )
             ).scalar()
-            return None if data is None else bytes(data)
+            return None if data is None else self._unsealed(bytes(data), chunk_index)
 
     def chunk_partials(self, job_id: str) -> list[tuple[int, int, bytes]]:
         """All persisted ``(index, size, data)`` in chunk order."""
@@ -98,7 +98,12 @@ class ChunksStore(StoreBase):
                 .where(job_chunks.c.job_id == job_id)
                 .order_by(job_chunks.c.chunk_index)
             )
-            return [(int(i), int(s), bytes(d)) for i, s, d in rows]
+            return [(int(i), int(s), self._unsealed(bytes(d), int(i))) for i, s, d in rows]
+
+    def _unsealed(self, blob: bytes, chunk_index: int) -> bytes:
+        if self.signer is None:
+            return blob
+        return self.signer.verify(blob, f"the stored partial of chunk {chunk_index}")
 
     def chunk_seconds(self, job_id: str, limit: int = 20) -> list[float]:
         with self._read() as conn:

@@ -36,6 +36,7 @@ def new_job_values(
     idempotency_key: str | None = None,
     batch_id: str | None = None,
     total_units: int = 0,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """The row of a new queued job (shared by single and batch submission)."""
     t = now()
@@ -51,6 +52,7 @@ def new_job_values(
         request_hash=request_hash(engine, spec, label),
         batch_id=batch_id,
         file_id=file_id if isinstance(file_id, str) and len(file_id) <= 36 else None,
+        owner=owner[:200] if owner else None,
         created_at=t,
         queued_at=t,
         updated_at=t,
@@ -65,6 +67,16 @@ class JobsStore(StoreBase):
         with self._read() as conn:
             return self._row(conn, job_id)
 
+    def count_queued(self, owner: str | None) -> int:
+        """Jobs of ``owner`` waiting to start (the per-owner queue quota)."""
+        with self._read() as conn:
+            query = (
+                select(func.count())
+                .select_from(jobs)
+                .where(jobs.c.status == JobStatus.QUEUED.value, jobs.c.owner == owner)
+            )
+            return int(conn.execute(query).scalar_one())
+
     def create_job(
         self,
         *,
@@ -75,6 +87,7 @@ class JobsStore(StoreBase):
         label: str | None = None,
         idempotency_key: str | None = None,
         batch_id: str | None = None,
+        owner: str | None = None,
     ) -> tuple[Job, bool]:
         """Insert a queued job; with an idempotency key already used, return that job.
 
@@ -94,6 +107,7 @@ class JobsStore(StoreBase):
             label=label,
             idempotency_key=idempotency_key,
             batch_id=batch_id,
+            owner=owner,
         )
         try:
             with self._write() as conn:

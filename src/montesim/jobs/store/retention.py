@@ -1,8 +1,9 @@
-"""Retention: finished jobs older than the limit, or beyond the newest N, are deleted."""
+"""Retention: finished jobs older than the limit, or beyond their owner's newest N, are
+deleted; none younger than the minimum age."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from montesim.jobs.states import TERMINAL
 from montesim.jobs.store.base import now
@@ -11,10 +12,24 @@ from montesim.jobs.tables import jobs
 
 
 class RetentionStore(JobsStore):
-    def prune(self, *, max_age_seconds: float, max_jobs: int) -> int:
-        """Delete terminal jobs older than ``max_age_seconds`` or beyond the newest ``max_jobs``."""
+    def prune(self, *, max_age_seconds: float, max_jobs: int, min_age_seconds: float = 0) -> int:
+        """Delete terminal jobs older than ``max_age_seconds``, or beyond their owner's
+        newest ``max_jobs``; never one that finished less than ``min_age_seconds`` ago, so
+        nobody can flush others' fresh results by submitting many jobs."""
         terminal = [s.value for s in TERMINAL]
-        cutoff = now() - max_age_seconds
+        t = now()
+        young = t - min_age_seconds
+        cutoff = min(t - max_age_seconds, young)
+        rank = (
+            func.row_number()
+            .over(partition_by=jobs.c.owner, order_by=(jobs.c.created_at.desc(), jobs.c.id.desc()))
+            .label("rank")
+        )
+        ranked = (
+            select(jobs.c.id, jobs.c.completed_at, rank)
+            .where(jobs.c.status.in_(terminal))
+            .subquery()
+        )
         with self._write() as conn:
             old = (
                 conn.execute(
@@ -27,10 +42,9 @@ class RetentionStore(JobsStore):
             )
             beyond = (
                 conn.execute(
-                    select(jobs.c.id)
-                    .where(jobs.c.status.in_(terminal))
-                    .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
-                    .offset(max_jobs)
+                    select(ranked.c.id).where(
+                        ranked.c.rank > max_jobs, ranked.c.completed_at < young
+                    )
                 )
                 .scalars()
                 .all()

@@ -42,8 +42,18 @@ test: dev
 lint: dev
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/mypy
 
-bench: dev
+# wrk drives the HTTP load in bench/bench_jobs.py (a Debian package, like Chromium for the tests).
+BENCH_STAMP := $(VENV)/.bench-packages
+$(BENCH_STAMP): | $(BIN)/python
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else echo "wrk missing and not root: install it (apt-get install wrk) for the throughput figures"; exit 1; fi; \
+	fi
+	touch $@
+
+bench: dev $(BENCH_STAMP)
 	$(BIN)/python bench/bench_jobs.py
 
 clean:

@@ -132,6 +132,39 @@ def bench_server_vs_inprocess(c: httpx.Client, spec: dict) -> dict:
     }
 
 
+def bench_big_workbook(c: httpx.Client, formulas: int) -> dict:
+    """Submit a workbook of ``formulas`` chained formulas: time to 202, to stage
+    ``validating``, and from a cancel during validation to ``cancelled``."""
+    from tests.jobs.test_service import chained_workbook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        book = chained_workbook(Path(tmp) / "huge.xlsx", formulas)
+        size = book.stat().st_size
+        with book.open("rb") as f:
+            file_id = c.post("/api/files", files={"file": ("huge.xlsx", f)}).json()["file_id"]
+    spec = {"file_id": file_id, "outputs": [f"S!A{formulas}"], "iterations": 1000}
+    t0 = time.perf_counter()
+    r = c.post("/api/jobs", json={"engine": "excel", "spec": spec})
+    accepted = time.perf_counter() - t0
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    while c.get(f"/api/jobs/{job_id}").json()["stage"] != "validating":
+        time.sleep(0.005)
+    validating = time.perf_counter() - t0
+    time.sleep(2.0)  # let the worker get deep into reading the workbook
+    t1 = time.perf_counter()
+    c.post(f"/api/jobs/{job_id}/cancel")
+    job = wait_for(c, job_id, timeout=120)
+    return {
+        "formulas": formulas,
+        "file_mb": round(size / 2**20, 1),
+        "post_202_ms": round(accepted * 1000, 1),
+        "to_validating_ms": round(validating * 1000, 1),
+        "cancel_during_validating_s": round(time.perf_counter() - t1, 2),
+        "status": job["status"],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs")
@@ -143,6 +176,10 @@ def main() -> None:
         try:
             with server.client() as c:
                 print("overhead, one empty chunk:", bench_overhead(c, 20 if args.quick else 200))
+                print(
+                    "workbook submit:",
+                    bench_big_workbook(c, 100_000 if args.quick else 1_000_000),
+                )
                 job_id = submit(c, {"units": 1, "chunk_size": 1})
                 wait_for(c, job_id)
                 print(

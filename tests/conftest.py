@@ -59,7 +59,7 @@ class ServerProc:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> ServerProc:
+    def start(self, timeout: float = 180) -> ServerProc:
         env = {
             **os.environ,
             **FAST_ENV,

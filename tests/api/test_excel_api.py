@@ -102,9 +102,7 @@ def _rejected(client: httpx.Client, spec: dict) -> tuple[dict, dict]:
     return resp.json(), job["error"]
 
 
-def test_bad_workbooks_and_specs_name_sheet_and_cell(
-    client: httpx.Client, tmp_path: Path
-) -> None:
+def test_bad_workbooks_and_specs_name_sheet_and_cell(client: httpx.Client, tmp_path: Path) -> None:
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 this is not a workbook")
     resp = client.post(

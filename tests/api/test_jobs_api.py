@@ -1,4 +1,5 @@
-"""The REST API end to end against a real server process, on SQLite and PostgreSQL."""
+"""The REST API contract in-process (``TestClient(create_app(settings))``), on SQLite and
+PostgreSQL, with a real local process pool running the jobs."""
 
 from __future__ import annotations
 
@@ -8,37 +9,40 @@ from collections.abc import Iterator
 import httpx
 import numpy as np
 import pytest
-from tests.conftest import ServerProc, make_database_url, submit, wait_for
+from fastapi.testclient import TestClient
+from tests.conftest import FAST_ENV, make_database_url, submit, wait_for
 
+from montesim.api.app import create_app
+from montesim.config import Settings
 from montesim.sampling.seeding import rng_for
 
 pytestmark = pytest.mark.xdist_group("api")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[ServerProc]:
+def app_client(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[TestClient]:
     tmp = tmp_path_factory.mktemp(f"api-{request.param}")
     for url in make_database_url(request.param, tmp):
-        proc = ServerProc(tmp, url, env={"MONTESIM_MAX_UPLOAD_BYTES": "1000000"}).start()
-        try:
-            yield proc
-        finally:
-            proc.stop()
+        settings = Settings(
+            data_dir=tmp,
+            database_url=url,
+            max_upload_bytes=1_000_000,
+            **{k.removeprefix("MONTESIM_").lower(): v for k, v in FAST_ENV.items()},
+        )
+        with TestClient(create_app(settings)) as c:
+            yield c
 
 
 @pytest.fixture
-def client(server: ServerProc) -> Iterator[httpx.Client]:
-    with server.client() as c:
-        yield c
-        # leave nothing running for the next test (the cap is one job at a time)
-        for job in c.get("/api/jobs", params={"status": "queued,running", "limit": 200}).json()[
-            "items"
-        ]:
-            c.post(f"/api/jobs/{job['job_id']}/cancel")
-        for job in c.get("/api/jobs", params={"status": "queued,running", "limit": 200}).json()[
-            "items"
-        ]:
-            wait_for(c, job["job_id"], timeout=10)
+def client(app_client: TestClient) -> Iterator[httpx.Client]:
+    c = app_client
+    yield c
+    # leave nothing running for the next test (the cap is one job at a time)
+    active = {"status": "queued,running", "limit": 200}
+    for job in c.get("/api/jobs", params=active).json()["items"]:
+        c.post(f"/api/jobs/{job['job_id']}/cancel")
+    for job in c.get("/api/jobs", params=active).json()["items"]:
+        wait_for(c, job["job_id"], timeout=10)
 
 
 def expected_sum(units: int, chunk_size: int, seed: int = 0) -> float:

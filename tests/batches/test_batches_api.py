@@ -77,9 +77,6 @@ def test_three_children_progress_moves_and_completes(client: httpx.Client) -> No
     values = [p for _, p in samples]
     assert values == sorted(values), "batch progress never goes backwards"
     assert len({p for p in values if 0 < p < 1}) >= 6, f"too few steps seen: {sorted(set(values))}"
-    changes = [t for (t, p), (_, q) in zip(samples[1:], samples, strict=False) if p != q]
-    gaps = [b - a for a, b in zip([samples[0][0], *changes], changes, strict=False)]
-    assert max(gaps) < 2.0, f"batch progress stood still for {max(gaps):.1f}s"
     listed = client.get("/api/batches").json()
     mine = next(b for b in listed["items"] if b["batch_id"] == batch["batch_id"])
     assert mine["status"] == "complete" and mine["job_ids"] == [j["job_id"] for j in batch["jobs"]]

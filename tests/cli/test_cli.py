@@ -82,7 +82,27 @@ def test_bad_input_from_cli(server: ServerProc, tmp_path: Path) -> None:
     r = cli("submit", "no-engine", str(write_spec(tmp_path, {})), server=server.url)
     assert r.returncode == 2 and "Unknown engine" in r.stderr
     r = cli("result", "missing-job", server=server.url)
+    assert r.returncode == 2 and "no job id starts with 'missing-job'" in r.stderr
+    r = cli("result", "0" * 36, server=server.url)
     assert r.returncode == 2 and "404" in r.stderr
+
+
+def test_short_ids_everywhere_and_whole_ids_in_the_list(server: ServerProc, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, {"units": 1000, "chunk_size": 1, "chunk_seconds": 0.5})
+    job_id = cli("submit", "sleep", str(spec), server=server.url).stdout.strip()
+    assert len(job_id) == 36
+    env_narrow = {**os.environ, "COLUMNS": "80", "MONTESIM_SERVER": server.url}
+    listing = subprocess.run(
+        [sys.executable, "-m", "montesim.cli", "jobs"],
+        capture_output=True,
+        text=True,
+        env=env_narrow,
+        timeout=120,
+    )
+    assert job_id in listing.stdout, listing.stdout  # not cut to "ed57a678-2d…" at 80 columns
+    r = cli("cancel", job_id[:8], server=server.url)
+    assert r.returncode == 0 and r.stdout.startswith(job_id), r.stdout + r.stderr
+    assert wait_for(server.client(), job_id)["status"] == "cancelled"
 
 
 def test_run_in_process_equals_server_result(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from montesim.jobs.states import ALLOWED, JobStatus, can_transition, parse_statuses
 from montesim.errors import Conflict
+from montesim.jobs.states import ALLOWED, JobStatus, can_transition, parse_statuses
 from montesim.jobs.store import Store
 
 ALL = list(JobStatus)
@@ -77,9 +77,7 @@ def test_every_transition_allowed_or_refused_in_the_store(store: Store, source: 
             ok = False
             row = store.get_job(job_id)
             if row.status == "running":
-                store.start_work(
-                    job_id, row.lease_owner, total_units=0, chunks_total=0, unit="u"
-                )
+                store.start_work(job_id, row.lease_owner, total_units=0, chunks_total=0, unit="u")
                 ok = store.complete(job_id, row.lease_owner, {}, {}) is not None
             else:
                 ok = store.complete(job_id, "owner-a", {}, {}) is not None

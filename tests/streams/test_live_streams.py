@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -182,9 +183,11 @@ def test_websocket_same_events_and_cancel(server: ServerProc, client: httpx.Clie
 
 
 def test_hundred_sse_clients_all_get_the_terminal_event(
-    client: httpx.Client, server: ServerProc
+    client: httpx.Client, server: ServerProc, tmp_path: Path
 ) -> None:
-    job_id = submit(client, "sleep", {"units": 40, "chunk_size": 1, "chunk_seconds": 0.05})
+    gate = tmp_path / "gate"  # the job is held open until every client is counted
+    spec = {"units": 40, "chunk_size": 1, "chunk_seconds": 0.01, "gate": str(gate)}
+    job_id = submit(client, "sleep", spec)
     wait_for(client, job_id, statuses=("running",))
     n = 100
 
@@ -207,6 +210,7 @@ def test_hundred_sse_clients_all_get_the_terminal_event(
             for _ in range(n):
                 await connected.acquire()
             gauge = await ac.get("/metrics")
+            gate.touch()
             results = await asyncio.gather(*tasks)
         return results, _gauge(gauge.text, 'montesim_stream_clients{transport="sse"}')
 

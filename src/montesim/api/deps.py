@@ -8,7 +8,8 @@ from montesim.jobs.service import Service
 
 
 def services(conn: HTTPConnection) -> Service:
-    return conn.app.state.service  # type: ignore[no-any-return]
+    service: Service = conn.app.state.service
+    return service
 
 
 __all__ = ["Service", "services"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import uuid
 from pathlib import Path
@@ -48,6 +49,16 @@ def upload_file(file: UploadFile, request: Request) -> dict[str, Any]:
                     raise _too_large(limit)
                 digest.update(block)
                 out.write(block)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise Problem(
+                507,
+                "insufficient_storage",
+                "The server has no room for this upload right now; nothing was stored",
+                location="file",
+            ) from None
+        raise
     except BaseException:
         target.unlink(missing_ok=True)
         raise

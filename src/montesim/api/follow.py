@@ -115,13 +115,14 @@ async def follow(
                 latest = await anyio.to_thread.run_sync(store.latest_events, open_jobs, cursor)
                 open_jobs -= {j for j, ev in latest.items() if ev["status"] in TERMINAL_STATUSES}
         while not finished():
+            live: Event | None
             try:
-                ev = await asyncio.wait_for(sub.queue.get(), coalescer.wait_seconds())
+                live = await asyncio.wait_for(sub.queue.get(), coalescer.wait_seconds())
             except TimeoutError:
-                ev = None
+                live = None
             out = coalescer.due()
-            if ev is not None and ev["id"] > floor:
-                out += coalescer.offer(ev)
+            if live is not None and live["id"] > floor:
+                out += coalescer.offer(live)
             for item in out:
                 yield emit(item)
                 if finished():

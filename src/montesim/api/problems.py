@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from montesim.engines.base import InputError
+from montesim.errors import InputError
 
 log = logging.getLogger("montesim.api")
 
@@ -113,6 +114,18 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(DBAPIError)
+    async def _store(_: Request, exc: DBAPIError) -> JSONResponse:
+        # The store refused a write (disk full, read-only, database gone): not a bug of the
+        # request, and nothing was half-written (every write is one transaction).
+        log.warning("store unavailable: %s", exc.orig)
+        reason = str(exc.orig or exc).splitlines()[0][:200]
+        return problem_response(
+            503,
+            "store_unavailable",
+            f"The job store cannot be written right now ({reason}); try again later",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

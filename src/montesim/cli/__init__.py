@@ -146,7 +146,8 @@ def _exit_for(job: dict[str, Any]) -> None:
     status = job["status"]
     if status == "error":
         err = job.get("error") or {}
-        console.print(f"[red]job failed[/red] ({err.get('code')}): {err.get('message')}")
+        where = f" at {err['location']}" if err.get("location") else ""
+        console.print(f"[red]job failed[/red] ({err.get('code')}{where}): {err.get('message')}")
         raise typer.Exit(1)
     if status == "cancelled":
         console.print("[yellow]job cancelled[/yellow]")
@@ -311,7 +312,9 @@ def run(
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result JSON")] = False,
-    workers: Annotated[int | None, typer.Option(help="worker processes")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: one per core; 1 runs inline)")
+    ] = None,
 ) -> None:
     """Run a job in this process (no server), through the same runner, with the same bar."""
     from montesim.errors import InputError
@@ -323,14 +326,15 @@ def run(
     if file is not None:
         spec["file_id"] = "file"
         files["file"] = file
+    n_workers = workers or Settings().workers
     bar = _LiveBar()
     try:
         outcome = run_now(
             engine,
             spec,
             files=files,
-            executor="local" if (workers or 1) > 1 else "inline",
-            workers=workers,
+            executor="local" if n_workers > 1 else "inline",
+            workers=n_workers,
             on_update=lambda job: bar.show(job_view(job)),
         )
     except InputError as exc:

@@ -54,7 +54,7 @@ class Job:
     heartbeat_at: float | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Job:
+    def from_row(cls, row: Mapping[Any, Any]) -> Job:
         values = {k: row[k] for k in _JOB_FIELDS if k in row}
         values["status"] = JobStatus(row["status"])
         for key in ("done_units", "total_units", "chunks_total", "chunks_done", "attempt"):
@@ -82,7 +82,7 @@ class Batch:
     cancellation_requested: bool = False
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Batch:
+    def from_row(cls, row: Mapping[Any, Any]) -> Batch:
         return cls(
             id=row["id"],
             created_at=row["created_at"],
@@ -102,7 +102,7 @@ class StoredFile:
     created_at: float
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> StoredFile:
+    def from_row(cls, row: Mapping[Any, Any]) -> StoredFile:
         return cls(
             id=row["id"],
             filename=row["filename"],

@@ -108,7 +108,7 @@ class JobRunner:
         """Run a claimed (or taken-over) job to a terminal state; returns that state."""
         job_id = job.id
         flag = cancel_flag_path(self.cancel_dir, job_id)
-        outcome = "error"
+        outcome = JobStatus.ERROR.value
         try:
             outcome = self._run(job, flag)
             return outcome
@@ -144,7 +144,7 @@ class JobRunner:
             self.merging.discard(job_id)
             # A cancelled job's flag stays until in-flight chunks have seen it; the
             # scheduler's maintenance sweeps old flags.
-            if outcome != "cancelled":
+            if outcome != JobStatus.CANCELLED.value:
                 flag.unlink(missing_ok=True)
 
     def _fail(self, job_id: str, code: str, message: str, detail: str | None) -> str:
@@ -162,13 +162,13 @@ class JobRunner:
                 return self._cancel(job_id)
             return current.status.value if current else "deleted"
         self.on_event(row)
-        return "error"
+        return JobStatus.ERROR.value
 
     def _cancel(self, job_id: str) -> str:
         row = self.store.finish_cancel(job_id, owner=self.owner)
         if row is not None:
             self.on_event(row)
-        return "cancelled"
+        return JobStatus.CANCELLED.value
 
     # -- the job ------------------------------------------------------------------------
 
@@ -256,7 +256,7 @@ class JobRunner:
             job_id, "merging", f"Merging {len(planned.chunks)} chunks", owner=self.owner
         )
         partials = StoredPartials(self.store, job_id, [c.index for c in planned.chunks])
-        result = engine.merge(pickle.loads(planned.plan_bytes), partials)  # type: ignore[arg-type]
+        result = engine.merge(pickle.loads(planned.plan_bytes), partials)
         row = self.store.complete(job_id, self.owner, result.summary, result.artifacts)
         if row is None:
             current = self.store.get_job(job_id)
@@ -266,7 +266,7 @@ class JobRunner:
         self.on_event(row)
         if self.on_result is not None:
             self.on_result(result)
-        return "complete"
+        return JobStatus.COMPLETE.value
 
     # -- dispatch ---------------------------------------------------------------------
 

@@ -254,6 +254,10 @@ def run_now(
         service = Service(settings, store)
         spec = dict(spec)
         for key, path in (files or {}).items():
+            if not Path(path).is_file():
+                raise InputError(
+                    f"cannot read {path}: no such file", code="file_missing", location="file"
+                )
             stored = service.copy_in(Path(path))
             for k, v in list(spec.items()):
                 if v == key and (k == "file_id" or k.endswith("_file_id")):

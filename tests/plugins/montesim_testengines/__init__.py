@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ class SleepSpec(BaseModel, extra="forbid"):
     report: bool = True
     seed: int = 0
     work_per_unit: int = Field(0, ge=0, le=10**8, description="random draws per unit (CPU work)")
+    gate: str | None = Field(None, description="chunk 0 waits until this file exists")
 
 
 class SleepEngine:
@@ -51,6 +53,10 @@ class SleepEngine:
     def run_chunk(self, plan: SleepSpec, chunk: Chunk, ctx: Any) -> dict[str, Any]:
         if plan.fail_at_chunk is not None and chunk.index == plan.fail_at_chunk:
             raise EngineError(plan.fail_message, code="deliberate_failure")
+        while chunk.index == 0 and plan.gate and not os.path.exists(plan.gate):
+            if ctx.cancelled():
+                raise Cancelled
+            time.sleep(0.01)  # held open until the test opens the gate (a condition)
         end = time.monotonic() + plan.chunk_seconds
         while time.monotonic() < end:
             if ctx.cancelled():

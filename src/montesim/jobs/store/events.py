@@ -58,7 +58,7 @@ class EventsStore(StoreBase):
         ids = list(job_ids)
         if not ids:
             return {}
-        conds = [job_events.c.job_id.in_(ids)]
+        conds: list[Any] = [job_events.c.job_id.in_(ids)]
         if upto is not None:
             conds.append(job_events.c.id <= upto)
         newest = select(func.max(job_events.c.id)).where(*conds).group_by(job_events.c.job_id)

@@ -94,6 +94,7 @@ export function mountDetail(root, { id }) {
       { class: "problem", role: "alert", "aria-labelledby": "error-title" },
       h("h2", { id: "error-title" }, "The job failed"),
       h("p", { class: "error-message" }, error.message || "No message was recorded."),
+      error.location ? h("p", { class: "error-location" }, "Where: ", h("code", {}, error.location)) : null,
       error.code ? h("p", { class: "muted small" }, "Code: ", h("code", { class: "error-code" }, error.code)) : null,
       error.detail ? h("details", {}, h("summary", {}, "Details"), h("pre", { class: "json" },
         typeof error.detail === "string" ? error.detail : JSON.stringify(error.detail, null, 2))) : null,

@@ -1,0 +1,166 @@
+"""The job service: cheap submit of any workbook, planning in the worker, cancel while
+validating, store write failures, and pool workers that die with their server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from tests.conftest import FAST_ENV, free_port
+from tests.jobs.conftest import fast_settings
+
+from montesim.api.app import create_app
+
+CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+<Default Extension="xml" ContentType="application/xml"/>
+<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
+<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>
+</Types>"""
+RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>
+</Relationships>"""
+WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"""
+WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
+</Relationships>"""
+
+
+def chained_workbook(path: Path, formulas: int) -> Path:
+    """A workbook of ``formulas`` chained cells (A1 random, A2=A1+1, ...), written as XML."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", CONTENT_TYPES)
+        z.writestr("_rels/.rels", RELS)
+        z.writestr("xl/workbook.xml", WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        rows = ['<row r="1"><c r="A1"><f>RiskNormal(0,1)</f><v>0</v></c></row>']
+        rows += [
+            f'<row r="{i}"><c r="A{i}"><f>A{i - 1}+1</f><v>{i - 1}</v></c></row>'
+            for i in range(2, formulas + 1)
+        ]
+        z.writestr(
+            "xl/worksheets/sheet1.xml",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<sheetData>{''.join(rows)}</sheetData></worksheet>",
+        )
+    return path
+
+
+def wait_json(client, url: str, done, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(url).json()
+        if done(body):
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached: {body}")
+        time.sleep(0.02)
+
+
+def test_a_huge_workbook_is_queued_at_once_then_cancelled_while_validating(
+    tmp_path: Path,
+) -> None:
+    book = chained_workbook(tmp_path / "huge.xlsx", 300_000)
+    with TestClient(create_app(fast_settings(tmp_path / "data"))) as client:
+        with book.open("rb") as f:
+            file_id = client.post("/api/files", files={"file": ("huge.xlsx", f)}).json()["file_id"]
+        spec = {"file_id": file_id, "outputs": ["S!A300000"], "iterations": 1000}
+        resp = client.post("/api/jobs", json={"engine": "excel", "spec": spec})
+        assert resp.status_code == 202, resp.text  # nothing that grows with the workbook ran
+        job_id = resp.json()["job_id"]
+        job = wait_json(client, f"/api/jobs/{job_id}", lambda j: j["stage"] == "validating")
+        assert job["status"] == "running" and job["done"] == 0
+        assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 202
+        job = wait_json(client, f"/api/jobs/{job_id}", lambda j: j["status"] != "running")
+        assert job["status"] == "cancelled" and job["chunks_done"] == 0
+        stages = [e["stage"] for e in client.get(f"/api/jobs/{job_id}/events").json()["events"]]
+        assert stages.index("validating") < stages.index("cancelling")
+        assert client.get("/api/jobs/list-is-fine").status_code == 404  # still serving
+
+
+def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(tmp_path: Path) -> None:
+    app = create_app(fast_settings(tmp_path / "data"))
+    with TestClient(app) as client:
+        store = app.state.service.store
+        broken = {"on": False}
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def _fail_writes(conn, cursor, statement, *args):  # noqa: ANN001
+            verb = statement.lstrip()[:6].upper()
+            if broken["on"] and verb in ("INSERT", "UPDATE", "DELETE"):
+                raise sqlite3.OperationalError("database or disk is full")
+
+        spec = {"units": 30, "chunk_size": 1, "chunk_seconds": 0.02, "seed": 5}
+        job_id = client.post("/api/jobs", json={"engine": "sleep", "spec": spec}).json()["job_id"]
+        wait_json(client, f"/api/jobs/{job_id}", lambda j: j["done"] >= 3)
+        broken["on"] = True
+        health = client.get("/api/healthz")
+        assert health.status_code == 503 and health.json()["store_writable"] is False
+        assert "disk is full" in health.json()["store_writable_error"]
+        upload = client.post("/api/files", files={"file": ("x.txt", b"x")})
+        assert upload.status_code == 503 and upload.json()["code"] == "store_unavailable"
+        # the runner stops heartbeating: the lease expires instead of looking alive forever
+        frozen = client.get(f"/api/jobs/{job_id}").json()
+        assert frozen["status"] == "running"
+        broken["on"] = False
+        job = wait_json(client, f"/api/jobs/{job_id}", lambda j: j["status"] != "running")
+        assert job["status"] == "complete" and job["done"] == 30, job
+        assert job["attempt"] >= 2, "resumed from its persisted chunks after the failure"
+        assert client.get("/api/healthz").json()["store_writable"] is True
+        result = client.get(f"/api/jobs/{job_id}/result").json()["result"]
+        assert result["n"] == 30 and result["chunks"] == 30
+
+
+def test_pool_workers_die_with_their_server(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        **FAST_ENV,
+        "MONTESIM_DATA_DIR": str(tmp_path),
+        "MONTESIM_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "montesim.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/healthz", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+            time.sleep(0.1)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 2, "the pool's workers are started with the server"
+        os.kill(proc.pid, signal.SIGKILL)  # the server only, not its process group
+        proc.wait(timeout=30)
+        gone, alive = psutil.wait_procs(children, timeout=60)
+        assert not alive, f"left behind: {[(p.pid, p.name()) for p in alive]}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, 0)

@@ -470,3 +470,84 @@ def irr(values, guess=0.1):
     except (ArithmeticError, TypeError):  # overflow, a zero derivative, a complex power
         pass
     return NUM_ERROR
+
+
+# -- many inputs: 200 uniforms feeding ~1,600 formulas, and its NumPy twin -------------------
+
+MANY_INPUTS = 200
+MANY_TIERS = [(0.0, 0.9), (0.25, 1.0), (0.5, 1.1), (0.75, 1.25)]
+
+
+def many_bounds(i: int) -> tuple[float, float]:
+    """The uniform range of input ``i``: widths and offsets vary so that no two are alike."""
+    return 0.1 * (i % 7), 1.0 + 0.05 * (i % 11)
+
+
+def many_weight(i: int) -> float:
+    return 1.0 + (i % 13) / 13.0
+
+
+def write_many(path: Path, *, risk: bool = True, inputs: int = MANY_INPUTS) -> Model:
+    """``inputs`` uniforms (Inputs!B2:B…) and 8 formulas per input on Model (~1,600).
+
+    Per input row r (input x, weight w, its neighbour x' = the next input, wrapping):
+    C = x*w, D = IF(C>1, C-1, 0), E = D + 0.5*x', F = VLOOKUP(x, tiers, 2, TRUE),
+    G = E*F, H = H(r-1) + G (running sum), I = MAX(G - 0.6, 0)*2, J = IF(I>F, 1, 0).
+    The one output adds H of the last row, SUM(I) and SUM(J).
+    ``risk=False`` writes the uniform means as constants (inputs then come from the spec).
+    """
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Inputs"
+    dists: dict[str, Dist] = {}
+    for i in range(inputs):
+        lo, hi = many_bounds(i)
+        _input_cell(ws, 2 + i, f"x{i + 1}", Dist("Uniform", (lo, hi)), risk, "Inputs", dists)
+        ws.cell(2 + i, 3, many_weight(i))
+    for j, (key, factor) in enumerate(MANY_TIERS):
+        ws.cell(2 + j, 5, key)
+        ws.cell(2 + j, 6, factor)
+    tiers = f"Inputs!$E$2:$F${1 + len(MANY_TIERS)}"
+    m = wb.create_sheet("Model")
+    last = 1 + inputs
+    for i in range(inputs):
+        r = 2 + i
+        nxt = 2 + (i + 1) % inputs
+        m[f"C{r}"] = f"=Inputs!B{r}*Inputs!C{r}"
+        m[f"D{r}"] = f"=IF(C{r}>1,C{r}-1,0)"
+        m[f"E{r}"] = f"=D{r}+0.5*Inputs!B{nxt}"
+        m[f"F{r}"] = f"=VLOOKUP(Inputs!B{r},{tiers},2,TRUE)"
+        m[f"G{r}"] = f"=E{r}*F{r}"
+        m[f"H{r}"] = f"=G{r}" if i == 0 else f"=H{r - 1}+G{r}"
+        m[f"I{r}"] = f"=MAX(G{r}-0.6,0)*2"
+        m[f"J{r}"] = f"=IF(I{r}>F{r},1,0)"
+    m["L2"] = _output(f"H{last}+SUM(I2:I{last})+SUM(J2:J{last})", "Total", risk)
+    wb.save(path)
+    return Model(path, dists, {"Total": "Model!L2"}, count_formulas(path))
+
+
+def many_spec_inputs(model: Model) -> dict[str, str]:
+    """The inputs of a ``risk=False`` many-input workbook as spec distributions."""
+    return {cell: f"uniform({d.args[0]!r}, {d.args[1]!r})" for cell, d in model.inputs.items()}
+
+
+def many_sample(rng: np.random.Generator, n: int, inputs: int = MANY_INPUTS) -> np.ndarray:
+    """(n, inputs) uniforms, one column per input."""
+    lo, hi = np.array([many_bounds(i) for i in range(inputs)]).T
+    return lo + (hi - lo) * rng.random((n, inputs))
+
+
+def many_numpy(x: np.ndarray) -> dict[str, np.ndarray]:
+    """The many-input model by hand: ``x`` is (trials, inputs)."""
+    k = x.shape[1]
+    w = np.array([many_weight(i) for i in range(k)])
+    c = x * w
+    d = np.where(c > 1, c - 1, 0.0)
+    e = d + 0.5 * np.roll(x, -1, axis=1)
+    keys = np.array([t for t, _ in MANY_TIERS])
+    factors = np.array([f for _, f in MANY_TIERS])
+    f = factors[np.searchsorted(keys, x, side="right") - 1]
+    g = e * f
+    i_col = np.maximum(g - 0.6, 0) * 2
+    j_col = (i_col > f).sum(axis=1)
+    return {"Total": g.sum(axis=1) + i_col.sum(axis=1) + j_col}

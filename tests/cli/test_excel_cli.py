@@ -87,3 +87,24 @@ def test_simulate_with_inputs_outputs_and_result_file(model: Path, tmp_path: Pat
     assert bad.returncode == 2 and "'Nowhere'" in bad.stderr
     bad = cli("simulate", str(tmp_path / "missing.xlsx"))
     assert bad.returncode == 2 and "missing.xlsx" in bad.stderr
+
+
+def test_verify_without_cached_values_says_so_and_exits_2(model: Path) -> None:
+    done = cli("verify", str(model))  # written by openpyxl: formulas, no results
+    assert done.returncode == 2
+    assert "no cached values to compare (the workbook was not saved by Excel)" in done.stderr
+    assert "matched" not in done.stdout
+
+
+def test_verify_reports_a_formula_it_cannot_compile_and_goes_on(tmp_path: Path) -> None:
+    cells = {"S!A1": 5, "S!B1": "=IF(,1,2)", "S!B2": "=RiskNormal(1, -2)", "S!B3": "=A1*2"}
+    path = with_cached_values(
+        save_book(tmp_path / "c.xlsx", cells), {"S!B1": 2.0, "S!B2": 1.0, "S!B3": 10.0}
+    )
+    done = cli("verify", str(path), "--json")
+    report = json.loads(done.stdout)
+    assert report["compared"] == 3 and report["matched"] == 2  # IF(,1,2) is 2, as in Excel
+    assert list(report["errors"]) == ["S!B2"] and "sd" in report["errors"]["S!B2"]
+    text = cli("verify", str(path))
+    assert text.returncode == 1
+    assert "S!B2 =RiskNormal(1, -2)" in text.stdout

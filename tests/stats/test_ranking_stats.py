@@ -23,6 +23,7 @@ def test_average_ranks_match_scipy(x):
     ranks, order = average_ranks(x)
     np.testing.assert_array_equal(ranks, stats.rankdata(x))
     np.testing.assert_array_equal(x[order], np.sort(x))
+    np.testing.assert_array_equal(order, np.argsort(x, kind="stable"))  # ties in trial order
 
 
 def test_empty():

@@ -114,3 +114,20 @@ def test_correlation_matrix_constant_column_and_nonfinite_rows():
     assert out["pearson"][2] == [None, None, None]
     assert out["spearman"][0][2] is None
     json.dumps(out, allow_nan=False)
+
+
+def test_long_arrays_summarized_in_place_match_numpy() -> None:
+    from montesim.stats.summary import MOMENT_PIECE
+
+    x = np.random.default_rng(12).lognormal(size=MOMENT_PIECE + 12_345)
+    scratch = x.copy()
+    out = summarize(scratch, overwrite=True)
+    assert not np.array_equal(scratch, x)  # it did work in place (no copy)
+    assert [out["percentiles"][f"p{p}"] for p in PERCENTILES] == list(np.percentile(x, PERCENTILES))
+    assert out["min"] == x.min() and out["max"] == x.max() and out["mean"] == np.mean(x)
+    assert out["std"] == pytest.approx(np.std(x, ddof=1), rel=1e-13)
+    assert out["skewness"] == pytest.approx(stats.skew(x, bias=False), rel=1e-9)
+    assert out["kurtosis"] == pytest.approx(stats.kurtosis(x, bias=False), rel=1e-9)
+    assert out == summarize(x)  # the same numbers whether or not x may be overwritten
+    small = x[:1000]
+    assert summarize(small)["std"] == np.std(small, ddof=1)  # bit for bit below a piece

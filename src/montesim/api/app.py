@@ -17,9 +17,11 @@ from montesim.logs import setup_logging
 # Routers that live beside the core ones; each module exposes `router`.
 OPTIONAL_ROUTERS = (
     "montesim.api.risktree",
+    "montesim.api.horn",
     "montesim.api.streams",
     "montesim.api.batches",
     "montesim.api.metrics",
+    "montesim.api.workbooks",
     "montesim.api.ui",
     "montesim.api.exports",
 )

@@ -142,7 +142,7 @@ def scalar_table(result: dict[str, Any]) -> Table:
 
 def sheets(job: Job, result: dict[str, Any]) -> list[tuple[str, Table]]:
     """The workbook's sheets in order; the first data sheet is also the CSV summary."""
-    facts = [
+    facts: list[list[Any]] = [
         ["Job", job.id],
         ["Label", job.label],
         ["Engine", job.engine],

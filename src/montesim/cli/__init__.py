@@ -318,36 +318,18 @@ def run(
 ) -> None:
     """Run a job in this process (no server), through the same runner, with the same bar."""
     from montesim.errors import InputError
-    from montesim.jobs.service import run_now
-    from montesim.jobs.views import input_error_of, job_view
 
     spec = _load_spec(spec_file)
     files = {}
     if file is not None:
         spec["file_id"] = "file"
         files["file"] = file
-    n_workers = workers or Settings().workers
-    bar = _LiveBar()
     try:
-        outcome = run_now(
-            engine,
-            spec,
-            files=files,
-            executor="local" if n_workers > 1 else "inline",
-            workers=n_workers,
-            on_update=lambda job: bar.show(job_view(job)),
-        )
+        job, summary = run_in_process(engine, spec, files=files, workers=workers)
     except InputError as exc:
-        bar.close()
         _invalid(exc)
         return
-    bar.close()
-    job = job_view(outcome.job)
-    error = input_error_of(outcome.job)
-    if error is not None:
-        _invalid(error)
     _exit_for(job)
-    summary = outcome.result.summary if outcome.result else None
     document = {
         "job_id": job["job_id"],
         "engine": engine,
@@ -360,6 +342,39 @@ def run(
         from montesim.cli.excel import print_summary
 
         print_summary(summary, f"{summary['iterations']:,} iterations")
+
+
+def run_in_process(
+    engine: str,
+    spec: dict[str, Any],
+    *,
+    files: dict[str, Path] | None = None,
+    workers: int | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Run one job here through the job runner with the live bar: its view and result.
+
+    Raises InputError for a bad spec, whether found at submit or while planning.
+    """
+    from montesim.jobs.service import run_now
+    from montesim.jobs.views import input_error_of, job_view
+
+    n_workers = workers or Settings().workers
+    bar = _LiveBar()
+    try:
+        outcome = run_now(
+            engine,
+            spec,
+            files=files,
+            executor="local" if n_workers > 1 else "inline",
+            workers=n_workers,
+            on_update=lambda job: bar.show(job_view(job)),
+        )
+    finally:
+        bar.close()
+    error = input_error_of(outcome.job)
+    if error is not None:
+        raise error
+    return job_view(outcome.job), outcome.result.summary if outcome.result else None
 
 
 def _invalid(exc: Any) -> None:
@@ -401,7 +416,7 @@ class _LiveBar:
 
 
 def _register_extensions() -> None:
-    for name in ("montesim.cli.excel", "montesim.cli.risk"):
+    for name in ("montesim.cli.excel", "montesim.cli.risk", "montesim.cli.horn"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from montesim.engines.base import InputError
@@ -51,14 +52,26 @@ def inspect(
         table.add_row(s["name"], f"{s['cells']:,}", f"{s['formulas']:,}")
     out.print(table)
     if info["inputs"]:
-        t = Table(title="Risk inputs")
-        for col in ("Cell", "Name", "Formula"):
+        t = Table(title="Random inputs")
+        for col in ("Cell", "Name", "Distribution", "Formula"):
             t.add_column(col)
         for i in info["inputs"]:
-            t.add_row(i["cell"], i["name"] or "", i["formula"])
+            t.add_row(i["cell"], i["name"] or "", i["family"], i["formula"])
         out.print(t)
     else:
-        out.print("No Risk* inputs (give inputs in the job spec or with --input).")
+        out.print("No random inputs (give inputs in the job spec or with --input).")
+    for link in info.get("links", []):
+        out.print(
+            f"Linked workbook [{link['index']}] {escape(link['workbook'])}: "
+            "its last values saved in this file are used as constants"
+        )
+    for table in info.get("tables", []):
+        out.print(f"Table {escape(table['name'])}: {escape(table['range'])}")
+    if info.get("statistics"):
+        cells = ", ".join(s["cell"] for s in info["statistics"][:8])
+        out.print(f"@RISK statistics cells (not inputs; computed by @RISK after a run): {cells}")
+    if info.get("iterative_calculation"):
+        out.print("The workbook turns on iterative calculation (circular references allowed).")
     if info["outputs"]:
         out.print(
             "RiskOutput cells: "
@@ -84,13 +97,17 @@ def verify(
     from montesim.engines.excel.verify import verify as run_verify
 
     report = run_verify(_read(model))
+    if not report.has_cached_values:
+        console.print("verify: no cached values to compare (the workbook was not saved by Excel)")
+        raise typer.Exit(2)
     if as_json:
         out.print_json(json.dumps(report.to_dict(), default=str))
     else:
+        random = f", {len(report.random):,} random (not compared)" if report.random else ""
         out.print(
             f"{model.name}: {report.formula_cells:,} formula cells, {report.compared:,} compared, "
             f"{report.matched:,} matched ({report.match_rate:.2%}), "
-            f"{len(report.mismatches):,} mismatches"
+            f"{len(report.mismatches):,} mismatches{random}"
         )
         if report.mismatches:
             t = Table(title="Mismatches")
@@ -104,8 +121,34 @@ def verify(
             out.print(f"[yellow]unsupported[/yellow] {fn}: {', '.join(cells[:8])}")
         for cycle in report.cycles:
             out.print(f"[yellow]circular reference[/yellow]: {' -> '.join(cycle)}")
+        for cell, message in [*report.parse_errors.items(), *report.errors.items()][:limit]:
+            formula = _formula_at(report, cell)
+            out.print(f"[red]error[/red] {escape(cell)} {escape(formula)}: {escape(message)}")
+        for area in report.data_tables:
+            out.print(
+                f"[yellow]data table not evaluated[/yellow] (held at Excel's values): {escape(area)}"
+            )
+        if report.iterative:
+            out.print(
+                "iterative calculation: loops checked from Excel's converged values at "
+                + ", ".join(report.iterative[:8])
+            )
+        if report.random:
+            more = f" and {len(report.random) - 8:,} more" if len(report.random) > 8 else ""
+            out.print(
+                f"random cells (held at Excel's values): {', '.join(report.random[:8])}{more}"
+            )
     if report.mismatches:
         raise typer.Exit(1)
+
+
+def _formula_at(report: Any, cell: str) -> str:
+    sheet, _, ref = cell.rpartition("!")
+    sheet = sheet.strip("'")
+    for m in report.mismatches:
+        if m.cell == ref and m.sheet == sheet:
+            return m.formula
+    return ""
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

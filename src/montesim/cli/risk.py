@@ -12,11 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
-from montesim.engines.risktree.tree import build
 from montesim.errors import InputError
-from montesim.jobs.service import run_now
-from montesim.jobs.views import input_error_of
 
 console = Console(stderr=True)
 
@@ -41,6 +37,12 @@ def risk(
     ),
 ) -> None:
     """Simulate a risk tree and write each node's loss exceedance curve and figures."""
+    # the risk-tree engine imports SciPy: load it when this command runs, not at start-up
+    from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
+    from montesim.engines.risktree.tree import build
+    from montesim.jobs.service import run_now
+    from montesim.jobs.views import input_error_of
+
     try:
         spec = as_spec(read_document(tree))
         if trials is not None:

@@ -109,7 +109,7 @@ class Service:
         job, created = self.store.create_job(
             engine=engine.name,
             spec=spec,
-            spec_summary=describe_spec(spec),
+            spec_summary=summarize_spec(engine, spec),
             unit=engine.unit,
             label=label,
             idempotency_key=idempotency_key,
@@ -138,7 +138,7 @@ class Service:
                 dict(
                     engine=engine.name,
                     spec=item["spec"],
-                    spec_summary=describe_spec(item["spec"]),
+                    spec_summary=summarize_spec(engine, item["spec"]),
                     unit=engine.unit,
                     label=item.get("label"),
                     total_units=units,
@@ -205,6 +205,12 @@ class Service:
         self.broker.unsubscribe(sub)
 
 
+def summarize_spec(engine: Engine, spec: dict[str, Any]) -> str:
+    """The job list's one-line summary: the engine's own ``describe_spec`` if it has one."""
+    describe = getattr(engine, "describe_spec", None) or describe_spec
+    return str(describe(spec))
+
+
 def build(
     settings: Settings, *, run_jobs: bool = True, executor: Executor | None = None
 ) -> Service:
@@ -264,7 +270,10 @@ def run_now(
                     spec[k] = stored.id
         engine, _ = service.check(engine_name, spec)
         job, _ = store.create_job(
-            engine=engine.name, spec=spec, spec_summary=describe_spec(spec), unit=engine.unit
+            engine=engine.name,
+            spec=spec,
+            spec_summary=summarize_spec(engine, spec),
+            unit=engine.unit,
         )
         owner = make_owner()
         claimed = store.claim_next(owner, settings.lease_seconds, 1)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -141,4 +142,22 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", JSON),
     Column("updated_at", Float, nullable=False),
+)
+
+# A studio "model setup": the inputs, outputs, fixed cells and run settings a user defined
+# on a workbook, saved by name. Found again by file name (a re-upload of the same workbook
+# gets a new file id) or content hash.
+model_setups = Table(
+    "model_setups",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file_id", String(36), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("filename", "name", name="uq_model_setups_filename_name"),
+    Index("ix_model_setups_sha256", "sha256"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from montesim.engines.base import get_engine
 from montesim.errors import InputError
 from montesim.jobs.model import Job
 from montesim.jobs.progress import iso, record
@@ -22,8 +23,30 @@ def links(job_id: str) -> dict[str, str]:
     }
 
 
+def _engine_fields(job: Job) -> dict[str, Any]:
+    """Fields some clients' job lists read; engines may add ``config_summary`` and artifacts."""
+    try:
+        engine = get_engine(job.engine)
+    except Exception:  # an engine that is no longer installed still lists
+        engine = None
+    summary: Any = {}
+    if getattr(engine, "describe_spec", None):  # the engine wrote JSON into spec_summary
+        try:
+            summary = json.loads(job.spec_summary or "{}")
+        except ValueError:
+            summary = {}
+    complete = job.status == JobStatus.COMPLETE
+    return {
+        "config_summary": summary if isinstance(summary, dict) else {},
+        "has_results": complete,
+        "has_mesh_artifact": complete and bool(getattr(engine, "mesh_artifact", None)),
+        "error_message": job.error_message,
+    }
+
+
 def job_view(job: Job, *, with_spec: bool = False) -> dict[str, Any]:
     out = {
+        "id": job.id,
         "job_id": job.id,
         "engine": job.engine,
         "label": job.label,
@@ -38,6 +61,7 @@ def job_view(job: Job, *, with_spec: bool = False) -> dict[str, Any]:
         "completed_at": iso(job.completed_at),
         "heartbeat_at": iso(job.heartbeat_at),
         **record(job),
+        **_engine_fields(job),
         "links": links(job.id),
     }
     if job.status == JobStatus.ERROR:

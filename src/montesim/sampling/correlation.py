@@ -184,4 +184,4 @@ def iman_conover(u: np.ndarray, corr: np.ndarray, rng: np.random.Generator) -> n
     for j in range(k):
         # the r-th smallest score's trial gets the r-th smallest uniform
         out[j, np.argsort(t[j], kind="stable")] = sorted_u[j]
-    return out.T.copy()
+    return out.T  # (n, k), each input's trials contiguous

@@ -132,6 +132,18 @@ class Distribution:
     def discrete(self) -> bool:
         return self._backend.discrete
 
+    def direct_ppf(self) -> tuple[Any, tuple[Any, ...], Any, Any] | None:
+        """(SciPy distribution, shapes, loc, scale) when ``ppf(u)`` is exactly
+        ``dist._ppf(u, *shapes) * scale + loc`` for ``u`` inside (0, 1); else None."""
+        backend = self._backend
+        if self.truncate is not None or not isinstance(backend, ScipyBackend):
+            return None
+        direct = backend._direct
+        if direct is None:
+            return None
+        ppf, shapes, loc, scale = direct
+        return ppf.__self__, shapes, loc, scale
+
     # ---- public ------------------------------------------------------------------------
 
     def ppf(self, u: np.ndarray) -> np.ndarray:

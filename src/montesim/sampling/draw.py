@@ -9,14 +9,67 @@ block and keeps its rows, so the draws never depend on chunk boundaries.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from montesim.sampling.correlation import iman_conover
 from montesim.sampling.distributions import Distribution
-from montesim.sampling.lhs import uniforms
+from montesim.sampling.lhs import open_uniforms, stratify, unknown_method
 from montesim.sampling.seeding import BLOCK, blocks, rng_for
 
 CORR_STREAM = 0xC0221
+
+# SciPy families whose ``_ppf`` is element-wise in the probabilities and the shapes, so
+# that many inputs of one family go through one call on a (inputs, trials) array
+STACKABLE = frozenset(
+    ["norm_gen", "lognorm_gen", "uniform_gen", "triang_gen", "beta_gen", "gamma_gen"]
+    + ["expon_gen", "weibull_min_gen"]
+)
+
+
+class _Stack:
+    """Inputs of one SciPy family computed together: parameters as (inputs, 1) columns."""
+
+    def __init__(self, dist: Any, columns: list[int], params: list[tuple[Any, ...]]) -> None:
+        self.dist = dist
+        self.columns = np.array(columns)
+        self.shapes = [
+            np.array([p[0][i] for p in params], float)[:, None] for i in range(len(params[0][0]))
+        ]
+        self.scale = np.array([p[2] for p in params], float)[:, None]
+        self.loc = np.array([p[1] for p in params], float)[:, None]
+
+    def ppf(self, u: np.ndarray) -> np.ndarray | None:
+        """Samples (inputs, trials) for uniforms ``u`` (inputs, trials); None outside (0, 1)."""
+        if not (u.min() > 0.0 and u.max() < 1.0):
+            return None
+        return (
+            self.dist._ppf(u, *(np.broadcast_to(a, u.shape) for a in self.shapes)) * self.scale
+            + self.loc
+        )
+
+
+def _stacks(dists: list[Distribution]) -> tuple[list[_Stack], list[int]]:
+    """Group inputs into stacks (two or more of a family) and the rest, one by one."""
+    groups: dict[str, list[tuple[int, Any]]] = {}
+    alone = []
+    for j, d in enumerate(dists):
+        direct = d.direct_ppf()
+        family = None if direct is None else type(direct[0]).__name__
+        if family in STACKABLE:
+            groups.setdefault(family, []).append((j, direct))
+        else:
+            alone.append(j)
+    stacks = []
+    for members in groups.values():
+        if len(members) == 1:
+            alone.append(members[0][0])
+            continue
+        stacks.append(
+            _Stack(members[0][1][0], [j for j, _ in members], [m[1:] for _, m in members])
+        )
+    return stacks, sorted(alone)
 
 
 def block_uniforms(
@@ -27,13 +80,29 @@ def block_uniforms(
     method: str = "lhs",
     corr: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The (BLOCK, k) uniforms of one block, rank-correlated when ``corr`` is given."""
-    u = np.empty((BLOCK, len(stream_ids)))
-    for j, sid in enumerate(stream_ids):
-        u[:, j] = uniforms(rng_for(seed, sid, block), BLOCK, method)
-    if corr is not None and len(stream_ids) > 1:
-        u = iman_conover(u, corr, rng_for(seed, CORR_STREAM, block))
-    return u
+    """The (BLOCK, k) uniforms of one block, rank-correlated when ``corr`` is given.
+
+    Returned as the transpose of a (k, BLOCK) array: each input's uniforms are contiguous.
+    """
+    k = len(stream_ids)
+    u = np.empty((k, BLOCK))
+    if method == "lhs":
+        # the same draws, in the same order, as ``latin_hypercube`` per input; the
+        # arithmetic that turns them into strata then runs once for all inputs
+        strata = np.empty((k, BLOCK), dtype=np.int64)
+        for j, sid in enumerate(stream_ids):
+            rng = rng_for(seed, sid, block)
+            strata[j] = rng.permutation(BLOCK)
+            rng.random(out=u[j])
+        u = stratify(strata, u, BLOCK)
+    elif method == "mc":
+        for j, sid in enumerate(stream_ids):
+            u[j] = open_uniforms(rng_for(seed, sid, block), BLOCK)
+    else:
+        raise unknown_method(method)
+    if corr is not None and k > 1:
+        return iman_conover(u.T, corr, rng_for(seed, CORR_STREAM, block))
+    return u.T
 
 
 def sample_inputs(
@@ -52,13 +121,21 @@ def sample_inputs(
         raise ValueError(f"{k} distributions but {len(stream_ids)} stream ids")
     if corr is not None and np.shape(corr) != (k, k):
         raise ValueError(f"corr must be {k}x{k}, got {np.shape(corr)}")
-    out = np.empty((size, k))
+    out = np.empty((k, size))  # returned transposed: each input's trials are contiguous
+    stacks, alone = _stacks(dists)
     row = 0
     for b, offset, n in blocks(start, size):
-        u = block_uniforms(seed, stream_ids, b, method=method, corr=corr)
-        for j, dist in enumerate(dists):
-            # the inverse CDF runs on the whole block: a vectorized kernel then always sees
-            # the same array, so results cannot drift with where a chunk cuts the block
-            out[row : row + n, j] = dist.ppf(u[:, j])[offset : offset + n]
+        u = block_uniforms(seed, stream_ids, b, method=method, corr=corr).T  # (k, BLOCK)
+        # the inverse CDF runs on the whole block: a vectorized kernel then always sees
+        # the same array, so results cannot drift with where a chunk cuts the block
+        for stack in stacks:
+            x = stack.ppf(u[stack.columns])
+            if x is None:  # a probability at 0 or 1: SciPy's own path, input by input
+                for j in stack.columns:
+                    out[j, row : row + n] = dists[j].ppf(u[j])[offset : offset + n]
+            else:
+                out[stack.columns, row : row + n] = x[:, offset : offset + n]
+        for j in alone:
+            out[j, row : row + n] = dists[j].ppf(u[j])[offset : offset + n]
         row += n
-    return out
+    return out.T

@@ -28,10 +28,19 @@ def open_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
 def latin_hypercube(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` uniforms in (0, 1) with exactly one in each stratum [i/n, (i+1)/n), shuffled."""
     strata = rng.permutation(n)
-    u = (strata + rng.random(n)) / n
+    return stratify(strata, rng.random(n), n)
+
+
+def stratify(strata: np.ndarray, jitter: np.ndarray, n: int) -> np.ndarray:
+    """``(strata + jitter) / n`` kept inside each point's stratum and inside (0, 1).
+
+    Element-wise, so many inputs' strata (one row each) go through it in one call.
+    """
+    u = (strata + jitter) / n
     # rounding could push a point onto the next stratum's lower edge; keep it inside its own
     upper = np.nextafter((strata + 1) / n, 0.0)
-    return np.clip(np.minimum(u, upper), U_MIN, U_MAX)
+    np.minimum(u, upper, out=u)
+    return np.clip(u, U_MIN, U_MAX, out=u)
 
 
 def uniforms(rng: np.random.Generator, n: int, method: str) -> np.ndarray:
@@ -40,7 +49,11 @@ def uniforms(rng: np.random.Generator, n: int, method: str) -> np.ndarray:
         return latin_hypercube(rng, n)
     if method == "mc":
         return open_uniforms(rng, n)
-    raise InputError(
+    raise unknown_method(method)
+
+
+def unknown_method(method: str) -> InputError:
+    return InputError(
         f"unknown sampling method {method!r}; use one of {', '.join(METHODS)}",
         code="invalid_spec",
         location="spec.sampling",

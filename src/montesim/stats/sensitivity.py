@@ -13,14 +13,20 @@ import numpy as np
 from montesim.stats.ranking import average_ranks
 
 
-def _spearman(ranked_x: np.ndarray, ranked_y: np.ndarray) -> float | None:
-    """Pearson correlation of two rank vectors; None if either is constant."""
-    dx = ranked_x - ranked_x.mean()
-    dy = ranked_y - ranked_y.mean()
-    denom = float(np.sqrt(np.dot(dx, dx) * np.dot(dy, dy)))
+class _Centered:
+    """A rank vector minus its mean, and its squared norm: the output's is shared by inputs."""
+
+    def __init__(self, ranks: np.ndarray) -> None:
+        self.d = ranks - ranks.mean()
+        self.ss = float(np.dot(self.d, self.d))
+
+
+def _spearman(x: _Centered, y: _Centered) -> float | None:
+    """Pearson correlation of two centred rank vectors; None if either is constant."""
+    denom = float(np.sqrt(x.ss * y.ss))
     if denom <= 0:
         return None
-    return float(np.clip(np.dot(dx, dy) / denom, -1.0, 1.0))
+    return float(np.clip(np.dot(x.d, y.d) / denom, -1.0, 1.0))
 
 
 def _spider(
@@ -79,25 +85,29 @@ def sensitivity(
     """
     y_all = np.asarray(output, dtype=np.float64).ravel()
     y_ok = np.isfinite(y_all)
-    y_ranks_ok: np.ndarray | None = None  # output ranks over y_ok, shared by most inputs
+    y_ranks_ok: _Centered | None = None  # output ranks over y_ok, shared by most inputs
     rows: list[tuple[str, float | None, list[dict[str, float]]]] = []
     for name, values in inputs.items():
         x = np.asarray(values, dtype=np.float64).ravel()
         if len(x) != len(y_all):
             raise ValueError(f"input {name!r} has {len(x)} values, output has {len(y_all)}")
         keep = np.isfinite(x) & y_ok
-        x, y = x[keep], y_all[keep]
+        every = bool(keep.all())
+        if not every:
+            x, y = x[keep], y_all[keep]
+        else:
+            y = y_all
         if np.array_equal(keep, y_ok):
             if y_ranks_ok is None:
-                y_ranks_ok = average_ranks(y)[0]
+                y_ranks_ok = _Centered(average_ranks(y)[0])
             y_ranks = y_ranks_ok
         else:
-            y_ranks = average_ranks(y)[0]
-        if ranked is not None and name in ranked and keep.all():
+            y_ranks = _Centered(average_ranks(y)[0])
+        if ranked is not None and name in ranked and every:
             x_ranks, order = ranked[name]
         else:
             x_ranks, order = average_ranks(x)
-        rho = _spearman(x_ranks, y_ranks) if len(x) >= 2 else None
+        rho = _spearman(_Centered(x_ranks), y_ranks) if len(x) >= 2 else None
         spider = _spider(x, y, order, deciles) if rho is not None and len(x) >= deciles else []
         rows.append((name, rho, spider))
 

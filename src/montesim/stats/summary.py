@@ -11,7 +11,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from montesim.stats.ranking import average_ranks
 
@@ -28,15 +27,18 @@ def jsonable(value: float | np.floating | None) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def bin_count(x: np.ndarray) -> int:
-    """Freedman–Diaconis bins (Sturges when the IQR is 0), between 1 and MAX_BINS."""
+def bin_count(x: np.ndarray, *, scratch: bool = False) -> int:
+    """Freedman–Diaconis bins (Sturges when the IQR is 0), between 1 and MAX_BINS.
+
+    ``scratch``: ``x`` may be reordered in place (its quantiles are found by partitioning).
+    """
     n = len(x)
     if n < 2:
         return 1
     lo, hi = float(np.min(x)), float(np.max(x))
     if hi == lo:
         return 1
-    q25, q75 = np.percentile(x, [25, 75])
+    q25, q75 = np.percentile(x, [25, 75], overwrite_input=scratch)
     iqr = float(q75 - q25)
     if iqr > 0:
         bins = math.ceil((hi - lo) / (2.0 * iqr * n ** (-1.0 / 3.0)))
@@ -45,21 +47,40 @@ def bin_count(x: np.ndarray) -> int:
     return int(min(max(bins, 1), MAX_BINS))
 
 
-def histogram(x: np.ndarray) -> dict[str, list[Any]]:
+def histogram(x: np.ndarray, *, scratch: bool = False) -> dict[str, list[Any]]:
     """Bin edges and counts (``len(edges) == len(counts) + 1``); empty lists for no data."""
     if len(x) == 0:
         return {"edges": [], "counts": []}
-    counts, edges = np.histogram(x, bins=bin_count(x))
+    counts, edges = np.histogram(x, bins=bin_count(x, scratch=scratch))
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
 
 
-def ecdf(sorted_x: np.ndarray, points: int = ECDF_POINTS) -> list[dict[str, float]]:
+def ecdf(
+    x: np.ndarray, points: int = ECDF_POINTS, *, scratch: bool = False
+) -> list[dict[str, float]]:
     """The empirical CDF at ``points`` evenly spaced probabilities: [{"x": quantile, "p": p}]."""
-    if len(sorted_x) == 0:
+    if len(x) == 0:
         return []
     p = np.linspace(0.0, 1.0, points)
-    q = np.quantile(sorted_x, p)
+    q = np.quantile(x, p, overwrite_input=scratch)
     return [{"x": float(xi), "p": float(pi)} for xi, pi in zip(q, p, strict=True)]
+
+
+# moments are summed over pieces of this many values: no full-length temporaries
+MOMENT_PIECE = 1 << 18
+
+
+def _std(x: np.ndarray, mean: float) -> float:
+    """Sample standard deviation (ddof=1), as ``np.std`` but without a copy of ``x``.
+
+    Up to MOMENT_PIECE values it is ``np.std(x, ddof=1)`` bit for bit; past that the
+    pieces' sums are added in order (a rounding difference of the last bits at most).
+    """
+    ss = 0.0
+    for start in range(0, len(x), MOMENT_PIECE):
+        d = x[start : start + MOMENT_PIECE] - mean
+        ss += float(np.sum(np.multiply(d, d, out=d)))
+    return math.sqrt(ss / (len(x) - 1))
 
 
 def _moments(x: np.ndarray, mean: float, std: float | None) -> tuple[float | None, float | None]:
@@ -67,12 +88,16 @@ def _moments(x: np.ndarray, mean: float, std: float | None) -> tuple[float | Non
     n = len(x)
     if not std:  # constant data or fewer than two points: shape is undefined
         return None, None
-    d = x - mean
-    d2 = d * d
-    m2 = float(np.mean(d2))
+    s2 = s3 = s4 = 0.0
+    for start in range(0, n, MOMENT_PIECE):
+        d = x[start : start + MOMENT_PIECE] - mean
+        d2 = d * d
+        s2 += float(np.sum(d2))
+        s3 += float(np.sum(d2 * d))  # products: far cheaper than **
+        s4 += float(np.sum(d2 * d2))
+    m2, m3, m4 = s2 / n, s3 / n, s4 / n
     if m2 <= 0:
         return None, None
-    m3, m4 = float(np.mean(d2 * d)), float(np.mean(d2 * d2))  # products: far cheaper than **
     skew = math.sqrt(n * (n - 1)) / (n - 2) * m3 / m2**1.5 if n >= 3 else None
     kurt = None
     if n >= 4:
@@ -82,11 +107,11 @@ def _moments(x: np.ndarray, mean: float, std: float | None) -> tuple[float | Non
 
 def brief(x: np.ndarray) -> dict[str, Any]:
     """n, mean, std, min, max and percentiles of the finite values ``x`` (see summarize)."""
-    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
-    return _brief(x)
+    return _brief(np.array(x, dtype=np.float64).ravel(), scratch=True)
 
 
-def _brief(x: np.ndarray) -> dict[str, Any]:
+def _brief(x: np.ndarray, *, scratch: bool = False) -> dict[str, Any]:
+    """The brief statistics; sums run first, in trial order, then quantiles may reorder x."""
     n = int(len(x))
     if n == 0:
         return {
@@ -97,40 +122,61 @@ def _brief(x: np.ndarray) -> dict[str, Any]:
             "max": None,
             "percentiles": {f"p{p}": None for p in PERCENTILES},
         }
-    std = float(np.std(x, ddof=1)) if n >= 2 else None
-    if std is not None and x[0] == x[-1]:
+    mean = float(np.mean(x))
+    lo, hi = float(np.min(x)), float(np.max(x))
+    std = _std(x, mean) if n >= 2 else None
+    if std is not None and lo == hi:
         std = 0.0  # exactly constant: avoid a rounding residue like 1e-16
-    pct = np.percentile(x, PERCENTILES)
+    pct = np.percentile(x, PERCENTILES, overwrite_input=scratch)
     return {
         "n": n,
-        "mean": float(np.mean(x)),
+        "mean": mean,
         "std": std,
-        "min": float(x[0]),
-        "max": float(x[-1]),
+        "min": lo,
+        "max": hi,
         "percentiles": {f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)},
     }
 
 
-def summarize(x: np.ndarray) -> dict[str, Any]:
+def summarize(x: np.ndarray, *, overwrite: bool = False) -> dict[str, Any]:
     """Summary statistics of the finite values ``x``.
+
+    ``overwrite``: ``x`` is the caller's scratch copy and may be reordered in place
+    (quantiles partition it; saves a copy the size of ``x``).
 
     Keys: n, mean, std (sample, ddof=1), min, max, skewness, kurtosis (EXCESS kurtosis,
     0 for a normal; both sample-adjusted like Excel's SKEW/KURT), percentiles
     {"p1": ..., "p99": ...} (linear interpolation), ci95_mean [lo, hi] (Student t),
     histogram {"edges", "counts"} and ecdf [{"x", "p"}] (101 points).
     """
-    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
-    out = _brief(x)
-    n, mean, std = out["n"], out["mean"], out["std"]
+    x = np.asarray(x, dtype=np.float64).ravel()
+    if not (overwrite and x.flags.writeable):
+        x = x.copy()
+    n = len(x)
+    # the order-dependent sums (mean, std, moments) see x in trial order; the quantiles
+    # after them partition x in place
+    skew = kurt = None
+    if n >= 2 and np.min(x) != np.max(x):  # constant data has no shape
+        mean = float(np.mean(x))
+        skew, kurt = _moments(x, mean, _std(x, mean))
+    out = _brief(x, scratch=True)
     if n == 0:
         out.update(skewness=None, kurtosis=None, ci95_mean=None, histogram=histogram(x), ecdf=[])
         return out
-    skew, kurt = _moments(x, mean, std)
+    mean, std = out["mean"], out["std"]
     ci = None
     if std is not None:
+        from scipy import stats  # imported where used: SciPy's import is slow
+
         half = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
         ci = [mean - half, mean + half]
-    out.update(skewness=skew, kurtosis=kurt, ci95_mean=ci, histogram=histogram(x), ecdf=ecdf(x))
+    out.update(
+        skewness=skew,
+        kurtosis=kurt,
+        ci95_mean=ci,
+        histogram=histogram(x, scratch=True),
+        ecdf=ecdf(x, scratch=True),
+    )
     return out
 
 

@@ -52,12 +52,15 @@ def with_cached_values(path: Path, cached: dict[str, float]) -> Path:
     return path
 
 
-def corpus_dir() -> Path:
-    """The Excel corpus: $MONTESIM_EXCEL_CORPUS, else ``shared/corpus/excel`` beside the repo."""
+def corpus_dir(name: str = "excel") -> Path:
+    """An Excel corpus (``excel``: other evaluators' test books, ``excel-real``: published
+    models): $MONTESIM_EXCEL_CORPUS (for ``excel``) or $MONTESIM_EXCEL_REAL_CORPUS, else
+    ``shared/corpus/<name>`` beside the repo."""
     import os
 
-    if os.environ.get("MONTESIM_EXCEL_CORPUS"):
-        return Path(os.environ["MONTESIM_EXCEL_CORPUS"])
-    beside = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "excel"
-    workplace = Path("/work/shared/corpus/excel")  # where this project's machines keep it
+    env = "MONTESIM_EXCEL_CORPUS" if name == "excel" else "MONTESIM_EXCEL_REAL_CORPUS"
+    if os.environ.get(env):
+        return Path(os.environ[env])
+    beside = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / name
+    workplace = Path("/work/shared/corpus") / name  # where this project's machines keep it
     return beside if beside.is_dir() or not workplace.is_dir() else workplace

@@ -38,8 +38,19 @@ from .parser import (
     walk,
 )
 from .program import Op, Program, fill, pick
+from .randoms import (
+    INVERSE_FAMILIES,
+    RANDOM_FUNCTIONS,
+    compile_random,
+    inverse_of_rand,
+    is_random_formula,
+    is_volatile_formula,
+)
 from .reader import Workbook
 from .refs import MAX_COL, MAX_ROW, Area, address, parse_area
+from .specials import REF_SPECIALS, SPECIALS, let_name
+from .tables import is_structured
+from .tables import resolve as resolve_table_ref
 from .values import (
     EMPTY,
     NAME,
@@ -93,9 +104,17 @@ class CompileIssues:
     unsupported: dict[str, set[str]] = field(default_factory=dict)  # FUNCTION -> cells
     cycles: list[list[str]] = field(default_factory=list)
     parse_errors: dict[str, str] = field(default_factory=dict)  # cell -> message
+    # cell -> what went wrong compiling its formula (a bug or an input error under verify)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class FormulaCrash(Exception):
+    """A function implementation failed on arguments it should have handled."""
 
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
+# dynamic-array functions whose result size depends on the data
+_SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW"}
 # functions whose arguments are evaluated as arrays even in a non-array cell
 _ARRAY_ARG_FUNCS = {
     "SUMPRODUCT",
@@ -122,7 +141,18 @@ _ARRAY_ARG_FUNCS = {
     "CONCAT",
     "FILTER",
     "SORT",
+    "SORTBY",
     "UNIQUE",
+    "MINVERSE",
+    "MDETERM",
+    "TAKE",
+    "DROP",
+    "CHOOSECOLS",
+    "CHOOSEROWS",
+    "VSTACK",
+    "HSTACK",
+    "TOCOL",
+    "TOROW",
 }
 
 
@@ -152,6 +182,15 @@ class Compiler:
         self.corrmats: dict[str, list[list[Any]]] = {}  # RiskCorrmat matrix address -> values
         self.issues = CompileIssues()
         self.circular: set[CellKey] = set()
+        # cells that draw random numbers (RAND...); under ``static`` they hold their cached value
+        self.random_cells: set[CellKey] = set()
+        self.let_scopes: list[dict[str, tuple[str, Any]]] = []  # LET names, innermost last
+        self._final: Node | None = None
+        self.iterative: set[CellKey] = set()  # loop cells held at Excel's converged value
+        self.data_table_cells: set[CellKey] = set()
+        # verify holds TODAY()/NOW() cells at Excel's values (the day the file was saved)
+        self.hold_volatile = static
+        self.volatile_cells: set[CellKey] = set()
         self._const_ids: dict[int, int] = {}
         self._cur: CellKey = ("", 0, 0)
         self._nested = 0
@@ -162,6 +201,7 @@ class Compiler:
         for sheet in book.sheets.values():
             act = {rc for rc, cd in sheet.cells.items() if cd.formula is not None}
             act |= set(sheet.array_members)
+            act |= set(sheet.data_tables)
             self._active[sheet.name.upper()] = act
         for s, r, c in list(self.spec_inputs) + list(self.fixed):
             self._active.setdefault(s, set()).add((r, c))
@@ -227,16 +267,28 @@ class Compiler:
             cyc.append(key)
         names = [self._addr(k) for k in cyc]
         if on_cycle == "raise":
+            iterative = (
+                " (the workbook turns on iterative calculation, which simulations do not "
+                "support yet)"
+                if self.book.iterate
+                else ""
+            )
             raise InputError(
-                "Circular reference: " + " -> ".join([*names, names[0]]),
+                "Circular reference: " + " -> ".join([*names, names[0]]) + iterative,
                 code="circular_reference",
                 location=names[0],
                 detail={"cycle": names},
             )
         self.issues.cycles.append(names)
+        cd = self.book.cell(dep[0], dep[1], dep[2])
+        if self.book.iterate and self.static and cd is not None and cd.array is None:
+            # Excel iterated this loop to convergence: start from its value and check the
+            # rest of the loop against it (one Gauss-Seidel sweep from the fixed point)
+            self.iterative.add(dep)
+            self.cells[dep] = Const(from_py(cd.cached))
+            return
         self.circular.update(cyc)
         self.cells[dep] = Const(error(VALUE))
-        cd = self.book.cell(dep[0], dep[1], dep[2])
         if cd is not None and cd.array is not None:  # members of the array read its anchor
             self.arrays[dep] = self.cells[dep]
 
@@ -266,17 +318,21 @@ class Compiler:
         except ParseError:
             return []
         out: list[CellKey] = []
-        for area in self._static_areas(ast, sheet.name, 0):
+        for area in self._static_areas(ast, sheet.name, 0, key):
             out.extend(self._active_in(area))
         return out
 
-    def _static_areas(self, ast: Node, sheet: str, depth: int) -> list[Area]:
+    def _static_areas(self, ast: Node, sheet: str, depth: int, key: CellKey) -> list[Area]:
         areas: list[Area] = []
         for n in walk(ast, skip_ref_bases=True):
             if isinstance(n, RefText):
                 a = parse_area(n.text, sheet)
                 if a is not None:
                     areas.append(a)
+            elif isinstance(n, Name) and n.sheet is None and is_structured(n.name):
+                hit = resolve_table_ref(n.name, self.book.tables, (sheet, key[1], key[2]))
+                if isinstance(hit, Area):
+                    areas.append(hit)
             elif isinstance(n, Name) and depth < 10:
                 text = self.book.name(n.name, n.sheet or sheet)
                 if text is None:
@@ -285,7 +341,7 @@ class Compiler:
                     sub = parse(text)
                 except ParseError:
                     continue
-                areas.extend(self._static_areas(sub, n.sheet or sheet, depth + 1))
+                areas.extend(self._static_areas(sub, n.sheet or sheet, depth + 1, key))
         return areas
 
     def _active_in(self, area: Area) -> list[CellKey]:
@@ -301,25 +357,46 @@ class Compiler:
 
     # -- cells -----------------------------------------------------------------------
     def _compile_cell_tx(self, key: CellKey) -> CNode:
-        """Compile one cell; on NeedCells undo whatever it emitted so far."""
+        """Compile one cell; on NeedCells undo whatever it emitted so far.
+
+        Whatever else goes wrong in one formula becomes an error on that cell (recorded
+        in ``issues.errors``), so one odd formula never aborts a whole workbook; under
+        ``validate`` an InputError (a user mistake) still propagates.
+        """
         marks = (len(self.program.ops), self.program.n_slots, len(self.inputs))
         try:
             return self._compile_cell(key)
         except NeedCells:
-            ops, slots, ninputs = marks
-            del self.program.ops[ops:]
-            self.program.n_slots = slots
-            del self.inputs[ninputs:]
-            del self.input_slots[ninputs:]
-            for k in [
-                k for k, v in self.range_cache.items() if isinstance(v, Slot) and v.index >= slots
-            ]:
-                del self.range_cache[k]
-            for k in [
-                k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots
-            ]:
-                del self.arrays[k]
+            self._rollback(marks)
             raise
+        except InputError as exc:
+            if not self.static:
+                raise
+            self._rollback(marks)
+            self.issues.errors[self._addr(key)] = exc.message
+            return Const(error(VALUE))
+        except (RecursionError, MemoryError) as exc:
+            self._rollback(marks)
+            self.issues.errors[self._addr(key)] = f"formula too deep or too large ({exc})"
+            return Const(error(VALUE))
+        except Exception as exc:  # noqa: BLE001 - one formula must not abort the workbook
+            self._rollback(marks)
+            self.issues.errors[self._addr(key)] = f"internal error: {type(exc).__name__}: {exc}"
+            return Const(error(VALUE))
+
+    def _rollback(self, marks: tuple[int, int, int]) -> None:
+        """Undo the ops, slots and inputs emitted after ``marks``."""
+        ops, slots, ninputs = marks
+        del self.program.ops[ops:]
+        self.program.n_slots = slots
+        del self.inputs[ninputs:]
+        del self.input_slots[ninputs:]
+        for k in [
+            k for k, v in self.range_cache.items() if isinstance(v, Slot) and v.index >= slots
+        ]:
+            del self.range_cache[k]
+        for k in [k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots]:
+            del self.arrays[k]
 
     def _compile_cell(self, key: CellKey) -> CNode:
         self._cur = key
@@ -334,6 +411,9 @@ class Compiler:
         if sheet is None:
             return Const(error(REF))
         cd = sheet.cells.get((r, c))
+        table = sheet.data_tables.get((r, c))
+        if table is not None:
+            return self._data_table_cell(key, table, cd)
         anchor = sheet.array_members.get((r, c))
         if anchor is not None and anchor != (r, c):
             arr = self.arrays.get((sheet_u, *anchor))
@@ -347,19 +427,86 @@ class Compiler:
         except ParseError as exc:
             self.issues.parse_errors[self._addr(key)] = str(exc)
             return Const(error(NAME))
+        if self.static and is_random_formula(ast):
+            return self._held_random(key, cd)
+        if self.static and self.hold_volatile and is_volatile_formula(ast):
+            self.volatile_cells.add(key)
+            return Const(from_py(cd.cached))
         if cd.array is not None:
             arr = self.expr(ast)
             arr = Const(error(VALUE)) if arr is None else arr
             self.arrays[key] = arr
             return self._cell_value(self._pick(arr, 0, 0))
         self._scalar_ctx = True
+        self._final = ast  # the formula's last operation (Excel snaps +/- residues to 0)
         try:
             node = self.expr(ast)
         finally:
             self._scalar_ctx = False
+            self._final = None
         if node is None:
             return Const(number(0.0))
         return self._cell_value(self._implicit(node, ast))
+
+    def _data_table_cell(self, key: CellKey, table: Area, cd: Any) -> CNode:
+        """A what-if data table's result: not evaluated (each cell would be a whole
+        recalculation), so it is listed as unsupported with the table's range, and
+        ``verify`` holds it at Excel's value without comparing it."""
+        if self.static:
+            self.data_table_cells.add(key)
+            return Const(from_py(None if cd is None else cd.cached))
+        self.issues.unsupported.setdefault("TABLE (what-if data table)", set()).add(str(table))
+        return Const(error(NAME))
+
+    def _held_random(self, key: CellKey, cd: Any) -> CNode:
+        """A random cell under ``static``: Excel's cached draw, so dependents can be verified."""
+        self.random_cells.add(key)
+        if cd.array is None:
+            return Const(from_py(cd.cached))
+        sheet = self.book.sheets[key[0]]
+        grid = []
+        for r in range(cd.array.r1, cd.array.r2 + 1):
+            row = []
+            for c in range(cd.array.c1, cd.array.c2 + 1):
+                member = sheet.cells.get((r, c))
+                row.append(None if member is None else member.cached)
+            grid.append(row)
+        self.arrays[key] = Const(from_grid(grid))
+        for r, c in cd.array.cells():
+            self.random_cells.add((key[0], r, c))
+        return Const(from_py(cd.cached))
+
+    # -- helpers for the function modules (randoms, specials) ---------------------------
+    def const(self, value: Value) -> Const:
+        return Const(value)
+
+    def probe_of(self, node: CNode) -> Value:
+        return node.value if isinstance(node, Const) else node.probe
+
+    def formula_cells_of(self, sheet: str) -> set[tuple[int, int]]:
+        return self._active.get(sheet.upper(), set())
+
+    def unsupported(self, what: str) -> None:
+        self.issues.unsupported.setdefault(what, set()).add(self._addr(self._cur))
+
+    def random_input(self, family: str, params: tuple[float, ...]) -> CNode:
+        """One random input drawn by the formula of the current cell (RAND and friends)."""
+        if self.static:
+            self.random_cells.add(self._cur)
+        return self._make_input(family, params, None, None, None, 0.0, "formula")
+
+    def fill_array(self, base: Value, items: list[tuple[tuple[int, int], CNode]]) -> CNode:
+        """An array value: ``base`` with the given nodes written at their positions."""
+        if all(isinstance(n, Const) for _, n in items):
+            return Const(fill(base, [(pos, n.value) for pos, n in items]).with_ref(False))  # type: ignore[union-attr]
+        probe = fill(
+            base, [(pos, n.value if isinstance(n, Const) else n.probe) for pos, n in items]
+        )
+        idx = self.program.n_slots
+        self.program.n_slots += 1
+        data = (base, [self._arg(n) for _, n in items], [pos for pos, _ in items])
+        self.program.ops.append(Op("@fill", idx, (), data))
+        return Slot(idx, probe.with_ref(False))
 
     def _cell_value(self, node: CNode) -> CNode:
         """A formula cell never holds "empty": a reference to an empty cell shows 0."""
@@ -458,7 +605,10 @@ class Compiler:
         if isinstance(node, Binary):
             if node.op in (":", " ", ","):
                 return Const(error(VALUE if node.op != " " else NULL))
-            return self.call(node.op, [self._operand(node.left), self._operand(node.right)])
+            op = node.op
+            if node is self._final and op in ("+", "-"):
+                op = "_ADD_FINAL" if op == "+" else "_SUB_FINAL"
+            return self.call(op, [self._operand(node.left), self._operand(node.right)])
         if isinstance(node, Call):
             return self._call(node)
         return Const(error(VALUE))
@@ -490,7 +640,22 @@ class Compiler:
             grid.append(out)
         return Const(from_grid(grid))
 
+    def _let_binding(self, node: Name) -> tuple[str, Any] | None:
+        if node.sheet is not None or not self.let_scopes:
+            return None
+        key = let_name(node.name)
+        for scope in reversed(self.let_scopes):
+            if key in scope:
+                return scope[key]
+        return None
+
     def _name_value(self, node: Name) -> CNode:
+        bound = self._let_binding(node)
+        if bound is not None:
+            kind, what = bound
+            if kind == "value":
+                return what
+            return self.load_area(what[0]) if len(what) == 1 else Const(error(VALUE))
         sheet = node.sheet or self._sheet_name(self._cur[0])
         text = self.book.name(node.name, sheet)
         if text is None or self._name_depth > 10:
@@ -525,6 +690,12 @@ class Compiler:
             return self._risk_input(node, family)
         if name == "RISKOUTPUT":
             return Const(number(0.0))
+        if name in RANDOM_FUNCTIONS:
+            return compile_random(self, node)
+        if name in INVERSE_FAMILIES:
+            drawn = inverse_of_rand(self, node)
+            if drawn is not None:
+                return drawn
         special = _SPECIAL.get(name)
         if special is not None:
             return special(self, node)
@@ -537,6 +708,9 @@ class Compiler:
             args = self._args(node.args)
         finally:
             self._scalar_ctx = saved
+        if name in _SHAPE_FROM_DATA and any(isinstance(a, Slot) for a in args):
+            # the spill size would change from trial to trial: not something we compute
+            self.unsupported(f"{name} of values that change between trials")
         return self.call(name, args)
 
     # -- references ----------------------------------------------------------------------
@@ -551,6 +725,16 @@ class Compiler:
             if sheet is None:
                 return XlError(REF)
             return [Area(sheet.name, a.r1, a.c1, a.r2, a.c2)]
+        if isinstance(node, Name) and self.let_scopes:
+            bound = self._let_binding(node)
+            if bound is not None:
+                return bound[1] if bound[0] == "ref" else None
+        if isinstance(node, Name) and node.sheet is None and is_structured(node.name):
+            _, r, c = self._cur
+            hit = resolve_table_ref(node.name, self.book.tables, (cur_sheet, r, c))
+            if hit is None:
+                return XlError(REF)
+            return hit if isinstance(hit, XlError) else [hit]
         if isinstance(node, Name):
             text = self.book.name(node.name, node.sheet or cur_sheet)
             if text is None or self._name_depth > 10:
@@ -757,6 +941,10 @@ class Compiler:
         self.corrmats[label] = matrix.value.to_grid()
         return label, int(pos)
 
+    def _formula_of(self, key: CellKey) -> str | None:
+        cd = self.book.cell(key[0], key[1], key[2])
+        return None if cd is None else cd.formula
+
     def _make_input(
         self,
         family: str,
@@ -783,6 +971,7 @@ class Compiler:
             stream_id=stable_id(cell),
             source=source,
             corrmat=corrmat,
+            formula=self._formula_of(self._cur),
         )
         value = idef.static_value()  # also validates the parameters (InputError)
         if self.static:
@@ -851,6 +1040,12 @@ def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:
     except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, KeyError):
         # a function implementation hit an unexpected input shape; the cell shows #VALUE!
         return error(VALUE)
+    except AttributeError as exc:
+        if any(v is None for v in vals):
+            # an omitted argument the function does not expect: Excel reads it as empty
+            # (``=IF(,1,2)`` is 2), so call again with empty values in those places
+            return _safe_call(impl, ctx, [from_py(None) if v is None else v for v in vals])
+        raise FormulaCrash(f"{exc}") from exc
 
 
 # -- reference-level functions ----------------------------------------------------------------
@@ -990,7 +1185,12 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
     return [Area(a.sheet, r1, c1, r2, c2)]
 
 
-_REF_FUNCS = {"OFFSET": _ref_offset, "INDIRECT": _ref_indirect, "INDEX": _ref_index}
+_REF_FUNCS = {
+    "OFFSET": _ref_offset,
+    "INDIRECT": _ref_indirect,
+    "INDEX": _ref_index,
+    **REF_SPECIALS,
+}
 
 
 def _special_index(c: Compiler, node: Call) -> CNode:
@@ -1074,6 +1274,8 @@ _SPECIAL = {
     "COLUMNS": _rows_or_cols("COLUMNS"),
     "AREAS": _special_areas,
     "ISREF": _special_isref,
+    "ANCHORARRAY": _special_ref_func,
+    **SPECIALS,
 }
 
 SPECIAL_FUNCTIONS = set(_SPECIAL) | {"RISKOUTPUT"}

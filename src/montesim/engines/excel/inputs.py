@@ -72,6 +72,16 @@ class InputDef:
     stream_id: int
     source: str  # "workbook" or "spec"
     corrmat: tuple[str, int] | None = None  # (matrix address, position) from RiskCorrmat
+    formula: str | None = None  # the formula that draws it, for workbook inputs
+
+    @property
+    def label(self) -> str:
+        """The family with its parameters, as people write it: ``normal(10, 2)``."""
+        args = ", ".join(
+            "{" + ", ".join(f"{x:g}" for x in a) + "}" if isinstance(a, tuple) else f"{a:g}"
+            for a in self.args
+        )
+        return f"{self.family}({args})"
 
     def distribution(self) -> Any:
         from ...sampling.distributions import make_distribution
@@ -85,8 +95,26 @@ class InputDef:
         if self.static is not None:
             return self.static
         try:
-            return float(self.distribution().mean()) + self.shift
+            dist = self.distribution()
+            mean = float(dist.mean())
+            if dist.discrete:
+                mean = nearest_legal(dist, mean)
+            return mean + self.shift
         except InputError:
             raise
         except Exception:
             return float("nan")
+
+
+def nearest_legal(dist: Any, x: float) -> float:
+    """The value a discrete distribution can take that is closest to ``x`` (@RISK's
+    "expected value" for discrete inputs, so a model that branches on it stays valid)."""
+    import numpy as np
+
+    p = float(dist.cdf(np.array([x]))[0])
+    below = float(dist.ppf(np.array([p]))[0])
+    above = float(dist.ppf(np.array([min(1.0, np.nextafter(p, 2.0))]))[0])
+    candidates = [v for v in (below, above) if np.isfinite(v)]
+    if not candidates:
+        return x
+    return min(candidates, key=lambda v: (abs(v - x), v))

@@ -14,6 +14,7 @@ from montesim.engines.excel.functions import get_function
 from montesim.engines.excel.inputs import RISK_PROPERTIES, risk_family
 from montesim.engines.excel.model import risk_outputs
 from montesim.engines.excel.parser import Call, ParseError, Str, parse, walk
+from montesim.engines.excel.randoms import RANDOM_FUNCTIONS, RISK_STATISTICS, random_draw
 from montesim.engines.excel.reader import Workbook
 from montesim.engines.excel.refs import address
 
@@ -21,11 +22,14 @@ from montesim.engines.excel.refs import address
 def inspect_workbook(book: Workbook) -> dict[str, Any]:
     sheets = []
     inputs = []
+    statistics: list[dict[str, str]] = []
     used: Counter[str] = Counter()
     unsupported: dict[str, list[str]] = {}
     parse_errors: dict[str, str] = {}
     total = 0
     for sheet in book.sheets.values():
+        if sheet.external:
+            continue
         formulas = 0
         for (r, c), cd in sorted(sheet.cells.items()):
             if cd.formula is None:
@@ -38,11 +42,29 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
                 parse_errors[cell] = str(exc)
                 continue
             seen: set[str] = set()
+            skip: set[int] = set()  # the RAND() inside NORM.INV(RAND(), ...), listed once
             for node in walk(ast):
-                if not isinstance(node, Call):
+                if not isinstance(node, Call) or id(node) in skip:
                     continue
                 name = node.name
                 used[name] += 1
+                drawn = random_draw(node)
+                if drawn is not None:
+                    inputs.append(
+                        {
+                            "cell": cell,
+                            "function": name,
+                            "family": drawn,
+                            "name": None,
+                            "formula": cd.formula,
+                        }
+                    )
+                    if name != "RAND":
+                        skip.update(id(a) for a in node.args[:1])
+                    continue
+                if name in RISK_STATISTICS:
+                    statistics.append({"cell": cell, "function": name, "formula": cd.formula})
+                    continue
                 family = risk_family(name)
                 if family is not None:
                     inputs.append(
@@ -65,6 +87,20 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
         "formula_count": total,
         "inputs": inputs,
         "outputs": [{"cell": cell, "name": name} for _, cell, name in risk_outputs(book)],
+        "statistics": statistics,
+        "links": [
+            {
+                "index": n,
+                "workbook": target,
+                "sheets": [s.name for s in book.sheets.values() if s.name.startswith(f"[{n}]")],
+            }
+            for n, target in sorted(book.links.items())
+        ],
+        "tables": [
+            {"name": t.name, "range": str(t.area), "columns": list(t.columns)}
+            for t in book.tables.values()
+        ],
+        "iterative_calculation": book.iterate,
         "defined_names": len(book.names),
         "unsupported": dict(sorted(unsupported.items())),
         "parse_errors": parse_errors,
@@ -73,7 +109,12 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
 
 
 def _known(name: str) -> bool:
-    return get_function(name) is not None or name in SPECIAL_FUNCTIONS or name in RISK_PROPERTIES
+    return (
+        get_function(name) is not None
+        or name in SPECIAL_FUNCTIONS
+        or name in RISK_PROPERTIES
+        or name in RANDOM_FUNCTIONS
+    )
 
 
 def _risk_name(node: Call) -> str | None:

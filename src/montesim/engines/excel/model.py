@@ -311,6 +311,14 @@ def _raise_unsupported(comp: Compiler) -> None:
             location=cell,
             detail={"parse_errors": issues.parse_errors},
         )
+    if issues.errors:
+        cell, msg = next(iter(sorted(issues.errors.items())))
+        raise InputError(
+            f"{cell}: cannot compute the formula: {msg}",
+            code="formula_error",
+            location=cell,
+            detail={"errors": issues.errors},
+        )
 
 
 def _correlation(spec: ExcelSpec, book: Workbook, comp: Compiler) -> np.ndarray | None:

@@ -301,6 +301,8 @@ def _reference(text: str) -> Node:
     if is_reference_text(text) or text.upper().startswith("#REF!") or "#REF!" in text.upper():
         return RefText(text)
     sheet, rest = split_sheet(text)
+    if sheet == "[0]":  # this workbook, written as link 0: ``[0]!Name``
+        return Name(rest, None) if not is_reference_text(rest) else RefText(rest)
     if sheet is not None and sheet.startswith("["):
         return RefText(text)  # external workbook reference: #REF! at compile time
     return Name(rest, sheet)
@@ -310,13 +312,20 @@ def _reference(text: str) -> Node:
 def parse(formula: str) -> Node:
     """The AST of ``formula`` (with or without the leading ``=``); ParseError if invalid."""
     text = formula if formula.startswith("=") else "=" + formula
-    toks = _lex(text)
-    if not toks:
-        raise ParseError("empty formula")
-    p = _Parser(toks)
-    node = p.expr(0)
-    if p.peek() is not None:
-        raise ParseError(f"unexpected {p.peek()[1]!r}")  # type: ignore[index]
+    try:
+        toks = _lex(text)
+        if not toks:
+            raise ParseError("empty formula")
+        p = _Parser(toks)
+        node = p.expr(0)
+        if p.peek() is not None:
+            raise ParseError(f"unexpected {p.peek()[1]!r}")  # type: ignore[index]
+    except ParseError:
+        raise
+    except RecursionError:
+        raise ParseError("the formula is nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - whatever the text, a parse error, not a crash
+        raise ParseError(f"cannot parse: {type(exc).__name__}: {exc}") from exc
     return node
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..base import InputError
 from .refs import Area, parse_area, split_sheet
+from .tables import TableDef
 from .values import ERROR_CODE, XlError, to_serial
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -41,6 +42,11 @@ class Sheet:
     max_col: int = 0
     # (row, col) of a cell inside an array formula -> its anchor (row, col)
     array_members: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    # the last values Excel kept of a linked workbook's sheet (``[1]Rates``): constants
+    external: bool = False
+    hidden_rows: set[int] = field(default_factory=set)
+    # what-if data tables ({=TABLE(row, col)}): every result cell -> the table's range
+    data_tables: dict[tuple[int, int], Area] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,16 +55,23 @@ class Workbook:
     # (SHEET or None for workbook scope, NAME) -> formula text of the defined name
     names: dict[tuple[str | None, str], str] = field(default_factory=dict)
     source: str = "<inline>"
+    tables: dict[str, TableDef] = field(default_factory=dict)  # keyed by upper-case name
+    # [n] -> the linked workbook's file name, as formulas write ``[1]Sheet!A1``
+    links: dict[int, str] = field(default_factory=dict)
+    # calculation settings: iterate (circular references allowed), count and delta
+    iterate: bool = False
+    iterate_count: int = 100
+    iterate_delta: float = 0.001
 
     def sheet(self, name: str) -> Sheet | None:
         return self.sheets.get(name.upper())
 
     @property
     def sheet_names(self) -> list[str]:
-        return [s.name for s in self.sheets.values()]
+        return [s.name for s in self.sheets.values() if not s.external]
 
     def first_sheet(self) -> str:
-        return next(iter(self.sheets.values())).name
+        return self.sheet_names[0]
 
     def cell(self, sheet: str, row: int, col: int) -> CellData | None:
         s = self.sheets.get(sheet.upper())
@@ -71,6 +84,9 @@ class Workbook:
             if hit is not None:
                 return hit
         return self.names.get((None, name.upper()))
+
+    def data_table_ranges(self) -> list[str]:
+        return sorted({str(a) for s in self.sheets.values() for a in s.data_tables.values()})
 
     def formula_cells(self) -> list[tuple[str, int, int]]:
         return [
@@ -166,7 +182,7 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb_f = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_links=False)
+            wb_f = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_links=True)
             wb_v = openpyxl.load_workbook(io.BytesIO(data), data_only=True, keep_links=False)
     except InputError:
         raise
@@ -200,6 +216,9 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
                         sheet.array_members[rc] = (r, c)
             elif kind == "DataTableFormula":
                 sheet.cells[(r, c)] = CellData(formula="=TABLE()", cached=cached)
+                area = parse_area(v.ref, ws.title) if getattr(v, "ref", None) else None
+                for rc in area.cells() if area is not None else [(r, c)]:
+                    sheet.data_tables[rc] = area or Area(ws.title, r, c, r, c)
             elif isinstance(v, str) and cell.data_type == "f":
                 sheet.cells[(r, c)] = CellData(formula=v, cached=cached)
             else:
@@ -212,6 +231,11 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
         _extent(sheet)
         for name, dn in getattr(ws, "defined_names", {}).items():
             book.names[(ws.title.upper(), name.upper())] = dn.attr_text
+        for table in ws.tables.values():
+            _add_table(book, ws.title, table)
+        sheet.hidden_rows = {int(r) for r, d in ws.row_dimensions.items() if d.hidden}
+    _read_links(book, wb_f)
+    _read_calc(book, wb_f)
     for name, dn in wb_f.defined_names.items():
         if name.startswith("_xlnm."):
             continue
@@ -259,3 +283,74 @@ def inline_workbook(cells: dict[str, Any], names: dict[str, str] | None = None) 
     if not book.sheets:
         raise InputError("cells: the inline workbook has no cells", location="cells")
     return book
+
+
+def _add_table(book: Workbook, sheet: str, table: Any) -> None:
+    area = parse_area(table.ref or "", sheet)
+    if area is None:
+        return
+    columns = tuple(str(c.name or "") for c in table.tableColumns)
+    book.tables[str(table.displayName or table.name).upper()] = TableDef(
+        name=str(table.displayName or table.name),
+        sheet=sheet,
+        area=area,
+        columns=columns,
+        header_rows=1 if table.headerRowCount is None else int(table.headerRowCount),
+        totals_rows=int(table.totalsRowCount or 0),
+    )
+
+
+def _link_value(v: Any, t: str | None) -> Any:
+    if v is None:
+        return None
+    if t in (None, "n"):
+        try:
+            return float(v)
+        except ValueError:
+            return str(v)
+    if t == "b":
+        return str(v) in ("1", "true", "TRUE")
+    if t == "e":
+        return XlError(ERROR_CODE.get(str(v).upper(), 3))
+    return str(v)
+
+
+def _read_links(book: Workbook, wb: Any) -> None:
+    """Linked workbooks' cached values as read-only sheets named ``[n]Sheet``."""
+    from urllib.parse import unquote
+
+    for n, link in enumerate(getattr(wb, "_external_links", []) or [], 1):
+        ext = getattr(link, "externalBook", None)
+        if ext is None:
+            continue
+        target = getattr(getattr(link, "file_link", None), "Target", None) or f"link {n}"
+        book.links[n] = unquote(str(target))
+        names = list(ext.sheetNames.sheetName) if ext.sheetNames is not None else []
+        data = ext.sheetDataSet.sheetData if ext.sheetDataSet is not None else []
+        for sd in data:
+            try:
+                title = f"[{n}]{names[int(sd.sheetId)]}"
+            except (IndexError, TypeError, ValueError):
+                continue
+            sheet = Sheet(title, external=True)
+            for row in sd.row or []:
+                for cell in row.cell or []:
+                    area = parse_area(cell.r or "", title)
+                    value = _link_value(cell.v, cell.t)
+                    if area is not None and value is not None:
+                        sheet.cells[(area.r1, area.c1)] = CellData(value=value, cached=value)
+            _extent(sheet)
+            book.sheets[title.upper()] = sheet
+        for name in names:  # sheets linked without any cached cell
+            book.sheets.setdefault(f"[{n}]{name}".upper(), Sheet(f"[{n}]{name}", external=True))
+
+
+def _read_calc(book: Workbook, wb: Any) -> None:
+    calc = getattr(wb, "calculation", None)
+    if calc is None:
+        return
+    book.iterate = bool(calc.iterate)
+    if calc.iterateCount is not None:
+        book.iterate_count = int(calc.iterateCount)
+    if calc.iterateDelta is not None:
+        book.iterate_delta = float(calc.iterateDelta)

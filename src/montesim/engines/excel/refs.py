@@ -14,6 +14,7 @@ _CELL = r"\$?([A-Za-z]{1,3})\$?(\d+)"
 _CELL_RE = re.compile(rf"^{_CELL}$")
 _COL_RE = re.compile(r"^\$?([A-Za-z]{1,3})$")
 _ROW_RE = re.compile(r"^\$?(\d+)$")
+_LINKED = re.compile(r"^\[\d+\][^\[\]]+$")  # a sheet of a linked workbook, by link number
 
 
 @dataclass(frozen=True, order=True)
@@ -116,8 +117,8 @@ def parse_area(text: str, default_sheet: str) -> Area | None:
     if len(parts) == 2 and "!" in parts[1]:
         # Sheet1!A1:Sheet1!B2
         _, parts[1] = split_sheet(parts[1])
-    if sheet is not None and (sheet.startswith("[") or not sheet):
-        return None  # external workbook
+    if sheet is not None and (not sheet or (sheet.startswith("[") and not _LINKED.match(sheet))):
+        return None  # another workbook, not one of this file's links ([1]Sheet)
     try:
         corners = [_corner(p) for p in parts]
     except ValueError:

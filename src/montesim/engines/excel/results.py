@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from montesim.engines.base import EngineError, Result
+from montesim.engines.excel.columns import Columns, SpilledColumns, read_row, result_memory
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
 from montesim.engines.excel.warnings import error_warnings
@@ -44,28 +45,46 @@ class Collector:
     """A run's outputs and kept inputs, filled chunk by chunk in any order.
 
     Each chunk is copied in as it arrives, so a caller that drops its partials keeps
-    one copy of the outputs (8 bytes per output per iteration), never two.
+    one copy of the outputs (8 bytes per output per iteration), never two; past
+    ``memory`` bytes (default: ``MONTESIM_RESULT_MEMORY``) that copy is a temporary file
+    in ``spill_dir`` (default: the system's temporary folder) rather than memory.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(
+        self, plan: Plan, *, memory: int | None = None, spill_dir: str | None = None
+    ) -> None:
         self.iterations = plan.iterations
-        self.values = np.empty((len(plan.outputs), plan.iterations))
-        self.codes: np.ndarray | None = None
+        shape = (len(plan.outputs), plan.iterations)
+        budget = result_memory() if memory is None else memory
+        self.spill_dir = spill_dir
+        self.spilled = shape[0] * shape[1] * 8 > budget
+        self.values: Columns = (
+            SpilledColumns(*shape, np.float64, spill_dir) if self.spilled else np.empty(shape)
+        )
+        self.codes: Columns | None = None
         self.raw = np.empty((len(plan.inputs), plan.raw_iterations))
         self.spans: list[tuple[int, int]] = []
 
     def add(self, p: Partial) -> None:
         span = slice(p.start, p.start + p.size)
-        self.values[:, span] = p.values
-        if p.codes is not None:
-            if self.codes is None:
-                self.codes = np.zeros(self.values.shape, np.int8)
-            self.codes[:, span] = p.codes
+        if p.codes is not None and self.codes is None:
+            shape = (len(p.codes), self.iterations)
+            self.codes = (
+                SpilledColumns(*shape, np.int8, self.spill_dir)
+                if self.spilled
+                else np.zeros(shape, np.int8)
+            )
+        for columns, part in ((self.values, p.values), (self.codes, p.codes)):
+            if isinstance(columns, SpilledColumns) and part is not None:
+                for i, row in enumerate(part):
+                    columns.write(i, p.start, row)
+            elif columns is not None and part is not None:
+                columns[:, span] = part
         kept = p.inputs.shape[1]
         self.raw[:, p.start : p.start + kept] = p.inputs
         self.spans.append((p.start, p.size))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    def arrays(self) -> tuple[Columns, Columns | None, np.ndarray]:
         covered = 0
         for start, size in sorted(self.spans):
             if start != covered:
@@ -81,7 +100,7 @@ class Collector:
 
 
 def build_result(
-    plan: Plan, values: np.ndarray, codes: np.ndarray | None, raw_inputs: np.ndarray
+    plan: Plan, values: Columns, codes: Columns | None, raw_inputs: np.ndarray
 ) -> Result:
     return Result(
         summary=summary(plan, values, codes, raw_inputs),
@@ -91,7 +110,7 @@ def build_result(
 
 
 def summary(
-    plan: Plan, values: np.ndarray, codes: np.ndarray | None, raw_inputs: np.ndarray
+    plan: Plan, values: Columns, codes: Columns | None, raw_inputs: np.ndarray
 ) -> dict[str, Any]:
     n_raw = raw_inputs.shape[1]
     input_names = [d.name for d in plan.inputs]
@@ -100,18 +119,31 @@ def summary(
     window = max(n_raw, CORRELATION_ITERATIONS)
     outputs: dict[str, Any] = {}
     for i, out in enumerate(plan.outputs):
-        x = values[i]
-        ok = np.ones(len(x), bool) if codes is None else codes[i] == 0
-        stats = summarize(x[ok])
-        errors: dict[str, int] = {}
-        if codes is not None:
-            found, counts = np.unique(codes[i][~ok], return_counts=True)
-            errors = {error_name(c): int(n) for c, n in zip(found, counts, strict=True)}
-        entry: dict[str, Any] = {"cell": out.cell, "random": out.slot is not None, **stats}
-        entry["error_trials"] = int((~ok).sum())
-        entry["errors"] = errors
+        # one output in memory at a time (a copy when the columns spilled to a file)
+        x = read_row(values, i)
+        entry: dict[str, Any] = {"cell": out.cell, "random": out.slot is not None}
+        sens = None
         if input_columns and n_raw >= 2:
-            entry["sensitivity"] = sensitivity(input_columns, x[:n_raw], ranked=ranked)
+            sens = sensitivity(input_columns, x[:n_raw], ranked=ranked)
+        errors: dict[str, int] = {}
+        error_trials = 0
+        if codes is not None:
+            code = read_row(codes, i)
+            ok = code == 0
+            found, counts = np.unique(code[~ok], return_counts=True)
+            errors = {error_name(c): int(n) for c, n in zip(found, counts, strict=True)}
+            error_trials = int(len(ok) - np.count_nonzero(ok))
+            del code
+            x = x[ok]
+        # a private copy may be reordered in place; a view into the columns may not
+        entry.update(
+            summarize(x, overwrite=isinstance(values, SpilledColumns) or codes is not None)
+        )
+        del x
+        entry["error_trials"] = error_trials
+        entry["errors"] = errors
+        if sens is not None:
+            entry["sensitivity"] = sens
         outputs[out.name] = entry
     inputs = []
     for j, d in enumerate(plan.inputs):
@@ -121,6 +153,8 @@ def summary(
                 "name": d.name,
                 "cell": d.cell,
                 "family": d.family,
+                "distribution": d.label,
+                "formula": d.formula,
                 "params": list(d.args),
                 "truncate": list(d.truncate) if d.truncate else None,
                 "source": d.source,
@@ -135,19 +169,21 @@ def summary(
         "sampling": plan.sampling,
         "today": None if today is None else today.isoformat(),
         "raw_iterations": n_raw,
+        # the tornado, spider and input statistics come from the kept (raw) iterations
+        "sensitivity_iterations": n_raw if input_columns and n_raw >= 2 else 0,
         "inputs": inputs,
         "outputs": outputs,
         # correlations from the kept window (at least CORRELATION_ITERATIONS): precise to
         # about 1/sqrt(n), at a fraction of the cost of ranking every iteration
         "output_correlation": correlation_matrix(
-            {out.name: values[i, :window] for i, out in enumerate(plan.outputs)}
+            {out.name: read_row(values, i, window) for i, out in enumerate(plan.outputs)}
         ),
         "warnings": plan.warnings + error_warnings(plan, codes, raw_inputs),
     }
 
 
 def iteration_tables(
-    plan: Plan, values: np.ndarray, codes: np.ndarray | None, raw_inputs: np.ndarray
+    plan: Plan, values: Columns, codes: Columns | None, raw_inputs: np.ndarray
 ) -> dict[str, tuple[str, bytes]]:
     """iterations.csv and iterations.parquet: one row per kept iteration.
 
@@ -176,10 +212,11 @@ def iteration_tables(
     for j, d in enumerate(plan.inputs):
         add(d.name, pa.array(raw_inputs[j]))
     for i, out in enumerate(plan.outputs):
-        x = values[i, :n]
+        x = read_row(values, i, n)
         add(out.name, pa.array(x, mask=~np.isfinite(x)))
-        if codes is not None and codes[i, :n].any():
-            err = [error_name(c) if c else None for c in codes[i, :n]]
+        code = None if codes is None else read_row(codes, i, n)
+        if code is not None and code.any():
+            err = [error_name(c) if c else None for c in code]
             add(f"{out.name} error", pa.array(err, type=pa.string()))
     table = pa.table(columns, names=names)
     parquet = io.BytesIO()

@@ -1,4 +1,10 @@
-"""Recompute every formula cell with nothing random and compare with Excel's cached values."""
+"""Recompute every formula cell with nothing random and compare with Excel's cached values.
+
+Cells that draw random numbers (``RAND()``...) cannot match Excel's last draw: they are
+reported as ``random`` and held at their cached values, so everything that depends on
+them is still compared. A formula the engine cannot compile is an error on its cell;
+verification always goes on.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +44,15 @@ class VerifyReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     unsupported: dict[str, list[str]] = field(default_factory=dict)
     cycles: list[list[str]] = field(default_factory=list)
+    random: list[str] = field(default_factory=list)  # cells drawing random numbers
+    # cells of an iterative-calculation loop held at Excel's converged value (one per loop)
+    iterative: list[str] = field(default_factory=list)
+    data_tables: list[str] = field(default_factory=list)  # what-if tables: not evaluated
+    volatile: list[str] = field(default_factory=list)  # TODAY()/NOW(): the day of the save
+    errors: dict[str, str] = field(default_factory=dict)  # cell -> why it could not compile
+    parse_errors: dict[str, str] = field(default_factory=dict)
+    # False when no formula cell has a cached value (a file not saved by Excel)
+    has_cached_values: bool = True
 
     @property
     def match_rate(self) -> float:
@@ -52,6 +67,13 @@ class VerifyReport:
             "mismatches": [m.to_dict() for m in self.mismatches],
             "unsupported": self.unsupported,
             "cycles": self.cycles,
+            "random": self.random,
+            "iterative": self.iterative,
+            "data_tables": self.data_tables,
+            "volatile": self.volatile,
+            "errors": self.errors,
+            "parse_errors": self.parse_errors,
+            "has_cached_values": self.has_cached_values,
         }
 
 
@@ -86,13 +108,28 @@ def same(expected: Any, got: Any, rel: float = 1e-9, abs_tol: float = 1e-12) -> 
 
 def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
     cells = book.formula_cells()
+    report = VerifyReport(formula_cells=len(cells))
+    # a file written by a library has formulas but no results: nothing to compare with
+    report.has_cached_values = not cells or any(
+        _cached(book, s, r, c) is not None for s, r, c in cells
+    )
     comp = Compiler(book, static=True, today=today)
     keys = [(s.upper(), r, c) for s, r, c in cells]
     comp.compile(keys, on_cycle="mark")
-    report = VerifyReport(formula_cells=len(cells))
     for (sheet, r, c), key in zip(cells, keys, strict=True):
         cd = book.cell(sheet, r, c)
         assert cd is not None and cd.formula is not None
+        if key in comp.random_cells:
+            report.random.append(address(sheet, r, c))
+            continue
+        if key in comp.volatile_cells:
+            report.volatile.append(address(sheet, r, c))
+            continue
+        if key in comp.iterative:
+            report.iterative.append(address(sheet, r, c))
+            continue
+        if key in comp.data_table_cells:
+            continue
         got = comp.value_of(key).to_py()
         expected = cd.cached
         report.compared += 1
@@ -104,4 +141,12 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
             )
     report.unsupported = {k: sorted(v) for k, v in sorted(comp.issues.unsupported.items())}
     report.cycles = comp.issues.cycles
+    report.errors = dict(comp.issues.errors)
+    report.data_tables = book.data_table_ranges()
+    report.parse_errors = dict(comp.issues.parse_errors)
     return report
+
+
+def _cached(book: Workbook, sheet: str, r: int, c: int) -> Any:
+    cd = book.cell(sheet, r, c)
+    return None if cd is None else cd.cached

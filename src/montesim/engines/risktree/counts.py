@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 MIN_CELLS = 4096
 
@@ -27,6 +26,8 @@ class PoissonCounts:
     cells: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from scipy import stats  # imported where used: SciPy's import takes most of a second
+
         # CDF at 0, 1, ... until it is 1 in double precision, then +inf so every search
         # stops inside the table (a uniform is below 1).
         top = int(self.lam + 12.0 * np.sqrt(self.lam) + 30)

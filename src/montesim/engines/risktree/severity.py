@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
-from scipy import special, stats
 
 from montesim.engines.risktree import metalog
 
-Z95 = float(special.ndtri(0.95))  # the 95th percentile of N(0, 1): a 90 % interval is ±Z95
+# the 95th percentile of N(0, 1), scipy.special.ndtri(0.95) to the last bit: a 90 % interval
+# is ±Z95 (a literal so that importing this module does not import SciPy)
+Z95 = 1.6448536269514722
 _TINY = 2.0**-53
 MAX_EMPIRICAL_SAMPLES = 100_000
 
@@ -91,6 +92,8 @@ class Lognormal(_Family):
         return rng.lognormal(self.mu, self.sigma, n)
 
     def frozen(self) -> Any:
+        from scipy import stats  # imported where used: SciPy's import is slow
+
         return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
 
 
@@ -121,6 +124,8 @@ class Pert(_Family):
         return self.min + (self.max - self.min) * rng.beta(a, b, n)
 
     def frozen(self) -> Any:
+        from scipy import stats  # imported where used: SciPy's import is slow
+
         a, b = self.shapes
         return stats.beta(a, b, loc=self.min, scale=self.max - self.min)
 
@@ -140,6 +145,8 @@ class Triangular(_Family):
         return rng.triangular(self.min, self.mode, self.max, n)
 
     def frozen(self) -> Any:
+        from scipy import stats  # imported where used: SciPy's import is slow
+
         span = self.max - self.min
         return stats.triang((self.mode - self.min) / span, loc=self.min, scale=span)
 
@@ -158,6 +165,8 @@ class Uniform(_Family):
         return rng.uniform(self.min, self.max, n)
 
     def frozen(self) -> Any:
+        from scipy import stats  # imported where used: SciPy's import is slow
+
         return stats.uniform(loc=self.min, scale=self.max - self.min)
 
 
@@ -175,12 +184,16 @@ class Normal(_Family):
         return self
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        from scipy import special  # imported where used: SciPy's import is slow
+
         # Inverse CDF of the truncated normal, written from the upper tail for accuracy.
         above = special.ndtr(self.mean / self.sd)  # P(X > 0) before truncation
         u = rng.random(n)
         return self.mean - self.sd * special.ndtri((1.0 - u) * above)
 
     def frozen(self) -> Any:
+        from scipy import stats  # imported where used: SciPy's import is slow
+
         return stats.truncnorm(-self.mean / self.sd, np.inf, loc=self.mean, scale=self.sd)
 
 

@@ -8,7 +8,7 @@ clusters). One module per concern; :class:`Store` is all of them together.
 - ``leases``: claiming under the cap, heartbeats, take-over
 - ``chunks``: persisted partials and the final result
 - ``events``: the event log readers
-- ``batches``, ``files``, ``retention``
+- ``batches``, ``files``, ``retention``, ``setups`` (the studio's saved model setups)
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-// The router: #/jobs (list), #/new (submit), #/jobs/{id} (detail). Views mount into
+// The router: #/jobs (list), #/new (submit), #/jobs/{id} (detail), #/studio[/{file_id}]. Views mount into
 // <main> and return {title, destroy}.
 
 import { mountCompare } from "./views/compare.js";
 import { mountDetail } from "./views/detail.js";
 import { mountRiskNew } from "./views/risk-new.js";
 import { mountList } from "./views/list.js";
+import { mountStudio } from "./views/studio.js";
 import { mountSubmit } from "./views/submit.js";
 
 const main = document.getElementById("main");
@@ -17,6 +18,8 @@ function parse(hash) {
   if (detail) return { nav: "jobs", mount: mountDetail, params: { id: decodeURIComponent(detail[1]), query } };
   if (path === "/risk") return { nav: "risk", mount: mountRiskNew, params: { query } };
   if (path === "/compare") return { nav: "compare", mount: mountCompare, params: { query } };
+  const studio = path.match(/^\/studio(?:\/([^/]+))?$/);
+  if (studio) return { nav: "studio", mount: mountStudio, params: { id: studio[1] ? decodeURIComponent(studio[1]) : null, query } };
   if (path === "/new") return { nav: "new", mount: mountSubmit, params: { query } };
   return { nav: "jobs", mount: mountList, params: { query: path === "/jobs" ? query : "" } };
 }

@@ -6,6 +6,7 @@ import { number } from "./format.js";
 import { histogram, lineChart } from "./charts.js";
 import { renderExcelResult } from "./views/excel-result.js";
 import { renderRiskResult } from "./views/risk-result.js";
+import { renderHorn } from "./horn.js";
 
 const MAX_HISTOGRAMS = 12;
 const PREFERRED_SUBKEYS = ["p5", "p50", "p90", "p95", "p99", "p99.5", "95", "99"];
@@ -155,6 +156,7 @@ function rawJson(result) {
 
 /** The result section for a GET /api/jobs/{id}/result body. */
 export function renderResult(body) {
+  if (body.engine === "horn") return renderHorn(body, { artifactList, rawJson });
   const result = body.result;
   if (body.engine === "excel" && isObject(result?.outputs)) {
     return h("div", { class: "result", id: "job-result" }, renderExcelResult(body, { jobId: body.job_id }), rawJson(result));

@@ -504,3 +504,17 @@ register("CUMIPMT", min_args=6, max_args=6)(_cum(False))
 register("CUMPRINC", min_args=6, max_args=6)(_cum(True))
 
 __all__ = ["VALUE"]
+
+
+@register("RRI", min_args=3, max_args=3)
+def rri(ctx: EvalContext, n: Value, pv: Value, fv: Value) -> Value:
+    """The equivalent interest rate for growth from pv to fv over n periods."""
+    x, ex = numbers(n)
+    a, ea = numbers(pv)
+    b, eb = numbers(fv)
+    with np.errstate(all="ignore"):
+        out = np.power(b / a, 1.0 / x) - 1.0
+    err = merge_err(merge_err(ex, ea), eb)
+    bad = np.broadcast_to((x <= 0) | (a == 0), out.shape)
+    err = err_where(bad, NUMERR, err)
+    return num_result(out, err)

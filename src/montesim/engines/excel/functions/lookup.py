@@ -124,6 +124,27 @@ def _find_sorted(
     return np.where(ranked[pos] == keys, order[pos], -1)
 
 
+_LOWERED: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _lowered(vec: Value) -> np.ndarray:
+    """The lower-cased text of a constant lookup vector (None where not text), cached:
+    a model looks the same table up from thousands of cells."""
+    assert vec.text is not None
+    hit = _LOWERED.get(id(vec.text))
+    if hit is not None and hit[0] is vec.text:
+        return hit[1]
+    vk = _kinds(vec)[0, 0]
+    vt = np.broadcast_to(vec.text, vec.shape)[0, 0]
+    low = np.array(
+        [str(x).lower() if k == TEXT else None for x, k in zip(vt, vk, strict=True)], object
+    )
+    if len(_LOWERED) > 256:
+        _LOWERED.clear()
+    _LOWERED[id(vec.text)] = (vec.text, low)
+    return low
+
+
 def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
     t = max(xs.trials, vec.trials)
     n = vec.shape[2]
@@ -137,7 +158,9 @@ def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
         ti = min(i, vec.trials - 1)
         if vt is None:
             continue
-        if wildcards and has_wildcards(key):
+        if vec.trials == 1 and not (wildcards and has_wildcards(key)):
+            out[i, 0] = _lowered(vec) == key.lower()
+        elif wildcards and has_wildcards(key):
             rx = wildcard_regex(key)
             out[i, 0] = [
                 (vk[ti, 0, j] == TEXT) and bool(rx.match(str(vt[ti, 0, j]))) for j in range(n)
@@ -165,6 +188,23 @@ def gather(v: Value, rows: np.ndarray, cols: np.ndarray) -> Value:
         ri = rows if a.shape[1] > 1 else np.zeros(t, int)
         ci = cols if a.shape[2] > 1 else np.zeros(t, int)
         return a[ti, ri, ci].reshape(t, 1, 1)
+
+    return Value(g(v.num), g(v.kind), g(v.err), g(v.text))
+
+
+def gather_line(v: Value, idx: np.ndarray, axis: int) -> Value:
+    """Per trial t, row idx[t] (axis 1: a (T,1,C) value) or column idx[t] (axis 2)."""
+    t = max(v.trials, idx.shape[0])
+    idx = np.broadcast_to(idx, (t,))
+
+    def g(a):
+        if a is None:
+            return None
+        b = np.broadcast_to(a, (a.shape[0], *v.dims))
+        ti = np.arange(t) if b.shape[0] > 1 else np.zeros(t, int)
+        if axis == 1:
+            return b[ti, idx, :].reshape(t, 1, b.shape[2])
+        return b[ti, :, idx].reshape(t, b.shape[1], 1)
 
     return Value(g(v.num), g(v.kind), g(v.err), g(v.text))
 
@@ -271,7 +311,11 @@ def xlookup(
     idx, xe = find(x, vec, m, reverse=int(search[0]) < 0)
     safe = np.maximum(idx, 0)
     vertical = look.dims[1] == 1
-    if vertical:
+    if vertical and ret.dims[1] > 1:  # a whole row of the return array spills
+        out = gather_line(ret, safe, axis=1)
+    elif not vertical and ret.dims[0] > 1:  # a whole column
+        out = gather_line(ret, safe, axis=2)
+    elif vertical:
         out = gather(ret, safe, np.zeros_like(safe))
     else:
         out = gather(ret, np.zeros_like(safe), safe)

@@ -47,6 +47,38 @@ def sub(ctx: EvalContext, a: Value, b: Value) -> Value:
     return _arith(a, b, np.subtract)
 
 
+def _snap(fn):
+    """Excel sets the result of a formula's last addition or subtraction to 0 when it is
+    a rounding residue of its operands (``=B18-B38`` shows 0, not 1.5e-11)."""
+
+    def impl(a: Value, b: Value) -> Value:
+        out = _arith(a, b, fn)
+        if a is None or b is None:
+            return out
+        x, _ = numbers(a)
+        y, _ = numbers(b)
+        scale = np.maximum(np.abs(x), np.abs(y))
+        tiny = (np.abs(out.num) <= scale * 2.0**-49) & (out.num != 0)
+        if not tiny.any():
+            return out
+        return Value(np.where(tiny, 0.0, out.num), out.kind, out.err, out.text)
+
+    return impl
+
+
+_add_final, _sub_final = _snap(np.add), _snap(np.subtract)
+
+
+@register("_ADD_FINAL", min_args=2, max_args=2)
+def add_final(ctx: EvalContext, a: Value, b: Value) -> Value:
+    return _add_final(a, b)
+
+
+@register("_SUB_FINAL", min_args=2, max_args=2)
+def sub_final(ctx: EvalContext, a: Value, b: Value) -> Value:
+    return _sub_final(a, b)
+
+
 @register("*", min_args=2, max_args=2)
 def mul(ctx: EvalContext, a: Value, b: Value) -> Value:
     return _arith(a, b, np.multiply)

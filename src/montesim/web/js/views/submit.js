@@ -64,7 +64,9 @@ export function mountSubmit(root, { query }) {
     h("div", { class: "field" }, h("label", { for: "file-field" }, "Input file (optional)"), file,
       h("p", { class: "inline-form" }, h("label", { for: "file-key-field" }, "Spec field for its id"), fileKey),
       h("p", { class: "muted small", id: "file-help" },
-        "A workbook or tree file: uploaded first, then its id is set in the spec under this field.")),
+        "A workbook or tree file: uploaded first, then its id is set in the spec under this field. ",
+        "To define a workbook's inputs and outputs by clicking its cells, open it in the ",
+        h("a", { href: "#/studio" }, "Studio"), ".")),
     problem,
     h("div", { class: "actions" }, submit, reset),
   );
@@ -80,6 +82,19 @@ export function mountSubmit(root, { query }) {
     fill(problem, problemBox(err, heading));
     const target = document.getElementById(fieldFor(err.location || err.problem?.location));
     if (target) target.setAttribute("aria-invalid", "true");
+  }
+
+  // A picked file replaces the example's inline workbook: its cells, names and the outputs
+  // that pointed into them go, so the workbook's own RiskOutput() cells are used.
+  function withFile(parsed, key, fileId) {
+    const out = { ...parsed, [key]: fileId };
+    if ("cells" in out) {
+      const example = engines.find((e) => e.name === engineSelect.value)?.example_spec || {};
+      delete out.cells;
+      delete out.names;
+      if (JSON.stringify(out.outputs) === JSON.stringify(example.outputs)) delete out.outputs;
+    }
+    return out;
   }
 
   function useEngine(resetSpec) {
@@ -123,7 +138,7 @@ export function mountSubmit(root, { query }) {
         }
         submit.textContent = "Uploading…";
         const uploaded = await api.upload(file.files[0]);
-        parsed = { ...parsed, [key]: uploaded.file_id };
+        parsed = withFile(parsed, key, uploaded.file_id);
         spec.value = JSON.stringify(parsed, null, 2);
       }
       submit.textContent = "Submitting…";

@@ -1,0 +1,273 @@
+"""The ``horn`` engine: waveguide → closed mesh → one BEM solve per frequency → acoustics.
+
+``validate`` is cheap (parameters, profile, a triangle-count estimate, user-mesh checks),
+so it can run inside a request; the generated mesh is built with gmsh where the chunks
+run, once per process, and is deterministic (gmsh single-threaded), so every process and
+every resumed attempt solves the same mesh. Each frequency is one chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from montesim.engines.base import Chunk, ChunkContext, Files, Result
+from montesim.engines.horn import results
+from montesim.engines.horn.mesh import Mesh, check, from_arrays, from_msh, to_msh
+from montesim.engines.horn.spec import GeometrySpec, HornSpec, MeshSpec, parse_spec
+from montesim.engines.horn.waveguide import Wall, build_wall
+from montesim.errors import Cancelled, InputError
+
+# below this many elements per wavelength a BEM result is meaningless: the frequency fails
+MIN_ELEMENTS_PER_WAVELENGTH = 2.0
+# below this many, the result is kept with a warning
+GOOD_ELEMENTS_PER_WAVELENGTH = 6.0
+SPHERE_NODES = (16, 32)  # Gauss–Legendre in cos(theta) x azimuths, for the directivity index
+
+
+@dataclass(frozen=True)
+class Plan:
+    frequencies: np.ndarray
+    temperature_c: float
+    distance: float
+    angles: np.ndarray  # polar angles, degrees
+    norm_angle: float
+    planes: tuple[tuple[str, float], ...]  # (name, inclination in degrees)
+    formula: str | None
+    geometry: GeometrySpec | None
+    mesh_spec: MeshSpec
+    wall: Wall | None
+    user_mesh: Mesh | None
+    key: str  # digest of what the mesh depends on
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+_meshes: dict[str, Mesh] = {}
+_surfaces: dict[str, Any] = {}
+
+
+def mesh_of(plan: Plan) -> Mesh:
+    """The plan's mesh: the user's, or the waveguide meshed once per process."""
+    if plan.user_mesh is not None:
+        return plan.user_mesh
+    found = _meshes.get(plan.key)
+    if found is None:
+        from montesim.engines.horn.meshing import mesh_waveguide
+
+        assert plan.wall is not None
+        found = check(
+            mesh_waveguide(plan.wall, plan.mesh_spec),
+            location="spec.mesh",
+            max_triangles=plan.mesh_spec.max_triangles,
+        )
+        _meshes.clear()
+        _meshes[plan.key] = found
+    return found
+
+
+def surface_of(plan: Plan):
+    from montesim.engines.horn.solver import Surface
+
+    found = _surfaces.get(plan.key)
+    if found is None:
+        found = Surface(mesh_of(plan))
+        _surfaces.clear()
+        _surfaces[plan.key] = found
+    return found
+
+
+def build_plan(spec: HornSpec, files: Files) -> Plan:
+    user_mesh = None
+    wall = None
+    warnings: list[str] = []
+    if spec.user_mesh is not None:
+        um = spec.user_mesh
+        if um.baffled:
+            raise InputError(
+                "baffled meshes need a half-space solver; this engine solves free space: "
+                "close the mesh behind the baffle",
+                location="spec.user_mesh.baffled",
+                code="unsupported",
+            )
+        if um.file_id is not None:
+            try:
+                path = files[um.file_id]
+            except KeyError:
+                raise InputError(
+                    f"no uploaded file {um.file_id!r}", location="spec.user_mesh.file_id"
+                ) from None
+            raw = from_msh(path, units=um.units, location="spec.user_mesh.file_id")
+        else:
+            raw = from_arrays(
+                um.vertices, um.triangles, um.tags, units=um.units, location="spec.user_mesh"
+            )
+        user_mesh = check(raw, location="spec.user_mesh", max_triangles=um.max_triangles)
+        digest = hashlib.sha256(user_mesh.vertices.tobytes() + user_mesh.triangles.tobytes())
+    else:
+        from montesim.engines.horn.meshing import estimate_triangles
+
+        assert spec.geometry is not None
+        wall = build_wall(spec.geometry, spec.mesh.angular_segments, spec.mesh.length_segments)
+        estimate = estimate_triangles(wall, spec.mesh)
+        if estimate > spec.mesh.max_triangles:
+            raise InputError(
+                f"about {estimate:,} triangles expected, above the limit of "
+                f"{spec.mesh.max_triangles:,}: raise throat_size/mouth_size or max_triangles",
+                location="spec.mesh.max_triangles",
+                code="mesh_too_large",
+            )
+        digest = hashlib.sha256(wall.points.tobytes() + spec.mesh.model_dump_json().encode())
+    try:
+        angles = spec.polars.angles.degrees()
+    except ValueError as exc:
+        raise InputError(str(exc), location="spec.polars.angles.stop") from None
+    return Plan(
+        frequencies=spec.frequencies.hz(),
+        temperature_c=spec.temperature_c,
+        distance=spec.distance,
+        angles=angles,
+        norm_angle=spec.polars.norm_angle,
+        planes=tuple(spec.polars.planes.items()),
+        formula=spec.geometry.formula if spec.geometry else None,
+        geometry=spec.geometry,
+        mesh_spec=spec.mesh,
+        wall=wall,
+        user_mesh=user_mesh,
+        key=digest.hexdigest(),
+        warnings=tuple(warnings),
+    )
+
+
+def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
+    """Observation points (3, n): on-axis, each polar plane, then a sphere for the DI."""
+    d = plan.distance
+    blocks = [np.array([[0.0, 0.0, d]])]
+    where: dict[str, slice] = {"axis": slice(0, 1)}
+    start = 1
+    theta = np.radians(plan.angles)
+    for name, inclination in plan.planes:
+        phi = np.radians(inclination)
+        pts = d * np.stack(
+            [np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], axis=1
+        )
+        blocks.append(pts)
+        where[name] = slice(start, start + len(pts))
+        start += len(pts)
+    nodes, weights = np.polynomial.legendre.leggauss(SPHERE_NODES[0])
+    az = 2 * np.pi * np.arange(SPHERE_NODES[1]) / SPHERE_NODES[1]
+    ct, a = np.meshgrid(nodes, az, indexing="ij")
+    st = np.sqrt(1 - ct**2)
+    sphere = d * np.stack([st * np.cos(a), st * np.sin(a), ct], axis=-1).reshape(-1, 3)
+    w = np.repeat(weights * (2 * np.pi / SPHERE_NODES[1]), SPHERE_NODES[1])  # sums to 4π
+    blocks.append(sphere)
+    where["sphere"] = slice(start, start + len(sphere))
+    return np.concatenate(blocks).T, where, w
+
+
+def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]:
+    """One frequency's partial; a failure is recorded in it, not raised (except cancel)."""
+    from montesim.engines.horn.solver import Air, device_note, solve
+
+    f = float(plan.frequencies[index])
+    n = len(plan.frequencies)
+    label = f"f = {f:,.0f} Hz ({index + 1}/{n})"
+    t0 = time.perf_counter()
+    partial: dict[str, Any] = {"index": index, "frequency": f, "ok": False, "warnings": []}
+    air = Air(plan.temperature_c)
+    try:
+        if plan.user_mesh is None and plan.key not in _meshes:
+            ctx.report(0, "meshing", f"meshing for {label}")
+        mesh = mesh_of(plan)
+        per_wavelength = (air.c / f) / mesh.max_edge()
+        if per_wavelength < MIN_ELEMENTS_PER_WAVELENGTH:
+            partial["reason"] = (
+                f"mesh too coarse at {f:,.0f} Hz: {per_wavelength:.1f} elements per wavelength "
+                f"(longest edge {mesh.max_edge() * 1e3:.1f} mm); refine the mesh"
+            )
+            return partial
+        if per_wavelength < GOOD_ELEMENTS_PER_WAVELENGTH:
+            partial["warnings"].append(
+                f"{f:,.0f} Hz: only {per_wavelength:.1f} elements per wavelength on the longest "
+                "edge (6 or more recommended)"
+            )
+        surface = surface_of(plan)
+        points, where, weights = field_points(plan)
+        field = solve(
+            surface,
+            f,
+            air,
+            points,
+            cancelled=ctx.cancelled,
+            report=lambda stage: ctx.report(0, stage, f"{stage} {label}"),
+        )
+    except Cancelled:
+        raise
+    except InputError:
+        raise
+    except Exception as exc:  # one frequency failing must not end the job
+        partial["reason"] = f"{type(exc).__name__}: {exc}"
+        partial["seconds"] = time.perf_counter() - t0
+        return partial
+    values = field.points
+    if not (np.all(np.isfinite(values)) and np.isfinite(field.surface_mean_source)):
+        partial["reason"] = "the solver returned non-finite pressures"
+        return partial
+    sphere = np.abs(values[where["sphere"]]) ** 2
+    axis = values[where["axis"]][0]
+    partial.update(
+        ok=True,
+        axis=(float(axis.real), float(axis.imag)),
+        surface=(field.surface_mean_source.real, field.surface_mean_source.imag),
+        planes={name: np.abs(values[where[name]]).tolist() for name, _ in plan.planes},
+        power=float(np.sum(weights * sphere)),
+        rho_c=air.rho * air.c,
+        device=device_note(),
+        seconds=time.perf_counter() - t0,
+    )
+    return partial
+
+
+class HornEngine:
+    """Acoustic waveguides (OSSE, R-OSSE or a user mesh) by BEM, one frequency per chunk."""
+
+    name: ClassVar[str] = "horn"
+    unit: ClassVar[str] = "frequencies"
+    resumable: ClassVar[bool] = True
+    sequential: ClassVar[bool] = False
+    mesh_artifact: ClassVar[str] = "mesh.msh"
+
+    def spec_schema(self) -> dict[str, Any]:
+        return HornSpec.model_json_schema()
+
+    def example_spec(self) -> dict[str, Any]:
+        return {
+            "geometry": {"formula": "R-OSSE", "R": 90, "a": 40, "a0": 15.5, "r0": 12.7, "k": 2},
+            "mesh": {"throat_size": 12, "mouth_size": 30, "angular_segments": 16},
+            "frequencies": {"values": [1000]},
+        }
+
+    def validate(self, spec: dict[str, Any], files: Files) -> Plan:
+        return build_plan(parse_spec(spec), files)
+
+    def chunks(self, plan: Plan) -> list[Chunk]:
+        return [Chunk(index=i, start=i, size=1) for i in range(len(plan.frequencies))]
+
+    def run_chunk(self, plan: Plan, chunk: Chunk, ctx: ChunkContext) -> dict[str, Any]:
+        if ctx.cancelled():
+            raise Cancelled
+        return solve_frequency(plan, chunk.index, ctx)
+
+    def merge(self, plan: Plan, partials: list[dict[str, Any]]) -> Result:
+        mesh = mesh_of(plan)
+        summary = results.merge(plan, partials, mesh)
+        return Result(summary, {self.mesh_artifact: ("text/plain", to_msh(mesh))})
+
+    def describe_spec(self, spec: dict[str, Any]) -> str:
+        """The job list's summary: JSON of ``config_summary`` (formula, frequencies, type)."""
+        text = json.dumps(results.config_summary(spec), separators=(",", ":"))
+        return text if len(text) <= 200 else "{}"  # the column holds 200 characters

@@ -1,0 +1,146 @@
+"""Per-frequency partials → the horn-solver result: SPL, phase, impedance, polars, DI.
+
+A frequency that failed is ``null`` in every series (never NaN or 0) and is listed in
+``metadata.failures``; the job fails only when every frequency failed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from montesim.errors import EngineError
+
+if TYPE_CHECKING:
+    from montesim.engines.horn.engine import Plan
+    from montesim.engines.horn.mesh import Mesh
+
+P_REF = 20e-6  # Pa
+
+
+def _finite(x: float | None, digits: int = 6) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), digits)
+
+
+def spl(pressure_amplitude: float) -> float | None:
+    """dB re 20 µPa of the RMS pressure of a complex amplitude."""
+    rms = pressure_amplitude / math.sqrt(2.0)
+    return _finite(20 * math.log10(rms / P_REF)) if rms > 0 else None
+
+
+def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, Any]:
+    parts = sorted(partials, key=lambda p: p["index"])
+    if len(parts) != len(plan.frequencies):
+        raise EngineError(f"expected {len(plan.frequencies)} frequencies, got {len(parts)}")
+    freqs = [float(f) for f in plan.frequencies]
+    failures = [
+        {"frequency": p["frequency"], "reason": p.get("reason") or "unknown"}
+        for p in parts
+        if not p["ok"]
+    ]
+    if len(failures) == len(parts):
+        raise EngineError(
+            f"every frequency failed; first: {failures[0]['reason']}",
+            code="all_frequencies_failed",
+            detail=failures,
+        )
+    warnings = list(plan.warnings)
+    spl_values, phases, z_re, z_im, di = [], [], [], [], []
+    directivity: dict[str, list[list[list[float | None]] | None]] = {
+        name: [] for name, _ in plan.planes
+    }
+    norm_index = int(np.argmin(np.abs(plan.angles - plan.norm_angle)))
+    for p in parts:
+        warnings.extend(p.get("warnings", []))
+        if not p["ok"]:
+            for series in (spl_values, phases, z_re, z_im, di):
+                series.append(None)
+            for name in directivity:
+                directivity[name].append(None)
+            continue
+        axis = complex(*p["axis"])
+        spl_values.append(spl(abs(axis)))
+        phases.append(_finite(math.degrees(math.atan2(axis.imag, axis.real))))
+        z = complex(*p["surface"]) / p["rho_c"]
+        z_re.append(_finite(z.real))
+        z_im.append(_finite(z.imag))
+        di.append(_finite(10 * math.log10(4 * math.pi * abs(axis) ** 2 / p["power"])))
+        for name, levels in p["planes"].items():
+            ref = levels[norm_index]
+            directivity[name].append(
+                [
+                    [float(a), _finite(20 * math.log10(v / ref)) if v > 0 and ref > 0 else None]
+                    for a, v in zip(plan.angles, levels, strict=True)
+                ]
+            )
+    seconds = [_finite(p.get("seconds"), 3) for p in parts]
+    return {
+        "frequencies": freqs,
+        "spl_on_axis": {"frequencies": freqs, "spl": spl_values, "phase_degrees": phases},
+        "impedance": {"frequencies": freqs, "real": z_re, "imaginary": z_im},
+        "di": {"frequencies": freqs, "di": di},
+        "directivity": directivity,
+        "metadata": {
+            "failures": failures,
+            "warnings": warnings,
+            "timings": {
+                "seconds_per_frequency": seconds,
+                "total_solve_seconds": _finite(sum(s for s in seconds if s is not None), 3),
+            },
+            "impedance_quantity": (
+                "specific acoustic impedance at the throat: mean pressure over the source "
+                "surface (tag 2) divided by its normal velocity, normalised by rho*c "
+                "(dimensionless)"
+            ),
+            "spl_quantity": (
+                f"on-axis SPL at {plan.distance:g} m from the origin (the mouth centre for "
+                "generated waveguides), dB re 20 uPa of the RMS pressure, for a source normal "
+                "velocity of 1 m/s (amplitude)"
+            ),
+            "source": "unit normal velocity (1 m/s amplitude) on tag 2, every other surface rigid",
+            "phase_convention": "exp(+j omega t); includes the propagation delay to the observer",
+            "directivity_quantity": (
+                "level relative to the norm angle in each plane, dB; the directivity index is "
+                "10 log10(4 pi |p_axis|^2 / integral of |p|^2 over the sphere at the distance)"
+            ),
+            "formulation": "Burton-Miller, P1 pressure, bempp-cl",
+            "devices": sorted({p["device"] for p in parts if p.get("device")}),
+            "air": {
+                "temperature_c": plan.temperature_c,
+                "speed_of_sound": _finite(331.3 * math.sqrt(1 + plan.temperature_c / 273.15)),
+                "density": _finite(101_325.0 / (287.05 * (plan.temperature_c + 273.15))),
+            },
+            "distance_m": plan.distance,
+            "polar": {
+                "angles_degrees": [float(a) for a in plan.angles],
+                "norm_angle": plan.norm_angle,
+                "planes": {name: inc for name, inc in plan.planes},
+            },
+            "formula": plan.formula,
+            "mesh": mesh.stats(),
+        },
+    }
+
+
+def config_summary(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The job-list summary the horn-solver front end reads (never raises on odd specs)."""
+    geometry = spec.get("geometry") if isinstance(spec.get("geometry"), Mapping) else {}
+    freqs = spec.get("frequencies") if isinstance(spec.get("frequencies"), Mapping) else {}
+    values = freqs.get("values")
+    if isinstance(values, list) and values:
+        frange = [min(values), max(values)]
+        count = len(values)
+    else:
+        frange = [freqs.get("start"), freqs.get("stop")]
+        count = freqs.get("count", 24)
+    return {
+        "formula_type": geometry.get("formula", "R-OSSE") if geometry else "user mesh",
+        "frequency_range": frange,
+        "num_frequencies": count,
+        "sim_type": spec.get("sim_type", "free_standing"),
+    }

@@ -1,0 +1,160 @@
+"""The job spec of the ``horn`` engine (pydantic), and its errors as InputErrors naming the field.
+
+Geometry lengths are millimetres and angles degrees (as in ATH); the observation
+distance is metres. A parameter is a number or an expression in the azimuth ``p``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from montesim.errors import InputError
+
+Param = float | str
+MAX_FREQUENCIES = 400
+MAX_TRIANGLES = 60_000  # dense BEM: memory grows with the square of the vertex count
+DEFAULT_MAX_TRIANGLES = 20_000
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GeometrySpec(_Model):
+    """OSSE needs ``L``; R-OSSE needs ``R``. Unset shape parameters take ATH's defaults."""
+
+    formula: Literal["OSSE", "R-OSSE"] = "R-OSSE"
+    r0: Param = Field(12.7, description="throat radius, mm")
+    a0: Param = Field(15.5, description="throat half-angle, degrees")
+    a: Param = Field(45.0, description="coverage half-angle, degrees")
+    L: Param | None = Field(None, description="OSSE length, mm")
+    R: Param | None = Field(None, description="R-OSSE mouth radius, mm")
+    k: Param = Field(1.0, description="throat expansion factor")
+    s: Param = Field(0.0, description="OSSE termination strength")
+    n: Param = Field(4.0, description="OSSE termination exponent")
+    q: Param | None = Field(None, description="OSSE termination / R-OSSE throat shape")
+    r: Param = Field(0.4, description="R-OSSE apex radius")
+    b: Param = Field(0.2, description="R-OSSE bending")
+    m: Param = Field(0.85, description="R-OSSE apex shift")
+    tmax: Param = Field(1.0, description="R-OSSE truncation, 0 < tmax <= 1")
+
+
+class MeshSpec(_Model):
+    angular_segments: int = Field(48, ge=8, le=256, description="points around each section")
+    length_segments: int = Field(16, ge=4, le=100, description="sections along the profile")
+    throat_size: float = Field(6.0, gt=0.2, le=200, description="element size at the throat, mm")
+    mouth_size: float = Field(20.0, gt=0.2, le=500, description="element size at the mouth, mm")
+    rear_size: float | None = Field(None, gt=0.2, le=1000, description="element size behind")
+    enclosure_depth: float = Field(40.0, gt=0, le=2000, description="body behind the throat, mm")
+    max_triangles: int = Field(DEFAULT_MAX_TRIANGLES, ge=10, le=MAX_TRIANGLES)
+
+
+class UserMeshSpec(_Model):
+    """A mesh given by the user: inline arrays or an uploaded Gmsh ``.msh`` (``file_id``)."""
+
+    vertices: list[list[float]] | None = None
+    triangles: list[list[int]] | None = None
+    tags: list[int] | None = None
+    file_id: str | None = None
+    units: Literal["mm", "m"] = "mm"
+    baffled: bool = False
+    max_triangles: int = Field(DEFAULT_MAX_TRIANGLES, ge=10, le=MAX_TRIANGLES)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> UserMeshSpec:
+        inline = self.vertices is not None or self.triangles is not None
+        if inline == (self.file_id is not None):
+            raise ValueError("give vertices, triangles and tags, or a file_id, not both")
+        if inline and (self.vertices is None or self.triangles is None or self.tags is None):
+            raise ValueError("an inline mesh needs vertices, triangles and tags")
+        return self
+
+
+class FrequencySpec(_Model):
+    start: float | None = Field(None, ge=1, le=100_000, description="Hz")
+    stop: float | None = Field(None, ge=1, le=100_000, description="Hz")
+    count: int = Field(24, ge=1, le=MAX_FREQUENCIES)
+    spacing: Literal["log", "linear"] = "log"
+    values: list[float] | None = Field(None, max_length=MAX_FREQUENCIES)
+
+    @model_validator(mode="after")
+    def _range_or_list(self) -> FrequencySpec:
+        if self.values is not None:
+            if not self.values:
+                raise ValueError("values must list at least one frequency")
+            if any(not (1 <= f <= 100_000) for f in self.values):
+                raise ValueError("every frequency must be between 1 Hz and 100 kHz")
+            return self
+        if self.start is None or self.stop is None:
+            raise ValueError("give start and stop (Hz), or a list of values")
+        if self.stop < self.start:
+            raise ValueError("stop must not be below start")
+        return self
+
+    def hz(self) -> np.ndarray:
+        if self.values is not None:
+            return np.asarray(self.values, dtype=float)
+        if self.count == 1:
+            return np.asarray([self.start], dtype=float)
+        if self.spacing == "log":
+            return np.geomspace(self.start, self.stop, self.count)
+        return np.linspace(self.start, self.stop, self.count)
+
+
+class AnglesSpec(_Model):
+    start: float = Field(0.0, ge=0, le=180)
+    stop: float = Field(180.0, ge=0, le=180)
+    step: float = Field(5.0, gt=0, le=180)
+
+    def degrees(self) -> np.ndarray:
+        if self.stop < self.start:
+            raise ValueError("stop below start")
+        n = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        return self.start + self.step * np.arange(n)
+
+
+class PolarSpec(_Model):
+    angles: AnglesSpec = Field(default_factory=AnglesSpec)
+    norm_angle: float = Field(0.0, ge=0, le=180, description="0 dB at this angle")
+    planes: dict[Literal["horizontal", "vertical", "diagonal"], float] = Field(
+        default_factory=lambda: {"horizontal": 0.0, "vertical": 90.0, "diagonal": 45.0},
+        description="plane -> inclination (degrees from the horizontal)",
+    )
+
+
+class HornSpec(_Model):
+    geometry: GeometrySpec | None = None
+    mesh: MeshSpec = Field(default_factory=MeshSpec)
+    user_mesh: UserMeshSpec | None = None
+    frequencies: FrequencySpec
+    temperature_c: float = Field(20.0, ge=-50, le=80, description="air temperature, °C")
+    distance: float = Field(2.0, gt=0.01, le=1000, description="observation distance, m")
+    polars: PolarSpec = Field(default_factory=PolarSpec)
+    sim_type: str = Field("free_standing", max_length=40)
+
+    @model_validator(mode="after")
+    def _geometry_or_mesh(self) -> HornSpec:
+        if (self.geometry is None) == (self.user_mesh is None):
+            raise ValueError("give a waveguide geometry or a user_mesh, not both")
+        return self
+
+
+def parse_spec(spec: Mapping[str, Any]) -> HornSpec:
+    if not isinstance(spec, Mapping):
+        raise InputError("the spec must be a JSON object", location="spec")
+    try:
+        return HornSpec.model_validate(dict(spec))
+    except ValidationError as exc:
+        items = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()))
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            items.append({"location": f"spec.{loc}" if loc else "spec", "message": msg})
+        first = items[0]
+        raise InputError(
+            f"{first['location']}: {first['message']}", location=first["location"], detail=items
+        ) from None

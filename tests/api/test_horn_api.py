@@ -1,0 +1,210 @@
+"""The horn-solver API (/api/solve, status, stop, results, mesh-artifact) over montesim jobs.
+
+Request checks run in-process without a scheduler (no solve). One real server then runs
+small waveguide jobs end to end: result shapes, a frequency that fails alone, cancel
+within a frequency, and kill -9 resuming to the same result as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from tests.conftest import ServerProc, wait_for
+
+from montesim.api.app import create_app
+from montesim.config import Settings
+
+pytest.importorskip("gmsh")
+
+ROSSE = {"formula_type": "R-OSSE", "R": 60, "a": 40, "a0": 15.5, "r0": 12.7, "k": 2, "q": 4}
+COARSE = {
+    "throat_resolution": 12,
+    "mouth_resolution": 30,
+    "angular_segments": 16,
+    "length_segments": 6,
+}
+
+
+def solve_body(**kw) -> dict:
+    body = {
+        "frequency_range": [400, 1600],
+        "num_frequencies": 3,
+        "frequency_spacing": "log",
+        "sim_type": "free_standing",
+        "polar_config": {"angle_range": [0, 180, 13], "norm_angle": 0, "distance": 2},
+        "options": {**ROSSE, **COARSE},
+    }
+    body.update(kw)
+    return body
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("horn-api"))
+    with TestClient(create_app(settings, run_scheduler=False)) as c:
+        yield c
+
+
+# -- in-process: requests, 422s, the queued job's views ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        ({"options": {**ROSSE, "a": 95}}, "options.a"),
+        ({"options": {**ROSSE, "a": "40 + nope(p)"}}, "options.a"),
+        ({"options": {**ROSSE, "R": -5}}, "options.R"),
+        ({"options": {**ROSSE, "formula_type": "OSSE", "L": -1}}, "options.L"),
+        ({"options": {**ROSSE, "formula_type": "Tractrix"}}, "options.formula_type"),
+        ({"options": {**ROSSE, "colour": 1}}, "options.colour"),
+        (
+            {"options": {**ROSSE, "throat_resolution": 0.5, "mouth_resolution": 1}},
+            "options.max_triangles",
+        ),
+        ({"frequency_range": [2000, 100]}, "frequency_range"),
+        ({"num_frequencies": 100_000}, "frequency_range.count"),
+    ],
+)
+def test_bad_requests_are_422_naming_the_field(client: TestClient, change, location) -> None:
+    resp = client.post("/api/solve", json=solve_body(**change))
+    assert resp.status_code == 422, resp.text
+    body = resp.json()
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert body["location"] == location, body
+
+
+def test_a_user_mesh_without_a_source_is_refused(client: TestClient) -> None:
+    from tests.engines.horn.spheres import icosphere
+
+    v, f = icosphere(0.1, 1)
+    mesh = {
+        "vertices": v.tolist(),
+        "indices": f.ravel().tolist(),
+        "surfaceTags": [1] * len(f),
+        "units": "m",
+    }
+    resp = client.post("/api/solve", json=solve_body(mesh=mesh))
+    assert resp.status_code == 422
+    assert resp.json()["location"] == "mesh.tags" and resp.json()["code"] == "no_source"
+    open_mesh = {**mesh, "indices": f[:-1].ravel().tolist(), "surfaceTags": [2] * (len(f) - 1)}
+    resp = client.post("/api/solve", json=solve_body(mesh=open_mesh))
+    assert resp.status_code == 422 and resp.json()["code"] == "mesh_not_closed"
+
+
+def test_queued_job_views_and_stop(client: TestClient) -> None:
+    resp = client.post("/api/solve", json=solve_body(label="Reference horn"))
+    assert resp.status_code == 202
+    job_id = resp.json()["job_id"]
+    status = client.get(f"/api/status/{job_id}").json()
+    assert set(status) == {"status", "progress", "stage", "stage_message", "message"}
+    assert status["status"] == "queued" and status["progress"] == 0.0
+    assert client.get(f"/api/results/{job_id}").status_code == 409
+    assert client.get(f"/api/mesh-artifact/{job_id}").status_code == 404
+    item = next(i for i in client.get("/api/jobs").json()["items"] if i["id"] == job_id)
+    for key in (
+        "id", "status", "progress", "stage", "stage_message", "created_at", "queued_at",
+        "started_at", "completed_at", "config_summary", "has_results", "has_mesh_artifact",
+        "label", "error_message",
+    ):  # fmt: skip
+        assert key in item, key
+    assert item["config_summary"] == {
+        "formula_type": "R-OSSE",
+        "frequency_range": [400, 1600],
+        "num_frequencies": 3,
+        "sim_type": "free_standing",
+    }
+    assert item["has_results"] is False and item["label"] == "Reference horn"
+    assert client.post(f"/api/stop/{job_id}").json() == {
+        "message": "Job cancelled",
+        "status": "cancelled",
+    }
+    assert client.get(f"/api/status/{job_id}").json()["status"] == "cancelled"
+    assert client.post(f"/api/stop/{job_id}").status_code == 409
+    assert client.delete(f"/api/jobs/{job_id}").json() == {"deleted": True, "job_id": job_id}
+    for path in ("/api/status/", "/api/results/", "/api/mesh-artifact/"):
+        assert client.get(path + job_id).status_code == 404
+    assert client.post(f"/api/stop/{job_id}").status_code == 404
+
+
+# -- a real server: solves end to end --------------------------------------------------------
+
+
+def _wait_done(c: httpx.Client, job_id: str, at_least: int, timeout: float = 900) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = c.get(f"/api/jobs/{job_id}").json()
+        if job["done"] >= at_least or job["status"] in ("complete", "error", "cancelled"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job never reached {at_least}: {job}")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.xdist_group("horn-bem")
+def test_horn_jobs_end_to_end_on_a_real_server(tmp_path: Path) -> None:
+    env = {"MONTESIM_WORKERS": "1"}
+    db = f"sqlite:///{tmp_path / 'montesim.db'}"
+    long_body = solve_body(num_frequencies=8, frequency_range=[300, 1200])
+    server = ServerProc(tmp_path, db, env=env).start()
+    try:
+        with server.client() as c:
+            # 3 frequencies; the mesh is far too coarse for 20 kHz: that one fails alone
+            body = solve_body(frequency_range=[400, 20_000])
+            job_id = c.post("/api/solve", json=body).json()["job_id"]
+            job = wait_for(c, job_id, timeout=900)
+            assert job["status"] == "complete", job
+            res = c.get(f"/api/results/{job_id}").json()
+            freqs = res["frequencies"]
+            assert len(freqs) == 3 and freqs[0] == pytest.approx(400)
+            assert res["spl_on_axis"]["frequencies"] == freqs
+            assert res["impedance"]["frequencies"] == freqs
+            assert [f["frequency"] for f in res["metadata"]["failures"]] == [freqs[2]]
+            for series in (res["spl_on_axis"]["spl"], res["spl_on_axis"]["phase_degrees"],
+                           res["impedance"]["real"], res["impedance"]["imaginary"], res["di"]["di"]):  # fmt: skip
+                assert series[2] is None and all(isinstance(x, float) for x in series[:2])
+            for plane in ("horizontal", "vertical", "diagonal"):
+                curve = res["directivity"][plane][0]
+                assert len(curve) == 13 and curve[0] == [0.0, 0.0]
+                assert res["directivity"][plane][2] is None
+            assert "rho*c" in res["metadata"]["impedance_quantity"]
+            assert res["metadata"]["mesh"]["triangles"] > 0
+            mesh = c.get(f"/api/mesh-artifact/{job_id}")
+            assert mesh.status_code == 200 and mesh.text.startswith("$MeshFormat")
+            item = next(i for i in c.get("/api/jobs").json()["items"] if i["id"] == job_id)
+            assert item["has_results"] and item["has_mesh_artifact"]
+            assert item["config_summary"]["num_frequencies"] == 3
+            status = c.get(f"/api/status/{job_id}").json()
+            assert status["status"] == "complete" and status["progress"] == 1.0
+
+            # cancel inside a multi-frequency job: stops within about one frequency
+            cancel_id = c.post("/api/solve", json=long_body).json()["job_id"]
+            _wait_done(c, cancel_id, 1)
+            assert c.post(f"/api/stop/{cancel_id}").json()["status"] in ("cancelling", "cancelled")
+            job = wait_for(c, cancel_id, timeout=300)
+            assert job["status"] == "cancelled" and job["done"] < 8
+
+            # kill -9 mid-job
+            resume_id = c.post("/api/solve", json=long_body).json()["job_id"]
+            done_at_kill = _wait_done(c, resume_id, 2)["done"]
+    finally:
+        server.kill9()
+    assert done_at_kill < 8
+    restarted = ServerProc(tmp_path, db, env=env).start()
+    try:
+        with restarted.client() as c:
+            job = wait_for(c, resume_id, timeout=900)
+            assert job["status"] == "complete" and job["attempt"] == 2, job
+            resumed = c.get(f"/api/results/{resume_id}").json()
+            fresh_id = c.post("/api/solve", json=long_body).json()["job_id"]
+            assert wait_for(c, fresh_id, timeout=900)["status"] == "complete"
+            fresh = c.get(f"/api/results/{fresh_id}").json()
+            for key in ("spl_on_axis", "impedance", "di", "directivity"):
+                assert resumed[key] == fresh[key], key
+    finally:
+        restarted.stop()

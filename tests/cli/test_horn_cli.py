@@ -1,0 +1,63 @@
+"""`montesim horn`: design files in, 422-style errors naming the field, the polar-map chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from montesim.cli import app
+from montesim.cli.horn import load_design, polar_map_chart
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "horn"
+runner = CliRunner()
+
+
+def test_yaml_and_cfg_examples_load_as_horn_specs() -> None:
+    spec, warnings = load_design(EXAMPLES / "rosse-1inch.yaml")
+    assert spec["geometry"]["formula"] == "R-OSSE" and warnings == []
+    spec, warnings = load_design(EXAMPLES / "osse-1inch.cfg")
+    assert spec["geometry"]["formula"] == "OSSE" and warnings
+
+
+def test_flat_parameter_files_become_geometry(tmp_path: Path) -> None:
+    path = tmp_path / "flat.yaml"
+    path.write_text("formula: OSSE\nL: 100\na: 45\nmesh: {throat_size: 8}\n")
+    spec, _ = load_design(path)
+    assert spec == {"geometry": {"formula": "OSSE", "L": 100, "a": 45}, "mesh": {"throat_size": 8}}
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "message"),
+    [
+        ("formula: OSSE\nL: -5\na: 45\n", [], "spec.geometry.L"),
+        ("formula: R-OSSE\nR: 90\na: '40 + x'\n", [], "unknown name 'x'"),
+        ("formula: R-OSSE\nR: 90\n", ["--n", "0"], "spec.frequencies.count"),
+        ("- just a list\n", [], "mapping"),
+    ],
+)
+def test_bad_designs_exit_2_naming_the_field(tmp_path: Path, text, args, message) -> None:
+    path = tmp_path / "design.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["horn", str(path), "--freq", "500:4000", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output.replace("\n", "")
+
+
+def test_bad_frequency_range_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["horn", str(EXAMPLES / "rosse-1inch.yaml"), "--freq", "lots"])
+    assert result.exit_code == 2 and "START:STOP" in result.output
+
+
+def test_polar_map_chart_skips_failed_frequencies() -> None:
+    summary = {
+        "frequencies": [500.0, 1000.0],
+        "directivity": {"horizontal": [[[0.0, 0.0], [90.0, -6.0]], None]},
+    }
+    chart = polar_map_chart(summary)
+    rows = chart["data"]["values"]
+    assert rows == [
+        {"plane": "horizontal", "frequency": 500.0, "angle": 0.0, "db": 0.0},
+        {"plane": "horizontal", "frequency": 500.0, "angle": 90.0, "db": -6.0},
+    ]

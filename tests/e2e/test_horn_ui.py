@@ -1,0 +1,125 @@
+"""A horn job's result page: SPL, impedance and DI charts, a polar map per plane, the mesh
+size and the failed frequency. The job is stored complete (engine merge of partials made
+here, no BEM solve) in the server's database before the server starts.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+from tests.conftest import ServerProc
+from tests.e2e.test_ui import CHROMIUM, CHROMIUM_ARGS
+from tests.engines.horn.spheres import icosphere
+
+from montesim.engines.horn import HornEngine
+from montesim.jobs.store import Store
+
+pytestmark = [
+    pytest.mark.xdist_group("e2e"),
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+]
+
+FREQS = [500.0, 1000.0, 2000.0, 4000.0, 8000.0]
+
+
+def partial(i: int, f: float, angles: np.ndarray, planes) -> dict:
+    if f == 8000.0:
+        return {
+            "index": i,
+            "frequency": f,
+            "ok": False,
+            "reason": "mesh too coarse at 8,000 Hz",
+            "warnings": [],
+        }
+    beam = (f / 1000) ** 0.7
+    levels = {name: (np.cos(np.radians(angles) / 2) ** beam + 0.05).tolist() for name, _ in planes}
+    return {
+        "index": i, "frequency": f, "ok": True, "warnings": [], "axis": (0.5 * beam, -0.2),
+        "surface": (300.0 * min(1, f / 2000), 150.0), "planes": levels,
+        "power": 4 * math.pi * 0.29 * beam / (1 + beam) ** 2, "rho_c": 413.0, "seconds": 2.5,
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProc, str]]:
+    data = tmp_path_factory.mktemp("horn-ui")
+    url = f"sqlite:///{data / 'montesim.db'}"
+    v, f = icosphere(0.1, 2)
+    tags = np.where(v[f].mean(axis=1)[:, 2] > 0.085, 2, 1)
+    engine = HornEngine()
+    spec = {
+        "user_mesh": {
+            "vertices": v.tolist(),
+            "triangles": f.tolist(),
+            "tags": tags.tolist(),
+            "units": "m",
+        },
+        "frequencies": {"values": FREQS},
+    }
+    plan = engine.validate(spec, {})
+    parts = [partial(i, fq, plan.angles, plan.planes) for i, fq in enumerate(FREQS)]
+    result = engine.merge(plan, parts)
+    store = Store(url)
+    row, _ = store.create_job(
+        engine="horn",
+        spec=spec,
+        spec_summary=engine.describe_spec(spec),
+        unit="frequencies",
+        label="Cap on a sphere",
+    )
+    assert store.claim_next("seed", 60, 10)["id"] == row["id"]
+    store.start_work(
+        row["id"], "seed", total_units=len(FREQS), chunks_total=len(FREQS), unit="frequencies"
+    )
+    for i, p in enumerate(parts):
+        store.put_chunk(row["id"], "seed", i, 1, pickle.dumps(p), 2.5)
+    assert store.complete(row["id"], "seed", result.summary, result.artifacts) is not None
+    store.close()
+    server = ServerProc(data_dir=data, database_url=url).start()
+    yield server, row["id"]
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_horn_result_page_shows_charts_polar_maps_mesh_and_failures(
+    seeded: tuple[ServerProc, str], browser: Browser, tmp_path: Path
+) -> None:
+    server, job_id = seeded
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"/#/jobs/{job_id}")
+    result = page.locator(".horn-result")
+    expect(result).to_be_visible(timeout=20_000)
+    expect(result.locator('tr[data-key="Triangles"] td')).to_have_text("320")
+    expect(result.locator('tr[data-key="Frequencies"] td')).to_have_text("5 (4 solved)")
+    expect(result.locator(".horn-failures li")).to_have_text("8k Hz: mesh too coarse at 8,000 Hz")
+    captions = result.locator("figcaption")
+    expect(captions).to_have_count(6)
+    for name in ("horizontal", "vertical", "diagonal"):
+        cells = result.locator(f'figure[data-plane="{name}"] rect')
+        expect(cells).to_have_count(len(FREQS) * 37)
+    # the failed frequency's column is grey, the on-axis cell of a solved one is 0 dB (red)
+    failed = result.locator('figure[data-plane="horizontal"] rect[data-f="8000"][data-angle="0"]')
+    expect(failed).to_have_attribute("fill", "#e6e6e6")
+    on_axis = result.locator('figure[data-plane="horizontal"] rect[data-f="500"][data-angle="0"]')
+    expect(on_axis).to_have_attribute("fill", "rgb(215,40,40)")
+    expect(result.locator("a", has_text="mesh.msh")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "horn-result.png"), full_page=True)
+    context.close()
+    assert not errors, errors

@@ -1,0 +1,117 @@
+"""User meshes are checked before any job runs; generated meshes are bounded in size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.engines.horn.spheres import icosphere
+
+from montesim.engines.horn import HornEngine
+from montesim.engines.horn.mesh import from_msh, signed_volume, to_msh
+from montesim.errors import InputError
+
+FREQS = {"values": [1000.0]}
+
+
+def user(v, f, tags, **kw) -> dict:
+    mesh = {
+        "vertices": np.asarray(v).tolist(),
+        "triangles": np.asarray(f).tolist(),
+        "tags": list(tags),
+    }
+    return {"user_mesh": {**mesh, "units": "m", **kw}, "frequencies": FREQS}
+
+
+def refused(spec: dict) -> InputError:
+    with pytest.raises(InputError) as err:
+        HornEngine().validate(spec, {})
+    return err.value
+
+
+def test_an_inward_sphere_is_flipped_outward() -> None:
+    v, f = icosphere(0.1, 1)
+    plan = HornEngine().validate(user(v, f[:, ::-1], [2] * len(f)), {})
+    assert signed_volume(plan.user_mesh.vertices, plan.user_mesh.triangles) > 0
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code", "location"),
+    [
+        (lambda v, f, t: (v, f, [1] * len(f)), "no_source", "spec.user_mesh.tags"),
+        (lambda v, f, t: (v, f, [2] * (len(f) - 1)), "invalid_spec", "spec.user_mesh.tags"),
+        (lambda v, f, t: (v, f, [7] * len(f)), "invalid_spec", "spec.user_mesh.tags"),
+        (lambda v, f, t: (v, f[:-1], t[:-1]), "mesh_not_closed", "spec.user_mesh.triangles"),
+        (
+            lambda v, f, t: (v, np.vstack([f, f[:1]]), [*t, 2]),
+            "duplicate_triangle",
+            "spec.user_mesh.triangles",
+        ),
+        (
+            lambda v, f, t: (v, np.vstack([f, [[0, 0, 1]]]), [*t, 2]),
+            "degenerate_triangle",
+            "spec.user_mesh.triangles",
+        ),
+        (
+            lambda v, f, t: (v, np.vstack([f[:1, ::-1], f[1:]]), t),
+            "inconsistent_orientation",
+            "spec.user_mesh.triangles",
+        ),
+        (lambda v, f, t: (v, f + 1000, t), "invalid_spec", "spec.user_mesh.triangles"),
+        (
+            lambda v, f, t: (np.full_like(v, np.nan), f, t),
+            "invalid_spec",
+            "spec.user_mesh.vertices",
+        ),
+    ],
+)
+def test_bad_user_meshes_are_refused_naming_the_field(mutate, code, location) -> None:
+    v, f = icosphere(0.1, 1)
+    v2, f2, t2 = mutate(v, f, [2] * len(f))
+    err = refused(user(v2, f2, t2))
+    assert (err.code, err.location) == (code, location), err.message
+
+
+def test_baffled_meshes_and_unknown_files_are_refused() -> None:
+    v, f = icosphere(0.1, 1)
+    assert refused(user(v, f, [2] * len(f), baffled=True)).location == "spec.user_mesh.baffled"
+    spec = {"user_mesh": {"file_id": "nope"}, "frequencies": FREQS}
+    assert refused(spec).location == "spec.user_mesh.file_id"
+
+
+def test_geometry_or_mesh_not_both_or_neither() -> None:
+    v, f = icosphere(0.1, 1)
+    both = {**user(v, f, [2] * len(f)), "geometry": {"formula": "OSSE", "L": 100}}
+    assert refused(both).location == "spec"
+    assert refused({"frequencies": FREQS}).location == "spec"
+
+
+def test_the_triangle_limit_is_a_422_before_meshing() -> None:
+    spec = {
+        "geometry": {"formula": "R-OSSE", "R": 150},
+        "mesh": {"throat_size": 1, "mouth_size": 2, "max_triangles": 5000},
+        "frequencies": FREQS,
+    }
+    err = refused(spec)
+    assert (err.code, err.location, err.status) == (
+        "mesh_too_large",
+        "spec.mesh.max_triangles",
+        422,
+    )
+    v, f = icosphere(0.1, 2)
+    err = refused(user(v, f, [2] * len(f), max_triangles=100))
+    assert err.code == "mesh_too_large"
+
+
+def test_msh_round_trip_keeps_triangles_and_tags(tmp_path) -> None:
+    v, f = icosphere(0.1, 1)
+    tags = np.where(v[f].mean(axis=1)[:, 2] > 0.08, 2, 1)
+    plan = HornEngine().validate(user(v, f, tags), {})
+    path = tmp_path / "mesh.msh"
+    path.write_bytes(to_msh(plan.user_mesh))
+    back = from_msh(path, units="m", location="x")
+    assert np.allclose(back.vertices, plan.user_mesh.vertices)
+    assert np.array_equal(back.triangles, plan.user_mesh.triangles)
+    assert np.array_equal(back.tags, plan.user_mesh.tags)
+    files = {"f1": path}
+    spec = {"user_mesh": {"file_id": "f1", "units": "m"}, "frequencies": FREQS}
+    assert HornEngine().validate(spec, files).user_mesh.triangle_count == len(f)

@@ -227,7 +227,7 @@ export function mountRiskNew(root) {
         h("label", { for: "risk-seed" }, "Seed"), seed,
         h("label", { for: "risk-label" }, "Label"), label)),
     problem,
-    h("div", { class: "dash-grid even" },
+    h("div", { class: "risk-sources" },
       h("section", { class: "panel", id: "from-file" },
         h("div", { class: "panel-head" }, h("h2", { class: "panel-title" }, "From a file")),
         h("p", { class: "muted small" }, "YAML or JSON trees (nested or flat), a CSV risk register (name, parent, probability, low, high), or register's JSON export."),

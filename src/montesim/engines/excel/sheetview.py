@@ -258,7 +258,9 @@ def _marks(
     for item in report["outputs"]:
         marks[key(item["cell"])] = "output"
     for item in report["inputs"]:
-        marks[key(item["cell"].split("#")[0])] = "input"
+        k = key(item["cell"].split("#")[0])
+        if marks.get(k) != "random":  # RAND() cells are inputs too; keep their own mark
+            marks[k] = "input"
     return marks, randoms
 
 

@@ -31,10 +31,11 @@ def test_display_as_excel_shows_it(value, fmt, text) -> None:
 
 
 def test_general_fits_a_standard_column() -> None:
-    assert general(0.13333333333333333) == "0.133333333"
+    assert general(0.13333333333333333) == "0.13333333"
     assert general(8189.009920000001) == "8189.00992"
-    assert general(123456789012.0) == "1.23457E+11"
-    assert len(general(-0.000123456789123)) <= 11
+    assert general(123456789012.0) == "1.2346E+11"  # never "120000000000"
+    assert general(-0.000123456789123) == "-0.0001235"
+    assert general(123456789012.0, width=11) == "1.23457E+11"
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def kind_of(value: Any) -> str:
     return "s"
 
 
-def general(x: float, width: int = 11) -> str:
+def general(x: float, width: int = 10) -> str:
     """General format in a standard-width cell: fewer decimals, else scientific notation,
     until the text fits (never digits of the integer part dropped)."""
     text = format_general(x)

@@ -17,9 +17,9 @@ export function colName(c) {
   return s;
 }
 
-/** Excel column width (characters) to pixels, as Excel draws Calibri 11. */
+/** Excel column width (characters) to pixels, a little wider than Calibri 11 for fallback fonts. */
 function widthPx(chars) {
-  return Math.max(24, Math.round(chars * 7 + 5));
+  return Math.max(24, Math.round(chars * 7.6 + 8));
 }
 
 /**
@@ -59,7 +59,7 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
     lefts = [0];
     for (let c = 1; c <= nCols; c++) {
       const w = info.col_widths?.[String(c)];
-      lefts.push(lefts[c - 1] + (w ? widthPx(w) : 88));
+      lefts.push(lefts[c - 1] + (w ? widthPx(w) : 96));
     }
     canvas.style.width = `${HEAD_W + lefts[nCols]}px`;
     canvas.style.height = `${HEAD_H + nRows * ROW_H}px`;

@@ -304,6 +304,12 @@ export function createSide(root, ctx) {
   }
 
   async function runCheck() {
+    if (!ctx.def().outputs.length) {
+      // An empty list in the spec would mean "the workbook's RiskOutput cells": say so instead.
+      renderCheck({ ok: false, inputs: [], outputs: [], items: [{ severity: "error", code: "no_outputs", cells: [],
+        message: "No outputs: select a result cell and press “Make output”." }] });
+      return null;
+    }
     checkBtn.disabled = true;
     fill(checkBox, h("p", { class: "muted small" }, "Checking the model…"));
     try {

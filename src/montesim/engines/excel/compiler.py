@@ -9,6 +9,7 @@ shapes, and so `verify` can read every cell's static value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,6 +189,7 @@ class Compiler:
         self._final: Node | None = None
         self.iterative: set[CellKey] = set()  # loop cells held at Excel's converged value
         self.data_table_cells: set[CellKey] = set()
+        self._name_cache: dict[tuple[str, str], Const] = {}
         # verify holds TODAY()/NOW() cells at Excel's values (the day the file was saved)
         self.hold_volatile = static
         self.volatile_cells: set[CellKey] = set()
@@ -664,12 +666,20 @@ class Compiler:
             ast = parse(text)
         except ParseError:
             return Const(error(NAME))
+        cache_key = (sheet.upper(), node.name.upper())
+        hit = self._name_cache.get(cache_key)
+        if hit is not None:
+            return hit
         self._name_depth += 1
         try:
             v = self.expr(ast)
         finally:
             self._name_depth -= 1
-        return Const(number(0.0)) if v is None else v
+        v = Const(number(0.0)) if v is None else v
+        if isinstance(v, Const) and _same_everywhere(ast):
+            # a named formula with fixed references: one value, whichever cell reads it
+            self._name_cache[cache_key] = v
+        return v
 
     def _args(self, nodes: Iterable[Node]) -> list[CNode | None]:
         """Compile function arguments; a union of areas becomes one argument per area."""
@@ -1030,6 +1040,25 @@ def _const_param(v: Value, where: str, fn: str, i: int) -> Any:
                 )
             out.append(float(x))
     return tuple(out)
+
+
+_ABSOLUTE = re.compile(r"^(?:'[^']*'!|[^!]*!)?\$[A-Za-z]{1,3}\$\d+(?::\$[A-Za-z]{1,3}\$\d+)?$")
+_WHERE_DEPENDENT = {"ROW", "COLUMN", "CELL", "INDIRECT", "OFFSET", "SHEET", "FORMULATEXT"}
+
+
+def _same_everywhere(ast: Node) -> bool:
+    """Whether a named formula means the same in every cell: absolute references only,
+    nothing that asks where it is evaluated."""
+    for n in walk(ast):
+        if isinstance(n, RefText) and not _ABSOLUTE.match(n.text):
+            return False
+        if isinstance(n, Name) and ("[" in n.name or n.name.startswith("_xlpm.")):
+            return False
+        if isinstance(n, Call) and n.name in _WHERE_DEPENDENT:
+            return False
+        if isinstance(n, Name):
+            return False  # a name inside a name: keep it simple, do not cache
+    return True
 
 
 def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:

@@ -81,11 +81,11 @@ class Value:
     # -- shape ----------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, int, int]:
-        shapes = [self.num.shape]
-        for a in (self.kind, self.err, self.text):
-            if a is not None:
-                shapes.append(a.shape)
-        return tuple(np.broadcast_shapes(*shapes))  # type: ignore[return-value]
+        first = self.num.shape
+        others = [a.shape for a in (self.kind, self.err, self.text) if a is not None]
+        if all(s == first for s in others):  # the usual case, without NumPy's machinery
+            return first  # type: ignore[return-value]
+        return tuple(np.broadcast_shapes(first, *others))  # type: ignore[return-value]
 
     @property
     def trials(self) -> int:

@@ -19,6 +19,7 @@ from ..values import (
     NA,
     NUM,
     NUMERR,
+    TEXT,
     VALUE,
     Value,
     XlError,
@@ -270,8 +271,26 @@ def filter_(ctx: EvalContext, v: Value, include: Value, if_empty: Value | None =
             return rest[0] if rest else [[XlError(CALC)]]
         return out
 
+    fast = _filter_const(v, include)
+    if fast is not None:
+        return fast if fast.dims[0] and fast.dims[1] else (if_empty or error(CALC))
     args = [v, include] + ([if_empty] if if_empty is not None else [])
     return _per_trial(run, *args)
+
+
+def _filter_const(v: Value, include: Value) -> Value | None:
+    """FILTER of one trial with a numeric/boolean include vector, without Python loops."""
+    if v.trials != 1 or include.trials != 1 or include.err is not None:
+        return None
+    if include.kind is not None and (include.kind == TEXT).any():
+        return None
+    rows, cols = v.dims
+    keep = np.broadcast_to(include.num, include.shape)[0] != 0
+    if include.dims == (rows, 1):
+        return _take(v, np.flatnonzero(keep[:, 0]), slice(None))
+    if include.dims == (1, cols):
+        return _take(v, slice(None), np.flatnonzero(keep[0]))
+    return None
 
 
 def _truthy(x: Any) -> bool | XlError:

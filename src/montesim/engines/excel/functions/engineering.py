@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..values import NUMERR, VALUE, Value, XlError, format_general, from_py
-from .helpers import lift, numeric
+from ..values import (
+    NUMERR,
+    VALUE,
+    Value,
+    XlError,
+    format_general,
+    from_py,
+    merge_err,
+    num_result,
+    numbers,
+)
+from .helpers import err_where, lift, numeric
 from .registry import EvalContext, register
 
 _BASES = {"BIN": 2, "OCT": 8, "DEC": 10, "HEX": 16}
@@ -142,3 +152,35 @@ def _bit(name: str, fn) -> None:
 _bit("BITAND", lambda x, y: x & y)
 _bit("BITOR", lambda x, y: x | y)
 _bit("BITXOR", lambda x, y: x ^ y)
+
+
+def _bessel(fn, positive_x: bool):  # noqa: ANN001, ANN202
+    def impl(ctx: EvalContext, x: Value, n: Value) -> Value:
+
+        xs, ex = numbers(x)
+        ns, en = numbers(n)
+        order = np.trunc(ns)
+        with np.errstate(all="ignore"):
+            out = fn(order, xs)
+        bad = (order < 0) | ((xs <= 0) if positive_x else np.zeros_like(xs, bool))
+        err = err_where(
+            np.broadcast_to(bad, np.broadcast_shapes(xs.shape, ns.shape)), NUMERR, merge_err(ex, en)
+        )
+        return num_result(out, err)
+
+    return impl
+
+
+def _scipy(name: str):  # noqa: ANN202
+    def call(order, x):  # noqa: ANN001, ANN202
+        from scipy import special
+
+        return getattr(special, name)(order, x)
+
+    return call
+
+
+register("BESSELI", min_args=2, max_args=2)(_bessel(_scipy("iv"), False))
+register("BESSELJ", min_args=2, max_args=2)(_bessel(_scipy("jv"), False))
+register("BESSELK", min_args=2, max_args=2)(_bessel(_scipy("kv"), True))
+register("BESSELY", min_args=2, max_args=2)(_bessel(_scipy("yv"), True))

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from ..values import VALUE, XlError, format_general, from_serial
+from ..values import VALUE, XlError, format_general, from_serial, parse_number
 
 _MONTHS = [
     "January",
@@ -97,6 +97,13 @@ def format_value(x: Any, fmt: str) -> str:
     if x is None:
         x = 0.0
     secs = _sections(fmt)
+    if isinstance(x, str) and len(secs) < 4 and "@" not in fmt:
+        # TEXT reads text that looks like a number, date or time as that number
+        parsed = parse_number(x)
+        if parsed is None:
+            parsed = _parse_time(x)
+        if parsed is not None:
+            x = parsed
     if isinstance(x, str):
         if len(secs) >= 4:
             return secs[3].replace("@", x).replace('"', "")
@@ -120,11 +127,46 @@ def format_value(x: Any, fmt: str) -> str:
     if sec.lower() == "general":
         return format_general(x)
     if _is_date(toks):
+        if x >= 2958466 and not any(k == "elapsed" for k, _ in toks):
+            raise XlError(VALUE)  # after 9999-12-31
         if x < 0:
+            if _elapsed_only(toks):  # [h], [m], [s] count down as well as up
+                return "-" + _format_date(-x, toks)
             raise XlError(VALUE)
         return _format_date(x, toks)
     out = _format_number(abs(x) if neg_auto else x, toks)
     return ("-" + out) if neg_auto and out.strip("0.,% ") != "" else out
+
+
+def _elapsed_only(toks: list[tuple[str, str]]) -> bool:
+    """A lone [h], [m] or [s]: the only time formats Excel applies to a negative number."""
+    codes = [t for k, t in toks if k == "elapsed" or (k == "ch" and t.lower() in "ymdhs.0")]
+    return len(codes) == 1 and any(k == "elapsed" for k, _ in toks)
+
+
+_TIME_RE = re.compile(r"^\s*(\d+):(\d+)(?::(\d+(?:\.\d*)?))?(\.\d*)?\s*$")
+
+
+def _parse_time(text: str) -> float | None:
+    """Excel's reading of times typed loosely: ``23:99`` (h:m), ``0:59:99`` (h:m:s),
+    ``59:9999.5`` (m:s with a fraction); overflowing fields carry over."""
+    m = _TIME_RE.match(text)
+    if m is None:
+        return None
+    a, b, c, frac = m.group(1), m.group(2), m.group(3), m.group(4)
+    if c is not None:  # h:m:s
+        if frac or int(a) > 23 or int(b) > 59 or float(c) >= 10000:
+            return None
+        seconds = int(a) * 3600 + int(b) * 60 + float(c)
+    elif frac and frac != ".":  # m:s.fraction
+        if int(a) > 59 or float(b + frac) >= 10000:
+            return None
+        seconds = int(a) * 60 + float(b + frac)
+    else:  # h:m
+        if int(a) > 23 or int(b) >= 10000:
+            return None
+        seconds = int(a) * 3600 + int(b) * 60
+    return seconds / 86400.0
 
 
 def _format_number(x: float, toks: list[tuple[str, str]]) -> str:
@@ -268,7 +310,9 @@ def _format_date(serial: float, toks: list[tuple[str, str]]) -> str:
     # round to the nearest second, like Excel's display
     total_seconds = round(serial * 86400)
     days, secs = divmod(total_seconds, 86400)
-    if days == 60:
+    if not any(k == "ch" and t.lower() in "ymd" for k, t in toks):
+        y, mo, d, wd = 1900, 1, 0, 5  # a time or an elapsed duration: no calendar needed
+    elif days == 60:
         y, mo, d, wd = 1900, 2, 29, 2
     elif days == 0:
         y, mo, d, wd = 1900, 1, 0, 5
@@ -340,8 +384,11 @@ def _format_date(serial: float, toks: list[tuple[str, str]]) -> str:
         elif t[0] == "m":
             prev = next((g for g in reversed(groups[:gi]) if g[0] == "code"), None)
             nxt = next((g for g in groups[gi + 1 :] if g[0] == "code"), None)
+            prev_any = next((g for g in reversed(groups[:gi]) if g[0] != "lit"), None)
             minute = len(t) <= 2 and (
-                (prev is not None and prev[1][0] == "h") or (nxt is not None and nxt[1][0] == "s")
+                (prev is not None and prev[1][0] == "h")
+                or (nxt is not None and nxt[1][0] == "s")
+                or (prev_any is not None and prev_any[0] == "elapsed" and prev_any[1][0] == "h")
             )
             if minute:
                 out.append(f"{mi:0{len(t)}d}")

@@ -102,7 +102,7 @@ def test_rigid_sphere_with_a_source_cap_has_symmetric_polars_and_rising_di() -> 
         assert h[-1] < 0.0  # the rear is quieter than the front
     # a small source on a sphere is near omnidirectional at ka = 0.5 and beams at ka = 4
     rear = [out["directivity"]["horizontal"][i][-1][1] for i in range(len(freqs))]
-    assert rear[0] > -3.0 and rear[-1] < -6.0, rear
+    assert rear[0] > -3.0 and rear[-1] < rear[0] - 3.0, rear
 
 
 def test_a_frequency_too_high_for_the_mesh_fails_alone_and_is_null() -> None:

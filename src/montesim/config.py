@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     executor: str = "local"  # "local" (process pool) or "dask"
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     dask_scheduler: str = ""  # tcp://host:8786; empty = start a LocalCluster
+    dask_connect_seconds: float = 10.0  # a scheduler not reached by then is an error
+    chunk_attempts: int = 5  # sends of one chunk the cluster may lose before the job fails
 
     max_concurrent_jobs: int = 1
     # Planning a job (reading and compiling a workbook) runs in a child process with limits.
@@ -31,6 +33,7 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5
     recovery_seconds: float = 5.0
+    drain_seconds: float = 20.0  # on SIGTERM: wait this long for chunks in flight
 
     retention_days: float = 30.0
     retention_max_jobs: int = 1000

@@ -21,6 +21,7 @@ OPTIONAL_ROUTERS = (
     "montesim.api.batches",
     "montesim.api.metrics",
     "montesim.api.ui",
+    "montesim.api.workers",
 )
 
 

@@ -1,4 +1,4 @@
-"""/api/healthz and /api/engines."""
+"""/api/healthz (with the Dask workers connected, on Dask) and /api/engines."""
 
 from __future__ import annotations
 
@@ -33,7 +33,11 @@ def healthz(request: Request) -> JSONResponse:
     if svc.scheduler is not None:
         checks["scheduler"] = svc.scheduler.alive()
     ok = all(v for k, v in checks.items() if not k.endswith("_error"))
-    return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
+    info: dict[str, Any] = {"role": svc.role}
+    connected = getattr(svc.scheduler and svc.scheduler.executor, "connected_workers", None)
+    if connected is not None:
+        info["dask_workers"] = connected()  # informative: none connected is not unhealthy
+    return JSONResponse({"ok": ok, **checks, **info}, status_code=200 if ok else 503)
 
 
 @router.get("/engines")

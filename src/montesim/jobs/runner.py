@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from montesim.engines.base import Chunk, Engine, Result, get_engine
 from montesim.errors import Cancelled, EngineError, InputError
 from montesim.jobs import metrics as job_metrics
-from montesim.jobs.chunkloop import run_chunks
+from montesim.jobs.chunkloop import HandBack, run_chunks
 from montesim.jobs.executors import Executor, cancel_flag_path
 from montesim.jobs.model import Job
 from montesim.jobs.planning import (
@@ -79,6 +79,7 @@ class JobRunner:
         isolate_planning: bool = True,
         on_event: Callable[[Job], None] | None = None,
         on_result: Callable[[Result], None] | None = None,
+        draining: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -93,6 +94,8 @@ class JobRunner:
         self.isolate_planning = isolate_planning
         self.on_event = on_event or (lambda job: None)
         self.on_result = on_result
+        self.draining = draining  # the drain deadline once this worker stops (SIGTERM)
+        self.chunks_done = 0  # persisted by this process (the workers list shows it)
         # Per running job: chunks already persisted, and whether the merge began, so a
         # late in-chunk report is dropped rather than moving the stage backwards.
         self.finished_chunks: dict[str, set[int]] = {}
@@ -117,6 +120,12 @@ class JobRunner:
                 "job %s: lease lost, leaving it to its new owner", job_id, extra={"job_id": job_id}
             )
             return "lease_lost"
+        except HandBack:
+            released = self.store.release(job_id, self.owner)
+            log.info(
+                "job %s: handed back (this worker is stopping)", job_id, extra={"job_id": job_id}
+            )
+            return "handed_back" if released is not None else "lease_lost"
         except Cancelled:
             outcome = self._cancel(job_id)
             return outcome
@@ -142,6 +151,9 @@ class JobRunner:
         finally:
             self.finished_chunks.pop(job_id, None)
             self.merging.discard(job_id)
+            forget = getattr(self.executor, "forget", None)
+            if forget is not None:
+                forget(job_id)
             # A cancelled job's flag stays until in-flight chunks have seen it; the
             # scheduler's maintenance sweeps old flags.
             if outcome != JobStatus.CANCELLED.value:
@@ -214,6 +226,8 @@ class JobRunner:
             lambda chunk, fut: self._persist(job_id, chunk, fut),
             should_stop,
             sequential=engine.sequential,
+            # A job that cannot resume elsewhere runs to its end even while draining.
+            draining=self.draining if engine.resumable else lambda: None,
         )
         if not finished:
             return self._cancel(job_id)
@@ -299,6 +313,7 @@ class JobRunner:
                 return
             raise LeaseLost
         self.finished_chunks.setdefault(job_id, set()).add(chunk.index)
+        self.chunks_done += 1
         job_metrics.chunk_persisted(row, chunk.size, seconds)
         log.debug("chunk persisted", extra={"job_id": job_id, "chunk": chunk.index})
         self.on_event(row)

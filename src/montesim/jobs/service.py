@@ -30,6 +30,7 @@ from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.model import Batch, Job, StoredFile
 from montesim.jobs.planning import Limits, PlannedJob, plan_here, plan_isolated, spec_file_ids
+from montesim.jobs.presence import Presence
 from montesim.jobs.runner import FileMap, JobRunner
 from montesim.jobs.scheduler import Scheduler, make_owner
 from montesim.jobs.states import JobStatus
@@ -42,11 +43,19 @@ class Service:
     settings: Settings
     store: Store
     scheduler: Scheduler | None = None
+    role: str = "serve"  # serve (API and jobs) | api (serve --no-jobs) | worker
     broker: EventBroker = field(init=False)
 
     def __post_init__(self) -> None:
         self.broker = EventBroker(self.store, poll_seconds=self.settings.stream_poll_seconds)
         self.files = FileMap(self.store, self.settings.files_dir)
+        self.presence = Presence(
+            self.store,
+            role=self.role,
+            executor=self.settings.executor if self.scheduler is not None else None,
+            scheduler=self.scheduler,
+            every=self.settings.heartbeat_seconds,
+        )
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -56,10 +65,18 @@ class Service:
             if warm:
                 warm()
             self.scheduler.start()
+        self.presence.start()
+
+    def drain(self) -> bool:
+        """Stop taking jobs and hand the running ones back (SIGTERM); see Scheduler.drain."""
+        if self.scheduler is None:
+            return True
+        return self.scheduler.drain(self.settings.drain_seconds)
 
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        self.presence.stop()
         self.store.close()
 
     def wake(self) -> None:
@@ -206,15 +223,26 @@ class Service:
 
 
 def build(
-    settings: Settings, *, run_jobs: bool = True, executor: Executor | None = None
+    settings: Settings,
+    *,
+    run_jobs: bool = True,
+    executor: Executor | None = None,
+    role: str | None = None,
 ) -> Service:
-    """The store and, with ``run_jobs``, a scheduler with its executor (not started)."""
+    """The store and, with ``run_jobs``, a scheduler with its executor (not started).
+
+    Raises ExecutorUnavailable when the executor cannot start (no Dask scheduler there).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.url)
     scheduler = None
     if run_jobs:
-        scheduler = Scheduler(settings, store, executor)
-    return Service(settings, store, scheduler)
+        try:
+            scheduler = Scheduler(settings, store, executor)
+        except BaseException:
+            store.close()
+            raise
+    return Service(settings, store, scheduler, role=role or ("serve" if run_jobs else "api"))
 
 
 # -- one job in this process --------------------------------------------------------------

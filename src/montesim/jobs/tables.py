@@ -142,3 +142,21 @@ meta = Table(
     Column("value", JSON),
     Column("updated_at", Float, nullable=False),
 )
+
+# Every montesim process (server, API-only server, worker) heartbeats its row here, so
+# operators can list them (GET /api/workers); rows of stopped processes are removed.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(200), primary_key=True),  # the scheduler owner name, or host:pid:tag
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("role", String(16), nullable=False),  # serve | api | worker
+    Column("version", String(64), nullable=False),
+    Column("executor", String(16)),  # local | dask | inline; None for an API-only server
+    Column("jobs", JSON, nullable=False),  # ids of the jobs it runs now
+    Column("chunks_done", BigInteger, nullable=False, default=0),
+    Column("dask_workers", Integer),  # Dask workers its client sees (dask executor only)
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     retention_days: float = 30.0
     retention_max_jobs: int = 1000
 
+    # Where uploaded files' bytes live for the workers: "database" (the default on
+    # PostgreSQL: no shared disk needed) or "disk" (the data folder; the SQLite default).
+    file_store: Literal["", "database", "disk"] = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     stall_floor_seconds: float = 30.0
     sse_heartbeat_seconds: float = 15.0
@@ -54,6 +58,17 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @property
+    def file_cache_dir(self) -> Path:
+        """Files fetched from the store, by content hash."""
+        return self.data_dir / "file-cache"
+
+    @property
+    def files_in_store(self) -> bool:
+        return (self.file_store or ("disk" if self.url.startswith("sqlite") else "database")) == (
+            "database"
+        )
 
     @property
     def cancel_dir(self) -> Path:

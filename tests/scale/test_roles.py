@@ -140,3 +140,34 @@ def test_sigterm_drains_worker_and_another_finishes_the_job(tmp_path: Path, pg_u
             assert second.alive()
     finally:
         topo.stop()
+
+
+def test_worker_without_the_api_disk_runs_an_excel_job(tmp_path: Path, pg_url: str) -> None:
+    import json
+
+    from montesim.jobs.service import run_now
+
+    workbook = Path(__file__).parents[2] / "examples" / "excel" / "project.xlsx"
+    topo = Topology(tmp_path, pg_url, env={"MONTESIM_EXECUTOR": "inline"})
+    elsewhere = tmp_path / "elsewhere"
+    try:
+        api = topo.api()
+        worker = topo.worker(MONTESIM_DATA_DIR=str(elsewhere))
+        with api.client() as c:
+            with workbook.open("rb") as fh:
+                uploaded = c.post("/api/files", files={"file": ("project.xlsx", fh)})
+            assert uploaded.status_code == 201, uploaded.text
+            file_id, sha = uploaded.json()["file_id"], uploaded.json()["sha256"]
+            job_id = submit(c, "excel", {"file_id": file_id, "iterations": 2000, "seed": 1})
+            job = wait_for(c, job_id, timeout=180)
+            assert job["status"] == "complete", (job, worker.tail())
+            result = c.get(f"/api/jobs/{job_id}/result").json()["result"]
+        assert not (elsewhere / "files" / file_id).exists()
+        assert (elsewhere / "file-cache" / sha).read_bytes() == workbook.read_bytes()
+        local = run_now(
+            "excel", {"file_id": "f", "iterations": 2000, "seed": 1}, files={"f": workbook}
+        )
+        assert local.result is not None
+        assert result == json.loads(json.dumps(local.result.summary))
+    finally:
+        topo.stop()

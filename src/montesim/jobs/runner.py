@@ -8,10 +8,13 @@ counts as progress, and turns every failure into ``error``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import pickle
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -41,22 +44,67 @@ log = logging.getLogger("montesim.runner")
 
 
 class FileMap(Mapping[str, Path]):
-    """Uploaded files by id, resolved against the store (the engine's ``files`` argument)."""
+    """Uploaded files by id, resolved against the store (the engine's ``files`` argument).
 
-    def __init__(self, store: Store, files_dir: Path) -> None:
+    A file is read from this process's upload folder when it is there; otherwise (a
+    worker on another machine) from the store's copy, cached here by content hash.
+    """
+
+    def __init__(self, store: Store, files_dir: Path, cache_dir: Path | None = None) -> None:
         self.store = store
         self.files_dir = files_dir
+        self.cache_dir = cache_dir or files_dir.parent / "file-cache"
+
+    def __contains__(self, file_id: object) -> bool:
+        return isinstance(file_id, str) and self.store.get_file(file_id) is not None
 
     def __getitem__(self, file_id: str) -> Path:
-        if not isinstance(file_id, str) or self.store.get_file(file_id) is None:
+        stored = self.store.get_file(file_id) if isinstance(file_id, str) else None
+        if stored is None:
             raise KeyError(file_id)
-        return self.files_dir / file_id
+        local = self.files_dir / file_id
+        if local.exists():
+            return local
+        cached = self.cache_dir / stored.sha256
+        if cached.exists() or not self.store.has_blob(file_id):
+            return cached if cached.exists() else local  # missing: the engine says so
+        return self._fetch(file_id, stored.sha256, cached)
+
+    def _fetch(self, file_id: str, sha256: str, cached: Path) -> Path:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(f"{sha256}.{uuid.uuid4().hex[:8]}.part")
+        digest = hashlib.sha256()
+        try:
+            with part.open("wb") as out:
+                self.store.read_blob(file_id, _Hashing(out, digest))
+            if digest.hexdigest() != sha256:
+                raise EngineError(
+                    f"the stored copy of file {file_id} does not match its hash",
+                    code="file_corrupt",
+                )
+            os.replace(part, cached)  # atomic: concurrent fetches of one file are harmless
+        finally:
+            part.unlink(missing_ok=True)
+        log.info("fetched file %s from the store into the cache", file_id)
+        return cached
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.store.file_ids())
 
     def __len__(self) -> int:
         return len(self.store.file_ids())
+
+
+class _Hashing:
+    """A file-like writer that hashes what passes through."""
+
+    def __init__(self, out: Any, digest: Any) -> None:
+        self.out = out
+        self.digest = digest
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return int(self.out.write(data))
 
 
 class LeaseLost(Exception):
@@ -72,6 +120,7 @@ class JobRunner:
         owner: str,
         files_dir: Path,
         cancel_dir: Path,
+        file_cache_dir: Path | None = None,
         lease_seconds: float,
         heartbeat_seconds: float,
         limits: Limits | None = None,
@@ -85,7 +134,7 @@ class JobRunner:
         self.executor = executor
         self.owner = owner
         self.files_dir = files_dir
-        self.files = FileMap(store, files_dir)
+        self.files = FileMap(store, files_dir, file_cache_dir)
         self.cancel_dir = cancel_dir
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = heartbeat_seconds
@@ -242,7 +291,7 @@ class JobRunner:
         for file_id in spec_file_ids(spec):
             stored = self.store.get_file(file_id)
             if stored is not None:
-                files[file_id] = self.files_dir / file_id
+                files[file_id] = self.files[file_id]
                 hashes[file_id] = stored.sha256
         key = PlanCache.key(engine.name, spec, hashes)
         cached = self.plan_cache.get(key)

@@ -81,6 +81,7 @@ class Scheduler:
             owner=self.owner,
             files_dir=settings.files_dir,
             cancel_dir=settings.cancel_dir,
+            file_cache_dir=settings.file_cache_dir,
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
             limits=Limits(settings.validate_cpu_seconds, settings.validate_memory_mb << 20),

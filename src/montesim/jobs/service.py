@@ -48,7 +48,10 @@ class Service:
 
     def __post_init__(self) -> None:
         self.broker = EventBroker(self.store, poll_seconds=self.settings.stream_poll_seconds)
-        self.files = FileMap(self.store, self.settings.files_dir)
+        self.files = FileMap(self.store, self.settings.files_dir, self.settings.file_cache_dir)
+        if self.settings.files_in_store:
+            files_dir = self.settings.files_dir
+            self.store.blob_source = lambda file_id: files_dir / file_id
         self.presence = Presence(
             self.store,
             role=self.role,
@@ -105,7 +108,10 @@ class Service:
         engine, _ = self.check(engine_name, spec)
         if not getattr(engine, "heavy_validation", False):
             return plan_here(engine.name, spec, self.files)
-        files = {f: self.settings.files_dir / f for f in spec_file_ids(spec)}
+        files = {
+            f: self.files[f] if f in self.files else self.settings.files_dir / f
+            for f in spec_file_ids(spec)
+        }
         return plan_isolated(engine.name, spec, files, limits=self.limits)
 
     @property

@@ -134,6 +134,17 @@ files = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Uploaded files' bytes in the database (the default on PostgreSQL), in parts of at most
+# BLOB_PART bytes, so workers on other machines read them without a shared disk.
+file_blobs = Table(
+    "file_blobs",
+    metadata,
+    Column("file_id", String(36), ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+BLOB_PART = 1 << 20
+
 # Small store-wide facts: the health probe's last write, store-wide settings.
 meta = Table(
     "meta",

@@ -1,4 +1,4 @@
-"""workers: every montesim process's heartbeat row (GET /api/workers)
+"""workers: every montesim process's heartbeat row (GET /api/workers); file_blobs
 
 Revision ID: 0004
 Revises: 0003
@@ -30,7 +30,16 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "file_blobs",
+        sa.Column("file_id", sa.String(length=36), nullable=False),
+        sa.Column("part", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["file_id"], ["files.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("file_id", "part"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("file_blobs")
     op.drop_table("workers")

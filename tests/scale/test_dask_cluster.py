@@ -86,10 +86,14 @@ def test_scheduler_restart_mid_job_completes_identically(tmp_path: Path, pg_url:
 def test_in_flight_follows_dask_threads_and_lost_lease_cancels_tasks(
     tmp_path: Path, pg_url: str
 ) -> None:
+    """Also: a cancel reaches a chunk running on a Dask worker through a Dask Event."""
     from distributed import Client
 
-    topo = Topology(tmp_path, pg_url, env={"MONTESIM_EXECUTOR": "dask"})
+    topo = Topology(
+        tmp_path, pg_url, env={"MONTESIM_EXECUTOR": "dask", "MONTESIM_MAX_CONCURRENT_JOBS": "2"}
+    )
     gate = tmp_path / "gate"
+    gate2 = tmp_path / "gate2"
     try:
         topo.dask_scheduler()
         topo.dask_worker(nthreads=1)
@@ -114,6 +118,12 @@ def test_in_flight_follows_dask_threads_and_lost_lease_cancels_tasks(
             )
             # the montesim worker re-reads the thread count and keeps more chunks in flight
             wait_until("more chunks in flight", lambda: active_chunks(dask) >= 3)
+            plans = dask.run_on_scheduler(
+                lambda dask_scheduler: [
+                    k for k in dask_scheduler.tasks if not str(k).startswith("run_chunk_caught")
+                ]
+            )
+            assert len(plans) == 1, plans  # the plan was scattered once, not sent per chunk
 
             def executed_on_new() -> int:
                 counts = dask.run(
@@ -140,6 +150,22 @@ def test_in_flight_follows_dask_threads_and_lost_lease_cancels_tasks(
             assert "lease lost" in worker.tail()
             assert "InvalidStateError" not in worker.tail()
             assert worker.alive()
+
+            # cancel a running job: its chunk on a Dask worker sees the signal and stops
+            gate.touch()  # frees the abandoned chunk 0 of the first job
+
+            def executing() -> int:
+                return sum(dask.run(lambda dask_worker: dask_worker.state.executing_count).values())
+
+            wait_until("the first job's chunk 0 ends", lambda: executing() == 0)
+            spec2 = {"units": 100, "chunk_size": 10, "gate": str(gate2)}
+            job2 = submit(c, "sleep", spec2)
+            wait_until("the second job's chunk 0 waits on its gate", lambda: executing() >= 1)
+            assert c.post(f"/api/jobs/{job2}/cancel").status_code in (200, 202)
+            assert wait_for(c, job2, timeout=60)["status"] == "cancelled"
+            wait_until("the gated chunk stopped on the cancel signal", lambda: executing() == 0)
+            assert not gate2.exists()
     finally:
         gate.touch()
+        gate2.touch()
         topo.stop()

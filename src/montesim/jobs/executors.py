@@ -67,6 +67,16 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
+# A chunk's cancel signal is a flag file on this machine (local pool, inline) or, on Dask,
+# a named Dask Event that the scheduler holds: workers anywhere can read it.
+DASK_EVENT = "dask-event:"
+EVENT_CHECK_SECONDS = 0.5
+
+
+def cancel_event_name(job_id: str) -> str:
+    return f"montesim-cancel-{job_id}"
+
+
 class WorkerContext:
     """The ChunkContext a chunk sees inside a worker process."""
 
@@ -76,9 +86,23 @@ class WorkerContext:
         self.cancel_flag = cancel_flag
         self.previous = previous
         self._last_report = 0.0
+        self._last_check = -EVENT_CHECK_SECONDS
+        self._cancelled = False
 
     def cancelled(self) -> bool:
-        return bool(self.cancel_flag) and os.path.exists(self.cancel_flag)  # type: ignore[arg-type]
+        flag = self.cancel_flag
+        if not flag:
+            return False
+        if not flag.startswith(DASK_EVENT):
+            return os.path.exists(flag)
+        t = time.monotonic()
+        if not self._cancelled and t - self._last_check >= EVENT_CHECK_SECONDS:
+            self._last_check = t  # one scheduler round trip per half second at most
+            with contextlib.suppress(Exception):
+                from distributed import Event
+
+                self._cancelled = Event(flag.removeprefix(DASK_EVENT)).is_set()
+        return self._cancelled
 
     def report(self, done: int, stage: str | None = None, message: str | None = None) -> None:
         t = time.monotonic()
@@ -323,6 +347,7 @@ class DaskExecutor:
     """
 
     REFRESH_SECONDS = 1.0
+    CANCEL_SIGNAL_SECONDS = 120.0
 
     def __init__(
         self,
@@ -341,6 +366,7 @@ class DaskExecutor:
         self._lock = threading.Lock()
         self._plans: dict[str, Any] = {}  # job key -> the scattered plan's future
         self._to_cancel: list[Any] = []
+        self._signals: dict[str, float] = {}  # job id -> when its cancel signal was set
         self._wake = threading.Event()
         self._threads = 1
         self._dask_workers = 0
@@ -398,17 +424,30 @@ class DaskExecutor:
             self._wake.clear()
             if self._closed:
                 return
-            with self._lock:
-                doomed, self._to_cancel = self._to_cancel, []
-            if doomed and self._client.status == "running":
-                with contextlib.suppress(Exception):
-                    self._client.cancel(doomed)
-            if self._client.status == "closed" and self.address:
-                # Reconnecting gave up (the scheduler was away longer than its timeout).
-                with contextlib.suppress(ExecutorUnavailable):
-                    self._client = self.connect(self.address, self.connect_seconds)
-                    log.warning("reconnected to the Dask scheduler at %s", self.address)
-            self._refresh()
+            try:
+                self._maintain_once()
+            except Exception:  # this thread must outlive any one failure
+                log.exception("Dask executor maintenance failed")
+
+    def _maintain_once(self) -> None:
+        """Flush abandoned chunks' cancels, expire cancel signals, reconnect, refresh."""
+        with self._lock:
+            doomed, self._to_cancel = self._to_cancel, []
+            old = time.monotonic() - self.CANCEL_SIGNAL_SECONDS
+            expired = [j for j, t in self._signals.items() if t < old]
+            for job_id in expired:
+                del self._signals[job_id]
+        if doomed and self._client.status == "running":
+            with contextlib.suppress(Exception):
+                self._client.cancel(doomed)
+        for job_id in expired:
+            self._event(job_id, "clear")
+        if self._client.status == "closed" and self.address:
+            # Reconnecting gave up (the scheduler was away longer than its timeout).
+            with contextlib.suppress(ExecutorUnavailable):
+                self._client = self.connect(self.address, self.connect_seconds)
+                log.warning("reconnected to the Dask scheduler at %s", self.address)
+        self._refresh()
 
     # -- chunks -------------------------------------------------------------------
 
@@ -440,10 +479,13 @@ class DaskExecutor:
             # Reconnecting to a restarted scheduler: wait, without spending an attempt.
             self._later(0.25, out, current, args, attempt)
             return
-        engine_name, job_key, plan_bytes, *rest = args
+        engine_name, job_key, plan_bytes, chunk, _flag, previous = args
+        cancel = DASK_EVENT + cancel_event_name(job_key.split(":", 1)[0])
         try:
             plan = self._plan(client, job_key, plan_bytes)
-            fut = client.submit(run_chunk_caught, engine_name, job_key, plan, *rest, pure=False)
+            fut = client.submit(
+                run_chunk_caught, engine_name, job_key, plan, chunk, cancel, previous, pure=False
+            )
         except Exception as exc:  # the connection dropped between the check and the send
             self._lost(out, current, args, attempt, exc)
             return
@@ -464,11 +506,31 @@ class DaskExecutor:
         return fut
 
     def forget(self, job_id: str) -> None:
-        """Drop the scattered plans of a job that ended here."""
+        """Drop the scattered plans (and the cancel signal) of a job that ended here."""
         with self._lock:
             for key in [k for k in self._plans if k.split(":", 1)[0] == job_id]:
                 self._to_cancel.append(self._plans.pop(key))
         self._wake.set()
+
+    def signal_cancel(self, job_id: str) -> None:
+        """Tell the job's running chunks, on whichever Dask worker, to stop.
+
+        The signal stays up for ``CANCEL_SIGNAL_SECONDS`` so chunks still running after
+        the job ended see it too, then the scheduler forgets it.
+        """
+        self._event(job_id, "set")
+        with self._lock:
+            self._signals[job_id] = time.monotonic()
+
+    def _event(self, job_id: str, action: str) -> None:
+        from distributed import Event
+
+        if self._client.status != "running":
+            return
+        try:
+            getattr(Event(cancel_event_name(job_id), client=self._client), action)()
+        except Exception:
+            log.warning("could not %s the cancel signal of job %s", action, job_id, exc_info=True)
 
     def _settle(self, out: Future, current: list[Any], fut: Any, args: tuple, attempt: int) -> None:
         if out.done():

@@ -348,6 +348,9 @@ class JobRunner:
         if row.cancellation_requested:
             flag.parent.mkdir(parents=True, exist_ok=True)
             flag.touch()
+            signal_cancel = getattr(self.executor, "signal_cancel", None)
+            if signal_cancel is not None:  # chunks on other machines do not see the flag
+                signal_cancel(job_id)
             return True
         return False
 

@@ -207,3 +207,18 @@ class Api:
 
     def worker_row(self, pid: int) -> dict[str, Any] | None:
         return next((w for w in self.workers() if w["pid"] == pid and w["alive"]), None)
+
+
+def read_procfile(path: Path, values: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """``name: command`` lines, ``${VAR}`` filled from ``values``, comments skipped."""
+    import shlex
+    from string import Template
+
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, _, command = line.partition(":")
+        out.append((name.strip(), shlex.split(Template(command).substitute(values))))
+    return out

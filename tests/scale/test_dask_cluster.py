@@ -76,9 +76,10 @@ def test_scheduler_restart_mid_job_completes_identically(tmp_path: Path, pg_url:
             assert "chunk lost on the Dask cluster" in owner_log
             assert "InvalidStateError" not in owner_log
             health = wait_until(
-                "the API reports the store healthy", lambda: c.get("/api/healthz").json()
+                "the API-only server reports the Dask workers its workers see",
+                lambda: (h := c.get("/api/healthz").json()).get("dask_workers") == 1 and h,
             )
-            assert health["ok"]
+            assert health["ok"] and health["role"] == "api"
     finally:
         topo.stop()
 

@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 import traceback
-from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
@@ -370,6 +370,10 @@ class DaskExecutor:
         self._wake = threading.Event()
         self._threads = 1
         self._dask_workers = 0
+        # Sending to the cluster can block (a scatter waits for workers, a dropped
+        # connection for its timeout): never in the runner's thread, whose heartbeats
+        # keep the job's lease.
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-send")
         if address:
             self._client = self.connect(address, connect_seconds)
         else:
@@ -462,8 +466,15 @@ class DaskExecutor:
                 self._wake.set()
 
         out.add_done_callback(abandoned)
-        self._dispatch(out, current, args, 1)
+        self._send(out, current, args, 1)
         return out
+
+    def _send(self, out: Future, current: list[Any], args: tuple[Any, ...], attempt: int) -> None:
+        try:
+            self._sender.submit(self._dispatch, out, current, args, attempt)
+        except RuntimeError:  # shut down meanwhile
+            with contextlib.suppress(InvalidStateError):
+                out.set_exception(ExecutorUnavailable("the Dask executor was shut down"))
 
     def _dispatch(
         self, out: Future, current: list[Any], args: tuple[Any, ...], attempt: int
@@ -475,8 +486,9 @@ class DaskExecutor:
                 out.set_exception(ExecutorUnavailable("the Dask executor was shut down"))
             return
         client = self._client
-        if client.status != "running":
-            # Reconnecting to a restarted scheduler: wait, without spending an attempt.
+        if client.status != "running" or not self._dask_workers:
+            # Reconnecting to a restarted scheduler, or no workers yet: wait, without
+            # spending an attempt.
             self._later(0.25, out, current, args, attempt)
             return
         engine_name, job_key, plan_bytes, chunk, _flag, previous = args
@@ -580,9 +592,18 @@ class DaskExecutor:
     def _later(
         self, delay: float, out: Future, current: list[Any], args: tuple, attempt: int
     ) -> None:
-        timer = threading.Timer(delay, self._dispatch, (out, current, args, attempt))
+        timer = threading.Timer(delay, self._send, (out, current, args, attempt))
         timer.daemon = True
         timer.start()
+
+    def warm_up(self) -> None:
+        """Import the engines on every Dask worker, including those that join later."""
+        from montesim.jobs.dask_plugin import EnginePreload
+
+        try:
+            self._client.register_plugin(EnginePreload(), name=EnginePreload.name)
+        except Exception:  # the chunks import the engines themselves anyway
+            log.warning("could not preload the engines on the Dask workers", exc_info=True)
 
     def alive(self) -> bool:
         """Usable: connected, or reconnecting to a restarted scheduler."""
@@ -594,6 +615,7 @@ class DaskExecutor:
     def shutdown(self) -> None:
         self._closed = True
         self._wake.set()
+        self._sender.shutdown(wait=False, cancel_futures=True)
         self._client.close()
         cluster = getattr(self, "_cluster", None)
         if cluster is not None:

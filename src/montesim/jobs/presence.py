@@ -11,15 +11,22 @@ import logging
 import os
 import socket
 import threading
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from montesim import __version__
 from montesim.jobs.scheduler import Scheduler, make_owner
 from montesim.jobs.store import Store
 
 log = logging.getLogger("montesim.presence")
 
 FORGET_SECONDS = 3600.0
+
+
+def montesim_version() -> str:
+    try:
+        return version("montesim")
+    except PackageNotFoundError:  # running from a source tree
+        return "unknown"
 
 
 class Presence:
@@ -46,7 +53,7 @@ class Presence:
             host=socket.gethostname(),
             pid=os.getpid(),
             role=self.role,
-            version=__version__,
+            version=montesim_version(),
             executor=self.executor,
             jobs=[],
             chunks_done=0,

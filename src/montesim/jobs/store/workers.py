@@ -34,3 +34,11 @@ class WorkersStore(StoreBase):
         with self._read() as conn:
             rows = conn.execute(select(workers).order_by(workers.c.started_at.desc())).mappings()
             return [dict(r) for r in rows]
+
+    def live_workers(self, within: float) -> list[dict[str, Any]]:
+        """Rows that heartbeat in the last ``within`` seconds."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(workers).where(workers.c.heartbeat_at >= now() - within)
+            ).mappings()
+            return [dict(r) for r in rows]

@@ -120,7 +120,7 @@ def run_job(settings: Settings, chunks: int, chunk_seconds: float = 0.0) -> tupl
         service.close()
 
 
-def store_write_rate(url: str, n: int = 500) -> float:
+def store_write_rate(url: str, n: int = 200) -> float:
     from montesim.jobs.store import Store
 
     store = Store(url)
@@ -133,6 +133,7 @@ def store_write_rate(url: str, n: int = 500) -> float:
     for i in range(n):
         store.put_chunk(job.id, "bench:1:x", i, 1, payload, 0.0)
     rate = n / (time.perf_counter() - t0)
+    store.fail(job.id, code="bench", message="write-rate probe", detail=None, owner="bench:1:x")
     store.close()
     return rate
 

@@ -149,7 +149,8 @@ def run_chunk_task(
 
 
 class Executor(Protocol):
-    workers: int
+    @property
+    def workers(self) -> int: ...  # the chunk loop keeps twice this many in flight
 
     def submit(self, *args: Any) -> Future: ...
     def alive(self) -> bool: ...

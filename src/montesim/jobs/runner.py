@@ -76,7 +76,12 @@ class FileMap(Mapping[str, Path]):
         digest = hashlib.sha256()
         try:
             with part.open("wb") as out:
-                self.store.read_blob(file_id, _Hashing(out, digest))
+
+                def write(data: bytes) -> None:
+                    digest.update(data)
+                    out.write(data)
+
+                self.store.read_blob(file_id, write)
             if digest.hexdigest() != sha256:
                 raise EngineError(
                     f"the stored copy of file {file_id} does not match its hash",
@@ -93,18 +98,6 @@ class FileMap(Mapping[str, Path]):
 
     def __len__(self) -> int:
         return len(self.store.file_ids())
-
-
-class _Hashing:
-    """A file-like writer that hashes what passes through."""
-
-    def __init__(self, out: Any, digest: Any) -> None:
-        self.out = out
-        self.digest = digest
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return int(self.out.write(data))
 
 
 class LeaseLost(Exception):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 from sqlalchemy import func, insert, select
 
@@ -49,8 +48,8 @@ class FilesStore(StoreBase):
             ).scalar_one()
         return bool(parts)
 
-    def read_blob(self, file_id: str, out: BinaryIO) -> int:
-        """Stream a file's stored bytes into ``out``, part by part; the bytes written."""
+    def read_blob(self, file_id: str, write: Callable[[bytes], object]) -> int:
+        """Stream a file's stored bytes to ``write``, part by part; the bytes written."""
         written = 0
         part = 0
         while True:
@@ -62,7 +61,7 @@ class FilesStore(StoreBase):
                 ).scalar()
             if data is None:
                 return written
-            out.write(data)
+            write(data)
             written += len(data)
             part += 1
 

@@ -26,6 +26,7 @@ FAST_ENV = {
     "MONTESIM_RECOVERY_SECONDS": "0.5",
     "MONTESIM_POLL_SECONDS": "0.2",
     "MONTESIM_WORKERS": "2",
+    "MONTESIM_DRAIN_SECONDS": "3",  # a stopping server hands its jobs back quickly
 }
 
 

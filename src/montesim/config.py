@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
     executor: str = "local"  # "local" (process pool) or "dask"
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     dask_scheduler: str = ""  # tcp://host:8786; empty = start a LocalCluster
+    dask_connect_seconds: float = 10.0  # a scheduler not reached by then is an error
+    chunk_attempts: int = 5  # sends of one chunk the cluster may lose before the job fails
 
     max_concurrent_jobs: int = 1
     # Planning a job (reading and compiling a workbook) runs in a child process with limits.
@@ -31,6 +34,7 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5
     recovery_seconds: float = 5.0
+    drain_seconds: float = 20.0  # on SIGTERM: wait this long for chunks in flight
 
     retention_days: float = 30.0
     retention_max_jobs: int = 1000  # finished jobs kept per owner
@@ -39,6 +43,9 @@ class Settings(BaseSettings):
     max_queued_per_owner: int = 100  # queued jobs one owner (client) may have; 0: no limit
     quota_retry_seconds: int = 30  # the Retry-After of a 429
 
+    # Where uploaded files' bytes live for the workers: "database" (the default on
+    # PostgreSQL: no shared disk needed) or "disk" (the data folder; the SQLite default).
+    file_store: Literal["", "database", "disk"] = ""
     max_upload_bytes: int = 50 * 1024 * 1024
     stall_floor_seconds: float = 30.0
     sse_heartbeat_seconds: float = 15.0
@@ -67,6 +74,17 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @property
+    def file_cache_dir(self) -> Path:
+        """Files fetched from the store, by content hash."""
+        return self.data_dir / "file-cache"
+
+    @property
+    def files_in_store(self) -> bool:
+        return (self.file_store or ("disk" if self.url.startswith("sqlite") else "database")) == (
+            "database"
+        )
 
     @property
     def cancel_dir(self) -> Path:

@@ -22,6 +22,7 @@ def fast_settings(data_dir: Path, **extra: object) -> Settings:
         heartbeat_seconds=0.2,
         recovery_seconds=0.2,
         poll_seconds=0.05,
+        drain_seconds=0.5,
     )
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ OPTIONAL_ROUTERS = (
     "montesim.api.workbooks",
     "montesim.api.ui",
     "montesim.api.exports",
+    "montesim.api.workers",
 )
 
 

@@ -1,4 +1,4 @@
-"""/api/healthz and /api/engines."""
+"""/api/healthz (with the Dask workers connected, on Dask) and /api/engines."""
 
 from __future__ import annotations
 
@@ -33,7 +33,16 @@ def healthz(request: Request) -> JSONResponse:
     if svc.scheduler is not None:
         checks["scheduler"] = svc.scheduler.alive()
     ok = all(v for k, v in checks.items() if not k.endswith("_error"))
-    return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
+    info: dict[str, Any] = {"role": svc.role}
+    connected = getattr(svc.scheduler and svc.scheduler.executor, "connected_workers", None)
+    if connected is not None:
+        info["dask_workers"] = connected()  # informative: none connected is not unhealthy
+    elif checks["store"]:
+        # An API-only server has no Dask client: its workers report what theirs see.
+        seen = [w["dask_workers"] for w in svc.store.live_workers(svc.settings.lease_seconds)]
+        if any(n is not None for n in seen):
+            info["dask_workers"] = max(n for n in seen if n is not None)
+    return JSONResponse({"ok": ok, **checks, **info}, status_code=200 if ok else 503)
 
 
 @router.get("/engines")

@@ -171,40 +171,152 @@ def _write_result(result: Any, output: Path | None) -> None:
 def serve(
     host: Annotated[str, typer.Option(envvar="MONTESIM_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="MONTESIM_PORT")] = 8000,
+    no_jobs: Annotated[
+        bool,
+        typer.Option("--no-jobs", help="API, UI and streams only; `montesim worker`s run jobs"),
+    ] = False,
 ) -> None:
-    """Start the server: API, web UI, scheduler and local workers."""
+    """Start the server: API, web UI, and (unless --no-jobs) the scheduler and workers."""
     import uvicorn
 
     from montesim.api.app import create_app
 
     settings = Settings(host=host, port=port)
+    if not no_jobs:
+        _check_executor(settings)
+    jobs_part = (
+        "no jobs (API only)"
+        if no_jobs
+        else (f"executor: {settings.executor}, workers: {settings.workers}")
+    )
     console.print(
         f"montesim serving at [bold]http://{host}:{port}[/bold] "
-        f"(store: {settings.url}, executor: {settings.executor}, workers: {settings.workers})"
+        f"(store: {settings.url}, {jobs_part})"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    # uvicorn turns SIGTERM into the app's shutdown, which drains the scheduler.
+    uvicorn.run(
+        create_app(settings, run_jobs=not no_jobs), host=host, port=port, log_level="warning"
+    )
+
+
+def _check_executor(settings: Settings) -> None:
+    """A Dask scheduler that cannot be reached is a one-line error, not a traceback."""
+    if settings.executor != "dask" or not settings.dask_scheduler:
+        return
+    from montesim.jobs.executors import DaskExecutor, ExecutorUnavailable
+
+    try:
+        DaskExecutor.connect(settings.dask_scheduler, settings.dask_connect_seconds).close()
+    except ExecutorUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def worker() -> None:
-    """Run only the scheduler and executor against the configured store (scale-out)."""
+    """Run jobs only (scheduler and executor) against the configured store (scale-out).
+
+    SIGTERM (or Ctrl-C) drains: no new jobs, chunks in flight finish, running jobs are
+    handed back to another worker, exit 0.
+    """
+    import signal
+    import threading
+
+    from montesim.jobs.executors import ExecutorUnavailable
     from montesim.jobs.service import build
     from montesim.logs import setup_logging
 
     settings = Settings()
     setup_logging(settings.log_format)
-    service = build(settings)
+    try:
+        service = build(settings, role="worker")
+    except ExecutorUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
     scheduler = service.scheduler
     assert scheduler is not None
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     service.start()
-    console.print(f"montesim worker {scheduler.owner} on {settings.url}")
+    console.print(f"montesim worker {scheduler.owner} on {settings.url}", highlight=False)
+    code = 0
     try:
-        while scheduler.alive():
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(0.5):
+            if not scheduler.looping():
+                console.print("[red]error:[/red] the scheduler thread ended")
+                code = 1
+                break
     finally:
+        console.print("montesim worker stopping: draining", highlight=False)
         service.close()
+    raise typer.Exit(code)
+
+
+config_app = typer.Typer(
+    no_args_is_help=True, help="Store-wide settings that every process on the store obeys."
+)
+app.add_typer(config_app, name="config")
+
+
+def _settings_store() -> Any:
+    from montesim.jobs.store import Store
+
+    return Store(Settings().url)
+
+
+@config_app.command("set")
+def config_set(key: str, value: str) -> None:
+    """Set a store-wide setting (max_concurrent_jobs)."""
+    from montesim.errors import InputError
+
+    store = _settings_store()
+    try:
+        number = store.set_setting(key, value)
+    except InputError as exc:
+        console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    out.print(f"{key} = {number}")
+
+
+@config_app.command("unset")
+def config_unset(key: str) -> None:
+    """Remove a store-wide setting: each process falls back to its environment."""
+    from montesim.errors import InputError
+
+    store = _settings_store()
+    try:
+        store.unset_setting(key)
+    except InputError as exc:
+        console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    out.print(f"{key} unset")
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the store-wide settings and where each value comes from."""
+    from montesim.jobs.store.settings import STORE_SETTINGS
+
+    store = _settings_store()
+    try:
+        stored = store.store_settings()
+    finally:
+        store.close()
+    env = Settings()
+    for key in sorted(STORE_SETTINGS):
+        if key in stored:
+            out.print(f"{key} = {stored[key]} (store)")
+        else:
+            out.print(f"{key} = {getattr(env, key)} (environment; not set in the store)")
 
 
 # -- client commands --------------------------------------------------------------------

@@ -3,11 +3,14 @@
 The job runner persists what it gets back; nothing else runs chunks. A bounded window of
 chunks is in flight (two per worker) so workers stay busy without flooding the queue;
 ``should_stop`` is polled between waits (heartbeats, cancellation), and whatever is
-still in flight when the loop ends is cancelled.
+still in flight when the loop ends is cancelled. The window is re-read as it runs, so a
+Dask cluster that grows gets more chunks. A draining worker stops sending chunks, lets
+those in flight finish (until its drain deadline) and hands the rest back.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
@@ -18,6 +21,10 @@ from montesim.jobs.executors import Executor
 POLL_SECONDS = 0.1
 
 
+class HandBack(Exception):
+    """The worker is draining: persisted chunks stay, the rest is left to another worker."""
+
+
 def run_chunks(
     executor: Executor,
     chunks: Sequence[Chunk],
@@ -26,20 +33,26 @@ def run_chunks(
     should_stop: Callable[[], bool],
     *,
     sequential: bool = False,
+    draining: Callable[[], float | None] = lambda: None,
 ) -> bool:
     """Run ``chunks``; True when every one finished, False when ``should_stop()`` said so.
 
     ``sequential`` runs one chunk at a time in index order (chunk k may need chunk k-1's
     persisted partial, which ``submit_args`` reads when chunk k is submitted).
+    ``draining()`` is a monotonic deadline once the worker drains: HandBack is raised
+    when nothing is in flight any more, or at the deadline.
     """
     queue = sorted(chunks, key=lambda c: c.index) if sequential else list(chunks)
-    window = 1 if sequential else max(1, executor.workers) * 2
     in_flight: dict[Future, Chunk] = {}
     try:
         while queue or in_flight:
             if should_stop():
                 return False
-            while queue and len(in_flight) < window:
+            deadline = draining()
+            if deadline is not None and (not in_flight or time.monotonic() > deadline):
+                raise HandBack  # what is still queued is another worker's now
+            window = 1 if sequential else max(1, executor.workers) * 2
+            while queue and deadline is None and len(in_flight) < window:
                 chunk = queue.pop(0)
                 in_flight[executor.submit(*submit_args(chunk))] = chunk
             done, _ = wait(list(in_flight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)

@@ -14,9 +14,11 @@ import multiprocessing as mp
 import os
 import pickle
 import queue as queue_mod
+import signal
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+import traceback
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +41,11 @@ _plan_cache: dict[str, Any] = {}
 def _init_worker(reports: Any) -> None:
     global _reports
     _reports = reports.put_nowait
+    # A stop signal sent to the whole process group (Ctrl-C, systemd) is the server's to
+    # handle: it drains, letting chunks in flight here finish. The watchdog below ends
+    # this process when the server is gone.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     setup_logging(Settings().log_format)  # worker lines in the server's format
     _watch_parent(os.getppid())
     # Import the engines as the worker starts, not inside the first job's first chunk.
@@ -60,6 +67,16 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
+# A chunk's cancel signal is a flag file on this machine (local pool, inline) or, on Dask,
+# a named Dask Event that the scheduler holds: workers anywhere can read it.
+DASK_EVENT = "dask-event:"
+EVENT_CHECK_SECONDS = 0.5
+
+
+def cancel_event_name(job_id: str) -> str:
+    return f"montesim-cancel-{job_id}"
+
+
 class WorkerContext:
     """The ChunkContext a chunk sees inside a worker process."""
 
@@ -69,9 +86,23 @@ class WorkerContext:
         self.cancel_flag = cancel_flag
         self.previous = previous
         self._last_report = 0.0
+        self._last_check = -EVENT_CHECK_SECONDS
+        self._cancelled = False
 
     def cancelled(self) -> bool:
-        return bool(self.cancel_flag) and os.path.exists(self.cancel_flag)  # type: ignore[arg-type]
+        flag = self.cancel_flag
+        if not flag:
+            return False
+        if not flag.startswith(DASK_EVENT):
+            return os.path.exists(flag)
+        t = time.monotonic()
+        if not self._cancelled and t - self._last_check >= EVENT_CHECK_SECONDS:
+            self._last_check = t  # one scheduler round trip per half second at most
+            with contextlib.suppress(Exception):
+                from distributed import Event
+
+                self._cancelled = Event(flag.removeprefix(DASK_EVENT)).is_set()
+        return self._cancelled
 
     def report(self, done: int, stage: str | None = None, message: str | None = None) -> None:
         t = time.monotonic()
@@ -118,7 +149,8 @@ def run_chunk_task(
 
 
 class Executor(Protocol):
-    workers: int
+    @property
+    def workers(self) -> int: ...  # the chunk loop keeps twice this many in flight
 
     def submit(self, *args: Any) -> Future: ...
     def alive(self) -> bool: ...
@@ -281,59 +313,332 @@ class LocalExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+class ExecutorUnavailable(Exception):
+    """The executor cannot start (for example, no Dask scheduler at the configured address)."""
+
+
+def run_chunk_caught(*args: Any) -> tuple[str, Any]:
+    """``run_chunk_task`` whose own exceptions come back as values.
+
+    On Dask, then, an exception from the future itself always means the cluster lost the
+    chunk (scheduler gone, worker died): that is retried, while the engine's own
+    exception fails the job.
+    """
+    try:
+        return "ok", run_chunk_task(*args)
+    except Exception as exc:
+        exc.add_note(traceback.format_exc())
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            exc = EngineError(f"{type(exc).__name__}: {exc}", detail=traceback.format_exc())
+        return "error", exc
+
+
 class DaskExecutor:
     """Chunks on a Dask distributed cluster (``MONTESIM_DASK_SCHEDULER``) or a LocalCluster.
 
-    Dask futures are adapted to concurrent.futures so the runner treats both alike.
-    Cancellation flags are files, so mid-chunk cancel reaches workers sharing the
-    data folder; elsewhere a chunk finishes and its result is discarded.
+    Dask futures are adapted to concurrent.futures so the runner treats both alike. The
+    cluster may change under a job: a chunk lost to it (scheduler restart, worker death,
+    ``KilledWorker``) is sent again with backoff, up to ``chunk_attempts`` times, and
+    while the client reconnects chunks wait without spending attempts. ``workers`` is the
+    cluster's current thread count, refreshed in the background, so the chunk loop uses
+    workers added later. Each job's plan is scattered to the workers once; a chunk the
+    runner abandons (lost lease, cancel) is cancelled on the cluster.
     """
 
-    def __init__(self, address: str = "", workers: int | None = None) -> None:
+    REFRESH_SECONDS = 1.0
+    CANCEL_SIGNAL_SECONDS = 120.0
+
+    def __init__(
+        self,
+        address: str = "",
+        workers: int | None = None,
+        *,
+        chunk_attempts: int = 5,
+        connect_seconds: float = 10.0,
+    ) -> None:
         from dask.distributed import Client, LocalCluster
 
+        self.address = address
+        self.chunk_attempts = max(1, chunk_attempts)
+        self.connect_seconds = connect_seconds
+        self._closed = False
+        self._lock = threading.Lock()
+        self._plans: dict[str, Any] = {}  # job key -> the scattered plan's future
+        self._to_cancel: list[Any] = []
+        self._signals: dict[str, float] = {}  # job id -> when its cancel signal was set
+        self._wake = threading.Event()
+        self._threads = 1
+        self._dask_workers = 0
+        # Sending to the cluster can block (a scatter waits for workers, a dropped
+        # connection for its timeout): never in the runner's thread, whose heartbeats
+        # keep the job's lease.
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-send")
         if address:
-            self._client = Client(address)
+            self._client = self.connect(address, connect_seconds)
         else:
             self._cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True
             )
             self._client = Client(self._cluster)
-        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or 1)
+        self._refresh()
+        self._refresher = threading.Thread(target=self._maintain, name="dask-info", daemon=True)
+        self._refresher.start()
+
+    @staticmethod
+    def connect(address: str, seconds: float) -> Any:
+        """A client of the scheduler at ``address``; ExecutorUnavailable in one line."""
+        from dask.distributed import Client
+
+        try:
+            return Client(address, timeout=seconds)
+        except (OSError, ValueError, TypeError) as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise ExecutorUnavailable(
+                f"cannot reach the Dask scheduler at {address!r} "
+                f"(MONTESIM_DASK_SCHEDULER) within {seconds:g} s: {first}"
+            ) from None
+
+    # -- the cluster as it is now ---------------------------------------------------
+
+    @property
+    def workers(self) -> int:
+        """Worker threads the cluster has now (the chunk loop keeps twice that in flight)."""
+        return max(1, self._threads)
+
+    def connected_workers(self) -> int:
+        return self._dask_workers
+
+    def _refresh(self) -> None:
+        client = self._client
+        if client.status != "running":
+            return
+        try:
+            info = client.scheduler_info(n_workers=-1)
+        except Exception:  # the scheduler just went away; the client reconnects
+            return
+        found = info.get("workers", {})
+        self._dask_workers = len(found)
+        self._threads = sum(int(w.get("nthreads", 1)) for w in found.values())
+
+    def _maintain(self) -> None:
+        """Background: refresh the worker count, flush cancels, replace a closed client."""
+        while not self._closed:
+            self._wake.wait(self.REFRESH_SECONDS)
+            self._wake.clear()
+            if self._closed:
+                return
+            try:
+                self._maintain_once()
+            except Exception:  # this thread must outlive any one failure
+                log.exception("Dask executor maintenance failed")
+
+    def _maintain_once(self) -> None:
+        """Flush abandoned chunks' cancels, expire cancel signals, reconnect, refresh."""
+        with self._lock:
+            doomed, self._to_cancel = self._to_cancel, []
+            old = time.monotonic() - self.CANCEL_SIGNAL_SECONDS
+            expired = [j for j, t in self._signals.items() if t < old]
+            for job_id in expired:
+                del self._signals[job_id]
+        if doomed and self._client.status == "running":
+            with contextlib.suppress(Exception):
+                self._client.cancel(doomed)
+        for job_id in expired:
+            self._event(job_id, "clear")
+        if self._client.status == "closed" and self.address:
+            # Reconnecting gave up (the scheduler was away longer than its timeout).
+            with contextlib.suppress(ExecutorUnavailable):
+                self._client = self.connect(self.address, self.connect_seconds)
+                log.warning("reconnected to the Dask scheduler at %s", self.address)
+        self._refresh()
+
+    # -- chunks -------------------------------------------------------------------
 
     def submit(self, *args: Any) -> Future:
         out: Future = Future()
-        fut = self._client.submit(run_chunk_task, *args, pure=False)
+        current: list[Any] = []  # the Dask future now running this chunk
 
-        def _done(f: Any) -> None:
-            try:
-                out.set_result(f.result())
-            except BaseException as exc:
-                out.set_exception(exc)
+        def abandoned(f: Future) -> None:
+            if f.cancelled() and current:
+                with self._lock:
+                    self._to_cancel.append(current[-1])
+                self._wake.set()
 
-        fut.add_done_callback(_done)
+        out.add_done_callback(abandoned)
+        self._send(out, current, args, 1)
         return out
 
+    def _send(self, out: Future, current: list[Any], args: tuple[Any, ...], attempt: int) -> None:
+        try:
+            self._sender.submit(self._dispatch, out, current, args, attempt)
+        except RuntimeError:  # shut down meanwhile
+            with contextlib.suppress(InvalidStateError):
+                out.set_exception(ExecutorUnavailable("the Dask executor was shut down"))
+
+    def _dispatch(
+        self, out: Future, current: list[Any], args: tuple[Any, ...], attempt: int
+    ) -> None:
+        if out.done():
+            return
+        if self._closed:
+            with contextlib.suppress(InvalidStateError):
+                out.set_exception(ExecutorUnavailable("the Dask executor was shut down"))
+            return
+        client = self._client
+        if client.status != "running" or not self._dask_workers:
+            # Reconnecting to a restarted scheduler, or no workers yet: wait, without
+            # spending an attempt.
+            self._later(0.25, out, current, args, attempt)
+            return
+        engine_name, job_key, plan_bytes, chunk, _flag, previous = args
+        cancel = DASK_EVENT + cancel_event_name(job_key.split(":", 1)[0])
+        try:
+            plan = self._plan(client, job_key, plan_bytes)
+            fut = client.submit(
+                run_chunk_caught, engine_name, job_key, plan, chunk, cancel, previous, pure=False
+            )
+        except Exception as exc:  # the connection dropped between the check and the send
+            self._lost(out, current, args, attempt, exc)
+            return
+        current.append(fut)
+        if len(current) > 1:
+            del current[:-1]
+        fut.add_done_callback(lambda f: self._settle(out, current, f, args, attempt))
+
+    def _plan(self, client: Any, job_key: str, plan_bytes: bytes) -> Any:
+        """The job's plan on the cluster, scattered once (again if the cluster lost it)."""
+        with self._lock:
+            held = self._plans.get(job_key)
+            if held is not None and held.client is client and held.status == "finished":
+                return held
+        fut = client.scatter(plan_bytes, broadcast=True, hash=False)
+        with self._lock:
+            self._plans[job_key] = fut
+        return fut
+
+    def forget(self, job_id: str) -> None:
+        """Drop the scattered plans (and the cancel signal) of a job that ended here."""
+        with self._lock:
+            for key in [k for k in self._plans if k.split(":", 1)[0] == job_id]:
+                self._to_cancel.append(self._plans.pop(key))
+        self._wake.set()
+
+    def signal_cancel(self, job_id: str) -> None:
+        """Tell the job's running chunks, on whichever Dask worker, to stop.
+
+        The signal stays up for ``CANCEL_SIGNAL_SECONDS`` so chunks still running after
+        the job ended see it too, then the scheduler forgets it.
+        """
+        self._event(job_id, "set")
+        with self._lock:
+            self._signals[job_id] = time.monotonic()
+
+    def _event(self, job_id: str, action: str) -> None:
+        from distributed import Event
+
+        if self._client.status != "running":
+            return
+        try:
+            getattr(Event(cancel_event_name(job_id), client=self._client), action)()
+        except Exception:
+            log.warning("could not %s the cancel signal of job %s", action, job_id, exc_info=True)
+
+    def _settle(self, out: Future, current: list[Any], fut: Any, args: tuple, attempt: int) -> None:
+        if out.done():
+            return  # the runner abandoned it
+        try:
+            if fut.status == "finished":
+                kind, value = fut.result()
+                with contextlib.suppress(InvalidStateError):  # abandoned meanwhile
+                    if kind == "ok":
+                        out.set_result(value)
+                    else:
+                        out.set_exception(value)
+                return
+            reason = fut.exception() if fut.status == "error" else None
+        except Exception as exc:
+            reason = exc
+        self._lost(out, current, args, attempt, reason or RuntimeError(f"task {fut.status}"))
+
+    def _lost(
+        self, out: Future, current: list[Any], args: tuple, attempt: int, reason: BaseException
+    ) -> None:
+        chunk = args[3]
+        job_id = str(args[1]).split(":", 1)[0]
+        extra = {"job_id": job_id, "chunk": getattr(chunk, "index", None)}
+        what = f"{type(reason).__name__}: {reason}"
+        if attempt >= self.chunk_attempts:
+            log.error("chunk lost %d times on the Dask cluster; giving up", attempt, extra=extra)
+            with contextlib.suppress(InvalidStateError):
+                out.set_exception(
+                    EngineError(
+                        f"chunk {extra['chunk']} was lost {attempt} times on the Dask cluster "
+                        f"(last: {what[:300]})",
+                        code="chunk_lost",
+                    )
+                )
+            return
+        delay = min(10.0, 0.5 * 2 ** (attempt - 1))
+        log.warning(
+            "chunk lost on the Dask cluster (%s); retrying in %.1f s",
+            what[:200],
+            delay,
+            extra=extra,
+        )
+        job_metrics.CHUNK_RETRIES.inc()
+        self._later(delay, out, current, args, attempt + 1)
+
+    def _later(
+        self, delay: float, out: Future, current: list[Any], args: tuple, attempt: int
+    ) -> None:
+        timer = threading.Timer(delay, self._send, (out, current, args, attempt))
+        timer.daemon = True
+        timer.start()
+
+    def warm_up(self) -> None:
+        """Import the engines on every Dask worker, including those that join later."""
+        from montesim.jobs.dask_plugin import EnginePreload
+
+        try:
+            self._client.register_plugin(EnginePreload(), name=EnginePreload.name)
+        except Exception:  # the chunks import the engines themselves anyway
+            log.warning("could not preload the engines on the Dask workers", exc_info=True)
+
     def alive(self) -> bool:
-        return self._client.status == "running"
+        """Usable: connected, or reconnecting to a restarted scheduler."""
+        return not self._closed and self._client.status in ("running", "connecting", "closed")
 
     def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]:
         return []
 
     def shutdown(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self._sender.shutdown(wait=False, cancel_futures=True)
         self._client.close()
         cluster = getattr(self, "_cluster", None)
         if cluster is not None:
             cluster.close()
 
 
-def make_executor(kind: str, *, workers: int | None = None, address: str = "") -> Executor:
+def make_executor(
+    kind: str,
+    *,
+    workers: int | None = None,
+    address: str = "",
+    chunk_attempts: int = 5,
+    connect_seconds: float = 10.0,
+) -> Executor:
     if kind == "inline":
         return InlineExecutor()
     if kind == "local":
         return LocalExecutor(workers)
     if kind == "dask":
-        return DaskExecutor(address, workers)
+        return DaskExecutor(
+            address, workers, chunk_attempts=chunk_attempts, connect_seconds=connect_seconds
+        )
     raise ValueError(f"unknown executor {kind!r}; expected 'inline', 'local' or 'dask'")
 
 

@@ -8,10 +8,13 @@ counts as progress, and turns every failure into ``error``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import pickle
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -22,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from montesim.engines.base import Chunk, Engine, Result, get_engine
 from montesim.errors import Cancelled, EngineError, InputError
 from montesim.jobs import metrics as job_metrics
-from montesim.jobs.chunkloop import run_chunks
+from montesim.jobs.chunkloop import HandBack, run_chunks
 from montesim.jobs.executors import Executor, cancel_flag_path
 from montesim.jobs.model import Job
 from montesim.jobs.planning import (
@@ -56,16 +59,54 @@ def internal_failure(exc: BaseException, job_id: str) -> tuple[str, str]:
 
 
 class FileMap(Mapping[str, Path]):
-    """Uploaded files by id, resolved against the store (the engine's ``files`` argument)."""
+    """Uploaded files by id, resolved against the store (the engine's ``files`` argument).
 
-    def __init__(self, store: Store, files_dir: Path) -> None:
+    A file is read from this process's upload folder when it is there; otherwise (a
+    worker on another machine) from the store's copy, cached here by content hash.
+    """
+
+    def __init__(self, store: Store, files_dir: Path, cache_dir: Path | None = None) -> None:
         self.store = store
         self.files_dir = files_dir
+        self.cache_dir = cache_dir or files_dir.parent / "file-cache"
+
+    def __contains__(self, file_id: object) -> bool:
+        return isinstance(file_id, str) and self.store.get_file(file_id) is not None
 
     def __getitem__(self, file_id: str) -> Path:
-        if not isinstance(file_id, str) or self.store.get_file(file_id) is None:
+        stored = self.store.get_file(file_id) if isinstance(file_id, str) else None
+        if stored is None:
             raise KeyError(file_id)
-        return self.files_dir / file_id
+        local = self.files_dir / file_id
+        if local.exists():
+            return local
+        cached = self.cache_dir / stored.sha256
+        if cached.exists() or not self.store.has_blob(file_id):
+            return cached if cached.exists() else local  # missing: the engine says so
+        return self._fetch(file_id, stored.sha256, cached)
+
+    def _fetch(self, file_id: str, sha256: str, cached: Path) -> Path:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(f"{sha256}.{uuid.uuid4().hex[:8]}.part")
+        digest = hashlib.sha256()
+        try:
+            with part.open("wb") as out:
+
+                def write(data: bytes) -> None:
+                    digest.update(data)
+                    out.write(data)
+
+                self.store.read_blob(file_id, write)
+            if digest.hexdigest() != sha256:
+                raise EngineError(
+                    f"the stored copy of file {file_id} does not match its hash",
+                    code="file_corrupt",
+                )
+            os.replace(part, cached)  # atomic: concurrent fetches of one file are harmless
+        finally:
+            part.unlink(missing_ok=True)
+        log.info("fetched file %s from the store into the cache", file_id)
+        return cached
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.store.file_ids())
@@ -87,6 +128,7 @@ class JobRunner:
         owner: str,
         files_dir: Path,
         cancel_dir: Path,
+        file_cache_dir: Path | None = None,
         lease_seconds: float,
         heartbeat_seconds: float,
         limits: Limits | None = None,
@@ -94,12 +136,13 @@ class JobRunner:
         isolate_planning: bool = True,
         on_event: Callable[[Job], None] | None = None,
         on_result: Callable[[Result], None] | None = None,
+        draining: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.store = store
         self.executor = executor
         self.owner = owner
         self.files_dir = files_dir
-        self.files = FileMap(store, files_dir)
+        self.files = FileMap(store, files_dir, file_cache_dir)
         self.cancel_dir = cancel_dir
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = heartbeat_seconds
@@ -108,6 +151,8 @@ class JobRunner:
         self.isolate_planning = isolate_planning
         self.on_event = on_event or (lambda job: None)
         self.on_result = on_result
+        self.draining = draining  # the drain deadline once this worker stops (SIGTERM)
+        self.chunks_done = 0  # persisted by this process (the workers list shows it)
         # Per running job: chunks already persisted, and whether the merge began, so a
         # late in-chunk report is dropped rather than moving the stage backwards.
         self.finished_chunks: dict[str, set[int]] = {}
@@ -132,6 +177,12 @@ class JobRunner:
                 "job %s: lease lost, leaving it to its new owner", job_id, extra={"job_id": job_id}
             )
             return "lease_lost"
+        except HandBack:
+            released = self.store.release(job_id, self.owner)
+            log.info(
+                "job %s: handed back (this worker is stopping)", job_id, extra={"job_id": job_id}
+            )
+            return "handed_back" if released is not None else "lease_lost"
         except Cancelled:
             outcome = self._cancel(job_id)
             return outcome
@@ -161,6 +212,9 @@ class JobRunner:
         finally:
             self.finished_chunks.pop(job_id, None)
             self.merging.discard(job_id)
+            forget = getattr(self.executor, "forget", None)
+            if forget is not None:
+                forget(job_id)
             # A cancelled job's flag stays until in-flight chunks have seen it; the
             # scheduler's maintenance sweeps old flags.
             if outcome != JobStatus.CANCELLED.value:
@@ -234,6 +288,8 @@ class JobRunner:
             lambda chunk, fut: self._persist(job_id, chunk, fut),
             should_stop,
             sequential=engine.sequential,
+            # A job that cannot resume elsewhere runs to its end even while draining.
+            draining=self.draining if engine.resumable else lambda: None,
         )
         if not finished:
             return self._cancel(job_id)
@@ -248,7 +304,7 @@ class JobRunner:
         for file_id in spec_file_ids(spec):
             stored = self.store.get_file(file_id)
             if stored is not None:
-                files[file_id] = self.files_dir / file_id
+                files[file_id] = self.files[file_id]
                 hashes[file_id] = stored.sha256
         key = PlanCache.key(engine.name, spec, hashes)
         cached = self.plan_cache.get(key)
@@ -305,6 +361,9 @@ class JobRunner:
         if row.cancellation_requested:
             flag.parent.mkdir(parents=True, exist_ok=True)
             flag.touch()
+            signal_cancel = getattr(self.executor, "signal_cancel", None)
+            if signal_cancel is not None:  # chunks on other machines do not see the flag
+                signal_cancel(job_id)
             return True
         return False
 
@@ -319,6 +378,7 @@ class JobRunner:
                 return
             raise LeaseLost
         self.finished_chunks.setdefault(job_id, set()).add(chunk.index)
+        self.chunks_done += 1
         job_metrics.chunk_persisted(row, chunk.size, seconds)
         log.debug("chunk persisted", extra={"job_id": job_id, "chunk": chunk.index})
         self.on_event(row)

@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from montesim.config import Settings
 from montesim.engines.base import get_engine
@@ -68,7 +67,11 @@ class Scheduler:
         self.settings = settings
         self.store = store
         self.executor = executor or make_executor(
-            settings.executor, workers=settings.workers, address=settings.dask_scheduler
+            settings.executor,
+            workers=settings.workers,
+            address=settings.dask_scheduler,
+            chunk_attempts=settings.chunk_attempts,
+            connect_seconds=settings.dask_connect_seconds,
         )
         self.owner = make_owner()
         _live_owners.add(self.owner)
@@ -78,16 +81,16 @@ class Scheduler:
             owner=self.owner,
             files_dir=settings.files_dir,
             cancel_dir=settings.cancel_dir,
+            file_cache_dir=settings.file_cache_dir,
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
             limits=Limits.of(settings),
             plan_cache=PlanCache(settings.plan_cache_mb << 20),
             on_event=job_metrics.observe_job,
-        )
-        self._threads = ThreadPoolExecutor(
-            max_workers=max(1, settings.max_concurrent_jobs) + 4, thread_name_prefix="job"
+            draining=lambda: self._drain_deadline,
         )
         self._active: set[str] = set()
+        self._drain_deadline: float | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -103,12 +106,29 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()
 
+    def drain(self, seconds: float) -> bool:
+        """Stop claiming; let chunks in flight finish for up to ``seconds``, then hand each
+        running job back (its lease released, so another worker resumes it at once).
+        True when every job here ended or was handed back in time."""
+        if self._drain_deadline is None:
+            self._drain_deadline = time.monotonic() + seconds
+            log.info("draining: no new jobs; handing back the running ones")
+        # Chunks past the deadline are abandoned; the hand-back itself takes a moment more.
+        give_up = self._drain_deadline + max(5.0, self.settings.heartbeat_seconds * 2)
+        while self.active_jobs and time.monotonic() < give_up:
+            time.sleep(0.05)
+        return not self.active_jobs
+
+    @property
+    def draining(self) -> bool:
+        return self._drain_deadline is not None
+
     def stop(self) -> None:
+        self.drain(self.settings.drain_seconds)
         self._stop.set()
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=5)
-        self._threads.shutdown(wait=False, cancel_futures=True)
         self.executor.shutdown()
         _live_owners.discard(self.owner)
 
@@ -117,7 +137,11 @@ class Scheduler:
         self._wake.set()
 
     def alive(self) -> bool:
-        return bool(self._thread and self._thread.is_alive()) and self.executor.alive()
+        return self.looping() and self.executor.alive()
+
+    def looping(self) -> bool:
+        """The scheduler thread runs (whatever the executor's connection is doing)."""
+        return bool(self._thread and self._thread.is_alive())
 
     @property
     def active_jobs(self) -> set[str]:
@@ -150,7 +174,7 @@ class Scheduler:
 
     def admit(self) -> None:
         """Claim queued jobs in FIFO order while the cap allows."""
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self.draining:
             job = self.store.claim_next(
                 self.owner, self.settings.lease_seconds, self.settings.max_concurrent_jobs
             )
@@ -162,7 +186,9 @@ class Scheduler:
     def _launch(self, job: Job) -> None:
         with self._lock:
             self._active.add(job.id)
-        self._threads.submit(self._run, job)
+        threading.Thread(
+            target=self._run, args=(job,), name=f"job-{job.id[:8]}", daemon=True
+        ).start()
 
     def _run(self, job: Job) -> None:
         try:
@@ -178,6 +204,8 @@ class Scheduler:
     def recover(self) -> int:
         """Resume (or fail, for non-resumable engines) running jobs whose owner is gone."""
         count = 0
+        if self.draining:
+            return 0
         for job in self.store.running_jobs():
             if job.id in self.active_jobs:
                 continue

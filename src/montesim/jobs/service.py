@@ -38,6 +38,7 @@ from montesim.jobs.planning import (
     spec_file_ids,
     too_deep,
 )
+from montesim.jobs.presence import Presence
 from montesim.jobs.runner import FileMap, JobRunner
 from montesim.jobs.scheduler import Scheduler, make_owner
 from montesim.jobs.signing import Signer
@@ -51,11 +52,22 @@ class Service:
     settings: Settings
     store: Store
     scheduler: Scheduler | None = None
+    role: str = "serve"  # serve (API and jobs) | api (serve --no-jobs) | worker
     broker: EventBroker = field(init=False)
 
     def __post_init__(self) -> None:
         self.broker = EventBroker(self.store, poll_seconds=self.settings.stream_poll_seconds)
-        self.files = FileMap(self.store, self.settings.files_dir)
+        self.files = FileMap(self.store, self.settings.files_dir, self.settings.file_cache_dir)
+        if self.settings.files_in_store:
+            files_dir = self.settings.files_dir
+            self.store.blob_source = lambda file_id: files_dir / file_id
+        self.presence = Presence(
+            self.store,
+            role=self.role,
+            executor=self.settings.executor if self.scheduler is not None else None,
+            scheduler=self.scheduler,
+            every=self.settings.heartbeat_seconds,
+        )
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -65,10 +77,18 @@ class Service:
             if warm:
                 warm()
             self.scheduler.start()
+        self.presence.start()
+
+    def drain(self) -> bool:
+        """Stop taking jobs and hand the running ones back (SIGTERM); see Scheduler.drain."""
+        if self.scheduler is None:
+            return True
+        return self.scheduler.drain(self.settings.drain_seconds)
 
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        self.presence.stop()
         self.store.close()
 
     def wake(self) -> None:
@@ -104,7 +124,10 @@ class Service:
         engine, _ = self.check(engine_name, spec)
         if not getattr(engine, "heavy_validation", False):
             return plan_here(engine.name, spec, self.files)
-        files = {f: self.settings.files_dir / f for f in spec_file_ids(spec)}
+        files = {
+            f: self.files[f] if f in self.files else self.settings.files_dir / f
+            for f in spec_file_ids(spec)
+        }
         return plan_isolated(engine.name, spec, files, limits=self.limits)
 
     @property
@@ -257,15 +280,26 @@ def summarize_spec(engine: Engine, spec: dict[str, Any]) -> str:
 
 
 def build(
-    settings: Settings, *, run_jobs: bool = True, executor: Executor | None = None
+    settings: Settings,
+    *,
+    run_jobs: bool = True,
+    executor: Executor | None = None,
+    role: str | None = None,
 ) -> Service:
-    """The store and, with ``run_jobs``, a scheduler with its executor (not started)."""
+    """The store and, with ``run_jobs``, a scheduler with its executor (not started).
+
+    Raises ExecutorUnavailable when the executor cannot start (no Dask scheduler there).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.url, signer=Signer.from_settings(settings))
     scheduler = None
     if run_jobs:
-        scheduler = Scheduler(settings, store, executor)
-    return Service(settings, store, scheduler)
+        try:
+            scheduler = Scheduler(settings, store, executor)
+        except BaseException:
+            store.close()
+            raise
+    return Service(settings, store, scheduler, role=role or ("serve" if run_jobs else "api"))
 
 
 # -- one job in this process --------------------------------------------------------------

@@ -137,6 +137,17 @@ files = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Uploaded files' bytes in the database (the default on PostgreSQL), in parts of at most
+# BLOB_PART bytes, so workers on other machines read them without a shared disk.
+file_blobs = Table(
+    "file_blobs",
+    metadata,
+    Column("file_id", String(36), ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+BLOB_PART = 1 << 20
+
 # Small store-wide facts: the health probe's last write, store-wide settings.
 meta = Table(
     "meta",
@@ -162,4 +173,22 @@ model_setups = Table(
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("filename", "name", name="uq_model_setups_filename_name"),
     Index("ix_model_setups_sha256", "sha256"),
+)
+
+# Every montesim process (server, API-only server, worker) heartbeats its row here, so
+# operators can list them (GET /api/workers); rows of stopped processes are removed.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(200), primary_key=True),  # the scheduler owner name, or host:pid:tag
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("role", String(16), nullable=False),  # serve | api | worker
+    Column("version", String(64), nullable=False),
+    Column("executor", String(16)),  # local | dask | inline; None for an API-only server
+    Column("jobs", JSON, nullable=False),  # ids of the jobs it runs now
+    Column("chunks_done", BigInteger, nullable=False, default=0),
+    Column("dask_workers", Integer),  # Dask workers its client sees (dask executor only)
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
 )

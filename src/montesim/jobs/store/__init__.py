@@ -8,6 +8,8 @@ clusters). One module per concern; :class:`Store` is all of them together.
 - ``leases``: claiming under the cap, heartbeats, take-over
 - ``chunks``: persisted partials and the final result
 - ``events``: the event log readers
+- ``settings``: store-wide settings (the job cap)
+- ``workers``: each process's heartbeat row
 - ``batches``, ``files``, ``retention``, ``setups`` (the studio's saved model setups)
 """
 
@@ -22,9 +24,18 @@ from montesim.jobs.store.files import FilesStore
 from montesim.jobs.store.jobs import new_job_values, request_hash
 from montesim.jobs.store.leases import LeasesStore
 from montesim.jobs.store.retention import RetentionStore
+from montesim.jobs.store.workers import WorkersStore
 
 
-class Store(BatchesStore, RetentionStore, LeasesStore, ChunksStore, EventsStore, FilesStore):
+class Store(
+    BatchesStore,
+    RetentionStore,
+    LeasesStore,
+    ChunksStore,
+    EventsStore,
+    FilesStore,
+    WorkersStore,
+):
     """Tables and queries; one instance per process, safe to share between threads."""
 
 

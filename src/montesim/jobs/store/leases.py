@@ -7,18 +7,26 @@ from sqlalchemy import func, select, update
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.model import Job
 from montesim.jobs.states import JobStatus
-from montesim.jobs.store.base import StoreBase, now
+from montesim.jobs.store.base import now
+from montesim.jobs.store.settings import SettingsStore
 from montesim.jobs.tables import jobs
 
 
-class LeasesStore(StoreBase):
+class LeasesStore(SettingsStore):
     def claim_next(self, owner: str, lease_seconds: float, max_running: int) -> Job | None:
-        """Atomically take the oldest queued job if fewer than ``max_running`` run."""
+        """Atomically take the oldest queued job if fewer than the cap run.
+
+        The cap is the store-wide ``max_concurrent_jobs`` setting when set (``montesim
+        config set``), else ``max_running`` (this process's environment).
+        """
         t = now()
         with self._write() as conn:
             if not self.is_sqlite:
                 # One claimer at a time across servers, so the cap holds cluster-wide.
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7243001)")
+            stored = self._setting(conn, "max_concurrent_jobs")
+            if stored is not None:
+                max_running = int(stored)
             running = conn.execute(
                 select(func.count())
                 .select_from(jobs)
@@ -137,4 +145,29 @@ class LeasesStore(StoreBase):
                 return None
             row = self._must_row(conn, job_id)
             self._event(conn, row, "progress")
+            return row
+
+    def release(self, job_id: str, owner: str) -> Job | None:
+        """Hand a running job back (a draining worker): its lease ends now, so another
+        worker's recovery takes it over at once, keeping its persisted chunks."""
+        t = now()
+        with self._write() as conn:
+            res = conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.lease_owner == owner,
+                    jobs.c.status == JobStatus.RUNNING.value,
+                )
+                .values(
+                    lease_expires_at=0.0,
+                    stage="handed back",
+                    stage_message="Its worker is stopping; another worker resumes it",
+                    updated_at=t,
+                )
+            )
+            if not res.rowcount:
+                return None
+            row = self._must_row(conn, job_id)
+            self._event(conn, row, "stage")
             return row

@@ -1,0 +1,46 @@
+"""/api/workers: every montesim process on this store, from the rows they heartbeat."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from montesim.api.deps import services
+from montesim.jobs.presence import FORGET_SECONDS
+from montesim.jobs.progress import iso
+
+router = APIRouter(prefix="/api", tags=["system"])
+
+
+@router.get("/workers")
+def list_workers(request: Request) -> dict[str, Any]:
+    """Processes (host, pid, role, version, executor, jobs, chunks done, last heartbeat).
+
+    ``alive`` is false for a process silent longer than a lease: it died or hangs, and
+    its jobs are being (or will be) taken over.
+    """
+    svc = services(request)
+    settings = svc.settings
+    silent_after = max(settings.lease_seconds, 3 * settings.heartbeat_seconds)
+    t = time.time()
+    items = []
+    for row in svc.store.list_workers(forget_after=FORGET_SECONDS):
+        items.append(
+            {
+                "id": row["id"],
+                "host": row["host"],
+                "pid": row["pid"],
+                "role": row["role"],
+                "version": row["version"],
+                "executor": row["executor"],
+                "jobs": list(row["jobs"] or []),
+                "chunks_done": row["chunks_done"],
+                "dask_workers": row["dask_workers"],
+                "started_at": iso(row["started_at"]),
+                "heartbeat_at": iso(row["heartbeat_at"]),
+                "alive": t - row["heartbeat_at"] <= silent_after,
+            }
+        )
+    return {"items": items, "store_settings": svc.store.store_settings()}

@@ -18,6 +18,7 @@ import numpy as np
 
 from ...sampling.seeding import stable_id
 from ..base import InputError
+from .cnodes import CNode, Const, Slot  # also imported from here by other modules
 from .functions import EvalContext, get_function
 from .inputs import IGNORED_PROPERTIES, RISK_PROPERTIES, InputDef, risk_family
 from .parser import (
@@ -68,20 +69,6 @@ from .values import (
 )
 
 CellKey = tuple[str, int, int]  # (SHEET NAME UPPER, row, col)
-
-
-@dataclass
-class Const:
-    value: Value
-
-
-@dataclass
-class Slot:
-    index: int
-    probe: Value
-
-
-CNode = Const | Slot
 
 
 class NeedCells(Exception):

@@ -18,7 +18,8 @@ from .parser import Call, Missing, Node
 from .values import NUM, VALUE, Value, error, number
 
 if TYPE_CHECKING:
-    from .compiler import CNode, Compiler
+    from .cnodes import CNode
+    from .compiler import Compiler
 
 RANDOM_FUNCTIONS = {"RAND", "RANDBETWEEN", "RANDARRAY"}
 # @RISK statistics of the last simulation: their cached values come from @RISK's run
@@ -88,7 +89,7 @@ def _const_args(
         if isinstance(n, Missing):
             return None
         v = c.expr(n)
-        from .compiler import Const
+        from .cnodes import Const
 
         if not isinstance(v, Const) or v.value.dims != (1, 1):
             return None

@@ -16,7 +16,8 @@ from .refs import Area
 from .values import EMPTY, NA, REF, VALUE, Value, XlError, error, from_py, number
 
 if TYPE_CHECKING:
-    from .compiler import CNode, Compiler
+    from .cnodes import CNode
+    from .compiler import Compiler
 
 _PREFIXES = ("_xlfn._xlws.", "_xlfn.", "_xlws.", "_xlpm.")
 
@@ -78,7 +79,7 @@ def special_sheet(c: Compiler, node: Call) -> CNode:
         if isinstance(refs, list):
             sheet = refs[0].sheet.upper()
         else:
-            from .compiler import Const
+            from .cnodes import Const
 
             v = c.expr(node.args[0])
             if not isinstance(v, Const):
@@ -130,7 +131,7 @@ def special_cell(c: Compiler, node: Call) -> CNode:
     if not node.args:
         return c.const(error(VALUE))
     what = c.expr(node.args[0])
-    from .compiler import Const
+    from .cnodes import Const
 
     if not isinstance(what, Const):
         return c.const(error(VALUE))
@@ -206,7 +207,7 @@ _AGGREGATE = {
 
 
 def _const_int(c: Compiler, node: Node) -> int | None:
-    from .compiler import Const
+    from .cnodes import Const
 
     v = c.expr(node)
     if not isinstance(v, Const):

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 SYS_STAMP := $(VENV)/.system-packages
 
-.PHONY: run test install dev system-packages lint bench clean
+.PHONY: run test test-all install dev system-packages lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,10 @@ run: $(STAMP)
 	MONTESIM_DATA_DIR=data $(BIN)/montesim serve
 
 test: dev
+	$(BIN)/pytest -q -n 2 --dist loadgroup -m "not slow"
+
+# Everything, including the BEM solves of the horn engine (bempp-cl compiles for minutes).
+test-all: dev
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: dev

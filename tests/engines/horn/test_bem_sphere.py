@@ -21,7 +21,12 @@ from montesim.engines.horn import HornEngine  # noqa: E402
 from montesim.engines.horn.solver import Air  # noqa: E402
 
 # the first solve in a process compiles bempp's kernels: minutes on a busy 2-core machine
-pytestmark = [pytest.mark.xdist_group("horn-bem"), pytest.mark.timeout(3600)]
+# BEM solves compile bempp-cl kernels for minutes: `make test-all` runs them, `make test` not
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("horn-bem"),
+    pytest.mark.timeout(3600),
+]
 
 RADIUS = 0.1
 KA = [0.1, 0.5, 1.0, 2.0, 3.0]

@@ -182,7 +182,8 @@ def test_precheck_lists_every_problem_with_its_cells(client: TestClient, formatt
     body = client.post(f"/api/files/{formatted}/check", json=spec).json()
     assert not body["ok"]
     by = {i["code"]: i for i in body["items"]}
-    assert by["random_function"]["cells"] == ["Plan!B4"]
+    # RAND() in Plan!B4 is a random input of the engine now, not a problem to fix
+    assert "random_function" not in by and "Plan!B4" not in str(body["items"])
     assert by["unsupported_function"]["cells"] == ["Plan!B5"]
     assert "WEBSERVICE" in by["unsupported_function"]["message"]
     assert set(by["circular_reference"]["cells"]) == {"Plan!B6", "Plan!B7"}
@@ -232,7 +233,7 @@ def test_model_setups_round_trip(client: TestClient, project: str) -> None:
     big = client.post(
         f"/api/files/{project}/setups", json={"name": "x", "definition": {"a": "y" * 300_000}}
     )
-    assert big.status_code == 422 and big.json()["location"] == "definition"
+    assert big.status_code == 422 and big.json()["location"].startswith("definition")
     nameless = client.post(f"/api/files/{project}/setups", json={"name": "", "definition": {}})
     assert nameless.status_code == 422
 

@@ -74,16 +74,16 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
         unit="frequencies",
         label="Cap on a sphere",
     )
-    assert store.claim_next("seed", 60, 10)["id"] == row["id"]
+    assert store.claim_next("seed", 60, 10).id == row.id
     store.start_work(
-        row["id"], "seed", total_units=len(FREQS), chunks_total=len(FREQS), unit="frequencies"
+        row.id, "seed", total_units=len(FREQS), chunks_total=len(FREQS), unit="frequencies"
     )
     for i, p in enumerate(parts):
-        store.put_chunk(row["id"], "seed", i, 1, pickle.dumps(p), 2.5)
-    assert store.complete(row["id"], "seed", result.summary, result.artifacts) is not None
+        store.put_chunk(row.id, "seed", i, 1, pickle.dumps(p), 2.5)
+    assert store.complete(row.id, "seed", result.summary, result.artifacts) is not None
     store.close()
     server = ServerProc(data_dir=data, database_url=url).start()
-    yield server, row["id"]
+    yield server, row.id
     server.stop()
 
 

@@ -43,7 +43,11 @@ def _books(corpus: Path) -> list[Path]:
 
 
 @pytest.mark.xdist_group("excel-corpus")
-@pytest.mark.parametrize("name", list(CORPORA))
+@pytest.mark.parametrize(
+    "name",
+    # the real models take several CPU-minutes to verify: `make test-all` runs them
+    ["excel", pytest.param("excel-real", marks=pytest.mark.slow)],
+)
 def test_corpus_fidelity(name: str) -> None:
     corpus = corpus_dir(name)
     if not corpus.is_dir() or not _books(corpus):

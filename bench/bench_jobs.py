@@ -171,7 +171,13 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProc(
-            Path(tmp), "", env={"MONTESIM_LEASE_SECONDS": "30", "MONTESIM_POLL_SECONDS": "0.5"}
+            Path(tmp),
+            "",
+            env={
+                "MONTESIM_LEASE_SECONDS": "30",
+                "MONTESIM_POLL_SECONDS": "0.5",
+                "MONTESIM_MAX_QUEUED_PER_OWNER": "0",  # the depth test queues 1,000 jobs
+            },
         ).start()
         try:
             with server.client() as c:

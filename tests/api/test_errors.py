@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import wait_for
 from tests.jobs.conftest import fast_settings
 
 from montesim.api.app import create_app
@@ -47,17 +48,7 @@ def app_and_client(tmp_path: Path) -> Iterator[tuple[object, TestClient]]:
 
 
 def wait_terminal(client: TestClient, job_id: str) -> dict:
-    import time
-
-    deadline = time.monotonic() + 120
-    while (job := client.get(f"/api/jobs/{job_id}").json())["status"] not in (
-        "complete",
-        "error",
-        "cancelled",
-    ):
-        assert time.monotonic() < deadline, job
-        time.sleep(0.02)
-    return job
+    return wait_for(client, job_id, timeout=120)
 
 
 def test_a_500_is_generic_and_its_reference_is_in_the_log(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from tests.conftest import wait_for
 
 from montesim.api.app import create_app
 from montesim.config import Settings
@@ -47,13 +47,7 @@ def run(client: TestClient, engine: str, spec: dict) -> str:
     resp = client.post("/api/jobs", json={"engine": engine, "spec": spec, "label": "export me"})
     assert resp.status_code == 202, resp.text
     job_id = resp.json()["job_id"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/jobs/{job_id}").json()["status"]
-        if status in ("complete", "error", "cancelled"):
-            break
-        time.sleep(0.05)
-    assert status == "complete"
+    assert wait_for(client, job_id, timeout=120)["status"] == "complete"
     return job_id
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import wait_for
 from tests.jobs.conftest import fast_settings
 
 from montesim.api.app import create_app
@@ -232,13 +232,7 @@ def test_the_worker_checks_the_memory_of_the_workbooks_own_outputs(tmp_path: Pat
         small = c.post("/api/jobs", json=excel(iterations=1000))
         big = c.post("/api/jobs", json=excel(iterations=200_000))  # outputs from RiskOutput()
         assert small.status_code == big.status_code == 202, big.text
-        deadline = time.monotonic() + 120
-        while (job := c.get(f"/api/jobs/{big.json()['job_id']}").json())["status"] in (
-            "queued",
-            "running",
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        job = wait_for(c, big.json()["job_id"], timeout=120)
         assert job["status"] == "error", job
         assert job["error"]["code"] == "job_too_large"
         assert job["error"]["location"] == "spec.iterations"

@@ -197,6 +197,27 @@ class StoreBase:
         self._event(conn, row, "status")
         return row
 
+    def _update_owned(
+        self, conn: Connection, job_id: str, owner: str, event: str | None, **values: Any
+    ) -> Job | None:
+        """UPDATE a running job this owner holds; the job (and an event of kind ``event``),
+        or None when the owner lost it or it ended."""
+        res = conn.execute(
+            update(jobs)
+            .where(
+                jobs.c.id == job_id,
+                jobs.c.lease_owner == owner,
+                jobs.c.status == JobStatus.RUNNING.value,
+            )
+            .values(**values)
+        )
+        if not res.rowcount:
+            return None
+        row = self._must_row(conn, job_id)
+        if event is not None:
+            self._event(conn, row, event)
+        return row
+
     @staticmethod
     def _persisted(conn: Connection, job_id: str) -> tuple[int, int]:
         done, count = conn.execute(

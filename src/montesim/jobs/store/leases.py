@@ -105,16 +105,9 @@ class LeasesStore(SettingsStore):
         """Extend the lease; None when this owner lost the job (or it ended)."""
         t = now()
         with self._write() as conn:
-            res = conn.execute(
-                update(jobs)
-                .where(
-                    jobs.c.id == job_id,
-                    jobs.c.lease_owner == owner,
-                    jobs.c.status == JobStatus.RUNNING.value,
-                )
-                .values(heartbeat_at=t, lease_expires_at=t + lease_seconds)
+            return self._update_owned(
+                conn, job_id, owner, None, heartbeat_at=t, lease_expires_at=t + lease_seconds
             )
-            return self._row(conn, job_id) if res.rowcount else None
 
     def start_work(
         self, job_id: str, owner: str, *, total_units: int, chunks_total: int, unit: str
@@ -122,52 +115,33 @@ class LeasesStore(SettingsStore):
         """Record the plan's size and the progress already persisted by earlier attempts."""
         with self._write() as conn:
             done, count = self._persisted(conn, job_id)
-            res = conn.execute(
-                update(jobs)
-                .where(
-                    jobs.c.id == job_id,
-                    jobs.c.lease_owner == owner,
-                    jobs.c.status == JobStatus.RUNNING.value,
-                )
-                .values(
-                    total_units=total_units,
-                    chunks_total=chunks_total,
-                    unit=unit,
-                    done_units=done,
-                    chunks_done=count,
-                    progress=progress_mod.fraction(done, total_units),
-                    stage="running",
-                    stage_message=None,
-                    updated_at=now(),
-                )
+            return self._update_owned(
+                conn,
+                job_id,
+                owner,
+                "progress",
+                total_units=total_units,
+                chunks_total=chunks_total,
+                unit=unit,
+                done_units=done,
+                chunks_done=count,
+                progress=progress_mod.fraction(done, total_units),
+                stage="running",
+                stage_message=None,
+                updated_at=now(),
             )
-            if not res.rowcount:
-                return None
-            row = self._must_row(conn, job_id)
-            self._event(conn, row, "progress")
-            return row
 
     def release(self, job_id: str, owner: str) -> Job | None:
         """Hand a running job back (a draining worker): its lease ends now, so another
         worker's recovery takes it over at once, keeping its persisted chunks."""
-        t = now()
         with self._write() as conn:
-            res = conn.execute(
-                update(jobs)
-                .where(
-                    jobs.c.id == job_id,
-                    jobs.c.lease_owner == owner,
-                    jobs.c.status == JobStatus.RUNNING.value,
-                )
-                .values(
-                    lease_expires_at=0.0,
-                    stage="handed back",
-                    stage_message="Its worker is stopping; another worker resumes it",
-                    updated_at=t,
-                )
+            return self._update_owned(
+                conn,
+                job_id,
+                owner,
+                "stage",
+                lease_expires_at=0.0,
+                stage="handed back",
+                stage_message="Its worker is stopping; another worker resumes it",
+                updated_at=now(),
             )
-            if not res.rowcount:
-                return None
-            row = self._must_row(conn, job_id)
-            self._event(conn, row, "stage")
-            return row

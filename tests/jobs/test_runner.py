@@ -39,6 +39,23 @@ def test_stages_only_move_forward_through_a_whole_job(service: Service) -> None:
     assert "sleeping" in stages, "in-chunk reports reach the stage while chunks run"
 
 
+def test_a_one_chunk_job_takes_five_writes_with_every_stage_shown(service: Service) -> None:
+    """The claim records `validating` and the last chunk `merging`, each in the same write
+    (the per-job overhead of issue 9), and no stage is skipped for a client."""
+    job, _ = service.submit("sleep", {"units": 1, "chunk_size": 1, "report": False})
+    final = wait_until(lambda: service.get(job.id), lambda j: j.terminal)
+    assert final.status == JobStatus.COMPLETE
+    events = service.store.events(job.id)
+    assert [(e["status"], e["stage"]) for e in events] == [
+        ("queued", "waiting"),
+        ("running", "validating"),
+        ("running", "running"),
+        ("running", "merging"),
+        ("complete", "complete"),
+    ]
+    assert events[3]["chunks_done"] == 1 and events[3]["stage_message"] == "Merging 1 chunks"
+
+
 def test_a_late_in_chunk_report_never_moves_the_stage_back(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     try:

@@ -15,6 +15,14 @@ from montesim.jobs.states import JobStatus
 if TYPE_CHECKING:
     from montesim.jobs.model import Job
 
+# The stages the runner itself sets, as (stage, message). The store records the first
+# with the claim and the merge with the last chunk, each in the same write.
+VALIDATING = ("validating", "Reading and checking the inputs")
+
+
+def merging(chunks: int) -> tuple[str, str]:
+    return "merging", f"Merging {chunks} chunks"
+
 
 def fraction(done: int, total: int) -> float:
     if total <= 0:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from montesim.engines.base import Chunk, Engine, Result, get_engine
 from montesim.errors import Cancelled, EngineError, InputError
 from montesim.jobs import metrics as job_metrics
+from montesim.jobs import progress as progress_mod
 from montesim.jobs.chunkloop import HandBack, run_chunks
 from montesim.jobs.executors import Executor, cancel_flag_path
 from montesim.jobs.model import Job
@@ -254,9 +255,8 @@ class JobRunner:
         def should_stop() -> bool:
             return self._check(job_id, flag, last_beat)
 
-        self.store.set_stage(
-            job_id, "validating", "Reading and checking the inputs", owner=self.owner
-        )
+        if job.stage != progress_mod.VALIDATING[0]:  # a claim records it; a take-over not
+            self.store.set_stage(job_id, *progress_mod.VALIDATING, owner=self.owner)
         planned = self._plan(engine, spec, should_stop)
         check_memory(planned.memory_bytes, self.limits.job_memory_bytes)
         chunks = planned.chunks
@@ -328,9 +328,10 @@ class JobRunner:
     def _merge(self, job_id: str, engine: Engine, planned: PlannedJob) -> str:
         self.merging.add(job_id)
         check_coverage(planned.chunks, list(self.store.chunk_sizes(job_id).items()))
-        self.store.set_stage(
-            job_id, "merging", f"Merging {len(planned.chunks)} chunks", owner=self.owner
-        )
+        current = self.store.get_job(job_id)
+        stage, message = progress_mod.merging(len(planned.chunks))
+        if current is None or current.stage != stage:  # the last chunk's write set it
+            self.store.set_stage(job_id, stage, message, owner=self.owner)
         partials = StoredPartials(self.store, job_id, [c.index for c in planned.chunks])
         result = engine.merge(pickle.loads(planned.plan_bytes), partials)
         row = self.store.complete(job_id, self.owner, result.summary, result.artifacts)

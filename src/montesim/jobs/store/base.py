@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,9 @@ class StoreBase:
             self.engine = create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
         self._commit_listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        # SQLite has one writer at a time; writers of this process queue on a lock rather
+        # than in SQLite's busy handler, which sleeps (1 ms, 2 ms, 5 ms, ...) between tries.
+        self._sqlite_writer = threading.RLock() if self.is_sqlite else None
         if migrate:
             from montesim.jobs.migrate import upgrade
 
@@ -108,7 +111,7 @@ class StoreBase:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction: BEGIN IMMEDIATE on SQLite so writers queue up front."""
-        with self.engine.connect() as conn:
+        with self._sqlite_writer or nullcontext(), self.engine.connect() as conn:
             conn.execution_options(immediate=True)
             with conn.begin():
                 yield conn

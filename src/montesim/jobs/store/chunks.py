@@ -54,10 +54,15 @@ class ChunksStore(StoreBase):
                 )
             )
             done, count = self._persisted(conn, job_id)
+            stage: dict[str, Any] = {}
+            if done == row.total_units and count == row.chunks_total:
+                # Every chunk is in: the merge starts now (a late in-chunk report is dropped).
+                stage["stage"], stage["stage_message"] = progress_mod.merging(count)
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id)
                 .values(
+                    **stage,
                     done_units=done,
                     chunks_done=count,
                     progress=progress_mod.fraction(done, row.total_units),
@@ -139,9 +144,8 @@ class ChunksStore(StoreBase):
                     f"result covers {done} of {row.total_units} {row.unit} "
                     f"({count} of {row.chunks_total} chunks)"
                 )
-            conn.execute(delete(job_results).where(job_results.c.job_id == job_id))
+            # A running job has no result rows yet: terminal states are final.
             conn.execute(insert(job_results).values(job_id=job_id, summary=summary, created_at=t))
-            conn.execute(delete(job_artifacts).where(job_artifacts.c.job_id == job_id))
             for name, (media_type, data) in artifacts.items():
                 conn.execute(
                     insert(job_artifacts).values(

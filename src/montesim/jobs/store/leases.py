@@ -19,6 +19,10 @@ class LeasesStore(SettingsStore):
         The cap is the store-wide ``max_concurrent_jobs`` setting when set (``montesim
         config set``), else ``max_running`` (this process's environment).
         """
+        with self._read() as conn:  # most wake-ups find nothing: no write lock for that
+            queued = select(jobs.c.id).where(jobs.c.status == JobStatus.QUEUED.value).limit(1)
+            if conn.execute(queued).first() is None:
+                return None
         t = now()
         with self._write() as conn:
             if not self.is_sqlite:
@@ -57,7 +61,9 @@ class LeasesStore(SettingsStore):
                 progress_at=t,
                 attempt_started_at=t,
                 attempt_done_units=0,
-                stage="starting",
+                # The runner's first step, recorded with the claim (one write less).
+                stage=progress_mod.VALIDATING[0],
+                stage_message=progress_mod.VALIDATING[1],
             )
 
     def running_jobs(self) -> list[Job]:

@@ -175,6 +175,10 @@ class Compiler:
         self.let_scopes: list[dict[str, tuple[str, Any]]] = []  # LET names, innermost last
         self._final: Node | None = None
         self.iterative: set[CellKey] = set()  # loop cells held at Excel's converged value
+        # Iterative calculation when simulating: a loop cell reads a ``@loopvar`` slot until
+        # its own formula is compiled; then ``@loopend`` repeats the ops in between.
+        self._open_loops: dict[CellKey, tuple[int, Slot]] = {}  # cell -> (op index, var)
+        self.loops: list[str] = []  # the loop cells, as addresses
         self.data_table_cells: set[CellKey] = set()
         self._name_cache: dict[tuple[str, str], Const] = {}
         # verify holds TODAY()/NOW() cells at Excel's values (the day the file was saved)
@@ -206,7 +210,7 @@ class Compiler:
             onpath: set[CellKey] = set()
             while stack:
                 key = stack[-1]
-                if key in self.cells:
+                if key in self.cells and key not in self._open_loops:
                     stack.pop()
                     onpath.discard(key)
                     continue
@@ -230,6 +234,8 @@ class Compiler:
                             expanded.discard(d)
                             stack.append(d)
                     continue
+                if key in self._open_loops:
+                    node = self._close_loop(key, node)
                 self.cells[key] = node
                 stack.pop()
                 onpath.discard(key)
@@ -255,10 +261,14 @@ class Compiler:
         if not cyc or cyc[-1] != key:
             cyc.append(key)
         names = [self._addr(k) for k in cyc]
+        cd = self.book.cell(dep[0], dep[1], dep[2])
+        if self.book.iterate and not self.static and cd is not None and cd.array is None:
+            if dep not in self._open_loops:
+                self._open_loop(dep, cd)
+            return
         if on_cycle == "raise":
             iterative = (
-                " (the workbook turns on iterative calculation, which simulations do not "
-                "support yet)"
+                " (iterative calculation covers single cells, not array formulas)"
                 if self.book.iterate
                 else ""
             )
@@ -269,7 +279,6 @@ class Compiler:
                 detail={"cycle": names},
             )
         self.issues.cycles.append(names)
-        cd = self.book.cell(dep[0], dep[1], dep[2])
         if self.book.iterate and self.static and cd is not None and cd.array is None:
             # Excel iterated this loop to convergence: start from its value and check the
             # rest of the loop against it (one Gauss-Seidel sweep from the fixed point)
@@ -280,6 +289,23 @@ class Compiler:
         self.cells[dep] = Const(error(VALUE))
         if cd is not None and cd.array is not None:  # members of the array read its anchor
             self.arrays[dep] = self.cells[dep]
+
+    def _open_loop(self, key: CellKey, cd: Any) -> None:
+        """Excel's iterative calculation: the loop's cells start from their current values
+        (the ones the file holds) and are recomputed in order until no loop cell moves by
+        more than ``iterate_delta``, at most ``iterate_count`` times."""
+        start = len(self.program.ops)
+        init = from_py(cd.cached)
+        var = self._emit("@loopvar", [], data=init, probe=init)
+        self._open_loops[key] = (start, var)
+        self.cells[key] = var
+        self.loops.append(self._addr(key))
+
+    def _close_loop(self, key: CellKey, node: CNode) -> CNode:
+        start, var = self._open_loops.pop(key)
+        probe = node.value if isinstance(node, Const) else node.probe
+        data = (start, self.book.iterate_count, self.book.iterate_delta)
+        return self._emit("@loopend", [var, node], data=data, probe=probe)
 
     # -- dependencies ----------------------------------------------------------------
     def _sheet_name(self, upper: str) -> str:

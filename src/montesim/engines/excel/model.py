@@ -185,6 +185,18 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
     _raise_unsupported(comp)
 
     warnings: list[dict[str, str]] = []
+    if comp.loops:
+        cells = ", ".join(comp.loops[:5]) + (" ..." if len(comp.loops) > 5 else "")
+        warnings.append(
+            {
+                "code": "iterative_calculation",
+                "location": comp.loops[0],
+                "message": f"{len(comp.loops)} circular reference(s) ({cells}) are computed "
+                "by iterative calculation, as the workbook asks: in every iteration the loop "
+                f"repeats until no cell moves by {book.iterate_delta:g} or "
+                f"{book.iterate_count} passes",
+            }
+        )
     out_defs: list[OutputDef] = []
     for key, cell, name in outputs:
         node = comp.node(key)

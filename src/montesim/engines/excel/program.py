@@ -3,6 +3,11 @@
 A Program is plain data (picklable, no closures): each op names a registered function
 or a builtin (``@input``, ``@fill``, ``@pick``) and refers to its arguments as slots
 (values computed by earlier ops) or constants.
+
+Iterative calculation (a workbook saved with circular references allowed) is the one
+jump: ``@loopvar`` starts a loop cell at its stored value, and ``@loopend`` runs the ops
+in between again with the loop cell's new value until it moves by less than the
+workbook's maximum change in every trial, or the maximum count is reached.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ class Program:
     n_slots: int = 0
 
     def last_uses(self) -> dict[int, int]:
-        """For each slot, the index of the last op that reads it."""
+        """For each slot, the index of the last op that reads it (a loop's body reads its
+        slots again until the loop ends)."""
         last: dict[int, int] = {}
         for i, op in enumerate(self.ops):
             for a in op.args:
@@ -45,6 +51,12 @@ class Program:
                 for a in op.data[1]:
                     if a[0] == "s":
                         last[a[1]] = i
+        for end, op in enumerate(self.ops):
+            if op.fn == "@loopend":
+                start = op.data[0]
+                for slot, i in last.items():
+                    if start <= i < end:
+                        last[slot] = max(i, end)
         return last
 
 
@@ -61,8 +73,21 @@ def run(
     if last_use is None:
         last_use = program.last_uses()
     consts = program.consts
-    for i, op in enumerate(program.ops):
-        slots[op.out] = _exec(op, slots, consts, samples, ctx)
+    ops = program.ops
+    passes: dict[int, int] = {}  # loop start -> passes done
+    i = 0
+    while i < len(ops):
+        op = ops[i]
+        if op.fn == "@loopvar":
+            passes[i] = 0
+            slots[op.out] = op.data
+        elif op.fn == "@loopend":
+            again = _loop_step(op, slots, consts, passes)
+            if again is not None:
+                i = again  # the body's slots are computed again; nothing to free yet
+                continue
+        else:
+            slots[op.out] = _exec(op, slots, consts, samples, ctx)
         for a in op.args:
             if a is not None and a[0] == "s" and last_use.get(a[1]) == i and a[1] not in keep:
                 slots.pop(a[1], None)
@@ -70,7 +95,39 @@ def run(
             for a in op.data[1]:
                 if a[0] == "s" and last_use.get(a[1]) == i and a[1] not in keep:
                     slots.pop(a[1], None)
+        i += 1
     return {k: slots[k] for k in keep if k in slots}
+
+
+def _loop_step(
+    op: Op, slots: dict[int, Value], consts: list[Value], passes: dict[int, int]
+) -> int | None:
+    """End of one pass over a loop's body: the op to go back to, or None when done (the
+    converged value is then in ``op.out``)."""
+    start, count, delta = op.data
+    var, new = op.args
+    assert var is not None and var[0] == "s"
+    old = slots[var[1]]
+    value = _get(new, slots, consts)
+    assert value is not None
+    passes[start] += 1
+    if passes[start] >= count or _moved_less(old, value, delta):
+        slots[op.out] = value
+        return None
+    slots[var[1]] = value
+    return start + 1
+
+
+def _moved_less(old: Value, new: Value, delta: float) -> bool:
+    """Excel's test: every trial's loop cell changed by less than the maximum change (a
+    change of kind, such as a number becoming an error, is a change)."""
+    if not (old.plain() and new.plain()):
+        a, b = old.full(), new.full()
+        if not (np.array_equal(a.kind, b.kind) and np.array_equal(a.err, b.err)):
+            return False
+    with np.errstate(invalid="ignore"):
+        moved = np.abs(np.asarray(new.num, float) - np.asarray(old.num, float))
+    return bool(np.all(moved < delta))
 
 
 def _get(a: Arg, slots: dict[int, Value], consts: list[Value]) -> Value | None:

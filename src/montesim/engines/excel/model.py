@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from montesim.engines.base import Files, InputError
+from montesim.engines.excel import riskstats
 from montesim.engines.excel.compiler import CellKey, Compiler, Const, SpecInput
 from montesim.engines.excel.inputs import InputDef
 from montesim.engines.excel.limits import check_workbook_formulas
@@ -61,6 +62,8 @@ class Plan:
     today: float
     warnings: list[dict[str, str]] = field(default_factory=list)
     slot_cells: dict[int, str] = field(default_factory=dict)  # program slot -> its cell
+    # @RISK statistics cells (RiskMean...), computed from an output after the run
+    statistics: list[tuple[riskstats.StatisticCell, int]] = field(default_factory=list)
 
     @property
     def keep(self) -> set[int]:
@@ -178,6 +181,12 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         fixed[key] = value
 
     outputs = _output_cells(spec, book, set(spec_inputs) | set(fixed))
+    statistics = riskstats.find(book)
+    listed = {key for key, _, _ in outputs}
+    for stat in statistics:  # the cells they describe are simulated too
+        if stat.target not in listed:
+            listed.add(stat.target)
+            outputs.append((stat.target, stat.target_cell, None))
     today_date = spec.today or date.today()
     today = float(to_serial(today_date))
     comp = Compiler(book, spec_inputs=spec_inputs, fixed=fixed, today=today)
@@ -237,6 +246,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         chunk = min(round_chunk_size(math.ceil(spec.iterations / TARGET_CHUNKS)), MAX_CHUNK)
     batch = spec.batch_size or DEFAULT_BATCH
     batch = max(BLOCK, batch // BLOCK * BLOCK)
+    output_index = {key: i for i, (key, _, _) in enumerate(outputs)}
     return Plan(
         program=comp.program,
         inputs=list(comp.inputs),
@@ -252,6 +262,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         raw_iterations=min(spec.raw_iterations, spec.iterations),
         today=today,
         warnings=warnings,
+        statistics=[(stat, output_index[stat.target]) for stat in statistics],
         slot_cells={
             n.index: address(comp._sheet_name(k[0]), k[1], k[2])
             for k, n in reversed(comp.cells.items())

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from montesim.engines.base import EngineError, Result
+from montesim.engines.excel import riskstats
 from montesim.engines.excel.columns import Columns, SpilledColumns, read_row, result_memory
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
@@ -118,6 +119,7 @@ def summary(
     ranked = rank_inputs(input_columns) if n_raw >= 2 else {}
     window = max(n_raw, CORRELATION_ITERATIONS)
     outputs: dict[str, Any] = {}
+    statistics: dict[int, dict[str, Any]] = {}  # by place in the workbook
     for i, out in enumerate(plan.outputs):
         # one output in memory at a time (a copy when the columns spilled to a file)
         x = read_row(values, i)
@@ -135,6 +137,16 @@ def summary(
             error_trials = int(len(ok) - np.count_nonzero(ok))
             del code
             x = x[ok]
+        for place, (stat, of) in enumerate(plan.statistics):
+            if of != i:
+                continue
+            statistics[place] = {
+                "cell": stat.cell,
+                "formula": stat.formula,
+                "function": stat.function,
+                "of": out.name,
+                "value": riskstats.compute(stat.function, x, stat.arg),
+            }
         # a private copy may be reordered in place; a view into the columns may not
         entry.update(
             summarize(x, overwrite=isinstance(values, SpilledColumns) or codes is not None)
@@ -178,6 +190,8 @@ def summary(
         "output_correlation": correlation_matrix(
             {out.name: read_row(values, i, window) for i, out in enumerate(plan.outputs)}
         ),
+        # @RISK statistics cells of the workbook (RiskMean...), in sheet order
+        "statistics": [statistics[place] for place in sorted(statistics)],
         "warnings": plan.warnings + error_warnings(plan, codes, raw_inputs),
     }
 

@@ -423,3 +423,27 @@ def test_job_list_filters_by_workbook_label_and_engine(
     page.fill("#label-filter", "small TREE")
     expect(page.locator("#job-list tbody tr")).to_have_count(1)
     expect(page.locator(f"#job-list tr[data-job-id='{risk}']")).to_be_visible()
+
+
+def test_workbook_statistics_cells_show_under_the_outputs(
+    page: Page, client: httpx.Client, browser: Browser, server: ServerProc
+) -> None:
+    cells = {
+        "M!A1": "=RiskUniform(0, 1)",
+        "M!B1": '=RiskOutput("Total") + A1 * 2',
+        "M!C1": "=RiskMean(B1)",
+        "M!C2": "=RiskPercentile(B1, 0.9)",
+    }
+    job = submit(client, "excel", {"cells": cells, "iterations": 4_096, "seed": 3}, label="stats")
+    assert wait_for(client, job)["status"] == "complete"
+    result = client.get(f"/api/jobs/{job}/result").json()["result"]
+    mean = result["statistics"][0]["value"]
+    assert result["statistics"][0]["cell"] == "M!C1" and abs(mean - 1.0) < 0.01
+    page.goto(f"/#/jobs/{job}")
+    section = page.locator("#workbook-statistics")
+    expect(section).to_contain_text("=RiskPercentile(B1, 0.9)")
+    expect(section.locator("tr[data-cell='M!C1'] td.num")).to_have_attribute(
+        "data-value", str(mean)
+    )
+    expect(section.locator("tr[data-cell='M!C2']")).to_contain_text("Total")
+    section.screenshot(path=str(SHOTS / "workbook-statistics.png"))

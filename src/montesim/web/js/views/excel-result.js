@@ -192,6 +192,21 @@ function inputsSection(result) {
     })));
 }
 
+function statisticsSection(result) {
+  const stats = result.statistics || [];
+  if (!stats.length) return null;
+  return h("section", { class: "dash-section", id: "workbook-statistics" },
+    h("h3", {}, "Statistics cells of the workbook"),
+    h("p", { class: "muted small" }, "The workbook's @RISK statistics functions, computed from this run's iterations (error trials left out)."),
+    h("table", { class: "stat-table wide", "aria-label": "Statistics cells" },
+      h("thead", {}, h("tr", {}, ["Cell", "Formula", "Of output", "Value"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, stats.map((s) => h("tr", { dataset: { cell: s.cell } },
+        h("th", { scope: "row" }, s.cell), h("td", {}, h("code", {}, s.formula)), h("td", {}, s.of),
+        h("td", { class: "num", title: s.value == null ? "not defined for these values" : String(s.value),
+          dataset: s.value == null ? {} : { value: String(s.value) } },
+          s.value == null ? "—" : number(s.value)))))));
+}
+
 function correlationSection(result) {
   const corr = result.output_correlation;
   if (!corr?.names || corr.names.length < 2) return null;
@@ -235,6 +250,7 @@ export function renderExcelResult(body, { jobId }) {
     h("h3", {}, "Outputs"),
     tabs,
     panel,
+    statisticsSection(result),
     inputsSection(result),
     correlationSection(result));
   if (names.length) select(names[0]);

@@ -11,8 +11,14 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.registry import Collector
 
 from montesim.jobs.scheduler import Scheduler, make_owner
 from montesim.jobs.store import Store
@@ -45,8 +51,12 @@ class Presence:
         self.scheduler = scheduler
         self.every = every
         self.id = scheduler.owner if scheduler is not None else make_owner()
+        self.started = time.time()
+        self.last_beat: float | None = None  # when the row was last written
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(PresenceCollector(self))
 
     def row(self) -> dict[str, Any]:
         values: dict[str, Any] = dict(
@@ -69,6 +79,7 @@ class Presence:
 
     def beat(self) -> None:
         self.store.beat_worker(self.id, **self.row())
+        self.last_beat = time.time()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="presence", daemon=True)
@@ -90,3 +101,47 @@ class Presence:
             self.store.remove_worker(self.id)
         except Exception:
             log.warning("could not remove this process from the workers table", exc_info=True)
+
+
+class PresenceCollector(Collector):
+    """This process's gauges, read when scraped: who it is, its jobs, its heartbeat's age.
+
+    Counters of its work (chunks persisted, chunk seconds) are in montesim.jobs.metrics.
+    """
+
+    def __init__(self, presence: Presence) -> None:
+        self.presence = presence
+
+    def collect(self) -> Iterator[Any]:
+        p = self.presence
+        info = InfoMetricFamily("montesim_worker", "This montesim process")
+        info.add_metric(
+            [],
+            {
+                "worker_id": p.id,
+                "role": p.role,
+                "executor": p.executor or "",
+                "host": socket.gethostname(),
+                "pid": str(os.getpid()),
+                "version": montesim_version(),
+            },
+        )
+        yield info
+        sched = p.scheduler
+        yield GaugeMetricFamily(
+            "montesim_worker_jobs_running",
+            "Jobs this process is running now",
+            value=len(sched.active_jobs) if sched is not None else 0,
+        )
+        yield GaugeMetricFamily(
+            "montesim_worker_heartbeat_age_seconds",
+            "Seconds since this process last wrote its row in the workers table",
+            value=time.time() - (p.last_beat or p.started),
+        )
+        count = getattr(sched.executor, "connected_workers", None) if sched else None
+        if count is not None:
+            yield GaugeMetricFamily(
+                "montesim_worker_dask_workers",
+                "Dask workers connected to this process's scheduler",
+                value=count(),
+            )

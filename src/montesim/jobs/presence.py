@@ -68,6 +68,7 @@ class Presence:
             jobs=[],
             chunks_done=0,
             dask_workers=None,
+            dashboard=None,
         )
         sched = self.scheduler
         if sched is not None:
@@ -75,6 +76,8 @@ class Presence:
             values["chunks_done"] = sched.runner.chunks_done
             count = getattr(sched.executor, "connected_workers", None)
             values["dask_workers"] = count() if count is not None else None
+            link = getattr(sched.executor, "dashboard_link", None)
+            values["dashboard"] = link() if link is not None else None
         return values
 
     def beat(self) -> None:

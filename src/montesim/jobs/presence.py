@@ -89,11 +89,19 @@ class Presence:
         self._thread.start()
 
     def _loop(self) -> None:
+        failing = False
         while not self._stop.is_set():
             try:
                 self.beat()
-            except Exception:  # the store is away: the next beat tries again
-                log.warning("could not record this process in the workers table", exc_info=True)
+                failing = False
+            except Exception as exc:  # the store is away: the next beat tries again
+                first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+                log.warning(
+                    "could not record this process in the workers table: %s",
+                    first,
+                    exc_info=not failing,  # the traceback once per outage
+                )
+                failing = True
             self._stop.wait(self.every)
 
     def stop(self) -> None:

@@ -153,11 +153,19 @@ class Scheduler:
     # -- the loop -----------------------------------------------------------------
 
     def _loop(self) -> None:
+        failing = 0  # ticks failed in a row: one traceback per outage, not one per tick
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:
-                log.exception("scheduler tick failed")
+                if failing:
+                    log.warning("scheduler ticks again after %d failed ticks", failing)
+                failing = 0
+            except Exception as exc:
+                if not failing:
+                    log.exception("scheduler tick failed")
+                elif failing % 100 == 0:
+                    log.warning("scheduler tick still failing (%d in a row): %s", failing, exc)
+                failing += 1
             self._wake.wait(self.settings.poll_seconds)
             self._wake.clear()
 

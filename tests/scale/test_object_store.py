@@ -122,3 +122,31 @@ def test_bad_file_store_setting_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="MONTESIM_FILE_STORE must be"):
         Settings(file_store="bucket/prefix")
+
+
+def test_upload_when_the_object_store_is_down_is_503(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("s3fs", reason="s3fs is not installed (montesim[s3])")
+    from fastapi.testclient import TestClient
+
+    from montesim.api.app import create_app
+    from montesim.config import Settings
+
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    closed = free_port()  # nothing listens there
+    settings = Settings(
+        data_dir=tmp_path,
+        file_store="s3://nowhere/uploads",
+        file_store_options={
+            "endpoint_url": f"http://127.0.0.1:{closed}",
+            "config_kwargs": {"retries": {"max_attempts": 1}},
+        },
+    )
+    with TestClient(create_app(settings, run_jobs=False)) as c:
+        resp = c.post("/api/files", files={"file": ("a.csv", b"x,y\n1,2\n")})
+        assert resp.status_code == 503, resp.text
+        assert resp.json()["code"] == "file_store_unavailable"
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert list((tmp_path / "files").iterdir()) == []  # nothing kept

@@ -68,14 +68,14 @@ class DaskCluster:
         return proc
 
     def start_scheduler(self) -> subprocess.Popen:
-        proc = self._spawn(
+        self.scheduler = proc = self._spawn(
             "scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"
         )
         wait(lambda: socket.socket().connect_ex(("127.0.0.1", self.port)) == 0, "scheduler")
         return proc
 
     def start_workers(self) -> None:
-        self._spawn(
+        self.worker_group = self._spawn(
             "worker",
             self.address,
             "--nthreads",
@@ -120,6 +120,46 @@ def run_job(settings: Settings, chunks: int, chunk_seconds: float = 0.0) -> tupl
         service.close()
 
 
+def restart_figures(settings: Settings, cluster: DaskCluster, chunk_seconds: float) -> None:
+    """kill -9 the Dask scheduler mid-job, start it again at once, restart the Dask
+    workers when they exit (as a supervisor would); time each step until the job's next
+    chunk is persisted."""
+    service = build(settings, role="worker")
+    service.start()
+    try:
+        executor = service.scheduler.executor  # type: ignore[union-attr]
+        wait(lambda: executor.connected_workers() >= settings.workers, "Dask workers")
+        spec = {"units": 100_000, "chunk_size": 1, "chunk_seconds": chunk_seconds}
+        job, _ = service.submit("sleep", {**spec, "report": False})
+        wait(lambda: service.get(job.id).done_units >= 10, "ten chunks")
+        os.killpg(cluster.scheduler.pid, signal.SIGKILL)
+        cluster.scheduler.wait()
+        killed = time.perf_counter()
+        done = service.get(job.id).done_units
+        cluster.start_scheduler()
+        listening = time.perf_counter()
+        old = cluster.worker_group
+        wait(lambda: old.poll() is not None, "the old Dask workers to exit")
+        exited = time.perf_counter()
+        cluster.start_workers()
+        wait(lambda: executor.connected_workers() >= settings.workers, "Dask workers again")
+        registered = time.perf_counter()
+        wait(lambda: service.get(job.id).done_units > done, "the next persisted chunk")
+        running = time.perf_counter()
+        status = service.get(job.id).status.value
+        service.cancel(job.id)
+        print(
+            f"scheduler restart (chunks of {chunk_seconds:g} s): new scheduler listening "
+            f"{listening - killed:.2f} s after the kill; old Dask workers exited after "
+            f"{exited - killed:.2f} s; next chunk persisted {running - killed:.2f} s after "
+            f"the kill: {registered - exited:.2f} s for the restarted Dask workers to "
+            f"register, then {running - registered:.2f} s to the next persisted chunk "
+            f"(job {status}, attempt {service.get(job.id).attempt})"
+        )
+    finally:
+        service.close()
+
+
 def store_write_rate(url: str, n: int = 200) -> float:
     from montesim.jobs.store import Store
 
@@ -144,6 +184,7 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=400)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
+    cpu0 = time.process_time()
     root = Path(tempfile.mkdtemp(prefix="montesim-bench-scale-"))
     base = dict(
         data_dir=root / "data",
@@ -168,8 +209,13 @@ def main() -> None:
         dask, status = run_job(settings, args.chunks)
         print(f"dask:       {dask * 1000:.2f} ms per chunk ({status})")
         print(f"dask - local: {(dask - local) * 1000:+.2f} ms per chunk")
+        restart_figures(settings, cluster, chunk_seconds=0.2)
     finally:
         cluster.stop()
+    print(
+        f"this process: {time.process_time() - cpu0:.1f} CPU s; "
+        f"load average {os.getloadavg()[0]:.1f} (Dask processes: see /usr/bin/time -v)"
+    )
 
 
 if __name__ == "__main__":

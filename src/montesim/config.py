@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     quota_retry_seconds: int = 30  # the Retry-After of a 429
 
     # Where uploaded files' bytes live for the workers: "database" (the default on
-    # PostgreSQL: no shared disk needed) or "disk" (the data folder; the SQLite default).
-    file_store: Literal["", "database", "disk"] = ""
+    # PostgreSQL: no shared disk needed), "disk" (the data folder; the SQLite default), or
+    # an object store URL such as s3://bucket/prefix (fsspec; montesim[s3] for S3).
+    file_store: str = ""
+    file_store_options: dict[str, Any] = {}  # JSON: fsspec arguments (endpoint_url, ...)
     max_upload_bytes: int = 50 * 1024 * 1024
     stall_floor_seconds: float = 30.0
     sse_heartbeat_seconds: float = 15.0
@@ -64,6 +66,16 @@ class Settings(BaseSettings):
     max_json_depth: int = 64
     max_json_string: int = 10_000  # characters in one JSON string (labels, cells, names)
     job_memory: int = 8 * 1024**3  # bytes a job's results may need (iterations x outputs)
+
+    @field_validator("file_store")
+    @classmethod
+    def _file_store(cls, value: str) -> str:
+        if value in ("", "database", "disk") or "://" in value:
+            return value
+        raise ValueError(
+            "MONTESIM_FILE_STORE must be 'database', 'disk' or an object store URL "
+            f"such as s3://bucket/prefix, not {value!r}"
+        )
 
     @cached_property
     def url(self) -> str:

@@ -179,9 +179,11 @@ class Topology:
         wait_until(f"the API answers: {proc.tail()}", api.healthy)
         return api
 
-    def worker(self, **extra: str) -> Proc:
+    def worker(self, *args: str, **extra: str) -> Proc:
         return self._add(
-            "worker", [sys.executable, "-m", "montesim.cli", "worker"], self.montesim_env(**extra)
+            "worker",
+            [sys.executable, "-m", "montesim.cli", "worker", *args],
+            self.montesim_env(**extra),
         )
 
     def stop(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.api.test_jobs_api import expected_sum
 from tests.conftest import free_port, make_database_url, submit, wait_for
@@ -26,6 +27,8 @@ def test_procfile_topology_runs_jobs(tmp_path: Path, pg_url: str) -> None:
         "DASK_HOST": "127.0.0.1",
         "DASK_PORT": str(topo.dask_port),
         "API_PORT": str(free_port()),
+        "METRICS_PORT_1": str(free_port()),
+        "METRICS_PORT_2": str(free_port()),
     }
     env = {**topo.montesim_env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     lines = read_procfile(PROCFILE, values)
@@ -63,6 +66,17 @@ def test_procfile_topology_runs_jobs(tmp_path: Path, pg_url: str) -> None:
                 assert result["sum"] == pytest.approx(expected_sum(40, 5, seed=seed), rel=1e-12)
             roles = sorted(w["role"] for w in api.workers() if w["alive"])
             assert roles == ["api", "worker", "worker"]
+        # each montesim worker serves its own metrics; together they ran both jobs' chunks
+        done = 0.0
+        for key in ("METRICS_PORT_1", "METRICS_PORT_2"):
+            text = httpx.get(f"http://127.0.0.1:{values[key]}/metrics", timeout=5).text
+            assert 'role="worker"' in text
+            done += sum(
+                float(line.split()[-1])
+                for line in text.splitlines()
+                if line.startswith('montesim_chunks_persisted_total{engine="sleep"}')
+            )
+        assert done == 16
     finally:
         topo.stop()
 

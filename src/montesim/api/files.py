@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ from fastapi import APIRouter, Request, UploadFile
 
 from montesim.api.deps import services
 from montesim.api.problems import Problem
+from montesim.jobs.objects import ObjectStoreError
+
+log = logging.getLogger("montesim.api.files")
 
 router = APIRouter(prefix="/api/files", tags=["files"])
 
@@ -63,7 +67,17 @@ def upload_file(file: UploadFile, request: Request) -> dict[str, Any]:
         target.unlink(missing_ok=True)
         raise
     name = Path(file.filename or "upload").name[:255]
-    svc.store.add_file(file_id, name, size, digest.hexdigest())
+    try:
+        svc.record_file(file_id, name, size, digest.hexdigest())
+    except ObjectStoreError as exc:
+        target.unlink(missing_ok=True)
+        log.error("upload not stored: %s", exc)
+        raise Problem(
+            503,
+            "file_store_unavailable",
+            "The file store cannot take this upload right now; nothing was stored",
+            location="file",
+        ) from None
     return {"file_id": file_id, "filename": name, "size": size, "sha256": digest.hexdigest()}
 
 

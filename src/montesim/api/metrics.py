@@ -105,6 +105,7 @@ def metrics(request: Request) -> Response:
         for registry in (
             _store_registry(request),
             job_metrics.REGISTRY,
+            services(request).presence.registry,
             API_REGISTRY,
             DEFAULT_REGISTRY,
         )

@@ -31,7 +31,7 @@ from montesim.api.deps import Service, services
 from montesim.api.problems import Problem
 from montesim.engines.excel.precheck import check
 from montesim.engines.excel.sheetview import MAX_PAGE_CELLS, WorkbookView, build_view
-from montesim.errors import InputError
+from montesim.errors import EngineError, InputError
 from montesim.jobs.progress import iso
 from montesim.jobs.store import setups
 from montesim.sampling.correlation import validate_corr
@@ -130,7 +130,11 @@ def _view(svc: Service, file_id: str) -> WorkbookView:
             code="workbook_too_large",
             location="file_id",
         )
-    path = svc.settings.files_dir / file_id
+    try:
+        path = svc.files[file_id]  # this server's upload, or fetched from the file store
+    except EngineError as exc:  # the store lost the bytes, or cannot be reached now
+        status = 404 if exc.code == "file_missing" else 503
+        raise Problem(status, exc.code, exc.message, location="file_id") from None
     return views.result(file_id, build_view, path, label=row["filename"])
 
 

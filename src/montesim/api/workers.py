@@ -18,6 +18,9 @@ router = APIRouter(prefix="/api", tags=["system"])
 def list_workers(request: Request) -> dict[str, Any]:
     """Processes (host, pid, role, version, executor, jobs, chunks done, last heartbeat).
 
+    ``dask_dashboard`` is the Dask dashboard's link as a live worker's scheduler reports
+    it (none unless the scheduler runs one: ``bokeh``, in ``montesim[dask]``).
+
     ``alive`` is false for a process silent longer than a lease: it died or hangs, and
     its jobs are being (or will be) taken over.
     """
@@ -38,9 +41,15 @@ def list_workers(request: Request) -> dict[str, Any]:
                 "jobs": list(row["jobs"] or []),
                 "chunks_done": row["chunks_done"],
                 "dask_workers": row["dask_workers"],
+                "dashboard": row["dashboard"],
                 "started_at": iso(row["started_at"]),
                 "heartbeat_at": iso(row["heartbeat_at"]),
                 "alive": t - row["heartbeat_at"] <= silent_after,
             }
         )
-    return {"items": items, "store_settings": svc.store.store_settings()}
+    dashboard = next((w["dashboard"] for w in items if w["alive"] and w["dashboard"]), None)
+    return {
+        "items": items,
+        "store_settings": svc.store.store_settings(),
+        "dask_dashboard": dashboard,
+    }

@@ -213,7 +213,18 @@ def _check_executor(settings: Settings) -> None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            envvar="MONTESIM_METRICS_PORT",
+            help="serve this process's Prometheus metrics at :PORT/metrics (0: off)",
+        ),
+    ] = 0,
+    metrics_host: Annotated[
+        str, typer.Option(envvar="MONTESIM_METRICS_HOST", help="address the metrics bind to")
+    ] = "127.0.0.1",
+) -> None:
     """Run jobs only (scheduler and executor) against the configured store (scale-out).
 
     SIGTERM (or Ctrl-C) drains: no new jobs, chunks in flight finish, running jobs are
@@ -222,6 +233,9 @@ def worker() -> None:
     import signal
     import threading
 
+    from prometheus_client import REGISTRY as PROCESS_REGISTRY
+
+    from montesim.jobs import metrics as job_metrics
     from montesim.jobs.executors import ExecutorUnavailable
     from montesim.jobs.service import build
     from montesim.logs import setup_logging
@@ -235,6 +249,24 @@ def worker() -> None:
         raise typer.Exit(2) from None
     scheduler = service.scheduler
     assert scheduler is not None
+    metrics_server = None
+    if metrics_port:
+        try:
+            metrics_server = job_metrics.serve_metrics(
+                metrics_port,
+                metrics_host,
+                job_metrics.REGISTRY,
+                service.presence.registry,
+                PROCESS_REGISTRY,
+            )
+        except OSError as exc:
+            console.print(
+                f"[red]error:[/red] cannot serve metrics on {metrics_host}:{metrics_port}: "
+                f"{exc.strerror or exc}",
+                highlight=False,
+            )
+            service.close()
+            raise typer.Exit(2) from None
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -243,7 +275,8 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     service.start()
-    console.print(f"montesim worker {scheduler.owner} on {settings.url}", highlight=False)
+    where = f", metrics at http://{metrics_host}:{metrics_port}/metrics" if metrics_port else ""
+    console.print(f"montesim worker {scheduler.owner} on {settings.url}{where}", highlight=False)
     code = 0
     try:
         while not stopping.wait(0.5):
@@ -254,6 +287,8 @@ def worker() -> None:
     finally:
         console.print("montesim worker stopping: draining", highlight=False)
         service.close()
+        if metrics_server is not None:
+            metrics_server.shutdown()
     raise typer.Exit(code)
 
 

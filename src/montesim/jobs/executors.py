@@ -371,6 +371,7 @@ class DaskExecutor:
         self._wake = threading.Event()
         self._threads = 1
         self._dask_workers = 0
+        self._dashboard: str | None = None
         # Sending to the cluster can block (a scatter waits for workers, a dropped
         # connection for its timeout): never in the runner's thread, whose heartbeats
         # keep the job's lease.
@@ -410,6 +411,10 @@ class DaskExecutor:
     def connected_workers(self) -> int:
         return self._dask_workers
 
+    def dashboard_link(self) -> str | None:
+        """The scheduler's dashboard (None when it has none: bokeh missing, or disabled)."""
+        return self._dashboard
+
     def _refresh(self) -> None:
         client = self._client
         if client.status != "running":
@@ -419,8 +424,19 @@ class DaskExecutor:
         except Exception:  # the scheduler just went away; the client reconnects
             return
         found = info.get("workers", {})
+        self._dashboard = self._link(client, info)
         self._dask_workers = len(found)
         self._threads = sum(int(w.get("nthreads", 1)) for w in found.values())
+
+    @staticmethod
+    def _link(client: Any, info: dict[str, Any]) -> str | None:
+        from distributed.utils import format_dashboard_link
+
+        port = info.get("services", {}).get("dashboard")
+        if not port:
+            return None
+        host = str(info.get("address") or client.scheduler.address).split("://")[-1]
+        return str(format_dashboard_link(host.rsplit(":", 1)[0], port))
 
     def _maintain(self) -> None:
         """Background: refresh the worker count, flush cancels, replace a closed client."""

@@ -7,7 +7,11 @@ so they stay right however many processes share it.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.registry import Collector
 
 from montesim.jobs.model import Job
 from montesim.jobs.states import JobStatus
@@ -18,6 +22,12 @@ WORK_UNITS = Counter(
     "montesim_work_units_processed",
     "Work units (iterations, trials, steps) persisted by this process",
     ["engine", "unit"],
+    registry=REGISTRY,
+)
+CHUNKS_DONE = Counter(
+    "montesim_chunks_persisted",
+    "Chunks this process ran and persisted",
+    ["engine"],
     registry=REGISTRY,
 )
 CHUNK_SECONDS = Histogram(
@@ -42,13 +52,14 @@ FAILURES = Counter(
 )
 CHUNK_RETRIES = Counter(
     "montesim_chunk_retries",
-    "Chunks run again because their worker process died",
+    "Chunks run again because their worker process died or the Dask cluster lost them",
     registry=REGISTRY,
 )
 
 
 def chunk_persisted(job: Job, size: int, seconds: float) -> None:
     WORK_UNITS.labels(job.engine, job.unit or "units").inc(size)
+    CHUNKS_DONE.labels(job.engine).inc()
     CHUNK_SECONDS.labels(job.engine).observe(seconds)
 
 
@@ -62,3 +73,26 @@ def observe_job(job: Job) -> None:
         )
     if job.status == JobStatus.ERROR:
         FAILURES.labels(job.error_code or "unknown").inc()
+
+
+class Chained(Collector):
+    """Several registries scraped as one (one HTTP endpoint for all of them)."""
+
+    def __init__(self, *registries: CollectorRegistry) -> None:
+        self.registries = registries
+
+    def collect(self) -> Iterator[Any]:
+        for registry in self.registries:
+            yield from registry.collect()
+
+
+def serve_metrics(port: int, host: str, *registries: CollectorRegistry) -> Any:
+    """Expose ``registries`` at ``http://host:port/metrics`` (a thread); the server.
+
+    ``montesim worker --metrics-port`` uses it: every worker process is scraped on its
+    own port, as ``serve`` is at ``/metrics``.
+    """
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Chained(*registries))
+    server, _thread = start_http_server(port, addr=host, registry=registry)
+    return server

@@ -28,7 +28,8 @@ from montesim.jobs import metrics as job_metrics
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.chunkloop import HandBack, run_chunks
 from montesim.jobs.executors import Executor, cancel_flag_path
-from montesim.jobs.model import Job
+from montesim.jobs.model import Job, StoredFile
+from montesim.jobs.objects import ObjectFiles
 from montesim.jobs.planning import (
     Limits,
     PlanCache,
@@ -63,13 +64,21 @@ class FileMap(Mapping[str, Path]):
     """Uploaded files by id, resolved against the store (the engine's ``files`` argument).
 
     A file is read from this process's upload folder when it is there; otherwise (a
-    worker on another machine) from the store's copy, cached here by content hash.
+    worker on another machine) from the object store or the store's copy, cached here by
+    content hash.
     """
 
-    def __init__(self, store: Store, files_dir: Path, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        files_dir: Path,
+        cache_dir: Path | None = None,
+        objects: ObjectFiles | None = None,
+    ) -> None:
         self.store = store
         self.files_dir = files_dir
         self.cache_dir = cache_dir or files_dir.parent / "file-cache"
+        self.objects = objects
 
     def __contains__(self, file_id: object) -> bool:
         return isinstance(file_id, str) and self.store.get_file(file_id) is not None
@@ -82,12 +91,43 @@ class FileMap(Mapping[str, Path]):
         if local.exists():
             return local
         cached = self.cache_dir / stored.sha256
-        if cached.exists() or not self.store.has_blob(file_id):
-            return cached if cached.exists() else local  # missing: the engine says so
-        return self._fetch(file_id, stored.sha256, cached)
+        if cached.exists():
+            return cached
+        if self.objects is not None:
+            return self._fetch(stored, cached, self._object_reader(stored))
+        if not self.store.has_blob(file_id):
+            return local  # missing: the engine says so
+        return self._fetch(stored, cached, lambda write: self.store.read_blob(file_id, write))
 
-    def _fetch(self, file_id: str, sha256: str, cached: Path) -> Path:
+    def _object_reader(self, stored: StoredFile) -> Callable[[Callable[[bytes], object]], int]:
+        objects = self.objects
+        assert objects is not None
+
+        def read(write: Callable[[bytes], object]) -> int:
+            where = objects.where(stored.sha256)
+            try:
+                return objects.read(stored.sha256, write)
+            except FileNotFoundError:
+                raise EngineError(
+                    f"{stored.filename} (file {stored.id}) is not in the file store: "
+                    f"{where} does not exist (deleted, or MONTESIM_FILE_STORE differs "
+                    "between the API server and this worker)",
+                    code="file_missing",
+                ) from None
+            except Exception as exc:
+                raise EngineError(
+                    f"cannot read {stored.filename} (file {stored.id}) from the file store "
+                    f"at {where}: {type(exc).__name__}: {str(exc)[:300]}",
+                    code="file_store_unavailable",
+                ) from exc
+
+        return read
+
+    def _fetch(
+        self, stored: StoredFile, cached: Path, read: Callable[[Callable[[bytes], object]], int]
+    ) -> Path:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        sha256 = stored.sha256
         part = cached.with_name(f"{sha256}.{uuid.uuid4().hex[:8]}.part")
         digest = hashlib.sha256()
         try:
@@ -97,16 +137,16 @@ class FileMap(Mapping[str, Path]):
                     digest.update(data)
                     out.write(data)
 
-                self.store.read_blob(file_id, write)
+                read(write)
             if digest.hexdigest() != sha256:
                 raise EngineError(
-                    f"the stored copy of file {file_id} does not match its hash",
+                    f"the stored copy of file {stored.id} does not match its hash",
                     code="file_corrupt",
                 )
             os.replace(part, cached)  # atomic: concurrent fetches of one file are harmless
         finally:
             part.unlink(missing_ok=True)
-        log.info("fetched file %s from the store into the cache", file_id)
+        log.info("fetched file %s from the store into the cache", stored.id)
         return cached
 
     def __iter__(self) -> Iterator[str]:
@@ -130,6 +170,7 @@ class JobRunner:
         files_dir: Path,
         cancel_dir: Path,
         file_cache_dir: Path | None = None,
+        file_objects: ObjectFiles | None = None,
         lease_seconds: float,
         heartbeat_seconds: float,
         limits: Limits | None = None,
@@ -143,7 +184,7 @@ class JobRunner:
         self.executor = executor
         self.owner = owner
         self.files_dir = files_dir
-        self.files = FileMap(store, files_dir, file_cache_dir)
+        self.files = FileMap(store, files_dir, file_cache_dir, file_objects)
         self.cancel_dir = cancel_dir
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = heartbeat_seconds

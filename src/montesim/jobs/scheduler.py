@@ -20,6 +20,7 @@ from montesim.errors import InputError
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.model import Job
+from montesim.jobs.objects import object_files
 from montesim.jobs.planning import Limits, PlanCache
 from montesim.jobs.progress import stall_threshold
 from montesim.jobs.runner import JobRunner
@@ -82,6 +83,7 @@ class Scheduler:
             files_dir=settings.files_dir,
             cancel_dir=settings.cancel_dir,
             file_cache_dir=settings.file_cache_dir,
+            file_objects=object_files(settings.file_store, settings.file_store_options),
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
             limits=Limits.of(settings),
@@ -151,11 +153,19 @@ class Scheduler:
     # -- the loop -----------------------------------------------------------------
 
     def _loop(self) -> None:
+        failing = 0  # ticks failed in a row: one traceback per outage, not one per tick
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:
-                log.exception("scheduler tick failed")
+                if failing:
+                    log.warning("scheduler ticks again after %d failed ticks", failing)
+                failing = 0
+            except Exception as exc:
+                if not failing:
+                    log.exception("scheduler tick failed")
+                elif failing % 100 == 0:
+                    log.warning("scheduler tick still failing (%d in a row): %s", failing, exc)
+                failing += 1
             self._wake.wait(self.settings.poll_seconds)
             self._wake.clear()
 

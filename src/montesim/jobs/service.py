@@ -29,6 +29,7 @@ from montesim.errors import Conflict, InputError, QuotaExceeded
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.model import Batch, Job, StoredFile
+from montesim.jobs.objects import object_files
 from montesim.jobs.planning import (
     Limits,
     PlannedJob,
@@ -57,7 +58,10 @@ class Service:
 
     def __post_init__(self) -> None:
         self.broker = EventBroker(self.store, poll_seconds=self.settings.stream_poll_seconds)
-        self.files = FileMap(self.store, self.settings.files_dir, self.settings.file_cache_dir)
+        self.objects = object_files(self.settings.file_store, self.settings.file_store_options)
+        self.files = FileMap(
+            self.store, self.settings.files_dir, self.settings.file_cache_dir, self.objects
+        )
         if self.settings.files_in_store:
             files_dir = self.settings.files_dir
             self.store.blob_source = lambda file_id: files_dir / file_id
@@ -236,8 +240,14 @@ class Service:
         with path.open("rb") as f:
             while block := f.read(1 << 20):
                 digest.update(block)
-        file_id = path.name
-        return self.store.add_file(file_id, name, path.stat().st_size, digest.hexdigest())
+        return self.record_file(path.name, name, path.stat().st_size, digest.hexdigest())
+
+    def record_file(self, file_id: str, name: str, size: int, sha256: str) -> StoredFile:
+        """Record an upload written to ``files_dir``; its bytes go to the object store first
+        when there is one (ObjectStoreError if it cannot take them)."""
+        if self.objects is not None:
+            self.objects.put(sha256, self.settings.files_dir / file_id)
+        return self.store.add_file(file_id, name, size, sha256)
 
     def copy_in(self, path: Path) -> StoredFile:
         """Copy a local file into the store (in-process runs)."""

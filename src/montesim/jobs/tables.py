@@ -189,6 +189,7 @@ workers = Table(
     Column("jobs", JSON, nullable=False),  # ids of the jobs it runs now
     Column("chunks_done", BigInteger, nullable=False, default=0),
     Column("dask_workers", Integer),  # Dask workers its client sees (dask executor only)
+    Column("dashboard", String(500)),  # the Dask dashboard's link, when its scheduler has one
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
 )

@@ -37,6 +37,7 @@ const job = (id) => `/api/jobs/${encodeURIComponent(id)}`;
 
 export const api = {
   engines: () => request("GET", "/api/engines"),
+  workers: () => request("GET", "/api/workers"),
   listJobs: ({ status, limit, offset, engine, label, fileName }) => {
     const q = new URLSearchParams({ limit: String(limit), offset: String(offset) });
     if (status) q.set("status", status);

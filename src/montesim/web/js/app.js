@@ -1,4 +1,4 @@
-// The router: #/jobs (list), #/new (submit), #/jobs/{id} (detail), #/studio[/{file_id}]. Views mount into
+// The router: #/jobs (list), #/new (submit), #/jobs/{id} (detail), #/studio[/{file_id}], #/workers. Views mount into
 // <main> and return {title, destroy}.
 
 import { mountCompare } from "./views/compare.js";
@@ -7,6 +7,7 @@ import { mountRiskNew } from "./views/risk-new.js";
 import { mountList } from "./views/list.js";
 import { mountStudio } from "./views/studio.js";
 import { mountSubmit } from "./views/submit.js";
+import { mountWorkers } from "./views/workers.js";
 
 const main = document.getElementById("main");
 let current = null;
@@ -20,6 +21,7 @@ function parse(hash) {
   if (path === "/compare") return { nav: "compare", mount: mountCompare, params: { query } };
   const studio = path.match(/^\/studio(?:\/([^/]+))?$/);
   if (studio) return { nav: "studio", mount: mountStudio, params: { id: studio[1] ? decodeURIComponent(studio[1]) : null, query } };
+  if (path === "/workers") return { nav: "workers", mount: mountWorkers, params: { query } };
   if (path === "/new") return { nav: "new", mount: mountSubmit, params: { query } };
   return { nav: "jobs", mount: mountList, params: { query: path === "/jobs" ? query : "" } };
 }

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, UploadFile
 
-from montesim.api.deps import services
+from montesim.api.deps import owner_of, services, visible_to
 from montesim.api.problems import Problem
 
 router = APIRouter(prefix="/api/files", tags=["files"])
@@ -63,13 +63,13 @@ def upload_file(file: UploadFile, request: Request) -> dict[str, Any]:
         target.unlink(missing_ok=True)
         raise
     name = Path(file.filename or "upload").name[:255]
-    svc.store.add_file(file_id, name, size, digest.hexdigest())
+    svc.store.add_file(file_id, name, size, digest.hexdigest(), owner_of(request))
     return {"file_id": file_id, "filename": name, "size": size, "sha256": digest.hexdigest()}
 
 
 @router.get("/{file_id}")
 def file_info(file_id: str, request: Request) -> dict[str, Any]:
-    row = services(request).store.get_file(file_id)
+    row = services(request).store.get_file(file_id, visible_to(request))
     if row is None:
         raise Problem(
             404, "file_not_found", f"No file with id {file_id[:80]!r}", location="file_id"

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from montesim.api.deps import PRINCIPAL, principal_of, services
@@ -120,7 +121,15 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            scope[PRINCIPAL] = await self.principal(scope)
+            try:
+                scope[PRINCIPAL] = await self.principal(scope)
+            except DBAPIError as exc:  # as the app's own handler: the store, not a bug
+                reason = str(exc.orig or exc).splitlines()[0][:200]
+                raise Refused(
+                    503,
+                    "store_unavailable",
+                    f"The token store cannot be read right now ({reason}); try again later",
+                ) from None
         except Refused as refused:
             if scope["type"] == "websocket":
                 await receive()  # websocket.connect
@@ -190,7 +199,7 @@ class AuthMiddleware:
 
 
 async def send_refusal(send: Send, refused: Refused) -> None:
-    title = "Unauthorized" if refused.status == 401 else "Forbidden"
+    title = {401: "Unauthorized", 403: "Forbidden"}.get(refused.status, "Service Unavailable")
     body = problem_body(refused.status, refused.code, title, refused.detail)
     challenge = (INVALID if refused.invalid else BEARER) if refused.status == 401 else []
     headers = [

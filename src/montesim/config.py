@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     log_format: str = "text"  # or "json"
     secret_key: str = ""  # signs stored partials; empty: generated into <data_dir>/secret.key
 
+    # Who may ask (montesim.api.auth): "none" (everyone who reaches the port; `serve`
+    # refuses a non-loopback bind without --insecure) or "tokens" (Bearer tokens made with
+    # `montesim token create`; each token's jobs, files, batches and setups are its own).
+    auth: Literal["none", "tokens"] = "none"
+    metrics_token: str = ""  # when set, /metrics needs it as a Bearer token
+    ticket_seconds: float = 60.0  # life of a stream ticket (?ticket= on SSE and WebSocket)
+    submits_per_minute: int = 0  # jobs one owner may submit per minute; 0: no limit
+
     # Cross-site protection (montesim.api.guard); comma-separated lists.
     allowed_hosts: str = ""  # Host names answered; default the bound host and loopback
     allowed_origins: str = ""  # origins besides the server's own that may send requests

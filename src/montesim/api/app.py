@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from montesim import __version__
-from montesim.api import bodies, files, guard, jobs, problems, system
+from montesim.api import auth, bodies, files, guard, jobs, problems, system
 from montesim.config import Settings
 from montesim.jobs import service as job_service
 from montesim.logs import setup_logging
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     )
     problems.install(app)
     bodies.install(app, settings)
+    auth.install(app, settings)  # who is asking, before any body is read
     guard.install(app, settings)  # outermost: no route, and no body read, before it
     app.include_router(jobs.router)
     app.include_router(files.router)

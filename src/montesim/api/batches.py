@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
-from montesim.api.deps import Service, owner_of, services
+from montesim.api.deps import owner_of, services, visible_to
 from montesim.api.follow import Outgoing, follow
 from montesim.api.jobs import MAX_OFFSET, JobCreate
 from montesim.api.problems import Problem
@@ -58,13 +58,18 @@ def batch_view(batch: Batch, children: list[Job], *, full: bool) -> dict[str, An
     return out
 
 
-def _get_or_404(svc: Service, batch_id: str) -> Batch:
-    batch = svc.store.get_batch(batch_id)
+def _get_or_404(request: Request, batch_id: str) -> Batch:
+    """The batch, if the one asking may see it; 404 otherwise."""
+    batch = services(request).store.get_batch(batch_id, visible_to(request))
     if batch is None:
-        raise Problem(
-            404, "batch_not_found", f"No batch with id {batch_id[:80]!r}", location="batch_id"
-        )
+        raise batch_not_found(batch_id)
     return batch
+
+
+def batch_not_found(batch_id: str) -> Problem:
+    return Problem(
+        404, "batch_not_found", f"No batch with id {batch_id[:80]!r}", location="batch_id"
+    )
 
 
 @router.post("", status_code=202)
@@ -74,6 +79,7 @@ def create_batch(body: BatchCreate, request: Request) -> dict[str, Any]:
         label=body.label,
         fail_fast=body.fail_fast,
         owner=owner_of(request),
+        visible=visible_to(request),
     )
     return batch_view(batch, rows, full=True)
 
@@ -85,7 +91,7 @@ def list_batches(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     svc = services(request)
-    batches, total = svc.store.list_batches(limit=limit, offset=offset)
+    batches, total = svc.store.list_batches(visible=visible_to(request), limit=limit, offset=offset)
     children = svc.store.batch_children(b.id for b in batches)
     return {
         "items": [batch_view(b, children[b.id], full=False) for b in batches],
@@ -98,15 +104,16 @@ def list_batches(
 @router.get("/{batch_id}")
 def get_batch(batch_id: str, request: Request) -> dict[str, Any]:
     svc = services(request)
-    batch = _get_or_404(svc, batch_id)
+    batch = _get_or_404(request, batch_id)
     return batch_view(batch, svc.store.batch_children([batch_id])[batch_id], full=True)
 
 
 @router.post("/{batch_id}/cancel", status_code=202)
 def cancel_batch(batch_id: str, request: Request) -> dict[str, Any]:
-    svc = services(request)
-    _get_or_404(svc, batch_id)
-    svc.cancel_batch(batch_id)
+    try:
+        services(request).cancel_batch(batch_id, visible_to(request))
+    except KeyError:
+        raise batch_not_found(batch_id) from None
     return get_batch(batch_id, request)
 
 
@@ -120,7 +127,7 @@ async def batch_stream(
     """The children's events, each followed by the batch's recomputed state (``kind: "batch"``)."""
     resume = resume_point(last_event_id, after)
     svc = services(request)
-    batch = await anyio.to_thread.run_sync(_get_or_404, svc, batch_id)
+    batch = await anyio.to_thread.run_sync(_get_or_404, request, batch_id)
     rows = (await anyio.to_thread.run_sync(svc.store.batch_children, [batch_id]))[batch_id]
     states = {r.id: ChildState.of_job(r) for r in rows}
     events = follow(

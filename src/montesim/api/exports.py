@@ -212,7 +212,7 @@ def to_csv(table: Table) -> bytes:
 
 def _finished(request: Request, job_id: str) -> tuple[Job, dict[str, Any]]:
     svc = services(request)
-    job = get_or_404(svc, job_id)
+    job = get_or_404(request, job_id)
     if job.status != JobStatus.COMPLETE:
         raise not_complete(job)
     result = svc.store.result(job_id)

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, UploadFile
 
-from montesim.api.deps import services
+from montesim.api.deps import owner_of, services, visible_to
 from montesim.api.problems import Problem
 from montesim.jobs.objects import ObjectStoreError
 
@@ -68,7 +68,7 @@ def upload_file(file: UploadFile, request: Request) -> dict[str, Any]:
         raise
     name = Path(file.filename or "upload").name[:255]
     try:
-        svc.record_file(file_id, name, size, digest.hexdigest())
+        svc.record_file(file_id, name, size, digest.hexdigest(), owner_of(request))
     except ObjectStoreError as exc:
         target.unlink(missing_ok=True)
         log.error("upload not stored: %s", exc)
@@ -83,7 +83,7 @@ def upload_file(file: UploadFile, request: Request) -> dict[str, Any]:
 
 @router.get("/{file_id}")
 def file_info(file_id: str, request: Request) -> dict[str, Any]:
-    row = services(request).store.get_file(file_id)
+    row = services(request).store.get_file(file_id, visible_to(request))
     if row is None:
         raise Problem(
             404, "file_not_found", f"No file with id {file_id[:80]!r}", location="file_id"

@@ -78,13 +78,16 @@ async def follow(
     *,
     after: int | None = None,
     coalesce_seconds: float = 0.1,
+    visible: str | None = None,
 ) -> AsyncIterator[Outgoing]:
-    """Events of ``job_ids`` (None: every job); ends once each listed job is terminal.
+    """Events of ``job_ids`` (None: every job ``visible`` may see, or every job when that
+    is None); ends once each listed job is terminal. Listed jobs are checked by the caller.
 
     Without ``after`` the client first gets each job's current state (``kind:
     "snapshot"``, with the cursor as its id); with it, the log after that id is replayed.
     """
     ids = frozenset(job_ids) if job_ids is not None else None
+    owners = OwnerFilter(store, visible if ids is None else None)
     sub, cursor = await broker.subscribe(ids)
     coalescer = Coalescer(coalesce_seconds)
     open_jobs = set(ids) if ids is not None else None
@@ -105,11 +108,12 @@ async def follow(
 
     try:
         if after is None:
-            for ev in await anyio.to_thread.run_sync(_snapshots, store, ids, cursor):
+            for ev in await anyio.to_thread.run_sync(_snapshots, store, ids, cursor, visible):
                 yield emit(ev)
         else:
             async for ev in _replay(store, ids, after, cursor):
-                yield emit(ev)
+                if await owners.sees(ev):
+                    yield emit(ev)
             if open_jobs:
                 # Jobs whose terminal event the client saw before it reconnected.
                 latest = await anyio.to_thread.run_sync(store.latest_events, open_jobs, cursor)
@@ -121,7 +125,7 @@ async def follow(
             except TimeoutError:
                 live = None
             out = coalescer.due()
-            if live is not None and live["id"] > floor:
+            if live is not None and live["id"] > floor and await owners.sees(live):
                 out += coalescer.offer(live)
             for item in out:
                 yield emit(item)
@@ -133,9 +137,30 @@ async def follow(
         broker.unsubscribe(sub)
 
 
-def _snapshots(store: Store, ids: frozenset[str] | None, cursor: int) -> list[Event]:
+class OwnerFilter:
+    """Which events of the every-job stream one owner may see (None: all): those of its
+    own jobs. A job's owner never changes, so each is looked up once per stream."""
+
+    def __init__(self, store: Store, visible: str | None) -> None:
+        self.store = store
+        self.visible = visible
+        self._owners: dict[str, str | None] = {}
+
+    async def sees(self, ev: Event) -> bool:
+        if self.visible is None:
+            return True
+        job_id = ev["job_id"]
+        if job_id not in self._owners:
+            job = await anyio.to_thread.run_sync(self.store.get_job, job_id)
+            self._owners[job_id] = job.owner if job is not None else None
+        return self._owners[job_id] == self.visible
+
+
+def _snapshots(
+    store: Store, ids: frozenset[str] | None, cursor: int, visible: str | None = None
+) -> list[Event]:
     if ids is None:
-        rows, _ = store.list_jobs(statuses=ACTIVE, limit=MAX_SNAPSHOT_JOBS)
+        rows, _ = store.list_jobs(statuses=ACTIVE, visible=visible, limit=MAX_SNAPSHOT_JOBS)
         job_ids: Iterable[str] = [r.id for r in rows]
     else:
         job_ids = ids

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from montesim.api.deps import owner_of, services
+from montesim.api.deps import owner_of, services, visible_to
 from montesim.api.jobs import get_or_404, not_complete
 from montesim.api.problems import Problem
 from montesim.errors import Conflict, InputError
@@ -154,7 +154,9 @@ def solve(body: SolveRequest, request: Request) -> dict[str, Any]:
     svc = services(request)
     try:
         spec = solve_spec(body)
-        job, _ = svc.submit("horn", spec, label=body.label, owner=owner_of(request))
+        job, _ = svc.submit(
+            "horn", spec, label=body.label, owner=owner_of(request), visible=visible_to(request)
+        )
     except InputError as exc:
         exc.location = _request_location(exc.location)
         if isinstance(exc.detail, list):
@@ -166,7 +168,7 @@ def solve(body: SolveRequest, request: Request) -> dict[str, Any]:
 
 
 def _horn_job(request: Request, job_id: str) -> Job:
-    row = get_or_404(services(request), job_id)
+    row = get_or_404(request, job_id)
     if row.engine != "horn":
         raise Problem(404, "job_not_found", f"No horn job with id {job_id!r}", location="job_id")
     return row
@@ -193,7 +195,7 @@ def stop(job_id: str, request: Request) -> dict[str, Any]:
     svc = services(request)
     _horn_job(request, job_id)
     try:
-        row = svc.cancel(job_id)
+        row = svc.cancel(job_id, visible_to(request))
     except KeyError:
         raise Problem(
             404, "job_not_found", f"No job with id {job_id!r}", location="job_id"

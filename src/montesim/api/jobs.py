@@ -1,6 +1,7 @@
 """/api/jobs: submit, validate, status, list, cancel, label, delete, result, artifacts, events.
 
-Handlers parse HTTP and render answers; the job service does the work.
+Handlers parse HTTP and render answers; the job service does the work. Another owner's
+job answers 404, as an unknown one (``visible_to``: see montesim.api.auth).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from montesim.api.deps import Service, owner_of, services
+from montesim.api.deps import owner_of, principal_of, services, visible_to
 from montesim.api.problems import Problem
 from montesim.errors import Conflict, InputError
 from montesim.jobs.model import Job
@@ -37,8 +38,9 @@ def not_found(job_id: str) -> Problem:
     return Problem(404, "job_not_found", f"No job with id {job_id[:80]!r}", location="job_id")
 
 
-def get_or_404(svc: Service, job_id: str) -> Job:
-    row = svc.store.get_job(job_id)
+def get_or_404(request: Request, job_id: str) -> Job:
+    """The job, if the one asking may see it; 404 otherwise."""
+    row = services(request).store.get_job(job_id, visible_to(request))
     if row is None:
         raise not_found(job_id)
     return row
@@ -60,6 +62,7 @@ def create_job(
             label=body.label,
             idempotency_key=idempotency_key,
             owner=owner_of(request),
+            visible=visible_to(request),
         )
     except Conflict as exc:
         raise Problem(
@@ -82,7 +85,7 @@ def validate_job(body: JobCreate, request: Request) -> dict[str, Any]:
 
     It runs in a child process with a time and memory limit, never on the event loop.
     """
-    planned = services(request).validate(body.engine, body.spec)
+    planned = services(request).validate(body.engine, body.spec, visible_to(request))
     return {
         "valid": True,
         "engine": body.engine,
@@ -113,6 +116,7 @@ def list_jobs(
         label=label,
         file_name=file_name,
         id_prefix=id_prefix,
+        visible=visible_to(request),
         limit=limit,
         offset=offset,
     )
@@ -123,13 +127,14 @@ def list_jobs(
 async def get_job(job_id: str, request: Request) -> dict[str, Any]:
     # The hottest endpoint is one primary-key SELECT (well under a millisecond); running
     # it inline skips a threadpool hand-off that costs more than the query itself.
-    return job_view(get_or_404(services(request), job_id), with_spec=True)
+    admin = principal_of(request).admin
+    return job_view(get_or_404(request, job_id), with_spec=True, admin=admin)
 
 
 @router.post("/{job_id}/cancel", status_code=202)
 def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
     try:
-        job = services(request).cancel(job_id)
+        job = services(request).cancel(job_id, visible_to(request))
     except KeyError:
         raise not_found(job_id) from None
     except Conflict as exc:
@@ -141,7 +146,7 @@ def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
 
 @router.patch("/{job_id}")
 def patch_job(job_id: str, body: JobPatch, request: Request) -> dict[str, Any]:
-    row = services(request).store.set_label(job_id, body.label)
+    row = services(request).store.set_label(job_id, body.label, visible_to(request))
     if row is None:
         raise not_found(job_id)
     return job_view(row)
@@ -150,7 +155,7 @@ def patch_job(job_id: str, body: JobPatch, request: Request) -> dict[str, Any]:
 @router.delete("/{job_id}")
 def delete_job(job_id: str, request: Request) -> dict[str, Any]:
     try:
-        services(request).delete(job_id)
+        services(request).delete(job_id, visible_to(request))
     except KeyError:
         raise not_found(job_id) from None
     except Conflict as exc:
@@ -178,7 +183,7 @@ def not_complete(job: Job) -> Problem:
 @router.get("/{job_id}/result")
 def get_result(job_id: str, request: Request) -> dict[str, Any]:
     svc = services(request)
-    job = get_or_404(svc, job_id)
+    job = get_or_404(request, job_id)
     if job.status != JobStatus.COMPLETE:
         raise not_complete(job)
     summary = svc.store.result(job_id)
@@ -192,7 +197,7 @@ def get_result(job_id: str, request: Request) -> dict[str, Any]:
 @router.get("/{job_id}/artifacts/{name}")
 def get_artifact(job_id: str, name: str, request: Request) -> Response:
     svc = services(request)
-    job = get_or_404(svc, job_id)
+    job = get_or_404(request, job_id)
     if job.status != JobStatus.COMPLETE:
         raise not_complete(job)
     found = svc.store.artifact(job_id, name)
@@ -216,6 +221,6 @@ def get_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
 ) -> dict[str, Any]:
     svc = services(request)
-    get_or_404(svc, job_id)
+    get_or_404(request, job_id)
     events = svc.store.events(job_id, after=after, limit=limit)
     return {"job_id": job_id, "events": events, "last_id": events[-1]["id"] if events else after}

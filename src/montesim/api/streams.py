@@ -24,7 +24,7 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisco
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.requests import HTTPConnection
 
-from montesim.api.deps import services
+from montesim.api.deps import services, visible_to
 from montesim.api.follow import Outgoing, follow
 from montesim.api.metrics import STREAM_CLIENTS
 from montesim.api.problems import Problem
@@ -71,9 +71,11 @@ def resume_point(header: str | None, query: int | None) -> int | None:
 
 
 async def _require_jobs(conn: HTTPConnection, job_ids: Iterable[str]) -> None:
+    """404 for a job that is unknown or not the asker's."""
     store = services(conn).store
+    visible = visible_to(conn)
     for job_id in job_ids:
-        if await anyio.to_thread.run_sync(store.get_job, job_id) is None:
+        if await anyio.to_thread.run_sync(store.get_job, job_id, visible) is None:
             raise Problem(
                 404, "job_not_found", f"No job with id {job_id[:80]!r}", location="job_id"
             )
@@ -91,6 +93,7 @@ def sse_response(
         job_ids,
         after=after,
         coalesce_seconds=settings.stream_coalesce_seconds,
+        visible=visible_to(conn),
     )
     return sse_of(conn, events)
 
@@ -150,7 +153,7 @@ async def jobs_stream(
 async def job_ws(websocket: WebSocket, job_id: str, after: int | None = None) -> None:
     await websocket.accept()
     store = services(websocket).store
-    if await anyio.to_thread.run_sync(store.get_job, job_id) is None:
+    if await anyio.to_thread.run_sync(store.get_job, job_id, visible_to(websocket)) is None:
         await websocket.send_json(
             {"kind": "error", "code": "job_not_found", "detail": f"No job with id {job_id[:80]!r}"}
         )
@@ -214,7 +217,7 @@ async def _ws_read(websocket: WebSocket, job_id: str) -> None:
             )
             continue
         try:
-            await anyio.to_thread.run_sync(svc.cancel, job_id)
+            await anyio.to_thread.run_sync(svc.cancel, job_id, visible_to(websocket))
         except (KeyError, Conflict) as exc:
             detail = getattr(exc, "message", None) or f"No job with id {job_id[:80]!r}"
             await websocket.send_json({"kind": "error", "code": "job_terminal", "detail": detail})

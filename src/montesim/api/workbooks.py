@@ -27,7 +27,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from montesim.api.deps import Service, services
+from montesim.api.deps import owner_of, services, visible_to
 from montesim.api.problems import Problem
 from montesim.engines.excel.precheck import check
 from montesim.engines.excel.sheetview import MAX_PAGE_CELLS, WorkbookView, build_view
@@ -108,15 +108,17 @@ views = Background(size=4)  # file id -> WorkbookView
 checks = Background(size=16)  # file id + spec -> pre-run check
 
 
-def _file(svc: Service, file_id: str) -> dict[str, Any]:
-    row = svc.store.get_file(file_id)
+def _file(request: Request, file_id: str) -> dict[str, Any]:
+    """The file's record, if the one asking may see it; 404 otherwise."""
+    row = services(request).store.get_file(file_id, visible_to(request))
     if row is None:
         raise Problem(404, "file_not_found", f"No file with id {file_id!r}", location="file_id")
     return asdict(row)
 
 
-def _view(svc: Service, file_id: str) -> WorkbookView:
-    row = _file(svc, file_id)
+def _view(request: Request, file_id: str) -> WorkbookView:
+    svc = services(request)
+    row = _file(request, file_id)
     if not row["filename"].lower().endswith(WORKBOOK_SUFFIXES):
         raise InputError(
             f"{row['filename']} is not an .xlsx or .xlsm workbook",
@@ -176,7 +178,9 @@ def list_files(
     """Uploaded files, newest first (workbooks only unless ``kind=any``)."""
     svc = services(request)
     suffixes = WORKBOOK_SUFFIXES if kind == "workbook" else ()
-    rows = setups.list_files(svc.store.engine, suffixes=suffixes, limit=limit)
+    rows = setups.list_files(
+        svc.store.engine, suffixes=suffixes, visible=visible_to(request), limit=limit
+    )
     return {"items": [_file_json(r) for r in rows]}
 
 
@@ -184,9 +188,8 @@ def list_files(
 @answers_reading
 def sheets(file_id: str, request: Request) -> dict[str, Any]:
     """The workbook's sheets with their extent, and what the studio marks in it."""
-    svc = services(request)
-    row = _file(svc, file_id)
-    view = _view(svc, file_id)
+    row = _file(request, file_id)
+    view = _view(request, file_id)
     report = view.summary
     return {
         **_file_json(row),
@@ -221,7 +224,7 @@ def cells(
     range: Annotated[str, Query(max_length=40)] = "A1:Z200",  # noqa: A002 - the query name
 ) -> dict[str, Any]:
     """The non-empty cells of a range: display text, value, formula, number format, mark."""
-    return _view(services(request), file_id).page(sheet, range)
+    return _view(request, file_id).page(sheet, range)
 
 
 @router.get("/api/files/{file_id}/trace")
@@ -230,7 +233,7 @@ def trace(
     file_id: str, request: Request, cell: Annotated[str, Query(max_length=300)]
 ) -> dict[str, Any]:
     """The cell's direct precedents (ranges its formula reads) and dependents."""
-    view = _view(services(request), file_id)
+    view = _view(request, file_id)
     return {
         "cell": cell,
         "precedents": view.precedents(cell),
@@ -242,7 +245,7 @@ def trace(
 @answers_reading
 def precheck(file_id: str, request: Request, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Everything that would stop the job, or make a result meaningless, before it runs."""
-    view = _view(services(request), file_id)
+    view = _view(request, file_id)
     body = {**spec, "file_id": file_id}
     key = file_id + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return checks.result(key, check, body, view.book)
@@ -351,9 +354,13 @@ def _setup_json(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("/api/files/{file_id}/setups")
 def list_setups(file_id: str, request: Request) -> dict[str, Any]:
     """Setups saved for this workbook (same file name or same content), newest first."""
-    svc = services(request)
-    row = _file(svc, file_id)
-    found = setups.setups_for(svc.store.engine, filename=row["filename"], sha256=row["sha256"])
+    row = _file(request, file_id)
+    found = setups.setups_for(
+        services(request).store.engine,
+        filename=row["filename"],
+        sha256=row["sha256"],
+        visible=visible_to(request),
+    )
     return {"items": [_setup_json(r) for r in found]}
 
 
@@ -361,7 +368,7 @@ def list_setups(file_id: str, request: Request) -> dict[str, Any]:
 def save_setup(file_id: str, body: SetupBody, request: Request) -> dict[str, Any]:
     """Save the studio's definition under a name (the same name again replaces it)."""
     svc = services(request)
-    row = _file(svc, file_id)
+    row = _file(request, file_id)
     if len(json.dumps(body.definition)) > MAX_SETUP_BYTES:
         raise InputError(
             f"definition: a model setup is at most {MAX_SETUP_BYTES // 1024} KiB of JSON",
@@ -375,13 +382,15 @@ def save_setup(file_id: str, body: SetupBody, request: Request) -> dict[str, Any
         sha256=row["sha256"],
         file_id=file_id,
         definition=body.definition,
+        owner=owner_of(request),
+        visible=visible_to(request),
     )
     return _setup_json(saved)
 
 
 @router.get("/api/setups/{setup_id}")
 def get_setup(setup_id: str, request: Request) -> dict[str, Any]:
-    row = setups.get_setup(services(request).store.engine, setup_id)
+    row = setups.get_setup(services(request).store.engine, setup_id, visible_to(request))
     if row is None:
         raise Problem(
             404, "setup_not_found", f"No model setup with id {setup_id!r}", location="setup_id"
@@ -391,7 +400,7 @@ def get_setup(setup_id: str, request: Request) -> dict[str, Any]:
 
 @router.delete("/api/setups/{setup_id}")
 def delete_setup(setup_id: str, request: Request) -> dict[str, Any]:
-    if not setups.delete_setup(services(request).store.engine, setup_id):
+    if not setups.delete_setup(services(request).store.engine, setup_id, visible_to(request)):
         raise Problem(
             404, "setup_not_found", f"No model setup with id {setup_id!r}", location="setup_id"
         )

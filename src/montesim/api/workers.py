@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from montesim.api.deps import services
+from montesim.api.deps import services, visible_to
 from montesim.jobs.presence import FORGET_SECONDS
 from montesim.jobs.progress import iso
+from montesim.jobs.states import ACTIVE
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -26,6 +27,13 @@ def list_workers(request: Request) -> dict[str, Any]:
     """
     svc = services(request)
     settings = svc.settings
+    visible = visible_to(request)
+    # A token sees only its own jobs among those the processes run.
+    mine = (
+        None
+        if visible is None
+        else {j.id for j in svc.store.list_jobs(statuses=ACTIVE, visible=visible, limit=10**4)[0]}
+    )
     silent_after = max(settings.lease_seconds, 3 * settings.heartbeat_seconds)
     t = time.time()
     items = []
@@ -38,7 +46,7 @@ def list_workers(request: Request) -> dict[str, Any]:
                 "role": row["role"],
                 "version": row["version"],
                 "executor": row["executor"],
-                "jobs": list(row["jobs"] or []),
+                "jobs": [j for j in row["jobs"] or [] if mine is None or j in mine],
                 "chunks_done": row["chunks_done"],
                 "dask_workers": row["dask_workers"],
                 "dashboard": row["dashboard"],

@@ -1,6 +1,7 @@
 """The montesim command line: serve, worker, submit, watch, jobs, cancel, result, run.
 
-Commands that talk to a server take ``--server`` (or MONTESIM_SERVER). Engine-specific
+Commands that talk to a server take ``--server`` (or MONTESIM_SERVER) and ``--token`` (or
+MONTESIM_TOKEN), sent as a Bearer token. Engine-specific
 commands (inspect, verify, simulate, risk) live in sibling modules and register here.
 """
 
@@ -30,17 +31,47 @@ DEFAULT_SERVER = "http://127.0.0.1:8000"
 Server = Annotated[
     str, typer.Option("--server", envvar="MONTESIM_SERVER", help="montesim server URL")
 ]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        "--token", envvar="MONTESIM_TOKEN", help="API token (servers with MONTESIM_AUTH=tokens)"
+    ),
+]
 TERMINAL = ("complete", "error", "cancelled")
 
 
 # -- helpers --------------------------------------------------------------------------
 
 
-def _client(server: str) -> httpx.Client:
-    return httpx.Client(base_url=server.rstrip("/"), timeout=30)
+def _client(server: str, token: str | None = None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=server.rstrip("/"), timeout=30, headers=headers)
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _check(resp: httpx.Response) -> dict[str, Any]:
+    if resp.status_code == 401:
+        console.print(
+            "[red]error 401:[/red] the server needs a token: pass --token or set MONTESIM_TOKEN"
+            + (
+                f" ({resp.json().get('detail')})"
+                if "json" in resp.headers.get("content-type", "")
+                else ""
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(2)
     if resp.status_code >= 400:
         try:
             body = resp.json()
@@ -175,13 +206,28 @@ def serve(
         bool,
         typer.Option("--no-jobs", help="API, UI and streams only; `montesim worker`s run jobs"),
     ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", help="serve a non-loopback address without authentication anyway"
+        ),
+    ] = False,
 ) -> None:
     """Start the server: API, web UI, and (unless --no-jobs) the scheduler and workers."""
+    settings = Settings(host=host, port=port)
+    if settings.auth == "none" and not is_loopback(host) and not insecure:
+        console.print(
+            f"[red]error:[/red] refusing to serve {host} without authentication: anyone who "
+            "can reach that address could read, cancel and delete every job. Set "
+            "MONTESIM_AUTH=tokens (and make tokens with `montesim token create NAME`), bind "
+            "127.0.0.1, or pass --insecure if a proxy in front does the authentication.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     import uvicorn
 
     from montesim.api.app import create_app
 
-    settings = Settings(host=host, port=port)
     if not no_jobs:
         _check_executor(settings)
     jobs_part = (
@@ -354,6 +400,78 @@ def config_show() -> None:
             out.print(f"{key} = {getattr(env, key)} (environment; not set in the store)")
 
 
+token_app = typer.Typer(
+    no_args_is_help=True, help="API tokens for servers with MONTESIM_AUTH=tokens."
+)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    name: str,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="sees and acts on every owner's jobs")
+    ] = False,
+) -> None:
+    """Make a token for NAME and print it, once: only its hash is stored."""
+    from montesim.errors import InputError
+
+    store = _settings_store()
+    try:
+        record, secret = store.create_token(name, admin=admin)
+    except InputError as exc:
+        console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    console.print(
+        f"token {record.name!r} ({'admin, ' if admin else ''}id {record.id}); it is shown "
+        "this once, keep it now:",
+        highlight=False,
+    )
+    out.print(secret, highlight=False, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Tokens with their owner, role, creation, last use and revocation."""
+    from montesim.jobs.progress import iso
+
+    store = _settings_store()
+    try:
+        found = store.list_tokens()
+    finally:
+        store.close()
+    table = Table()
+    for col in ("id", "name", "role", "created", "last used", "revoked"):
+        table.add_column(col, no_wrap=col == "id")
+    for t in found:
+        table.add_row(
+            t.id,
+            t.name,
+            "admin" if t.admin else "user",
+            (iso(t.created_at) or "")[:19].replace("T", " "),
+            (iso(t.last_used_at) or "never")[:19].replace("T", " "),
+            (iso(t.revoked_at) or "")[:19].replace("T", " "),
+        )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(name_or_id: str) -> None:
+    """Revoke a token (by id, or every unrevoked token with this name): at once, everywhere."""
+    store = _settings_store()
+    try:
+        revoked = store.revoke_token(name_or_id)
+    finally:
+        store.close()
+    if not revoked:
+        console.print(f"[red]error:[/red] no unrevoked token {name_or_id!r}", highlight=False)
+        raise typer.Exit(2)
+    for t in revoked:
+        out.print(f"revoked {t.name} ({t.id})", highlight=False)
+
+
 # -- client commands --------------------------------------------------------------------
 
 
@@ -373,10 +491,11 @@ def submit(
     label: Annotated[str | None, typer.Option()] = None,
     idempotency_key: Annotated[str | None, typer.Option()] = None,
     server: Server = DEFAULT_SERVER,
+    token: Token = None,
 ) -> None:
     """Submit a job and print its id."""
     spec = _load_spec(spec_file)
-    with _client(server) as client:
+    with _client(server, token) as client:
         if file is not None:
             spec["file_id"] = _upload(client, file)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
@@ -389,9 +508,9 @@ def submit(
 
 
 @app.command()
-def watch(job_id: str, server: Server = DEFAULT_SERVER) -> None:
+def watch(job_id: str, server: Server = DEFAULT_SERVER, token: Token = None) -> None:
     """Follow a job with a live progress bar; exit non-zero on error or cancel."""
-    with _client(server) as client:
+    with _client(server, token) as client:
         full = resolve_id(client, job_id)
         job = follow(lambda: _check(client.get(f"/api/jobs/{full}")))
     _exit_for(job)
@@ -403,6 +522,7 @@ def jobs(
     engine: Annotated[str | None, typer.Option()] = None,
     limit: int = 50,
     server: Server = DEFAULT_SERVER,
+    token: Token = None,
 ) -> None:
     """List jobs, newest first."""
     params: dict[str, Any] = {"limit": limit}
@@ -410,7 +530,7 @@ def jobs(
         params["status"] = status
     if engine:
         params["engine"] = engine
-    with _client(server) as client:
+    with _client(server, token) as client:
         body = _check(client.get("/api/jobs", params=params))
     table = Table()
     table.add_column("job", no_wrap=True, min_width=36)  # whole ids: they are what you type
@@ -430,9 +550,9 @@ def jobs(
 
 
 @app.command()
-def cancel(job_id: str, server: Server = DEFAULT_SERVER) -> None:
+def cancel(job_id: str, server: Server = DEFAULT_SERVER, token: Token = None) -> None:
     """Cancel a queued or running job."""
-    with _client(server) as client:
+    with _client(server, token) as client:
         full = resolve_id(client, job_id)
         body = _check(client.post(f"/api/jobs/{full}/cancel"))
     out.print(f"{full}: {body['status']} ({body['stage']})")
@@ -443,9 +563,10 @@ def result(
     job_id: str,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
     server: Server = DEFAULT_SERVER,
+    token: Token = None,
 ) -> None:
     """Print (or save) a complete job's result."""
-    with _client(server) as client:
+    with _client(server, token) as client:
         body = _check(client.get(f"/api/jobs/{resolve_id(client, job_id)}/result"))
     _write_result(body, output)
 

@@ -81,6 +81,7 @@ class Batch:
     label: str | None = None
     fail_fast: bool = False
     cancellation_requested: bool = False
+    owner: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Batch:
@@ -91,6 +92,7 @@ class Batch:
             label=row["label"],
             fail_fast=bool(row["fail_fast"]),
             cancellation_requested=bool(row["cancellation_requested"]),
+            owner=row.get("owner"),
         )
 
 
@@ -101,6 +103,7 @@ class StoredFile:
     size: int
     sha256: str
     created_at: float
+    owner: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> StoredFile:
@@ -110,4 +113,52 @@ class StoredFile:
             size=int(row["size"]),
             sha256=row["sha256"],
             created_at=row["created_at"],
+            owner=row.get("owner"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An API token's record (never the token itself: only its hash is stored)."""
+
+    id: str
+    name: str
+    admin: bool
+    created_at: float
+    revoked_at: float | None = None
+    last_used_at: float | None = None
+
+    @property
+    def owner(self) -> str:
+        return f"token:{self.name}"
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> Token:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            admin=bool(row["admin"]),
+            created_at=row["created_at"],
+            revoked_at=row["revoked_at"],
+            last_used_at=row["last_used_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: the owner recorded on what they create, and what they may see.
+
+    With tokens on, a token sees only what its owner created (``visible`` is that owner)
+    and an admin token sees everything; with auth off everyone sees everything
+    (``visible`` is None) and ``owner`` is the client's address, for quotas.
+    """
+
+    owner: str
+    scoped: bool = False  # sees only its own jobs, files, batches and setups
+    admin: bool = False
+    token_id: str | None = None
+
+    @property
+    def visible(self) -> str | None:
+        """The owner filter for store queries; None: everything."""
+        return self.owner if self.scoped else None

@@ -14,6 +14,7 @@ spec's shape and that its files exist; the worker validates and plans the job (s
 from __future__ import annotations
 
 import hashlib
+import math
 import shutil
 import tempfile
 import threading
@@ -44,7 +45,7 @@ from montesim.jobs.runner import FileMap, JobRunner
 from montesim.jobs.scheduler import Scheduler, make_owner
 from montesim.jobs.signing import Signer
 from montesim.jobs.states import JobStatus
-from montesim.jobs.store import Store
+from montesim.jobs.store import Store, now
 from montesim.jobs.tables import metadata
 
 
@@ -101,15 +102,20 @@ class Service:
 
     # -- submitting -----------------------------------------------------------------
 
-    def check(self, engine_name: str, spec: dict[str, Any]) -> tuple[Engine, int]:
+    def check(
+        self, engine_name: str, spec: dict[str, Any], visible: str | None = None
+    ) -> tuple[Engine, int]:
         """The cheap checks of a submission (shape, files exist); its planned work units.
 
         Engines whose full validation is heavy define ``check``; the others validate
-        fully here, which is cheap for them.
+        fully here, which is cheap for them. With ``visible`` (an owner), files of other
+        owners do not exist.
         """
         engine = get_engine(engine_name)
         if not isinstance(spec, dict):
             raise InputError("spec must be a JSON object", location="spec")
+        if visible is not None:
+            self.require_files(spec, visible)
         check = getattr(engine, "check", None)
         estimate = getattr(engine, "spec_memory_bytes", None)
         if check is not None:
@@ -123,9 +129,24 @@ class Service:
         check_memory(planned.memory_bytes, self.limits.job_memory_bytes)
         return engine, planned.total_units
 
-    def validate(self, engine_name: str, spec: dict[str, Any]) -> PlannedJob:
+    def require_files(self, spec: dict[str, Any], visible: str) -> None:
+        """InputError (as the engines word it) for a file the spec names that is not
+        ``visible``'s: another owner's upload cannot be run, nor probed."""
+        for key, value in spec.items():
+            if not (key == "file_id" or key.endswith("_file_id")) or not isinstance(value, str):
+                continue
+            if value and self.store.get_file(value[:36], visible) is None:
+                raise InputError(
+                    f"no uploaded file with id {value[:80]!r}; upload it with POST /api/files",
+                    code="unknown_file",
+                    location=f"spec.{key}",
+                )
+
+    def validate(
+        self, engine_name: str, spec: dict[str, Any], visible: str | None = None
+    ) -> PlannedJob:
         """Full validation now (for ``POST /api/jobs/validate``): isolated when heavy."""
-        engine, _ = self.check(engine_name, spec)
+        engine, _ = self.check(engine_name, spec, visible)
         if not getattr(engine, "heavy_validation", False):
             return plan_here(engine.name, spec, self.files)
         files = {
@@ -146,12 +167,18 @@ class Service:
         label: str | None = None,
         idempotency_key: str | None = None,
         owner: str | None = None,
+        visible: str | None = None,
     ) -> tuple[Job, bool]:
         """Check and store a queued job; ``(job, created)`` (False: an idempotent replay).
 
-        QuotaExceeded when ``owner`` already has its quota of queued jobs.
+        QuotaExceeded when ``owner`` already has its quota of queued jobs, or of jobs
+        submitted in the last minute. ``visible``: see :meth:`check`.
         """
-        engine, _ = self.check(engine_name, spec)
+        engine, _ = self.check(engine_name, spec, visible)
+        if idempotency_key and self.settings.auth == "tokens" and owner:
+            # Keys are per owner: another owner's key neither finds nor blocks its job.
+            scoped = hashlib.sha256(f"{owner}\0{idempotency_key}".encode()).hexdigest()
+            idempotency_key = f"owner:{scoped}"
         if not (idempotency_key and self.store.find_by_idempotency_key(idempotency_key)):
             self.check_quota(owner, 1)
         job, created = self.store.create_job(
@@ -168,7 +195,9 @@ class Service:
         return job, created
 
     def check_quota(self, owner: str | None, adding: int) -> None:
-        """QuotaExceeded when ``adding`` more queued jobs would put ``owner`` over its quota."""
+        """QuotaExceeded when ``adding`` more queued jobs would put ``owner`` over its quota
+        of queued jobs or of submissions per minute."""
+        self.check_rate(owner, adding)
         most = self.settings.max_queued_per_owner
         if most <= 0:
             return
@@ -183,6 +212,26 @@ class Service:
                 retry_after=self.settings.quota_retry_seconds,
             )
 
+    def check_rate(self, owner: str | None, adding: int) -> None:
+        """QuotaExceeded when ``owner`` submitted too many jobs in the last minute
+        (``MONTESIM_SUBMITS_PER_MINUTE``), counted in the store: it holds across servers."""
+        most = self.settings.submits_per_minute
+        if most <= 0:
+            return
+        t = now()
+        count, oldest = self.store.submitted_since(owner, t - 60.0)
+        if count + adding <= most:
+            return
+        wait = math.ceil(oldest + 60.0 - t) if oldest is not None else 60
+        raise QuotaExceeded(
+            f"{count} jobs submitted in the last minute; the limit is {most} per minute "
+            "(MONTESIM_SUBMITS_PER_MINUTE): try again shortly",
+            code="submit_rate",
+            limit=most,
+            value=count + adding,
+            retry_after=max(1, min(60, wait)),
+        )
+
     def submit_batch(
         self,
         jobs: list[dict[str, Any]],
@@ -190,6 +239,7 @@ class Service:
         label: str | None,
         fail_fast: bool,
         owner: str | None = None,
+        visible: str | None = None,
     ) -> tuple[Batch, list[Job]]:
         """Check every child first, then store them all at once.
 
@@ -199,7 +249,7 @@ class Service:
         children, errors = [], []
         for i, item in enumerate(jobs):
             try:
-                engine, units = self.check(item["engine"], item["spec"])
+                engine, units = self.check(item["engine"], item["spec"], visible)
             except InputError as exc:
                 where = f"jobs[{i}]" + (f".{exc.location}" if exc.location else "")
                 errors.append({"location": where, "code": exc.code, "message": exc.message})
@@ -225,29 +275,36 @@ class Service:
                 detail=errors,
             )
         self.check_quota(owner, len(children))
-        batch, rows = self.store.create_batch(label=label, fail_fast=fail_fast, children=children)
+        batch, rows = self.store.create_batch(
+            label=label, fail_fast=fail_fast, children=children, owner=owner
+        )
         self.wake()
         return batch, rows
 
-    def cancel_batch(self, batch_id: str) -> list[str]:
+    def cancel_batch(self, batch_id: str, visible: str | None = None) -> list[str]:
+        """Cancel a batch's active children; KeyError when unknown (or not ``visible``'s)."""
+        if self.store.get_batch(batch_id, visible) is None:
+            raise KeyError(batch_id)
         cancelled = self.store.request_batch_cancel(batch_id)
         self.wake()
         return cancelled
 
-    def add_file(self, name: str, path: Path) -> StoredFile:
+    def add_file(self, name: str, path: Path, owner: str | None = None) -> StoredFile:
         """Move a file already written under ``files_dir`` into the store's records."""
         digest = hashlib.sha256()
         with path.open("rb") as f:
             while block := f.read(1 << 20):
                 digest.update(block)
-        return self.record_file(path.name, name, path.stat().st_size, digest.hexdigest())
+        return self.record_file(path.name, name, path.stat().st_size, digest.hexdigest(), owner)
 
-    def record_file(self, file_id: str, name: str, size: int, sha256: str) -> StoredFile:
+    def record_file(
+        self, file_id: str, name: str, size: int, sha256: str, owner: str | None = None
+    ) -> StoredFile:
         """Record an upload written to ``files_dir``; its bytes go to the object store first
         when there is one (ObjectStoreError if it cannot take them)."""
         if self.objects is not None:
             self.objects.put(sha256, self.settings.files_dir / file_id)
-        return self.store.add_file(file_id, name, size, sha256)
+        return self.store.add_file(file_id, name, size, sha256, owner)
 
     def copy_in(self, path: Path) -> StoredFile:
         """Copy a local file into the store (in-process runs)."""
@@ -259,21 +316,23 @@ class Service:
 
     # -- acting on jobs -------------------------------------------------------------
 
-    def get(self, job_id: str) -> Job:
-        job = self.store.get_job(job_id)
+    # ``visible`` (an owner) on these: another owner's job is a KeyError, as an unknown one.
+
+    def get(self, job_id: str, visible: str | None = None) -> Job:
+        job = self.store.get_job(job_id, visible)
         if job is None:
             raise KeyError(job_id)
         return job
 
-    def cancel(self, job_id: str) -> Job:
+    def cancel(self, job_id: str, visible: str | None = None) -> Job:
         """Queued: cancelled at once. Running: cancelled within a second. KeyError, Conflict."""
-        job = self.store.request_cancel(job_id)
+        job = self.store.request_cancel(job_id, visible)
         self.wake()
         return job
 
-    def delete(self, job_id: str) -> None:
+    def delete(self, job_id: str, visible: str | None = None) -> None:
         """Delete a finished job and everything it owns. KeyError, Conflict while active."""
-        self.store.delete_job(job_id)
+        self.store.delete_job(job_id, visible)
 
     async def subscribe(self, job_ids: frozenset[str] | None) -> tuple[Subscription, int]:
         """Follow some jobs' events (None: all); the queue and the cursor it starts after."""

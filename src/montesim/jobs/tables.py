@@ -37,7 +37,9 @@ jobs = Table(
     Column("request_hash", String(64)),
     Column("batch_id", String(36)),
     Column("file_id", String(36)),  # the uploaded file the spec names, if any
-    Column("owner", String(200)),  # who submitted it: "client:ADDRESS" (quotas, retention)
+    # who submitted it: "token:NAME" with tokens on, else "client:ADDRESS" (visibility,
+    # quotas, retention)
+    Column("owner", String(200)),
     Column("created_at", Float, nullable=False),
     Column("queued_at", Float, nullable=False),
     Column("started_at", Float),
@@ -122,9 +124,11 @@ batches = Table(
     Column("label", String(200)),
     Column("fail_fast", Boolean, nullable=False, default=False),
     Column("cancellation_requested", Boolean, nullable=False, default=False),
+    Column("owner", String(200)),  # as jobs.owner
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("ix_batches_created", "created_at"),
+    Index("ix_batches_owner", "owner"),
 )
 
 files = Table(
@@ -134,7 +138,9 @@ files = Table(
     Column("filename", String(255), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("owner", String(200)),  # as jobs.owner: whoever uploaded it
     Column("created_at", Float, nullable=False),
+    Index("ix_files_owner", "owner"),
 )
 
 # Uploaded files' bytes in the database (the default on PostgreSQL), in parts of at most
@@ -169,9 +175,10 @@ model_setups = Table(
     Column("sha256", String(64), nullable=False),
     Column("file_id", String(36), nullable=False),
     Column("definition", JSON, nullable=False),
+    Column("owner", String(200)),  # as jobs.owner; a name is unique per owner and file name
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
-    UniqueConstraint("filename", "name", name="uq_model_setups_filename_name"),
+    UniqueConstraint("owner", "filename", "name", name="uq_model_setups_owner_filename_name"),
     Index("ix_model_setups_sha256", "sha256"),
 )
 
@@ -192,4 +199,19 @@ workers = Table(
     Column("dashboard", String(500)),  # the Dask dashboard's link, when its scheduler has one
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
+)
+
+# API tokens (MONTESIM_AUTH=tokens): only a SHA-256 of each token is kept. A token's
+# name is its owner ("token:NAME"); a new token may reuse the name of a revoked one.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("admin", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+    Column("last_used_at", Float),
+    Index("ix_tokens_name", "name"),
 )

@@ -10,6 +10,7 @@ clusters). One module per concern; :class:`Store` is all of them together.
 - ``events``: the event log readers
 - ``settings``: store-wide settings (the job cap)
 - ``workers``: each process's heartbeat row
+- ``tokens``: API tokens (hashes only), for MONTESIM_AUTH=tokens
 - ``batches``, ``files``, ``retention``, ``setups`` (the studio's saved model setups)
 """
 
@@ -24,6 +25,7 @@ from montesim.jobs.store.files import FilesStore
 from montesim.jobs.store.jobs import new_job_values, request_hash
 from montesim.jobs.store.leases import LeasesStore
 from montesim.jobs.store.retention import RetentionStore
+from montesim.jobs.store.tokens import TokensStore
 from montesim.jobs.store.workers import WorkersStore
 
 
@@ -35,6 +37,7 @@ class Store(
     EventsStore,
     FilesStore,
     WorkersStore,
+    TokensStore,
 ):
     """Tables and queries; one instance per process, safe to share between threads."""
 

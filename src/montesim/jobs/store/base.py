@@ -142,12 +142,16 @@ class StoreBase:
 
     # -- shared helpers -------------------------------------------------------------
 
-    def _row(self, conn: Connection, job_id: str) -> Job | None:
+    def _row(self, conn: Connection, job_id: str, visible: str | None = None) -> Job | None:
+        """The job, or None; with ``visible``, only a job of that owner (see Principal)."""
+        conds = [jobs.c.id == job_id]
+        if visible is not None:
+            conds.append(jobs.c.owner == visible)
         row = (
             conn.execute(
                 select(jobs, files.c.filename.label("file_name"))
                 .select_from(jobs.outerjoin(files, files.c.id == jobs.c.file_id))
-                .where(jobs.c.id == job_id)
+                .where(*conds)
             )
             .mappings()
             .first()

@@ -18,7 +18,12 @@ from montesim.jobs.tables import batches, jobs
 
 class BatchesStore(JobsStore):
     def create_batch(
-        self, *, label: str | None, fail_fast: bool, children: list[dict[str, Any]]
+        self,
+        *,
+        label: str | None,
+        fail_fast: bool,
+        children: list[dict[str, Any]],
+        owner: str | None = None,
     ) -> tuple[Batch, list[Job]]:
         """Insert a batch and its queued children in one transaction.
 
@@ -30,7 +35,12 @@ class BatchesStore(JobsStore):
         with self._write() as conn:
             conn.execute(
                 insert(batches).values(
-                    id=batch_id, label=label, fail_fast=fail_fast, created_at=t, updated_at=t
+                    id=batch_id,
+                    label=label,
+                    fail_fast=fail_fast,
+                    owner=owner[:200] if owner else None,
+                    created_at=t,
+                    updated_at=t,
                 )
             )
             rows = []
@@ -43,16 +53,25 @@ class BatchesStore(JobsStore):
             batch = conn.execute(select(batches).where(batches.c.id == batch_id)).mappings().one()
             return Batch.from_row(batch), rows
 
-    def get_batch(self, batch_id: str) -> Batch | None:
+    def get_batch(self, batch_id: str, visible: str | None = None) -> Batch | None:
+        """The batch; with ``visible`` (an owner), None unless that owner's."""
+        conds = [batches.c.id == batch_id]
+        if visible is not None:
+            conds.append(batches.c.owner == visible)
         with self._read() as conn:
-            row = conn.execute(select(batches).where(batches.c.id == batch_id)).mappings().first()
+            row = conn.execute(select(batches).where(*conds)).mappings().first()
             return Batch.from_row(row) if row else None
 
-    def list_batches(self, *, limit: int = 50, offset: int = 0) -> tuple[list[Batch], int]:
+    def list_batches(
+        self, *, visible: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[Batch], int]:
+        conds = [] if visible is None else [batches.c.owner == visible]
         with self._read() as conn:
-            total = conn.execute(select(func.count()).select_from(batches)).scalar_one()
+            count = select(func.count()).select_from(batches).where(*conds)
+            total = conn.execute(count).scalar_one()
             rows = conn.execute(
                 select(batches)
+                .where(*conds)
                 .order_by(batches.c.created_at.desc(), batches.c.id.desc())
                 .limit(limit)
                 .offset(offset)

@@ -18,8 +18,10 @@ class FilesStore(StoreBase):
     # (Service does), so ``add_file`` copies them in, in the same transaction.
     blob_source: Callable[[str], Path] | None = None
 
-    def add_file(self, file_id: str, filename: str, size: int, sha256: str) -> StoredFile:
-        record = StoredFile(file_id, filename, size, sha256, now())
+    def add_file(
+        self, file_id: str, filename: str, size: int, sha256: str, owner: str | None = None
+    ) -> StoredFile:
+        record = StoredFile(file_id, filename, size, sha256, now(), owner[:200] if owner else None)
         source = self.blob_source(file_id) if self.blob_source is not None else None
         with self._write() as conn:
             conn.execute(
@@ -28,6 +30,7 @@ class FilesStore(StoreBase):
                     filename=record.filename,
                     size=record.size,
                     sha256=record.sha256,
+                    owner=record.owner,
                     created_at=record.created_at,
                 )
             )
@@ -69,7 +72,11 @@ class FilesStore(StoreBase):
         with self._read() as conn:
             return list(conn.execute(select(files.c.id).order_by(files.c.created_at)).scalars())
 
-    def get_file(self, file_id: str) -> StoredFile | None:
+    def get_file(self, file_id: str, visible: str | None = None) -> StoredFile | None:
+        """The file's record; with ``visible`` (an owner), None unless that owner's."""
+        conds = [files.c.id == file_id]
+        if visible is not None:
+            conds.append(files.c.owner == visible)
         with self._read() as conn:
-            row = conn.execute(select(files).where(files.c.id == file_id)).mappings().first()
+            row = conn.execute(select(files).where(*conds)).mappings().first()
             return StoredFile.from_row(row) if row else None

@@ -63,9 +63,20 @@ def new_job_values(
 
 
 class JobsStore(StoreBase):
-    def get_job(self, job_id: str) -> Job | None:
+    def get_job(self, job_id: str, visible: str | None = None) -> Job | None:
+        """The job; with ``visible`` (an owner), None unless that owner's."""
         with self._read() as conn:
-            return self._row(conn, job_id)
+            return self._row(conn, job_id, visible)
+
+    def submitted_since(self, owner: str | None, since: float) -> tuple[int, float | None]:
+        """Jobs ``owner`` created since ``since``, and the oldest one's creation time (the
+        per-minute submission limit)."""
+        with self._read() as conn:
+            query = select(func.count(), func.min(jobs.c.created_at)).where(
+                jobs.c.owner == owner, jobs.c.created_at >= since
+            )
+            count, oldest = conn.execute(query).one()
+            return int(count), oldest
 
     def count_queued(self, owner: str | None) -> int:
         """Jobs of ``owner`` waiting to start (the per-owner queue quota)."""
@@ -145,16 +156,19 @@ class JobsStore(StoreBase):
         label: str | None = None,
         file_name: str | None = None,
         id_prefix: str | None = None,
+        visible: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Job], int]:
         """Newest first; list rows leave out the spec (it may be large).
 
         ``label`` and ``file_name`` match case-insensitive substrings; ``id_prefix`` the
-        start of job ids (the CLI's short ids).
+        start of job ids (the CLI's short ids); ``visible`` keeps one owner's jobs.
         """
 
         conds: list[Any] = []
+        if visible is not None:
+            conds.append(jobs.c.owner == visible)
         values = [s.value for s in statuses]
         if values:
             conds.append(jobs.c.status.in_(values))
@@ -186,20 +200,22 @@ class JobsStore(StoreBase):
             counts = {JobStatus(r[0]): int(r[1]) for r in rows}
         return {s: counts.get(s, 0) for s in JobStatus}
 
-    def set_label(self, job_id: str, label: str | None) -> Job | None:
+    def set_label(self, job_id: str, label: str | None, visible: str | None = None) -> Job | None:
+        conds = [jobs.c.id == job_id]
+        if visible is not None:
+            conds.append(jobs.c.owner == visible)
         with self._write() as conn:
-            res = conn.execute(
-                update(jobs).where(jobs.c.id == job_id).values(label=label, updated_at=now())
-            )
+            res = conn.execute(update(jobs).where(*conds).values(label=label, updated_at=now()))
             return self._row(conn, job_id) if res.rowcount else None
 
-    def delete_job(self, job_id: str) -> None:
-        """Delete a terminal job and everything it owns; Conflict while active, KeyError if unknown.
+    def delete_job(self, job_id: str, visible: str | None = None) -> None:
+        """Delete a terminal job and everything it owns; Conflict while active, KeyError if unknown
+        (or, with ``visible``, not that owner's).
 
         Its biggest rows (chunks, artifacts) go first, each in its own transaction, so a
         store that is short of space can still free it.
         """
-        row = self.get_job(job_id)
+        row = self.get_job(job_id, visible)
         if row is None:
             raise KeyError(job_id)
         if not row.terminal:
@@ -229,9 +245,14 @@ class JobsStore(StoreBase):
 
     # -- transitions ----------------------------------------------------------------
 
-    def request_cancel(self, job_id: str) -> Job:
-        """Queued → cancelled at once; running → cancellation_requested (runner finishes it)."""
+    def request_cancel(self, job_id: str, visible: str | None = None) -> Job:
+        """Queued → cancelled at once; running → cancellation_requested (runner finishes it).
+
+        KeyError when unknown (or, with ``visible``, not that owner's); Conflict when ended.
+        """
         with self._write() as conn:
+            if visible is not None and self._row(conn, job_id, visible) is None:
+                raise KeyError(job_id)
             row = self._transition(
                 conn,
                 job_id,

@@ -1,7 +1,8 @@
 """Model setups saved from the studio, and the uploaded files it lists (store access).
 
 Functions take the store's SQLAlchemy engine. A setup is saved by name per workbook file
-name: saving the same name again replaces its definition.
+name (and owner): saving the same name again replaces its definition. ``visible`` (an
+owner) limits every lookup to that owner's rows; None sees all (auth off, admins).
 """
 
 from __future__ import annotations
@@ -29,10 +30,16 @@ def _write(engine: Engine) -> Iterator[Connection]:
 
 
 def list_files(
-    engine: Engine, *, suffixes: tuple[str, ...] = (), limit: int = 100
+    engine: Engine,
+    *,
+    suffixes: tuple[str, ...] = (),
+    visible: str | None = None,
+    limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Uploaded files, newest first; only names ending in ``suffixes`` when given."""
     query = select(files).order_by(files.c.created_at.desc())
+    if visible is not None:
+        query = query.where(files.c.owner == visible)
     if suffixes:
         query = query.where(or_(*(files.c.filename.ilike(f"%{s}") for s in suffixes)))
     with engine.connect() as conn:
@@ -47,19 +54,17 @@ def save_setup(
     sha256: str,
     file_id: str,
     definition: dict[str, Any],
+    owner: str | None = None,
+    visible: str | None = None,
 ) -> dict[str, Any]:
-    """Create the setup ``name`` for ``filename``, or replace its definition."""
+    """Create the setup ``name`` for ``filename`` (recording ``owner``), or replace the
+    definition of the one ``visible`` sees."""
     at = time.time()
+    conds = [model_setups.c.filename == filename, model_setups.c.name == name]
+    if visible is not None:
+        conds.append(model_setups.c.owner == visible)
     with _write(engine) as conn:
-        row = (
-            conn.execute(
-                select(model_setups.c.id).where(
-                    model_setups.c.filename == filename, model_setups.c.name == name
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = conn.execute(select(model_setups.c.id).where(*conds)).mappings().first()
         if row is None:
             setup_id = str(uuid.uuid4())
             conn.execute(
@@ -70,6 +75,7 @@ def save_setup(
                     sha256=sha256,
                     file_id=file_id,
                     definition=definition,
+                    owner=owner[:200] if owner else None,
                     created_at=at,
                     updated_at=at,
                 )
@@ -86,24 +92,35 @@ def save_setup(
     return found
 
 
-def get_setup(engine: Engine, setup_id: str) -> dict[str, Any] | None:
+def _visible(visible: str | None) -> list[Any]:
+    return [] if visible is None else [model_setups.c.owner == visible]
+
+
+def get_setup(engine: Engine, setup_id: str, visible: str | None = None) -> dict[str, Any] | None:
     with engine.connect() as conn:
-        row = conn.execute(select(model_setups).where(model_setups.c.id == setup_id)).mappings()
+        query = select(model_setups).where(model_setups.c.id == setup_id, *_visible(visible))
+        row = conn.execute(query).mappings()
         first = row.first()
         return dict(first) if first else None
 
 
-def setups_for(engine: Engine, *, filename: str, sha256: str) -> list[dict[str, Any]]:
+def setups_for(
+    engine: Engine, *, filename: str, sha256: str, visible: str | None = None
+) -> list[dict[str, Any]]:
     """Setups saved for a workbook of this name or this content, most recently saved first."""
     query = (
         select(model_setups)
-        .where(or_(model_setups.c.filename == filename, model_setups.c.sha256 == sha256))
+        .where(
+            or_(model_setups.c.filename == filename, model_setups.c.sha256 == sha256),
+            *_visible(visible),
+        )
         .order_by(model_setups.c.updated_at.desc())
     )
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def delete_setup(engine: Engine, setup_id: str) -> bool:
+def delete_setup(engine: Engine, setup_id: str, visible: str | None = None) -> bool:
+    query = delete(model_setups).where(model_setups.c.id == setup_id, *_visible(visible))
     with _write(engine) as conn:
-        return conn.execute(delete(model_setups).where(model_setups.c.id == setup_id)).rowcount > 0
+        return conn.execute(query).rowcount > 0

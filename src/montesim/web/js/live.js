@@ -71,10 +71,17 @@ export function watchJob(id, { onRecord, onMode = () => {} }) {
     if (!closed) poll();
   }
 
-  if (typeof EventSource === "undefined") {
-    startPolling();
-  } else {
-    source = new EventSource(api.streamUrl(id));
+  let reopened = 0;
+  async function openStream() {
+    let url;
+    try {
+      url = await api.streamUrl(id, lastId);
+    } catch {
+      startPolling();
+      return;
+    }
+    if (closed) return;
+    source = new EventSource(url);
     const handle = (msg) => {
       let ev;
       try {
@@ -88,12 +95,23 @@ export function watchJob(id, { onRecord, onMode = () => {} }) {
     for (const kind of KINDS) source.addEventListener(kind, handle);
     source.onerror = () => {
       if (closed || !source) return;
-      // CLOSED: the endpoint is absent (404) or refused us; fall back to polling from
-      // the last event seen. CONNECTING: the browser resumes with Last-Event-ID itself.
-      if (source.readyState === EventSource.CLOSED) startPolling();
-      else onMode("reconnecting");
+      // CLOSED: the endpoint is absent (404) or refused us (an expired stream ticket when
+      // the browser reconnected): open it again with a fresh ticket, a few times, then fall
+      // back to polling from the last event seen. CONNECTING: the browser resumes with
+      // Last-Event-ID itself.
+      if (source.readyState !== EventSource.CLOSED) {
+        onMode("reconnecting");
+        return;
+      }
+      source.close();
+      source = null;
+      if (url.includes("ticket=") && reopened++ < 3) openStream();
+      else startPolling();
     };
   }
+
+  if (typeof EventSource === "undefined") startPolling();
+  else openStream();
 
   return { close };
 }

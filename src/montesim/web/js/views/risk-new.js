@@ -1,7 +1,7 @@
 // A new risk-tree job: load a tree file (YAML, JSON, CSV register, register's JSON), or
 // build one in a form checked by the server as you type, with errors naming the node.
 
-import { ApiError, api, request } from "../api.js";
+import { api, request } from "../api.js";
 import { fill, h } from "../dom.js";
 import { integer } from "../format.js";
 import { problemBox } from "./problem.js";
@@ -15,19 +15,8 @@ const FAMILIES = {
 };
 const CHECK_DELAY_MS = 300;
 
-async function importText(text, filename) {
-  let res;
-  try {
-    res = await fetch(`/api/risktree/import?filename=${encodeURIComponent(filename)}`, {
-      method: "POST", headers: { "Content-Type": "text/plain", Accept: "application/json" }, body: text,
-    });
-  } catch (err) {
-    throw new ApiError(0, { code: "network_error", detail: `Cannot reach the server (${err.message})` });
-  }
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, body);
-  return body;
-}
+const importText = (text, filename) =>
+  request("POST", `/api/risktree/import?filename=${encodeURIComponent(filename)}`, { text });
 
 const validate = (spec) => request("POST", "/api/risktree/validate", { json: spec });
 

@@ -45,6 +45,21 @@ def test_index_into_own_row_is_not_a_cycle() -> None:
     assert comp.value_of(("SHEET1", 1, 2)).to_py() == 10.0
 
 
+def test_a_cell_asking_for_its_own_row_or_column_is_not_a_cycle() -> None:
+    # only the address of the reference counts (a real model's password generator does it)
+    book = inline_workbook(
+        {
+            "Sheet1!A1": "abc",
+            "Sheet1!C2": "=MID($A$1,COLUMN()-COLUMN($A2),1)",  # column 3 - 1 = 2 -> "b"
+            "Sheet1!D2": "=ROW(D2)+ROWS(D1:D2)+COLUMNS($A2:D2)",  # 2 + 2 + 4
+        }
+    )
+    comp = Compiler(book)
+    comp.compile([("SHEET1", 2, 3), ("SHEET1", 2, 4)])
+    assert comp.value_of(("SHEET1", 2, 3)).to_py() == "b"
+    assert comp.value_of(("SHEET1", 2, 4)).to_py() == 8.0
+
+
 def test_verify_marks_cycles_without_hanging() -> None:
     book = inline_workbook(
         {"Sheet1!A1": "=B1", "Sheet1!B1": "=C1", "Sheet1!C1": "=A1", "Sheet1!D1": "=1+1"}

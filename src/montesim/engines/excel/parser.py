@@ -331,11 +331,15 @@ def parse(formula: str) -> Node:
 
 # functions whose first argument is only a base to pick a reference from, not a dependency
 _REF_BASE_FUNCS = {"INDEX", "OFFSET"}
+# functions that read only where a reference is, never its cells' values
+_ADDRESS_ONLY_FUNCS = {"ROW", "COLUMN", "ROWS", "COLUMNS"}
 
 
 def walk(node: Node, *, skip_ref_bases: bool = False):
     """Every node of a tree, parents before children; ``skip_ref_bases`` leaves out the
-    first argument of INDEX and OFFSET (what they return is resolved when compiling)."""
+    first argument of INDEX and OFFSET (what they return is resolved when compiling) and
+    references given to ROW, COLUMN, ROWS and COLUMNS (only their address matters: a cell
+    may ask for ``COLUMN(A1)`` of itself)."""
     stack = [node]
     while stack:
         n = stack.pop()
@@ -345,7 +349,11 @@ def walk(node: Node, *, skip_ref_bases: bool = False):
         elif isinstance(n, Binary):
             stack.extend((n.right, n.left))
         elif isinstance(n, Call):
-            args = n.args[1:] if skip_ref_bases and n.name in _REF_BASE_FUNCS else n.args
+            args = n.args
+            if skip_ref_bases and n.name in _REF_BASE_FUNCS:
+                args = args[1:]
+            elif skip_ref_bases and n.name in _ADDRESS_ONLY_FUNCS:
+                args = tuple(a for a in args if not isinstance(a, RefText))
             stack.extend(reversed(args))
         elif isinstance(n, ArrayLit):
             for row in n.rows:

@@ -21,6 +21,8 @@ from ..base import InputError
 from .cnodes import CNode, Const, Slot  # also imported from here by other modules
 from .functions import EvalContext, get_function
 from .inputs import IGNORED_PROPERTIES, RISK_PROPERTIES, InputDef, risk_family
+from .lambdas import SPECIALS as LAMBDA_SPECIALS
+from .lambdas import named_lambda
 from .parser import (
     ArrayLit,
     Binary,
@@ -723,6 +725,9 @@ class Compiler:
         if special is not None:
             return special(self, node)
         if get_function(name) is None:
+            applied = named_lambda(self, node)  # a workbook name defined as a LAMBDA
+            if applied is not None:
+                return applied
             self.issues.unsupported.setdefault(name, set()).add(self._addr(self._cur))
             return Const(error(NAME))
         saved = self._scalar_ctx
@@ -1318,6 +1323,7 @@ _SPECIAL = {
     "ISREF": _special_isref,
     "ANCHORARRAY": _special_ref_func,
     **SPECIALS,
+    **LAMBDA_SPECIALS,
 }
 
 SPECIAL_FUNCTIONS = set(_SPECIAL) | {"RISKOUTPUT"}

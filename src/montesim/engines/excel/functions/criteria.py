@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -131,3 +133,73 @@ def _mask_one(rng: Value, criterion: Any) -> np.ndarray:
     low = operand.lower()
     out[idx] = np.array([op(str(v).lower(), low) for v in values], dtype=bool)
     return out
+
+
+def over_criteria(is_criteria: Callable[[int], bool]) -> Callable:
+    """Excel lifts the conditional aggregates over an array of criteria:
+    ``COUNTIF(A:A, {"x";"y"})`` is the array of both counts. The wrapped function runs once
+    per criteria element (at most ``MAX_CRITERIA``) and the results are stacked into the
+    criteria's shape."""
+
+    def deco(impl: Callable[..., Value]) -> Callable[..., Value]:
+        @functools.wraps(impl)
+        def lifted(ctx: Any, *args: Value | None) -> Value:
+            arrays = [
+                i
+                for i, a in enumerate(args)
+                if a is not None and is_criteria(i) and a.dims != (1, 1)
+            ]
+            if not arrays:
+                return impl(ctx, *args)
+            rows = max(args[i].dims[0] for i in arrays)  # type: ignore[union-attr]
+            cols = max(args[i].dims[1] for i in arrays)  # type: ignore[union-attr]
+            if rows * cols > MAX_CRITERIA:
+                return Value(np.zeros((1, 1, 1)), np.zeros((1, 1, 1), np.int8), _VALUE_ERR)
+            cells: list[Value] = []
+            for r in range(rows):
+                for c in range(cols):
+                    call = list(args)
+                    for i in arrays:
+                        a = args[i]
+                        assert a is not None
+                        rr, cc = min(r, a.dims[0] - 1), min(c, a.dims[1] - 1)
+                        call[i] = _element(a, rr, cc)
+                    cells.append(impl(ctx, *call))
+            t = max(v.trials for v in cells)
+            num = np.stack([np.broadcast_to(v.num, (t, 1, 1))[:, 0, 0] for v in cells], axis=1)
+            err = None
+            if any(v.err is not None for v in cells):
+                err = np.stack(
+                    [
+                        np.broadcast_to(
+                            v.err if v.err is not None else np.zeros((1, 1, 1), np.int8),
+                            (t, 1, 1),
+                        )[:, 0, 0]
+                        for v in cells
+                    ],
+                    axis=1,
+                ).reshape(t, rows, cols)
+            out = num.reshape(t, rows, cols)
+            kind = None if err is None else np.zeros((1, 1, 1), np.int8)
+            return Value(out, kind, err)
+
+        return lifted
+
+    return deco
+
+
+MAX_CRITERIA = 100_000
+_VALUE_ERR = np.full((1, 1, 1), 3, np.int8)  # #VALUE!
+
+
+def _element(v: Value, r: int, c: int) -> Value:
+    def at(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        return a[
+            :,
+            min(r, a.shape[1] - 1) : min(r, a.shape[1] - 1) + 1,
+            min(c, a.shape[2] - 1) : min(c, a.shape[2] - 1) + 1,
+        ]
+
+    return Value(at(v.num), at(v.kind), at(v.err), at(v.text), False)  # type: ignore[arg-type]

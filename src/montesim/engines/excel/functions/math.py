@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from ..values import DIV0, NUMERR, VALUE, Value, merge_err, num_result, numbers
-from .criteria import criteria_mask
+from .criteria import criteria_mask, over_criteria
 from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .registry import EvalContext, register
 
@@ -433,6 +433,7 @@ def _resize(sum_range: Value, dims: tuple[int, int]) -> Value:
 
 
 @register("SUMIF", min_args=2, max_args=3)
+@over_criteria(lambda i: i == 1)
 def sumif(ctx: EvalContext, rng: Value, crit: Value, sum_range: Value | None = None) -> Value:
     mask = criteria_mask(rng, crit)
     target = rng if sum_range is None else _resize(sum_range, rng.dims)
@@ -443,6 +444,7 @@ def sumif(ctx: EvalContext, rng: Value, crit: Value, sum_range: Value | None = N
 
 
 @register("SUMIFS", min_args=3)
+@over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def sumifs(ctx: EvalContext, sum_range: Value, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
         return num_result(np.zeros((1, 1, 1)), np.full((1, 1, 1), VALUE, np.int8))

@@ -21,7 +21,7 @@ from ..values import (
     num_result,
     numbers,
 )
-from .criteria import criteria_mask
+from .criteria import criteria_mask, over_criteria
 from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .math import _if_mask, _resize, _sum_if
 from .registry import EvalContext, register
@@ -316,12 +316,14 @@ register("RANK.AVG", min_args=2, max_args=3)(_rank(True))
 
 
 @register("COUNTIF", min_args=2, max_args=2)
+@over_criteria(lambda i: i == 1)
 def countif(ctx: EvalContext, rng: Value, crit: Value) -> Value:
     m = criteria_mask(rng, crit)
     return agg_result(m.reshape(m.shape[0], -1).sum(axis=1), None)
 
 
 @register("COUNTIFS", min_args=2)
+@over_criteria(lambda i: i % 2 == 1)
 def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
         return error(VALUE)
@@ -332,6 +334,7 @@ def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
 
 
 @register("AVERAGEIF", min_args=2, max_args=3)
+@over_criteria(lambda i: i == 1)
 def averageif(ctx: EvalContext, rng: Value, crit: Value, avg_range: Value | None = None) -> Value:
     mask = criteria_mask(rng, crit)
     target = rng if avg_range is None else _resize(avg_range, rng.dims)
@@ -341,6 +344,7 @@ def averageif(ctx: EvalContext, rng: Value, crit: Value, avg_range: Value | None
 
 
 @register("AVERAGEIFS", min_args=3)
+@over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def averageifs(ctx: EvalContext, avg_range: Value, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
         return error(VALUE)
@@ -371,8 +375,8 @@ def _minmax_ifs(largest: bool):
     return impl
 
 
-register("MAXIFS", min_args=3)(_minmax_ifs(True))
-register("MINIFS", min_args=3)(_minmax_ifs(False))
+register("MAXIFS", min_args=3)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(True)))
+register("MINIFS", min_args=3)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(False)))
 
 
 # -- paired data -------------------------------------------------------------------------

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 VALIDATING = ("validating", "Reading and checking the inputs")
 
 
+MERGING = "merging"
+
+
 def merging(chunks: int) -> tuple[str, str]:
-    return "merging", f"Merging {chunks} chunks"
+    return MERGING, f"Merging {chunks} chunks"
 
 
 def fraction(done: int, total: int) -> float:

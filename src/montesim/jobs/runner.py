@@ -367,12 +367,12 @@ class JobRunner:
         return planned
 
     def _merge(self, job_id: str, engine: Engine, planned: PlannedJob) -> str:
-        self.merging.add(job_id)
         check_coverage(planned.chunks, list(self.store.chunk_sizes(job_id).items()))
-        current = self.store.get_job(job_id)
-        stage, message = progress_mod.merging(len(planned.chunks))
-        if current is None or current.stage != stage:  # the last chunk's write set it
-            self.store.set_stage(job_id, stage, message, owner=self.owner)
+        if job_id not in self.merging:  # else the last chunk's write recorded the stage
+            self.merging.add(job_id)
+            self.store.set_stage(
+                job_id, *progress_mod.merging(len(planned.chunks)), owner=self.owner
+            )
         partials = StoredPartials(self.store, job_id, [c.index for c in planned.chunks])
         result = engine.merge(pickle.loads(planned.plan_bytes), partials)
         row = self.store.complete(job_id, self.owner, result.summary, result.artifacts)
@@ -420,6 +420,8 @@ class JobRunner:
                 return
             raise LeaseLost
         self.finished_chunks.setdefault(job_id, set()).add(chunk.index)
+        if row.stage == progress_mod.MERGING:
+            self.merging.add(job_id)  # the store saw the last chunk in: no more reports
         self.chunks_done += 1
         job_metrics.chunk_persisted(row, chunk.size, seconds)
         log.debug("chunk persisted", extra={"job_id": job_id, "chunk": chunk.index})

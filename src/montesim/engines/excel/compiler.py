@@ -9,6 +9,7 @@ shapes, and so `verify` can read every cell's static value.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -192,6 +193,7 @@ class Compiler:
         self._name_depth = 0
         self._scalar_ctx = False  # legacy implicit intersection of operator operands
         self._active: dict[str, set[tuple[int, int]]] = {}
+        self._active_sorted: dict[str, list[tuple[int, int]]] = {}
         self._extents: dict[str, tuple[int, int]] = {}
         for sheet in book.sheets.values():
             act = {rc for rc, cd in sheet.cells.items() if cd.formula is not None}
@@ -368,9 +370,12 @@ class Compiler:
             return []
         if area.size <= len(act):
             return [(s, r, c) for r, c in area.cells() if (r, c) in act]
-        return [
-            (s, r, c) for r, c in sorted(act) if area.r1 <= r <= area.r2 and area.c1 <= c <= area.c2
-        ]
+        ordered = self._active_sorted.get(s)
+        if ordered is None:  # a big area (whole columns): scan the active cells in order
+            ordered = self._active_sorted[s] = sorted(act)
+        start = bisect.bisect_left(ordered, (area.r1, 0))
+        stop = bisect.bisect_right(ordered, (area.r2, 1 << 30))
+        return [(s, r, c) for r, c in ordered[start:stop] if area.c1 <= c <= area.c2]
 
     # -- cells -----------------------------------------------------------------------
     def _compile_cell_tx(self, key: CellKey) -> CNode:

@@ -8,6 +8,7 @@ never run (openpyxl does not execute VBA).
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -162,6 +163,38 @@ def check_package(path: str | Path, *, label: str | None = None) -> None:
         )
 
 
+_PIVOT_PARTS = re.compile(r"^xl/pivot(Cache|Tables)/")
+_PIVOT_REL = re.compile(r"<Relationship\b[^>]*/pivot(CacheDefinition|Table)\"[^>]*/>")
+_PIVOT_CACHES = re.compile(r"<pivotCaches\b.*?</pivotCaches>|<pivotCaches\b[^>]*/>", re.S)
+_PIVOT_TYPES = re.compile(r"<Override\b[^>]*PartName=\"/xl/pivot(Cache|Tables)/[^>]*/>")
+
+
+def without_pivots(data: bytes) -> bytes:
+    """The package without its pivot tables and pivot caches (and the references to
+    them). Formulas never read those parts (GETPIVOTDATA is unsupported and listed), and
+    openpyxl builds an object per cached pivot item: a workbook with a large pivot cache
+    took most of a minute to open because of it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        names = zin.namelist()
+        if not any(_PIVOT_PARTS.match(n) for n in names):
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+            for info in zin.infolist():
+                name = info.filename
+                if _PIVOT_PARTS.match(name):
+                    continue
+                part = zin.read(info)
+                if name.endswith(".rels"):
+                    part = _PIVOT_REL.sub("", part.decode("utf-8")).encode("utf-8")
+                elif name == "xl/workbook.xml":
+                    part = _PIVOT_CACHES.sub("", part.decode("utf-8")).encode("utf-8")
+                elif name == "[Content_Types].xml":
+                    part = _PIVOT_TYPES.sub("", part.decode("utf-8")).encode("utf-8")
+                zout.writestr(info, part)
+    return out.getvalue()
+
+
 def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     """The Workbook in ``path``; InputError (422) for .xls, encrypted or corrupt files."""
     import openpyxl
@@ -182,6 +215,7 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
         )
     _check_bytes(data, label)
     try:
+        data = without_pivots(data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb_f = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_links=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .refs import Area
 from .values import REF, VALUE, XlError
@@ -77,13 +78,36 @@ def resolve(
 ) -> Area | XlError | None:
     """The area a structured reference stands for in cell ``cur`` (sheet, row, col);
     None when ``text`` is not a structured reference to a known table."""
+    parsed = _parse(text)
+    if parsed is None or isinstance(parsed, XlError):
+        if parsed is not None and _table_named(tables, text, cur) is None:
+            return None
+        return parsed
+    name, specials, cols, range_cols = parsed
+    table = tables.get(name.upper()) if name else _table_at(tables, cur)
+    if table is None:
+        return None
+    if "#THIS ROW" in specials:
+        return _area(table, specials, cols, range_cols, cur)
+    return _fixed_area(table, specials, cols, range_cols)
+
+
+def _table_named(
+    tables: dict[str, TableDef], text: str, cur: tuple[str, int, int]
+) -> TableDef | None:
+    m = _REF_RE.match(text)
+    name = m.group(1).strip() if m else ""
+    return tables.get(name.upper()) if name else _table_at(tables, cur)
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...], bool] | XlError | None:
+    """A structured reference's table name, specials (upper case), columns and whether
+    the columns are a range; one parse per distinct text (models repeat them a lot)."""
     m = _REF_RE.match(text)
     if m is None:
         return None
     name, inner = m.group(1).strip(), m.group(2)
-    table = tables.get(name.upper()) if name else _table_at(tables, cur)
-    if table is None:
-        return None
     specials: list[str] = []
     cols: list[str] = []
     range_cols = False
@@ -111,11 +135,22 @@ def resolve(
         specials.append(inner)
     elif inner:
         cols.append(_unescape(inner))
-    return _area(table, [s.strip().upper() for s in specials], cols, range_cols, cur)
+    return name, tuple(s.strip().upper() for s in specials), tuple(cols), range_cols
+
+
+@lru_cache(maxsize=16384)
+def _fixed_area(
+    table: TableDef, specials: tuple[str, ...], cols: tuple[str, ...], range_cols: bool
+) -> Area | XlError:
+    return _area(table, specials, cols, range_cols, ("", 0, 0))
 
 
 def _area(
-    table: TableDef, specials: list[str], cols: list[str], range_cols: bool, cur: tuple
+    table: TableDef,
+    specials: tuple[str, ...],
+    cols: tuple[str, ...],
+    range_cols: bool,
+    cur: tuple[str, int, int],
 ) -> Area | XlError:
     a = table.area
     d1, d2 = table.data_rows

@@ -54,6 +54,10 @@ def find(
         return fast, None if x.err is None else x.err[:, 0, 0]
     xs = Value(x.num[:, :1, :1], xkind, None, None if x.text is None else x.text[:, :1, :1])
     x_err = None if x.err is None else x.err[:, 0, 0]
+    if mode in (0, 3) and vec.trials == 1 and vec.text is not None and xs.kind is not None:
+        found = _find_text(xs, vec, reverse)
+        if found is not None:
+            return found, x_err
     same_type = _kinds(vec) == _kinds(xs)
     valid = same_type if vec.err is None else same_type & (np.broadcast_to(vec.err, vec.shape) == 0)
     if (
@@ -125,6 +129,39 @@ def _find_sorted(
 
 
 _LOWERED: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+_TEXT_INDEX: dict[int, tuple[np.ndarray, dict[str, tuple[int, int]]]] = {}
+
+
+def _find_text(xs: Value, vec: Value, reverse: bool) -> np.ndarray | None:
+    """Exact text keys (no wildcards) in a constant vector through a hash index: the first
+    (or, ``reverse``, last) position per trial, -1 if absent. None: not applicable."""
+    keys = [xs.to_py(i) for i in range(xs.trials)]
+    if not all(isinstance(k, str) and not has_wildcards(k) for k in keys):
+        return None
+    index = _text_index(vec)
+    pick = 1 if reverse else 0
+    return np.array([index.get(k.lower(), (-1, -1))[pick] for k in keys], dtype=np.int64)
+
+
+def _text_index(vec: Value) -> dict[str, tuple[int, int]]:
+    """Lower-cased text -> (first, last) position among the vector's error-free text
+    elements; cached, as lookups repeat the same table."""
+    assert vec.text is not None
+    hit = _TEXT_INDEX.get(id(vec.text))
+    if hit is not None and hit[0] is vec.text:
+        return hit[1]
+    low = _lowered(vec)
+    err = None if vec.err is None else np.broadcast_to(vec.err, vec.shape)[0, 0]
+    index: dict[str, tuple[int, int]] = {}
+    for j, text in enumerate(low):
+        if text is None or (err is not None and err[j]):
+            continue
+        first = index.get(text)
+        index[text] = (j, j) if first is None else (first[0], j)
+    if len(_TEXT_INDEX) > 256:
+        _TEXT_INDEX.clear()
+    _TEXT_INDEX[id(vec.text)] = (vec.text, index)
+    return index
 
 
 def _lowered(vec: Value) -> np.ndarray:

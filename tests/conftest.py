@@ -1,6 +1,10 @@
 """Shared fixtures: real server processes (uvicorn) on SQLite or PostgreSQL."""
+# ruff: noqa: I001
 
 from __future__ import annotations
+
+# montesim first: it sets NumPy's portable SIMD level, which must happen before NumPy loads
+import montesim  # noqa: F401
 
 import os
 import signal

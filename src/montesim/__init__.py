@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Same seed, same numbers on every machine: NumPy picks its exp/log/power kernels by CPU,
+# and its AVX-512 ones round differently in the last bit from the AVX2 ones, so a chunk
+# run on an AVX-512 worker would not match the same chunk run elsewhere. Every montesim
+# process (server, workers, pool children, the CLI) uses the AVX2 kernels unless the
+# environment says otherwise; this has to happen before NumPy is first imported.
+# MONTESIM_NATIVE_SIMD=1 keeps NumPy's own choice (faster on AVX-512, not portable).
+PORTABLE_SIMD = "X86_V4 AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
+if os.environ.get("MONTESIM_NATIVE_SIMD", "") not in ("1", "true", "yes"):
+    os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", PORTABLE_SIMD)
 
 if TYPE_CHECKING:
     from montesim.simulation import SimulationResult

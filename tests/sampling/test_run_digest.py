@@ -60,3 +60,19 @@ def test_run_digest_is_stored_one(kw: dict) -> None:
 
 def test_run_digest_with_two_workers() -> None:
     assert run_digest(workers=2, chunk_size=4096) == DIGEST
+
+
+def test_every_montesim_process_uses_numpys_portable_kernels() -> None:
+    """The digest holds on any CPU because montesim keeps NumPy off its AVX-512 kernels
+    (they round differently in the last bit); MONTESIM_NATIVE_SIMD=1 opts out."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import montesim, os; print(os.environ.get('NPY_DISABLE_CPU_FEATURES', ''))"
+    env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert "X86_V4" in out.stdout and "AVX512F" in out.stdout
+    env["MONTESIM_NATIVE_SIMD"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == ""

@@ -117,8 +117,9 @@ export async function withTicket(url) {
 }
 
 // Download links (`<a download href="/api/...">`) cannot send the token: with one in use,
-// fetch the file with it and save it from memory.
-document.addEventListener("click", async (e) => {
+// fetch the file with it and save it from memory. (Not in Node, where the chart maths
+// modules are tested without a document.)
+globalThis.document?.addEventListener("click", async (e) => {
   const link = e.target instanceof Element ? e.target.closest("a[download]") : null;
   if (!link || !currentToken() || e.defaultPrevented) return;
   const href = link.getAttribute("href") || "";

@@ -120,6 +120,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,2000,4000")
     ap.add_argument("--freqs", default="1000,2000,3000,4000", help="Hz, comma-separated")
     ap.add_argument("--cache", help="NUMBA_CACHE_DIR to use (default: a new empty one)")
+    ap.add_argument("--no-compile", action="store_true", help="only the sizes")
     args = ap.parse_args()
     print(
         f"device={args.device} cpus={os.cpu_count()} load={os.getloadavg()}",
@@ -133,8 +134,9 @@ def main() -> None:
             "MONTESIM_HORN_DEVICE": args.device,
             "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         }
-        cold = child(env, "compile", "-")
-        cached = child(env, "compile", "-")
+        if not args.no_compile:
+            cold = child(env, "compile", "-")
+            cached = child(env, "compile", "-")
         sizes = [child(env, "size", s, args.freqs) for s in args.sizes.split(",")]
     print(f"\nload average at the end: {os.getloadavg()}")
 
@@ -146,8 +148,9 @@ def main() -> None:
             f"{c1 - c2:6.1f} s CPU  peak {row['peak_rss_mb']} MB"
         )
 
-    print(compile_line("compile, cold", cold))
-    print(compile_line("compile, cached", cached))
+    if not args.no_compile:
+        print(compile_line("compile, cold", cold))
+        print(compile_line("compile, cached", cached))
     for row in sizes:
         rest = row["frequencies"][1:] or row["frequencies"]
         wall = statistics.median(f["wall"] for f in rest)

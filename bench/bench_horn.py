@@ -5,7 +5,8 @@ the peak memory of each run, and numba's compile cost cold and from its cache.
 
 Every measurement runs in a fresh process, so peak RSS is that run's alone:
 
-1. compile, cold: an empty ``NUMBA_CACHE_DIR``; one small sphere solved twice in the
+1. compile, cold: an empty ``NUMBA_CACHE_DIR`` (and ``POCL_CACHE_DIR``, where PoCL keeps
+   its OpenCL kernel binaries); one small sphere solved twice in the
    process. The first solve pays compilation; first minus second is the compile cost.
 2. compile, cached: the same in a new process over the cache the first one filled.
 3. each size: the R-OSSE example meshed with element sizes scaled to the target count,
@@ -131,6 +132,7 @@ def main() -> None:
         env = {
             **os.environ,
             "NUMBA_CACHE_DIR": cache,
+            "POCL_CACHE_DIR": cache,  # PoCL's kernel binaries, for --device opencl
             "MONTESIM_HORN_DEVICE": args.device,
             "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         }

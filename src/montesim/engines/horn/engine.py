@@ -103,8 +103,13 @@ def design_text(spec: dict[str, Any], files: Files) -> tuple[str, str]:
         path = files[file_id]
     except (KeyError, TypeError):
         raise InputError(f"no uploaded file {file_id!r}", location="spec.cfg_file_id") from None
-    with open(path, "rb") as fh:
-        raw = fh.read(MAX_TEXT + 1)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_TEXT + 1)
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the uploaded file: {exc.strerror}", location="spec.cfg_file_id"
+        ) from None
     if len(raw) > MAX_TEXT:
         raise InputError("the .cfg file is larger than 1 MB", location="spec.cfg_file_id")
     try:

@@ -17,7 +17,7 @@ CPU seconds are the process's (all threads): with numba's threads on N cores, CP
 near N means the cores were ours. Prints JSON lines, then a table; nothing here is a
 pass/fail test. Note the load average (printed) beside the figures.
 
-Measured 2025 on the shared 2-core dev machine (bempp-cl 0.4.2, numba 0.68, PoCL 3.1;
+Measured 2026-12-01 on the shared 2-core dev machine (bempp-cl 0.4.2, numba 0.68, PoCL 3.1;
 per frequency, the median after the first; wall figures inflated by other work there):
 
     triangles        numba CPU (wall)            OpenCL/PoCL CPU (wall)

@@ -23,7 +23,7 @@ per frequency, the median after the first; wall figures inflated by other work t
     triangles        numba CPU (wall)            OpenCL/PoCL CPU (wall)
     1,062            12-15 s (11-36 s; load 2-7)  4.1 s (4.1 s; load 2-3)
     2,066            28-52 s (52-93 s; load 5-7)  9.6 s (9.8 s; load 3)
-    4,020            111 s (103 s; load 3-5)      32 s (29 s; load 3)
+    4,020            96-111 s (50-124 s; load 2-7) 32 s (29 s; load 3)
     peak RSS         870 / 980 / 1,310 MB         750 / 850 / 1,190 MB
     first solve      109 s CPU compile cold,      38 s CPU cold, 29 s with PoCL's
                      122 s "cached": no gain      kernel cache

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import ServerProc, wait_for
@@ -129,6 +130,179 @@ def test_queued_job_views_and_stop(client: TestClient) -> None:
     for path in ("/api/status/", "/api/results/", "/api/mesh-artifact/"):
         assert client.get(path + job_id).status_code == 404
     assert client.post(f"/api/stop/{job_id}").status_code == 404
+
+
+# -- ATH .cfg designs: a cfg field on /api/solve, or an upload named by a job spec --------
+
+COARSE_CFG = """
+; a small OSSE design; coarse so meshing takes a moment
+OSSE = {
+  r0 = 12.7  a0 = 10  a = 45  L = 60  k = 1  s = 0.5  n = 4  q = 0.995
+  Colour = red
+}
+Mesh.AngularSegments = 16
+Mesh.LengthSegments = 6
+Mesh.ThroatResolution = 12
+Mesh.MouthResolution = 30
+ABEC.Polars:SPL_H = { MapAngleRange = 0,180,13  NormAngle = 0  Distance = 2 }
+Output.STL = 1
+"""
+
+
+def cfg_body(**kw) -> dict:
+    body = {"frequency_range": [400, 1600], "num_frequencies": 3, "cfg": COARSE_CFG}
+    body.update(kw)
+    return body
+
+
+def test_a_cfg_design_is_queued_as_a_horn_job(client: TestClient) -> None:
+    resp = client.post("/api/solve", json=cfg_body())
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["job_id"]
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["spec"]["cfg"] == COARSE_CFG and "geometry" not in job["spec"]
+    item = next(i for i in client.get("/api/jobs").json()["items"] if i["id"] == job_id)
+    assert item["config_summary"]["formula_type"] == "OSSE"
+    client.post(f"/api/stop/{job_id}")
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        ({"cfg": "OSSE = { L = 100 "}, "cfg.OSSE"),  # an unclosed block
+        ({"cfg": "Mesh.AngularSegments = 16\n"}, "cfg"),  # no OSSE/R-OSSE block
+        ({"cfg": COARSE_CFG + "Mesh.RearResolution = big\n"}, "cfg.Mesh.RearResolution"),
+        ({"cfg": COARSE_CFG.replace("L = 60", "L = long")}, "cfg.OSSE.L"),
+        ({"cfg": COARSE_CFG.replace("a = 45", "a = 95")}, "cfg.OSSE.a"),
+        ({"cfg": COARSE_CFG.replace("0,180,13", "0,180")}, "cfg.ABEC.Polars:SPL_H.MapAngleRange"),
+        ({"options": {"L": -1}}, "options.L"),  # an override's mistake is the request's
+        ({"mesh": {"file_id": "x"}}, "mesh"),
+    ],
+)
+def test_bad_cfg_designs_are_422_naming_the_key(client: TestClient, change, location) -> None:
+    resp = client.post("/api/solve", json=cfg_body(**change))
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert resp.json()["location"] == location, resp.json()
+
+
+def test_an_uploaded_cfg_is_named_by_a_job_spec(client: TestClient) -> None:
+    up = client.post("/api/files", files={"file": ("design.cfg", COARSE_CFG.encode())})
+    assert up.status_code == 200 or up.status_code == 201, up.text
+    file_id = up.json()["file_id"]
+    spec = {"cfg_file_id": file_id, "frequencies": {"values": [1000]}}
+    resp = client.post("/api/jobs", json={"engine": "horn", "spec": spec})
+    assert resp.status_code == 202, resp.text
+    client.post(f"/api/jobs/{resp.json()['job_id']}/cancel")
+    resp = client.post("/api/solve", json=cfg_body(cfg=None, cfg_file_id=file_id))
+    assert resp.status_code == 202, resp.text
+    client.post(f"/api/stop/{resp.json()['job_id']}")
+    bad = client.post("/api/files", files={"file": ("bad.cfg", b"OSSE = { L = 60  a = wide }")})
+    spec = {"cfg_file_id": bad.json()["file_id"], "frequencies": {"values": [1000]}}
+    resp = client.post("/api/jobs", json={"engine": "horn", "spec": spec})
+    assert resp.status_code == 422 and resp.json()["location"] == "spec.cfg_file_id.OSSE.a"
+    resp = client.post("/api/solve", json=cfg_body(cfg=None, cfg_file_id="nope"))
+    assert resp.status_code == 422 and resp.json()["location"] == "cfg_file_id"
+
+
+# -- the API's shapes end to end in-process, with the BEM solve stubbed ---------------------
+
+
+def fake_solve(surface, frequency, air, points, *, cancelled, report):
+    """A stand-in for the BEM solve: a source that beams forward, decaying as 1/r.
+
+    Not physics (the slow tests check that): it lets the job machinery, meshing,
+    persistence, merging and the API's shapes run in seconds.
+    """
+    from montesim.engines.horn.solver import Field
+
+    for stage in ("assembling", "solving", "directivity"):
+        report(stage)
+    k = 2 * np.pi * frequency / air.c
+    r = np.linalg.norm(points, axis=0)
+    beam = (1.5 + points[2] / r) / 2.5
+    p = air.rho * air.c * 0.01 * beam * np.exp(-1j * k * r) / r
+    return Field(surface_mean_source=complex(0.5, 0.3) * air.rho * air.c, points=p)
+
+
+@pytest.fixture(scope="module")
+def stubbed(tmp_path_factory) -> Iterator[TestClient]:
+    from montesim.jobs.executors import InlineExecutor
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("montesim.engines.horn.solver.solve", fake_solve)
+        mp.setattr("montesim.engines.horn.engine.surface_of", lambda plan: None)
+        mp.setattr("montesim.engines.horn.solver.device_note", lambda: "stub")
+        settings = Settings(data_dir=tmp_path_factory.mktemp("horn-stub"))
+        app = create_app(settings, executor=InlineExecutor())
+        with TestClient(app) as c:
+            yield c
+
+
+def test_result_shapes_end_to_end_with_a_stubbed_solve(stubbed: TestClient) -> None:
+    # the mesh is far too coarse for 20 kHz: that frequency fails alone, before any solve
+    body = solve_body(frequency_range=[400, 20_000])
+    job_id = stubbed.post("/api/solve", json=body).json()["job_id"]
+    job = wait_for(stubbed, job_id, timeout=120)
+    assert job["status"] == "complete", job
+    res = stubbed.get(f"/api/results/{job_id}").json()
+    assert set(res) == {"frequencies", "spl_on_axis", "impedance", "di", "directivity", "metadata"}
+    freqs = res["frequencies"]
+    assert len(freqs) == 3 and freqs[0] == pytest.approx(400) and freqs[2] == pytest.approx(20_000)
+    assert set(res["spl_on_axis"]) == {"frequencies", "spl", "phase_degrees"}
+    assert set(res["impedance"]) == {"frequencies", "real", "imaginary"}
+    assert set(res["di"]) == {"frequencies", "di"}
+    assert res["spl_on_axis"]["frequencies"] == res["impedance"]["frequencies"] == freqs
+    for series in (
+        res["spl_on_axis"]["spl"],
+        res["spl_on_axis"]["phase_degrees"],
+        res["impedance"]["real"],
+        res["impedance"]["imaginary"],
+        res["di"]["di"],
+    ):
+        assert series[2] is None and all(isinstance(x, float) for x in series[:2])
+    assert res["impedance"]["real"][0] == pytest.approx(0.5)
+    assert res["impedance"]["imaginary"][0] == pytest.approx(0.3)
+    assert res["di"]["di"][0] > 0  # it beams forward
+    assert set(res["directivity"]) == {"horizontal", "vertical", "diagonal"}
+    for plane in res["directivity"].values():
+        assert len(plane) == 3 and plane[2] is None
+        assert len(plane[0]) == 13 and plane[0][0] == [0.0, 0.0]
+        assert plane[0][-1][0] == 180.0 and plane[0][-1][1] < 0
+    meta = res["metadata"]
+    assert [f["frequency"] for f in meta["failures"]] == [freqs[2]]
+    assert "too coarse" in meta["failures"][0]["reason"]
+    for key in ("warnings", "timings", "impedance_quantity", "mesh"):
+        assert key in meta, key
+    assert "rho*c" in meta["impedance_quantity"]
+    assert set(meta["mesh"]["triangles_by_tag"]) == {"1", "2", "3"}
+    mesh = stubbed.get(f"/api/mesh-artifact/{job_id}")
+    assert mesh.status_code == 200 and mesh.text.startswith("$MeshFormat")
+    status = stubbed.get(f"/api/status/{job_id}").json()
+    assert status == {
+        "status": "complete",
+        "progress": 1.0,
+        "stage": status["stage"],
+        "stage_message": status["stage_message"],
+        "message": status["message"],
+    }
+    item = next(i for i in stubbed.get("/api/jobs").json()["items"] if i["id"] == job_id)
+    assert item["has_results"] is True and item["has_mesh_artifact"] is True
+    assert item["completed_at"] and item["started_at"] and item["error_message"] is None
+    assert stubbed.delete(f"/api/jobs/{job_id}").json() == {"deleted": True, "job_id": job_id}
+
+
+def test_a_cfg_designs_unused_keys_are_warnings_in_the_result(stubbed: TestClient) -> None:
+    job_id = stubbed.post("/api/solve", json=cfg_body()).json()["job_id"]
+    assert wait_for(stubbed, job_id, timeout=120)["status"] == "complete"
+    res = stubbed.get(f"/api/results/{job_id}").json()
+    assert res["metadata"]["formula"] == "OSSE"
+    warnings = res["metadata"]["warnings"]
+    assert "OSSE.Colour: not used by the horn engine (kept, ignored)" in warnings
+    assert "Output.STL: not used by the horn engine (kept, ignored)" in warnings
+    # the design's polars stand when the request gives none: one plane, 13 angles
+    assert list(res["directivity"]) == ["horizontal"]
+    assert len(res["directivity"]["horizontal"][0]) == 13
 
 
 # -- a real server: solves end to end --------------------------------------------------------

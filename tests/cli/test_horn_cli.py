@@ -18,7 +18,9 @@ def test_yaml_and_cfg_examples_load_as_horn_specs() -> None:
     spec, warnings = load_design(EXAMPLES / "rosse-1inch.yaml")
     assert spec["geometry"]["formula"] == "R-OSSE" and warnings == []
     spec, warnings = load_design(EXAMPLES / "osse-1inch.cfg")
-    assert spec["geometry"]["formula"] == "OSSE" and warnings
+    # the design travels as the spec's cfg: the engine reads it, its warnings reach the result
+    assert spec == {"cfg": (EXAMPLES / "osse-1inch.cfg").read_text()}
+    assert warnings == ["Output.STL: not used by the horn engine (kept, ignored)"]
 
 
 def test_flat_parameter_files_become_geometry(tmp_path: Path) -> None:
@@ -43,6 +45,26 @@ def test_bad_designs_exit_2_naming_the_field(tmp_path: Path, text, args, message
     result = runner.invoke(app, ["horn", str(path), "--freq", "500:4000", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("OSSE = { L = 100 ", "spec.cfg.OSSE"),
+        ("Mesh.AngularSegments = 32\n", "spec.cfg:"),
+        (
+            "OSSE = { L = 100  a = 45 }\nMesh.LengthSegments = many\n",
+            "spec.cfg.Mesh.LengthSegments",
+        ),
+        ("OSSE = { L = 100  a = wide }\n", "spec.cfg.OSSE.a"),
+    ],
+)
+def test_bad_cfg_designs_exit_2_naming_the_key(tmp_path: Path, text, message) -> None:
+    path = tmp_path / "design.cfg"
+    path.write_text(text)
+    result = runner.invoke(app, ["horn", str(path), "--freq", "500:4000"])
+    assert result.exit_code == 2, result.output
+    assert message in result.output.replace("\n", ""), result.output
 
 
 def test_bad_frequency_range_is_a_usage_error(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from montesim import __version__
 from montesim.api import auth, bodies, files, guard, jobs, problems, system
 from montesim.config import Settings
 from montesim.jobs import service as job_service
+from montesim.jobs.executors import Executor
 from montesim.logs import setup_logging
 
 # Routers that live beside the core ones; each module exposes `router`.
@@ -28,14 +29,20 @@ OPTIONAL_ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
-    """The app; its lifespan builds the job service (and, with ``run_jobs``, runs jobs)."""
+def create_app(
+    settings: Settings | None = None, *, run_jobs: bool = True, executor: Executor | None = None
+) -> FastAPI:
+    """The app; its lifespan builds the job service (and, with ``run_jobs``, runs jobs).
+
+    ``executor`` replaces the one ``settings`` names (an inline one runs chunks in this
+    process, as tests of an engine's whole path through the API do).
+    """
     settings = settings or Settings()
     setup_logging(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = job_service.build(settings, run_jobs=run_jobs)
+        service = job_service.build(settings, run_jobs=run_jobs, executor=executor)
         app.state.service = service
         service.start()
         try:

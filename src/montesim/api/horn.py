@@ -37,6 +37,8 @@ MESH_OPTIONS = {
 GEOMETRY_OPTIONS = ("r0", "a0", "a", "L", "R", "k", "s", "n", "q", "r", "b", "m", "tmax")
 # spec location prefix -> the request's own name for it
 LOCATIONS = (
+    ("spec.cfg_file_id", "cfg_file_id"),
+    ("spec.cfg", "cfg"),
     ("spec.geometry.formula", "options.formula_type"),
     ("spec.geometry", "options"),
     ("spec.mesh", "options"),
@@ -71,6 +73,10 @@ class SolveRequest(BaseModel):
     mesh: dict[str, Any] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     label: str | None = Field(None, max_length=200)
+    # an ATH design: its text, or an upload's id (POST /api/files) for long designs;
+    # options and polar_config, where given, override the design's values
+    cfg: str | None = None
+    cfg_file_id: str | None = Field(None, max_length=100)
 
 
 def solve_spec(body: SolveRequest) -> dict[str, Any]:
@@ -83,6 +89,7 @@ def solve_spec(body: SolveRequest) -> dict[str, Any]:
         "vertical": 90.0,
         "diagonal": body.polar_config.diagonal_angle,
     }
+    design = body.cfg is not None or body.cfg_file_id is not None
     spec: dict[str, Any] = {
         "frequencies": {
             "start": body.frequency_range[0],
@@ -101,6 +108,14 @@ def solve_spec(body: SolveRequest) -> dict[str, Any]:
     if "temperature" in opts:
         spec["temperature_c"] = opts.pop("temperature")
     mesh_opts = {MESH_OPTIONS[k]: opts.pop(k) for k in list(opts) if k in MESH_OPTIONS}
+    if design:
+        if body.mesh is not None:
+            raise InputError("give a cfg design or a mesh, not both", location="mesh")
+        for key in ("cfg", "cfg_file_id"):
+            if getattr(body, key) is not None:
+                spec[key] = getattr(body, key)
+        if "polar_config" not in body.model_fields_set:  # the design's polars stand
+            del spec["distance"], spec["polars"]
     if body.mesh is not None:
         m = body.mesh
         spec["user_mesh"] = {
@@ -121,14 +136,19 @@ def solve_spec(body: SolveRequest) -> dict[str, Any]:
             if v is not None
         }
         return spec
-    formula = opts.pop("formula_type", opts.pop("formula", "R-OSSE"))
+    formula = opts.pop("formula_type", opts.pop("formula", None))
     unknown = sorted(set(opts) - set(GEOMETRY_OPTIONS))
     if unknown:
         raise InputError(
             f"unknown waveguide option(s): {', '.join(unknown)}", location=f"options.{unknown[0]}"
         )
-    spec["geometry"] = {"formula": formula, **opts}
-    spec["mesh"] = mesh_opts
+    geometry = dict(opts)
+    if formula is not None or not design:
+        geometry["formula"] = formula or "R-OSSE"
+    if geometry or not design:  # with a design: only what overrides it
+        spec["geometry"] = geometry
+    if mesh_opts or not design:
+        spec["mesh"] = mesh_opts
     return spec
 
 

@@ -1,12 +1,14 @@
 """``montesim horn DESIGN``: simulate a waveguide here, with the live progress bar.
 
 DESIGN is a YAML/JSON parameter file (a ``horn`` spec, or just the waveguide's
-parameters at the top level) or an ATH ``.cfg`` design.
+parameters at the top level) or an ATH ``.cfg`` design (sent as the spec's ``cfg``,
+so its unused keys are warnings in the result's metadata as for the API).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,10 +31,14 @@ def load_design(path: Path) -> tuple[dict[str, Any], list[str]]:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc}", location="design") from None
     if path.suffix.lower() == ".cfg":
-        from montesim.engines.horn.ath import design_from_cfg
+        from montesim.engines.horn.ath import design_from_cfg, relocate
 
-        design = design_from_cfg(text)
-        return design.spec, design.warnings
+        try:  # read here too, for its warnings before the solve starts
+            design = design_from_cfg(text)
+        except InputError as exc:
+            exc.location = relocate(exc.location, "cfg")
+            raise
+        return {"cfg": text}, design.warnings
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -79,7 +85,7 @@ def horn(
         raise typer.Exit(2) from None
     _exit_for(job)
     assert summary is not None
-    _print_table(summary)
+    _print_table(summary, shown=set(warnings))
     if output:
         output.write_text(json.dumps(summary, indent=1))
         console.print(f"wrote {output}")
@@ -130,7 +136,7 @@ def polar_map_chart(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _print_table(summary: dict[str, Any]) -> None:
+def _print_table(summary: dict[str, Any], shown: Collection[str] = ()) -> None:
     meta = summary["metadata"]
     table = Table(title=f"{meta.get('formula') or 'mesh'}: {meta['mesh']['triangles']:,} triangles")
     for col in ("Hz", "SPL dB", "phase °", "Re z", "Im z", "DI dB"):
@@ -151,7 +157,7 @@ def _print_table(summary: dict[str, Any]) -> None:
     console.print(table)
     for failure in meta["failures"]:
         console.print(f"[red]{failure['frequency']:,.0f} Hz failed:[/red] {failure['reason']}")
-    for warning in meta["warnings"]:
+    for warning in (w for w in meta["warnings"] if w not in shown):
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
 

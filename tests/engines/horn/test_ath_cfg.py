@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from montesim.engines.horn import HornEngine
 from montesim.engines.horn.ath import design_from_cfg, parse_entries
+from montesim.engines.horn.results import config_summary
 from montesim.engines.horn.spec import parse_spec
 from montesim.errors import InputError
 
@@ -91,3 +93,75 @@ def test_values_are_never_executed() -> None:
 
         build_wall(parse_spec({**design.spec, "frequencies": {"values": [1000]}}).geometry, 16, 4)
     assert err.value.location == "spec.geometry.a"
+
+
+# -- a design as a job's spec: cfg (text) or cfg_file_id (an upload) --------------------
+
+FREQS = {"values": [1000.0]}
+CFG = (EXAMPLES / "osse-1inch.cfg").read_text()
+
+
+def plan_error(spec: dict, files: dict | None = None) -> InputError:
+    with pytest.raises(InputError) as err:
+        HornEngine().validate(spec, files or {})
+    return err.value
+
+
+def test_a_cfg_spec_plans_the_design_with_its_unused_keys_as_warnings() -> None:
+    plan = HornEngine().validate({"cfg": CFG, "frequencies": FREQS}, {})
+    assert plan.formula == "OSSE" and plan.geometry.L == 110.0
+    assert plan.mesh_spec.throat_size == 5.0 and plan.distance == 2.0
+    assert dict(plan.planes) == {"horizontal": 0.0, "vertical": 90.0, "diagonal": 45.0}
+    assert "Output.STL: not used by the horn engine (kept, ignored)" in plan.warnings
+    assert config_summary({"cfg": CFG, "frequencies": FREQS})["formula_type"] == "OSSE"
+    assert config_summary({"cfg_file_id": "x", "frequencies": FREQS})["formula_type"] == "ATH .cfg"
+
+
+def test_the_specs_own_fields_override_the_design() -> None:
+    spec = {
+        "cfg": CFG,
+        "frequencies": FREQS,
+        "geometry": {"L": 90},
+        "mesh": {"throat_size": 8},
+        "distance": 1.0,
+    }
+    plan = HornEngine().validate(spec, {})
+    assert plan.geometry.L == 90 and plan.geometry.q == 0.995  # the rest from the design
+    assert plan.mesh_spec.throat_size == 8 and plan.mesh_spec.mouth_size == 18.0
+    assert plan.distance == 1.0
+    # an error in an overriding value is the spec's own, not the design's
+    assert plan_error({**spec, "geometry": {"L": -1}}).location == "spec.geometry.L"
+
+
+@pytest.mark.parametrize(
+    ("text", "location"),
+    [
+        ("OSSE = { L = 100 ", "spec.cfg.OSSE"),
+        ("Mesh.AngularSegments = 32", "spec.cfg"),
+        ("OSSE = { L = 100 }\nMesh.AngularSegments = lots", "spec.cfg.Mesh.AngularSegments"),
+        ("OSSE = { L = 100  a = wide }", "spec.cfg.OSSE.a"),  # a name, not a number
+        ("OSSE = { L = -100 }", "spec.cfg.OSSE.L"),
+        ("OSSE = { L = 100  a = 45 }\nMesh.AngularSegments = 2", "spec.cfg.Mesh.AngularSegments"),
+        ("R-OSSE = { a = 45 }", "spec.cfg.R-OSSE"),  # R-OSSE needs R: the block lacks it
+    ],
+)
+def test_bad_designs_in_a_spec_name_the_key(text: str, location: str) -> None:
+    err = plan_error({"cfg": text, "frequencies": FREQS})
+    assert err.location == location, err.message
+
+
+def test_an_uploaded_design_is_read_as_text(tmp_path) -> None:
+    path = tmp_path / "design.cfg"
+    path.write_text(CFG)
+    plan = HornEngine().validate({"cfg_file_id": "f1", "frequencies": FREQS}, {"f1": path})
+    assert plan.formula == "OSSE"
+    path.write_text("OSSE = { L = 100  a = wide }")
+    err = plan_error({"cfg_file_id": "f1", "frequencies": FREQS}, {"f1": path})
+    assert err.location == "spec.cfg_file_id.OSSE.a"
+    path.write_bytes(b"\xff\xfe OSSE")
+    err = plan_error({"cfg_file_id": "f1", "frequencies": FREQS}, {"f1": path})
+    assert err.location == "spec.cfg_file_id" and "UTF-8" in err.message
+    err = plan_error({"cfg_file_id": "nope", "frequencies": FREQS})
+    assert err.location == "spec.cfg_file_id"
+    err = plan_error({"cfg": CFG, "cfg_file_id": "f1", "frequencies": FREQS}, {"f1": path})
+    assert err.location == "spec.cfg_file_id"

@@ -73,6 +73,8 @@ def test_pulsating_sphere_matches_the_analytic_monopole(pulsating: dict) -> None
         assert pulsating["spl_on_axis"]["spl"][i] == pytest.approx(spl, abs=0.5), ka
         got = complex(pulsating["impedance"]["real"][i], pulsating["impedance"]["imaginary"][i])
         assert abs(got - z) / abs(z) < 0.05, (ka, got, z)
+        # the surface pressure (the impedance times rho c v) within 0.5 dB too
+        assert 20 * math.log10(abs(got) / abs(z)) == pytest.approx(0.0, abs=0.5), ka
         # a monopole radiates equally everywhere
         assert pulsating["di"]["di"][i] == pytest.approx(0.0, abs=0.2)
         for plane in ("horizontal", "vertical", "diagonal"):

@@ -172,3 +172,26 @@ def test_meshing_is_deterministic() -> None:
     wall = build_wall(GeometrySpec(**ROSSE), spec.angular_segments, spec.length_segments)
     a, b = mesh_waveguide(wall, spec), mesh_waveguide(wall, spec)
     assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.triangles, b.triangles)
+
+
+def test_generated_meshes_have_no_interface_and_every_triangle_tagged() -> None:
+    """Wall, throat source and enclosure only: the mouth stays open to the exterior air."""
+    pytest.importorskip("gmsh")
+    from montesim.engines.horn.meshing import mesh_waveguide
+
+    spec = MeshSpec(throat_size=10, mouth_size=30, angular_segments=16, length_segments=6)
+    wall = build_wall(GeometrySpec(**OSSE), spec.angular_segments, spec.length_segments)
+    mesh = mesh_waveguide(wall, spec)
+    assert len(mesh.tags) == mesh.triangle_count
+    assert 4 not in set(mesh.tags.tolist())
+    # the enclosure (tag 3): a sleeve at the mouth's radius, then a flat back cap
+    centroids = mesh.vertices[mesh.triangles].mean(axis=1)
+    enclosure = centroids[mesh.tags == 3]
+    assert enclosure[:, 2].max() <= 1e-9
+    r_mouth = np.hypot(wall.mouth[:, 0], wall.mouth[:, 1]).max() * 1e-3
+    back = enclosure[:, 2].min()
+    sleeve = enclosure[enclosure[:, 2] > back + 1e-6]
+    assert np.hypot(sleeve[:, 0], sleeve[:, 1]).min() > 0.5 * r_mouth
+    # no triangle covers the mouth opening: nothing at z = 0 inside the mouth radius
+    at_mouth = np.abs(centroids[:, 2]) < 1e-6
+    assert not np.any(at_mouth & (np.hypot(centroids[:, 0], centroids[:, 1]) < 0.9 * r_mouth))

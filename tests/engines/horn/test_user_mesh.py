@@ -115,3 +115,28 @@ def test_msh_round_trip_keeps_triangles_and_tags(tmp_path) -> None:
     files = {"f1": path}
     spec = {"user_mesh": {"file_id": "f1", "units": "m"}, "frequencies": FREQS}
     assert HornEngine().validate(spec, files).user_mesh.triangle_count == len(f)
+
+
+def test_interface_triangles_are_left_out_with_a_warning() -> None:
+    """Tag 4 is air on both sides (ATH's mouth interface): not a boundary of the solve."""
+    v, f = icosphere(0.1, 1)
+    tags = np.where(v[f].mean(axis=1)[:, 2] > 0.08, 2, 1)
+    # an interface disc across the sphere, fanned from the top vertex: non-manifold edges
+    # and all, it must not reach the closed-surface checks
+    top = int(np.argmax(v[:, 2]))
+    ring = [int(i) for i in np.unique(f[(f == top).any(axis=1)]) if i != top]
+    disc = [[top, ring[i], ring[(i + 1) % len(ring)]] for i in range(len(ring))]
+    spec = user(np.asarray(v), np.vstack([f, disc]), [*tags, *[4] * len(disc)])
+    plan = HornEngine().validate(spec, {})
+    assert plan.user_mesh.triangle_count == len(f)
+    assert set(np.unique(plan.user_mesh.tags)) == {1, 2}
+    assert any("interface" in w and f"{len(disc)}" in w for w in plan.warnings)
+
+
+def test_a_mesh_closed_only_by_its_interface_is_refused() -> None:
+    v, f = icosphere(0.1, 1)
+    mouth = v[f].mean(axis=1)[:, 2] < -0.08  # the bottom cap is an "interface"
+    tags = np.where(mouth, 4, np.where(v[f].mean(axis=1)[:, 2] > 0.08, 2, 1))
+    err = refused(user(v, f, tags))
+    assert err.code == "mesh_not_closed" and err.location == "spec.user_mesh.triangles"
+    assert "interface (tag 4) is left out" in err.message

@@ -6,6 +6,10 @@ resolution, ``ABEC.Polars:SPL_H|V|D = { MapAngleRange = start,end,count NormAngl
 Distance = m Inclination = deg }`` the polar planes (no Inclination: horizontal; 90:
 vertical; anything else: diagonal). Keys this engine does not use are kept in the
 returned ``ignored`` mapping and reported as warnings.
+
+A job takes a design as ``cfg`` (the text) or ``cfg_file_id`` (an uploaded file):
+``with_design`` lays the spec's own fields over the design's, and ``origin_of`` turns
+a later error at ``spec.geometry.a`` back into the key it came from (``cfg.OSSE.a``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class Design:
     spec: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     ignored: dict[str, Any] = field(default_factory=dict)
+    # spec path ("geometry.a") -> the design key it came from ("OSSE.a")
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 def _strip_comments(text: str) -> str:
@@ -111,10 +117,13 @@ def design_from_cfg(text: str) -> Design:
             for k, v in value:
                 if k in GEOMETRY_KEYS:
                     geometry[k] = _param(v)
+                    design.origins[f"geometry.{k}"] = f"{key}.{k}"
                 else:
                     design.ignored[f"{key}.{k}"] = v
+            design.origins["geometry"] = key  # after its keys: the most specific wins
         elif key in MESH_KEYS and isinstance(value, str):
             mesh[MESH_KEYS[key]] = _number(value, f"cfg.{key}")
+            design.origins[f"mesh.{MESH_KEYS[key]}"] = key
         elif key.startswith("ABEC.Polars:") and isinstance(value, list):
             fields = dict(value)
             where = f"cfg.{key}"
@@ -133,8 +142,10 @@ def design_from_cfg(text: str) -> Design:
                     raise InputError(
                         "MapAngleRange is start,end,count", location=f"{where}.MapAngleRange"
                     )
-                start, end = _number(parts[0], where), _number(parts[1], where)
-                count = int(_number(parts[2], where))
+                at = f"{where}.MapAngleRange"
+                start, end = _number(parts[0], at), _number(parts[1], at)
+                count = int(_number(parts[2], at))
+                design.origins["polars.angles"] = f"{key}.MapAngleRange"
                 polars["angles"] = {
                     "start": start,
                     "stop": end,
@@ -142,8 +153,10 @@ def design_from_cfg(text: str) -> Design:
                 }
             if "NormAngle" in fields:
                 polars["norm_angle"] = _number(fields["NormAngle"], f"{where}.NormAngle")
+                design.origins["polars.norm_angle"] = f"{key}.NormAngle"
             if "Distance" in fields:
                 distance = _number(fields["Distance"], f"{where}.Distance")
+                design.origins["distance"] = f"{key}.Distance"
             for k, v in value:
                 if k not in ("MapAngleRange", "NormAngle", "Distance", "Inclination"):
                     design.ignored[f"{key}.{k}"] = v
@@ -158,9 +171,59 @@ def design_from_cfg(text: str) -> Design:
         design.spec["mesh"] = {k: int(v) if k.endswith("segments") else v for k, v in mesh.items()}
     if planes:
         polars["planes"] = planes
+        design.origins["polars.planes"] = "ABEC.Polars"
     if polars:
         design.spec["polars"] = polars
     if distance is not None:
         design.spec["distance"] = distance
     design.warnings = [f"{k}: not used by the horn engine (kept, ignored)" for k in design.ignored]
     return design
+
+
+def with_design(spec: dict[str, Any], text: str, field_name: str) -> tuple[dict[str, Any], Design]:
+    """The spec with the design underneath: its own fields win, section by section."""
+    try:
+        design = design_from_cfg(text)
+    except InputError as exc:
+        exc.location = relocate(exc.location, field_name)
+        raise
+    merged = _overlay(design.spec, {k: v for k, v in spec.items() if k != field_name})
+    for path in list(design.origins):
+        if _has(spec, path.split(".")):
+            del design.origins[path]  # the spec's own value won: errors are the spec's
+    return merged, design
+
+
+def relocate(location: str | None, field_name: str) -> str:
+    """A parser location (``cfg.OSSE``) under the spec field that held the text."""
+    rest = (location or "cfg").removeprefix("cfg")
+    return f"spec.{field_name}{rest}"
+
+
+def origin_of(location: str | None, design: Design, field_name: str) -> str | None:
+    """``spec.geometry.a`` → ``spec.cfg.OSSE.a`` when the design gave that value."""
+    if not location or not location.startswith("spec."):
+        return location
+    path = location.removeprefix("spec.")
+    for spec_path, key in design.origins.items():
+        if path == spec_path or path.startswith(spec_path + "."):
+            return f"spec.{field_name}.{key}"
+    return location
+
+
+def _overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _overlay(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _has(spec: Any, parts: list[str]) -> bool:
+    for part in parts:
+        if not isinstance(spec, dict) or part not in spec:
+            return False
+        spec = spec[part]
+    return True

@@ -18,7 +18,15 @@ import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, Files, Result
 from montesim.engines.horn import results
-from montesim.engines.horn.mesh import Mesh, check, from_arrays, from_msh, to_msh
+from montesim.engines.horn.ath import MAX_TEXT, origin_of, with_design
+from montesim.engines.horn.mesh import (
+    Mesh,
+    check,
+    from_arrays,
+    from_msh,
+    to_msh,
+    without_interface,
+)
 from montesim.engines.horn.spec import GeometrySpec, HornSpec, MeshSpec, parse_spec
 from montesim.engines.horn.waveguide import Wall, build_wall
 from montesim.errors import Cancelled, InputError
@@ -81,10 +89,39 @@ def surface_of(plan: Plan):
     return found
 
 
-def build_plan(spec: HornSpec, files: Files) -> Plan:
+def design_text(spec: dict[str, Any], files: Files) -> tuple[str, str]:
+    """``(field, text)`` of the spec's ATH design: inline ``cfg`` or ``cfg_file_id``."""
+    if spec.get("cfg") is not None and spec.get("cfg_file_id"):
+        raise InputError("give cfg or cfg_file_id, not both", location="spec.cfg_file_id")
+    text = spec.get("cfg")
+    if text is not None:
+        if not isinstance(text, str):
+            raise InputError("cfg must be the design's text", location="spec.cfg")
+        return "cfg", text
+    file_id = spec["cfg_file_id"]
+    try:
+        path = files[file_id]
+    except (KeyError, TypeError):
+        raise InputError(f"no uploaded file {file_id!r}", location="spec.cfg_file_id") from None
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_TEXT + 1)
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the uploaded file: {exc.strerror}", location="spec.cfg_file_id"
+        ) from None
+    if len(raw) > MAX_TEXT:
+        raise InputError("the .cfg file is larger than 1 MB", location="spec.cfg_file_id")
+    try:
+        return "cfg_file_id", raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("the .cfg file is not UTF-8 text", location="spec.cfg_file_id") from None
+
+
+def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) -> Plan:
     user_mesh = None
     wall = None
-    warnings: list[str] = []
+    warnings = list(warnings or [])
     if spec.user_mesh is not None:
         um = spec.user_mesh
         if um.baffled:
@@ -106,7 +143,18 @@ def build_plan(spec: HornSpec, files: Files) -> Plan:
             raw = from_arrays(
                 um.vertices, um.triangles, um.tags, units=um.units, location="spec.user_mesh"
             )
-        user_mesh = check(raw, location="spec.user_mesh", max_triangles=um.max_triangles)
+        raw, interface = without_interface(raw)
+        if interface:
+            warnings.append(
+                f"{interface:,} interface triangles (tag 4) left out: an interface is air on "
+                "both sides, and this engine solves a single exterior domain"
+            )
+        user_mesh = check(
+            raw,
+            location="spec.user_mesh",
+            max_triangles=um.max_triangles,
+            hint=" once the interface (tag 4) is left out" if interface else "",
+        )
         digest = hashlib.sha256(user_mesh.vertices.tobytes() + user_mesh.triangles.tobytes())
     else:
         from montesim.engines.horn.meshing import estimate_triangles
@@ -252,7 +300,19 @@ class HornEngine:
         }
 
     def validate(self, spec: dict[str, Any], files: Files) -> Plan:
-        return build_plan(parse_spec(spec), files)
+        if not isinstance(spec, dict) or (spec.get("cfg") is None and not spec.get("cfg_file_id")):
+            return build_plan(parse_spec(spec), files)
+        field_name, text = design_text(spec, files)
+        merged, design = with_design(spec, text, field_name)
+        try:
+            return build_plan(parse_spec(merged), files, warnings=design.warnings)
+        except InputError as exc:
+            exc.location = origin_of(exc.location, design, field_name)
+            if isinstance(exc.detail, list):
+                for item in exc.detail:
+                    if isinstance(item, dict) and "location" in item:
+                        item["location"] = origin_of(item["location"], design, field_name)
+            raise
 
     def chunks(self, plan: Plan) -> list[Chunk]:
         return [Chunk(index=i, start=i, size=1) for i in range(len(plan.frequencies))]

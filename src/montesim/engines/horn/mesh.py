@@ -1,7 +1,14 @@
 """A closed triangle surface mesh with surface tags: checks, orientation, .msh in and out.
 
 Tags: 1 = wall (rigid), 2 = source (the throat: unit normal velocity), 3 = secondary
-(rigid enclosure), 4 = interface (rigid here). Coordinates are metres.
+(rigid enclosure), 4 = interface. Coordinates are metres.
+
+An interface, in ATH's meshes for ABEC, is the open surface between two acoustic
+subdomains (typically across the horn mouth, splitting the air inside the horn from the
+air outside). It is air on both sides, not a boundary. montesim solves one exterior
+domain, so an interface has no part in the solve: ``without_interface`` removes tag-4
+triangles from a user's mesh (with a warning), and what is left must be closed. Treating
+them as rigid instead would put a lid on the horn's mouth.
 """
 
 from __future__ import annotations
@@ -48,13 +55,28 @@ class Mesh:
         }
 
 
+def without_interface(mesh: Mesh) -> tuple[Mesh, int]:
+    """The mesh less its interface triangles (tag 4), and how many were removed."""
+    tags = np.asarray(mesh.tags)
+    triangles = np.asarray(mesh.triangles)
+    if tags.ndim != 1 or triangles.ndim != 2 or len(tags) != len(triangles):
+        return mesh, 0  # ``check`` names the mismatch
+    interface = tags == INTERFACE
+    count = int(interface.sum())
+    if not count:
+        return mesh, 0
+    return Mesh(mesh.vertices, triangles[~interface], tags[~interface]), count
+
+
 def _edges(triangles: np.ndarray) -> np.ndarray:
     """Directed edges (3m, 2) in triangle order."""
     t = triangles
     return np.concatenate([t[:, [0, 1]], t[:, [1, 2]], t[:, [2, 0]]])
 
 
-def check(mesh: Mesh, *, location: str, max_triangles: int, closed: bool = True) -> Mesh:
+def check(
+    mesh: Mesh, *, location: str, max_triangles: int, closed: bool = True, hint: str = ""
+) -> Mesh:
     """Refuse degenerate, duplicate, open or inconsistently oriented meshes; orient outward.
 
     A consistently oriented closed mesh whose normals point inward is flipped, not refused.
@@ -113,7 +135,8 @@ def check(mesh: Mesh, *, location: str, max_triangles: int, closed: bool = True)
     _, edge_counts = np.unique(undirected, axis=0, return_counts=True)
     if closed and np.any(edge_counts != 2):
         raise InputError(
-            f"the mesh is not closed: {int(np.sum(edge_counts == 1))} edges border one triangle "
+            f"the mesh is not closed{hint}: {int(np.sum(edge_counts == 1))} edges border one "
+            "triangle "
             f"and {int(np.sum(edge_counts > 2))} more than two (declare baffled only for "
             "meshes that end on a baffle)",
             location=f"{location}.triangles",

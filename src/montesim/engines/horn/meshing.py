@@ -2,7 +2,11 @@
 
 The body is the wall (tag 1) lofted through the profile sections, the throat disc
 (tag 2, the source), and behind the mouth a sleeve back to a flat rear cap (tag 3):
-a free-standing waveguide with a solid body behind it. Element sizes grow from
+a free-standing waveguide with a solid body behind it. No interface (tag 4) is made:
+in ATH's ABEC meshes it is the open surface across the mouth between the air inside the
+horn and the air outside, which matters to a solver of two coupled subdomains; this
+engine solves the one exterior domain, where that surface would be air on both sides
+(and meshed as a boundary, a rigid lid on the mouth). Element sizes grow from
 ``throat_size`` at the throat to ``mouth_size`` at the mouth (``rear_size`` behind).
 gmsh is one global state per process, so calls are serialised with a lock.
 """

@@ -138,9 +138,28 @@ def config_summary(spec: Mapping[str, Any]) -> dict[str, Any]:
     else:
         frange = [freqs.get("start"), freqs.get("stop")]
         count = freqs.get("count", 24)
+    if geometry:
+        formula = geometry.get("formula", "R-OSSE")
+    elif spec.get("cfg") is not None or spec.get("cfg_file_id"):
+        formula = _cfg_formula(spec.get("cfg"))
+    else:
+        formula = "user mesh"
     return {
-        "formula_type": geometry.get("formula", "R-OSSE") if geometry else "user mesh",
+        "formula_type": formula,
         "frequency_range": frange,
         "num_frequencies": count,
         "sim_type": spec.get("sim_type", "free_standing"),
     }
+
+
+def _cfg_formula(text: Any) -> str:
+    """The waveguide block of an inline ATH design, or just "ATH .cfg" (bad or uploaded)."""
+    from montesim.engines.horn.ath import design_from_cfg
+    from montesim.errors import InputError
+
+    if isinstance(text, str):
+        try:
+            return str(design_from_cfg(text).spec["geometry"]["formula"])
+        except InputError:
+            pass
+    return "ATH .cfg"

@@ -127,6 +127,14 @@ class PolarSpec(_Model):
 
 
 class HornSpec(_Model):
+    cfg: str | None = Field(
+        None,
+        max_length=1_000_000,
+        description="an ATH .cfg design as text; the spec's own fields override it",
+    )
+    cfg_file_id: str | None = Field(
+        None, description="an uploaded ATH .cfg design (POST /api/files); as cfg"
+    )
     geometry: GeometrySpec | None = None
     mesh: MeshSpec = Field(default_factory=MeshSpec)
     user_mesh: UserMeshSpec | None = None

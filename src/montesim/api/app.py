@@ -62,6 +62,7 @@ def create_app(
     bodies.install(app, settings)
     auth.install(app, settings)  # who is asking, before any body is read
     guard.install(app, settings)  # outermost: no route, and no body read, before it
+    problems.declare(app)  # after auth's 401s: every error response is problem+json
     app.include_router(jobs.router)
     app.include_router(files.router)
     app.include_router(system.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -154,9 +155,12 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path (RFC 9110), not one route's
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(DBAPIError)
     async def _store(_: Request, exc: DBAPIError) -> JSONResponse:
@@ -189,3 +193,59 @@ def install(app: FastAPI) -> None:
             "to its operator",
             correlation_id=correlation_id,
         )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the API documents at this request's path (its OpenAPI path items)."""
+    path = request.url.path
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            return sorted(m.upper() for m in item if m in _METHODS)
+    return []
+
+
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+# What any operation may answer besides its own codes, as problem+json: the guard's
+# refusals (Host, Origin, content type), bodies over their limits, a store that cannot be
+# reached. Declared so that clients (and the schema fuzzing in CI) know every code.
+_COMMON = {
+    "400": "Refused before routing: unknown Host, cross-site Origin",
+    "503": "The store cannot be read or written right now",
+}
+_WITH_PARAMS = {"404": "Not found (or not yours)"}
+_WITH_BODY = {
+    "413": "The body (or an upload) is over its size limit",
+    "415": "The body is not JSON (or multipart for uploads)",
+    "422": "The input is not valid; `location` names the field",
+}
+
+
+def declare(app: FastAPI) -> None:
+    """Every error response of every operation is problem+json, and the codes the
+    middleware and the store may give are declared on every operation."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = base()
+        problem = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                extra = dict(_COMMON)
+                if "{" in path or operation.get("parameters"):
+                    extra.update(_WITH_PARAMS)
+                if "requestBody" in operation or operation.get("parameters"):
+                    extra.update(_WITH_BODY)
+                for code, description in extra.items():
+                    responses.setdefault(code, {"description": description})
+                for code, response in responses.items():
+                    if code[0] in "45":
+                        response["content"] = problem
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -115,7 +115,15 @@ def sse_of(conn: HTTPConnection, events: AsyncIterator[Outgoing]) -> EventSource
     )
 
 
-@router.get("/api/jobs/{job_id}/stream")
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-Sent Events: `status`, `progress`, `stage` and `result` events",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/api/jobs/{job_id}/stream", response_class=EventSourceResponse, responses=SSE_RESPONSE)
 async def job_stream(
     job_id: str,
     request: Request,
@@ -127,7 +135,7 @@ async def job_stream(
     return sse_response(request, [job_id], resume)
 
 
-@router.get("/api/stream")
+@router.get("/api/stream", response_class=EventSourceResponse, responses=SSE_RESPONSE)
 async def jobs_stream(
     request: Request,
     jobs: str | None = None,

@@ -95,7 +95,16 @@ def test_a_huge_workbook_is_queued_at_once_then_cancelled_while_validating(
         assert client.get("/api/jobs/list-is-fine").status_code == 404  # still serving
 
 
-def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "failure",
+    ["database or disk is full", "attempt to write a readonly database"],
+    ids=["disk-full", "read-only"],
+)
+def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(
+    tmp_path: Path, failure: str
+) -> None:
+    """SQLite's own errors for a full disk and a database file made read-only (injected:
+    root ignores file modes, and a tmpfs mount is not available everywhere)."""
     app = create_app(fast_settings(tmp_path / "data"))
     with TestClient(app) as client:
         store = app.state.service.store
@@ -105,7 +114,7 @@ def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(tmp_path: 
         def _fail_writes(conn, cursor, statement, *args):  # noqa: ANN001
             verb = statement.lstrip()[:6].upper()
             if broken["on"] and verb in ("INSERT", "UPDATE", "DELETE"):
-                raise sqlite3.OperationalError("database or disk is full")
+                raise sqlite3.OperationalError(failure)
 
         spec = {"units": 30, "chunk_size": 1, "chunk_seconds": 0.02, "seed": 5}
         job_id = client.post("/api/jobs", json={"engine": "sleep", "spec": spec}).json()["job_id"]
@@ -113,7 +122,7 @@ def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(tmp_path: 
         broken["on"] = True
         health = client.get("/api/healthz")
         assert health.status_code == 503 and health.json()["store_writable"] is False
-        assert "disk is full" in health.json()["store_writable_error"]
+        assert failure in health.json()["store_writable_error"]
         upload = client.post("/api/files", files={"file": ("x.txt", b"x")})
         assert upload.status_code == 503 and upload.json()["code"] == "store_unavailable"
         # the runner stops heartbeating: the lease expires instead of looking alive forever

@@ -434,10 +434,16 @@ class StoredPartials(Sequence[Any]):
     ``merge`` may iterate them without holding every chunk's bytes at once.
     """
 
+    # Partials kept once read, up to this many stored bytes in all: an engine may go over
+    # them more than once (small merges then read the store once, big ones stay bounded).
+    KEEP_BYTES = 64 * 2**20
+
     def __init__(self, store: Store, job_id: str, indices: list[int]) -> None:
         self.store = store
         self.job_id = job_id
         self.indices = sorted(indices)
+        self._kept: dict[int, Any] = {}
+        self._kept_bytes = 0
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -449,10 +455,17 @@ class StoredPartials(Sequence[Any]):
     def __getitem__(self, i: int | slice) -> Any:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        data = self.store.chunk_data(self.job_id, self.indices[i])
+        index = self.indices[i]
+        if index in self._kept:
+            return self._kept[index]
+        data = self.store.chunk_data(self.job_id, index)
         if data is None:
-            raise EngineError(f"chunk {self.indices[i]} is missing from the store")
-        return pickle.loads(data)
+            raise EngineError(f"chunk {index} is missing from the store")
+        partial = pickle.loads(data)
+        if self._kept_bytes + len(data) <= self.KEEP_BYTES:
+            self._kept[index] = partial
+            self._kept_bytes += len(data)
+        return partial
 
 
 def check_coverage(planned: list[Chunk], persisted: list[tuple[int, int]]) -> None:

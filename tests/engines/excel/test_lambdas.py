@@ -75,3 +75,12 @@ def test_map_over_random_inputs_runs_per_iteration() -> None:
     res = simulate(cells, iterations=500, seed=1, raw_iterations=500)
     a, b = (res.inputs[k] for k in sorted(res.inputs))
     assert np.allclose(res.outputs["sq"], a * a + b * b)
+
+
+def test_sort_by_several_columns() -> None:
+    # SORT's sort_index and sort_order may be arrays (Excel's documentation: {2,1} sorts
+    # by the second column, then the first)
+    cells = {"S!A1": 2, "S!B1": "b", "S!A2": 1, "S!B2": "a", "S!A3": 3, "S!B3": "a"}
+    assert grid_of(cells, "=SORT(A1:B3, {2,1})") == [[1.0, "a"], [3.0, "a"], [2.0, "b"]]
+    assert grid_of(cells, "=SORT(A1:B3, {2,1}, {1,-1})") == [[3.0, "a"], [1.0, "a"], [2.0, "b"]]
+    assert str(cell(cells, "=INDEX(SORT(A1:B3, {2,1}, {1,-1,1}), 1, 1)")) == "#VALUE!"

@@ -32,6 +32,28 @@ from .registry import EvalContext, register
 # -- helpers ----------------------------------------------------------------------------
 
 
+def _ints(v: Value | None, default: int) -> list[int]:
+    """A number or an array of numbers (first trial) as whole numbers, row by row."""
+    if v is None or v.dims == (1, 1):
+        return [_int(v, default)]
+    rows, cols = v.dims
+    return [
+        _int(Value(*(_cell(a, r, c) for a in (v.num, v.kind, v.err, v.text))))
+        for r in range(rows)
+        for c in range(cols)
+    ]
+
+
+def _cell(a: np.ndarray | None, r: int, c: int) -> np.ndarray | None:
+    if a is None:
+        return None
+    return a[
+        :1,
+        min(r, a.shape[1] - 1) : min(r, a.shape[1] - 1) + 1,
+        min(c, a.shape[2] - 1) : min(c, a.shape[2] - 1) + 1,
+    ]
+
+
 def _int(v: Value | None, default: int | None = None) -> int:
     if v is None:
         if default is None:
@@ -331,17 +353,21 @@ def unique(
 
 @register("SORT", min_args=1, max_args=4)
 def sort(ctx: EvalContext, v: Value, index=None, order=None, by_col=None) -> Value:
-    k = _int(index, 1)
-    desc = _int(order, 1) == -1
-    if _int(order, 1) not in (1, -1):
+    # sort_index and sort_order may be arrays: {2,1} sorts by the 2nd, then the 1st
+    keys = _ints(index, 1)
+    orders = _ints(order, 1)
+    if len(orders) == 1:
+        orders = orders * len(keys)
+    if len(orders) != len(keys) or any(o not in (1, -1) for o in orders):
         return error(VALUE)
     cols = bool(_int(by_col, 0))
 
     def run(g: list[list[Any]]) -> list[list[Any]]:
         items = [list(c) for c in zip(*g, strict=True)] if cols else g
-        if not 1 <= k <= len(items[0]):
+        if not all(1 <= k <= len(items[0]) for k in keys):
             return [[XlError(VALUE)]]
-        out = _ordered(items, [[it[k - 1] for it in items]], [desc])
+        by = [[it[k - 1] for it in items] for k in keys]
+        out = _ordered(items, by, [o == -1 for o in orders])
         return [list(r) for r in zip(*out, strict=True)] if cols else out
 
     return _per_trial(run, v)

@@ -69,3 +69,26 @@ def test_a_formula_of_one_iteration_cannot_read_a_statistic(tmp_path: Path) -> N
         simulate(book, inputs={"Model!A1": "uniform(0, 1)"}, outputs=["Model!C1"], iterations=10)
     assert exc.value.code == "unsupported_function"
     assert "RISKMEAN" in exc.value.message and "Stats!A1" in exc.value.message
+
+
+def test_risk_simtable_takes_the_value_of_the_jobs_simulation() -> None:
+    from montesim.jobs.service import run_now
+
+    cells = {
+        "M!A1": "=RiskSimtable({0.05, 0.07, 0.09})",
+        "M!A2": "=RiskUniform(0, 1)",
+        "M!B1": '=RiskOutput("rate") + A1 + 0 * A2',
+    }
+    rates = []
+    for simulation in (1, 3):
+        spec = {"cells": cells, "iterations": 50, "seed": 1, "simulation": simulation}
+        outcome = run_now("excel", spec)
+        assert outcome.job.status.value == "complete", outcome.job
+        summary = outcome.result.summary
+        rates.append(summary["outputs"]["rate"]["mean"])
+        (warning,) = [w for w in summary["warnings"] if w["code"] == "simulation_table"]
+        assert f"simulation {simulation}" in warning["message"]
+    assert rates == pytest.approx([0.05, 0.09])
+    spec = {"cells": cells, "iterations": 10, "simulation": 4}  # the table has 3 values
+    outcome = run_now("excel", spec)
+    assert outcome.result.summary["outputs"]["rate"]["errors"] == {"#REF!": 10}

@@ -157,8 +157,11 @@ class Compiler:
         static: bool = False,
         today: float = 45000.0,
         now: float | None = None,
+        simulation: int = 1,
     ) -> None:
         self.book = book
+        self.simulation = simulation  # which value RiskSimtable cells take (1-based)
+        self.simtables: set[str] = set()  # cells that called RiskSimtable
         self.spec_inputs = spec_inputs or {}
         self.fixed = fixed or {}
         self.static = static
@@ -293,6 +296,20 @@ class Compiler:
         self.cells[dep] = Const(error(VALUE))
         if cd is not None and cd.array is not None:  # members of the array read its anchor
             self.arrays[dep] = self.cells[dep]
+
+    def _simtable(self, node: Call) -> CNode:
+        """@RISK's RiskSimtable({v1, v2, ...}): the value of the job's simulation number;
+        a table that is not fixed, or too short, is an error on the cell (never a guess)."""
+        arg = self.expr(node.args[0]) if len(node.args) == 1 else None
+        if not isinstance(arg, Const):
+            self.unsupported("RISKSIMTABLE of values that change between iterations")
+            return Const(error(VALUE))
+        rows, cols = arg.value.dims
+        k = self.simulation - 1
+        if k >= rows * cols:
+            return Const(error(REF))
+        self.simtables.add(self._addr(self._cur))
+        return Const(pick(arg.value, k // cols, k % cols))
 
     def _open_loop(self, key: CellKey, cd: Any) -> None:
         """Excel's iterative calculation: the loop's cells start from their current values
@@ -720,6 +737,8 @@ class Compiler:
             return self._risk_input(node, family)
         if name == "RISKOUTPUT":
             return Const(number(0.0))
+        if name == "RISKSIMTABLE" and not self.static:
+            return self._simtable(node)
         if name in RANDOM_FUNCTIONS:
             return compile_random(self, node)
         if name in INVERSE_FAMILIES:

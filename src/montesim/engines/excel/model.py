@@ -189,11 +189,24 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
             outputs.append((stat.target, stat.target_cell, None))
     today_date = spec.today or date.today()
     today = float(to_serial(today_date))
-    comp = Compiler(book, spec_inputs=spec_inputs, fixed=fixed, today=today)
+    comp = Compiler(
+        book, spec_inputs=spec_inputs, fixed=fixed, today=today, simulation=spec.simulation
+    )
     comp.compile([key for key, _, _ in outputs], on_cycle="raise")
     _raise_unsupported(comp)
 
     warnings: list[dict[str, str]] = []
+    if comp.simtables:
+        cells = ", ".join(sorted(comp.simtables)[:5])
+        warnings.append(
+            {
+                "code": "simulation_table",
+                "location": sorted(comp.simtables)[0],
+                "message": f"RiskSimtable cells ({cells}) take their value for simulation "
+                f"{spec.simulation} (spec.simulation); run a batch with 1, 2, ... for the "
+                "others",
+            }
+        )
     if comp.loops:
         cells = ", ".join(comp.loops[:5]) + (" ..." if len(comp.loops) > 5 else "")
         warnings.append(

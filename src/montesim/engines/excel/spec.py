@@ -67,6 +67,13 @@ class ExcelSpec(BaseModel):
     )
     correlation: CorrelationSpec | None = None
     today: date | None = Field(None, description="the date TODAY() returns (default: submit day)")
+    simulation: int = Field(
+        1,
+        ge=1,
+        le=10_000,
+        description="which simulation RiskSimtable({...}) cells take their value for "
+        "(@RISK's simulation number; submit a batch with 1..N for a table of scenarios)",
+    )
     chunk_size: int | None = Field(
         None, ge=1, le=MAX_ITERATIONS, description="iterations per chunk"
     )

@@ -48,6 +48,7 @@ def test_every_operation_survives_schema_fuzzing(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=900,
+            cwd=tmp_path,  # its cache folder goes there, not into the checkout
         )
     finally:
         server.stop()

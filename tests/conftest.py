@@ -13,15 +13,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
 
 PG_ADMIN_URL = os.environ.get("MONTESIM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TERMINAL = ("complete", "error", "cancelled")
+T = TypeVar("T")
 
 # Quick leases and polls so recovery tests take seconds, not minutes.
 FAST_ENV = {
@@ -145,14 +147,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from make_database_url(request.param, tmp_path)
 
 
-def wait_for(client: httpx.Client, job_id: str, timeout: float = 60, statuses=TERMINAL) -> dict:
+def poll(
+    get: Callable[[], T], done: Callable[[T], object], timeout: float = 120, what: str = ""
+) -> T:
+    """Call ``get()`` until ``done(value)`` holds and return that value: the one way tests
+    wait (on a condition; the cap only ends a test that would otherwise hang)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in statuses:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {job['status']} after {timeout}s: {job}")
+    value = get()
+    while not done(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or 'condition'} not reached in {timeout}s: {value}")
+        time.sleep(0.02)
+        value = get()
+    return value
+
+
+def wait_for(client: httpx.Client, job_id: str, timeout: float = 60, statuses=TERMINAL) -> dict:
+    """The job once its status is one of ``statuses`` (terminal by default)."""
+    return poll(
+        lambda: client.get(f"/api/jobs/{job_id}").json(),
+        lambda job: job["status"] in statuses,
+        timeout,
+    )
 
 
 def submit(client: httpx.Client, engine: str, spec: dict, **kw) -> str:

@@ -7,7 +7,6 @@ within a frequency, and kill -9 resuming to the same result as an uninterrupted 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import ServerProc, wait_for
+from tests.conftest import TERMINAL, ServerProc, poll, wait_for
 
 from montesim.api.app import create_app
 from montesim.config import Settings
@@ -309,13 +308,11 @@ def test_a_cfg_designs_unused_keys_are_warnings_in_the_result(stubbed: TestClien
 
 
 def _wait_done(c: httpx.Client, job_id: str, at_least: int, timeout: float = 2400) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = c.get(f"/api/jobs/{job_id}").json()
-        if job["done"] >= at_least or job["status"] in ("complete", "error", "cancelled"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job never reached {at_least}: {job}")
+    return poll(
+        lambda: c.get(f"/api/jobs/{job_id}").json(),
+        lambda job: job["done"] >= at_least or job["status"] in TERMINAL,
+        timeout,
+    )
 
 
 @pytest.mark.slow

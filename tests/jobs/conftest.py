@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import poll
 
 from montesim.config import Settings
 from montesim.jobs.model import Job
@@ -38,11 +38,4 @@ def service(tmp_path: Path) -> Iterator[Service]:
 
 def wait_until(get: Callable[[], Job], done: Callable[[Job], bool], timeout: float = 120) -> Job:
     """Poll until ``done(job)`` (a condition, with a generous cap for loaded machines)."""
-    deadline = time.monotonic() + timeout
-    job = get()
-    while not done(job):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached: {job}")
-        time.sleep(0.02)
-        job = get()
-    return job
+    return poll(get, done, timeout)

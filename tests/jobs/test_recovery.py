@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from tests.api.test_jobs_api import expected_sum
-from tests.conftest import ServerProc, submit, wait_for
+from tests.conftest import ServerProc, poll, submit, wait_for
 
 pytestmark = pytest.mark.xdist_group("recovery")
 
 
 def _wait_done(client, job_id: str, at_least: int, timeout: float = 30) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["done"] >= at_least:
-            return job["done"]
-        time.sleep(0.02)
-    raise AssertionError(f"job never reached {at_least}: {job}")
+    job = poll(
+        lambda: client.get(f"/api/jobs/{job_id}").json(), lambda j: j["done"] >= at_least, timeout
+    )
+    return job["done"]
 
 
 def test_kill9_resumes_with_identical_result(tmp_path: Path, database_url: str) -> None:

@@ -17,7 +17,7 @@ import psutil
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
-from tests.conftest import FAST_ENV, free_port
+from tests.conftest import FAST_ENV, free_port, poll
 from tests.jobs.conftest import fast_settings
 
 from montesim.api.app import create_app
@@ -64,14 +64,7 @@ def chained_workbook(path: Path, formulas: int) -> Path:
 
 
 def wait_json(client, url: str, done, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(url).json()
-        if done(body):
-            return body
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not reached: {body}")
-        time.sleep(0.02)
+    return poll(lambda: client.get(url).json(), done, timeout)
 
 
 def test_a_huge_workbook_is_queued_at_once_then_cancelled_while_validating(

@@ -8,33 +8,29 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.conftest import FAST_ENV, free_port
+from tests.conftest import FAST_ENV, free_port, poll
 
 BIN = Path(sys.executable).parent
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
-    """Poll ``check()`` until it is truthy (a condition; the cap is for loaded machines)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """``check()`` once it is truthy; while a process starts it may still raise."""
+
+    def attempt() -> Any:
         try:
-            value = check()
+            return check()
         except AssertionError:
             raise
         except Exception:
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.1)
+            return None
+
+    return poll(attempt, bool, timeout, what)
 
 
 @dataclass

@@ -8,18 +8,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from tests.conftest import ServerProc, wait_for
-from tests.e2e.test_ui import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import NEEDS_CHROMIUM
 
 from montesim.jobs.store import Store
 
 pytestmark = [
     pytest.mark.xdist_group("e2e"),
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (`make test` installs it)"
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 
@@ -42,14 +40,6 @@ def token(server: ServerProc) -> str:
         return store.create_token("erin")[1]
     finally:
         store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

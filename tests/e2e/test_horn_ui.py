@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from tests.conftest import ServerProc
-from tests.e2e.test_ui import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import NEEDS_CHROMIUM
 from tests.engines.horn.spheres import icosphere
 
 from montesim.engines.horn import HornEngine
@@ -23,7 +23,7 @@ from montesim.jobs.store import Store
 pytestmark = [
     pytest.mark.xdist_group("e2e"),
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+    NEEDS_CHROMIUM,
 ]
 
 FREQS = [500.0, 1000.0, 2000.0, 4000.0, 8000.0]
@@ -85,14 +85,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
     server = ServerProc(data_dir=data, database_url=url).start()
     yield server, row.id
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_horn_result_page_shows_charts_polar_maps_mesh_and_failures(

@@ -14,19 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from tests.conftest import ServerProc, submit, wait_for
+from tests.e2e.conftest import NEEDS_CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "excel" / "project.xlsx"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 SIZES = {"wide": {"width": 1280, "height": 800}, "narrow": {"width": 390, "height": 844}}
@@ -34,9 +25,7 @@ SIZES = {"wide": {"width": 1280, "height": 800}, "narrow": {"width": 390, "heigh
 pytestmark = [
     pytest.mark.xdist_group("e2e-results"),
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (`make test` installs it)"
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 NA_MODEL = {
@@ -60,14 +49,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
 def client(server: ServerProc) -> Iterator[httpx.Client]:
     with server.client() as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def new_page(browser: Browser, server: ServerProc, size: str = "wide") -> Page:

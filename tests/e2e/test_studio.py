@@ -12,19 +12,10 @@ from pathlib import Path
 import httpx
 import openpyxl
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from tests.conftest import ServerProc, wait_for
+from tests.e2e.conftest import NEEDS_CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PROJECT = Path(__file__).resolve().parents[2] / "examples" / "excel" / "project.xlsx"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 JOB_URL = re.compile(r"#/jobs/([0-9a-f-]{8,})$")
@@ -32,9 +23,7 @@ JOB_URL = re.compile(r"#/jobs/([0-9a-f-]{8,})$")
 pytestmark = [
     pytest.mark.xdist_group("e2e-studio"),
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (`make test` installs it)"
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 
@@ -50,14 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
 def client(server: ServerProc) -> Iterator[httpx.Client]:
     with server.client() as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def new_page(browser: Browser, server: ServerProc, width: int = 1280, height: int = 800):

@@ -17,28 +17,16 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from tests.conftest import ServerProc, submit, wait_for
+from tests.e2e.conftest import NEEDS_CHROMIUM
 
 from montesim.stats.summary import summarize
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.xdist_group("e2e"),
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (`make test` installs it)"
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 # Records each distinct state of #job-progress (and the live-update mode) in window.__bar.
@@ -83,14 +71,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
 def client(server: ServerProc) -> Iterator[httpx.Client]:
     with server.client() as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

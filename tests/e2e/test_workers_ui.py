@@ -11,21 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from tests.conftest import ServerProc, free_port, submit, wait_for
+from tests.e2e.conftest import NEEDS_CHROMIUM
 from tests.scale.procs import BIN, Proc, port_open, wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 pytestmark = [
     pytest.mark.xdist_group("e2e-workers"),
     pytest.mark.e2e,
     pytest.mark.timeout(300),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (`make test` installs it)"
-    ),
+    NEEDS_CHROMIUM,
 ]
 
 
@@ -72,14 +69,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
             server.stop()
         for proc in reversed(procs):
             proc.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_workers_view_lists_processes_jobs_and_the_dask_dashboard(

@@ -122,7 +122,8 @@ def resolve_cell(book: Workbook, text: str, where: str) -> tuple[CellKey, str]:
     return (sheet.name.upper(), area.r1, area.c1), address(sheet.name, area.r1, area.c1)
 
 
-def _spec_input(value: str | InputSpec, where: str) -> SpecInput:
+def spec_input(value: str | InputSpec, where: str) -> SpecInput:
+    """A spec's input (a distribution text or a family with parameters) for the compiler."""
     if isinstance(value, str):
         dist = parse_distribution(value, location=where)
         return SpecInput(dist.family, dist.params, dist.truncate)
@@ -167,7 +168,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
     for text, value in spec.inputs.items():
         where = f"spec.inputs[{text!r}]"
         key, cell = resolve_cell(book, text, where)
-        spec_inputs[key] = _spec_input(value, cell)
+        spec_inputs[key] = spec_input(value, cell)
     fixed: dict[CellKey, Any] = {}
     for text, value in spec.fixed.items():
         where = f"spec.fixed[{text!r}]"

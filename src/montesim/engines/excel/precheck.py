@@ -14,13 +14,12 @@ from typing import Any
 
 from montesim.engines.excel.compiler import CellKey, Compiler, Const, SpecInput
 from montesim.engines.excel.inspect import inspect_workbook
-from montesim.engines.excel.model import build_plan, resolve_cell, risk_outputs
+from montesim.engines.excel.model import build_plan, resolve_cell, risk_outputs, spec_input
 from montesim.engines.excel.reader import Workbook
 from montesim.engines.excel.refs import split_sheet
 from montesim.engines.excel.sheetview import RANDOM_FUNCTIONS
 from montesim.engines.excel.spec import ExcelSpec, InputSpec, OutputSpec, parse_spec
 from montesim.errors import InputError
-from montesim.sampling.distributions import make_distribution, parse_distribution
 
 
 def _item(severity: str, code: str, message: str, cells: list[str] | None = None) -> dict[str, Any]:
@@ -35,21 +34,6 @@ def _from_error(exc: InputError) -> dict[str, Any]:
     return item
 
 
-def _spec_input(value: str | InputSpec, where: str) -> SpecInput:
-    if isinstance(value, str):
-        dist = parse_distribution(value, location=where)
-        return SpecInput(dist.family, dist.params, dist.truncate)
-    if value.distribution is not None:
-        dist = parse_distribution(value.distribution, location=where)
-    elif value.family is not None:
-        dist = make_distribution(
-            value.family, value.params or [], truncate=value.truncate, location=where
-        )
-    else:
-        raise InputError(f"{where}: give a distribution or a family", location=where)
-    return SpecInput(dist.family, dist.params, value.truncate or dist.truncate, value.name)
-
-
 def check(spec: dict[str, Any], book: Workbook) -> dict[str, Any]:
     """``{ok, items, inputs, outputs}``: ok when no item is an error."""
     try:
@@ -62,7 +46,7 @@ def check(spec: dict[str, Any], book: Workbook) -> dict[str, Any]:
     for text, value in parsed.inputs.items():
         try:
             key, cell = resolve_cell(book, text, f"spec.inputs[{text!r}]")
-            spec_inputs[key] = _spec_input(value, cell)
+            spec_inputs[key] = spec_input(value, cell)
         except InputError as exc:
             items.append(_from_error(exc))
     for text, value in parsed.fixed.items():

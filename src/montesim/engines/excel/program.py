@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .functions import EvalContext, get_function
-from .values import NA, Value, error, normalize
+from .values import Value, normalize, pick
 
 # an argument: ("s", slot) | ("c", const index) | None (omitted)
 Arg = tuple[str, int] | None
@@ -181,23 +181,3 @@ def fill(base: Value, items: list[tuple[tuple[int, int], Value | None]]) -> Valu
         if v.text is not None:
             text[:, i, j] = v.text[:, 0, 0]
     return normalize(num, kind, err, text, is_ref=True)
-
-
-def pick(v: Value, r: int, c: int) -> Value:
-    """Element (r, c) of an array result, with Excel's broadcasting of 1-wide arrays."""
-    _, rows, cols = v.shape
-    rr = 0 if rows == 1 else r
-    cc = 0 if cols == 1 else c
-    if rr >= rows or cc >= cols:
-        return error(NA)
-
-    def sl(a: np.ndarray | None) -> np.ndarray | None:
-        if a is None:
-            return None
-        return a[
-            :,
-            min(rr, a.shape[1] - 1) : min(rr, a.shape[1] - 1) + 1,
-            min(cc, a.shape[2] - 1) : min(cc, a.shape[2] - 1) + 1,
-        ]
-
-    return Value(sl(v.num), sl(v.kind), sl(v.err), sl(v.text), False)  # type: ignore[arg-type]

@@ -540,3 +540,23 @@ def first_error(err: np.ndarray) -> np.ndarray:
     flat = err.reshape(err.shape[0], -1)
     idx = (flat != 0).argmax(axis=1)
     return flat[np.arange(flat.shape[0]), idx]
+
+
+def pick(v: Value, r: int, c: int) -> Value:
+    """Element (r, c) of an array result, with Excel's broadcasting of 1-wide arrays."""
+    _, rows, cols = v.shape
+    rr = 0 if rows == 1 else r
+    cc = 0 if cols == 1 else c
+    if rr >= rows or cc >= cols:
+        return error(NA)
+
+    def sl(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        return a[
+            :,
+            min(rr, a.shape[1] - 1) : min(rr, a.shape[1] - 1) + 1,
+            min(cc, a.shape[2] - 1) : min(cc, a.shape[2] - 1) + 1,
+        ]
+
+    return Value(sl(v.num), sl(v.kind), sl(v.err), sl(v.text), False)  # type: ignore[arg-type]

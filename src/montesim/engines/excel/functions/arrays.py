@@ -26,6 +26,7 @@ from ..values import (
     error,
     from_grid,
     numbers,
+    pick,
 )
 from .registry import EvalContext, register
 
@@ -37,21 +38,7 @@ def _ints(v: Value | None, default: int) -> list[int]:
     if v is None or v.dims == (1, 1):
         return [_int(v, default)]
     rows, cols = v.dims
-    return [
-        _int(Value(*(_cell(a, r, c) for a in (v.num, v.kind, v.err, v.text))))
-        for r in range(rows)
-        for c in range(cols)
-    ]
-
-
-def _cell(a: np.ndarray | None, r: int, c: int) -> np.ndarray | None:
-    if a is None:
-        return None
-    return a[
-        :1,
-        min(r, a.shape[1] - 1) : min(r, a.shape[1] - 1) + 1,
-        min(c, a.shape[2] - 1) : min(c, a.shape[2] - 1) + 1,
-    ]
+    return [_int(pick(v, r, c)) for r in range(rows) for c in range(cols)]
 
 
 def _int(v: Value | None, default: int | None = None) -> int:

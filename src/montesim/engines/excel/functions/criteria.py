@@ -11,7 +11,19 @@ from typing import Any
 
 import numpy as np
 
-from ..values import BOOL, EMPTY, NUM, TEXT, Value, XlError, parse_number
+from ..values import (
+    BOOL,
+    EMPTY,
+    NUM,
+    TEXT,
+    VALUE,
+    Value,
+    XlError,
+    error,
+    parse_number,
+    pick,
+    stack_grid,
+)
 
 _OPS = {
     ">=": operator.ge,
@@ -154,34 +166,19 @@ def over_criteria(is_criteria: Callable[[int], bool]) -> Callable:
             rows = max(args[i].dims[0] for i in arrays)  # type: ignore[union-attr]
             cols = max(args[i].dims[1] for i in arrays)  # type: ignore[union-attr]
             if rows * cols > MAX_CRITERIA:
-                return Value(np.zeros((1, 1, 1)), np.zeros((1, 1, 1), np.int8), _VALUE_ERR)
-            cells: list[Value] = []
+                return error(VALUE)
+            grid: list[list[Value]] = []
             for r in range(rows):
+                grid.append([])
                 for c in range(cols):
                     call = list(args)
                     for i in arrays:
                         a = args[i]
                         assert a is not None
                         rr, cc = min(r, a.dims[0] - 1), min(c, a.dims[1] - 1)
-                        call[i] = _element(a, rr, cc)
-                    cells.append(impl(ctx, *call))
-            t = max(v.trials for v in cells)
-            num = np.stack([np.broadcast_to(v.num, (t, 1, 1))[:, 0, 0] for v in cells], axis=1)
-            err = None
-            if any(v.err is not None for v in cells):
-                err = np.stack(
-                    [
-                        np.broadcast_to(
-                            v.err if v.err is not None else np.zeros((1, 1, 1), np.int8),
-                            (t, 1, 1),
-                        )[:, 0, 0]
-                        for v in cells
-                    ],
-                    axis=1,
-                ).reshape(t, rows, cols)
-            out = num.reshape(t, rows, cols)
-            kind = None if err is None else np.zeros((1, 1, 1), np.int8)
-            return Value(out, kind, err)
+                        call[i] = pick(a, rr, cc).with_ref(False)
+                    grid[-1].append(impl(ctx, *call))
+            return stack_grid(grid).with_ref(False)
 
         return lifted
 
@@ -189,17 +186,3 @@ def over_criteria(is_criteria: Callable[[int], bool]) -> Callable:
 
 
 MAX_CRITERIA = 100_000
-_VALUE_ERR = np.full((1, 1, 1), 3, np.int8)  # #VALUE!
-
-
-def _element(v: Value, r: int, c: int) -> Value:
-    def at(a: np.ndarray | None) -> np.ndarray | None:
-        if a is None:
-            return None
-        return a[
-            :,
-            min(r, a.shape[1] - 1) : min(r, a.shape[1] - 1) + 1,
-            min(c, a.shape[2] - 1) : min(c, a.shape[2] - 1) + 1,
-        ]
-
-    return Value(at(v.num), at(v.kind), at(v.err), at(v.text), False)  # type: ignore[arg-type]

@@ -56,6 +56,12 @@ def test_statistics_cells_are_computed_after_the_run(tmp_path: Path) -> None:
     assert stats["Stats!A2"]["formula"] == "=RiskPercentile(Model!B1, 0.9)"
 
 
+def test_a_statistic_of_a_sheet_that_does_not_exist_is_not_computed(tmp_path: Path) -> None:
+    book = _book(tmp_path, {"Stats!A8": "=RiskMean(Nowhere!B1)"})
+    res = simulate(book, inputs={"Model!A1": "uniform(0, 1)"}, outputs=["Model!B1"], iterations=50)
+    assert "Stats!A8" not in [s["cell"] for s in res.summary["statistics"]]
+
+
 def test_a_percentile_outside_0_1_is_null_not_a_guess(tmp_path: Path) -> None:
     book = _book(tmp_path, {"Stats!A2": "=RiskPercentile(Model!B1, 90)"})
     res = simulate(book, inputs={"Model!A1": "uniform(0, 1)"}, outputs=["Model!B1"], iterations=100)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cnodes import Const
 from .parser import Call, Missing, Name, Node, ParseError, parse
 from .values import CALC, VALUE, Value, error, from_py, number
 
@@ -142,7 +143,7 @@ def special_makearray(c: Compiler, node: Call) -> CNode:
     if len(node.args) != 3 or (fn := _lambda(node.args[2])) is None:
         return c.const(error(VALUE))
     size = [c.expr(a) for a in node.args[:2]]
-    if not all(s is not None and s.__class__.__name__ == "Const" for s in size):
+    if not all(isinstance(s, Const) for s in size):
         c.unsupported("MAKEARRAY of a size that changes between trials")
         return c.const(error(VALUE))
     rows, cols = (int(c.probe_of(s).num.flat[0]) for s in size)  # type: ignore[arg-type]

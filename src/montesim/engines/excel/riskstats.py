@@ -67,8 +67,8 @@ def find(book: Workbook) -> list[StatisticCell]:
             if not (isinstance(ast, Call) and ast.name in COMPUTED):
                 continue
             stat = _statistic(ast, sheet.name)
-            if stat is None:
-                continue
+            if stat is None or stat[0][0] not in book.sheets:
+                continue  # not one we compute (a sheet that does not exist stays #REF!)
             target, arg = stat
             target_cell = address(book.sheets[target[0]].name, target[1], target[2])
             found.append(

@@ -165,10 +165,47 @@ def bench_big_workbook(c: httpx.Client, formulas: int) -> dict:
     }
 
 
+def bench_stage_gaps(c: httpx.Client, n: int) -> dict:
+    """Median time between a one-chunk job's stored events (claim, plan, chunk, result):
+    where the server spends an empty job's overhead, independent of client polling."""
+    gaps: dict[str, list[float]] = {}
+    for _ in range(n):
+        job_id = submit(c, {"units": 0, "chunk_size": 1, "report": False})
+        wait_for(c, job_id)
+        events = c.get(f"/api/jobs/{job_id}/events").json()["events"]
+        for before, after in zip(events, events[1:], strict=False):
+            step = f"{before['stage']} -> {after['stage']}"
+            gaps.setdefault(step, []).append((_event_ts(after) - _event_ts(before)) * 1000)
+    return {step: round(statistics.median(ms), 2) for step, ms in gaps.items()}
+
+
+def _event_ts(event: dict) -> float:
+    ts = event["ts"]
+    return float(ts) if isinstance(ts, int | float) else _ts(ts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller runs")
+    ap.add_argument(
+        "--overhead-only",
+        type=int,
+        metavar="N",
+        help="only the empty-job figures, over N jobs (run it against an older checkout "
+        "with PYTHONPATH=OLD/src to compare)",
+    )
     args = ap.parse_args()
+    if args.overhead_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            server = ServerProc(Path(tmp), "", env={"MONTESIM_MAX_QUEUED_PER_OWNER": "0"}).start()
+            try:
+                with server.client() as c:
+                    bench_overhead(c, 10)  # warm up
+                    print("overhead, one empty chunk:", bench_overhead(c, args.overhead_only))
+                    print("stage gaps (ms):", bench_stage_gaps(c, args.overhead_only))
+            finally:
+                server.stop()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProc(
             Path(tmp),

@@ -8,7 +8,7 @@ import pytest
 from montesim.sampling import make_distribution
 from montesim.sampling.lhs import U_MAX, U_MIN
 
-CONTINUOUS = {
+CONTINUOUS = {  # family: parameters
     "normal": [3, 2],
     "lognorm": [5, 1],
     "lognorm2": [0.1, 0.5],
@@ -57,3 +57,25 @@ def test_inputs_of_one_family_computed_together_match_one_by_one() -> None:
         for j, d in enumerate(dists):
             expected = d.ppf(u[:, j])[lo - b * BLOCK : hi - b * BLOCK]
             assert np.array_equal(x[lo - 100 : hi - 100, j], expected), (b, j)
+
+
+@pytest.mark.parametrize("family", ["normal", "lognorm", "lognorm2", "uniform", "triang", "pert", "beta", "expon"])
+def test_closed_form_mean_is_scipys(family: str) -> None:
+    backend = make_distribution(family, CONTINUOUS[family])._backend
+    assert backend._mean is not None  # no scipy.stats needed for it
+    assert backend.mean_between(-np.inf, np.inf) == pytest.approx(
+        float(backend.frozen.mean()), rel=1e-15, abs=1e-15
+    )
+
+
+def test_a_run_of_closed_form_families_does_not_import_scipy_stats() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, montesim.simulation as s; "
+        "s.simulate('examples/excel/project.xlsx', iterations=500); "
+        "print('scipy.stats' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("False"), done.stdout + done.stderr

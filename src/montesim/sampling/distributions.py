@@ -14,12 +14,12 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy import integrate
 
 from montesim.errors import InputError
 from montesim.sampling.families import (
     FAMILY_TABLE,
     Backend,
+    Direct,
     ParamError,
     ScipyBackend,
     as_vector,
@@ -132,17 +132,13 @@ class Distribution:
     def discrete(self) -> bool:
         return self._backend.discrete
 
-    def direct_ppf(self) -> tuple[Any, tuple[Any, ...], Any, Any] | None:
-        """(SciPy distribution, shapes, loc, scale) when ``ppf(u)`` is exactly
-        ``dist._ppf(u, *shapes) * scale + loc`` for ``u`` inside (0, 1); else None."""
+    def direct_ppf(self) -> Direct | None:
+        """(standard ppf, shapes, loc, scale) when ``ppf(u)`` is exactly
+        ``standard(u, *shapes) * scale + loc`` for ``u`` inside (0, 1); else None."""
         backend = self._backend
         if self.truncate is not None or not isinstance(backend, ScipyBackend):
             return None
-        direct = backend._direct
-        if direct is None:
-            return None
-        ppf, shapes, loc, scale = direct
-        return ppf.__self__, shapes, loc, scale
+        return backend._direct
 
     # ---- public ------------------------------------------------------------------------
 
@@ -181,6 +177,8 @@ class Distribution:
         if self._upper is not None:
             # far-tail windows: SciPy's expect() divides by a CDF difference that rounds
             # to 0, so integrate the (survival-based) inverse CDF over (0, 1) instead
+            from scipy import integrate  # imported where used: SciPy's import is slow
+
             value, _ = integrate.quad(
                 lambda v: float(self.ppf(np.array([v]))[0]), 0.0, 1.0, limit=200
             )

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from montesim.sampling import families
 from montesim.sampling.correlation import iman_conover
 from montesim.sampling.distributions import Distribution
 from montesim.sampling.lhs import open_uniforms, stratify, unknown_method
@@ -20,19 +21,27 @@ from montesim.sampling.seeding import BLOCK, blocks, rng_for
 
 CORR_STREAM = 0xC0221
 
-# SciPy families whose ``_ppf`` is element-wise in the probabilities and the shapes, so
-# that many inputs of one family go through one call on a (inputs, trials) array
+# Families whose standard ppf is element-wise in the probabilities and the shapes, so that
+# many inputs of one family go through one call on a (inputs, trials) array: the
+# closed-form ones of sampling.families, and these SciPy ``_ppf`` (by their class)
 STACKABLE = frozenset(
-    ["norm_gen", "lognorm_gen", "uniform_gen", "triang_gen", "beta_gen", "gamma_gen"]
-    + ["expon_gen", "weibull_min_gen"]
+    [families.norm_ppf, families.lognorm_ppf, families.uniform_ppf, families.triang_ppf]
+    + [families.beta_ppf, families.expon_ppf, "gamma_gen", "weibull_min_gen"]
 )
 
 
-class _Stack:
-    """Inputs of one SciPy family computed together: parameters as (inputs, 1) columns."""
+def _family(ppf: Any) -> Any:
+    """What makes two inputs' standard ppfs the same function: the function, or for a
+    SciPy ``_ppf`` method the distribution's class (SciPy keeps one instance per family)."""
+    owner = getattr(ppf, "__self__", None)
+    return ppf if owner is None else type(owner).__name__
 
-    def __init__(self, dist: Any, columns: list[int], params: list[tuple[Any, ...]]) -> None:
-        self.dist = dist
+
+class _Stack:
+    """Inputs of one family computed together: parameters as (inputs, 1) columns."""
+
+    def __init__(self, ppf: Any, columns: list[int], params: list[tuple[Any, ...]]) -> None:
+        self.standard_ppf = ppf
         self.columns = np.array(columns)
         self.shapes = [
             np.array([p[0][i] for p in params], float)[:, None] for i in range(len(params[0][0]))
@@ -45,7 +54,7 @@ class _Stack:
         if not (u.min() > 0.0 and u.max() < 1.0):
             return None
         return (
-            self.dist._ppf(u, *(np.broadcast_to(a, u.shape) for a in self.shapes)) * self.scale
+            self.standard_ppf(u, *(np.broadcast_to(a, u.shape) for a in self.shapes)) * self.scale
             + self.loc
         )
 
@@ -56,7 +65,7 @@ def _stacks(dists: list[Distribution]) -> tuple[list[_Stack], list[int]]:
     alone = []
     for j, d in enumerate(dists):
         direct = d.direct_ppf()
-        family = None if direct is None else type(direct[0]).__name__
+        family = None if direct is None else _family(direct[0])
         if family in STACKABLE:
             groups.setdefault(family, []).append((j, direct))
         else:

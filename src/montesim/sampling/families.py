@@ -3,7 +3,9 @@
 Each family turns checked parameters into a *backend*: an object with a vectorized
 ``ppf`` and ``cdf``, ``cdf_below(x) = P(X < x)`` (differs from ``cdf`` for discrete
 families, needed for truncation) and ``mean_between(lo, hi)``. SciPy's frozen
-distributions do the work wherever SciPy has the family.
+distributions do the work wherever SciPy has the family; they are built on first use, so
+a run whose families all have a closed-form inverse CDF (normal, lognormal, uniform,
+triangular, PERT and beta, exponential) never imports ``scipy.stats`` (most of a second).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
-from scipy import optimize, stats
 
 # widest integer support tabulated for fast discrete inverse CDFs
 TABLE_LIMIT = 1_000_000
@@ -42,12 +43,41 @@ class Backend(Protocol):
     def mean_between(self, lo: float, hi: float) -> float: ...
 
 
-class ScipyBackend:
-    """A SciPy frozen distribution (continuous, or discrete on the integers)."""
+# A continuous family's inverse CDF inside (0, 1) as (standard ppf, shapes, loc, scale):
+# ppf(u) = standard(u, *shapes) * scale + loc, element-wise in u and the shapes
+Direct = tuple[Callable[..., np.ndarray], tuple[np.ndarray, ...], Any, Any]
 
-    def __init__(self, frozen: Any, *, discrete: bool = False) -> None:
-        self.frozen = frozen
+
+class ScipyBackend:
+    """A SciPy distribution (continuous, or discrete on the integers), frozen on first use.
+
+    ``ScipyBackend("norm", 10, 2)`` stands for ``scipy.stats.norm(10, 2)``. ``direct``,
+    where given, is the family's inverse CDF with a standard ppf written with
+    ``scipy.special`` (below), so that sampling needs no ``scipy.stats``; it equals
+    SciPy's ``ppf`` bit for bit inside (0, 1) (tests/sampling/test_direct_ppf.py).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *args: Any,
+        discrete: bool = False,
+        direct: Direct | None = None,
+        mean: float | None = None,
+        **kwds: Any,
+    ) -> None:
+        self._spec = (name, args, kwds)
         self.discrete = discrete
+        self._mean = mean
+        if direct is not None:
+            self._direct = direct
+
+    @cached_property
+    def frozen(self) -> Any:
+        from scipy import stats  # imported where used: SciPy's import is slow
+
+        name, args, kwds = self._spec
+        return getattr(stats, name)(*args, **kwds)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=np.float64)
@@ -60,13 +90,15 @@ class ScipyBackend:
         return np.asarray(self.frozen.ppf(u), dtype=np.float64)
 
     @cached_property
-    def _direct(self) -> tuple[Callable[..., np.ndarray], tuple[Any, ...], Any, Any] | None:
-        """(``_ppf``, shapes, loc, scale) of a frozen continuous SciPy distribution.
+    def _direct(self) -> Direct | None:
+        """SciPy's own (``_ppf``, shapes, loc, scale) of a frozen continuous distribution.
 
         For probabilities strictly inside (0, 1) SciPy's ``ppf`` computes exactly
         ``_ppf(u, *shapes) * scale + loc``; calling that directly skips its per-call
         argument checks (most of the time of a 4,096-trial block), same numbers bit for bit.
         """
+        from scipy import stats  # imported where used: SciPy's import is slow
+
         dist = getattr(self.frozen, "dist", None)
         if self.discrete or not isinstance(dist, stats.rv_continuous):
             return None
@@ -104,7 +136,7 @@ class ScipyBackend:
 
     def mean_between(self, lo: float, hi: float) -> float:
         if lo == -math.inf and hi == math.inf:
-            return float(self.frozen.mean())
+            return self._mean if self._mean is not None else float(self.frozen.mean())
         if (
             self.discrete
         ):  # integer support: make the bounds integers so expect() sums the right points
@@ -189,12 +221,64 @@ def _integer(value: float, param: str) -> int:
     return int(value)
 
 
+# ---- standard inverse CDFs with scipy.special only (SciPy's _ppf of each family) ----
+# scipy.special imports in a third of a second, scipy.stats in most of a second.
+
+
+def norm_ppf(u: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtri
+
+    return ndtri(u)
+
+
+def lognorm_ppf(u: np.ndarray, s: np.ndarray) -> np.ndarray:
+    return np.exp(s * norm_ppf(u))
+
+
+def uniform_ppf(u: np.ndarray) -> np.ndarray:
+    return u
+
+
+def triang_ppf(u: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u)))
+
+
+def beta_ppf(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from scipy.special import _ufuncs  # the Boost inverse SciPy's beta._ppf calls
+
+    return _ufuncs._beta_ppf(u, a, b)
+
+
+def expon_ppf(u: np.ndarray) -> np.ndarray:
+    from scipy.special import log1p
+
+    return -log1p(-u)
+
+
+def _closed(
+    name: str,
+    ppf: Callable[..., np.ndarray],
+    shapes: tuple[float, ...],
+    loc: float,
+    scale: float,
+    mean: float,
+) -> Backend:
+    """scipy.stats.<name>(*shapes, loc=loc, scale=scale), sampled through ``ppf``.
+
+    ``mean`` is the standard distribution's mean, scaled here as SciPy scales it.
+    """
+    direct = (ppf, tuple(np.asarray(a) for a in shapes), loc, scale)
+    return ScipyBackend(
+        name, *shapes, loc=loc, scale=scale, direct=direct, mean=float(mean * scale + loc)
+    )
+
+
 # ---- builders -------------------------------------------------------------------------
 
 
 def _normal(mean: float, sd: float) -> Backend:
     _nonneg(sd, "sd")
-    return PointBackend(mean) if sd == 0 else ScipyBackend(stats.norm(mean, sd))
+    return PointBackend(mean) if sd == 0 else _closed("norm", norm_ppf, (), mean, sd, 0.0)
 
 
 def _lognorm(mean: float, sd: float) -> Backend:
@@ -205,19 +289,22 @@ def _lognorm(mean: float, sd: float) -> Backend:
         return PointBackend(mean)
     sigma2 = math.log1p((sd / mean) ** 2)
     mu = math.log(mean) - sigma2 / 2
-    return ScipyBackend(stats.lognorm(s=math.sqrt(sigma2), scale=math.exp(mu)))
+    s = math.sqrt(sigma2)
+    return _closed("lognorm", lognorm_ppf, (s,), 0, math.exp(mu), np.sqrt(np.exp(s * s)))
 
 
 def _lognorm2(mu: float, sigma: float) -> Backend:
     _nonneg(sigma, "sigma")
     if sigma == 0:
         return PointBackend(math.exp(mu))
-    return ScipyBackend(stats.lognorm(s=sigma, scale=math.exp(mu)))
+    return _closed(
+        "lognorm", lognorm_ppf, (sigma,), 0, math.exp(mu), np.sqrt(np.exp(sigma * sigma))
+    )
 
 
 def _uniform(lo: float, hi: float) -> Backend:
     _ordered(lo, hi, "min", "max")
-    return PointBackend(lo) if lo == hi else ScipyBackend(stats.uniform(lo, hi - lo))
+    return PointBackend(lo) if lo == hi else _closed("uniform", uniform_ppf, (), lo, hi - lo, 0.5)
 
 
 def _check_three_point(lo: float, mode: float, hi: float) -> None:
@@ -229,7 +316,8 @@ def _triang(lo: float, mode: float, hi: float) -> Backend:
     _check_three_point(lo, mode, hi)
     if lo == hi:
         return PointBackend(lo)
-    return ScipyBackend(stats.triang((mode - lo) / (hi - lo), loc=lo, scale=hi - lo))
+    c = (mode - lo) / (hi - lo)
+    return _closed("triang", triang_ppf, (c,), lo, hi - lo, (c + 1.0) / 3.0)
 
 
 def _pert(lo: float, mode: float, hi: float) -> Backend:
@@ -239,35 +327,35 @@ def _pert(lo: float, mode: float, hi: float) -> Backend:
     width = hi - lo
     a = 1 + 4 * (mode - lo) / width
     b = 1 + 4 * (hi - mode) / width
-    return ScipyBackend(stats.beta(a, b, loc=lo, scale=width))
+    return _closed("beta", beta_ppf, (a, b), lo, width, a / (a + b))
 
 
 def _beta(alpha: float, beta: float) -> Backend:
     _positive(alpha, "alpha")
     _positive(beta, "beta")
-    return ScipyBackend(stats.beta(alpha, beta))
+    return _closed("beta", beta_ppf, (alpha, beta), 0, 1, alpha / (alpha + beta))
 
 
 def _gamma(alpha: float, beta: float) -> Backend:
     _positive(alpha, "alpha")
     _positive(beta, "beta")
-    return ScipyBackend(stats.gamma(alpha, scale=beta))
+    return ScipyBackend("gamma", alpha, scale=beta)
 
 
 def _expon(beta: float) -> Backend:
     _positive(beta, "beta")
-    return ScipyBackend(stats.expon(scale=beta))
+    return _closed("expon", expon_ppf, (), 0, beta, 1.0)
 
 
 def _weibull(alpha: float, beta: float) -> Backend:
     _positive(alpha, "alpha")
     _positive(beta, "beta")
-    return ScipyBackend(stats.weibull_min(alpha, scale=beta))
+    return ScipyBackend("weibull_min", alpha, scale=beta)
 
 
 def _poisson(lam: float) -> Backend:
     _nonneg(lam, "lambda")
-    return PointBackend(0.0) if lam == 0 else ScipyBackend(stats.poisson(lam), discrete=True)
+    return PointBackend(0.0) if lam == 0 else ScipyBackend("poisson", lam, discrete=True)
 
 
 def _binomial(n: float, p: float) -> Backend:
@@ -276,13 +364,13 @@ def _binomial(n: float, p: float) -> Backend:
     _require(0 <= p <= 1, "p", f"p must be between 0 and 1 (got {p:g})")
     if trials == 0 or p in (0.0, 1.0):
         return PointBackend(trials * p)
-    return ScipyBackend(stats.binom(trials, p), discrete=True)
+    return ScipyBackend("binom", trials, p, discrete=True)
 
 
 def _intuniform(lo: float, hi: float) -> Backend:
     a, b = _integer(lo, "min"), _integer(hi, "max")
     _ordered(a, b, "min", "max")
-    return PointBackend(a) if a == b else ScipyBackend(stats.randint(a, b + 1), discrete=True)
+    return PointBackend(a) if a == b else ScipyBackend("randint", a, b + 1, discrete=True)
 
 
 def _discrete(values: np.ndarray, probs: np.ndarray) -> Backend:
@@ -310,7 +398,7 @@ def _cumul(lo: float, hi: float, xs: np.ndarray, ps: np.ndarray) -> Backend:
     )
     _require(bool(np.all((ps >= 0) & (ps <= 1))), "ps", "ps must be between 0 and 1")
     _require(bool(np.all(np.diff(cum) >= 0)), "ps", "ps must be non-decreasing")
-    return ScipyBackend(stats.rv_histogram((np.diff(cum), edges), density=False))
+    return ScipyBackend("rv_histogram", (np.diff(cum), edges), density=False)
 
 
 def trigen_bounds(
@@ -335,6 +423,8 @@ def trigen_bounds(
     hi_w = lo_w
     while excess(hi_w) > 0:  # d + e grows slower than the width since p_bottom < p_top
         hi_w *= 2
+    from scipy import optimize  # imported where used: SciPy's import is slow
+
     width = optimize.brentq(excess, lo_w, hi_w, xtol=1e-14 * hi_w, rtol=4 * np.finfo(float).eps)
     d, e = legs(width)
     return mode - d, mode + e

@@ -4,14 +4,21 @@ divisor's sign), sums and products."""
 from __future__ import annotations
 
 import math as pymath
+from types import ModuleType
 
 import numpy as np
-from scipy import special
 
 from ..values import DIV0, NUMERR, VALUE, Value, merge_err, num_result, numbers
 from .criteria import criteria_mask, over_criteria
 from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .registry import EvalContext, register
+
+
+def _special() -> ModuleType:
+    """scipy.special, imported where used (a third of a second at start-up)."""
+    from scipy import special
+
+    return special
 
 
 def round15(x: np.ndarray) -> np.ndarray:
@@ -217,12 +224,12 @@ _simple("SQRTPI", lambda a: np.sqrt(a * np.pi), lambda a: a >= 0)
 _simple("COT", lambda a: 1 / np.tan(a), lambda a: a != 0)
 _simple("CSC", lambda a: 1 / np.sin(a), lambda a: a != 0)
 _simple("SEC", lambda a: 1 / np.cos(a))
-_simple("GAMMALN", special.gammaln, lambda a: a > 0)
-_simple("GAMMALN.PRECISE", special.gammaln, lambda a: a > 0)
-_simple("FACT", lambda a: special.gamma(np.floor(a) + 1), lambda a: a >= 0)
+_simple("GAMMALN", lambda a: _special().gammaln(a), lambda a: a > 0)
+_simple("GAMMALN.PRECISE", lambda a: _special().gammaln(a), lambda a: a > 0)
+_simple("FACT", lambda a: _special().gamma(np.floor(a) + 1), lambda a: a >= 0)
 _simple(
     "FACTDOUBLE",
-    lambda a: special.factorial2(np.floor(a).astype(int), exact=False),
+    lambda a: _special().factorial2(np.floor(a).astype(int), exact=False),
     lambda a: a >= -1,
 )
 
@@ -275,7 +282,7 @@ def combin(ctx: EvalContext, n: Value, k: Value) -> Value:
         NUMERR,
         merge_err(ea, eb),
     )
-    return num_result(np.round(special.comb(a, b)), err)
+    return num_result(np.round(_special().comb(a, b)), err)
 
 
 @register("PERMUT", min_args=2, max_args=2)
@@ -289,7 +296,7 @@ def permut(ctx: EvalContext, n: Value, k: Value) -> Value:
         merge_err(ea, eb),
     )
     with np.errstate(all="ignore"):
-        out = np.round(special.poch(a - b + 1, b))
+        out = np.round(_special().poch(a - b + 1, b))
     return num_result(out, err)
 
 

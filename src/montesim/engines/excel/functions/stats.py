@@ -3,8 +3,9 @@ aggregates, regression, and distribution functions (NORM.DIST, NORM.INV, ...).""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
-from scipy import stats as sps
 
 from ..values import (
     BOOL,
@@ -25,6 +26,13 @@ from .criteria import criteria_mask, over_criteria
 from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .math import _if_mask, _resize, _sum_if
 from .registry import EvalContext, register
+
+
+def _sps() -> ModuleType:
+    """scipy.stats, imported where used: its import takes most of a second."""
+    from scipy import stats
+
+    return stats
 
 
 def _masked(vals: np.ndarray, mask: np.ndarray) -> np.ma.MaskedArray:
@@ -506,38 +514,38 @@ def _dist(names, fn, nargs: int, valid=None, defaults=()) -> None:
 
 
 def _norm_dist(x, mu, sd, cum):
-    return np.where(cum != 0, sps.norm.cdf(x, mu, sd), sps.norm.pdf(x, mu, sd))
+    return np.where(cum != 0, _sps().norm.cdf(x, mu, sd), _sps().norm.pdf(x, mu, sd))
 
 
 _dist(("NORM.DIST", "NORMDIST"), _norm_dist, 4, lambda x, m, s, c: s > 0)
 _dist(
     ("NORM.INV", "NORMINV"),
-    lambda p, mu, sd: sps.norm.ppf(p, mu, sd),
+    lambda p, mu, sd: _sps().norm.ppf(p, mu, sd),
     3,
     lambda p, m, s: (p > 0) & (p < 1) & (s > 0),
 )
-_dist(("NORM.S.DIST",), lambda z, cum: np.where(cum != 0, sps.norm.cdf(z), sps.norm.pdf(z)), 2)
-_dist(("NORMSDIST",), lambda z: sps.norm.cdf(z), 1)
-_dist(("NORM.S.INV", "NORMSINV"), lambda p: sps.norm.ppf(p), 1, lambda p: (p > 0) & (p < 1))
+_dist(("NORM.S.DIST",), lambda z, cum: np.where(cum != 0, _sps().norm.cdf(z), _sps().norm.pdf(z)), 2)
+_dist(("NORMSDIST",), lambda z: _sps().norm.cdf(z), 1)
+_dist(("NORM.S.INV", "NORMSINV"), lambda p: _sps().norm.ppf(p), 1, lambda p: (p > 0) & (p < 1))
 _dist(
     ("LOGNORM.DIST",),
     lambda x, mu, sd, cum: np.where(
         cum != 0,
-        sps.norm.cdf((np.log(x) - mu) / sd),
-        sps.norm.pdf((np.log(x) - mu) / sd) / (x * sd),
+        _sps().norm.cdf((np.log(x) - mu) / sd),
+        _sps().norm.pdf((np.log(x) - mu) / sd) / (x * sd),
     ),
     4,
     lambda x, m, s, c: (x > 0) & (s > 0),
 )
 _dist(
     ("LOGNORMDIST",),
-    lambda x, mu, sd: sps.norm.cdf((np.log(x) - mu) / sd),
+    lambda x, mu, sd: _sps().norm.cdf((np.log(x) - mu) / sd),
     3,
     lambda x, m, s: (x > 0) & (s > 0),
 )
 _dist(
     ("LOGNORM.INV", "LOGINV"),
-    lambda p, mu, sd: np.exp(mu + sd * sps.norm.ppf(p)),
+    lambda p, mu, sd: np.exp(mu + sd * _sps().norm.ppf(p)),
     3,
     lambda p, m, s: (p > 0) & (p < 1) & (s > 0),
 )
@@ -552,8 +560,8 @@ _dist(
     ("BINOM.DIST", "BINOMDIST"),
     lambda k, n, p, cum: np.where(
         cum != 0,
-        sps.binom.cdf(np.trunc(k), np.trunc(n), p),
-        sps.binom.pmf(np.trunc(k), np.trunc(n), p),
+        _sps().binom.cdf(np.trunc(k), np.trunc(n), p),
+        _sps().binom.pmf(np.trunc(k), np.trunc(n), p),
     ),
     4,
     lambda k, n, p, c: (k >= 0) & (k <= n) & (p >= 0) & (p <= 1),
@@ -561,7 +569,7 @@ _dist(
 _dist(
     ("POISSON.DIST", "POISSON"),
     lambda k, lam, cum: np.where(
-        cum != 0, sps.poisson.cdf(np.trunc(k), lam), sps.poisson.pmf(np.trunc(k), lam)
+        cum != 0, _sps().poisson.cdf(np.trunc(k), lam), _sps().poisson.pmf(np.trunc(k), lam)
     ),
     3,
     lambda k, l_, c: (k >= 0) & (l_ >= 0),
@@ -569,14 +577,14 @@ _dist(
 _dist(
     ("GAMMA.DIST", "GAMMADIST"),
     lambda x, a, b, cum: np.where(
-        cum != 0, sps.gamma.cdf(x, a, scale=b), sps.gamma.pdf(x, a, scale=b)
+        cum != 0, _sps().gamma.cdf(x, a, scale=b), _sps().gamma.pdf(x, a, scale=b)
     ),
     4,
     lambda x, a, b, c: (x >= 0) & (a > 0) & (b > 0),
 )
 _dist(
     ("GAMMA.INV", "GAMMAINV"),
-    lambda p, a, b: sps.gamma.ppf(p, a, scale=b),
+    lambda p, a, b: _sps().gamma.ppf(p, a, scale=b),
     3,
     lambda p, a, b: (p >= 0) & (p < 1) & (a > 0) & (b > 0),
 )
@@ -584,8 +592,8 @@ _dist(
     ("BETA.DIST",),
     lambda x, a, b, cum, lo, hi: np.where(
         cum != 0,
-        sps.beta.cdf((x - lo) / (hi - lo), a, b),
-        sps.beta.pdf((x - lo) / (hi - lo), a, b) / (hi - lo),
+        _sps().beta.cdf((x - lo) / (hi - lo), a, b),
+        _sps().beta.pdf((x - lo) / (hi - lo), a, b) / (hi - lo),
     ),
     6,
     lambda x, a, b, c, lo, hi: (a > 0) & (b > 0) & (x >= lo) & (x <= hi) & (lo < hi),
@@ -593,7 +601,7 @@ _dist(
 )
 _dist(
     ("BETA.INV", "BETAINV"),
-    lambda p, a, b, lo, hi: lo + (hi - lo) * sps.beta.ppf(p, a, b),
+    lambda p, a, b, lo, hi: lo + (hi - lo) * _sps().beta.ppf(p, a, b),
     5,
     lambda p, a, b, lo, hi: (p > 0) & (p < 1) & (a > 0) & (b > 0),
     defaults=(0.0, 1.0),
@@ -610,43 +618,43 @@ _dist(
 )
 _dist(
     ("T.DIST",),
-    lambda x, df, cum: np.where(cum != 0, sps.t.cdf(x, np.trunc(df)), sps.t.pdf(x, np.trunc(df))),
+    lambda x, df, cum: np.where(cum != 0, _sps().t.cdf(x, np.trunc(df)), _sps().t.pdf(x, np.trunc(df))),
     3,
     lambda x, d, c: d >= 1,
 )
 _dist(
     ("T.INV",),
-    lambda p, df: sps.t.ppf(p, np.trunc(df)),
+    lambda p, df: _sps().t.ppf(p, np.trunc(df)),
     2,
     lambda p, d: (p > 0) & (p < 1) & (d >= 1),
 )
 _dist(
     ("T.INV.2T", "TINV"),
-    lambda p, df: sps.t.ppf(1 - p / 2, np.trunc(df)),
+    lambda p, df: _sps().t.ppf(1 - p / 2, np.trunc(df)),
     2,
     lambda p, d: (p > 0) & (p <= 1) & (d >= 1),
 )
 _dist(
     ("CHISQ.DIST",),
     lambda x, df, cum: np.where(
-        cum != 0, sps.chi2.cdf(x, np.trunc(df)), sps.chi2.pdf(x, np.trunc(df))
+        cum != 0, _sps().chi2.cdf(x, np.trunc(df)), _sps().chi2.pdf(x, np.trunc(df))
     ),
     3,
 )
 _dist(
     ("CHISQ.INV",),
-    lambda p, df: sps.chi2.ppf(p, np.trunc(df)),
+    lambda p, df: _sps().chi2.ppf(p, np.trunc(df)),
     2,
     lambda p, d: (p >= 0) & (p < 1) & (d >= 1),
 )
 _dist(
     ("CONFIDENCE", "CONFIDENCE.NORM"),
-    lambda a, sd, n: sps.norm.ppf(1 - a / 2) * sd / np.sqrt(np.trunc(n)),
+    lambda a, sd, n: _sps().norm.ppf(1 - a / 2) * sd / np.sqrt(np.trunc(n)),
     3,
     lambda a, s, n: (a > 0) & (a < 1) & (s > 0) & (n >= 1),
 )
-_dist(("PHI",), lambda x: sps.norm.pdf(x), 1)
-_dist(("GAUSS",), lambda x: sps.norm.cdf(x) - 0.5, 1)
+_dist(("PHI",), lambda x: _sps().norm.pdf(x), 1)
+_dist(("GAUSS",), lambda x: _sps().norm.cdf(x) - 0.5, 1)
 _dist(("FISHER",), lambda x: np.arctanh(x), 1, lambda x: np.abs(x) < 1)
 _dist(("FISHERINV",), lambda y: np.tanh(y), 1)
 

@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -36,9 +37,10 @@ log = logging.getLogger("montesim.executor")
 _reports: Any = None  # put_nowait of the report queue, set by the pool initializer
 _thread_sink = threading.local()  # an inline executor's own report sink, per thread
 _plan_cache: dict[str, Any] = {}
+_warmed: dict[str, str] = {}  # engine -> "warming", "warm in 12.3 s", "failed: ..."
 
 
-def _init_worker(reports: Any) -> None:
+def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
     global _reports
     _reports = reports.put_nowait
     # A stop signal sent to the whole process group (Ctrl-C, systemd) is the server's to
@@ -50,6 +52,45 @@ def _init_worker(reports: Any) -> None:
     _watch_parent(os.getppid())
     # Import the engines as the worker starts, not inside the first job's first chunk.
     engine_names()
+    start_warming(warm)
+
+
+def start_warming(names: Sequence[str]) -> threading.Thread | None:
+    """Run the named engines' ``warm_up`` on a background thread (MONTESIM_WARM_ENGINES).
+
+    The worker takes chunks meanwhile: warming shares the CPU with them but holds no
+    chunk back. A failure is logged and recorded, never raised.
+    """
+    if not names:
+        return None
+    for name in names:
+        _warmed[name] = "waiting"
+
+    def warm() -> None:
+        for name in names:
+            _warmed[name] = "warming"
+            t0 = time.perf_counter()
+            try:
+                hook = getattr(get_engine(name), "warm_up", None)
+                if hook is None:
+                    _warmed[name] = "skipped: the engine has no warm_up"
+                    continue
+                hook()
+            except Exception as exc:
+                _warmed[name] = f"failed: {type(exc).__name__}: {exc}"
+                log.warning("warming the %s engine failed: %s", name, exc)
+            else:
+                _warmed[name] = f"warm in {time.perf_counter() - t0:.1f} s"
+                log.info("%s engine warmed in %.1f s", name, time.perf_counter() - t0)
+
+    thread = threading.Thread(target=warm, name="engine-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_state() -> dict[str, str]:
+    """What this process's warm-up did, per engine (diagnostics; run it on a worker)."""
+    return dict(_warmed)
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:
@@ -208,8 +249,9 @@ class LocalExecutor:
 
     MAX_WORKER_DEATHS = 2
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, warm: Sequence[str] = ()) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.warm = tuple(warm)  # engines each new worker process warms up (start_warming)
         self._ctx = mp.get_context("spawn")  # no forked copies of the server's threads/DB
         self._lock = threading.Lock()
         self._closed = False
@@ -221,7 +263,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_init_worker,
-            initargs=(self._reports,),
+            initargs=(self._reports, self.warm),
         )
 
     def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
@@ -357,10 +399,12 @@ class DaskExecutor:
         *,
         chunk_attempts: int = 5,
         connect_seconds: float = 10.0,
+        warm: Sequence[str] = (),
     ) -> None:
         from dask.distributed import Client, LocalCluster
 
         self.address = address
+        self.warm = tuple(warm)
         self.chunk_attempts = max(1, chunk_attempts)
         self.connect_seconds = connect_seconds
         self._closed = False
@@ -618,7 +662,7 @@ class DaskExecutor:
         from montesim.jobs.dask_plugin import EnginePreload
 
         try:
-            self._client.register_plugin(EnginePreload(), name=EnginePreload.name)
+            self._client.register_plugin(EnginePreload(self.warm), name=EnginePreload.name)
         except Exception:  # the chunks import the engines themselves anyway
             log.warning("could not preload the engines on the Dask workers", exc_info=True)
 
@@ -646,14 +690,21 @@ def make_executor(
     address: str = "",
     chunk_attempts: int = 5,
     connect_seconds: float = 10.0,
+    warm: Sequence[str] = (),
 ) -> Executor:
+    """``warm``: engines whose ``warm_up`` each worker process runs as it starts (not
+    inline: that process is the caller's, already running its job)."""
     if kind == "inline":
         return InlineExecutor()
     if kind == "local":
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, warm=warm)
     if kind == "dask":
         return DaskExecutor(
-            address, workers, chunk_attempts=chunk_attempts, connect_seconds=connect_seconds
+            address,
+            workers,
+            chunk_attempts=chunk_attempts,
+            connect_seconds=connect_seconds,
+            warm=warm,
         )
     raise ValueError(f"unknown executor {kind!r}; expected 'inline', 'local' or 'dask'")
 

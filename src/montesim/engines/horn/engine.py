@@ -329,6 +329,12 @@ class HornEngine:
                         item["location"] = origin_of(item["location"], design, field_name)
             raise
 
+    def warm_up(self) -> None:
+        """Compile bempp's kernels in this process now (MONTESIM_WARM_ENGINES=horn)."""
+        from montesim.engines.horn.solver import warm_up
+
+        warm_up()
+
     def chunks(self, plan: Plan) -> list[Chunk]:
         return [Chunk(index=i, start=i, size=1) for i in range(len(plan.frequencies))]
 

@@ -17,8 +17,9 @@ from tests.conftest import poll
 from montesim.cli import _check_warm
 from montesim.config import Settings
 from montesim.engines.base import Chunk, get_engine, register
-from montesim.jobs import executors
-from montesim.jobs.executors import LocalExecutor, start_warming, warm_state
+from montesim.jobs import warming
+from montesim.jobs.executors import LocalExecutor
+from montesim.jobs.warming import start_warming, warm_state
 
 pytestmark = pytest.mark.xdist_group("executors")
 
@@ -61,7 +62,7 @@ class Brittle:
 def test_a_failing_warm_up_is_recorded_not_raised_and_nothing_runs_unasked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(executors, "_warmed", {})
+    monkeypatch.setattr(warming, "_warmed", {})
     register(Brittle)
     assert start_warming(()) is None and Brittle.calls == 0 and warm_state() == {}
     thread = start_warming(("brittle-warm", "excel", "no-such-engine"))

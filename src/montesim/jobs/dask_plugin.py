@@ -13,7 +13,7 @@ from typing import Any
 from distributed import WorkerPlugin
 
 from montesim.engines.base import engine_names
-from montesim.jobs.executors import start_warming
+from montesim.jobs.warming import start_warming
 
 
 class EnginePreload(WorkerPlugin):

@@ -28,6 +28,7 @@ from montesim.config import Settings
 from montesim.engines.base import Chunk, engine_names, get_engine
 from montesim.errors import Cancelled, EngineError
 from montesim.jobs import metrics as job_metrics
+from montesim.jobs.warming import start_warming
 from montesim.logs import setup_logging
 
 log = logging.getLogger("montesim.executor")
@@ -37,7 +38,6 @@ log = logging.getLogger("montesim.executor")
 _reports: Any = None  # put_nowait of the report queue, set by the pool initializer
 _thread_sink = threading.local()  # an inline executor's own report sink, per thread
 _plan_cache: dict[str, Any] = {}
-_warmed: dict[str, str] = {}  # engine -> "warming", "warm in 12.3 s", "failed: ..."
 
 
 def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
@@ -53,44 +53,6 @@ def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
     # Import the engines as the worker starts, not inside the first job's first chunk.
     engine_names()
     start_warming(warm)
-
-
-def start_warming(names: Sequence[str]) -> threading.Thread | None:
-    """Run the named engines' ``warm_up`` on a background thread (MONTESIM_WARM_ENGINES).
-
-    The worker takes chunks meanwhile: warming shares the CPU with them but holds no
-    chunk back. A failure is logged and recorded, never raised.
-    """
-    if not names:
-        return None
-    for name in names:
-        _warmed[name] = "waiting"
-
-    def warm() -> None:
-        for name in names:
-            _warmed[name] = "warming"
-            t0 = time.perf_counter()
-            try:
-                hook = getattr(get_engine(name), "warm_up", None)
-                if hook is None:
-                    _warmed[name] = "skipped: the engine has no warm_up"
-                    continue
-                hook()
-            except Exception as exc:
-                _warmed[name] = f"failed: {type(exc).__name__}: {exc}"
-                log.warning("warming the %s engine failed: %s", name, exc)
-            else:
-                _warmed[name] = f"warm in {time.perf_counter() - t0:.1f} s"
-                log.info("%s engine warmed in %.1f s", name, time.perf_counter() - t0)
-
-    thread = threading.Thread(target=warm, name="engine-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-def warm_state() -> dict[str, str]:
-    """What this process's warm-up did, per engine (diagnostics; run it on a worker)."""
-    return dict(_warmed)
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     dask_connect_seconds: float = 10.0  # a scheduler not reached by then is an error
     chunk_attempts: int = 5  # sends of one chunk the cluster may lose before the job fails
 
+    # Engines whose warm_up each worker process runs on a background thread as it starts
+    # (comma-separated, e.g. "horn": bempp-cl's kernels compile there, not in a job)
+    warm_engines: str = ""
+
     max_concurrent_jobs: int = 1
     # Planning a job (reading and compiling a workbook) runs in a child process with limits.
     validate_cpu_seconds: int = 600
@@ -90,6 +94,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'montesim.db').as_posix()}"
+
+    @property
+    def warm_engine_names(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.warm_engines.split(",") if n.strip())
 
     @property
     def files_dir(self) -> Path:

@@ -96,6 +96,27 @@ def test_a_user_mesh_without_a_source_is_refused(client: TestClient) -> None:
     assert resp.status_code == 422 and resp.json()["code"] == "mesh_not_closed"
 
 
+def test_a_declared_baffled_mesh_is_queued_and_a_bad_one_refused(client: TestClient) -> None:
+    from tests.engines.horn.spheres import hemisphere
+
+    v, f = hemisphere(100.0, 4, 16)
+    mesh = {
+        "vertices": v.ravel().tolist(),
+        "indices": f.ravel().tolist(),
+        "surfaceTags": [2] * len(f),
+        "baffled": True,
+    }
+    resp = client.post("/api/solve", json=solve_body(mesh=mesh))
+    assert resp.status_code == 202, resp.text
+    client.post(f"/api/stop/{resp.json()['job_id']}")
+    lifted = {**mesh, "vertices": (v + [0, 0, 5]).ravel().tolist()}
+    resp = client.post("/api/solve", json=solve_body(mesh=lifted))
+    assert resp.status_code == 422
+    assert (resp.json()["location"], resp.json()["code"]) == ("mesh.triangles", "mesh_not_closed")
+    resp = client.post("/api/solve", json=solve_body(mesh={**mesh, "baffled": False}))
+    assert resp.status_code == 422 and resp.json()["code"] == "mesh_not_closed"
+
+
 def test_queued_job_views_and_stop(client: TestClient) -> None:
     resp = client.post("/api/solve", json=solve_body(label="Reference horn"))
     assert resp.status_code == 202

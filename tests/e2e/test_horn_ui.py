@@ -1,6 +1,8 @@
 """A horn job's result page: SPL, impedance and DI charts, a polar map per plane, the mesh
 size and the failed frequency. The job is stored complete (engine merge of partials made
-here, no BEM solve) in the server's database before the server starts.
+here, no BEM solve) in the server's database before the server starts; the server runs
+no job (MONTESIM_MAX_CONCURRENT_JOBS=0), so a horn job submitted from the form stays
+queued instead of solving.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, expect
@@ -82,7 +85,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
         store.put_chunk(row.id, "seed", i, 1, pickle.dumps(p), 2.5)
     assert store.complete(row.id, "seed", result.summary, result.artifacts) is not None
     store.close()
-    server = ServerProc(data_dir=data, database_url=url).start()
+    server = ServerProc(
+        data_dir=data, database_url=url, env={"MONTESIM_MAX_CONCURRENT_JOBS": "0"}
+    ).start()
     yield server, row.id
     server.stop()
 
@@ -113,5 +118,58 @@ def test_horn_result_page_shows_charts_polar_maps_mesh_and_failures(
     expect(on_axis).to_have_attribute("fill", "rgb(215,40,40)")
     expect(result.locator("a", has_text="mesh.msh")).to_be_visible()
     page.screenshot(path=str(tmp_path / "horn-result.png"), full_page=True)
+    context.close()
+    assert not errors, errors
+
+
+EXAMPLE_CFG = Path(__file__).parents[2] / "examples" / "horn" / "osse-1inch.cfg"
+
+
+def test_an_ath_cfg_design_is_uploaded_from_the_form_and_its_mistakes_named(
+    seeded: tuple[ServerProc, str], browser: Browser, tmp_path: Path
+) -> None:
+    server, _ = seeded
+    shots = Path(__file__).parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    context = browser.new_context(base_url=server.url, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/#/new?engine=horn")
+    expect(page.locator("#engine-field")).to_have_value("horn")
+    expect(page.locator('label[for="file-field"]')).to_have_text("ATH design file (.cfg, optional)")
+    expect(page.locator("#file-key-field")).to_have_value("cfg_file_id")
+    expect(page.locator("#file-field")).to_have_attribute("accept", ".cfg,text/plain")
+
+    # a design with a mistake: the server's 422 names the key, beside the file input
+    page.locator("#file-field").set_input_files(
+        {"name": "wide.cfg", "mimeType": "text/plain", "buffer": b"OSSE = { L = 60  a = wide }"}
+    )
+    page.locator("#submit-job").click()
+    problem = page.locator("#form-problem .problem")
+    expect(problem).to_have_attribute("data-location", "spec.cfg_file_id.OSSE.a")
+    expect(problem.locator(".problem-location")).to_have_text("spec.cfg_file_id.OSSE.a")
+    beside = page.locator("#file-problem")
+    expect(beside).to_be_visible()
+    expect(beside.locator("code")).to_have_text("OSSE.a")
+    expect(beside).to_contain_text("in wide.cfg:")
+    expect(page.locator("#file-field")).to_have_attribute("aria-invalid", "true")
+    expect(page).to_have_url(f"{server.url}/#/new?engine=horn")  # nothing was queued
+    page.screenshot(path=str(shots / "horn-cfg-problem.png"), full_page=True)
+
+    # the example design: uploaded, sent as cfg_file_id instead of the example geometry
+    page.locator("#file-field").set_input_files(str(EXAMPLE_CFG))
+    page.locator("#submit-job").click()
+    page.wait_for_url(f"{server.url}/#/jobs/**")
+    job_id = page.url.rsplit("/", 1)[1]
+    job = httpx.get(f"{server.url}/api/jobs/{job_id}").json()
+    assert job["engine"] == "horn" and job["status"] == "queued", job
+    spec = job["spec"]
+    assert "geometry" not in spec and "mesh" not in spec, spec
+    upload = httpx.get(f"{server.url}/api/files/{spec['cfg_file_id']}").json()
+    assert upload["filename"] == "osse-1inch.cfg"
+    assert upload["size"] == EXAMPLE_CFG.stat().st_size
+    page.screenshot(path=str(shots / "horn-cfg-queued.png"), full_page=True)
+    httpx.post(f"{server.url}/api/jobs/{job_id}/cancel")
     context.close()
     assert not errors, errors

@@ -212,9 +212,18 @@ def serve(
             "--insecure", help="serve a non-loopback address without authentication anyway"
         ),
     ] = False,
+    warm: Annotated[
+        str,
+        typer.Option(
+            "--warm",
+            envvar="MONTESIM_WARM_ENGINES",
+            help="engines each worker process warms up as it starts, e.g. horn "
+            "(compiles the BEM kernels in the background, not in the first job)",
+        ),
+    ] = "",
 ) -> None:
     """Start the server: API, web UI, and (unless --no-jobs) the scheduler and workers."""
-    settings = Settings(host=host, port=port)
+    settings = Settings(host=host, port=port, warm_engines=warm)
     if settings.auth == "none" and not is_loopback(host) and not insecure:
         console.print(
             f"[red]error:[/red] refusing to serve {host} without authentication: anyone who "
@@ -230,6 +239,7 @@ def serve(
 
     if not no_jobs:
         _check_executor(settings)
+        _check_warm(settings)
     jobs_part = (
         "no jobs (API only)"
         if no_jobs
@@ -243,6 +253,26 @@ def serve(
     uvicorn.run(
         create_app(settings, run_jobs=not no_jobs), host=host, port=port, log_level="warning"
     )
+
+
+def _check_warm(settings: Settings) -> None:
+    """Engines to warm must exist and have something to warm: a one-line error if not."""
+    from montesim.engines.base import get_engine
+    from montesim.errors import InputError
+
+    for name in settings.warm_engine_names:
+        try:
+            engine = get_engine(name)
+        except InputError as exc:
+            console.print(f"[red]error:[/red] --warm / MONTESIM_WARM_ENGINES: {exc}")
+            raise typer.Exit(2) from None
+        if not hasattr(engine, "warm_up"):
+            console.print(
+                f"[red]error:[/red] --warm / MONTESIM_WARM_ENGINES: the {name} engine has "
+                "nothing to warm up",
+                highlight=False,
+            )
+            raise typer.Exit(2)
 
 
 def _check_executor(settings: Settings) -> None:
@@ -270,6 +300,15 @@ def worker(
     metrics_host: Annotated[
         str, typer.Option(envvar="MONTESIM_METRICS_HOST", help="address the metrics bind to")
     ] = "127.0.0.1",
+    warm: Annotated[
+        str,
+        typer.Option(
+            "--warm",
+            envvar="MONTESIM_WARM_ENGINES",
+            help="engines each worker process warms up as it starts, e.g. horn "
+            "(compiles the BEM kernels in the background, not in the first job)",
+        ),
+    ] = "",
 ) -> None:
     """Run jobs only (scheduler and executor) against the configured store (scale-out).
 
@@ -286,8 +325,9 @@ def worker(
     from montesim.jobs.service import build
     from montesim.logs import setup_logging
 
-    settings = Settings()
+    settings = Settings(warm_engines=warm)
     setup_logging(settings.log_format)
+    _check_warm(settings)
     try:
         service = build(settings, role="worker")
     except ExecutorUnavailable as exc:

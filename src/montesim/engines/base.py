@@ -115,6 +115,10 @@ class Engine(Protocol):
 #       what submit runs instead of ``validate``: cheap checks only (the spec's shape,
 #       that its files exist and are the right kind of container), nothing that grows
 #       with the input's size; returns the planned work units when known.
+#   def warm_up(self) -> None
+#       compile or load now what the first chunk in a new process would pay for (a JIT's
+#       kernels); each worker process runs it on a background thread as it starts when
+#       the engine is named in MONTESIM_WARM_ENGINES. It must not hold up chunks.
 
 
 def describe_spec(spec: dict[str, Any]) -> str:

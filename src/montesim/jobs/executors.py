@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -27,6 +28,7 @@ from montesim.config import Settings
 from montesim.engines.base import Chunk, engine_names, get_engine
 from montesim.errors import Cancelled, EngineError
 from montesim.jobs import metrics as job_metrics
+from montesim.jobs.warming import start_warming
 from montesim.logs import setup_logging
 
 log = logging.getLogger("montesim.executor")
@@ -38,7 +40,7 @@ _thread_sink = threading.local()  # an inline executor's own report sink, per th
 _plan_cache: dict[str, Any] = {}
 
 
-def _init_worker(reports: Any) -> None:
+def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
     global _reports
     _reports = reports.put_nowait
     # A stop signal sent to the whole process group (Ctrl-C, systemd) is the server's to
@@ -50,6 +52,7 @@ def _init_worker(reports: Any) -> None:
     _watch_parent(os.getppid())
     # Import the engines as the worker starts, not inside the first job's first chunk.
     engine_names()
+    start_warming(warm)
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:
@@ -208,8 +211,9 @@ class LocalExecutor:
 
     MAX_WORKER_DEATHS = 2
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, warm: Sequence[str] = ()) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.warm = tuple(warm)  # engines each new worker process warms up (start_warming)
         self._ctx = mp.get_context("spawn")  # no forked copies of the server's threads/DB
         self._lock = threading.Lock()
         self._closed = False
@@ -221,7 +225,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_init_worker,
-            initargs=(self._reports,),
+            initargs=(self._reports, self.warm),
         )
 
     def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
@@ -357,10 +361,12 @@ class DaskExecutor:
         *,
         chunk_attempts: int = 5,
         connect_seconds: float = 10.0,
+        warm: Sequence[str] = (),
     ) -> None:
         from dask.distributed import Client, LocalCluster
 
         self.address = address
+        self.warm = tuple(warm)
         self.chunk_attempts = max(1, chunk_attempts)
         self.connect_seconds = connect_seconds
         self._closed = False
@@ -618,7 +624,7 @@ class DaskExecutor:
         from montesim.jobs.dask_plugin import EnginePreload
 
         try:
-            self._client.register_plugin(EnginePreload(), name=EnginePreload.name)
+            self._client.register_plugin(EnginePreload(self.warm), name=EnginePreload.name)
         except Exception:  # the chunks import the engines themselves anyway
             log.warning("could not preload the engines on the Dask workers", exc_info=True)
 
@@ -646,14 +652,21 @@ def make_executor(
     address: str = "",
     chunk_attempts: int = 5,
     connect_seconds: float = 10.0,
+    warm: Sequence[str] = (),
 ) -> Executor:
+    """``warm``: engines whose ``warm_up`` each worker process runs as it starts (not
+    inline: that process is the caller's, already running its job)."""
     if kind == "inline":
         return InlineExecutor()
     if kind == "local":
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, warm=warm)
     if kind == "dask":
         return DaskExecutor(
-            address, workers, chunk_attempts=chunk_attempts, connect_seconds=connect_seconds
+            address,
+            workers,
+            chunk_attempts=chunk_attempts,
+            connect_seconds=connect_seconds,
+            warm=warm,
         )
     raise ValueError(f"unknown executor {kind!r}; expected 'inline', 'local' or 'dask'")
 

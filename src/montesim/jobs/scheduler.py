@@ -73,6 +73,7 @@ class Scheduler:
             address=settings.dask_scheduler,
             chunk_attempts=settings.chunk_attempts,
             connect_seconds=settings.dask_connect_seconds,
+            warm=settings.warm_engine_names,
         )
         self.owner = make_owner()
         _live_owners.add(self.owner)

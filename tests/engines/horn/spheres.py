@@ -38,3 +38,29 @@ def icosphere(radius: float, subdivisions: int) -> tuple[np.ndarray, np.ndarray]
             new += [(a, ab, ca), (b, bc, ab), (c, ca, bc), (ab, bc, ca)]
         faces = new
     return np.array(verts) * radius, np.array(faces, dtype=np.int64)
+
+
+def hemisphere(radius: float, rings: int, segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """The upper half (z >= 0) of a UV sphere, open along its rim on z = 0 (outward)."""
+    theta = np.linspace(0, np.pi / 2, rings + 1)[1:]
+    phi = 2 * np.pi * np.arange(segments) / segments
+    ring = np.stack(
+        [
+            np.outer(np.sin(theta), np.cos(phi)),
+            np.outer(np.sin(theta), np.sin(phi)),
+            np.outer(np.cos(theta), np.ones(segments)),
+        ],
+        axis=-1,
+    ).reshape(-1, 3)
+    ring[-segments:, 2] = 0.0  # the rim exactly on the baffle
+    v = np.vstack([[0.0, 0.0, 1.0], ring]) * radius
+
+    def at(i: int, j: int) -> int:
+        return 1 + i * segments + j % segments
+
+    f = [[0, at(0, j), at(0, j + 1)] for j in range(segments)]
+    for i in range(rings - 1):
+        for j in range(segments):
+            a, b, c, d = at(i, j), at(i, j + 1), at(i + 1, j), at(i + 1, j + 1)
+            f += [[a, c, d], [a, d, b]]
+    return v, np.array(f, dtype=np.int64)

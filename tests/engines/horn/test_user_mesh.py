@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.engines.horn.spheres import icosphere
+from tests.engines.horn.spheres import hemisphere, icosphere
 
 from montesim.engines.horn import HornEngine
-from montesim.engines.horn.mesh import from_msh, signed_volume, to_msh
+from montesim.engines.horn.mesh import Mesh, check, from_msh, mirrored, signed_volume, to_msh
 from montesim.errors import InputError
 
 FREQS = {"values": [1000.0]}
@@ -71,11 +71,80 @@ def test_bad_user_meshes_are_refused_naming_the_field(mutate, code, location) ->
     assert (err.code, err.location) == (code, location), err.message
 
 
-def test_baffled_meshes_and_unknown_files_are_refused() -> None:
-    v, f = icosphere(0.1, 1)
-    assert refused(user(v, f, [2] * len(f), baffled=True)).location == "spec.user_mesh.baffled"
+def test_unknown_files_are_refused() -> None:
     spec = {"user_mesh": {"file_id": "nope"}, "frequencies": FREQS}
     assert refused(spec).location == "spec.user_mesh.file_id"
+
+
+def cap_tags(v: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """A source cap around the top of a hemisphere, the rest wall."""
+    return np.where(v[f].mean(axis=1)[:, 2] > 0.08, 2, 1)
+
+
+def test_a_baffled_hemisphere_is_accepted_and_solved_with_its_image() -> None:
+    v, f = hemisphere(0.1, 4, 12)
+    plan = HornEngine().validate(user(v, f[:, ::-1], cap_tags(v, f), baffled=True), {})
+    assert plan.baffled and plan.user_mesh.triangle_count == len(f)
+    assert np.array_equal(plan.user_mesh.triangles, f)  # turned outward, into the air
+    body = mirrored(plan.user_mesh)
+    rim = np.sum(np.abs(v[:, 2]) == 0.0)
+    assert (len(body.vertices), len(body.triangles)) == (2 * len(v) - rim, 2 * len(f))
+    assert signed_volume(body.vertices, body.triangles) > 0
+    # closed, consistently oriented: the free-space checks pass on the mirrored body
+    check(body, location="x", max_triangles=10_000)
+    # the image is the mirror: z flipped, tags repeated
+    assert np.allclose(
+        np.sort(body.vertices[:, 2])[: len(v) - rim], -np.sort(v[v[:, 2] > 0, 2])[::-1]
+    )
+    assert np.array_equal(body.tags, np.concatenate([plan.user_mesh.tags] * 2))
+    # the same mesh declared free-standing is open, and refused as such
+    err = refused(user(v, f, cap_tags(v, f)))
+    assert (err.code, err.location) == ("mesh_not_closed", "spec.user_mesh.triangles")
+    assert "declare baffled" in err.message
+
+
+def test_a_baffled_msh_upload_is_accepted(tmp_path) -> None:
+    v, f = hemisphere(100.0, 3, 10)  # millimetres, as ATH writes them
+    path = tmp_path / "cap.msh"
+    path.write_bytes(to_msh(Mesh(v, f.astype(np.int32), cap_tags(v / 1000, f))))
+    spec = {"user_mesh": {"file_id": "m", "baffled": True}, "frequencies": FREQS}
+    plan = HornEngine().validate(spec, {"m": path})
+    assert plan.baffled and np.isclose(plan.user_mesh.vertices[:, 2].max(), 0.1)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code", "location", "words"),
+    [
+        # the rim lifted off the plane
+        (lambda v, f: (v + [0, 0, 0.01], f), "mesh_not_closed", "triangles", "off the baffle"),
+        # a hole in the dome: open edges above the plane
+        (lambda v, f: (v, f[1:]), "mesh_not_closed", "triangles", "off the baffle"),
+        # the whole cap behind the baffle (a flush-mounted body)
+        (lambda v, f: (v * [1, 1, -1], f[:, ::-1]), "mesh_behind_baffle", "vertices", "behind"),
+        # a lid in the baffle plane
+        (
+            lambda v, f: (v, np.vstack([f, [[len(v) - 1, len(v) - 2, len(v) - 3]]])),
+            "triangle_in_baffle",
+            "triangles",
+            "leave its triangles out",
+        ),
+    ],
+)
+def test_bad_baffled_meshes_are_refused_naming_the_field(mutate, code, location, words) -> None:
+    v, f = hemisphere(0.1, 4, 12)
+    v2, f2 = mutate(v, f)
+    tags = np.ones(len(f2), dtype=int)
+    tags[0] = 2
+    err = refused(user(v2, f2, tags, baffled=True))
+    assert (err.code, err.location) == (code, f"spec.user_mesh.{location}"), err.message
+    assert words in err.message
+
+
+def test_a_baffled_norm_angle_must_be_in_front() -> None:
+    v, f = hemisphere(0.1, 4, 12)
+    spec = user(v, f, cap_tags(v, f), baffled=True)
+    err = refused({**spec, "polars": {"norm_angle": 120}})
+    assert err.location == "spec.polars.norm_angle"
 
 
 def test_geometry_or_mesh_not_both_or_neither() -> None:

@@ -48,6 +48,13 @@ class SleepEngine:
             field = ".".join(str(p) for p in err["loc"])
             raise InputError(f"spec.{field}: {err['msg']}", location=f"spec.{field}") from None
 
+    def warm_up(self) -> None:
+        """A stand-in for compiling kernels: held until the file named by
+        MONTESIM_TEST_WARM_GATE exists, when that is set."""
+        gate = os.environ.get("MONTESIM_TEST_WARM_GATE")
+        while gate and not os.path.exists(gate):
+            time.sleep(0.01)  # held open until the test opens the gate (a condition)
+
     def chunks(self, plan: SleepSpec) -> list[Chunk]:
         return split_units(plan.units, plan.chunk_size)
 

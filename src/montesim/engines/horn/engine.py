@@ -22,8 +22,10 @@ from montesim.engines.horn.ath import MAX_TEXT, origin_of, with_design
 from montesim.engines.horn.mesh import (
     Mesh,
     check,
+    check_baffled,
     from_arrays,
     from_msh,
+    mirrored,
     to_msh,
     without_interface,
 )
@@ -53,6 +55,7 @@ class Plan:
     user_mesh: Mesh | None
     key: str  # digest of what the mesh depends on
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    baffled: bool = False  # the mesh ends on a rigid baffle z = 0 (solved with its image)
 
 
 _meshes: dict[str, Mesh] = {}
@@ -83,7 +86,8 @@ def surface_of(plan: Plan):
 
     found = _surfaces.get(plan.key)
     if found is None:
-        found = Surface(mesh_of(plan))
+        mesh = mesh_of(plan)
+        found = Surface(mirrored(mesh) if plan.baffled else mesh)
         _surfaces.clear()
         _surfaces[plan.key] = found
     return found
@@ -124,12 +128,11 @@ def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) 
     warnings = list(warnings or [])
     if spec.user_mesh is not None:
         um = spec.user_mesh
-        if um.baffled:
+        if um.baffled and spec.polars.norm_angle > 90:
             raise InputError(
-                "baffled meshes need a half-space solver; this engine solves free space: "
-                "close the mesh behind the baffle",
-                location="spec.user_mesh.baffled",
-                code="unsupported",
+                "the norm angle is behind the baffle: with a baffled mesh, polar angles "
+                "above 90 degrees have no field",
+                location="spec.polars.norm_angle",
             )
         if um.file_id is not None:
             try:
@@ -149,13 +152,15 @@ def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) 
                 f"{interface:,} interface triangles (tag 4) left out: an interface is air on "
                 "both sides, and this engine solves a single exterior domain"
             )
-        user_mesh = check(
+        user_mesh = (check_baffled if um.baffled else check)(
             raw,
             location="spec.user_mesh",
             max_triangles=um.max_triangles,
             hint=" once the interface (tag 4) is left out" if interface else "",
         )
-        digest = hashlib.sha256(user_mesh.vertices.tobytes() + user_mesh.triangles.tobytes())
+        digest = hashlib.sha256(
+            user_mesh.vertices.tobytes() + user_mesh.triangles.tobytes() + bytes([um.baffled])
+        )
     else:
         from montesim.engines.horn.meshing import estimate_triangles
 
@@ -188,11 +193,16 @@ def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) 
         user_mesh=user_mesh,
         key=digest.hexdigest(),
         warnings=tuple(warnings),
+        baffled=bool(spec.user_mesh is not None and spec.user_mesh.baffled),
     )
 
 
 def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
-    """Observation points (3, n): on-axis, each polar plane, then a sphere for the DI."""
+    """Observation points (3, n): on-axis, each polar plane, then a sphere for the DI.
+
+    The DI's sphere is Gauss–Legendre in cos(theta) over [-1, 1], or over [0, 1] (the half
+    space in front of the baffle) for a baffled mesh; its weights sum to the solid angle.
+    """
     d = plan.distance
     blocks = [np.array([[0.0, 0.0, d]])]
     where: dict[str, slice] = {"axis": slice(0, 1)}
@@ -207,6 +217,8 @@ def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
         where[name] = slice(start, start + len(pts))
         start += len(pts)
     nodes, weights = np.polynomial.legendre.leggauss(SPHERE_NODES[0])
+    if plan.baffled:
+        nodes, weights = (nodes + 1) / 2, weights / 2
     az = 2 * np.pi * np.arange(SPHERE_NODES[1]) / SPHERE_NODES[1]
     ct, a = np.meshgrid(nodes, az, indexing="ij")
     st = np.sqrt(1 - ct**2)
@@ -267,11 +279,14 @@ def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]
         return partial
     sphere = np.abs(values[where["sphere"]]) ** 2
     axis = values[where["axis"]][0]
+    levels = np.abs(values).astype(object)
+    if plan.baffled:  # behind the baffle there is no field (the image's is not one)
+        levels[points[2] < -1e-9 * plan.distance] = None
     partial.update(
         ok=True,
         axis=(float(axis.real), float(axis.imag)),
         surface=(field.surface_mean_source.real, field.surface_mean_source.imag),
-        planes={name: np.abs(values[where[name]]).tolist() for name, _ in plan.planes},
+        planes={name: levels[where[name]].tolist() for name, _ in plan.planes},
         power=float(np.sum(weights * sphere)),
         rho_c=air.rho * air.c,
         device=device_note(),
@@ -313,6 +328,12 @@ class HornEngine:
                     if isinstance(item, dict) and "location" in item:
                         item["location"] = origin_of(item["location"], design, field_name)
             raise
+
+    def warm_up(self) -> None:
+        """Compile bempp's kernels in this process now (MONTESIM_WARM_ENGINES=horn)."""
+        from montesim.engines.horn.solver import warm_up
+
+        warm_up()
 
     def chunks(self, plan: Plan) -> list[Chunk]:
         return [Chunk(index=i, start=i, size=1) for i in range(len(plan.frequencies))]

@@ -9,6 +9,12 @@ air outside). It is air on both sides, not a boundary. montesim solves one exter
 domain, so an interface has no part in the solve: ``without_interface`` removes tag-4
 triangles from a user's mesh (with a warning), and what is left must be closed. Treating
 them as rigid instead would put a lid on the horn's mouth.
+
+A *baffled* mesh ends on an infinite rigid baffle, the plane z = 0: it lies in front of
+it (z >= 0, the side of the observation points) and its open rim lies in the plane.
+``check_baffled`` checks that; ``mirrored`` adds its image behind the plane, and the
+closed body so made, solved in free space, has the baffled mesh's field in front of the
+plane (the image method: by symmetry the normal velocity on z = 0 vanishes).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from montesim.errors import InputError
 
 WALL, SOURCE, SECONDARY, INTERFACE = 1, 2, 3, 4
 TAGS = (WALL, SOURCE, SECONDARY, INTERFACE)
+BAFFLE_TOLERANCE = 1e-6  # of the mesh's size: how far from z = 0 a vertex is "on" the baffle
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,85 @@ def check(
     if closed and signed_volume(v, t) < 0:
         t = t[:, ::-1].copy()
     return Mesh(v, np.ascontiguousarray(t, dtype=np.int32), tags.astype(np.int32))
+
+
+def check_baffled(mesh: Mesh, *, location: str, max_triangles: int, hint: str = "") -> Mesh:
+    """Check a mesh that ends on the baffle z = 0; its triangles oriented into the air.
+
+    Refused: a vertex behind the plane, an open edge off it, a triangle in it (the
+    baffle is implied), an edge in it shared by two triangles (the mirrored body would
+    not be a surface there).
+    """
+    opened = check(mesh, location=location, max_triangles=max_triangles, closed=False)
+    v, t = opened.vertices.copy(), opened.triangles
+    tol = BAFFLE_TOLERANCE * (float(np.ptp(v, axis=0).max()) or 1.0)
+    z = v[:, 2]
+    if z.min() < -tol:
+        i = int(np.argmin(z))
+        raise InputError(
+            f"vertex {i} is behind the baffle (z = {z[i]:.4g} m): a baffled mesh lies in "
+            "front of the plane z = 0 (the side of +z, where the observation points are) and "
+            "ends on it. A horn mounted flush in the baffle, its body behind the plane, is "
+            "not a one-domain problem: mesh it closed instead",
+            location=f"{location}.vertices",
+            code="mesh_behind_baffle",
+        )
+    on_plane = np.abs(z) <= tol
+    in_plane = on_plane[t].all(axis=1)
+    if in_plane.any():
+        raise InputError(
+            f"triangle {int(np.argmax(in_plane))} lies in the baffle plane z = 0: the baffle "
+            "is implied, leave its triangles out",
+            location=f"{location}.triangles",
+            code="triangle_in_baffle",
+        )
+    undirected = np.sort(_edges(t), axis=1)
+    edges, counts = np.unique(undirected, axis=0, return_counts=True)
+    open_edges = edges[counts == 1]
+    off = ~on_plane[open_edges].all(axis=1)
+    if np.any(counts > 2) or off.any():
+        detail = (
+            f"{int(off.sum())} open edges are off the baffle plane z = 0 (one joins vertices "
+            f"{int(open_edges[off][0][0])} and {int(open_edges[off][0][1])})"
+            if off.any()
+            else f"{int(np.sum(counts > 2))} edges border more than two triangles"
+        )
+        raise InputError(
+            f"the baffled mesh is not closed against its baffle{hint}: {detail}; a baffled "
+            "mesh may be open only along its rim on the baffle",
+            location=f"{location}.triangles",
+            code="mesh_not_closed",
+        )
+    rim = edges[(counts == 2) & on_plane[edges].all(axis=1)]
+    if len(rim):
+        raise InputError(
+            f"the edge joining vertices {int(rim[0][0])} and {int(rim[0][1])} lies in the "
+            "baffle plane but borders two triangles: the mesh may meet the baffle only "
+            "along its open rim",
+            location=f"{location}.triangles",
+            code="mesh_not_closed",
+        )
+    v[on_plane, 2] = 0.0  # exactly in the plane, so the mirror image shares these vertices
+    half = Mesh(v, t, opened.tags)
+    closed = check(mirrored(half), location=location, max_triangles=2 * max_triangles, closed=True)
+    # the closed body's outward orientation, read back on the user's half
+    return Mesh(v, np.ascontiguousarray(closed.triangles[: len(t)]), half.tags)
+
+
+def mirrored(mesh: Mesh) -> Mesh:
+    """The mesh and its image in the plane z = 0 (vertices on the plane shared)."""
+    v, t = mesh.vertices, mesh.triangles
+    off = np.flatnonzero(v[:, 2] != 0.0)
+    image = v[off] * np.array([1.0, 1.0, -1.0])
+    index = np.arange(len(v))
+    index[off] = len(v) + np.arange(len(off))
+    # a reflection reverses handedness: reverse each image triangle to keep it outward
+    t_image = index[t][:, ::-1]
+    return Mesh(
+        np.vstack([v, image]),
+        np.vstack([t, t_image]).astype(np.int32),
+        np.concatenate([mesh.tags, mesh.tags]),
+    )
 
 
 def signed_volume(v: np.ndarray, t: np.ndarray) -> float:

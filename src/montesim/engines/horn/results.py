@@ -71,10 +71,10 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
         z_im.append(_finite(z.imag))
         di.append(_finite(10 * math.log10(4 * math.pi * abs(axis) ** 2 / p["power"])))
         for name, levels in p["planes"].items():
-            ref = levels[norm_index]
+            ref = levels[norm_index]  # levels: |p| >= 0, None behind a baffle
             directivity[name].append(
                 [
-                    [float(a), _finite(20 * math.log10(v / ref)) if v > 0 and ref > 0 else None]
+                    [float(a), _finite(20 * math.log10(v / ref)) if v and ref else None]
                     for a, v in zip(plan.angles, levels, strict=True)
                 ]
             )
@@ -107,6 +107,18 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
             "directivity_quantity": (
                 "level relative to the norm angle in each plane, dB; the directivity index is "
                 "10 log10(4 pi |p_axis|^2 / integral of |p|^2 over the sphere at the distance)"
+                + (
+                    " (the half of it in front of the baffle; angles above 90 degrees are "
+                    "behind the baffle and null)"
+                    if plan.baffled
+                    else ""
+                )
+            ),
+            "baffle": (
+                "rigid infinite baffle in the plane z = 0, by the image method (the mesh and "
+                "its mirror image solved in free space)"
+                if plan.baffled
+                else None
             ),
             "formulation": "Burton-Miller, P1 pressure, bempp-cl",
             "devices": sorted({p["device"] for p in parts if p.get("device")}),

@@ -18,6 +18,7 @@ The field off the surface is p(x) = D p − S g (double and single layer potenti
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from montesim.engines.horn.mesh import SOURCE, Mesh
 from montesim.errors import Cancelled
 
 _state: dict[str, Any] = {}
+_lock = threading.RLock()  # a warm-up thread and a chunk may both be first
 
 
 def configure_numba(data_dir: str | os.PathLike | None = None) -> Path:
@@ -47,6 +49,11 @@ def configure_numba(data_dir: str | os.PathLike | None = None) -> Path:
 def device() -> str:
     """``MONTESIM_HORN_DEVICE``: ``numba``, ``opencl``, or ``auto`` (OpenCL when a CPU or GPU
     OpenCL driver is present, else numba; ``why`` in ``_state`` records the choice)."""
+    with _lock:
+        return _device()
+
+
+def _device() -> str:
     if "device" not in _state:
         wanted = os.environ.get("MONTESIM_HORN_DEVICE", "auto").lower()
         chosen, why = wanted, "requested"
@@ -73,13 +80,14 @@ def device_note() -> str:
 
 def bempp():
     """bempp-cl's API on the chosen device interface (see ``device``)."""
-    if "api" not in _state:
-        configure_numba()
-        import bempp_cl.api as api
+    with _lock:
+        if "api" not in _state:
+            configure_numba()
+            import bempp_cl.api as api
 
-        api.DEFAULT_DEVICE_INTERFACE = device()
-        _state["api"] = api
-    return _state["api"]
+            api.DEFAULT_DEVICE_INTERFACE = device()
+            _state["api"] = api
+        return _state["api"]
 
 
 @dataclass(frozen=True)
@@ -170,3 +178,38 @@ def solve(
     at_centroids = pressure.grid_coefficients[p1.local2global].mean(axis=1)
     mean_source = complex(np.sum(at_centroids * surface.source_weights))
     return Field(surface_mean_source=np.conj(mean_source), points=np.conj(field[0]))
+
+
+def warm_up() -> None:
+    """One solve on a tiny sphere with a source cap, so that this process's later solves
+    find bempp's kernels compiled (about 2 CPU minutes with numba; see the README)."""
+    device()  # a bad MONTESIM_HORN_DEVICE fails here, before the heavy imports
+    solve(Surface(tiny_sphere()), 1000.0, Air(20.0), np.array([[0.0], [0.0], [1.0]]))
+
+
+def tiny_sphere(radius: float = 0.05) -> Mesh:
+    """An octahedron split twice onto a sphere (128 triangles): a source cap, a rigid rest."""
+    v = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]]
+    t = [[0, 2, 4], [2, 1, 4], [1, 3, 4], [3, 0, 4], [2, 0, 5], [1, 2, 5], [3, 1, 5], [0, 3, 5]]
+    vertices = [np.asarray(p, dtype=float) for p in v]
+    for _ in range(2):
+        middle: dict[tuple[int, int], int] = {}
+
+        def mid(a: int, b: int, middle: dict[tuple[int, int], int] = middle) -> int:
+            key = (min(a, b), max(a, b))
+            if key not in middle:
+                m = vertices[a] + vertices[b]
+                vertices.append(m / np.linalg.norm(m))
+                middle[key] = len(vertices) - 1
+            return middle[key]
+
+        t = [
+            tri
+            for a, b, c in t
+            for tri in ([a, mid(a, b), mid(c, a)], [b, mid(b, c), mid(a, b)],
+                        [c, mid(c, a), mid(b, c)], [mid(a, b), mid(b, c), mid(c, a)])
+        ]  # fmt: skip
+    pts = np.asarray(vertices) * radius
+    tris = np.asarray(t, dtype=np.int32)
+    tags = np.where(pts[tris].mean(axis=1)[:, 2] > 0.8 * radius, SOURCE, 1).astype(np.int32)
+    return Mesh(pts, tris, tags)

@@ -37,7 +37,7 @@ function polarMap(name, freqs, curves) {
       cells.push(s("rect", {
         x: (L + i * cw).toFixed(1), y: (T + j * ch).toFixed(1), width: (cw + 0.5).toFixed(1), height: (ch + 0.5).toFixed(1),
         fill: db === null ? "#e6e6e6" : colour(db), dataset: { f: String(f), angle: String(a) },
-      }, s("title", {}, db === null ? `${hz(f)} Hz, ${a}°: failed` : `${hz(f)} Hz, ${a}°: ${db.toFixed(1)} dB`)));
+      }, s("title", {}, db === null ? `${hz(f)} Hz, ${a}°: ${Array.isArray(curve) ? "no level (behind the baffle)" : "failed"}` : `${hz(f)} Hz, ${a}°: ${db.toFixed(1)} dB`)));
     });
   });
   const step = Math.max(1, Math.ceil(freqs.length / 10));

@@ -1,4 +1,5 @@
 // Submit a job: engine, spec as JSON (prefilled with the engine's example), label, file.
+// For horn jobs the file is an ATH design (.cfg), sent as cfg_file_id.
 
 import { api, ApiError } from "../api.js";
 import { fill, h } from "../dom.js";
@@ -26,12 +27,26 @@ function schemaRows(schema) {
   });
 }
 
+// How the file input reads per engine: its label, what it accepts, the spec field for the
+// upload's id, and a help sentence. Engines not listed take the generic workbook/tree file.
+const FILE_ROLES = {
+  horn: {
+    label: "ATH design file (.cfg, optional)",
+    accept: ".cfg,text/plain",
+    key: "cfg_file_id",
+    help: "An ATH-style design (OSSE = { … } or R-OSSE = { … }, Mesh.*, ABEC.Polars:*): uploaded "
+      + "first, then sent as cfg_file_id. It replaces the example's geometry and mesh; fields "
+      + "you add to the spec override the design's.",
+  },
+};
+
 // Which form control a problem's location points at.
-function fieldFor(location) {
+function fieldFor(location, fileKey) {
   if (!location) return null;
   if (location === "label") return "label-field";
   if (location === "file_key") return "file-key-field";
   if (location === "file" || location.startsWith("spec.file_id")) return "file-field";
+  if (fileKey && (location === `spec.${fileKey}` || location.startsWith(`spec.${fileKey}.`))) return "file-field";
   if (location === "engine") return "engine-field";
   if (location === "spec" || location.startsWith("spec")) return "spec-field";
   return null;
@@ -48,7 +63,10 @@ export function mountSubmit(root, { query }) {
     "aria-describedby": "spec-help form-problem", class: "mono" });
   const schemaSlot = h("div");
   const label = h("input", { id: "label-field", name: "label", type: "text", maxlength: "200", placeholder: "e.g. Q3 forecast, 100k trials" });
-  const file = h("input", { id: "file-field", name: "file", type: "file", "aria-describedby": "file-help" });
+  const file = h("input", { id: "file-field", name: "file", type: "file", "aria-describedby": "file-help file-problem" });
+  const fileLabel = h("label", { for: "file-field" }, "Input file (optional)");
+  const fileProblem = h("p", { class: "field-problem", id: "file-problem", "aria-live": "polite", hidden: true });
+  const fileHelp = h("span");
   const fileKey = h("input", { id: "file-key-field", name: "file_key", type: "text", value: "file_id", class: "mono short",
     pattern: "[A-Za-z_][A-Za-z0-9_]*", "aria-describedby": "file-help" });
   const problem = h("div", { id: "form-problem", "aria-live": "assertive" });
@@ -61,12 +79,9 @@ export function mountSubmit(root, { query }) {
       h("p", { class: "muted small", id: "spec-help" }, "Prefilled with the engine's example. The fields are listed below."),
       schemaSlot),
     h("div", { class: "field" }, h("label", { for: "label-field" }, "Label (optional)"), label),
-    h("div", { class: "field" }, h("label", { for: "file-field" }, "Input file (optional)"), file,
-      h("p", { class: "inline-form" }, h("label", { for: "file-key-field" }, "Spec field for its id"), fileKey),
-      h("p", { class: "muted small", id: "file-help" },
-        "A workbook or tree file: uploaded first, then its id is set in the spec under this field. ",
-        "To define a workbook's inputs and outputs by clicking its cells, open it in the ",
-        h("a", { href: "#/studio" }, "Studio"), ".")),
+    h("div", { class: "field", id: "file-block" }, fileLabel, file, fileProblem,
+      h("p", { class: "muted small", id: "file-help" }, fileHelp),
+      h("p", { class: "inline-form" }, h("label", { for: "file-key-field" }, "Spec field for its id"), fileKey)),
     problem,
     h("div", { class: "actions" }, submit, reset),
   );
@@ -75,21 +90,39 @@ export function mountSubmit(root, { query }) {
 
   function clearProblem() {
     fill(problem);
+    fill(fileProblem);
+    fileProblem.hidden = true;
     form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
   }
 
   function showProblem(err, heading) {
     fill(problem, problemBox(err, heading));
-    const target = document.getElementById(fieldFor(err.location || err.problem?.location));
+    const where = err.location || err.problem?.location;
+    const target = document.getElementById(fieldFor(where, fileKey.value.trim()));
     if (target) target.setAttribute("aria-invalid", "true");
+    if (target === file && where) {
+      // beside the file: the key in the file that is wrong, in the file's own terms
+      const key = where.replace(/^spec\.[A-Za-z_][A-Za-z0-9_]*\.?/, "");
+      const name = file.files[0]?.name || "the file";
+      fill(fileProblem, key ? [h("code", {}, key), ` in ${name}: `] : `${name}: `, err.problem?.detail || err.message);
+      fileProblem.hidden = false;
+    }
   }
 
   // A picked file replaces the example's inline workbook: its cells, names and the outputs
   // that pointed into them go, so the workbook's own RiskOutput() cells are used.
+  // A picked design (.cfg) replaces the example's geometry and mesh (a spec's own fields
+  // would override the design's), and an inline design.
   function withFile(parsed, key, fileId) {
     const out = { ...parsed, [key]: fileId };
+    const example = engines.find((e) => e.name === engineSelect.value)?.example_spec || {};
+    if (key === "cfg_file_id") {
+      delete out.cfg;
+      for (const part of ["geometry", "mesh"]) {
+        if (JSON.stringify(out[part]) === JSON.stringify(example[part])) delete out[part];
+      }
+    }
     if ("cells" in out) {
-      const example = engines.find((e) => e.name === engineSelect.value)?.example_spec || {};
       delete out.cells;
       delete out.names;
       if (JSON.stringify(out.outputs) === JSON.stringify(example.outputs)) delete out.outputs;
@@ -105,7 +138,15 @@ export function mountSubmit(root, { query }) {
     if (resetSpec || !spec.value.trim()) spec.value = JSON.stringify(engine.example_spec ?? {}, null, 2);
     // Engines name the uploaded file's field in their schema; file_id unless one says "file".
     const props = engine.spec_schema?.properties || {};
-    fileKey.value = "file" in props && !("file_id" in props) ? "file" : "file_id";
+    const role = FILE_ROLES[engine.name];
+    fileKey.value = role?.key || ("file" in props && !("file_id" in props) ? "file" : "file_id");
+    fileLabel.textContent = role?.label || "Input file (optional)";
+    if (role) file.setAttribute("accept", role.accept);
+    else file.removeAttribute("accept");
+    fill(fileHelp, role ? role.help : [
+      "A workbook or tree file: uploaded first, then its id is set in the spec under this field. ",
+      "To define a workbook's inputs and outputs by clicking its cells, open it in the ",
+      h("a", { href: "#/studio" }, "Studio"), "."]);
     const rows = schemaRows(engine.spec_schema);
     fill(schemaSlot, rows.length ? h("details", { class: "schema" }, h("summary", {}, `Spec fields of ${engine.name}`),
       h("div", { class: "table-scroll" }, h("table", { class: "stats" },

@@ -129,6 +129,37 @@ def test_iferror_does_not_catch_na_in_ifna() -> None:
     assert ev("=IFNA(1/0,3)") == err("#DIV/0!")
 
 
+# -- AND / OR / XOR -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # text typed as an argument is skipped unless it reads TRUE/FALSE: Excel saved FALSE
+        # for AND(<array with a FALSE>, ">"&$H$32) in a published model (mcsweeney GOODE
+        # workbook, DIST!M30), where #VALUE! would have broken its whole frequency chart
+        ('=AND(1>2,">"&B1)', False),
+        ('=OR(1>2,">"&B1)', False),
+        ('=AND(TRUE,"abc")', True),
+        ('=AND(TRUE,"false")', False),
+        ('=OR(FALSE,"TRUE")', True),
+        ('=XOR(TRUE,"TRUE")', False),
+        # with nothing left to count: #VALUE! (the documented rule)
+        ('=AND("abc")', "#VALUE!"),
+        ("=OR(B2)", "#VALUE!"),
+        # text and empty cells in ranges and arrays are ignored (documented)
+        ("=AND(B1:B3)", True),
+        ('=AND({1,"a",TRUE})', True),
+        # errors still propagate
+        ('=OR("x",1/0)', "#DIV/0!"),
+    ],
+)
+def test_logical_functions_skip_text(formula: str, expected: Any) -> None:
+    cells = {"Sheet1!B1": 5, "Sheet1!B2": "TRUE", "Sheet1!B3": "x"}
+    want = err(expected) if isinstance(expected, str) else expected
+    assert ev(formula, cells) == want, formula
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 

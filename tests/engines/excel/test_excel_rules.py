@@ -243,6 +243,71 @@ def test_lookup_failures(formula: str, code: str) -> None:
     assert ev(formula, TABLE) == err(code), formula
 
 
+DATES_AS_TEXT = {
+    "Sheet1!B1": "11/2/2001",
+    "Sheet1!B2": "10/3/1999",
+    "Sheet1!B3": "1/5/2000",
+    "Sheet1!B4": "5/6/2001",
+    "Sheet1!B5": "5/6/2001",
+    "Sheet1!C1": "Jim",
+    "Sheet1!C2": "Pam",
+    "Sheet1!C3": "Angela",
+    "Sheet1!C4": "Toby",
+    "Sheet1!C5": "Michael",
+    "Sheet1!D1": 1,
+    "Sheet1!D2": 3,
+    "Sheet1!D3": 5,
+    "Sheet1!D4": 7,
+    "Sheet1!D5": 9,
+}
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # next larger text is the nearest in text order ("1/5/2000" follows "1/1/2000"):
+        # Excel's saved value in a published XLOOKUP tutorial (karumbo, B3)
+        ('=XLOOKUP("1/1/2000",B1:B5,C1:C5,,1)', "Angela"),
+        ('=XLOOKUP("2",B1:B5,C1:C5,,-1)', "Jim"),  # greatest text <= "2"
+        ('=XLOOKUP("5/6/2001",B1:B5,C1:C5,,,-1)', "Michael"),  # search from the end
+        ('=XLOOKUP("5/6/2001",B1:B5,C1:C5,,1,-1)', "Michael"),
+        ("=XLOOKUP(4,D1:D5,C1:C5,,1)", "Angela"),
+        ("=XLOOKUP(4,D1:D5,C1:C5,,-1)", "Pam"),
+        # binary search on sorted data finds what a scan finds
+        ("=XLOOKUP(7,D1:D5,C1:C5,,0,2)", "Toby"),
+        ("=XLOOKUP(6,D1:D5,C1:C5,,1,2)", "Toby"),
+        ("=XLOOKUP(6,D1:D5,C1:C5,,-1,2)", "Angela"),
+        ("=XMATCH(8,D1:D5,1,2)", 5.0),
+        # modes Excel does not have
+        ("=XLOOKUP(7,D1:D5,C1:C5,,0,3)", "#VALUE!"),
+        ("=XLOOKUP(7,D1:D5,C1:C5,,3)", "#VALUE!"),
+        ("=XMATCH(7,D1:D5,0,0)", "#VALUE!"),
+    ],
+)
+def test_xlookup_modes(formula: str, expected: Any) -> None:
+    want = err(expected) if isinstance(expected, str) and expected.startswith("#") else expected
+    assert ev(formula, DATES_AS_TEXT) == want, formula
+
+
+@pytest.mark.parametrize(
+    ("formula", "why"),
+    [
+        ("=XLOOKUP(5,{7,1,5,3},{1,2,3,4},,0,2)", "not sorted ascending"),
+        ("=XLOOKUP(5,{1,3,5,5},{1,2,3,4},,0,2)", "not sorted ascending"),  # repeated
+        ("=XLOOKUP(5,{1,3,5,7},{1,2,3,4},,0,-2)", "not sorted descending"),
+        ('=XMATCH("b*",{"a","b","c"},2,2)', "wildcards"),
+        ("=XLOOKUP(5,A2:A3,{1;2},,0,2)", "change between trials"),
+    ],
+)
+def test_binary_search_on_data_it_cannot_search_is_reported(formula: str, why: str) -> None:
+    book = inline_workbook({"Sheet1!A1": formula, "Sheet1!A2": "=RiskUniform(0,1)", "Sheet1!A3": 2})
+    comp = Compiler(book)  # as for a simulation: A2 draws a new value in every trial
+    comp.compile([("SHEET1", 1, 1)])
+    name = formula[1:].split("(")[0]
+    reported = [k for k in comp.issues.unsupported if k.startswith(f"{name} binary search")]
+    assert reported and why in reported[0], (formula, comp.issues.unsupported)
+
+
 # -- financial -------------------------------------------------------------------------------------
 
 
@@ -389,3 +454,36 @@ def test_implicit_intersection_in_non_array_cell() -> None:
 def test_sumproduct_keeps_arrays() -> None:
     cells = {"Sheet1!B1": 1, "Sheet1!B2": 2, "Sheet1!C1": 3, "Sheet1!C2": 4}
     assert ev("=SUMPRODUCT(B1:B2*C1:C2)", cells) == 11.0
+
+
+def test_xlookup_returns_a_reference() -> None:
+    # a published XLOOKUP tutorial (karumbo, "XLookUp w SUM"!B7) sums February..March
+    # through two XLOOKUPs joined by ":"; Excel saved 460 (310 + 150)
+    cells = {
+        "Sheet1!B1": "Jan",
+        "Sheet1!C1": "Feb",
+        "Sheet1!D1": "Mar",
+        "Sheet1!E1": "Apr",
+        "Sheet1!B2": 450,
+        "Sheet1!C2": 310,
+        "Sheet1!D2": 150,
+        "Sheet1!E2": 750,
+    }
+    formula = '=SUM(XLOOKUP("Feb",B1:E1,B2:E2):XLOOKUP("mar",B1:E1,B2:E2))'
+    assert ev(formula, cells) == 460.0
+    assert ev("=SUM(INDEX(B2:E2,2):E2)", cells) == 1210.0  # a function, then ":B3"
+    assert ev("=ROWS(XLOOKUP(2,{1;2;3},B1:E3))", cells) == 1.0
+    assert ev("=COLUMNS(XLOOKUP(2,{1;2;3},B1:E3))", cells) == 4.0
+
+
+def test_a_reference_operator_on_a_value_is_reported() -> None:
+    book = inline_workbook(
+        {
+            "Sheet1!A1": "=SUM(INDEX(B1:B3,A2):B3)",
+            "Sheet1!A2": "=RiskDiscrete({1,2},{0.5,0.5})",
+            "Sheet1!B1": 1,
+        }
+    )
+    comp = Compiler(book)
+    comp.compile([("SHEET1", 1, 1)])
+    assert "INDEX result used as a reference (:)" in comp.issues.unsupported

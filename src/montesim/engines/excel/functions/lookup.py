@@ -92,14 +92,38 @@ def find(
         idx = np.where(first_eq < stop, first_eq, last)
         any_hit = idx >= 0
     else:
-        # XLOOKUP next smaller/larger: exact match first, else the closest value
-        vals = np.broadcast_to(vec.num, vec.shape).reshape(-1, n)
-        vals = np.broadcast_to(vals, (t, n))
-        xv = np.broadcast_to(xs.num.reshape(-1, 1), (t, 1))
-        dist = np.where(hit, np.abs(vals - xv), np.inf)
-        idx = dist.argmin(axis=1)
+        # XLOOKUP next smaller/larger: exact match first, else the closest value (the
+        # closest by text order when looking up text); ties go to the first one met in the
+        # search direction
+        idx = _closest(xs, vec, hit, reverse, larger=mode == 2)
     idx = np.where(any_hit, idx, -1)
     return idx, x_err
+
+
+def _closest(xs: Value, vec: Value, hit: np.ndarray, reverse: bool, *, larger: bool) -> np.ndarray:
+    """Per trial, the position among ``hit`` (T, n) whose value is nearest to ``x``: the
+    hits are all >= x (``larger``) or all <= x, so the nearest is the least distance for
+    numbers and the least (or greatest) in case-blind text order for text."""
+    t, n = hit.shape
+    order = np.arange(n)[::-1] if reverse else np.arange(n)
+    xk = _kinds(xs).reshape(-1)
+    if not (xk == TEXT).any():
+        vals = np.broadcast_to(np.broadcast_to(vec.num, vec.shape).reshape(-1, n), (t, n))
+        xv = np.broadcast_to(xs.num.reshape(-1, 1), (t, 1))
+        dist = np.where(hit, np.abs(vals - xv), np.inf)[:, order]
+        return order[dist.argmin(axis=1)]
+    out = np.zeros(t, np.int64)
+    full = vec.full()
+    texts = np.broadcast_to(full.text, vec.shape).reshape(-1, n)
+    for i in range(t):
+        row = texts[min(i, texts.shape[0] - 1)]
+        cands = [j for j in order if hit[i, j]]
+        if not cands:
+            continue
+        key = [str(row[j]).lower() for j in cands]
+        best = min(key) if larger else max(key)
+        out[i] = cands[key.index(best)]
+    return out
 
 
 def _find_sorted(
@@ -319,14 +343,37 @@ def match(ctx: EvalContext, x: Value, arr: Value, kind: Value | None = None) -> 
     return _fail(idx, NA, out, merge_err(xe, me))
 
 
+# XLOOKUP/XMATCH match_mode -> find's mode
+X_MATCH_MODES = {0: 0, -1: -2, 1: 2, 2: 3}
+X_SEARCH_MODES = (1, -1, 2, -2)
+
+
+def _x_modes(mm: Value | None, sm: Value | None) -> tuple[int, bool] | None:
+    """(find mode, search from the end) of XLOOKUP/XMATCH; None (#VALUE!) for a mode Excel
+    does not have. Binary search (search_mode 2/-2) finds what a scan finds on sorted data
+    without repeated values; the compiler reports it on any other data (see
+    ``compiler._binary_search_check``)."""
+    mode, me = _int_arg(mm, 0)
+    search, se = _int_arg(sm, 1)
+    if mode.size != 1 or search.size != 1 or me is not None and me.any():
+        return None
+    if se is not None and se.any():
+        return None
+    m = X_MATCH_MODES.get(int(mode[0]))
+    if m is None or int(search[0]) not in X_SEARCH_MODES:
+        return None
+    return m, int(search[0]) == -1
+
+
 @register("XMATCH", min_args=2, max_args=4)
 def xmatch(
     ctx: EvalContext, x: Value, arr: Value, mm: Value | None = None, sm: Value | None = None
 ) -> Value:
-    mode, _ = _int_arg(mm, 0)
-    search, _ = _int_arg(sm, 1)
-    m = {0: 0, -1: -2, 1: 2, 2: 3}.get(int(mode[0]), 0)
-    idx, xe = find(x, _vector(arr, "auto"), m, reverse=int(search[0]) < 0)
+    modes = _x_modes(mm, sm)
+    if modes is None:
+        return error(VALUE)
+    m, reverse = modes
+    idx, xe = find(x, _vector(arr, "auto"), m, reverse=reverse)
     out = Value((idx + 1).astype(float).reshape(-1, 1, 1))
     return _fail(idx, NA, out, xe)
 
@@ -341,11 +388,12 @@ def xlookup(
     mm: Value | None = None,
     sm: Value | None = None,
 ) -> Value:
-    mode, _ = _int_arg(mm, 0)
-    search, _ = _int_arg(sm, 1)
-    m = {0: 0, -1: -2, 1: 2, 2: 3}.get(int(mode[0]), 0)
+    modes = _x_modes(mm, sm)
+    if modes is None:
+        return error(VALUE)
+    m, reverse = modes
     vec = _vector(look, "auto")
-    idx, xe = find(x, vec, m, reverse=int(search[0]) < 0)
+    idx, xe = find(x, vec, m, reverse=reverse)
     safe = np.maximum(idx, 0)
     vertical = look.dims[1] == 1
     if vertical and ret.dims[1] > 1:  # a whole row of the return array spills

@@ -487,3 +487,14 @@ def test_a_reference_operator_on_a_value_is_reported() -> None:
     comp = Compiler(book)
     comp.compile([("SHEET1", 1, 1)])
     assert "INDEX result used as a reference (:)" in comp.issues.unsupported
+
+
+def test_a_named_formula_is_evaluated_as_an_array_formula() -> None:
+    # no implicit intersection inside a name: a published model (EfiLygda, C146) counts
+    # its outliers with COUNT(Outliers_Zscore), Outliers_Zscore being IF(ABS(..)>3, Sales,
+    # NA()) over a whole column, in a plain formula cell; Excel saved 30, not 0
+    cells = {"Sheet1!B1": 1, "Sheet1!B2": 2, "Sheet1!B3": 30, "Sheet1!C9": 0}
+    names = {"Dbl": "Sheet1!$B$1:$B$3*2", "Big": "IF(Sheet1!$B$1:$B$3>1,Sheet1!$B$1:$B$3,NA())"}
+    assert ev("=SUM(Dbl)", cells, names) == 66.0
+    assert ev("=COUNT(Big)", cells, names) == 2.0
+    assert ev('=IF(C9=0,COUNT(Big),"")', cells, names) == 2.0

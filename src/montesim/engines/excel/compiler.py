@@ -709,10 +709,14 @@ class Compiler:
         if hit is not None:
             return hit
         self._name_depth += 1
+        # a named formula is evaluated as an array formula: no implicit intersection inside
+        # it (COUNT(Outliers) with Outliers = IF(ABS(Sales-..)>3, Sales, NA()) counts them)
+        saved, self._scalar_ctx = self._scalar_ctx, False
         try:
             v = self.expr(ast)
         finally:
             self._name_depth -= 1
+            self._scalar_ctx = saved
         v = Const(number(0.0)) if v is None else v
         if isinstance(v, Const) and _same_everywhere(ast):
             # a named formula with fixed references: one value, whichever cell reads it

@@ -498,3 +498,27 @@ def test_a_named_formula_is_evaluated_as_an_array_formula() -> None:
     assert ev("=SUM(Dbl)", cells, names) == 66.0
     assert ev("=COUNT(Big)", cells, names) == 2.0
     assert ev('=IF(C9=0,COUNT(Big),"")', cells, names) == 2.0
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # INDEX over arrays of positions gives the array of the elements at each pair: a
+        # published model (EfiLygda, V21) spills INDEX(sorted, SEQUENCE(20), {1,2})
+        ("=INDEX({1,2;3,4;5,6},{1;3},{2,1})", [[2.0, 1.0], [6.0, 5.0]]),
+        ("=INDEX({1,2;3,4;5,6},SEQUENCE(2),{1,2})", [[1.0, 2.0], [3.0, 4.0]]),
+        ("=INDEX({10;20;30},{3,1})", [[30.0, 10.0]]),
+        ("=INDEX(B1:B3,{3;1})", [[3.0], [1.0]]),
+        ("=INDEX(B1:B3,{1;4})", [[1.0], ["#REF!"]]),
+    ],
+)
+def test_index_over_arrays_of_positions(formula: str, expected: list[list[Any]]) -> None:
+    cells = {"Sheet1!B1": 1, "Sheet1!B2": 2, "Sheet1!B3": 3}
+    rows, cols = len(expected), len(expected[0])
+    for i in range(rows):
+        for j in range(cols):
+            want = expected[i][j]
+            want = err(want) if isinstance(want, str) else want
+            assert ev(f"=INDEX({formula[1:]},{i + 1},{j + 1})", cells) == want, (formula, i, j)
+    assert ev(f"=ROWS({formula[1:]})", cells) == rows
+    assert ev(f"=COLUMNS({formula[1:]})", cells) == cols

@@ -1288,6 +1288,8 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
             v = c.expr(a)
             if not isinstance(v, Const):
                 return None  # a random index: evaluated as a value by INDEX in lookup.py
+            if v.value.dims != (1, 1):
+                return None  # positions in an array: INDEX gives an array of values
     try:
         row = _const_num(c, rest[0] if rest else None, "INDEX row", 0.0)
         col = _const_num(c, rest[1] if len(rest) > 1 else None, "INDEX column", None)

@@ -450,6 +450,8 @@ def index(
     col: Value | None = None,
     area: Value | None = None,
 ) -> Value:
+    if any(a is not None and a.dims != (1, 1) for a in (row, col)):
+        return _index_lifted(arr, row, col)
     fast = _index_vector(arr, row) if col is None else None
     if fast is not None:
         return fast
@@ -479,6 +481,42 @@ def index(
     out = gather(arr, ri, ci)
     err = merge_err(re_, ce, code.astype(np.int8) if code.any() else None)
     return _fail(np.zeros(ri.shape, int), REF, out, err)
+
+
+def _index_lifted(arr: Value, row: Value | None, col: Value | None) -> Value:
+    """INDEX over arrays of positions: ``INDEX(data, SEQUENCE(5), {1,2})`` is the 5x2
+    array of the elements at each (row, column) pair, the positions broadcast together."""
+    _, rows, cols = arr.shape
+    zero = np.zeros((1, 1, 1))
+    rn, re_ = numbers(row) if row is not None else (zero, None)
+    cn, ce = numbers(col) if col is not None else (zero, None)
+    if col is None and rows == 1:
+        rn, cn, re_, ce = zero, rn, None, re_
+    shape = np.broadcast_shapes(rn.shape, cn.shape, (arr.trials, 1, 1))
+    r = np.broadcast_to(np.trunc(rn), shape)
+    c = np.broadcast_to(np.trunc(cn), shape)
+    if (((r == 0) & (rows > 1)) | ((c == 0) & (cols > 1))).any():
+        return error(VALUE)  # whole rows or columns at several positions: not an array
+    code = np.where((r < 0) | (c < 0), VALUE, np.where((r > rows) | (c > cols), REF, 0))
+    ri = np.clip(np.where(r == 0, 1, r) - 1, 0, rows - 1).astype(np.intp)
+    ci = np.clip(np.where(c == 0, 1, c) - 1, 0, cols - 1).astype(np.intp)
+    ti = np.broadcast_to(np.arange(shape[0]).reshape(-1, 1, 1), shape)
+
+    def g(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        b = np.broadcast_to(a, (a.shape[0], rows, cols))
+        return b[np.minimum(ti, b.shape[0] - 1), ri, ci]
+
+    out = Value(g(arr.num), g(arr.kind), g(arr.err), g(arr.text))
+    err = merge_err(
+        None if re_ is None else np.broadcast_to(re_, shape),
+        None if ce is None else np.broadcast_to(ce, shape),
+        code.astype(np.int8) if code.any() else None,
+    )
+    if err is None or not err.any():
+        return out
+    return where(err != 0, Value(np.zeros(shape), np.zeros(shape, np.int8), err), out)
 
 
 def _index_vector(arr: Value, row: Value | None) -> Value | None:

@@ -427,10 +427,22 @@ def test_yearfrac_bad_basis() -> None:
         ('=TEXT(0.75,"h:mm")', "18:00"),
         ('=TEXT(0.75,"h:mm AM/PM")', "6:00 PM"),
         ('=TEXT("abc","@")', "abc"),
+        # Excel's saved values in pycel's text fixture (tests/fixtures/text.xlsx)
+        ('=TEXT(1234.56,".#")', "1234.6"),  # no integer placeholder: digits still show
+        ('=TEXT(1234.56,".##0")', "1234.560"),
+        ('=TEXT(0,"w;x;z@")', "w"),  # z@ is the text section: zero takes the first
+        ('=TEXT(-1,"w;x@")', "-w"),
+        ('=TEXT(-1,"")', "-"),  # an empty format: a minus sign, or nothing
+        ('=TEXT(1,"")', ""),
+        ('=TEXT("Plugh","")', "Plugh"),
+        ('=TEXT(1,"#,#""ZZ""#.0""YY""00@")', "#VALUE!"),  # @ among digit placeholders
+        ('=TEXT(1,"#,#""ZZ""#.0Y00")', "#VALUE!"),  # digit placeholders in a date
+        ('=TEXT("X",";-  ##.0;""ZERO""@;""X""")', "#VALUE!"),  # @ in a number section
     ],
 )
 def test_text_formats(formula: str, expected: str) -> None:
-    assert ev(formula) == expected, formula
+    want = err(expected) if expected.startswith("#V") else expected
+    assert ev(formula) == want, formula
 
 
 # -- references -------------------------------------------------------------------------------------------

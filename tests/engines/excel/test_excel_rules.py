@@ -534,3 +534,19 @@ def test_index_over_arrays_of_positions(formula: str, expected: list[list[Any]])
             assert ev(f"=INDEX({formula[1:]},{i + 1},{j + 1})", cells) == want, (formula, i, j)
     assert ev(f"=ROWS({formula[1:]})", cells) == rows
     assert ev(f"=COLUMNS({formula[1:]})", cells) == cols
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # a function named where a LAMBDA goes (Excel saves it as _xleta.SUM) is called
+        # with the values the LAMBDA would get (Microsoft's SCAN/BYROW examples)
+        ("=INDEX(SCAN(0,{1,2,3},_xleta.SUM),1,3)", 6.0),
+        ("=INDEX(BYROW({1,2;3,4},_xleta.SUM),2)", 7.0),
+        ("=INDEX(BYCOL({1,2;3,4},_xleta.MAX),1,2)", 4.0),
+        ("=REDUCE(1,{1,2,3,4},_xleta.PRODUCT)", 24.0),
+        ("=INDEX(MAP({1,4,9},_xleta.SQRT),1,3)", 3.0),
+    ],
+)
+def test_eta_reduced_lambdas(formula: str, expected: float) -> None:
+    assert ev(formula) == expected, formula

@@ -25,8 +25,16 @@ if TYPE_CHECKING:
 MAX_CALLS = 100_000  # elements one formula may unroll (a bound on compile time)
 
 
+ETA = "*"  # the parameter list of an eta-reduced lambda: as many as the call passes
+
+
 def _lambda(node: Node | None) -> tuple[list[str], Node] | None:
-    """The parameter names and body of a ``LAMBDA(x, y, body)`` node."""
+    """The parameter names and body of a ``LAMBDA(x, y, body)`` node, or of a function
+    named in its place (``SCAN(0, A1:A9, SUM)``, saved as ``_xleta.SUM``)."""
+    if isinstance(node, Name) and node.sheet is None and node.name.upper().startswith("_XLETA."):
+        from .parser import canonical_function
+
+        return [ETA], Call(canonical_function(node.name[7:]), ())
     if not isinstance(node, Call) or node.name != "LAMBDA" or not node.args:
         return None
     params = node.args[:-1]
@@ -40,6 +48,11 @@ def _lambda(node: Node | None) -> tuple[list[str], Node] | None:
 def apply(c: Compiler, fn: tuple[list[str], Node], values: list[CNode]) -> CNode:
     """One call of a LAMBDA with its parameters bound to ``values``."""
     params, body = fn
+    if params == [ETA] and isinstance(body, Call):
+        # the named function called with the values: bound like a LAMBDA's parameters
+        names = [f"_XLPM._ETA{i}" for i in range(len(values))]
+        params = [n[6:] for n in names]
+        body = Call(body.name, tuple(Name(n) for n in names))
     if len(values) != len(params):
         return c.const(error(VALUE))
     c.let_scopes.append({p: ("value", v) for p, v in zip(params, values, strict=True)})

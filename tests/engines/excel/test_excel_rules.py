@@ -550,3 +550,90 @@ def test_index_over_arrays_of_positions(formula: str, expected: list[list[Any]])
 )
 def test_eta_reduced_lambdas(formula: str, expected: float) -> None:
     assert ev(formula) == expected, formula
+
+
+GROUPS = {
+    "Sheet1!E1": "east",
+    "Sheet1!E2": "West",
+    "Sheet1!E3": "east",
+    "Sheet1!E4": "North",
+    "Sheet1!F1": 10,
+    "Sheet1!F2": 20,
+    "Sheet1!F3": 30,
+    "Sheet1!F4": 5,
+    "Sheet1!G1": 1,
+    "Sheet1!G2": 1,
+    "Sheet1!G3": 2,
+    "Sheet1!G4": 1,
+}
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # groups sorted ascending (text case-blind), then a grand total over every value
+        (
+            "=GROUPBY(E1:E4,F1:F4,_xleta.SUM)",
+            [["east", 40.0], ["North", 5.0], ["West", 20.0], ["Total", 65.0]],
+        ),
+        (
+            "=GROUPBY(E1:E4,F1:F4,_xleta.AVERAGE,0,0)",
+            [["east", 20.0], ["North", 5.0], ["West", 20.0]],
+        ),
+        # several row fields; a LAMBDA; a filter (rows whose flag is TRUE)
+        (
+            "=GROUPBY(HSTACK(G1:G4,E1:E4),F1:F4,LAMBDA(x,MAX(x)-MIN(x)),0,0)",
+            [[1.0, "east", 0.0], [1.0, "North", 0.0], [1.0, "West", 0.0], [2.0, "east", 0.0]],
+        ),
+        (
+            "=GROUPBY(E1:E4,F1:F4,_xleta.SUM,0,1,,F1:F4>8)",
+            [["east", 40.0], ["West", 20.0], ["Total", 60.0]],
+        ),
+        # several functions side by side
+        (
+            "=GROUPBY(E1:E4,F1:F4,HSTACK(_xleta.SUM,_xleta.COUNT),0,0)",
+            [["east", 40.0, 2.0], ["North", 5.0, 1.0], ["West", 20.0, 1.0]],
+        ),
+        (
+            "=GROUPBY(E1:E4,G1:G4,_xleta.ARRAYTOTEXT,0,0)",
+            [["east", "1, 2"], ["North", "1"], ["West", "1"]],
+        ),
+    ],
+)
+def test_groupby(formula: str, expected: list[list[Any]]) -> None:
+    assert ev(f"=ROWS({formula[1:]})", GROUPS) == len(expected), formula
+    assert ev(f"=COLUMNS({formula[1:]})", GROUPS) == len(expected[0]), formula
+    for i, row in enumerate(expected):
+        for j, want in enumerate(row):
+            got = ev(f"=INDEX({formula[1:]},{i + 1},{j + 1})", GROUPS)
+            assert got == want, (formula, i, j, got)
+
+
+@pytest.mark.parametrize(
+    ("formula", "why"),
+    [
+        ("=GROUPBY(E1:E4,F1:F4,_xleta.SUM,3)", "headers"),
+        ("=GROUPBY(E1:E4,F1:F4,_xleta.SUM,0,2)", "subtotals"),
+        ("=GROUPBY(E1:E4,F1:F4,_xleta.SUM,0,1,-2)", "sort order"),
+        ("=GROUPBY(E5:E8,F1:F4,_xleta.SUM)", "row fields that change"),
+    ],
+)
+def test_groupby_forms_not_computed_are_reported(formula: str, why: str) -> None:
+    cells = {**GROUPS, "Sheet1!E5": "=RiskUniform(0,1)", "Sheet1!D1": formula}
+    cells["Sheet1!E6"] = cells["Sheet1!E7"] = cells["Sheet1!E8"] = "=A5"
+    book = inline_workbook(cells)
+    comp = Compiler(book)
+    comp.compile([("SHEET1", 1, 4)])
+    assert any(k.startswith("GROUPBY") and why in k for k in comp.issues.unsupported), (
+        comp.issues.unsupported
+    )
+
+
+def test_arraytotext_and_operators_over_arrays_of_different_sizes() -> None:
+    # Microsoft's ARRAYTOTEXT page: concise and strict forms
+    assert ev('=ARRAYTOTEXT({1,"a";TRUE,2.5})') == "1, a, TRUE, 2.5"
+    assert ev('=ARRAYTOTEXT({1,"a";TRUE,2.5},1)') == '{1,"a";TRUE,2.5}'
+    # positions one array lacks are #N/A; a single row or column repeats
+    assert ev('=TEXTJOIN(",",FALSE,IFERROR({1;2;3}+{1;2},"E"))') == "2,4,E"
+    assert ev('=TEXTJOIN(",",FALSE,IFERROR({1;2;3}<>{1;2},"E"))') == "FALSE,FALSE,E"
+    assert ev('=TEXTJOIN(",",FALSE,{1,2,3}&{"a";"b"})') == "1a,2a,3a,1b,2b,3b"

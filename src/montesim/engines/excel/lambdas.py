@@ -16,7 +16,7 @@ import numpy as np
 
 from .cnodes import Const
 from .parser import Call, Missing, Name, Node, ParseError, parse
-from .values import CALC, VALUE, Value, error, from_py, number
+from .values import CALC, VALUE, Value, XlError, error, from_py, number
 
 if TYPE_CHECKING:
     from .cnodes import CNode
@@ -188,7 +188,142 @@ def named_lambda(c: Compiler, node: Call) -> CNode | None:
     return apply(c, fn, [c.expr(a) or c.const(number(0.0)) for a in node.args])
 
 
+def _functions(c: Compiler, node: Node | None) -> list[tuple[list[str], Node]] | None:
+    """The LAMBDAs of GROUPBY's function argument: one, or several side by side in an
+    HSTACK (``HSTACK(SUM, LAMBDA(x, MAX(x)-MIN(x)))``)."""
+    if isinstance(node, Call) and node.name == "HSTACK":
+        fns = [_lambda(a) for a in node.args]
+        return None if any(f is None for f in fns) else fns  # type: ignore[return-value]
+    fn = _lambda(node)
+    return None if fn is None else [fn]
+
+
+def _sort_key(x: object) -> tuple[int, object]:
+    """Excel's ascending order: numbers, then text (case-blind), then logical values."""
+    if isinstance(x, bool):
+        return (2, x)
+    if isinstance(x, float):
+        return (0, x)
+    return (1, str(x).lower())
+
+
+def special_groupby(c: Compiler, node: Call) -> CNode:
+    saved, c._scalar_ctx = c._scalar_ctx, False  # its arguments are arrays
+    try:
+        return _groupby(c, node)
+    finally:
+        c._scalar_ctx = saved
+
+
+def _groupby(c: Compiler, node: Call) -> CNode:
+    """GROUPBY(row_fields, values, function, [field_headers], [total_depth], [sort_order],
+    [filter_array], [field_relationship]) in the forms models use: no headers, a grand
+    total or none, the default ascending sort by the row fields, an optional filter; the
+    groups come from fixed data (the values may change between trials). Anything else is
+    reported, not guessed."""
+    args = list(node.args) + [Missing()] * (8 - len(node.args))
+    if len(node.args) < 3 or len(node.args) > 8:
+        return c.const(error(VALUE))
+
+    def unsupported(why: str) -> CNode:
+        c.unsupported(f"GROUPBY {why}")
+        return c.const(error(CALC))
+
+    fns = _functions(c, args[2])
+    if fns is None:
+        return unsupported("with a function that is not a LAMBDA or a function name")
+    keys_node = c.expr(args[0])
+    values = c.expr(args[1])
+    if keys_node is None or values is None:
+        return c.const(error(VALUE))
+    if not isinstance(keys_node, Const):
+        return unsupported("of row fields that change between trials")
+    opts = []
+    for a in args[3:8]:
+        v = None if isinstance(a, Missing) else c.expr(a)
+        if v is not None and not isinstance(v, Const):
+            return unsupported("with options that change between trials")
+        opts.append(None if v is None else v.value)
+    headers, depth, order, filt, relation = opts
+    keys = keys_node.value
+    n, width = keys.dims
+    vrows, vcols = _dims(c, values)
+    if vrows != n:
+        return c.const(error(VALUE))
+    grid = [[keys.to_py(0, r, k) for k in range(width)] for r in range(n)]
+    probe = c.probe_of(values)
+    if headers is None:
+        # Excel guesses headers when the first value is text and the second a number
+        first = probe.to_py(0, 0, 0)
+        second = probe.to_py(0, 1, 0) if n > 1 else None
+        if isinstance(first, str) and isinstance(second, float):
+            return unsupported("with field headers")
+    elif headers.to_py() != 0.0:
+        return unsupported("with field headers")
+    total = 1.0 if depth is None else depth.to_py()
+    if total not in (0.0, 1.0):
+        return unsupported("with subtotals or totals at the top")
+    if order is not None or (relation is not None and relation.to_py() != 0.0):
+        return unsupported("with a sort order or field relationship")
+    if vcols > 1 and len(fns) > 1:
+        return unsupported("of several value columns with several functions")
+    keep = list(range(n))
+    if filt is not None:
+        if filt.dims != (n, 1):
+            return c.const(error(VALUE))
+        flags = [filt.to_py(0, r, 0) for r in range(n)]
+        if any(isinstance(f, XlError) for f in flags):
+            return c.const(error(VALUE))
+        keep = [r for r in keep if flags[r] not in (False, 0.0, None, "")]
+    groups: dict[tuple, list[int]] = {}
+    shown: dict[tuple, list] = {}
+    for r in keep:
+        row = grid[r]
+        if any(isinstance(x, XlError) for x in row):
+            return unsupported("of row fields holding errors")
+        key = tuple(_sort_key("" if x is None else x) for x in row)
+        if key in shown and shown[key] != row:
+            return unsupported("of row fields differing only in case")
+        shown.setdefault(key, row)
+        groups.setdefault(key, []).append(r)
+    ordered = sorted(groups)
+    if (big := _too_many(c, (len(ordered) + 1) * max(vcols, len(fns)))) is not None:
+        return big
+    columns = [(j, fns[0]) for j in range(vcols)] if vcols > 1 else [(0, f) for f in fns]
+
+    def part(rows: list[int], j: int) -> CNode:
+        if isinstance(values, Const):
+            v = values.value
+            sub = [[v.to_py(0, r, j)] for r in rows]
+            from .values import from_grid
+
+            return c.const(from_grid(sub).with_ref(True))
+        at = Value(np.array([r + 1.0 for r in rows]).reshape(1, -1, 1))
+        return c.call("INDEX", [values, c.const(at), c.const(number(j + 1.0))])
+
+    items: list[tuple[tuple[int, int], CNode]] = []
+    out_rows = len(ordered) + (1 if total else 0)
+    for i, key in enumerate(ordered):
+        for k, x in enumerate(shown[key]):
+            items.append(((i, k), c.const(from_py(x))))
+        for m, (j, fn) in enumerate(columns):
+            out = apply(c, fn, [part(groups[key], j)])
+            items.append(((i, width + m), out if _scalar(c, out) else c.const(error(CALC))))
+    if total:
+        i = len(ordered)
+        items.append(((i, 0), c.const(from_py("Total"))))
+        for k in range(1, width):
+            items.append(((i, k), c.const(from_py(None))))
+        for m, (j, fn) in enumerate(columns):
+            out = apply(c, fn, [part(keep, j)])
+            items.append(((i, width + m), out if _scalar(c, out) else c.const(error(CALC))))
+    if not ordered:
+        return c.const(error(CALC))  # nothing to group: an empty array
+    return _array_of(c, out_rows, width + len(columns), items)
+
+
 SPECIALS = {
+    "GROUPBY": special_groupby,
     "MAP": special_map,
     "BYROW": _by("row"),
     "BYCOL": _by("col"),

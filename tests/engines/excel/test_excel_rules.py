@@ -637,3 +637,20 @@ def test_arraytotext_and_operators_over_arrays_of_different_sizes() -> None:
     assert ev('=TEXTJOIN(",",FALSE,IFERROR({1;2;3}+{1;2},"E"))') == "2,4,E"
     assert ev('=TEXTJOIN(",",FALSE,IFERROR({1;2;3}<>{1;2},"E"))') == "FALSE,FALSE,E"
     assert ev('=TEXTJOIN(",",FALSE,{1,2,3}&{"a";"b"})') == "1a,2a,3a,1b,2b,3b"
+
+
+def test_modified_bessel_functions_as_excel_computes_them() -> None:
+    # Excel's saved values in a published heat-exchanger model (mitchpaulus, "Full Coil
+    # Model"!B160, B161): Abramowitz & Stegun's polynomial approximations, which differ
+    # from the exact functions from the 9th digit on
+    a, b = 0.49529134268555725, 1.4226671355412583
+    cells = {"Sheet1!B1": a, "Sheet1!B2": b}
+    got = ev("=BESSELK(B1,1)*BESSELI(B2,1)-BESSELI(B1,1)*BESSELK(B2,1)", cells)
+    assert close(got, 1.4416494441616328, rel=1e-15)
+    got = ev("=BESSELI(B1,0)*BESSELK(B2,1)+BESSELK(B1,0)*BESSELI(B2,1)", cells)
+    assert close(got, 1.175340713977227, rel=1e-15)
+    # higher orders of K follow from K0 and K1; negative orders and x <= 0 are #NUM!
+    k2 = ev("=BESSELK(B2,2)", cells)
+    k0, k1 = ev("=BESSELK(B2,0)", cells), ev("=BESSELK(B2,1)", cells)
+    assert close(k2, k0 + 2 / b * k1, rel=1e-14)
+    assert ev("=BESSELK(0,1)") == err("#NUM!") and ev("=BESSELI(1,-1)") == err("#NUM!")

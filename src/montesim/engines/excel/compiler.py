@@ -1322,6 +1322,18 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
 def _ref_xlookup(c: Compiler, node: Call) -> list[Area] | XlError | None:
     """XLOOKUP returns a reference into its return array (``SUM(XLOOKUP(..):XLOOKUP(..))``)
     when what it looks up is fixed; None (a value, computed in lookup.py) otherwise."""
+    # asked more than once per formula (as a reference, then as an operand): answer once,
+    # so arguments that change between trials are not compiled twice over
+    memo = c.__dict__.setdefault("_xlookup_refs", {})
+    key = (id(node), c._cur)
+    if key in memo and memo[key][0] is node:
+        return memo[key][1]
+    found = _xlookup_area(c, node)
+    memo[key] = (node, found)
+    return found
+
+
+def _xlookup_area(c: Compiler, node: Call) -> list[Area] | XlError | None:
     from .functions.lookup import _vector, _x_modes, find
 
     if len(node.args) < 3:

@@ -654,3 +654,26 @@ def test_modified_bessel_functions_as_excel_computes_them() -> None:
     k0, k1 = ev("=BESSELK(B2,0)", cells), ev("=BESSELK(B2,1)", cells)
     assert close(k2, k0 + 2 / b * k1, rel=1e-14)
     assert ev("=BESSELK(0,1)") == err("#NUM!") and ev("=BESSELI(1,-1)") == err("#NUM!")
+
+
+def test_pivotby() -> None:
+    # rows: E (region), columns: G (1 or 2), values: F; blank where a pair has no data,
+    # "Total" row and column; the layout a published model reads back (EfiLygda, B188:
+    # the averages of its pivot, C201:I201, match Excel's saved values)
+    formula = "PIVOTBY(E1:E4,G1:G4,F1:F4,_xleta.SUM)"
+    expected = [
+        [None, 1.0, 2.0, "Total"],
+        ["east", 10.0, 30.0, 40.0],
+        ["North", 5.0, None, 5.0],
+        ["West", 20.0, None, 20.0],
+        ["Total", 35.0, 30.0, 65.0],
+    ]
+    assert ev(f"=ROWS({formula})", GROUPS) == 5 and ev(f"=COLUMNS({formula})", GROUPS) == 4
+    for i, row in enumerate(expected):
+        for j, want in enumerate(row):
+            got = ev(
+                f'=IF(ISBLANK(INDEX({formula},{i + 1},{j + 1})),"<blank>",INDEX({formula},{i + 1},{j + 1}))',
+                GROUPS,
+            )
+            assert got == ("<blank>" if want is None else want), (i, j, got)
+    assert ev("=ROWS(PIVOTBY(E1:E4,G1:G4,F1:F4,_xleta.SUM,0,0,,0))", GROUPS) == 4

@@ -365,3 +365,46 @@ def test_links_to_other_workbooks_read_their_saved_values(tmp_path: Path) -> Non
     info = inspect_workbook(read_workbook(path))
     assert info["links"] == [{"index": 1, "workbook": "Q1 Rates.xlsx", "sheets": ["[1]Rates"]}]
     assert [s["name"] for s in info["sheets"]] == ["Sum"]
+
+
+def _risk_settings_book(path: Path, state: str) -> Path:
+    """A model and the sheet @RISK keeps its settings in: references to the model's
+    inputs and outputs and @RISK's own bookkeeping functions, saved as Excel showed them."""
+    from tests.engines.excel.books import with_cached_values
+
+    save_book(
+        path,
+        {
+            "Model!A1": "=RiskNormal(10,1)",
+            "Model!A2": "=A1*2+RiskOutput()",
+            "RiskSerializationData8!A1": "=Model!A2",
+            "RiskSerializationData8!A2": "=RiskSerializationDataLink(Model!A1)",
+            "RiskSerializationData8!B1": "GF1_rK0qDwEAEAD1",
+        },
+    )
+    wb = openpyxl.load_workbook(path)
+    wb["RiskSerializationData8"].sheet_state = state
+    wb.save(path)
+    return with_cached_values(
+        path,
+        {
+            "Model!A1": 10.0,
+            "Model!A2": 20.0,
+            "RiskSerializationData8!A1": 20.0,
+            "RiskSerializationData8!A2": 1.0,
+        },
+    )
+
+
+def test_risk_settings_sheet_is_not_part_of_the_model(tmp_path: Path) -> None:
+    book = read_workbook(_risk_settings_book(tmp_path / "risk.xlsx", "veryHidden"))
+    info = inspect_workbook(book)
+    assert info["unsupported"] == {}
+    sheet = next(s for s in info["sheets"] if s["name"] == "RiskSerializationData8")
+    assert sheet["add_in"] == "@RISK settings" and sheet["formulas"] == 0
+    report = verify(book)
+    assert report.unsupported == {} and report.errors == {}
+    assert report.formula_cells == 2 and report.matched == report.compared == 2  # Model only
+    # the same sheet left visible is the user's: its formulas are the model's
+    shown = read_workbook(_risk_settings_book(tmp_path / "shown.xlsx", "visible"))
+    assert "RISKSERIALIZATIONDATALINK" in inspect_workbook(shown)["unsupported"]

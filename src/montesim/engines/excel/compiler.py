@@ -58,6 +58,7 @@ from .tables import is_structured
 from .tables import resolve as resolve_table_ref
 from .values import (
     EMPTY,
+    NA,
     NAME,
     NULL,
     REF,
@@ -708,10 +709,14 @@ class Compiler:
         if hit is not None:
             return hit
         self._name_depth += 1
+        # a named formula is evaluated as an array formula: no implicit intersection inside
+        # it (COUNT(Outliers) with Outliers = IF(ABS(Sales-..)>3, Sales, NA()) counts them)
+        saved, self._scalar_ctx = self._scalar_ctx, False
         try:
             v = self.expr(ast)
         finally:
             self._name_depth -= 1
+            self._scalar_ctx = saved
         v = Const(number(0.0)) if v is None else v
         if isinstance(v, Const) and _same_everywhere(ast):
             # a named formula with fixed references: one value, whichever cell reads it
@@ -763,6 +768,10 @@ class Compiler:
         if name in _SHAPE_FROM_DATA and any(isinstance(a, Slot) for a in args):
             # the spill size would change from trial to trial: not something we compute
             self.unsupported(f"{name} of values that change between trials")
+        if name in _BINARY_SEARCH_ARGS:
+            why = _binary_search_check(args, *_BINARY_SEARCH_ARGS[name])
+            if why:
+                self.unsupported(f"{name} binary search ({why})")
         return self.call(name, args)
 
     # -- references ----------------------------------------------------------------------
@@ -807,6 +816,10 @@ class Compiler:
             if isinstance(right, XlError):
                 return right
             if left is None or right is None:
+                for side, got in ((node.left, left), (node.right, right)):
+                    if got is None and isinstance(side, Call) and side.name in _REF_RETURNING:
+                        # Excel joins the references these return; ours is a value here
+                        self.unsupported(f"{side.name} result used as a reference ({node.op})")
                 return XlError(VALUE)
             if node.op == ",":
                 return left + right
@@ -1119,6 +1132,54 @@ def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:
         raise FormulaCrash(f"{exc}") from exc
 
 
+# -- XLOOKUP / XMATCH binary search -------------------------------------------------------------
+
+# function -> argument positions of (lookup array, match_mode, search_mode)
+_BINARY_SEARCH_ARGS = {"XLOOKUP": (1, 4, 5), "XMATCH": (1, 2, 3)}
+
+
+def _binary_search_check(args: list[CNode | None], look: int, mm: int, sm: int) -> str | None:
+    """Why a binary search (search_mode 2/-2) cannot be computed faithfully, or None.
+
+    On data sorted the way the mode says, with no value repeated, Excel's binary search
+    finds what a scan finds, which is what XLOOKUP computes. On other data the answer
+    depends on the probes Excel's search happens to make, so it is reported, not guessed.
+    """
+    mode_node = args[sm] if len(args) > sm else None
+    if mode_node is None:
+        return None
+    if not isinstance(mode_node, Const):
+        return "a search mode that changes between trials"
+    mode = mode_node.value.to_py()
+    if not isinstance(mode, float) or int(mode) not in (2, -2):
+        return None
+    match_node = args[mm] if len(args) > mm else None
+    if match_node is not None:
+        if not isinstance(match_node, Const):
+            return "a match mode that changes between trials"
+        if match_node.value.to_py() == 2.0:
+            return "with wildcards"
+    vec = args[look] if len(args) > look else None
+    if not isinstance(vec, Const):
+        return "over values that change between trials"
+    v = vec.value
+    if v.dims[0] > 1 and v.dims[1] > 1:
+        return None  # not a vector: XLOOKUP gives #VALUE!
+    items = [v.to_py(0, r, c) for r in range(v.dims[0]) for c in range(v.dims[1])]
+    if all(isinstance(x, float) and not isinstance(x, bool) for x in items):
+        keys: list[Any] = items
+    elif all(isinstance(x, str) for x in items):
+        keys = [x.lower() for x in items]
+    else:
+        return "over data mixing numbers, text, logical values, blanks or errors"
+    pairs = zip(keys, keys[1:], strict=False)
+    ordered = all(a < b for a, b in pairs) if int(mode) == 2 else all(a > b for a, b in pairs)
+    if not ordered:
+        order = "ascending" if int(mode) == 2 else "descending"
+        return f"over data not sorted {order} without repeated values"
+    return None
+
+
 # -- reference-level functions ----------------------------------------------------------------
 
 
@@ -1227,6 +1288,8 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
             v = c.expr(a)
             if not isinstance(v, Const):
                 return None  # a random index: evaluated as a value by INDEX in lookup.py
+            if v.value.dims != (1, 1):
+                return None  # positions in an array: INDEX gives an array of values
     try:
         row = _const_num(c, rest[0] if rest else None, "INDEX row", 0.0)
         col = _const_num(c, rest[1] if len(rest) > 1 else None, "INDEX column", None)
@@ -1256,8 +1319,67 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
     return [Area(a.sheet, r1, c1, r2, c2)]
 
 
+def _ref_xlookup(c: Compiler, node: Call) -> list[Area] | XlError | None:
+    """XLOOKUP returns a reference into its return array (``SUM(XLOOKUP(..):XLOOKUP(..))``)
+    when what it looks up is fixed; None (a value, computed in lookup.py) otherwise."""
+    # asked more than once per formula (as a reference, then as an operand): answer once,
+    # so arguments that change between trials are not compiled twice over
+    memo = c.__dict__.setdefault("_xlookup_refs", {})
+    key = (id(node), c._cur)
+    if key in memo and memo[key][0] is node:
+        return memo[key][1]
+    found = _xlookup_area(c, node)
+    memo[key] = (node, found)
+    return found
+
+
+def _xlookup_area(c: Compiler, node: Call) -> list[Area] | XlError | None:
+    from .functions.lookup import _vector, _x_modes, find
+
+    if len(node.args) < 3:
+        return None
+    ret = c._ref_of(node.args[2])
+    if not isinstance(ret, list) or len(ret) != 1:
+        return None
+    vals: list[Value | None] = []
+    for i, a in enumerate(node.args):
+        if i in (2, 3):  # the return array (a reference) and if_not_found (not looked at)
+            continue
+        v = None if isinstance(a, Missing) else c.expr(a)
+        if v is not None and not isinstance(v, Const):
+            return None  # changes between trials: a value, not a fixed reference
+        vals.append(None if v is None else v.value)
+    x, look = vals[0], vals[1]
+    if x is None or look is None:
+        return None
+    modes = _x_modes(vals[2] if len(vals) > 2 else None, vals[3] if len(vals) > 3 else None)
+    if modes is None:
+        return XlError(VALUE)
+    if look.dims[0] > 1 and look.dims[1] > 1:
+        return XlError(VALUE)
+    idx, xe = find(x, _vector(look, "auto"), modes[0], reverse=modes[1])
+    if xe is not None and xe[0]:
+        return XlError(int(xe[0]))
+    i = int(idx[0])
+    if i < 0:
+        has_default = len(node.args) > 3 and not isinstance(node.args[3], Missing)
+        return None if has_default else XlError(NA)
+    a = ret[0]
+    if look.dims[1] == 1:  # a column: the row of the return array
+        if i >= a.rows:
+            return XlError(VALUE)
+        return [Area(a.sheet, a.r1 + i, a.c1, a.r1 + i, a.c2)]
+    if i >= a.cols:
+        return XlError(VALUE)
+    return [Area(a.sheet, a.r1, a.c1 + i, a.r2, a.c1 + i)]
+
+
+# functions whose result is a reference in Excel when their chosen argument is one
+_REF_RETURNING = {"XLOOKUP", "INDEX", "OFFSET", "INDIRECT", "IF", "IFS", "CHOOSE", "SWITCH"}
+
 _REF_FUNCS = {
     "OFFSET": _ref_offset,
+    "XLOOKUP": _ref_xlookup,
     "INDIRECT": _ref_indirect,
     "INDEX": _ref_index,
     **REF_SPECIALS,

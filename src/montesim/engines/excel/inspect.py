@@ -80,7 +80,14 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
                     unsupported.setdefault(name, []).append(cell)
                 seen.add(name)
         total += formulas
-        sheets.append({"name": sheet.name, "cells": len(sheet.cells), "formulas": formulas})
+        entry: dict[str, Any] = {
+            "name": sheet.name,
+            "cells": len(sheet.cells),
+            "formulas": formulas,
+        }
+        if sheet.add_in is not None:
+            entry["add_in"] = sheet.add_in  # read as saved values, not part of the model
+        sheets.append(entry)
     return {
         "source": book.source,
         "sheets": sheets,

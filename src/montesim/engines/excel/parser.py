@@ -154,6 +154,11 @@ def _lex(formula: str) -> list[_Tok]:
                 out.append(("op", " "))
             continue
         if t.type == Token.OPERAND:
+            ends = bool(out) and out[-1][0] in ("close", ")")
+            if t.subtype == Token.RANGE and t.value.startswith(":") and len(t.value) > 1 and ends:
+                out.append(("op", ":"))  # "INDEX(..):B3" -> INDEX(..) : B3
+                out.append((t.subtype, t.value[1:]))
+                continue
             out.append((t.subtype, t.value))
         elif t.type == Token.FUNC:
             if t.subtype == Token.OPEN:

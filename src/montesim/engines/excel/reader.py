@@ -49,6 +49,9 @@ class Sheet:
     hidden_rows: set[int] = field(default_factory=set)
     # what-if data tables ({=TABLE(row, col)}): every result cell -> the table's range
     data_tables: dict[tuple[int, int], Area] = field(default_factory=dict)
+    # a hidden sheet an add-in keeps its own settings in (@RISK's RiskSerializationData):
+    # what it is, and its formulas are read as their saved values, not part of the model
+    add_in: str | None = None
 
 
 @dataclass
@@ -230,7 +233,7 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
         ) from exc
     book = Workbook(source=label)
     for ws in wb_f.worksheets:
-        sheet = Sheet(ws.title)
+        sheet = Sheet(ws.title, add_in=_add_in_sheet(ws.title, ws.sheet_state))
         book.sheets[ws.title.upper()] = sheet
         cached_ws = wb_v[ws.title]
         cached_cells = getattr(cached_ws, "_cells", {})
@@ -243,7 +246,14 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
                     sheet.cells[(r, c)] = CellData(value=None, cached=cached)
                 continue
             kind = type(v).__name__
-            if kind == "ArrayFormula":
+            formula = kind in ("ArrayFormula", "DataTableFormula") or (
+                isinstance(v, str) and cell.data_type == "f"
+            )
+            if sheet.add_in is not None and formula:
+                # the add-in's bookkeeping formulas (references to the model's cells, its
+                # own functions): kept as the values Excel saved, never compiled
+                sheet.cells[(r, c)] = CellData(value=cached, cached=cached)
+            elif kind == "ArrayFormula":
                 area = parse_area(v.ref, ws.title) if v.ref else None
                 text = v.text if v.text.startswith("=") else "=" + v.text
                 sheet.cells[(r, c)] = CellData(formula=text, cached=cached, array=area)
@@ -286,6 +296,18 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     if not book.sheets:
         raise InputError(f"{label} has no worksheets", code="workbook_empty", location="file")
     return book
+
+
+# hidden sheets that add-ins write their settings to: @RISK keeps its simulation settings
+# and the references of its inputs and outputs in "RiskSerializationData" (a number may
+# follow, one per @RISK version)
+_ADD_IN_SHEETS = ((re.compile(r"^RiskSerializationData\d*$", re.IGNORECASE), "@RISK settings"),)
+
+
+def _add_in_sheet(title: str, state: str | None) -> str | None:
+    if state not in ("hidden", "veryHidden"):
+        return None
+    return next((what for rx, what in _ADD_IN_SHEETS if rx.match(title)), None)
 
 
 def _extent(sheet: Sheet) -> None:

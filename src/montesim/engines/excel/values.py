@@ -560,3 +560,35 @@ def pick(v: Value, r: int, c: int) -> Value:
         ]
 
     return Value(sl(v.num), sl(v.kind), sl(v.err), sl(v.text), False)  # type: ignore[arg-type]
+
+
+def fit_pair(a: Value | None, b: Value | None) -> tuple[Value | None, Value | None]:
+    """Two operands of an element-wise operator made the same size the way Excel does:
+    a single row or column repeats; where one array is shorter than the other, the
+    positions it lacks are #N/A (``{1;2;3}+{1;2}`` is ``{2;4;#N/A}``)."""
+    if a is None or b is None:
+        return a, b
+    (ra, ca), (rb, cb) = a.dims, b.dims
+    if (ra == rb or 1 in (ra, rb)) and (ca == cb or 1 in (ca, cb)):
+        return a, b
+    rows, cols = max(ra, rb), max(ca, cb)
+    return _pad_na(a, rows, cols), _pad_na(b, rows, cols)
+
+
+def _pad_na(v: Value, rows: int, cols: int) -> Value:
+    r0, c0 = v.dims
+    r1 = 1 if r0 == 1 else rows
+    c1 = 1 if c0 == 1 else cols
+    if (r1, c1) == (r0, c0):
+        return v
+    f = v.full()
+    t = f.shape[0]
+    num = np.zeros((t, r1, c1))
+    kind = np.full((t, r1, c1), NUM, np.int8)
+    err = np.full((t, r1, c1), NA, np.int8)
+    text = np.full((t, r1, c1), None, object)
+    num[:, :r0, :c0] = f.num
+    kind[:, :r0, :c0] = f.kind
+    err[:, :r0, :c0] = f.err
+    text[:, :r0, :c0] = f.text
+    return Value(num, kind, err, text)

@@ -160,6 +160,7 @@ def collect(
     *,
     count_text: bool = False,
     count_bool_in_refs: bool = False,
+    logical: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Numbers of aggregate arguments per trial: ``(values (T,K), mask (T,K), err (T,))``.
 
@@ -167,6 +168,10 @@ def collect(
     unless ``count_bool_in_refs``/``count_text`` -- the *A variants, where text is 0);
     a scalar typed directly (not a reference) is coerced: ``TRUE`` is 1, ``"3"`` is 3,
     other text is #VALUE!. Errors anywhere propagate per trial.
+
+    ``logical`` (AND, OR, XOR): a scalar typed directly counts when it is a number, a
+    boolean or the text "TRUE"/"FALSE"; other text is ignored like text in a range (so
+    ``AND(x>0, ">"&A1)`` is ``x>0``; with nothing left to count the caller gives #VALUE!).
     """
     present = [a for a in args if a is not None]
     t = max((a.trials for a in present), default=1)
@@ -179,7 +184,9 @@ def collect(
             a.num.shape[0], n
         )
         direct = not a.is_ref and n == 1
-        if direct:
+        if direct and logical:
+            vals, mask, e = _direct_logical(a)
+        elif direct:
             vals, e = numbers(a)
             vals = np.broadcast_to(vals, a.shape).reshape(a.shape[0], 1)
             mask = np.ones((1, 1), bool)
@@ -213,6 +220,31 @@ def collect(
     if err is not None:
         err = np.broadcast_to(err, (t,)) if err.shape[0] != t else err
     return values, mask, err
+
+
+def _direct_logical(a: Value) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A scalar argument of AND/OR/XOR per trial: ``(values (T,1), counted (T,1), err)``."""
+    t = a.shape[0]
+    num = np.broadcast_to(a.num, a.shape).reshape(t, 1)
+    if a.kind is None:
+        return num, np.ones((1, 1), bool), a.err
+    kind = np.broadcast_to(a.kind, a.shape).reshape(t, 1)
+    mask = (kind == NUM) | (kind == BOOL)
+    vals = num
+    is_text = kind == TEXT
+    if is_text.any() and a.text is not None:
+        txt = np.broadcast_to(a.text, a.shape).reshape(t, 1)
+        up = np.array(
+            [
+                [str(x).upper() if k else "" for x, k in zip(row_t, row_k, strict=True)]
+                for row_t, row_k in zip(txt, is_text, strict=True)
+            ],
+            dtype=object,
+        )
+        word = is_text & ((up == "TRUE") | (up == "FALSE"))
+        mask = mask | word
+        vals = np.where(word, (up == "TRUE").astype(np.float64), num)
+    return vals, mask, a.err
 
 
 def fast_reduce(args: Sequence[Value | None], ufunc: np.ufunc) -> Value | None:

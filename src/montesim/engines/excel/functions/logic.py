@@ -77,7 +77,10 @@ def ifna(ctx: EvalContext, v: Value, alt: Value | None) -> Value:
 
 
 def _logical_agg(args, fn) -> Value:
-    vals, mask, err = collect(args, count_bool_in_refs=True)
+    # an empty argument counts as FALSE (AND(TRUE,) is FALSE); text typed directly that is
+    # not "TRUE"/"FALSE" is skipped like text in a range
+    args = [from_py(False) if a is None else a for a in args]
+    vals, mask, err = collect(args, count_bool_in_refs=True, logical=True)
     count = mask.sum(axis=1)
     out = fn(np.where(mask, vals != 0, False), count)
     err = merge_err(err, np.where(count == 0, np.int8(VALUE), np.int8(0)).astype(np.int8))

@@ -92,14 +92,38 @@ def find(
         idx = np.where(first_eq < stop, first_eq, last)
         any_hit = idx >= 0
     else:
-        # XLOOKUP next smaller/larger: exact match first, else the closest value
-        vals = np.broadcast_to(vec.num, vec.shape).reshape(-1, n)
-        vals = np.broadcast_to(vals, (t, n))
-        xv = np.broadcast_to(xs.num.reshape(-1, 1), (t, 1))
-        dist = np.where(hit, np.abs(vals - xv), np.inf)
-        idx = dist.argmin(axis=1)
+        # XLOOKUP next smaller/larger: exact match first, else the closest value (the
+        # closest by text order when looking up text); ties go to the first one met in the
+        # search direction
+        idx = _closest(xs, vec, hit, reverse, larger=mode == 2)
     idx = np.where(any_hit, idx, -1)
     return idx, x_err
+
+
+def _closest(xs: Value, vec: Value, hit: np.ndarray, reverse: bool, *, larger: bool) -> np.ndarray:
+    """Per trial, the position among ``hit`` (T, n) whose value is nearest to ``x``: the
+    hits are all >= x (``larger``) or all <= x, so the nearest is the least distance for
+    numbers and the least (or greatest) in case-blind text order for text."""
+    t, n = hit.shape
+    order = np.arange(n)[::-1] if reverse else np.arange(n)
+    xk = _kinds(xs).reshape(-1)
+    if not (xk == TEXT).any():
+        vals = np.broadcast_to(np.broadcast_to(vec.num, vec.shape).reshape(-1, n), (t, n))
+        xv = np.broadcast_to(xs.num.reshape(-1, 1), (t, 1))
+        dist = np.where(hit, np.abs(vals - xv), np.inf)[:, order]
+        return order[dist.argmin(axis=1)]
+    out = np.zeros(t, np.int64)
+    full = vec.full()
+    texts = np.broadcast_to(full.text, vec.shape).reshape(-1, n)
+    for i in range(t):
+        row = texts[min(i, texts.shape[0] - 1)]
+        cands = [j for j in order if hit[i, j]]
+        if not cands:
+            continue
+        key = [str(row[j]).lower() for j in cands]
+        best = min(key) if larger else max(key)
+        out[i] = cands[key.index(best)]
+    return out
 
 
 def _find_sorted(
@@ -319,14 +343,37 @@ def match(ctx: EvalContext, x: Value, arr: Value, kind: Value | None = None) -> 
     return _fail(idx, NA, out, merge_err(xe, me))
 
 
+# XLOOKUP/XMATCH match_mode -> find's mode
+X_MATCH_MODES = {0: 0, -1: -2, 1: 2, 2: 3}
+X_SEARCH_MODES = (1, -1, 2, -2)
+
+
+def _x_modes(mm: Value | None, sm: Value | None) -> tuple[int, bool] | None:
+    """(find mode, search from the end) of XLOOKUP/XMATCH; None (#VALUE!) for a mode Excel
+    does not have. Binary search (search_mode 2/-2) finds what a scan finds on sorted data
+    without repeated values; the compiler reports it on any other data (see
+    ``compiler._binary_search_check``)."""
+    mode, me = _int_arg(mm, 0)
+    search, se = _int_arg(sm, 1)
+    if mode.size != 1 or search.size != 1 or me is not None and me.any():
+        return None
+    if se is not None and se.any():
+        return None
+    m = X_MATCH_MODES.get(int(mode[0]))
+    if m is None or int(search[0]) not in X_SEARCH_MODES:
+        return None
+    return m, int(search[0]) == -1
+
+
 @register("XMATCH", min_args=2, max_args=4)
 def xmatch(
     ctx: EvalContext, x: Value, arr: Value, mm: Value | None = None, sm: Value | None = None
 ) -> Value:
-    mode, _ = _int_arg(mm, 0)
-    search, _ = _int_arg(sm, 1)
-    m = {0: 0, -1: -2, 1: 2, 2: 3}.get(int(mode[0]), 0)
-    idx, xe = find(x, _vector(arr, "auto"), m, reverse=int(search[0]) < 0)
+    modes = _x_modes(mm, sm)
+    if modes is None:
+        return error(VALUE)
+    m, reverse = modes
+    idx, xe = find(x, _vector(arr, "auto"), m, reverse=reverse)
     out = Value((idx + 1).astype(float).reshape(-1, 1, 1))
     return _fail(idx, NA, out, xe)
 
@@ -341,11 +388,12 @@ def xlookup(
     mm: Value | None = None,
     sm: Value | None = None,
 ) -> Value:
-    mode, _ = _int_arg(mm, 0)
-    search, _ = _int_arg(sm, 1)
-    m = {0: 0, -1: -2, 1: 2, 2: 3}.get(int(mode[0]), 0)
+    modes = _x_modes(mm, sm)
+    if modes is None:
+        return error(VALUE)
+    m, reverse = modes
     vec = _vector(look, "auto")
-    idx, xe = find(x, vec, m, reverse=int(search[0]) < 0)
+    idx, xe = find(x, vec, m, reverse=reverse)
     safe = np.maximum(idx, 0)
     vertical = look.dims[1] == 1
     if vertical and ret.dims[1] > 1:  # a whole row of the return array spills
@@ -402,6 +450,8 @@ def index(
     col: Value | None = None,
     area: Value | None = None,
 ) -> Value:
+    if any(a is not None and a.dims != (1, 1) for a in (row, col)):
+        return _index_lifted(arr, row, col)
     fast = _index_vector(arr, row) if col is None else None
     if fast is not None:
         return fast
@@ -431,6 +481,42 @@ def index(
     out = gather(arr, ri, ci)
     err = merge_err(re_, ce, code.astype(np.int8) if code.any() else None)
     return _fail(np.zeros(ri.shape, int), REF, out, err)
+
+
+def _index_lifted(arr: Value, row: Value | None, col: Value | None) -> Value:
+    """INDEX over arrays of positions: ``INDEX(data, SEQUENCE(5), {1,2})`` is the 5x2
+    array of the elements at each (row, column) pair, the positions broadcast together."""
+    _, rows, cols = arr.shape
+    zero = np.zeros((1, 1, 1))
+    rn, re_ = numbers(row) if row is not None else (zero, None)
+    cn, ce = numbers(col) if col is not None else (zero, None)
+    if col is None and rows == 1:
+        rn, cn, re_, ce = zero, rn, None, re_
+    shape = np.broadcast_shapes(rn.shape, cn.shape, (arr.trials, 1, 1))
+    r = np.broadcast_to(np.trunc(rn), shape)
+    c = np.broadcast_to(np.trunc(cn), shape)
+    if (((r == 0) & (rows > 1)) | ((c == 0) & (cols > 1))).any():
+        return error(VALUE)  # whole rows or columns at several positions: not an array
+    code = np.where((r < 0) | (c < 0), VALUE, np.where((r > rows) | (c > cols), REF, 0))
+    ri = np.clip(np.where(r == 0, 1, r) - 1, 0, rows - 1).astype(np.intp)
+    ci = np.clip(np.where(c == 0, 1, c) - 1, 0, cols - 1).astype(np.intp)
+    ti = np.broadcast_to(np.arange(shape[0]).reshape(-1, 1, 1), shape)
+
+    def g(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        b = np.broadcast_to(a, (a.shape[0], rows, cols))
+        return b[np.minimum(ti, b.shape[0] - 1), ri, ci]
+
+    out = Value(g(arr.num), g(arr.kind), g(arr.err), g(arr.text))
+    err = merge_err(
+        None if re_ is None else np.broadcast_to(re_, shape),
+        None if ce is None else np.broadcast_to(ce, shape),
+        code.astype(np.int8) if code.any() else None,
+    )
+    if err is None or not err.any():
+        return out
+    return where(err != 0, Value(np.zeros(shape), np.zeros(shape, np.int8), err), out)
 
 
 def _index_vector(arr: Value, row: Value | None) -> Value | None:

@@ -80,6 +80,10 @@ def _tokens(sec: str) -> list[tuple[str, str]]:
 _DATE_CHARS = set("yYdDhHsS")
 
 
+def _has_at(sec: str) -> bool:
+    return any(k == "ch" and t == "@" for k, t in _tokens(sec))
+
+
 def _is_date(toks: list[tuple[str, str]]) -> bool:
     chars = {t for k, t in toks if k == "ch"}
     if any(k == "elapsed" for k, _ in toks):
@@ -96,7 +100,21 @@ def format_value(x: Any, fmt: str) -> str:
         return "TRUE" if x else "FALSE"
     if x is None:
         x = 0.0
+    if fmt == "":
+        # an empty format shows text as it is, of a number nothing but a minus sign
+        if isinstance(x, str):
+            return x
+        return "-" if x < 0 else ""
     secs = _sections(fmt)
+    at = [_has_at(sec) for sec in secs]
+    if len(secs) >= 4 and any(at[:3]):
+        raise XlError(VALUE)  # text (@) in a number section
+    if 1 < len(secs) < 4 and at[-1] and not any(at[:-1]):
+        # the last section holds @: it is the text section, the others are for numbers
+        text_sec: str | None = secs[-1]
+        secs = secs[:-1]
+    else:
+        text_sec = secs[3] if len(secs) >= 4 else (secs[0] if at[0] else None)
     if isinstance(x, str) and len(secs) < 4 and "@" not in fmt:
         # TEXT reads text that looks like a number, date or time as that number
         parsed = parse_number(x)
@@ -105,10 +123,10 @@ def format_value(x: Any, fmt: str) -> str:
         if parsed is not None:
             x = parsed
     if isinstance(x, str):
-        if len(secs) >= 4:
-            return secs[3].replace("@", x).replace('"', "")
-        if "@" in fmt:
-            return "".join(t if k == "lit" else (x if t == "@" else t) for k, t in _tokens(secs[0]))
+        if text_sec is not None:
+            return "".join(
+                t if k == "lit" else (x if t == "@" else t) for k, t in _tokens(text_sec)
+            )
         return x
     x = float(x)
     if fmt.strip() == "" or fmt.lower() == "general":
@@ -126,7 +144,12 @@ def format_value(x: Any, fmt: str) -> str:
     toks = _tokens(sec)
     if sec.lower() == "general":
         return format_general(x)
+    chars = {t for k, t in toks if k == "ch"}
+    if "@" in chars and chars & set("0#?"):
+        raise XlError(VALUE)  # text and digit placeholders in one number section
     if _is_date(toks):
+        if chars & set("#?"):
+            raise XlError(VALUE)  # digit placeholders in a date or time
         if x >= 2958466 and not any(k == "elapsed" for k, _ in toks):
             raise XlError(VALUE)  # after 9999-12-31
         if x < 0:
@@ -246,6 +269,8 @@ def _format_number(x: float, toks: list[tuple[str, str]]) -> str:
         else:
             out_int.append(t)
     int_out = "".join(reversed(out_int))
+    if not phs and remaining:
+        int_out += remaining  # no integer placeholder (".##"): the digits still show
     frac_out: list[str] = []
     fd = list(frac_digits)
     # '#' drops trailing zeros, '?' turns them into spaces

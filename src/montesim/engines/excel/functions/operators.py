@@ -15,6 +15,7 @@ from ..values import (
     TEXT,
     Value,
     bool_result,
+    fit_pair,
     merge_err,
     num_result,
     numbers,
@@ -26,6 +27,7 @@ from .registry import EvalContext, register
 
 
 def _arith(a: Value | None, b: Value | None, fn) -> Value:
+    a, b = fit_pair(a, b)
     plain = a is not None and b is not None and a.kind is None and b.kind is None
     if plain and a.err is None and b.err is None:  # the hot path: plain numbers
         with np.errstate(all="ignore"):
@@ -86,6 +88,7 @@ def mul(ctx: EvalContext, a: Value, b: Value) -> Value:
 
 @register("/", min_args=2, max_args=2)
 def div(ctx: EvalContext, a: Value, b: Value) -> Value:
+    a, b = fit_pair(a, b)  # type: ignore[assignment]
     x, ex = numbers(a)
     y, ey = numbers(b)
     with np.errstate(all="ignore"):
@@ -97,6 +100,7 @@ def div(ctx: EvalContext, a: Value, b: Value) -> Value:
 
 @register("^", min_args=2, max_args=2)
 def power(ctx: EvalContext, a: Value, b: Value) -> Value:
+    a, b = fit_pair(a, b)  # type: ignore[assignment]
     x, ex = numbers(a)
     y, ey = numbers(b)
     return num_result(*excel_power(x, y, merge_err(ex, ey)))
@@ -130,6 +134,7 @@ _concat = np.frompyfunc(operator.add, 2, 1)
 
 @register("&", min_args=2, max_args=2)
 def concat(ctx: EvalContext, a: Value, b: Value) -> Value:
+    a, b = fit_pair(a, b)  # type: ignore[assignment]
     ta, ea = texts(a)
     tb, eb = texts(b)
     return text_result(_concat(ta, tb), merge_err(ea, eb))
@@ -144,6 +149,7 @@ _lower_vec = np.frompyfunc(_lower, 1, 1)
 
 def compare(a: Value, b: Value, op) -> Value:
     """Excel comparison: numbers < text < booleans; text case-insensitive; empty adapts."""
+    a, b = fit_pair(a, b)  # type: ignore[assignment]
     err = merge_err(a.err, b.err)
     if a.kind is None and b.kind is None:
         return bool_result(op(a.num, b.num), err)

@@ -8,6 +8,7 @@ from ..values import (
     VALUE,
     Value,
     XlError,
+    error,
     format_general,
     merge_err,
     parse_datetime_text,
@@ -223,6 +224,38 @@ def textjoin(ctx: EvalContext, delim: Value, skip: Value, *args: Value | None) -
     d = delim.to_py()
     d = "" if d is None else (d if isinstance(d, str) else format_general(float(d)))
     return _concat_all(args, d, bool(skip.to_py()))
+
+
+@register("ARRAYTOTEXT", min_args=1, max_args=2)
+def arraytotext(ctx: EvalContext, arr: Value, fmt: Value | None = None) -> Value:
+    """ARRAYTOTEXT(array, [format]): concise (0) ``1, a, TRUE`` or strict (1)
+    ``{1,"a",TRUE;...}`` with text quoted, columns split by "," and rows by ";"."""
+    mode = 0.0 if fmt is None else fmt.to_py()
+    if mode not in (0.0, 1.0, None):
+        return error(VALUE)
+    strict = mode == 1.0
+    rows, cols = arr.dims
+    out = np.empty((arr.trials, 1, 1), dtype=object)
+    for t in range(arr.trials):
+        lines = []
+        for r in range(rows):
+            items = []
+            for c in range(cols):
+                x = arr.to_py(t, r, c)
+                if isinstance(x, bool):
+                    items.append("TRUE" if x else "FALSE")
+                elif isinstance(x, float):
+                    items.append(format_general(x))
+                elif x is None:
+                    items.append("")
+                elif isinstance(x, str):
+                    items.append('"' + x.replace('"', '""') + '"' if strict else x)
+                else:
+                    items.append(str(x))  # an error value: its text
+            lines.append(("," if strict else ", ").join(items))
+        body = (";" if strict else ", ").join(lines)
+        out[t, 0, 0] = "{" + body + "}" if strict else body
+    return text_result(out, None)
 
 
 __all__ = ["collect"]

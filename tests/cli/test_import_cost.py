@@ -1,4 +1,4 @@
-"""Start-up stays light: the CLI does not import SciPy until a command needs it."""
+"""Start-up stays light: the CLI does not import SciPy or httpx until a command needs it."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from scipy import special
 from montesim.engines.risktree.severity import Z95
 
 
-def test_cli_import_does_not_load_scipy_or_the_engines() -> None:
+def test_cli_import_does_not_load_scipy_httpx_or_the_engines() -> None:
     code = (
         "import sys, montesim.cli; "
-        "print(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('montesim.engines.risktree')))"
+        "print(sorted(m for m in sys.modules if m in ('scipy', 'httpx') or m.startswith('montesim.engines.risktree')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout

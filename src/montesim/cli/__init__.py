@@ -13,15 +13,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Column, Table
 
 from montesim.config import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 app = typer.Typer(no_args_is_help=True, help="Durable Monte Carlo simulation jobs.")
 console = Console(stderr=True)
@@ -44,6 +46,8 @@ TERMINAL = ("complete", "error", "cancelled")
 
 
 def _client(server: str, token: str | None = None) -> httpx.Client:
+    import httpx  # imported where used: local commands (simulate, run) never need it
+
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=server.rstrip("/"), timeout=30, headers=headers)
 

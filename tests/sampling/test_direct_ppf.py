@@ -59,7 +59,9 @@ def test_inputs_of_one_family_computed_together_match_one_by_one() -> None:
             assert np.array_equal(x[lo - 100 : hi - 100, j], expected), (b, j)
 
 
-@pytest.mark.parametrize("family", ["normal", "lognorm", "lognorm2", "uniform", "triang", "pert", "beta", "expon"])
+@pytest.mark.parametrize(
+    "family", ["normal", "lognorm", "lognorm2", "uniform", "triang", "pert", "beta", "expon"]
+)
 def test_closed_form_mean_is_scipys(family: str) -> None:
     backend = make_distribution(family, CONTINUOUS[family])._backend
     assert backend._mean is not None  # no scipy.stats needed for it

@@ -524,7 +524,9 @@ _dist(
     3,
     lambda p, m, s: (p > 0) & (p < 1) & (s > 0),
 )
-_dist(("NORM.S.DIST",), lambda z, cum: np.where(cum != 0, _sps().norm.cdf(z), _sps().norm.pdf(z)), 2)
+_dist(
+    ("NORM.S.DIST",), lambda z, cum: np.where(cum != 0, _sps().norm.cdf(z), _sps().norm.pdf(z)), 2
+)
 _dist(("NORMSDIST",), lambda z: _sps().norm.cdf(z), 1)
 _dist(("NORM.S.INV", "NORMSINV"), lambda p: _sps().norm.ppf(p), 1, lambda p: (p > 0) & (p < 1))
 _dist(
@@ -618,7 +620,9 @@ _dist(
 )
 _dist(
     ("T.DIST",),
-    lambda x, df, cum: np.where(cum != 0, _sps().t.cdf(x, np.trunc(df)), _sps().t.pdf(x, np.trunc(df))),
+    lambda x, df, cum: np.where(
+        cum != 0, _sps().t.cdf(x, np.trunc(df)), _sps().t.pdf(x, np.trunc(df))
+    ),
     3,
     lambda x, d, c: d >= 1,
 )

@@ -30,6 +30,17 @@ console = Console(stderr=True)
 out = Console()
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+# `serve --warm horn` and `worker --warm horn`: engines each worker process warms up
+WarmEngines = Annotated[
+    str,
+    typer.Option(
+        "--warm",
+        envvar="MONTESIM_WARM_ENGINES",
+        help="engines each worker process warms up as it starts, e.g. horn "
+        "(compiles the BEM kernels in the background, not in the first job)",
+    ),
+]
 Server = Annotated[
     str, typer.Option("--server", envvar="MONTESIM_SERVER", help="montesim server URL")
 ]
@@ -216,15 +227,7 @@ def serve(
             "--insecure", help="serve a non-loopback address without authentication anyway"
         ),
     ] = False,
-    warm: Annotated[
-        str,
-        typer.Option(
-            "--warm",
-            envvar="MONTESIM_WARM_ENGINES",
-            help="engines each worker process warms up as it starts, e.g. horn "
-            "(compiles the BEM kernels in the background, not in the first job)",
-        ),
-    ] = "",
+    warm: WarmEngines = "",
 ) -> None:
     """Start the server: API, web UI, and (unless --no-jobs) the scheduler and workers."""
     settings = Settings(host=host, port=port, warm_engines=warm)
@@ -304,15 +307,7 @@ def worker(
     metrics_host: Annotated[
         str, typer.Option(envvar="MONTESIM_METRICS_HOST", help="address the metrics bind to")
     ] = "127.0.0.1",
-    warm: Annotated[
-        str,
-        typer.Option(
-            "--warm",
-            envvar="MONTESIM_WARM_ENGINES",
-            help="engines each worker process warms up as it starts, e.g. horn "
-            "(compiles the BEM kernels in the background, not in the first job)",
-        ),
-    ] = "",
+    warm: WarmEngines = "",
 ) -> None:
     """Run jobs only (scheduler and executor) against the configured store (scale-out).
 

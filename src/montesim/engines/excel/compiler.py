@@ -109,6 +109,8 @@ _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
 _SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW"}
 # functions whose arguments are evaluated as arrays even in a non-array cell
 _ARRAY_ARG_FUNCS = {
+    "GROUPBY",
+    "PIVOTBY",
     "SUMPRODUCT",
     "MMULT",
     "TRANSPOSE",
@@ -752,7 +754,12 @@ class Compiler:
                 return drawn
         special = _SPECIAL.get(name)
         if special is not None:
-            return special(self, node)
+            saved = self._scalar_ctx
+            self._scalar_ctx = saved and name not in _ARRAY_ARG_FUNCS
+            try:
+                return special(self, node)
+            finally:
+                self._scalar_ctx = saved
         if get_function(name) is None:
             applied = named_lambda(self, node)  # a workbook name defined as a LAMBDA
             if applied is not None:

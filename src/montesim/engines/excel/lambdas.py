@@ -208,14 +208,6 @@ def _sort_key(x: object) -> tuple[int, object]:
 
 
 def special_groupby(c: Compiler, node: Call) -> CNode:
-    saved, c._scalar_ctx = c._scalar_ctx, False  # its arguments are arrays
-    try:
-        return _groupby(c, node)
-    finally:
-        c._scalar_ctx = saved
-
-
-def _groupby(c: Compiler, node: Call) -> CNode:
     """GROUPBY(row_fields, values, function, [field_headers], [total_depth], [sort_order],
     [filter_array], [field_relationship]) in the forms models use: no headers, a grand
     total or none, the default ascending sort by the row fields, an optional filter; the
@@ -338,14 +330,6 @@ def _rows_of(c: Compiler, values: CNode, rows: list[int], j: int) -> CNode:
 
 
 def special_pivotby(c: Compiler, node: Call) -> CNode:
-    saved, c._scalar_ctx = c._scalar_ctx, False  # its arguments are arrays
-    try:
-        return _pivotby(c, node)
-    finally:
-        c._scalar_ctx = saved
-
-
-def _pivotby(c: Compiler, node: Call) -> CNode:
     """PIVOTBY(row_fields, col_fields, values, function, [field_headers],
     [row_total_depth], [row_sort_order], [col_total_depth], [col_sort_order],
     [filter_array], [relative_to]) with one row field, one column field, one value column

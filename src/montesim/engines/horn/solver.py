@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from montesim.engines.horn.mesh import SOURCE, Mesh
+from montesim.engines.horn.mesh import SOURCE, Mesh, icosphere
 from montesim.errors import Cancelled
 
 _state: dict[str, Any] = {}
@@ -188,28 +188,7 @@ def warm_up() -> None:
 
 
 def tiny_sphere(radius: float = 0.05) -> Mesh:
-    """An octahedron split twice onto a sphere (128 triangles): a source cap, a rigid rest."""
-    v = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]]
-    t = [[0, 2, 4], [2, 1, 4], [1, 3, 4], [3, 0, 4], [2, 0, 5], [1, 2, 5], [3, 1, 5], [0, 3, 5]]
-    vertices = [np.asarray(p, dtype=float) for p in v]
-    for _ in range(2):
-        middle: dict[tuple[int, int], int] = {}
-
-        def mid(a: int, b: int, middle: dict[tuple[int, int], int] = middle) -> int:
-            key = (min(a, b), max(a, b))
-            if key not in middle:
-                m = vertices[a] + vertices[b]
-                vertices.append(m / np.linalg.norm(m))
-                middle[key] = len(vertices) - 1
-            return middle[key]
-
-        t = [
-            tri
-            for a, b, c in t
-            for tri in ([a, mid(a, b), mid(c, a)], [b, mid(b, c), mid(a, b)],
-                        [c, mid(c, a), mid(b, c)], [mid(a, b), mid(b, c), mid(c, a)])
-        ]  # fmt: skip
-    pts = np.asarray(vertices) * radius
-    tris = np.asarray(t, dtype=np.int32)
+    """An icosphere of 80 triangles: a source cap, a rigid rest."""
+    pts, tris = icosphere(radius, 1)
     tags = np.where(pts[tris].mean(axis=1)[:, 2] > 0.8 * radius, SOURCE, 1).astype(np.int32)
-    return Mesh(pts, tris, tags)
+    return Mesh(pts, tris.astype(np.int32), tags)

@@ -239,3 +239,26 @@ def test_spec_inputs_fixed_values_and_defined_names(tmp_path: Path) -> None:
     assert {i["name"] for i in res.summary["inputs"]} == {"In!B2", "In!B3"}
     assert all(i["source"] == "spec" for i in res.summary["inputs"])
     assert res.warnings == []
+
+
+def test_pass_size_follows_the_programs_live_columns() -> None:
+    from montesim.engines.excel.model import LIVE_BUDGET, MAX_BATCH, MIN_BATCH, auto_batch
+
+    engine = ExcelEngine()
+    cells = {"M!A1": "=RiskUniform(0, 1)", "M!A2": "=A1*2", "M!A3": "=A2+A1", "M!A4": "=A3*A3"}
+    plan = engine.validate({"cells": cells, "outputs": ["M!A4"], "iterations": 10**6}, {})
+    # A1 and A2 live together, then A1 and A3, then A4 alone (the output)
+    assert plan.program.peak_live(plan.keep) == 2
+    assert plan.batch_size == MAX_BATCH  # 16 chunks of 65,536 trials, passes of 32,768
+    # a range built from per-trial cells counts each of its cells
+    ranged = {f"M!A{r}": f"=RiskUniform(0, {r})" for r in range(1, 11)}
+    ranged["M!B1"] = "=SUM(A1:A10)"
+    plan = engine.validate({"cells": ranged, "outputs": ["M!B1"], "iterations": 10**6}, {})
+    assert plan.program.peak_live(plan.keep) >= 10
+    # many live columns keep passes small; a spec's batch_size wins
+    assert auto_batch(LIVE_BUDGET // (8 * MIN_BATCH)) == MIN_BATCH
+    assert auto_batch(1) == MAX_BATCH
+    plan = engine.validate(
+        {"cells": cells, "outputs": ["M!A4"], "iterations": 10**6, "batch_size": 4096}, {}
+    )
+    assert plan.batch_size == 4096

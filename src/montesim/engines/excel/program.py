@@ -59,6 +59,23 @@ class Program:
                         last[slot] = max(i, end)
         return last
 
+    def peak_live(self, keep: set[int]) -> int:
+        """The most trial columns held at once while the program runs: every live slot
+        counts one column, a range built by ``@fill`` one per cell (other array results
+        are not known before they run and count one)."""
+        last = self.last_uses()
+        size: dict[int, int] = {}
+        live = peak = 0
+        for i, op in enumerate(self.ops):
+            if op.out not in size:
+                size[op.out] = op.data[0].dims[0] * op.data[0].dims[1] if op.fn == "@fill" else 1
+                live += size[op.out]
+            for a in (*op.args, *(op.data[1] if op.fn == "@fill" else ())):
+                if a is not None and a[0] == "s" and last.get(a[1]) == i and a[1] not in keep:
+                    live -= size.pop(a[1], 0)
+            peak = max(peak, live)
+        return peak
+
 
 def run(
     program: Program,

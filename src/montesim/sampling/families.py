@@ -244,9 +244,9 @@ def triang_ppf(u: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def beta_ppf(u: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    from scipy.special import _ufuncs  # the Boost inverse SciPy's beta._ppf calls
+    from montesim.sampling.betainv import beta_ppf as tabulated  # SciPy's, 10x faster
 
-    return _ufuncs._beta_ppf(u, a, b)
+    return tabulated(u, a, b)
 
 
 def expon_ppf(u: np.ndarray) -> np.ndarray:

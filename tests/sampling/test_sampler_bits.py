@@ -198,3 +198,18 @@ def test_many_uniforms_digest():
     for b in (0, 5):
         h.update(np.ascontiguousarray(block_uniforms(3, ids, b), dtype=np.float64).tobytes())
     assert h.hexdigest() == "18935db85573a73282f077a9f7fdd1b22248183635f08d27e1cf7d28e8583f68"
+
+
+def test_large_stacks_digest():
+    """Stacks larger than the rows computed together, adjacent (triang, expon, weibull,
+    gamma: into the output) and interleaved (lognorm, normal: through scratch)."""
+    specs = [("triang", [i, i + 1 + i / 3, 2 * i + 5]) for i in range(9)]
+    for i in range(9):
+        specs += [("lognorm", [5 + i, 1 + i / 4]), ("normal", [i, 1 + i / 2])]
+    specs += [("expon", [1 + i]) for i in range(6)]
+    specs += [("weibull", [1 + i / 2, 2]) for i in range(6)]
+    specs += [("gamma", [1 + i / 3, 2]) for i in range(6)]
+    dists = [make_distribution(f, a) for f, a in specs]
+    ids = [stable_id(f"big{j}") for j in range(len(dists))]
+    x = sample_inputs(9, dists, ids, 0, 2 * BLOCK + 10)
+    assert _digest(x) == "fc90dc440b7027b5349adda933f1f499ed2d96a094ca604f6ac4f69c89aec2d8"

@@ -30,6 +30,10 @@ STACKABLE = frozenset(
 )
 
 
+# inputs whose inverse CDFs run together: four rows of a block are 128 KiB
+_ROWS = 4
+
+
 def _family(ppf: Any) -> Any:
     """What makes two inputs' standard ppfs the same function: the function, or for a
     SciPy ``_ppf`` method the distribution's class (SciPy keeps one instance per family)."""
@@ -59,16 +63,22 @@ class _Stack:
         False, writing nothing, when a probability lies outside (0, 1)."""
         if not (u.min() > 0.0 and u.max() < 1.0):
             return False
-        standard = self.standard_ppf(u, *(np.broadcast_to(a, u.shape) for a in self.shapes))
-        # standard * scale + loc, in place: the same two roundings as the expression
-        np.multiply(standard, self.scale, out=out)
-        np.add(out, self.loc, out=out)
+        # a few inputs at a time, so that the ppf's temporaries stay in cache (twice as
+        # fast for triang on 50 inputs); element-wise, so the same numbers: each input
+        # is still its whole row, at the same alignment
+        for i in range(0, len(u), _ROWS):
+            rows = slice(i, i + _ROWS)
+            ui = u[rows]
+            shapes = (np.broadcast_to(a[rows], ui.shape) for a in self.shapes)
+            # standard * scale + loc, in place: the same two roundings as the expression
+            standard = np.multiply(self.standard_ppf(ui, *shapes), self.scale[rows], out=out[rows])
+            np.add(standard, self.loc[rows], out=standard)
         return True
 
 
 def _stacks(dists: list[Distribution]) -> tuple[list[_Stack], list[int]]:
     """Group inputs into stacks (two or more of a family) and the rest, one by one."""
-    groups: dict[str, list[tuple[int, Any]]] = {}
+    groups: dict[Any, list[tuple[int, Any]]] = {}
     alone = []
     for j, d in enumerate(dists):
         direct = d.direct_ppf()

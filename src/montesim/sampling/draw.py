@@ -100,7 +100,7 @@ def _stacks(dists: list[Distribution]) -> tuple[list[_Stack], list[int]]:
 
 # rng.permutation(n) is arange(n) shuffled by Generator.shuffle, which swaps whole 8-byte
 # items with the same bounded draws whatever their dtype: shuffling this float arange gives
-# the same order (tests/sampling/test_lhs_draw.py), with no int-to-float pass afterwards
+# the same order (tests/sampling/test_sampler_bits.py), with no int-to-float pass after
 _STRATA = np.arange(BLOCK, dtype=np.float64)
 
 

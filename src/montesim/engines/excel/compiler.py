@@ -21,6 +21,7 @@ from ...sampling.seeding import stable_id
 from ..base import InputError
 from .cnodes import CNode, Const, Slot  # also imported from here by other modules
 from .functions import EvalContext, get_function
+from .functions.numfmt import comma_decimal_format
 from .inputs import IGNORED_PROPERTIES, RISK_PROPERTIES, InputDef, risk_family
 from .lambdas import SPECIALS as LAMBDA_SPECIALS
 from .lambdas import named_lambda
@@ -62,6 +63,7 @@ from .values import (
     NAME,
     NULL,
     REF,
+    TEXT,
     VALUE,
     Value,
     XlError,
@@ -98,6 +100,8 @@ class CompileIssues:
     parse_errors: dict[str, str] = field(default_factory=dict)  # cell -> message
     # cell -> what went wrong compiling its formula (a bug or an input error under verify)
     errors: dict[str, str] = field(default_factory=dict)
+    # cell -> a TEXT format read with a decimal comma (see numfmt.comma_decimal_format)
+    comma_decimal_formats: dict[str, str] = field(default_factory=dict)
 
 
 class FormulaCrash(Exception):
@@ -613,10 +617,21 @@ class Compiler:
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
             return Const(error(VALUE))
         vals = [None if a is None else (a.value if isinstance(a, Const) else a.probe) for a in args]
+        if fn == "TEXT" and len(vals) > 1 and vals[1] is not None:
+            self._note_comma_decimal(vals[1])
         result = _safe_call(spec.impl, ctx, vals)
         if all(a is None or isinstance(a, Const) for a in args):
             return Const(result)
         return self._emit(fn, args, probe=result)
+
+    def _note_comma_decimal(self, fmt: Value) -> None:
+        """Report a TEXT format that is read with a decimal comma: the workbook was
+        written in a locale the file does not record, and Excel in en-US shows it
+        differently."""
+        f = fmt.full()
+        for text in set(f.text[f.kind == TEXT].tolist()):
+            if comma_decimal_format(str(text)):
+                self.issues.comma_decimal_formats[self._addr(self._cur)] = str(text)
 
     # -- expressions --------------------------------------------------------------------
     def expr(self, node: Node) -> CNode | None:

@@ -16,6 +16,7 @@ from .compiler import Compiler
 from .reader import Workbook
 from .refs import address
 from .values import XlError
+from .warnings import comma_decimal_warnings
 
 
 @dataclass
@@ -53,6 +54,8 @@ class VerifyReport:
     parse_errors: dict[str, str] = field(default_factory=dict)
     # False when no formula cell has a cached value (a file not saved by Excel)
     has_cached_values: bool = True
+    # what was computed in a way Excel may not (code, location, message)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def match_rate(self) -> float:
@@ -74,6 +77,7 @@ class VerifyReport:
             "errors": self.errors,
             "parse_errors": self.parse_errors,
             "has_cached_values": self.has_cached_values,
+            "warnings": self.warnings,
         }
 
 
@@ -144,6 +148,7 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
     report.errors = dict(comp.issues.errors)
     report.data_tables = book.data_table_ranges()
     report.parse_errors = dict(comp.issues.parse_errors)
+    report.warnings = comma_decimal_warnings(comp.issues.comma_decimal_formats)
     return report
 
 

@@ -73,7 +73,7 @@ def comma_decimal_warnings(formats: dict[str, str]) -> list[dict[str, str]]:
     fmt = formats[cells[0]]
     ours = format_value(1234.567, fmt, comma_decimal=True)
     try:
-        en_us = f'{format_value(1234.567, fmt)!r} in Excel with a decimal point (en-US)'
+        en_us = f"{format_value(1234.567, fmt)!r} in Excel with a decimal point (en-US)"
     except XlError as exc:
         en_us = f"{exc} in Excel with a decimal point (en-US)"
     listed = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
@@ -87,6 +87,29 @@ def comma_decimal_warnings(formats: dict[str, str]) -> list[dict[str, str]]:
             "sense with a comma as the decimal separator, as in the locale the workbook was "
             f"written in (the file does not record it): it is computed that way, 1234.567 "
             f"in {fmt!r} giving {ours!r}, where it gives {en_us}",
+        }
+    ]
+
+
+def criteria_tie_warnings(ties: dict[str, str]) -> list[dict[str, str]]:
+    """One warning naming the cells whose criterion, built as text from a number
+    (``">="&B3``), has a value of its range between its number rounded to 15 digits and
+    cut after the 15th: Excel does not always round to the nearest, as we do, so whether
+    that value meets the criterion may differ from Excel (see ``ties_at_15_digits``)."""
+    if not ties:
+        return []
+    cells = list(ties)
+    listed = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+    return [
+        {
+            "code": "criteria_15_digits",
+            "location": cells[0],
+            "message": f"{len(cells)} cell(s) ({listed}) compare with a criterion built "
+            f"from a number as text (in {cells[0]}: {ties[cells[0]]}), which writes the "
+            "number with 15 significant digits, and a value of the range lies between the "
+            "number rounded to 15 digits (as computed here) and cut after the 15th (as "
+            "Excel sometimes writes it): whether that value meets the criterion may "
+            "differ from Excel",
         }
     ]
 

@@ -148,3 +148,12 @@ def test_criteria_that_do_not_depend_on_the_15th_digit_are_not_reported(formula:
     }
     _, warnings = _ties(cells)
     assert warnings == []
+
+
+def test_inspect_names_text_formats_written_with_a_decimal_comma() -> None:
+    from montesim.engines.excel.inspect import inspect_workbook
+
+    book = inline_workbook({"Sheet1!A1": 2.5, "Sheet1!B1": '=TEXT(A1,"0,00")&"x"'})
+    (warning,) = inspect_workbook(book)["warnings"]
+    assert warning["code"] == "text_format_decimal_comma"
+    assert warning["location"] == "Sheet1!B1"

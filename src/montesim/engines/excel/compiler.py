@@ -818,6 +818,8 @@ class Compiler:
         """Report a criterion computed as text (``">="&B3``) whose number agrees with a
         value of its range to 15 significant digits without being equal: the result then
         depends on how Excel rounds the number to text (see ``ties_at_15_digits``)."""
+        if len(nodes) != len(args):
+            return  # a union of areas among the arguments: not a criteria function's call
         first, many = _CRITERIA_PAIRS[name]
         stop = len(args) if many else min(len(args), first + 2)
         for i in range(first, stop - 1, 2):

@@ -126,23 +126,29 @@ def comma_decimal_format(fmt: str) -> bool:
 
 
 def _usual(chars: list[str], *, point: str, sep: str) -> bool:
-    """A number section with at most one decimal ``point``, thousands separators ``sep``
-    only between integer digits three apart, or trailing (each one scales by 1000)."""
-    last = max(i for i, ch in enumerate(chars) if ch in _PLACEHOLDERS)
-    chars = chars[: last + 1]  # separators after the last digit scale the number
+    """A number section whose digits (up to an exponent) are placeholders and separators
+    only, with at most one decimal ``point`` and thousands separators ``sep`` between
+    integer digits three apart or trailing (each one scales by 1000)."""
+    for i in range(len(chars) - 1):
+        if chars[i] in "Ee" and chars[i + 1] in "+-":
+            chars = chars[:i]  # the mantissa
+            break
+    places = [i for i, ch in enumerate(chars) if ch in _PLACEHOLDERS]
+    if not places:
+        return True
+    chars = chars[places[0] : places[-1] + 1]  # separators after the last digit scale
+    if any(ch not in _PLACEHOLDERS + point + sep for ch in chars):
+        return False  # text among the digits: a format written for its own sake
     if chars.count(point) > 1:
         return False
     whole = chars[: chars.index(point)] if point in chars else chars
     if sep in chars[len(whole) :]:
         return False
-    digits = [i for i, ch in enumerate(whole) if ch in _PLACEHOLDERS]
-    if not digits:
-        return True
-    groups, run = [], 0  # digits between separators, from the first digit
-    for ch in whole[digits[0] :]:
+    groups, run = [], 0  # digits between separators
+    for ch in whole:
         if ch in _PLACEHOLDERS:
             run += 1
-        elif ch == sep:
+        else:
             groups.append(run)
             run = 0
     groups.append(run)

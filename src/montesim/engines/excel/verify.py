@@ -3,7 +3,9 @@
 Cells that draw random numbers (``RAND()``...) cannot match Excel's last draw: they are
 reported as ``random`` and held at their cached values, so everything that depends on
 them is still compared. A formula the engine cannot compile is an error on its cell;
-verification always goes on.
+verification always goes on. What may be computed otherwise than by the Excel that saved
+the file (a TEXT format written with a decimal comma, a criterion decided by its number's
+15th digit) is listed in ``warnings``.
 """
 
 from __future__ import annotations

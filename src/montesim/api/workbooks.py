@@ -209,6 +209,7 @@ def sheets(file_id: str, request: Request) -> dict[str, Any]:
         "random": report["random"],
         "unsupported": report["unsupported"],
         "parse_errors": report["parse_errors"],
+        "warnings": report.get("warnings", []),
         "computed_values": bool(view.computed),
         "uncomputed_formulas": view.uncomputed,
         "limits": {"page_cells": MAX_PAGE_CELLS},

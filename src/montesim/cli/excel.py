@@ -79,6 +79,8 @@ def inspect(
                 o["cell"] + (f" ({o['name']})" if o["name"] else "") for o in info["outputs"]
             )
         )
+    for w in info.get("warnings", []):
+        out.print(f"[yellow]warning[/yellow] {escape(w['message'])}")
     if info["unsupported"]:
         out.print("[yellow]Unsupported functions:[/yellow]")
         for fn, cells in info["unsupported"].items():
@@ -119,6 +121,8 @@ def verify(
             out.print(t)
         for fn, cells in report.unsupported.items():
             out.print(f"[yellow]unsupported[/yellow] {fn}: {', '.join(cells[:8])}")
+        for w in report.warnings:
+            out.print(f"[yellow]warning[/yellow] {escape(w['message'])}")
         for cycle in report.cycles:
             out.print(f"[yellow]circular reference[/yellow]: {' -> '.join(cycle)}")
         for cell, message in [*report.parse_errors.items(), *report.errors.items()][:limit]:

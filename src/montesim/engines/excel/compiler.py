@@ -21,6 +21,8 @@ from ...sampling.seeding import stable_id
 from ..base import InputError
 from .cnodes import CNode, Const, Slot  # also imported from here by other modules
 from .functions import EvalContext, get_function
+from .functions.criteria import ties_at_15_digits
+from .functions.numfmt import comma_decimal_format
 from .inputs import IGNORED_PROPERTIES, RISK_PROPERTIES, InputDef, risk_family
 from .lambdas import SPECIALS as LAMBDA_SPECIALS
 from .lambdas import named_lambda
@@ -62,6 +64,7 @@ from .values import (
     NAME,
     NULL,
     REF,
+    TEXT,
     VALUE,
     Value,
     XlError,
@@ -98,6 +101,10 @@ class CompileIssues:
     parse_errors: dict[str, str] = field(default_factory=dict)  # cell -> message
     # cell -> what went wrong compiling its formula (a bug or an input error under verify)
     errors: dict[str, str] = field(default_factory=dict)
+    # cell -> a TEXT format read with a decimal comma (see numfmt.comma_decimal_format)
+    comma_decimal_formats: dict[str, str] = field(default_factory=dict)
+    # cell -> a criterion built as text whose number ties values to 15 digits
+    criteria_ties: dict[str, str] = field(default_factory=dict)
 
 
 class FormulaCrash(Exception):
@@ -105,6 +112,18 @@ class FormulaCrash(Exception):
 
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
+# functions with (range, criterion) pairs: the index of the first pair, and whether the
+# function takes more than one
+_CRITERIA_PAIRS = {
+    "COUNTIF": (0, False),
+    "SUMIF": (0, False),
+    "AVERAGEIF": (0, False),
+    "COUNTIFS": (0, True),
+    "SUMIFS": (1, True),
+    "AVERAGEIFS": (1, True),
+    "MAXIFS": (1, True),
+    "MINIFS": (1, True),
+}
 # dynamic-array functions whose result size depends on the data
 _SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW"}
 # functions whose arguments are evaluated as arrays even in a non-array cell
@@ -613,10 +632,20 @@ class Compiler:
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
             return Const(error(VALUE))
         vals = [None if a is None else (a.value if isinstance(a, Const) else a.probe) for a in args]
+        if fn == "TEXT" and len(vals) > 1 and vals[1] is not None:
+            self._note_comma_decimal(vals[1])
         result = _safe_call(spec.impl, ctx, vals)
         if all(a is None or isinstance(a, Const) for a in args):
             return Const(result)
         return self._emit(fn, args, probe=result)
+
+    def _note_comma_decimal(self, fmt: Value) -> None:
+        """Report a TEXT format that is read with a decimal comma: the workbook was
+        written in a locale the file does not record, and Excel in en-US shows it
+        differently."""
+        for text in _texts_in(fmt):
+            if comma_decimal_format(text):
+                self.issues.comma_decimal_formats[self._addr(self._cur)] = text
 
     # -- expressions --------------------------------------------------------------------
     def expr(self, node: Node) -> CNode | None:
@@ -779,7 +808,28 @@ class Compiler:
             why = _binary_search_check(args, *_BINARY_SEARCH_ARGS[name])
             if why:
                 self.unsupported(f"{name} binary search ({why})")
+        if name in _CRITERIA_PAIRS:
+            self._note_criteria_ties(name, node.args, args)
         return self.call(name, args)
+
+    def _note_criteria_ties(
+        self, name: str, nodes: tuple[Node, ...], args: list[CNode | None]
+    ) -> None:
+        """Report a criterion computed as text (``">="&B3``) whose number agrees with a
+        value of its range to 15 significant digits without being equal: the result then
+        depends on how Excel rounds the number to text (see ``ties_at_15_digits``)."""
+        if len(nodes) != len(args):
+            return  # a union of areas among the arguments: not a criteria function's call
+        first, many = _CRITERIA_PAIRS[name]
+        stop = len(args) if many else min(len(args), first + 2)
+        for i in range(first, stop - 1, 2):
+            rng, crit = args[i], args[i + 1]
+            if rng is None or crit is None or isinstance(nodes[i + 1], Str):
+                continue  # a criterion typed as text is read exactly
+            for text in _texts_in(crit.value if isinstance(crit, Const) else crit.probe):
+                if ties_at_15_digits(rng.value if isinstance(rng, Const) else rng.probe, text):
+                    self.issues.criteria_ties[self._addr(self._cur)] = f"{name} {text!r}"
+                    return
 
     # -- references ----------------------------------------------------------------------
     def _ref_of(self, node: Node) -> list[Area] | XlError | None:
@@ -1106,6 +1156,13 @@ def _const_param(v: Value, where: str, fn: str, i: int) -> Any:
 
 _ABSOLUTE = re.compile(r"^(?:'[^']*'!|[^!]*!)?\$[A-Za-z]{1,3}\$\d+(?::\$[A-Za-z]{1,3}\$\d+)?$")
 _WHERE_DEPENDENT = {"ROW", "COLUMN", "CELL", "INDIRECT", "OFFSET", "SHEET", "FORMULATEXT"}
+
+
+def _texts_in(v: Value) -> set[str]:
+    """The distinct text elements of a value."""
+    f = v.full()
+    assert f.kind is not None and f.text is not None
+    return {str(t) for t in f.text[f.kind == TEXT].tolist()}
 
 
 def _same_everywhere(ast: Node) -> bool:

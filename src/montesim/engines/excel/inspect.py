@@ -11,12 +11,14 @@ from typing import Any
 
 from montesim.engines.excel.compiler import SPECIAL_FUNCTIONS
 from montesim.engines.excel.functions import get_function
+from montesim.engines.excel.functions.numfmt import comma_decimal_format
 from montesim.engines.excel.inputs import RISK_PROPERTIES, risk_family
 from montesim.engines.excel.model import risk_outputs
 from montesim.engines.excel.parser import Call, ParseError, Str, parse, walk
 from montesim.engines.excel.randoms import RANDOM_FUNCTIONS, RISK_STATISTICS, random_draw
 from montesim.engines.excel.reader import Workbook
 from montesim.engines.excel.refs import address
+from montesim.engines.excel.warnings import comma_decimal_warnings
 
 
 def inspect_workbook(book: Workbook) -> dict[str, Any]:
@@ -26,6 +28,7 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
     used: Counter[str] = Counter()
     unsupported: dict[str, list[str]] = {}
     parse_errors: dict[str, str] = {}
+    comma_formats: dict[str, str] = {}  # cell -> a TEXT format written with a decimal comma
     total = 0
     for sheet in book.sheets.values():
         if sheet.external:
@@ -48,6 +51,9 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
                     continue
                 name = node.name
                 used[name] += 1
+                fmt = node.args[1] if name == "TEXT" and len(node.args) > 1 else None
+                if isinstance(fmt, Str) and comma_decimal_format(str(fmt.value)):
+                    comma_formats[cell] = str(fmt.value)
                 drawn = random_draw(node)
                 if drawn is not None:
                     inputs.append(
@@ -112,6 +118,8 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
         "unsupported": dict(sorted(unsupported.items())),
         "parse_errors": parse_errors,
         "functions": dict(sorted(used.items())),
+        # formats given as text in the formula; verify also sees those read from cells
+        "warnings": comma_decimal_warnings(comma_formats),
     }
 
 

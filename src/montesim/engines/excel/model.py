@@ -26,6 +26,7 @@ from montesim.engines.excel.reader import Workbook, inline_workbook, read_workbo
 from montesim.engines.excel.refs import address, parse_area, split_sheet
 from montesim.engines.excel.spec import ExcelSpec, InputSpec, OutputSpec
 from montesim.engines.excel.values import Value, to_serial
+from montesim.engines.excel.warnings import comma_decimal_warnings, criteria_tie_warnings
 from montesim.sampling.correlation import validate_corr
 from montesim.sampling.distributions import Distribution, make_distribution, parse_distribution
 from montesim.sampling.seeding import BLOCK, round_chunk_size
@@ -209,7 +210,8 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
     comp.compile([key for key, _, _ in outputs], on_cycle="raise")
     _raise_unsupported(comp)
 
-    warnings: list[dict[str, str]] = []
+    warnings = comma_decimal_warnings(comp.issues.comma_decimal_formats)
+    warnings += criteria_tie_warnings(comp.issues.criteria_ties)
     if comp.simtables:
         cells = ", ".join(sorted(comp.simtables)[:5])
         warnings.append(

@@ -3,7 +3,9 @@
 Cells that draw random numbers (``RAND()``...) cannot match Excel's last draw: they are
 reported as ``random`` and held at their cached values, so everything that depends on
 them is still compared. A formula the engine cannot compile is an error on its cell;
-verification always goes on.
+verification always goes on. What may be computed otherwise than by the Excel that saved
+the file (a TEXT format written with a decimal comma, a criterion decided by its number's
+15th digit) is listed in ``warnings``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .compiler import Compiler
 from .reader import Workbook
 from .refs import address
 from .values import XlError
+from .warnings import comma_decimal_warnings, criteria_tie_warnings
 
 
 @dataclass
@@ -53,6 +56,8 @@ class VerifyReport:
     parse_errors: dict[str, str] = field(default_factory=dict)
     # False when no formula cell has a cached value (a file not saved by Excel)
     has_cached_values: bool = True
+    # what was computed in a way Excel may not (code, location, message)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def match_rate(self) -> float:
@@ -74,6 +79,7 @@ class VerifyReport:
             "errors": self.errors,
             "parse_errors": self.parse_errors,
             "has_cached_values": self.has_cached_values,
+            "warnings": self.warnings,
         }
 
 
@@ -144,6 +150,9 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
     report.errors = dict(comp.issues.errors)
     report.data_tables = book.data_table_ranges()
     report.parse_errors = dict(comp.issues.parse_errors)
+    report.warnings = comma_decimal_warnings(
+        comp.issues.comma_decimal_formats
+    ) + criteria_tie_warnings(comp.issues.criteria_ties)
     return report
 
 

@@ -1,4 +1,5 @@
-"""Warnings for outputs with error trials: how many, of which error, and where it began.
+"""Warnings for outputs with error trials: how many, of which error, and where it began;
+and for TEXT formats read with a decimal comma.
 
 A run whose every NPV trial is ``#N/A`` must not look like a clean result. For each
 output and each error type it carries, the result gets a warning with the share of
@@ -14,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from montesim.engines.excel.functions import EvalContext
+from montesim.engines.excel.functions.numfmt import format_value
 from montesim.engines.excel.program import Op, run
-from montesim.engines.excel.values import ERROR_TEXT, Value
+from montesim.engines.excel.values import ERROR_TEXT, Value, XlError
 
 if TYPE_CHECKING:
     from montesim.engines.excel.model import Plan
@@ -59,6 +61,57 @@ def error_warnings(
                 }
             )
     return out
+
+
+def comma_decimal_warnings(formats: dict[str, str]) -> list[dict[str, str]]:
+    """One warning naming the cells whose TEXT format only makes sense with a decimal
+    comma (``"0,00"``): they are computed with ``,`` as the decimal separator, as Excel
+    shows them in a locale that uses one; the file does not say which locale it was."""
+    if not formats:
+        return []
+    cells = list(formats)
+    fmt = formats[cells[0]]
+    ours = format_value(1234.567, fmt, comma_decimal=True)
+    try:
+        en_us = f"{format_value(1234.567, fmt)!r} in Excel with a decimal point (en-US)"
+    except XlError as exc:
+        en_us = f"{exc} in Excel with a decimal point (en-US)"
+    listed = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+    kinds = sorted(set(formats.values()))
+    shown = ", ".join(repr(f) for f in kinds[:3]) + (" ..." if len(kinds) > 3 else "")
+    return [
+        {
+            "code": "text_format_decimal_comma",
+            "location": cells[0],
+            "message": f"TEXT format(s) {shown} in {len(cells)} cell(s) ({listed}) only makes "
+            "sense with a comma as the decimal separator, as in the locale the workbook was "
+            f"written in (the file does not record it): it is computed that way, 1234.567 "
+            f"in {fmt!r} giving {ours!r}, where it gives {en_us}",
+        }
+    ]
+
+
+def criteria_tie_warnings(ties: dict[str, str]) -> list[dict[str, str]]:
+    """One warning naming the cells whose criterion, built as text from a number
+    (``">="&B3``), has a value of its range between its number rounded to 15 digits and
+    cut after the 15th: Excel does not always round to the nearest, as we do, so whether
+    that value meets the criterion may differ from Excel (see ``ties_at_15_digits``)."""
+    if not ties:
+        return []
+    cells = list(ties)
+    listed = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+    return [
+        {
+            "code": "criteria_15_digits",
+            "location": cells[0],
+            "message": f"{len(cells)} cell(s) ({listed}) compare with a criterion built "
+            f"from a number as text (in {cells[0]}: {ties[cells[0]]}), which writes the "
+            "number with 15 significant digits, and a value of the range lies between the "
+            "number rounded to 15 digits (as computed here) and cut after the 15th (as "
+            "Excel sometimes writes it): whether that value meets the criterion may "
+            "differ from Excel",
+        }
+    ]
 
 
 def _percent(share: float) -> str:

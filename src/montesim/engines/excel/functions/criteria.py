@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -84,6 +85,30 @@ def _parse(criterion: Any) -> tuple[str, str, Any]:
         if s.upper() in ERROR_CODE:
             return op, "error", ERROR_CODE[s.upper()]
     return op, "text", s
+
+
+def ties_at_15_digits(rng: Value, criterion: Any) -> bool:
+    """Whether a text criterion's number (``">=-2124.53091896698"``) may have been
+    rounded away from zero at its 15th significant digit past a number in ``rng``.
+
+    Such a criterion is usually built by joining a number to an operator (``">="&B3``),
+    which writes the number with 15 significant digits. We round them to the nearest;
+    Excel does not always (a known, undocumented defect: ``43863.89142``, whose binary
+    value is ``43863.8914199999999…``, is written ``43863.8914199999``, its digits cut
+    after the 15th). A number of the range between the two readings of the criterion
+    (``|c| - 1 unit in the 15th digit <= |v| < |c|``, same sign) is then counted or not
+    depending on which one Excel wrote: the compiler reports the cells where that is so.
+    """
+    if not isinstance(criterion, str):
+        return False  # a number criterion is compared exactly
+    _, typ, c = _parse(criterion)
+    if typ != "num" or c == 0 or not math.isfinite(c):
+        return False
+    f = rng.full()
+    nums = f.num[(f.kind == NUM) & (f.err == 0)]
+    unit = 10.0 ** (math.floor(math.log10(abs(c))) - 14)  # one in the 15th digit
+    same_sign = np.sign(nums) == np.sign(c)
+    return bool(np.any(same_sign & (abs(nums) < abs(c)) & (abs(nums) >= abs(c) - unit)))
 
 
 def criteria_mask(rng: Value, criterion: Value) -> np.ndarray:

@@ -1,7 +1,15 @@
-"""Excel number formats for TEXT(): numbers (0 # ? , . % E+), dates and times."""
+"""Excel number formats for TEXT(): numbers (0 # ? , . % E+), dates and times.
+
+TEXT's format is read with the separators of the locale Excel runs in, which the file
+does not record. Formats are read as in en-US (``.`` decimal, ``,`` thousands), except a
+format that only makes sense with a decimal comma (``"0,00"``, ``"#.##0,00"``: see
+:func:`comma_decimal_format`), which is read and shown that way; the compiler reports
+the cells that use one.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -93,7 +101,68 @@ def _is_date(toks: list[tuple[str, str]]) -> bool:
     return ("m" in chars or "M" in chars) and not (chars & set("0#?"))
 
 
-def format_value(x: Any, fmt: str) -> str:
+_PLACEHOLDERS = "0#?"
+
+
+@functools.lru_cache(maxsize=1024)
+def comma_decimal_format(fmt: str) -> bool:
+    """Whether a TEXT format only makes sense with ``,`` as the decimal separator and
+    ``.`` as the thousands separator (as in most of Europe): its number sections are not
+    usual formats in the en-US reading (a comma that does not group three digits, a comma
+    after the decimal point) but are all usual with the two separators swapped."""
+    sections = []
+    for sec in _sections(fmt):
+        toks = _tokens(sec)
+        if _has_at(sec) or _is_date(toks):
+            continue
+        chars = [t for k, t in toks if k == "ch"]
+        if any(ch in _PLACEHOLDERS for ch in chars) and ("," in chars or "." in chars):
+            sections.append(chars)
+    return (
+        bool(sections)
+        and not all(_usual(chars, point=".", sep=",") for chars in sections)
+        and all(_usual(chars, point=",", sep=".") for chars in sections)
+    )
+
+
+def _usual(chars: list[str], *, point: str, sep: str) -> bool:
+    """A number section whose digits (up to an exponent) are placeholders and separators
+    only, with at most one decimal ``point`` and thousands separators ``sep`` between
+    integer digits three apart or trailing (each one scales by 1000)."""
+    for i in range(len(chars) - 1):
+        if chars[i] in "Ee" and chars[i + 1] in "+-":
+            chars = chars[:i]  # the mantissa
+            break
+    places = [i for i, ch in enumerate(chars) if ch in _PLACEHOLDERS]
+    if not places:
+        return True
+    chars = chars[places[0] : places[-1] + 1]  # separators after the last digit scale
+    if any(ch not in _PLACEHOLDERS + point + sep for ch in chars):
+        return False  # text among the digits: a format written for its own sake
+    if chars.count(point) > 1:
+        return False
+    whole = chars[: chars.index(point)] if point in chars else chars
+    if sep in chars[len(whole) :]:
+        return False
+    groups, run = [], 0  # digits between separators
+    for ch in whole:
+        if ch in _PLACEHOLDERS:
+            run += 1
+        else:
+            groups.append(run)
+            run = 0
+    groups.append(run)
+    return all(g == 3 for g in groups[1:])
+
+
+def _swap_separators(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    swap = {",": ".", ".": ","}
+    return [("ch", swap[t]) if k == "ch" and t in swap else (k, t) for k, t in toks]
+
+
+def format_value(x: Any, fmt: str, *, comma_decimal: bool = False) -> str:
+    """``x`` shown in number format ``fmt``; ``comma_decimal`` reads and shows ``,`` as
+    the decimal separator and ``.`` as the thousands separator."""
     if isinstance(x, XlError):
         raise x
     if isinstance(x, bool):
@@ -157,7 +226,10 @@ def format_value(x: Any, fmt: str) -> str:
                 return "-" + _format_date(-x, toks)
             raise XlError(VALUE)
         return _format_date(x, toks)
-    out = _format_number(abs(x) if neg_auto else x, toks)
+    point, sep = ".", ","
+    if comma_decimal:
+        toks, point, sep = _swap_separators(toks), ",", "."
+    out = _format_number(abs(x) if neg_auto else x, toks, point=point, sep=sep)
     return ("-" + out) if neg_auto and out.strip("0.,% ") != "" else out
 
 
@@ -192,7 +264,10 @@ def _parse_time(text: str) -> float | None:
     return seconds / 86400.0
 
 
-def _format_number(x: float, toks: list[tuple[str, str]]) -> str:
+def _format_number(
+    x: float, toks: list[tuple[str, str]], *, point: str = ".", sep: str = ","
+) -> str:
+    """``point`` and ``sep`` are the decimal and thousands separators shown."""
     chars = [t for k, t in toks if k == "ch"]
     has_digits = any(c in "0#?" for c in chars)
     if not has_digits:
@@ -206,7 +281,7 @@ def _format_number(x: float, toks: list[tuple[str, str]]) -> str:
             sci_idx = i
             break
     if sci_idx is not None:
-        return _format_sci(x, toks, sci_idx)
+        return _format_sci(x, toks, sci_idx, point=point, sep=sep)
     # split integer / fraction at the first '.'
     dot = next((i for i, (k, t) in enumerate(toks) if k == "ch" and t == "."), None)
     int_toks = toks if dot is None else toks[:dot]
@@ -246,7 +321,7 @@ def _format_number(x: float, toks: list[tuple[str, str]]) -> str:
             min_zero += 1
     digits = int_str.rjust(min_zero, "0") if min_zero else int_str
     if grouping:
-        digits = f"{int(digits):,}" if digits else ""
+        digits = f"{int(digits):,}".replace(",", sep) if digits else ""
         digits = digits.rjust(min_zero, "0") if min_zero and len(digits) < min_zero else digits
     out_int: list[str] = []
     remaining = digits
@@ -290,7 +365,7 @@ def _format_number(x: float, toks: list[tuple[str, str]]) -> str:
             continue
         else:
             frac_out.append(t)
-    res = int_out + ("." + "".join(frac_out) if dot is not None else "")
+    res = int_out + (point + "".join(frac_out) if dot is not None else "")
     return ("-" if neg else "") + res
 
 
@@ -300,7 +375,9 @@ def _round_half_away(x: float, nd: int) -> float:
     return math.floor(y + 0.5) / m
 
 
-def _format_sci(x: float, toks: list[tuple[str, str]], e_idx: int) -> str:
+def _format_sci(
+    x: float, toks: list[tuple[str, str]], e_idx: int, *, point: str = ".", sep: str = ","
+) -> str:
     mant_toks = toks[:e_idx]
     exp_toks = toks[e_idx + 2 :]
     sign_ch = toks[e_idx + 1][1]
@@ -324,7 +401,7 @@ def _format_sci(x: float, toks: list[tuple[str, str]], e_idx: int) -> str:
     if abs(mant) >= 10 ** max(nint, 1):
         exp += 1
         mant = mant / 10
-    mant_fmt = _format_number(mant, mant_toks)
+    mant_fmt = _format_number(mant, mant_toks, point=point, sep=sep)
     es = ("-" if exp < 0 else ("+" if sign_ch == "+" else "")) + str(abs(exp)).rjust(
         exp_digits, "0"
     )

@@ -17,7 +17,7 @@ from ..values import (
     texts,
 )
 from .helpers import collect, lift
-from .numfmt import format_value
+from .numfmt import comma_decimal_format, format_value
 from .registry import EvalContext, register
 
 
@@ -57,7 +57,13 @@ _text_fn("UNICHAR", lambda n: chr(_int(n, 1)), "n")
 _text_fn("CODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
 _text_fn("UNICODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
 _text_fn("T", lambda x: x if isinstance(x, str) else "", "a")
-_text_fn("TEXT", lambda x, fmt: format_value(x, fmt), "as")
+# a format that only makes sense with a decimal comma is read that way (the compiler
+# reports the cells: the locale Excel ran in is not in the file)
+_text_fn(
+    "TEXT",
+    lambda x, fmt: format_value(x, fmt, comma_decimal=comma_decimal_format(fmt)),
+    "as",
+)
 _text_fn(
     "REPLACE",
     lambda s, start, n, new: s[: _int(start, 1) - 1] + new + s[_int(start, 1) - 1 + _int(n) :],

@@ -438,6 +438,7 @@ def run_now(
             isolate_planning=False,
             on_event=on_update,
             on_result=results.append,
+            store_artifacts=False,  # the store is thrown away; the result keeps them
         )
         if on_update is not None:
             on_update(claimed)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from montesim.engines.base import EngineError, Result
+from montesim.engines.base import EngineError, LazyArtifacts, Result
 from montesim.engines.excel import riskstats
 from montesim.engines.excel.columns import Columns, SpilledColumns, read_row, result_memory
 from montesim.engines.excel.partial import Partial
@@ -105,7 +105,8 @@ def build_result(
 ) -> Result:
     return Result(
         summary=summary(plan, values, codes, raw_inputs),
-        artifacts=iteration_tables(plan, values, codes, raw_inputs),
+        # written when read: a job stores them, montesim.simulate only on request
+        artifacts=LazyArtifacts(lambda: iteration_tables(plan, values, codes, raw_inputs)),
         data=(values, codes, raw_inputs),  # for montesim.simulate; never stored
     )
 
@@ -199,13 +200,13 @@ def summary(
 def iteration_tables(
     plan: Plan, values: Columns, codes: Columns | None, raw_inputs: np.ndarray
 ) -> dict[str, tuple[str, bytes]]:
-    """iterations.csv and iterations.parquet: one row per kept iteration.
+    """iterations.parquet: one row per kept iteration (the download of iterations.csv is
+    written from it, see montesim.jobs.artifacts).
 
     Columns: iteration, each input, each output (empty where the trial gave an error),
     and ``<output> error`` naming the error where an output had any.
     """
     import pyarrow as pa
-    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     n = raw_inputs.shape[1]
@@ -235,9 +236,4 @@ def iteration_tables(
     table = pa.table(columns, names=names)
     parquet = io.BytesIO()
     pq.write_table(table, parquet, compression="zstd")
-    text = io.BytesIO()
-    pcsv.write_csv(table, text)
-    return {
-        "iterations.csv": ("text/csv", text.getvalue()),
-        "iterations.parquet": ("application/vnd.apache.parquet", parquet.getvalue()),
-    }
+    return {"iterations.parquet": ("application/vnd.apache.parquet", parquet.getvalue())}

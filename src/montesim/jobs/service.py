@@ -397,7 +397,7 @@ def run_now(
     """
     tmp = Path(tempfile.mkdtemp(prefix="montesim-run-"))
     settings = Settings(data_dir=tmp, database_url="", max_concurrent_jobs=1)
-    store = Store(settings.url, migrate=False, signer=Signer.random())
+    store = Store(settings.url, migrate=False, signer=Signer.random(), throwaway=True)
     metadata.create_all(store.engine)  # a throwaway store: no migration history needed
     chosen = (
         make_executor(executor, workers=workers or settings.workers)

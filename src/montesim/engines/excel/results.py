@@ -13,7 +13,7 @@ from montesim.engines.excel.columns import Columns, SpilledColumns, read_row, re
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
 from montesim.engines.excel.warnings import error_warnings
-from montesim.stats.sensitivity import rank_inputs, sensitivity
+from montesim.stats.sensitivity import sensitivities
 from montesim.stats.summary import brief, correlation_matrix, histogram, summarize
 
 if TYPE_CHECKING:
@@ -117,17 +117,32 @@ def summary(
     n_raw = raw_inputs.shape[1]
     input_names = [d.name for d in plan.inputs]
     input_columns = {name: raw_inputs[j] for j, name in enumerate(input_names)}
-    ranked = rank_inputs(input_columns) if n_raw >= 2 else {}
+    column_of = {name: j for j, name in enumerate(input_names)}
     window = max(n_raw, CORRELATION_ITERATIONS)
+    # Each input is sorted once: for the tornado of every output, its percentiles and
+    # its histogram (statistics of the sorted copy are cheap and the same).
+    input_stats: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def describe(name: str, x: np.ndarray, order: np.ndarray) -> None:
+        ordered = x[order]
+        input_stats[name] = (brief(x, ordered=ordered), histogram(x, ordered=ordered))
+
+    sens_of: list[dict[str, Any] | None] = [None] * len(plan.outputs)
+    if input_columns and n_raw >= 2:
+        sens_of = list(
+            sensitivities(
+                input_columns,
+                [read_row(values, i, n_raw) for i in range(len(plan.outputs))],
+                on_ranked=describe,
+            )
+        )
     outputs: dict[str, Any] = {}
     statistics: dict[int, dict[str, Any]] = {}  # by place in the workbook
     for i, out in enumerate(plan.outputs):
         # one output in memory at a time (a copy when the columns spilled to a file)
         x = read_row(values, i)
         entry: dict[str, Any] = {"cell": out.cell, "random": out.slot is not None}
-        sens = None
-        if input_columns and n_raw >= 2:
-            sens = sensitivity(input_columns, x[:n_raw], ranked=ranked)
+        sens = sens_of[i]
         errors: dict[str, int] = {}
         error_trials = 0
         if codes is not None:
@@ -160,7 +175,11 @@ def summary(
         outputs[out.name] = entry
     inputs = []
     for j, d in enumerate(plan.inputs):
-        stats = brief(raw_inputs[j])
+        # (a name given twice: the tornado saw its last column; the others here)
+        found = input_stats.get(d.name) if column_of[d.name] == j else None
+        if found is None:
+            found = (brief(raw_inputs[j]), histogram(raw_inputs[j]))
+        stats, hist = found
         inputs.append(
             {
                 "name": d.name,
@@ -171,7 +190,7 @@ def summary(
                 "params": list(d.args),
                 "truncate": list(d.truncate) if d.truncate else None,
                 "source": d.source,
-                "histogram": histogram(raw_inputs[j]),
+                "histogram": hist,
                 **{k: stats.get(k) for k in ("mean", "std", "min", "max", "percentiles")},
             }
         )

@@ -68,7 +68,11 @@ def main() -> None:
         many = em.write_many(d / "many.xlsx")
         k = em.write_dcf(d / "dcf_1k.xlsx", months=24, products=3)
         cases = [
-            ("200 inputs", {}, {"workbook": str(many.path), "outputs": list(many.outputs.values())}),
+            (
+                "200 inputs",
+                {},
+                {"workbook": str(many.path), "outputs": list(many.outputs.values())},
+            ),
             ("~1k DCF", {}, {"workbook": str(k.path), "outputs": list(k.outputs.values())}),
             (
                 "~1k DCF, spilled",

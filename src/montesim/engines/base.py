@@ -49,7 +49,6 @@ class Result:
     data: Any = None
 
 
-
 class LazyArtifacts(Mapping[str, tuple[str, bytes]]):
     """Artifacts built on first use, once: a caller that never reads them (an in-process
     run, ``montesim.simulate``) does not pay for them."""
@@ -69,6 +68,7 @@ class LazyArtifacts(Mapping[str, tuple[str, bytes]]):
 
     def __len__(self) -> int:
         return len(self._built)
+
 
 class ChunkContext(Protocol):
     """What a running chunk may use: report progress inside it, and check for cancel.

@@ -176,10 +176,10 @@ def summary(
     inputs = []
     for j, d in enumerate(plan.inputs):
         # (a name given twice: the tornado saw its last column; the others here)
-        found = input_stats.get(d.name) if column_of[d.name] == j else None
-        if found is None:
-            found = (brief(raw_inputs[j]), histogram(raw_inputs[j]))
-        stats, hist = found
+        described = input_stats.get(d.name) if column_of[d.name] == j else None
+        if described is None:
+            described = (brief(raw_inputs[j]), histogram(raw_inputs[j]))
+        stats, hist = described
         inputs.append(
             {
                 "name": d.name,
@@ -235,13 +235,16 @@ def iteration_tables(
     columns: list[Any] = [pa.array(np.arange(n, dtype=np.int64))]
     used: set[str] = set(names)
 
-    def add(name: str, column: Any) -> None:
+    def add(name: str, column: Any) -> str:
         label, k = name, 2
         while label in used:
             label, k = f"{name} ({k})", k + 1
         used.add(label)
         names.append(label)
         columns.append(column)
+        return label
+
+    error_columns: list[str] = []
 
     for j, d in enumerate(plan.inputs):
         add(d.name, pa.array(raw_inputs[j]))
@@ -251,8 +254,10 @@ def iteration_tables(
         code = None if codes is None else read_row(codes, i, n)
         if code is not None and code.any():
             err = [error_name(c) if c else None for c in code]
-            add(f"{out.name} error", pa.array(err, type=pa.string()))
+            error_columns.append(add(f"{out.name} error", pa.array(err, type=pa.string())))
     table = pa.table(columns, names=names)
     parquet = io.BytesIO()
-    pq.write_table(table, parquet, compression="zstd")
+    # A dictionary of numbers that rarely repeat costs several times the write and grows
+    # the file; error names repeat, so only their columns get one.
+    pq.write_table(table, parquet, compression="zstd", use_dictionary=error_columns or False)
     return {"iterations.parquet": ("application/vnd.apache.parquet", parquet.getvalue())}

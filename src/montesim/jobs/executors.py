@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -253,7 +254,17 @@ class LocalExecutor:
                 raise
             pool = self._replace(pool)
             inner = pool.submit(run_chunk_task, *args)
-        out.add_done_callback(lambda f: inner.cancel() if f.cancelled() else None)
+        # ``out`` holds ``inner`` weakly: a strong reference both ways is a cycle that keeps
+        # the chunk's result (tens of MB) alive until the cyclic GC runs, which in a main
+        # process that allocates little can be after every chunk of the job came back.
+        running = weakref.ref(inner)
+
+        def cancel_inner(f: Future) -> None:
+            found = running()
+            if f.cancelled() and found is not None:
+                found.cancel()
+
+        out.add_done_callback(cancel_inner)
         inner.add_done_callback(lambda f: self._settle(out, f, pool, args, deaths))
 
     def _settle(

@@ -141,6 +141,7 @@ def summary(
     for i, out in enumerate(plan.outputs):
         # one output in memory at a time (a copy when the columns spilled to a file)
         x = read_row(values, i)
+        private = isinstance(values, SpilledColumns)  # x may then be reordered in place
         entry: dict[str, Any] = {"cell": out.cell, "random": out.slot is not None}
         sens = sens_of[i]
         errors: dict[str, int] = {}
@@ -151,8 +152,9 @@ def summary(
             found, counts = np.unique(code[~ok], return_counts=True)
             errors = {error_name(c): int(n) for c, n in zip(found, counts, strict=True)}
             error_trials = int(len(ok) - np.count_nonzero(ok))
-            del code
-            x = x[ok]
+            if error_trials:  # else x stays as it is, not copied
+                x, private = x[ok], True
+            del code, ok
         for place, (stat, of) in enumerate(plan.statistics):
             if of != i:
                 continue
@@ -164,9 +166,7 @@ def summary(
                 "value": riskstats.compute(stat.function, x, stat.arg),
             }
         # a private copy may be reordered in place; a view into the columns may not
-        entry.update(
-            summarize(x, overwrite=isinstance(values, SpilledColumns) or codes is not None)
-        )
+        entry.update(summarize(x, overwrite=private))
         del x
         entry["error_trials"] = error_trials
         entry["errors"] = errors

@@ -44,6 +44,9 @@ _plan_cache: dict[str, Any] = {}
 def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
     global _reports
     _reports = reports.put_nowait
+    # Reports are informational: at exit this process drops those nobody read rather
+    # than wait for room in the pipe (a run without a reader, run_now, never exited).
+    reports.cancel_join_thread()
     # A stop signal sent to the whole process group (Ctrl-C, systemd) is the server's to
     # handle: it drains, letting chunks in flight here finish. The watchdog below ends
     # this process when the server is gone.

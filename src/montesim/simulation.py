@@ -25,6 +25,7 @@ import numpy as np
 
 from montesim.engines.excel.spec import parse_spec
 from montesim.errors import EngineError
+from montesim.jobs import artifacts as derived
 from montesim.jobs.model import Job
 from montesim.jobs.service import run_now
 from montesim.jobs.views import input_error_of
@@ -51,7 +52,15 @@ class SimulationResult:
     @cached_property
     def artifacts(self) -> dict[str, tuple[str, bytes]]:
         """iterations.csv and iterations.parquet, written on first use (not every run)."""
-        return self.tables()
+        found = self._parquet
+        if found is None:
+            return {}
+        csv = b"".join(derived.csv_chunks(found[1]))
+        return {"iterations.csv": (derived.CSV, csv), "iterations.parquet": found}
+
+    @cached_property
+    def _parquet(self) -> tuple[str, bytes] | None:
+        return self.tables().get("iterations.parquet")
 
     @property
     def iterations(self) -> int:
@@ -83,10 +92,14 @@ class SimulationResult:
     def save_iterations(self, path: str | Path) -> None:
         """Raw iterations as CSV or Parquet, by the file's extension."""
         path = Path(path)
-        key = "iterations.parquet" if path.suffix == ".parquet" else "iterations.csv"
-        if key not in self.artifacts:
+        parquet = self._parquet
+        if parquet is None:
             raise ValueError("no raw iterations were kept (raw_iterations=0)")
-        path.write_bytes(self.artifacts[key][1])
+        if path.suffix == ".parquet":
+            path.write_bytes(parquet[1])
+            return
+        with path.open("wb") as out:  # streamed: the whole CSV is never in memory
+            derived.write_csv(parquet[1], out.write)
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per output: name, cell, mean, std, p5, p50, p95, error trials."""

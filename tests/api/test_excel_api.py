@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 from tests.conftest import ServerProc, submit, wait_for
@@ -86,6 +87,12 @@ def test_workbook_job_runs_to_results_and_downloads(client: httpx.Client, tmp_pa
     assert set(table.column_names[1:3]) == {"Growth", "Discount"}
     csv = client.get(hrefs["iterations.csv"])
     assert csv.status_code == 200 and csv.text.count("\n") == 10_001
+    # written from the stored Parquet as it downloads: the CSV of the whole table
+    whole = io.BytesIO()
+    pcsv.write_csv(table, whole)
+    assert csv.content == whole.getvalue()
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert 'filename="iterations.csv"' in csv.headers["content-disposition"]
 
 
 def _rejected(client: httpx.Client, spec: dict) -> tuple[dict, dict]:

@@ -89,3 +89,27 @@ def test_shared_input_ranks_give_the_same_answer() -> None:
     ranked = rank_inputs(inputs)
     for output in (inputs["a"] * 2 + inputs["b"], np.where(inputs["b"] > 2, np.nan, inputs["a"])):
         assert sensitivity(inputs, output, ranked=ranked) == sensitivity(inputs, output)
+
+
+def test_sensitivities_of_many_outputs_are_each_outputs_sensitivity() -> None:
+    from montesim.stats.sensitivity import sensitivities
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=3000)
+    x[::50] = np.nan
+    inputs = {"a": rng.normal(size=3000), "b": rng.integers(0, 5, 3000).astype(float), "x": x}
+    outputs = [
+        inputs["a"] * 2 + inputs["b"],
+        np.where(inputs["b"] > 2, np.nan, inputs["a"]),
+        np.full(3000, 7.0),
+    ]
+    seen: dict[str, np.ndarray] = {}
+
+    def on_ranked(name: str, values: np.ndarray, order: np.ndarray) -> None:
+        seen[name] = values[order]
+
+    found = sensitivities(inputs, outputs, on_ranked=on_ranked)
+    assert found == [sensitivity(inputs, y) for y in outputs]
+    assert list(seen) == ["a", "b", "x"]
+    for name, ordered in seen.items():
+        np.testing.assert_array_equal(ordered, np.sort(inputs[name]))

@@ -131,3 +131,29 @@ def test_long_arrays_summarized_in_place_match_numpy() -> None:
     assert out == summarize(x)  # the same numbers whether or not x may be overwritten
     small = x[:1000]
     assert summarize(small)["std"] == np.std(small, ddof=1)  # bit for bit below a piece
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.random.default_rng(1).normal(size=10_001),
+        np.random.default_rng(2).integers(0, 7, 5000).astype(float),  # ties on bin edges
+        np.random.default_rng(3).random(4096) * 1e-300,
+        np.full(100, 2.5),
+        np.array([1.0, 2.0]),
+        np.array([3.0]),
+        np.linspace(-1, 1, 1001),  # values on the edges
+    ],
+    ids=["normal", "ties", "tiny", "constant", "two", "one", "edges"],
+)
+def test_statistics_from_a_sorted_copy_are_the_same(x: np.ndarray) -> None:
+    from montesim.stats.summary import brief, histogram
+
+    ordered = np.sort(x, kind="stable")
+    assert brief(x, ordered=ordered) == brief(x)
+    assert histogram(x, ordered=ordered) == histogram(x)
+    counts, edges = np.histogram(x, bins=len(histogram(x)["counts"]))
+    assert histogram(x, ordered=ordered) == {
+        "edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+    }

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from montesim.api.deps import owner_of, principal_of, services, visible_to
 from montesim.api.problems import Problem
 from montesim.errors import Conflict, InputError
+from montesim.jobs import artifacts as derived
 from montesim.jobs.model import Job
 from montesim.jobs.states import JobStatus, parse_statuses
 from montesim.jobs.views import error_view, job_view, links
@@ -189,7 +191,7 @@ def get_result(job_id: str, request: Request) -> dict[str, Any]:
     summary = svc.store.result(job_id)
     artifacts = [
         {"name": name, "media_type": mt, "href": f"/api/jobs/{job_id}/artifacts/{name}"}
-        for name, mt in svc.store.artifact_names(job_id)
+        for name, mt in derived.listed(svc.store.artifact_names(job_id))
     ]
     return {"job_id": job_id, "engine": job.engine, "result": summary, "artifacts": artifacts}
 
@@ -200,17 +202,21 @@ def get_artifact(job_id: str, name: str, request: Request) -> Response:
     job = get_or_404(request, job_id)
     if job.status != JobStatus.COMPLETE:
         raise not_complete(job)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     found = svc.store.artifact(job_id, name)
     if found is None:
-        raise Problem(
-            404, "artifact_not_found", f"Job has no artifact {name[:200]!r}", location="name"
+        # a CSV is written from the stored Parquet as it is downloaded
+        source = derived.parquet_source(name)
+        parquet = svc.store.artifact(job_id, source) if source else None
+        if parquet is None:
+            raise Problem(
+                404, "artifact_not_found", f"Job has no artifact {name[:200]!r}", location="name"
+            )
+        return StreamingResponse(
+            derived.csv_chunks(parquet[1]), media_type=derived.CSV, headers=headers
         )
     media_type, data = found
-    return Response(
-        data,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return Response(data, media_type=media_type, headers=headers)
 
 
 @router.get("/{job_id}/events")

@@ -9,9 +9,9 @@ Plans and partials must be picklable and small.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -39,13 +39,35 @@ class Chunk:
 class Result:
     """What ``merge`` returns: a JSON-able summary plus optional downloadable artifacts.
 
-    ``artifacts`` maps a name (``"iterations.csv"``) to ``(media_type, bytes)``.
+    ``artifacts`` maps a name (``"iterations.parquet"``) to ``(media_type, bytes)``; a
+    :class:`LazyArtifacts` builds them only when read.
     """
 
     summary: dict[str, Any]
-    artifacts: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    artifacts: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
     # In-process runs only (montesim.simulate): the engine's full data, never stored.
     data: Any = None
+
+
+class LazyArtifacts(Mapping[str, tuple[str, bytes]]):
+    """Artifacts built on first use, once: a caller that never reads them (an in-process
+    run, ``montesim.simulate``) does not pay for them."""
+
+    def __init__(self, build: Callable[[], dict[str, tuple[str, bytes]]]) -> None:
+        self._build = build
+
+    @cached_property
+    def _built(self) -> dict[str, tuple[str, bytes]]:
+        return self._build()
+
+    def __getitem__(self, name: str) -> tuple[str, bytes]:
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built)
+
+    def __len__(self) -> int:
+        return len(self._built)
 
 
 class ChunkContext(Protocol):

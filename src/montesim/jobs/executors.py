@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +44,9 @@ _plan_cache: dict[str, Any] = {}
 def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
     global _reports
     _reports = reports.put_nowait
+    # Reports are informational: at exit this process drops those nobody read rather
+    # than wait for room in the pipe (a run without a reader, run_now, never exited).
+    reports.cancel_join_thread()
     # A stop signal sent to the whole process group (Ctrl-C, systemd) is the server's to
     # handle: it drains, letting chunks in flight here finish. The watchdog below ends
     # this process when the server is gone.
@@ -253,7 +257,17 @@ class LocalExecutor:
                 raise
             pool = self._replace(pool)
             inner = pool.submit(run_chunk_task, *args)
-        out.add_done_callback(lambda f: inner.cancel() if f.cancelled() else None)
+        # ``out`` holds ``inner`` weakly: a strong reference both ways is a cycle that keeps
+        # the chunk's result (tens of MB) alive until the cyclic GC runs, which in a main
+        # process that allocates little can be after every chunk of the job came back.
+        running = weakref.ref(inner)
+
+        def cancel_inner(f: Future) -> None:
+            found = running()
+            if f.cancelled() and found is not None:
+                found.cancel()
+
+        out.add_done_callback(cancel_inner)
         inner.add_done_callback(lambda f: self._settle(out, f, pool, args, deaths))
 
     def _settle(

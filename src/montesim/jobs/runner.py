@@ -179,6 +179,7 @@ class JobRunner:
         on_event: Callable[[Job], None] | None = None,
         on_result: Callable[[Result], None] | None = None,
         draining: Callable[[], float | None] = lambda: None,
+        store_artifacts: bool = True,
     ) -> None:
         self.store = store
         self.executor = executor
@@ -194,6 +195,9 @@ class JobRunner:
         self.on_event = on_event or (lambda job: None)
         self.on_result = on_result
         self.draining = draining  # the drain deadline once this worker stops (SIGTERM)
+        # False for a throwaway store (run_now): the caller reads the result's artifacts,
+        # if it wants them, from ``on_result``; nothing builds them for the store.
+        self.store_artifacts = store_artifacts
         self.chunks_done = 0  # persisted by this process (the workers list shows it)
         # Per running job: chunks already persisted, and whether the merge began, so a
         # late in-chunk report is dropped rather than moving the stage backwards.
@@ -375,7 +379,8 @@ class JobRunner:
             )
         partials = StoredPartials(self.store, job_id, [c.index for c in planned.chunks])
         result = engine.merge(pickle.loads(planned.plan_bytes), partials)
-        row = self.store.complete(job_id, self.owner, result.summary, result.artifacts)
+        artifacts = result.artifacts if self.store_artifacts else {}
+        row = self.store.complete(job_id, self.owner, result.summary, artifacts)
         if row is None:
             current = self.store.get_job(job_id)
             if current and current.status == JobStatus.RUNNING and current.cancellation_requested:

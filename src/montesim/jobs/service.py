@@ -397,7 +397,7 @@ def run_now(
     """
     tmp = Path(tempfile.mkdtemp(prefix="montesim-run-"))
     settings = Settings(data_dir=tmp, database_url="", max_concurrent_jobs=1)
-    store = Store(settings.url, migrate=False, signer=Signer.random())
+    store = Store(settings.url, migrate=False, signer=Signer.random(), throwaway=True)
     metadata.create_all(store.engine)  # a throwaway store: no migration history needed
     chosen = (
         make_executor(executor, workers=workers or settings.workers)
@@ -438,6 +438,7 @@ def run_now(
             isolate_planning=False,
             on_event=on_update,
             on_result=results.append,
+            store_artifacts=False,  # the store is thrown away; the result keeps them
         )
         if on_update is not None:
             on_update(claimed)

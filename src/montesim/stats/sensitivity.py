@@ -6,6 +6,7 @@ All results are JSON-able; an input or output that is constant has no rank corre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,12 +14,20 @@ import numpy as np
 from montesim.stats.ranking import average_ranks
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``np.dot`` of two vectors without BLAS: a threaded BLAS ``ddot`` is up to a
+    hundred times slower on a busy machine (its threads wait for cores), and its sum's
+    order depends on the thread count. Centred ranks are multiples of 1/2, so up to a
+    few 100,000 trials every order gives the same, exact, sum."""
+    return float(np.einsum("i,i->", a, b))
+
+
 class _Centered:
     """A rank vector minus its mean, and its squared norm: the output's is shared by inputs."""
 
     def __init__(self, ranks: np.ndarray) -> None:
         self.d = ranks - ranks.mean()
-        self.ss = float(np.dot(self.d, self.d))
+        self.ss = _dot(self.d, self.d)
 
 
 def _spearman(x: _Centered, y: _Centered) -> float | None:
@@ -26,7 +35,7 @@ def _spearman(x: _Centered, y: _Centered) -> float | None:
     denom = float(np.sqrt(x.ss * y.ss))
     if denom <= 0:
         return None
-    return float(np.clip(np.dot(x.d, y.d) / denom, -1.0, 1.0))
+    return float(np.clip(_dot(x.d, y.d) / denom, -1.0, 1.0))
 
 
 def _spider(
@@ -55,11 +64,64 @@ def _spider(
 
 
 Ranked = dict[str, tuple[np.ndarray, np.ndarray]]
+Row = tuple[str, float | None, list[dict[str, float]]]
 
 
 def rank_inputs(inputs: dict[str, np.ndarray]) -> Ranked:
     """Each input's ranks and sort order over all trials, to share between outputs."""
     return {name: average_ranks(np.asarray(x, dtype=np.float64)) for name, x in inputs.items()}
+
+
+class _Output:
+    """An output's values by trial, which are finite, and (once asked) the centred ranks
+    of the finite ones: shared by every input that leaves out no other trial."""
+
+    def __init__(self, output: np.ndarray) -> None:
+        self.y = np.asarray(output, dtype=np.float64).ravel()
+        self.ok = np.isfinite(self.y)
+        self._ranks: _Centered | None = None
+
+    def ranks_ok(self) -> _Centered:
+        if self._ranks is None:
+            y = self.y if self.ok.all() else self.y[self.ok]
+            self._ranks = _Centered(average_ranks(y)[0])
+        return self._ranks
+
+
+def _row(
+    name: str,
+    values: np.ndarray,
+    out: _Output,
+    ranked: tuple[np.ndarray, np.ndarray] | None,
+    deciles: int,
+) -> Row:
+    """One input's rank correlation with the output and its spider points."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if len(x) != len(out.y):
+        raise ValueError(f"input {name!r} has {len(x)} values, output has {len(out.y)}")
+    keep = np.isfinite(x) & out.ok
+    every = bool(keep.all())
+    y = out.y
+    if not every:
+        x, y = x[keep], y[keep]
+    y_ranks = out.ranks_ok() if np.array_equal(keep, out.ok) else _Centered(average_ranks(y)[0])
+    x_ranks, order = ranked if ranked is not None and every else average_ranks(x)
+    rho = _spearman(_Centered(x_ranks), y_ranks) if len(x) >= 2 else None
+    spider = _spider(x, y, order, deciles) if rho is not None and len(x) >= deciles else []
+    return name, rho, spider
+
+
+def _report(rows: list[Row]) -> dict[str, Any]:
+    rows = sorted(rows, key=lambda r: -1.0 if r[1] is None else abs(r[1]), reverse=True)
+    total = sum(r[1] ** 2 for r in rows if r[1] is not None)
+    return {
+        "tornado": [{"input": name, "rho": rho} for name, rho, _ in rows],
+        "contribution_to_variance": [
+            {"input": name, "share": (rho**2 / total) if rho is not None and total > 0 else None}
+            for name, rho, _ in rows
+        ],
+        "spider": [{"input": name, "points": points} for name, _, points in rows],
+    }
 
 
 def sensitivity(
@@ -83,41 +145,29 @@ def sensitivity(
     ``ranked`` (from :func:`rank_inputs`) saves re-sorting the inputs for every output;
     it is used where no trial is left out.
     """
-    y_all = np.asarray(output, dtype=np.float64).ravel()
-    y_ok = np.isfinite(y_all)
-    y_ranks_ok: _Centered | None = None  # output ranks over y_ok, shared by most inputs
-    rows: list[tuple[str, float | None, list[dict[str, float]]]] = []
+    out = _Output(output)
+    ranked = ranked or {}
+    return _report([_row(name, x, out, ranked.get(name), deciles) for name, x in inputs.items()])
+
+
+def sensitivities(
+    inputs: dict[str, np.ndarray],
+    outputs: list[np.ndarray],
+    *,
+    deciles: int = 10,
+    on_ranked: Callable[[str, np.ndarray, np.ndarray], None] | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`sensitivity` of each output (the same results), sorting each input once
+    for all outputs and only one input at a time: memory for one input's ranks, not
+    for every input's. ``on_ranked(name, x, order)`` gets each input with its sort
+    order (for statistics that a sorted copy makes cheap)."""
+    outs = [_Output(y) for y in outputs]
+    rows: list[list[Row]] = [[] for _ in outs]
     for name, values in inputs.items():
         x = np.asarray(values, dtype=np.float64).ravel()
-        if len(x) != len(y_all):
-            raise ValueError(f"input {name!r} has {len(x)} values, output has {len(y_all)}")
-        keep = np.isfinite(x) & y_ok
-        every = bool(keep.all())
-        if not every:
-            x, y = x[keep], y_all[keep]
-        else:
-            y = y_all
-        if np.array_equal(keep, y_ok):
-            if y_ranks_ok is None:
-                y_ranks_ok = _Centered(average_ranks(y)[0])
-            y_ranks = y_ranks_ok
-        else:
-            y_ranks = _Centered(average_ranks(y)[0])
-        if ranked is not None and name in ranked and every:
-            x_ranks, order = ranked[name]
-        else:
-            x_ranks, order = average_ranks(x)
-        rho = _spearman(_Centered(x_ranks), y_ranks) if len(x) >= 2 else None
-        spider = _spider(x, y, order, deciles) if rho is not None and len(x) >= deciles else []
-        rows.append((name, rho, spider))
-
-    rows.sort(key=lambda r: -1.0 if r[1] is None else abs(r[1]), reverse=True)
-    total = sum(r[1] ** 2 for r in rows if r[1] is not None)
-    return {
-        "tornado": [{"input": name, "rho": rho} for name, rho, _ in rows],
-        "contribution_to_variance": [
-            {"input": name, "share": (rho**2 / total) if rho is not None and total > 0 else None}
-            for name, rho, _ in rows
-        ],
-        "spider": [{"input": name, "points": points} for name, _, points in rows],
-    }
+        ranked = average_ranks(x)
+        if on_ranked is not None:
+            on_ranked(name, x, ranked[1])
+        for out, found in zip(outs, rows, strict=True):
+            found.append(_row(name, x, out, ranked, deciles))
+    return [_report(found) for found in rows]

@@ -27,10 +27,11 @@ def jsonable(value: float | np.floating | None) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def bin_count(x: np.ndarray, *, scratch: bool = False) -> int:
+def bin_count(x: np.ndarray, *, scratch: bool = False, ordered: np.ndarray | None = None) -> int:
     """Freedman–Diaconis bins (Sturges when the IQR is 0), between 1 and MAX_BINS.
 
     ``scratch``: ``x`` may be reordered in place (its quantiles are found by partitioning).
+    ``ordered``: ``x`` sorted, when the caller has it (its quantiles are then cheap).
     """
     n = len(x)
     if n < 2:
@@ -38,7 +39,10 @@ def bin_count(x: np.ndarray, *, scratch: bool = False) -> int:
     lo, hi = float(np.min(x)), float(np.max(x))
     if hi == lo:
         return 1
-    q25, q75 = np.percentile(x, [25, 75], overwrite_input=scratch)
+    if ordered is not None:
+        q25, q75 = np.percentile(ordered, [25, 75])
+    else:
+        q25, q75 = np.percentile(x, [25, 75], overwrite_input=scratch)
     iqr = float(q75 - q25)
     if iqr > 0:
         bins = math.ceil((hi - lo) / (2.0 * iqr * n ** (-1.0 / 3.0)))
@@ -47,11 +51,24 @@ def bin_count(x: np.ndarray, *, scratch: bool = False) -> int:
     return int(min(max(bins, 1), MAX_BINS))
 
 
-def histogram(x: np.ndarray, *, scratch: bool = False) -> dict[str, list[Any]]:
-    """Bin edges and counts (``len(edges) == len(counts) + 1``); empty lists for no data."""
+def histogram(
+    x: np.ndarray, *, scratch: bool = False, ordered: np.ndarray | None = None
+) -> dict[str, list[Any]]:
+    """Bin edges and counts (``len(edges) == len(counts) + 1``); empty lists for no data.
+
+    ``ordered``: ``x`` sorted, when the caller has it: the same edges and counts as
+    ``np.histogram`` (bins ``[e_i, e_i+1)``, the last one closed), found by bisection.
+    """
     if len(x) == 0:
         return {"edges": [], "counts": []}
-    counts, edges = np.histogram(x, bins=bin_count(x, scratch=scratch))
+    bins = bin_count(x, scratch=scratch, ordered=ordered)
+    if ordered is None:
+        counts, edges = np.histogram(x, bins=bins)
+    else:
+        edges = np.histogram_bin_edges(x, bins=bins)
+        cuts = np.searchsorted(ordered, edges, side="left")
+        cuts[-1] = np.searchsorted(ordered, edges[-1], side="right")
+        counts = np.diff(cuts)
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
 
 
@@ -105,12 +122,19 @@ def _moments(x: np.ndarray, mean: float, std: float | None) -> tuple[float | Non
     return jsonable(skew), jsonable(kurt)
 
 
-def brief(x: np.ndarray) -> dict[str, Any]:
-    """n, mean, std, min, max and percentiles of the finite values ``x`` (see summarize)."""
+def brief(x: np.ndarray, *, ordered: np.ndarray | None = None) -> dict[str, Any]:
+    """n, mean, std, min, max and percentiles of the finite values ``x`` (see summarize).
+
+    ``ordered``: ``x`` sorted, when the caller has it (percentiles then cost no partition).
+    """
+    if ordered is not None:
+        return _brief(np.asarray(x, dtype=np.float64).ravel(), ordered=ordered)
     return _brief(np.array(x, dtype=np.float64).ravel(), scratch=True)
 
 
-def _brief(x: np.ndarray, *, scratch: bool = False) -> dict[str, Any]:
+def _brief(
+    x: np.ndarray, *, scratch: bool = False, ordered: np.ndarray | None = None
+) -> dict[str, Any]:
     """The brief statistics; sums run first, in trial order, then quantiles may reorder x."""
     n = int(len(x))
     if n == 0:
@@ -127,7 +151,10 @@ def _brief(x: np.ndarray, *, scratch: bool = False) -> dict[str, Any]:
     std = _std(x, mean) if n >= 2 else None
     if std is not None and lo == hi:
         std = 0.0  # exactly constant: avoid a rounding residue like 1e-16
-    pct = np.percentile(x, PERCENTILES, overwrite_input=scratch)
+    if ordered is not None:
+        pct = np.percentile(ordered, PERCENTILES)
+    else:
+        pct = np.percentile(x, PERCENTILES, overwrite_input=scratch)
     return {
         "n": n,
         "mean": mean,

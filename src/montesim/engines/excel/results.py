@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from montesim.engines.base import EngineError, Result
+from montesim.engines.base import EngineError, LazyArtifacts, Result
 from montesim.engines.excel import riskstats
 from montesim.engines.excel.columns import Columns, SpilledColumns, read_row, result_memory
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
 from montesim.engines.excel.warnings import error_warnings
-from montesim.stats.sensitivity import rank_inputs, sensitivity
+from montesim.stats.sensitivity import sensitivities
 from montesim.stats.summary import brief, correlation_matrix, histogram, summarize
 
 if TYPE_CHECKING:
@@ -105,7 +105,8 @@ def build_result(
 ) -> Result:
     return Result(
         summary=summary(plan, values, codes, raw_inputs),
-        artifacts=iteration_tables(plan, values, codes, raw_inputs),
+        # written when read: a job stores them, montesim.simulate only on request
+        artifacts=LazyArtifacts(lambda: iteration_tables(plan, values, codes, raw_inputs)),
         data=(values, codes, raw_inputs),  # for montesim.simulate; never stored
     )
 
@@ -116,17 +117,33 @@ def summary(
     n_raw = raw_inputs.shape[1]
     input_names = [d.name for d in plan.inputs]
     input_columns = {name: raw_inputs[j] for j, name in enumerate(input_names)}
-    ranked = rank_inputs(input_columns) if n_raw >= 2 else {}
+    column_of = {name: j for j, name in enumerate(input_names)}
     window = max(n_raw, CORRELATION_ITERATIONS)
+    # Each input is sorted once: for the tornado of every output, its percentiles and
+    # its histogram (statistics of the sorted copy are cheap and the same).
+    input_stats: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def describe(name: str, x: np.ndarray, order: np.ndarray) -> None:
+        ordered = x[order]
+        input_stats[name] = (brief(x, ordered=ordered), histogram(x, ordered=ordered))
+
+    sens_of: list[dict[str, Any] | None] = [None] * len(plan.outputs)
+    if input_columns and n_raw >= 2:
+        sens_of = list(
+            sensitivities(
+                input_columns,
+                [read_row(values, i, n_raw) for i in range(len(plan.outputs))],
+                on_ranked=describe,
+            )
+        )
     outputs: dict[str, Any] = {}
     statistics: dict[int, dict[str, Any]] = {}  # by place in the workbook
     for i, out in enumerate(plan.outputs):
         # one output in memory at a time (a copy when the columns spilled to a file)
         x = read_row(values, i)
+        private = isinstance(values, SpilledColumns)  # x may then be reordered in place
         entry: dict[str, Any] = {"cell": out.cell, "random": out.slot is not None}
-        sens = None
-        if input_columns and n_raw >= 2:
-            sens = sensitivity(input_columns, x[:n_raw], ranked=ranked)
+        sens = sens_of[i]
         errors: dict[str, int] = {}
         error_trials = 0
         if codes is not None:
@@ -135,8 +152,9 @@ def summary(
             found, counts = np.unique(code[~ok], return_counts=True)
             errors = {error_name(c): int(n) for c, n in zip(found, counts, strict=True)}
             error_trials = int(len(ok) - np.count_nonzero(ok))
-            del code
-            x = x[ok]
+            if error_trials:  # else x stays as it is, not copied
+                x, private = x[ok], True
+            del code, ok
         for place, (stat, of) in enumerate(plan.statistics):
             if of != i:
                 continue
@@ -148,9 +166,7 @@ def summary(
                 "value": riskstats.compute(stat.function, x, stat.arg),
             }
         # a private copy may be reordered in place; a view into the columns may not
-        entry.update(
-            summarize(x, overwrite=isinstance(values, SpilledColumns) or codes is not None)
-        )
+        entry.update(summarize(x, overwrite=private))
         del x
         entry["error_trials"] = error_trials
         entry["errors"] = errors
@@ -159,7 +175,11 @@ def summary(
         outputs[out.name] = entry
     inputs = []
     for j, d in enumerate(plan.inputs):
-        stats = brief(raw_inputs[j])
+        # (a name given twice: the tornado saw its last column; the others here)
+        described = input_stats.get(d.name) if column_of[d.name] == j else None
+        if described is None:
+            described = (brief(raw_inputs[j]), histogram(raw_inputs[j]))
+        stats, hist = described
         inputs.append(
             {
                 "name": d.name,
@@ -170,7 +190,7 @@ def summary(
                 "params": list(d.args),
                 "truncate": list(d.truncate) if d.truncate else None,
                 "source": d.source,
-                "histogram": histogram(raw_inputs[j]),
+                "histogram": hist,
                 **{k: stats.get(k) for k in ("mean", "std", "min", "max", "percentiles")},
             }
         )
@@ -199,13 +219,13 @@ def summary(
 def iteration_tables(
     plan: Plan, values: Columns, codes: Columns | None, raw_inputs: np.ndarray
 ) -> dict[str, tuple[str, bytes]]:
-    """iterations.csv and iterations.parquet: one row per kept iteration.
+    """iterations.parquet: one row per kept iteration (the download of iterations.csv is
+    written from it, see montesim.jobs.artifacts).
 
     Columns: iteration, each input, each output (empty where the trial gave an error),
     and ``<output> error`` naming the error where an output had any.
     """
     import pyarrow as pa
-    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
     n = raw_inputs.shape[1]
@@ -215,13 +235,16 @@ def iteration_tables(
     columns: list[Any] = [pa.array(np.arange(n, dtype=np.int64))]
     used: set[str] = set(names)
 
-    def add(name: str, column: Any) -> None:
+    def add(name: str, column: Any) -> str:
         label, k = name, 2
         while label in used:
             label, k = f"{name} ({k})", k + 1
         used.add(label)
         names.append(label)
         columns.append(column)
+        return label
+
+    error_columns: list[str] = []
 
     for j, d in enumerate(plan.inputs):
         add(d.name, pa.array(raw_inputs[j]))
@@ -231,13 +254,10 @@ def iteration_tables(
         code = None if codes is None else read_row(codes, i, n)
         if code is not None and code.any():
             err = [error_name(c) if c else None for c in code]
-            add(f"{out.name} error", pa.array(err, type=pa.string()))
+            error_columns.append(add(f"{out.name} error", pa.array(err, type=pa.string())))
     table = pa.table(columns, names=names)
     parquet = io.BytesIO()
-    pq.write_table(table, parquet, compression="zstd")
-    text = io.BytesIO()
-    pcsv.write_csv(table, text)
-    return {
-        "iterations.csv": ("text/csv", text.getvalue()),
-        "iterations.parquet": ("application/vnd.apache.parquet", parquet.getvalue()),
-    }
+    # A dictionary of numbers that rarely repeat costs several times the write and grows
+    # the file; error names repeat, so only their columns get one.
+    pq.write_table(table, parquet, compression="zstd", use_dictionary=error_columns or False)
+    return {"iterations.parquet": ("application/vnd.apache.parquet", parquet.getvalue())}

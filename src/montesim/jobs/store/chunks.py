@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -125,7 +126,7 @@ class ChunksStore(StoreBase):
         job_id: str,
         owner: str,
         summary: dict[str, Any],
-        artifacts: dict[str, tuple[str, bytes]],
+        artifacts: Mapping[str, tuple[str, bytes]],
     ) -> Job | None:
         """Store the result and enter ``complete`` in one transaction.
 

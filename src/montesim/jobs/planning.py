@@ -195,12 +195,10 @@ def plan_isolated(
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """The montesim code a plan was built by: its version and the size and modification
-    time of every module, so an upgraded or edited install never reuses an older plan."""
-    import montesim
-
-    root = Path(montesim.__file__).parent
-    h = hashlib.sha256(montesim.__version__.encode())
+    """The montesim code a plan was built by: the size and modification time of every
+    module, so an upgraded or edited install never reuses an older plan."""
+    root = Path(__file__).resolve().parents[1]  # the montesim package
+    h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         st = path.stat()
         h.update(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns};".encode())

@@ -136,3 +136,22 @@ def test_simulate_twice_reads_and_compiles_once(
         entry.write_bytes(entry.read_bytes()[:-1] + b"!")
     assert run() == changed
     assert any("ignoring the cached plan" in e for e in cache_events(caplog))
+
+
+def test_other_code_or_another_day_is_another_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    from montesim.jobs import planning
+
+    args = ("excel", {"file_id": "a"}, {"a": "cc" * 32})
+    key = PlanCache.key(*args)
+    monkeypatch.setattr(planning, "code_fingerprint", lambda: "edited")
+    edited = PlanCache.key(*args)
+
+    class Tomorrow(datetime.date):
+        @classmethod
+        def today(cls) -> datetime.date:  # a plan may hold TODAY()
+            return datetime.date(2999, 1, 1)
+
+    monkeypatch.setattr(planning, "date", Tomorrow)
+    assert len({key, edited, PlanCache.key(*args)}) == 3

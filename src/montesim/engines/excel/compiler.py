@@ -1290,11 +1290,15 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
     if not isinstance(base, list):
         return None
     rest = node.args[1:]
+    marks = (len(c.program.ops), c.program.n_slots, len(c.inputs))
     for a in rest:
         if not isinstance(a, Missing):
             v = c.expr(a)
             if not isinstance(v, Const):
-                return None  # a random index: evaluated as a value by INDEX in lookup.py
+                # a random index: evaluated as a value by INDEX in lookup.py, which compiles
+                # the arguments again; the ops emitted here would never be read
+                c._rollback(marks)
+                return None
             if v.value.dims != (1, 1):
                 return None  # positions in an array: INDEX gives an array of values
     try:

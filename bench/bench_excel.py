@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -93,7 +94,12 @@ class RssSampler(threading.Thread):
 
 
 def child_main(task: dict) -> None:
-    """Run one simulate() here and print a JSON line of figures (the ``--child`` mode)."""
+    """Run one simulate() here and print a JSON line of figures (the ``--child`` mode).
+
+    The compiled plan is cached on disk by the model: each run gets an empty cache folder
+    (a cold set-up, read and compile included) unless the task names one (``plan_cache``)."""
+    scratch = tempfile.TemporaryDirectory(prefix="montesim-plans-")  # removed at exit
+    os.environ["MONTESIM_PLAN_CACHE_DIR"] = task.get("plan_cache") or scratch.name
     simulate = _simulate()
     sampler = RssSampler()
     sampler.start()

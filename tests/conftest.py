@@ -36,6 +36,12 @@ FAST_ENV = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _own_plan_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs cache plans on disk; each test in its own folder, not ~/.cache."""
+    monkeypatch.setenv("MONTESIM_PLAN_CACHE_DIR", str(tmp_path / "plan-cache"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

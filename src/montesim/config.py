@@ -33,7 +33,13 @@ class Settings(BaseSettings):
     # Planning a job (reading and compiling a workbook) runs in a child process with limits.
     validate_cpu_seconds: int = 600
     validate_memory_mb: int = 8192
-    plan_cache_mb: int = 256
+    plan_cache_mb: int = 256  # compiled plans kept in memory
+    # ... and on disk (signed), so a second run of the same model in another process skips
+    # reading and compiling; 0 keeps them in memory only. The folder defaults to
+    # <data_dir>/plan-cache for the server, and to the user's cache folder
+    # (~/.cache/montesim/plans) for runs in one process (montesim.simulate, the CLI).
+    plan_cache_disk_mb: int = 1024
+    plan_cache_dir: Path | None = None
     lease_seconds: float = 15.0
     heartbeat_seconds: float = 2.0
     poll_seconds: float = 0.5
@@ -113,6 +119,10 @@ class Settings(BaseSettings):
         return (self.file_store or ("disk" if self.url.startswith("sqlite") else "database")) == (
             "database"
         )
+
+    @property
+    def plan_cache_path(self) -> Path:
+        return self.plan_cache_dir or self.data_dir / "plan-cache"
 
     @property
     def cancel_dir(self) -> Path:

@@ -10,23 +10,31 @@ submitted again is not compiled again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import multiprocessing as mp
 import os
 import pickle
+import tempfile
 import threading
 import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from montesim.config import Settings
 from montesim.engines.base import Chunk, get_engine
 from montesim.errors import Cancelled, EngineError, InputError
+from montesim.jobs.signing import Signer
+
+log = logging.getLogger("montesim.planning")
 
 PRELOAD = ["montesim.engines.base", "montesim.engines.excel", "numpy", "openpyxl"]
 
@@ -185,27 +193,97 @@ def plan_isolated(
 # -- cache ------------------------------------------------------------------------------
 
 
-class PlanCache:
-    """Recently built plans by (engine, spec, file contents); bounded by total bytes."""
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The montesim code a plan was built by: the size and modification time of every
+    module, so an upgraded or edited install never reuses an older plan."""
+    root = Path(__file__).resolve().parents[1]  # the montesim package
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()
 
-    def __init__(self, max_bytes: int = 256 << 20) -> None:
+
+class PlanCache:
+    """Recently built plans by (engine, spec, file contents); bounded by total bytes.
+
+    In memory, and with ``directory`` on disk too, so a second run of the same model in
+    another process (the CLI, a restarted worker) skips reading and compiling. A disk
+    entry is ``signer.sign(pickle)`` and is checked before it is unpickled: an entry that
+    is unsigned, signed with another key, truncated or unreadable is deleted and the plan
+    built again, never trusted. The folder is bounded by ``max_disk_bytes`` (the entries
+    used longest ago go first). ``hits``, ``disk_hits`` and ``misses`` count lookups.
+    """
+
+    def __init__(
+        self,
+        max_bytes: int = 256 << 20,
+        *,
+        directory: Path | None = None,
+        signer: Signer | None = None,
+        max_disk_bytes: int = 1 << 30,
+    ) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, PlannedJob] = OrderedDict()
         self._lock = threading.Lock()
+        if directory is not None and signer is None:
+            raise ValueError("a plan cache on disk needs a signer")
+        self.directory = directory if max_disk_bytes > 0 else None
+        self.signer = signer
+        self.max_disk_bytes = max_disk_bytes
+        self.hits = 0  # in memory
+        self.disk_hits = 0
+        self.misses = 0
+        self.rejected = 0  # disk entries that failed their check (deleted)
 
     @staticmethod
     def key(engine_name: str, spec: dict[str, Any], file_hashes: Mapping[str, str]) -> str:
-        body = json.dumps([engine_name, spec, sorted(file_hashes.items())], sort_keys=True)
-        return hashlib.sha256(body.encode()).hexdigest()
+        """The cache key: the spec with each file id replaced by its file's content hash
+        (the same workbook uploaded twice is the same model), the day (a plan may hold
+        TODAY()) and the code that builds plans."""
+        body = {
+            k: f"sha256:{file_hashes[v]}"
+            if (k == "file_id" or k.endswith("_file_id"))
+            and isinstance(v, str)
+            and v in file_hashes
+            else v
+            for k, v in spec.items()
+        }
+        text = json.dumps(
+            [
+                engine_name,
+                body,
+                sorted(file_hashes.values()),
+                date.today().isoformat(),
+                code_fingerprint(),
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def get(self, key: str) -> PlannedJob | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-            return found
+                self.hits += 1
+                return found
+        found = self._load(key)
+        with self._lock:
+            if found is None:
+                self.misses += 1
+                return None
+            self.disk_hits += 1
+        self._remember(key, found)
+        return found
 
     def put(self, key: str, planned: PlannedJob) -> None:
+        self._remember(key, planned)
+        self._store(key, planned)
+
+    def _remember(self, key: str, planned: PlannedJob) -> None:
         if len(planned.plan_bytes) > self.max_bytes // 4:
             return
         with self._lock:
@@ -213,6 +291,103 @@ class PlanCache:
             self._items.move_to_end(key)
             while sum(len(p.plan_bytes) for p in self._items.values()) > self.max_bytes:
                 self._items.popitem(last=False)
+
+    # -- on disk --------------------------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / f"{key}.plan"
+
+    def _load(self, key: str) -> PlannedJob | None:
+        if self.directory is None or self.signer is None:
+            return None
+        path = self._path(key)
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            data = self.signer.verify(blob, f"cached plan {path.name}")
+            planned = pickle.loads(data)
+            if not isinstance(planned, PlannedJob):
+                raise TypeError(type(planned).__name__)
+        except Exception as exc:  # noqa: BLE001 - a bad entry is rebuilt, never trusted
+            log.warning("ignoring the cached plan %s: %s", path, exc)
+            with self._lock:
+                self.rejected += 1
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: evicted last
+        log.info("plan %s from the disk cache", key[:12])
+        return planned
+
+    def _store(self, key: str, planned: PlannedJob) -> None:
+        if self.directory is None or self.signer is None:
+            return
+        blob = self.signer.sign(pickle.dumps(planned, protocol=pickle.HIGHEST_PROTOCOL))
+        if len(blob) > self.max_disk_bytes // 4:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, self._path(key))
+            self._evict()
+        except OSError as exc:  # a full or read-only disk: the cache is an optimisation
+            log.warning("could not cache the plan in %s: %s", self.directory, exc)
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+
+    def _evict(self) -> None:
+        """Delete the entries used longest ago until the folder fits ``max_disk_bytes``."""
+        assert self.directory is not None
+        entries = []
+        for path in self.directory.glob("*.plan"):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                entries.append((st.st_mtime_ns, st.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries, key=lambda e: e[0]):
+            if total <= self.max_disk_bytes:
+                break
+            with contextlib.suppress(OSError):
+                path.unlink()
+            total -= size
+
+
+def disk_plan_cache(settings: Settings, directory: Path | None = None) -> PlanCache:
+    """A PlanCache in memory and in ``directory`` (default: MONTESIM_PLAN_CACHE_DIR, else
+    ``<data_dir>/plan-cache``), its entries signed with the data folder's key (or
+    MONTESIM_SECRET_KEY). MONTESIM_PLAN_CACHE_DISK_MB=0 keeps plans in memory only."""
+    memory = settings.plan_cache_mb << 20
+    disk = settings.plan_cache_disk_mb << 20
+    if disk <= 0:
+        return PlanCache(memory)
+    folder = directory or settings.plan_cache_path
+    return PlanCache(
+        memory, directory=folder, signer=Signer.from_settings(settings), max_disk_bytes=disk
+    )
+
+
+def local_plan_cache() -> PlanCache:
+    """The plan cache of runs in this process (``montesim.simulate``, the CLI), whose data
+    folder is a throwaway: on disk in MONTESIM_PLAN_CACHE_DIR, else in the user's cache
+    folder ($XDG_CACHE_HOME/montesim/plans), signed with MONTESIM_SECRET_KEY or a key
+    generated into that folder."""
+    settings = Settings()
+    folder = settings.plan_cache_dir
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        folder = Path(base) / "montesim" / "plans"
+    data_dir = folder if not settings.secret_key else settings.data_dir
+    try:
+        return disk_plan_cache(settings.model_copy(update={"data_dir": data_dir}), folder)
+    except (OSError, RuntimeError) as exc:  # no writable cache folder: memory only
+        log.warning("plans are not cached on disk (%s): %s", folder, exc)
+        return PlanCache(settings.plan_cache_mb << 20)
 
 
 def spec_file_ids(spec: Mapping[str, Any]) -> list[str]:

@@ -21,7 +21,7 @@ from montesim.jobs import metrics as job_metrics
 from montesim.jobs.executors import Executor, make_executor
 from montesim.jobs.model import Job
 from montesim.jobs.objects import object_files
-from montesim.jobs.planning import Limits, PlanCache
+from montesim.jobs.planning import Limits, disk_plan_cache
 from montesim.jobs.progress import stall_threshold
 from montesim.jobs.runner import JobRunner
 from montesim.jobs.states import JobStatus
@@ -88,7 +88,7 @@ class Scheduler:
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
             limits=Limits.of(settings),
-            plan_cache=PlanCache(settings.plan_cache_mb << 20),
+            plan_cache=disk_plan_cache(settings),
             on_event=job_metrics.observe_job,
             draining=lambda: self._drain_deadline,
         )

@@ -35,6 +35,7 @@ from montesim.jobs.planning import (
     Limits,
     PlannedJob,
     check_memory,
+    local_plan_cache,
     plan_here,
     plan_isolated,
     spec_file_ids,
@@ -436,6 +437,7 @@ def run_now(
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
             isolate_planning=False,
+            plan_cache=local_plan_cache(),  # a second run of the same model skips compiling
             on_event=on_update,
             on_result=results.append,
             store_artifacts=False,  # the store is thrown away; the result keeps them

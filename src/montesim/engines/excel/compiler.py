@@ -10,6 +10,7 @@ shapes, and so `verify` can read every cell's static value.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -458,6 +459,26 @@ class Compiler:
             del self.range_cache[k]
         for k in [k for k, v in self.arrays.items() if isinstance(v, Slot) and v.index >= slots]:
             del self.arrays[k]
+
+    def _expr_marks(self) -> tuple[int, int, int, int]:
+        return (
+            len(self.program.ops),
+            self.program.n_slots,
+            len(self.inputs),
+            len(self.range_cache),
+        )
+
+    def _undo_expr(self, marks: tuple[int, int, int, int]) -> None:
+        """Undo what compiling an expression emitted after ``marks``. The range cache only
+        gains keys while an expression compiles, so the newest ones go: no scan of it all."""
+        ops, slots, ninputs, ranges = marks
+        del self.program.ops[ops:]
+        self.program.n_slots = slots
+        del self.inputs[ninputs:]
+        del self.input_slots[ninputs:]
+        added = len(self.range_cache) - ranges
+        for k in list(itertools.islice(reversed(self.range_cache), added)):
+            del self.range_cache[k]
 
     def _compile_cell(self, key: CellKey) -> CNode:
         self._cur = key
@@ -1347,11 +1368,15 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
     if not isinstance(base, list):
         return None
     rest = node.args[1:]
+    marks = c._expr_marks()
     for a in rest:
         if not isinstance(a, Missing):
             v = c.expr(a)
             if not isinstance(v, Const):
-                return None  # a random index: evaluated as a value by INDEX in lookup.py
+                # a random index: evaluated as a value by INDEX in lookup.py, which compiles
+                # the arguments again; the ops emitted here would never be read
+                c._undo_expr(marks)
+                return None
             if v.value.dims != (1, 1):
                 return None  # positions in an array: INDEX gives an array of values
     try:

@@ -7,10 +7,9 @@ union ``,`` (inside parentheses), unary minus/plus (so ``-2^2`` is 4), ``%``, ``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
 from .values import ERROR_CODE
 
@@ -131,6 +130,9 @@ _Tok = tuple[str, str]
 
 
 def _lex(formula: str) -> list[_Tok]:
+    # imported here: a run whose plan comes from the cache never loads openpyxl
+    from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+
     try:
         items = Tokenizer(formula).items
     except TokenizerError as exc:
@@ -313,9 +315,8 @@ def _reference(text: str) -> Node:
     return Name(rest, sheet)
 
 
-@lru_cache(maxsize=65536)
-def parse(formula: str) -> Node:
-    """The AST of ``formula`` (with or without the leading ``=``); ParseError if invalid."""
+def parse_text(formula: str) -> Node:
+    """The AST of ``formula``, tokenized and parsed (no cache, no template)."""
     text = formula if formula.startswith("=") else "=" + formula
     try:
         toks = _lex(text)
@@ -332,6 +333,130 @@ def parse(formula: str) -> Node:
     except Exception as exc:  # noqa: BLE001 - whatever the text, a parse error, not a crash
         raise ParseError(f"cannot parse: {type(exc).__name__}: {exc}") from exc
     return node
+
+
+# -- formulas that differ only in their cell references ------------------------------------
+#
+# A workbook's formulas are mostly copies of a few (=B5*(1+C$2) down a column). Each
+# formula is cut into a skeleton (its text with every A1 cell reference outside strings
+# and quoted sheet names replaced by a marker) and its references. The first formula of a
+# skeleton is tokenized and parsed; the others reuse its tree with their own references
+# put in. That is exact: formulas with one skeleton differ only inside reference tokens,
+# and a valid reference is tokenized and parsed as a reference whatever its letters and
+# digits. A skeleton is reused only after checking, on its first formula, that its
+# references are exactly the ones inside the tree's RefText nodes, in order.
+
+_A1_REF = r"(?<![A-Za-z0-9_.\\$\[])\$?([A-Za-z]{1,3})\$?([0-9]+)(?![A-Za-z0-9_.(!\[\]])"
+_SKELETON_RE = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|' + _A1_REF)
+_MARK = "\x00"
+
+
+def _references(text: str) -> tuple[str, list[str]] | None:
+    """(skeleton, references) of a formula; None when a reference-like token is out of
+    Excel's grid (then it is not a reference, and the formula is parsed on its own)."""
+    refs: list[str] = []
+    ok = True
+
+    def cut(m: re.Match[str]) -> str:
+        nonlocal ok
+        if m.group(1) is None:  # a string or a quoted sheet name
+            return m.group(0)
+        if column_index(m.group(1)) > 16_384 or not 1 <= int(m.group(2)) <= 1_048_576:
+            ok = False
+        refs.append(m.group(0))
+        return _MARK
+
+    skeleton = _SKELETON_RE.sub(cut, text)
+    return (skeleton, refs) if ok else None
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _ref_leaves(node: Node, out: list[RefText]) -> None:
+    """The RefText nodes of a tree in the order their text appears in the formula."""
+    if isinstance(node, RefText):
+        out.append(node)
+    elif isinstance(node, Unary | Postfix):
+        _ref_leaves(node.operand, out)
+    elif isinstance(node, Binary):
+        _ref_leaves(node.left, out)
+        _ref_leaves(node.right, out)
+    elif isinstance(node, Call):
+        for a in node.args:
+            _ref_leaves(a, out)
+
+
+@dataclass(frozen=True)
+class _Template:
+    tree: Node
+    # per RefText node, in order: its text cut at its references
+    pieces: dict[RefText, list[str]]
+
+
+def _template(tree: Node, refs: list[str]) -> _Template | None:
+    leaves: list[RefText] = []
+    _ref_leaves(tree, leaves)
+    pieces: dict[RefText, list[str]] = {}
+    found: list[str] = []
+    for leaf in leaves:
+        cut = _references(leaf.text)
+        if cut is None:
+            return None
+        skeleton, inside = cut
+        if skeleton.count(_MARK) != len(inside):
+            return None
+        pieces[leaf] = skeleton.split(_MARK)
+        found.extend(inside)
+    return _Template(tree, pieces) if found == refs else None
+
+
+def _fill(node: Node, t: _Template, refs: list[str], at: list[int]) -> Node:
+    """``node`` of the template with the next references of ``refs`` put in."""
+    if isinstance(node, RefText):
+        parts = t.pieces[node]
+        out = [parts[0]]
+        for piece in parts[1:]:
+            out.append(refs[at[0]])
+            at[0] += 1
+            out.append(piece)
+        return RefText("".join(out))
+    if isinstance(node, Unary):
+        return Unary(node.op, _fill(node.operand, t, refs, at))
+    if isinstance(node, Postfix):
+        return Postfix(node.op, _fill(node.operand, t, refs, at))
+    if isinstance(node, Binary):
+        left = _fill(node.left, t, refs, at)
+        return Binary(node.op, left, _fill(node.right, t, refs, at))
+    if isinstance(node, Call):
+        return Call(node.name, tuple(_fill(a, t, refs, at) for a in node.args))
+    return node
+
+
+_templates: dict[str, _Template | None] = {}  # skeleton -> template (None: not reusable)
+_MAX_TEMPLATES = 65536
+
+
+@lru_cache(maxsize=65536)
+def parse(formula: str) -> Node:
+    """The AST of ``formula`` (with or without the leading ``=``); ParseError if invalid."""
+    cut = _references(formula) if len(formula) < 8192 else None
+    if cut is None or not cut[1]:
+        return parse_text(formula)
+    skeleton, refs = cut
+    template = _templates.get(skeleton)
+    if template is not None:
+        return _fill(template.tree, template, refs, [0])
+    tree = parse_text(formula)
+    if skeleton not in _templates:
+        if len(_templates) >= _MAX_TEMPLATES:
+            _templates.clear()
+        _templates[skeleton] = _template(tree, refs)
+    return tree
 
 
 # functions whose first argument is only a base to pick a reference from, not a dependency

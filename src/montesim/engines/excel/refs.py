@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from functools import lru_cache
 
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
@@ -67,6 +66,26 @@ class Area:
         return address(self.sheet, self.r1, self.c1, self.r2, self.c2)
 
 
+def column_index_from_string(letters: str) -> int:
+    """1 for ``A``, 28 for ``AB`` (one to three letters, either case)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@lru_cache(maxsize=MAX_COL)
+def get_column_letter(col: int) -> str:
+    """``A`` for 1, ``AB`` for 28; ValueError past ``ZZZ``."""
+    if not 1 <= col <= 18_278:
+        raise ValueError(f"invalid column index {col}")
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 def cell_name(row: int, col: int) -> str:
     return f"{get_column_letter(col)}{row}"
 
@@ -110,8 +129,10 @@ def _corner(part: str) -> tuple[int | None, int | None]:
     raise ValueError(part)
 
 
+@lru_cache(maxsize=1 << 17)
 def parse_area(text: str, default_sheet: str) -> Area | None:
-    """The Area of a reference token, or None if it is not a plain A1-style reference."""
+    """The Area of a reference token, or None if it is not a plain A1-style reference.
+    (Cached: a workbook's formulas name the same references over and over.)"""
     sheet, rest = split_sheet(text.strip())
     parts = rest.split(":")
     if len(parts) == 2 and "!" in parts[1]:

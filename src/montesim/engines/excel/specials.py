@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from openpyxl.utils.cell import get_column_letter
 
 from .functions import get_function
 from .parser import Call, Missing, Name, Node, Num, Str, parse, walk
-from .refs import Area
+from .refs import Area, get_column_letter
 from .values import EMPTY, NA, REF, VALUE, Value, XlError, error, from_py, number
 
 if TYPE_CHECKING:

@@ -69,3 +69,19 @@ def test_result_memory_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(RESULT_MEMORY_ENV, bad)
         with pytest.raises(InputError, match=RESULT_MEMORY_ENV):
             result_memory()
+
+
+def test_error_trials_are_dropped_in_place_as_a_copy_would() -> None:
+    from montesim.engines.excel import results
+
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 5, results.KEEP_PIECE - 1, results.KEEP_PIECE, 2 * results.KEEP_PIECE + 7):
+        x = rng.random(n)
+        ok = rng.random(n) < 0.7
+        expected = x[ok].copy()
+        kept = results.keep_in_place(x, ok)
+        assert np.array_equal(kept, expected)
+        assert kept.base is x  # a view of the front of x, not a second array
+    x = np.arange(10.0)
+    assert np.array_equal(results.keep_in_place(x, np.zeros(10, bool)), [])
+    assert np.array_equal(results.keep_in_place(np.arange(4.0), np.ones(4, bool)), np.arange(4.0))

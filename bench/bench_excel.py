@@ -118,6 +118,11 @@ def child_main(task: dict) -> None:
     sampler.join()
     # peaks of the run itself, before reading the outputs back (which may be memory-mapped)
     mib = 1024.0  # ru_maxrss is in KiB on Linux
+    # the pool's workers count in RUSAGE_CHILDREN only once reaped: wait for them to exit
+    import multiprocessing
+
+    for proc in multiprocessing.active_children():
+        proc.join(timeout=30)
     me, kids = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),

@@ -8,6 +8,7 @@ import logging
 import pickle
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 
@@ -122,7 +123,7 @@ def test_simulate_twice_reads_and_compiles_once(
 
     first = run()
     assert not any("disk cache" in e for e in cache_events(caplog))
-    assert len(list(folder.glob("*.plan"))) == 1
+    assert len(list(folder.glob("*.plan"))) == 2  # for this spec, and for the model
     assert run() == first
     assert any("from the disk cache" in e for e in cache_events(caplog))
 
@@ -130,12 +131,35 @@ def test_simulate_twice_reads_and_compiles_once(
     changed = run()
     assert not any("from the disk cache" in e for e in cache_events(caplog))
     assert changed == pytest.approx(first * 1.5)
-    assert len(list(folder.glob("*.plan"))) == 2
+    assert len(list(folder.glob("*.plan"))) == 4
 
     for entry in folder.glob("*.plan"):  # tampered: ignored, planned again, same numbers
         entry.write_bytes(entry.read_bytes()[:-1] + b"!")
     assert run() == changed
     assert any("ignoring the cached plan" in e for e in cache_events(caplog))
+
+
+def test_other_iterations_or_seed_reuse_the_compiled_model(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="montesim.planning")
+    book = tmp_path / "model.xlsx"
+    write_book(book, 2.0)
+
+    def run(folder: str, **kw: object) -> montesim.SimulationResult:
+        monkeypatch.setenv("MONTESIM_PLAN_CACHE_DIR", str(tmp_path / folder))
+        return montesim.simulate(book, outputs=["Model!A3"], workers=1, **kw)
+
+    run("warm", iterations=1000, seed=1)
+    cache_events(caplog)
+    for kw in ({"iterations": 9000, "seed": 4}, {"iterations": 5000, "sampling": "mc"}):
+        again = run("warm", raw_iterations=100, **kw)
+        assert any("from the disk cache" in e for e in cache_events(caplog))
+        cold = run(f"cold-{kw['iterations']}", raw_iterations=100, **kw)  # compiled afresh
+        assert not any("from the disk cache" in e for e in cache_events(caplog))
+        assert again.iterations == kw["iterations"] and again.summary == cold.summary
+        assert np.array_equal(again.outputs["Model!A3"], cold.outputs["Model!A3"])
+        assert len(again.inputs["Model!A1"]) == 100
 
 
 def test_other_code_or_another_day_is_another_key(monkeypatch: pytest.MonkeyPatch) -> None:

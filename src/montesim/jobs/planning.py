@@ -88,6 +88,17 @@ def plan_here(engine_name: str, spec: dict[str, Any], files: Mapping[str, Path])
     return PlannedJob(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), chunks, memory)
 
 
+def rerun_planned(engine: Any, planned: PlannedJob, spec: dict[str, Any]) -> PlannedJob:
+    """A plan compiled for the same model under other ``engine.run_fields`` (iterations,
+    seed...), made the plan of ``spec`` by ``engine.rerun``: no reading or compiling."""
+    plan = engine.rerun(pickle.loads(planned.plan_bytes), spec)
+    estimate = getattr(engine, "memory_bytes", None)
+    memory = int(estimate(plan)) if estimate is not None else 0
+    return PlannedJob(
+        pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), engine.chunks(plan), memory
+    )
+
+
 def too_deep() -> InputError:
     return InputError("the input is nested too deeply to read", code="too_deep")
 

@@ -37,6 +37,7 @@ from montesim.jobs.planning import (
     check_memory,
     plan_here,
     plan_isolated,
+    rerun_planned,
     spec_file_ids,
 )
 from montesim.jobs.states import JobStatus
@@ -355,6 +356,17 @@ class JobRunner:
         cached = self.plan_cache.get(key)
         if cached is not None:
             return cached
+        # the same model run with other iterations, seed...: its compiled plan, re-cut
+        run_fields = getattr(engine, "run_fields", ())
+        model_key = None
+        if run_fields:
+            model = {k: v for k, v in spec.items() if k not in run_fields}
+            model_key = PlanCache.key(engine.name, {**model, "@run": "any"}, hashes)
+            compiled = self.plan_cache.get(model_key)
+            if compiled is not None:
+                planned = rerun_planned(engine, compiled, spec)
+                self.plan_cache.put(key, planned)
+                return planned
         if self.isolate_planning and getattr(engine, "heavy_validation", False):
 
             def cancelled() -> bool:
@@ -368,6 +380,8 @@ class JobRunner:
         else:
             planned = plan_here(engine.name, spec, self.files)
         self.plan_cache.put(key, planned)
+        if model_key is not None:
+            self.plan_cache.put(model_key, planned)
         return planned
 
     def _merge(self, job_id: str, engine: Engine, planned: PlannedJob) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from montesim.engines.base import Cancelled, Chunk, ChunkContext, Files, Result, split_units
 from montesim.engines.excel.functions import EvalContext
-from montesim.engines.excel.model import Plan, load_plan, workbook_path
+from montesim.engines.excel.model import RUN_FIELDS, Plan, load_plan, rerun, workbook_path
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.program import run
 from montesim.engines.excel.reader import check_package
@@ -89,6 +89,8 @@ class ExcelEngine:
     resumable: ClassVar[bool] = True
     sequential: ClassVar[bool] = False
     heavy_validation: ClassVar[bool] = True  # reading and compiling grow with the workbook
+    # spec fields a compiled plan is re-cut for (``rerun``) rather than compiled again
+    run_fields: ClassVar[tuple[str, ...]] = RUN_FIELDS
 
     def spec_schema(self) -> dict[str, Any]:
         return ExcelSpec.model_json_schema()
@@ -134,6 +136,9 @@ class ExcelEngine:
 
     def validate(self, spec: dict[str, Any], files: Files) -> Plan:
         return load_plan(parse_spec(spec), files)
+
+    def rerun(self, plan: Plan, spec: dict[str, Any]) -> Plan:
+        return rerun(plan, parse_spec(spec))
 
     def chunks(self, plan: Plan) -> list[Chunk]:
         return split_units(plan.iterations, plan.chunk_size)

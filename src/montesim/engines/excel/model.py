@@ -8,7 +8,7 @@ references, bad distribution parameters, inconsistent correlation matrices.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,34 @@ def auto_batch(live_columns: int) -> int:
     return batch
 
 
+# Spec fields that only say how to run a compiled model (how many trials, their draws,
+# how they are cut): a plan built for other values of them is reused (``rerun``).
+RUN_FIELDS = ("iterations", "seed", "sampling", "chunk_size", "batch_size", "raw_iterations")
+
+
+def run_fields(spec: ExcelSpec, live_columns: int) -> dict[str, Any]:
+    """The plan's fields that follow from RUN_FIELDS."""
+    if spec.chunk_size is not None:
+        chunk = round_chunk_size(spec.chunk_size)
+    else:
+        chunk = min(round_chunk_size(math.ceil(spec.iterations / TARGET_CHUNKS)), MAX_CHUNK)
+    batch = spec.batch_size or auto_batch(live_columns)
+    batch = max(BLOCK, batch // BLOCK * BLOCK)
+    return {
+        "iterations": spec.iterations,
+        "seed": spec.seed,
+        "sampling": spec.sampling,
+        "chunk_size": chunk,
+        "batch_size": min(batch, chunk),
+        "raw_iterations": min(spec.raw_iterations, spec.iterations),
+    }
+
+
+def rerun(plan: Plan, spec: ExcelSpec) -> Plan:
+    """``plan`` (compiled for a spec that differs at most in RUN_FIELDS) for ``spec``."""
+    return replace(plan, **run_fields(spec, plan.program.peak_live(plan.keep)))
+
+
 def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
     spec_inputs: dict[CellKey, SpecInput] = {}
     for text, value in spec.inputs.items():
@@ -272,13 +300,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
     dists = [d.distribution() for d in comp.inputs]
     corr = _correlation(spec, book, comp)
 
-    if spec.chunk_size is not None:
-        chunk = round_chunk_size(spec.chunk_size)
-    else:
-        chunk = min(round_chunk_size(math.ceil(spec.iterations / TARGET_CHUNKS)), MAX_CHUNK)
     keep = {o.slot for o in out_defs if o.slot is not None}
-    batch = spec.batch_size or auto_batch(comp.program.peak_live(keep))
-    batch = max(BLOCK, batch // BLOCK * BLOCK)
     output_index = {key: i for i, (key, _, _) in enumerate(outputs)}
     return Plan(
         program=comp.program,
@@ -287,12 +309,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         input_slots=list(comp.input_slots),
         outputs=out_defs,
         corr=corr,
-        iterations=spec.iterations,
-        seed=spec.seed,
-        sampling=spec.sampling,
-        chunk_size=chunk,
-        batch_size=min(batch, chunk),
-        raw_iterations=min(spec.raw_iterations, spec.iterations),
+        **run_fields(spec, comp.program.peak_live(keep)),
         today=today,
         warnings=warnings,
         statistics=[(stat, output_index[stat.target]) for stat in statistics],

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -119,8 +120,6 @@ def child_main(task: dict) -> None:
     # peaks of the run itself, before reading the outputs back (which may be memory-mapped)
     mib = 1024.0  # ru_maxrss is in KiB on Linux
     # the pool's workers count in RUSAGE_CHILDREN only once reaped: wait for them to exit
-    import multiprocessing
-
     for proc in multiprocessing.active_children():
         proc.join(timeout=30)
     me, kids = (

@@ -63,13 +63,7 @@ def _spider(
     ]
 
 
-Ranked = dict[str, tuple[np.ndarray, np.ndarray]]
 Row = tuple[str, float | None, list[dict[str, float]]]
-
-
-def rank_inputs(inputs: dict[str, np.ndarray]) -> Ranked:
-    """Each input's ranks and sort order over all trials, to share between outputs."""
-    return {name: average_ranks(np.asarray(x, dtype=np.float64)) for name, x in inputs.items()}
 
 
 class _Output:
@@ -129,7 +123,6 @@ def sensitivity(
     output: np.ndarray,
     *,
     deciles: int = 10,
-    ranked: Ranked | None = None,
 ) -> dict[str, Any]:
     """Sensitivity of ``output`` to each of ``inputs`` (arrays aligned by trial).
 
@@ -142,12 +135,8 @@ def sensitivity(
         each input the mean output within each of ``deciles`` rank bins of the input
         minus the overall output mean ("percentile" is the bin's midpoint).
     Trials where the output or the input is not finite are left out for that input.
-    ``ranked`` (from :func:`rank_inputs`) saves re-sorting the inputs for every output;
-    it is used where no trial is left out.
     """
-    out = _Output(output)
-    ranked = ranked or {}
-    return _report([_row(name, x, out, ranked.get(name), deciles) for name, x in inputs.items()])
+    return sensitivities(inputs, [output], deciles=deciles)[0]
 
 
 def sensitivities(

@@ -26,7 +26,7 @@ from montesim.engines.excel.reader import Workbook, inline_workbook, read_workbo
 from montesim.engines.excel.refs import address, parse_area, split_sheet
 from montesim.engines.excel.spec import ExcelSpec, InputSpec, OutputSpec
 from montesim.engines.excel.values import Value, to_serial
-from montesim.engines.excel.warnings import comma_decimal_warnings, criteria_tie_warnings
+from montesim.engines.excel.warnings import compile_warnings
 from montesim.sampling.correlation import validate_corr
 from montesim.sampling.distributions import Distribution, make_distribution, parse_distribution
 from montesim.sampling.seeding import BLOCK, round_chunk_size
@@ -185,7 +185,7 @@ def auto_batch(live_columns: int) -> int:
 RUN_FIELDS = ("iterations", "seed", "sampling", "chunk_size", "batch_size", "raw_iterations")
 
 
-def run_fields(spec: ExcelSpec, live_columns: int) -> dict[str, Any]:
+def run_values(spec: ExcelSpec, live_columns: int) -> dict[str, Any]:
     """The plan's fields that follow from RUN_FIELDS."""
     if spec.chunk_size is not None:
         chunk = round_chunk_size(spec.chunk_size)
@@ -205,7 +205,7 @@ def run_fields(spec: ExcelSpec, live_columns: int) -> dict[str, Any]:
 
 def rerun(plan: Plan, spec: ExcelSpec) -> Plan:
     """``plan`` (compiled for a spec that differs at most in RUN_FIELDS) for ``spec``."""
-    return replace(plan, **run_fields(spec, plan.program.peak_live(plan.keep)))
+    return replace(plan, **run_values(spec, plan.program.peak_live(plan.keep)))
 
 
 def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
@@ -241,8 +241,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
     comp.compile([key for key, _, _ in outputs], on_cycle="raise")
     _raise_unsupported(comp)
 
-    warnings = comma_decimal_warnings(comp.issues.comma_decimal_formats)
-    warnings += criteria_tie_warnings(comp.issues.criteria_ties)
+    warnings = compile_warnings(comp.issues)
     if comp.simtables:
         cells = ", ".join(sorted(comp.simtables)[:5])
         warnings.append(
@@ -309,7 +308,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         input_slots=list(comp.input_slots),
         outputs=out_defs,
         corr=corr,
-        **run_fields(spec, comp.program.peak_live(keep)),
+        **run_values(spec, comp.program.peak_live(keep)),
         today=today,
         warnings=warnings,
         statistics=[(stat, output_index[stat.target]) for stat in statistics],

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .refs import MAX_COL, MAX_ROW, column_index_from_string
 from .values import ERROR_CODE
 
 
@@ -361,20 +362,13 @@ def _references(text: str) -> tuple[str, list[str]] | None:
         nonlocal ok
         if m.group(1) is None:  # a string or a quoted sheet name
             return m.group(0)
-        if column_index(m.group(1)) > 16_384 or not 1 <= int(m.group(2)) <= 1_048_576:
+        if column_index_from_string(m.group(1)) > MAX_COL or not 1 <= int(m.group(2)) <= MAX_ROW:
             ok = False
         refs.append(m.group(0))
         return _MARK
 
     skeleton = _SKELETON_RE.sub(cut, text)
     return (skeleton, refs) if ok else None
-
-
-def column_index(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def _ref_leaves(node: Node, out: list[RefText]) -> None:

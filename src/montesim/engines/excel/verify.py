@@ -18,7 +18,7 @@ from .compiler import Compiler
 from .reader import Workbook
 from .refs import address
 from .values import XlError
-from .warnings import comma_decimal_warnings, criteria_tie_warnings
+from .warnings import compile_warnings
 
 
 @dataclass
@@ -150,9 +150,7 @@ def verify(book: Workbook, *, today: float = 45000.0) -> VerifyReport:
     report.errors = dict(comp.issues.errors)
     report.data_tables = book.data_table_ranges()
     report.parse_errors = dict(comp.issues.parse_errors)
-    report.warnings = comma_decimal_warnings(
-        comp.issues.comma_decimal_formats
-    ) + criteria_tie_warnings(comp.issues.criteria_ties)
+    report.warnings = compile_warnings(comp.issues)
     return report
 
 

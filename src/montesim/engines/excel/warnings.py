@@ -20,6 +20,7 @@ from montesim.engines.excel.program import Op, run
 from montesim.engines.excel.values import ERROR_TEXT, Value, XlError
 
 if TYPE_CHECKING:
+    from montesim.engines.excel.compiler import CompileIssues
     from montesim.engines.excel.model import Plan
 
 NON_NUMERIC = 100  # as results.NON_NUMERIC: the trial's output is text
@@ -63,6 +64,17 @@ def error_warnings(
     return out
 
 
+def compile_warnings(issues: CompileIssues) -> list[dict[str, str]]:
+    """The warnings of what the compiler saw computed otherwise than Excel may have."""
+    return comma_decimal_warnings(issues.comma_decimal_formats) + criteria_tie_warnings(
+        issues.criteria_ties
+    )
+
+
+def _listed(cells: list[str]) -> str:
+    return ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+
+
 def comma_decimal_warnings(formats: dict[str, str]) -> list[dict[str, str]]:
     """One warning naming the cells whose TEXT format only makes sense with a decimal
     comma (``"0,00"``): they are computed with ``,`` as the decimal separator, as Excel
@@ -76,7 +88,7 @@ def comma_decimal_warnings(formats: dict[str, str]) -> list[dict[str, str]]:
         en_us = f"{format_value(1234.567, fmt)!r} in Excel with a decimal point (en-US)"
     except XlError as exc:
         en_us = f"{exc} in Excel with a decimal point (en-US)"
-    listed = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+    listed = _listed(cells)
     kinds = sorted(set(formats.values()))
     shown = ", ".join(repr(f) for f in kinds[:3]) + (" ..." if len(kinds) > 3 else "")
     return [
@@ -99,7 +111,7 @@ def criteria_tie_warnings(ties: dict[str, str]) -> list[dict[str, str]]:
     if not ties:
         return []
     cells = list(ties)
-    listed = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+    listed = _listed(cells)
     return [
         {
             "code": "criteria_15_digits",

@@ -102,11 +102,13 @@ def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(
     with TestClient(app) as client:
         store = app.state.service.store
         broken = {"on": False}
+        refused: list[str] = []  # the writes that failed
 
         @event.listens_for(store.engine, "before_cursor_execute")
         def _fail_writes(conn, cursor, statement, *args):  # noqa: ANN001
             verb = statement.lstrip()[:6].upper()
             if broken["on"] and verb in ("INSERT", "UPDATE", "DELETE"):
+                refused.append(statement)
                 raise sqlite3.OperationalError(failure)
 
         spec = {"units": 30, "chunk_size": 1, "chunk_seconds": 0.02, "seed": 5}
@@ -121,6 +123,12 @@ def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(
         # the runner stops heartbeating: the lease expires instead of looking alive forever
         frozen = client.get(f"/api/jobs/{job_id}").json()
         assert frozen["status"] == "running"
+        # the job itself met the failure (a chunk's write), not only the requests above
+        poll(
+            lambda: list(refused),
+            lambda r: any("job_chunks" in q for q in r),
+            what="a chunk write refused",
+        )
         broken["on"] = False
         job = wait_json(client, f"/api/jobs/{job_id}", lambda j: j["status"] != "running")
         assert job["status"] == "complete" and job["done"] == 30, job

@@ -13,6 +13,7 @@ from typing import Any
 from distributed import WorkerPlugin
 
 from montesim.engines.base import engine_names
+from montesim.jobs.heap import keep_freed_memory
 from montesim.jobs.warming import start_warming
 
 
@@ -23,5 +24,6 @@ class EnginePreload(WorkerPlugin):
         self.warm = tuple(warm)
 
     def setup(self, worker: Any) -> None:
+        keep_freed_memory()
         engine_names()
         start_warming(self.warm)

@@ -29,6 +29,7 @@ from montesim.config import Settings
 from montesim.engines.base import Chunk, engine_names, get_engine
 from montesim.errors import Cancelled, EngineError
 from montesim.jobs import metrics as job_metrics
+from montesim.jobs.heap import keep_freed_memory
 from montesim.jobs.warming import start_warming
 from montesim.logs import setup_logging
 
@@ -54,6 +55,7 @@ def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     setup_logging(Settings().log_format)  # worker lines in the server's format
     _watch_parent(os.getppid())
+    keep_freed_memory()  # batches' temporaries reuse the heap instead of new pages
     # Import the engines as the worker starts, not inside the first job's first chunk.
     engine_names()
     start_warming(warm)

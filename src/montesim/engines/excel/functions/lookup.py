@@ -126,6 +126,9 @@ def _closest(xs: Value, vec: Value, hit: np.ndarray, reverse: bool, *, larger: b
     return out
 
 
+SMALL_TABLE = 16  # sorted lookup vectors up to this long are searched by comparisons
+
+
 def _find_sorted(
     x: Value, xkind: np.ndarray | None, vec: Value, mode: int, reverse: bool
 ) -> np.ndarray | None:
@@ -145,6 +148,13 @@ def _find_sorted(
     if mode == 1:
         if vals.size > 1 and not (np.diff(vals) >= 0).all():
             return None  # unsorted data: keep Excel's scan semantics below
+        if vals.size <= SMALL_TABLE:
+            # the position is how many entries are <= the key, less one: a few
+            # comparisons cost less than a binary search per trial (searchsorted)
+            pos = np.full(keys.shape, -1, np.int64)
+            for v in vals:
+                pos += keys >= v
+            return pos
         return np.searchsorted(vals, keys, side="right") - 1
     order = np.argsort(vals, kind="stable")  # equal values keep their first position first
     ranked = vals[order]
@@ -239,6 +249,20 @@ def _text_match(xs: Value, vec: Value, *, wildcards: bool) -> np.ndarray:
 def gather(v: Value, rows: np.ndarray, cols: np.ndarray) -> Value:
     """Per trial t, element (rows[t], cols[t]) of ``v`` as a (T,1,1) value."""
     t = max(v.trials, rows.shape[0], cols.shape[0])
+    if v.trials == 1 and (rows.shape[0] == 1 or cols.shape[0] == 1):
+        # a constant table and one fixed row or column (VLOOKUP's column): one take
+        def line(a):
+            if a is None:
+                return None
+            grid = np.broadcast_to(a[0], v.dims)
+            vec = grid[:, min(int(cols[0]), grid.shape[1] - 1)] if cols.shape[0] == 1 else None
+            if vec is None:
+                vec, idx = grid[min(int(rows[0]), grid.shape[0] - 1)], cols
+            else:
+                idx = rows
+            return np.broadcast_to(vec.take(idx), (t,)).reshape(t, 1, 1)
+
+        return Value(line(v.num), line(v.kind), line(v.err), line(v.text))
     rows = np.broadcast_to(rows, (t,))
     cols = np.broadcast_to(cols, (t,))
 

@@ -60,7 +60,11 @@ def _snap(fn):
         x, _ = numbers(a)
         y, _ = numbers(b)
         scale = np.maximum(np.abs(x), np.abs(y))
-        tiny = (np.abs(out.num) <= scale * 2.0**-49) & (out.num != 0)
+        np.multiply(scale, 2.0**-49, out=scale)
+        tiny = np.abs(out.num) <= scale
+        if not tiny.any():
+            return out
+        tiny &= out.num != 0
         if not tiny.any():
             return out
         return Value(np.where(tiny, 0.0, out.num), out.kind, out.err, out.text)

@@ -1,0 +1,104 @@
+"""The engine's fast paths give the same bits as the plain NumPy they replace: the
+branch-free select behind IF, lookups in small sorted tables by comparisons, and one
+``take`` from a constant table (VLOOKUP's fixed column)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from montesim.engines.excel.engine import ExcelEngine, run_trials
+from montesim.engines.excel.functions.lookup import SMALL_TABLE, gather
+from montesim.engines.excel.values import SELECT_MIN, Value, select
+from montesim.jobs.heap import keep_freed_memory
+
+specials = st.sampled_from([0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 5e-324, 1e308])
+floats = st.floats(allow_nan=True, allow_infinity=True) | specials
+
+
+def bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a).view(np.int64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    a_const=floats,
+    b_const=floats,
+    shape=st.sampled_from(["full", "a_scalar", "b_scalar", "cond_scalar"]),
+)
+def test_select_is_np_where_bit_for_bit(seed, a_const, b_const, shape) -> None:
+    rng = np.random.default_rng(seed)
+    n = SELECT_MIN * 2
+    cond = rng.random((n, 1, 1)) < 0.5
+    a = rng.normal(size=(n, 1, 1))
+    b = rng.normal(size=(n, 1, 1))
+    a[::7] = a_const
+    b[::5] = b_const
+    if shape == "a_scalar":
+        a = np.full((1, 1, 1), a_const)
+    elif shape == "b_scalar":
+        b = np.full((1, 1, 1), b_const)
+    elif shape == "cond_scalar":
+        cond = np.ones((1, 1, 1), bool)
+    got = select(cond, a, b)
+    want = np.where(cond, a, b)
+    assert got.shape == want.shape
+    assert np.array_equal(bits(got), bits(want))
+
+
+def test_select_keeps_negative_zero_in_the_branch_not_taken() -> None:
+    cond = np.arange(SELECT_MIN * 2) % 2 == 0
+    a = np.ones(cond.size)
+    for b in (np.array([-0.0]), np.array([0.0])):
+        assert np.array_equal(bits(select(cond, a, b)), bits(np.where(cond, a, b)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    table=st.lists(st.integers(-50, 50), min_size=1, max_size=SMALL_TABLE + 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_approximate_vlookup_in_a_sorted_table_is_searchsorted(table, seed) -> None:
+    """Small (comparisons) and larger (binary search) tables, ties included: VLOOKUP's
+    row is the last entry <= the key, #N/A below the first."""
+    keys = sorted(table)
+    cells = {"M!X1": "=RiskUniform(-60, 60)"}
+    for i, k in enumerate(keys, start=1):
+        cells[f"M!A{i}"] = k
+        cells[f"M!B{i}"] = i * 10
+    cells["M!C1"] = f"=VLOOKUP(X1, A1:B{len(keys)}, 2, TRUE)"
+    plan = ExcelEngine().validate(
+        {"cells": cells, "outputs": ["M!C1"], "iterations": 4096, "seed": seed % 1000}, {}
+    )
+    part = run_trials(plan, 0, 4096)
+    x = part.inputs[0]
+    row = np.searchsorted(np.array(keys, float), x, side="right") - 1
+    want = np.where(row >= 0, (row + 1) * 10.0, np.nan)
+    assert np.array_equal(part.values[0], want, equal_nan=True)
+    codes = part.codes[0] if part.codes is not None else np.zeros(4096, np.int8)
+    assert np.array_equal(codes != 0, row < 0)
+
+
+def test_gather_from_a_constant_table_matches_fancy_indexing() -> None:
+    rng = np.random.default_rng(3)
+    num = rng.normal(size=(1, 5, 3))
+    kind = np.zeros((1, 5, 3), np.int8)
+    kind[0, 2, 1] = 3
+    text = np.full((1, 5, 3), None, object)
+    text[0, 2, 1] = "x"
+    v = Value(num, kind, None, text)
+    rows = rng.integers(0, 5, 1000)
+    for col in range(3):
+        got = gather(v, rows, np.array([col]))
+        assert np.array_equal(got.num[:, 0, 0], num[0, rows, col])
+        assert np.array_equal(got.kind[:, 0, 0], kind[0, rows, col])
+        assert list(got.text[:, 0, 0]) == list(text[0, rows, col])
+    got = gather(v, np.array([4]), rows % 3)  # a fixed row (HLOOKUP's)
+    assert np.array_equal(got.num[:, 0, 0], num[0, 4, rows % 3])
+
+
+def test_worker_heap_thresholds_apply_here() -> None:
+    """glibc accepts the thresholds (this project runs on Linux with glibc)."""
+    assert keep_freed_memory() is True

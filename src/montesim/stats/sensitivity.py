@@ -6,7 +6,9 @@ All results are JSON-able; an input or output that is constant has no rank corre
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -64,6 +66,7 @@ def _spider(
 
 
 Row = tuple[str, float | None, list[dict[str, float]]]
+THREADED_MIN = 10_000  # trials from which inputs are ranked on several threads
 
 
 class _Output:
@@ -149,14 +152,26 @@ def sensitivities(
     """:func:`sensitivity` of each output (the same results), sorting each input once
     for all outputs and only one input at a time: memory for one input's ranks, not
     for every input's. ``on_ranked(name, x, order)`` gets each input with its sort
-    order (for statistics that a sorted copy makes cheap)."""
+    order (for statistics that a sorted copy makes cheap); inputs are ranked on several
+    threads, so it may be called from several at once."""
     outs = [_Output(y) for y in outputs]
-    rows: list[list[Row]] = [[] for _ in outs]
-    for name, values in inputs.items():
+    for out in outs:
+        out.ranks_ok()  # shared by the inputs: ranked once, before the threads start
+
+    def one_input(item: tuple[str, np.ndarray]) -> list[Row]:
+        name, values = item
         x = np.asarray(values, dtype=np.float64).ravel()
         ranked = average_ranks(x)
         if on_ranked is not None:
             on_ranked(name, x, ranked[1])
-        for out, found in zip(outs, rows, strict=True):
-            found.append(_row(name, x, out, ranked, deciles))
-    return [_report(found) for found in rows]
+        return [_row(name, x, out, ranked, deciles) for out in outs]
+
+    # NumPy's sorts and gathers release the GIL: inputs are ranked on every core (the
+    # merge runs when the workers are done). Rows come back in input order.
+    threads = min(len(inputs), os.cpu_count() or 1)
+    if threads > 1 and outs and len(outs[0].y) >= THREADED_MIN:
+        with ThreadPoolExecutor(threads, thread_name_prefix="montesim-ranks") as pool:
+            per_input = list(pool.map(one_input, inputs.items()))
+    else:
+        per_input = [one_input(item) for item in inputs.items()]
+    return [_report([found[i] for found in per_input]) for i in range(len(outs))]

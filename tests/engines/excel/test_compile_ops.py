@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 
+from montesim.engines.excel.draws import draw_inputs
 from montesim.engines.excel.engine import ExcelEngine, run_trials
 
 CELLS = {
@@ -37,6 +38,6 @@ def test_index_of_a_random_position_emits_its_arguments_once() -> None:
     unread = [op.fn for op in plan.program.ops if op.out not in read_slots(plan)]
     assert unread == []
     part = run_trials(plan, 0, 4096)
-    b1 = part.inputs[0]
+    b1 = draw_inputs(plan, 0, 4096)[:, 0]
     expected = np.select([b1 >= 30, b1 >= 20, b1 >= 10], [30.0, 20.0, 10.0], np.nan) + 20
     np.testing.assert_array_equal(part.values[0], expected)

@@ -3,7 +3,10 @@
 A chunk draws its inputs block by block (``sampling.draw``), so the draws of a trial do
 not depend on chunk or batch boundaries, then runs the compiled program on batches of
 ``plan.batch_size`` trials (memory stays bounded by the batch, whatever the iteration
-count) and keeps each output's value and error code per trial.
+count) and keeps each output's value and error code per trial. The inputs of the kept
+window (``raw_iterations``) are not handed back: the merge draws them again
+(``draws.kept_inputs``), the same numbers, rather than ship, sign, store and read back 8 bytes
+per input per kept trial (160 MB for 200 inputs).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from montesim.engines.base import Cancelled, Chunk, ChunkContext, Files, Result, split_units
+from montesim.engines.excel.draws import draw_inputs
 from montesim.engines.excel.functions import EvalContext
 from montesim.engines.excel.model import RUN_FIELDS, Plan, load_plan, rerun, workbook_path
 from montesim.engines.excel.partial import Partial
@@ -21,7 +25,6 @@ from montesim.engines.excel.reader import check_package
 from montesim.engines.excel.results import NON_NUMERIC, merge_partials
 from montesim.engines.excel.spec import ExcelSpec, parse_spec
 from montesim.engines.excel.values import TEXT, Value
-from montesim.sampling.draw import sample_inputs
 
 
 def output_arrays(v: Value, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -43,10 +46,6 @@ def run_trials(plan: Plan, start: int, size: int, ctx: ChunkContext | None = Non
     k_out = len(plan.outputs)
     values = np.empty((k_out, size))
     codes = np.zeros((k_out, size), dtype=np.int8)
-    n_raw = max(0, min(plan.raw_iterations - start, size))
-    raw = np.empty((len(plan.inputs), n_raw))
-    stream_ids = [d.stream_id for d in plan.inputs]
-    shifts = np.array([d.shift for d in plan.inputs], dtype=np.float64)
     last_use = plan.program.last_uses()
     keep = plan.keep
     done = 0
@@ -54,17 +53,7 @@ def run_trials(plan: Plan, start: int, size: int, ctx: ChunkContext | None = Non
         if ctx is not None and ctx.cancelled():
             raise Cancelled()
         n = min(plan.batch_size, size - done)
-        samples = sample_inputs(
-            plan.seed,
-            plan.dists,
-            stream_ids,
-            start + done,
-            n,
-            method=plan.sampling,
-            corr=plan.corr,
-        )
-        if shifts.any():
-            samples += shifts
+        samples = draw_inputs(plan, start + done, n)
         slots = run(
             plan.program, samples, EvalContext(n, plan.today, plan.today + 0.5), keep, last_use
         )
@@ -72,13 +61,10 @@ def run_trials(plan: Plan, start: int, size: int, ctx: ChunkContext | None = Non
             v = slots[out.slot] if out.slot is not None else out.constant
             assert v is not None
             values[i, done : done + n], codes[i, done : done + n] = output_arrays(v, n)
-        if done < n_raw:
-            m = min(n, n_raw - done)
-            raw[:, done : done + m] = samples[:m].T
         done += n
         if ctx is not None:
             ctx.report(done, "simulating", f"{done:,} of {size:,} iterations of this chunk")
-    return Partial(start, size, values, codes if codes.any() else None, raw)
+    return Partial(start, size, values, codes if codes.any() else None)
 
 
 class ExcelEngine:

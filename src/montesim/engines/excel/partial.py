@@ -9,10 +9,10 @@ import numpy as np
 
 @dataclass
 class Partial:
-    """One chunk's outputs per trial (and inputs for trials in the raw window)."""
+    """One chunk's outputs per trial (the kept window's inputs are drawn again at the
+    merge: ``engine.kept_inputs``)."""
 
     start: int
     size: int
     values: np.ndarray  # (outputs, size) float64; NaN where codes != 0
     codes: np.ndarray | None  # (outputs, size) int8 error codes, None when no trial failed
-    inputs: np.ndarray  # (inputs, trials in the raw window) float64

@@ -10,6 +10,7 @@ import numpy as np
 from montesim.engines.base import EngineError, LazyArtifacts, Result
 from montesim.engines.excel import riskstats
 from montesim.engines.excel.columns import Columns, SpilledColumns, read_row, result_memory
+from montesim.engines.excel.draws import kept_inputs
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
 from montesim.engines.excel.warnings import error_warnings
@@ -43,7 +44,7 @@ def concat_partials(
 
 
 class Collector:
-    """A run's outputs and kept inputs, filled chunk by chunk in any order.
+    """A run's outputs, filled chunk by chunk in any order, and its kept inputs.
 
     Each chunk is copied in as it arrives, so a caller that drops its partials keeps
     one copy of the outputs (8 bytes per output per iteration), never two; past
@@ -63,7 +64,7 @@ class Collector:
             SpilledColumns(*shape, np.float64, spill_dir) if self.spilled else np.empty(shape)
         )
         self.codes: Columns | None = None
-        self.raw = np.empty((len(plan.inputs), plan.raw_iterations))
+        self.plan = plan
         self.spans: list[tuple[int, int]] = []
 
     def add(self, p: Partial) -> None:
@@ -81,8 +82,6 @@ class Collector:
                     columns.write(i, p.start, row)
             elif columns is not None and part is not None:
                 columns[:, span] = part
-        kept = p.inputs.shape[1]
-        self.raw[:, p.start : p.start + kept] = p.inputs
         self.spans.append((p.start, p.size))
 
     def arrays(self) -> tuple[Columns, Columns | None, np.ndarray]:
@@ -97,7 +96,7 @@ class Collector:
             raise EngineError(
                 f"merged {covered} iterations but the run asked for {self.iterations}"
             )
-        return self.values, self.codes, self.raw
+        return self.values, self.codes, kept_inputs(self.plan)
 
 
 KEEP_PIECE = 1 << 20

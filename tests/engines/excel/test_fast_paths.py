@@ -103,3 +103,34 @@ def test_gather_from_a_constant_table_matches_fancy_indexing() -> None:
 def test_worker_heap_thresholds_apply_here() -> None:
     """glibc accepts the thresholds (this project runs on Linux with glibc)."""
     assert keep_freed_memory() is True
+
+
+def test_irr_skips_trials_without_a_sign_change_and_keeps_the_others() -> None:
+    """IRR over random flows: trials whose flows never change sign are #NUM! without a
+    search, the others get the rate each one gets when computed alone."""
+    cells = {
+        "M!A1": "=RiskUniform(-150, 20)",  # mostly an outlay, sometimes an inflow
+        "M!A2": "=RiskUniform(10, 60)",
+        "M!A3": "=RiskUniform(10, 90)",
+        "M!B1": "=IRR(A1:A3)",
+    }
+    plan = ExcelEngine().validate(
+        {"cells": cells, "outputs": ["M!B1"], "iterations": 4096, "seed": 4}, {}
+    )
+    part = run_trials(plan, 0, 4096)
+    flows = draw_inputs(plan, 0, 4096)
+    no_change = flows[:, 0] > 0
+    assert 0 < no_change.sum() < 4096
+    codes = part.codes[0]
+    assert (codes[no_change] == 6).all() and np.isnan(part.values[0][no_change]).all()
+    for t in np.flatnonzero(~no_change)[:40]:
+        alone = {**cells, **{f"M!A{k + 1}": float(flows[t, k]) for k in range(3)}}
+        one = ExcelEngine().validate(
+            {"cells": alone, "outputs": ["M!B1"], "iterations": 1, "seed": 1}, {}
+        )
+        got = run_trials(one, 0, 1)
+        assert got.values[0][0] == part.values[0][t] or (
+            np.isnan(got.values[0][0]) and np.isnan(part.values[0][t])
+        )
+        npv = sum(flows[t, k] / (1 + part.values[0][t]) ** k for k in range(3))
+        assert np.isnan(part.values[0][t]) or abs(npv) < 1e-6 * np.abs(flows[t]).sum()

@@ -183,15 +183,19 @@ def irr(ctx: EvalContext, values: Value, guess: Value | None = None) -> Value:
     g = np.full(t, 0.1) if guess is None else np.broadcast_to(numbers(guess)[0].reshape(-1), (t,))
     pos = np.cumsum(mask, axis=1) - 1
     v = np.where(mask, vals, 0.0)
+    has_sign_change = (v > 0).any(axis=1) & (v < 0).any(axis=1)
 
     if mask.all():  # every trial has the same positions: Horner's rule, active trials only
-        x, ok = _irr_horner(v, g.astype(float))
-        for alt in (0.0, -0.5, 0.5, 1.0, -0.9, 5.0):
-            if ok.all():
+        # trials whose flows never change sign have no rate (#NUM!): no search for them
+        x = np.zeros(t)
+        ok = np.zeros(t, bool)
+        for alt in (None, 0.0, -0.5, 0.5, 1.0, -0.9, 5.0):
+            retry = np.flatnonzero(~ok & has_sign_change)
+            if retry.size == 0:
                 break
-            retry = np.flatnonzero(~ok)
-            x2, ok2 = _irr_horner(v[retry], np.full(retry.size, alt))
-            x[retry] = np.where(ok2, x2, x[retry])
+            start = g[retry].astype(float) if alt is None else np.full(retry.size, alt)
+            x2, ok2 = _irr_horner(v[retry], start)
+            x[retry] = np.where(ok2 | (alt is None), x2, x[retry])
             ok[retry] = ok2
     else:
 
@@ -208,28 +212,32 @@ def irr(ctx: EvalContext, values: Value, guess: Value | None = None) -> Value:
             x2, ok2 = _newton(f, df, np.full(t, alt))
             x = np.where(ok, x, x2)
             ok = ok | ok2
-    has_sign_change = (np.where(mask, vals, 0) > 0).any(axis=1) & (np.where(mask, vals, 0) < 0).any(
-        axis=1
-    )
     bad = ~ok | ~has_sign_change
     return agg_result(np.where(bad, 0.0, x), err_where(bad, NUMERR, err))
 
 
-def _npv_horner(v: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """NPV of flows ``v`` (T, n) at rates ``r`` (T,) and its derivative in r, by Horner's rule."""
+def _npv_horner(flows: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NPV of flows ``flows`` (n, T): period by row, trials contiguous, at rates ``r``
+    (T,), and its derivative in r, by Horner's rule (in place: no temporaries per period)."""
     z = 1.0 / (1.0 + r)
-    p = v[:, -1].copy()
+    p = flows[-1].copy()
     dp = np.zeros_like(p)
-    for k in range(v.shape[1] - 2, -1, -1):
-        dp = dp * z + p
-        p = p * z + v[:, k]
+    for k in range(flows.shape[0] - 2, -1, -1):
+        dp *= z  # dp = dp * z + p, the same two roundings
+        dp += p
+        p *= z
+        p += flows[k]
     return p, -dp * z * z  # d/dr = d/dz * dz/dr, dz/dr = -z^2
 
 
 def _irr_horner(
     v: np.ndarray, x0: np.ndarray, iters: int = 100, tol: float = 1e-10
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Newton's method for IRR on the trials not converged yet; returns (rate, converged)."""
+    """Newton's method for IRR on the trials not converged yet; returns (rate, converged).
+
+    ``v`` is (T, n); Horner's rule reads it a period at a time, so it works on the
+    transpose, each period's trials contiguous."""
+    flows = np.ascontiguousarray(v.T)
     x = x0.copy()
     done = np.zeros(x.shape, bool)
     active = np.arange(x.size)
@@ -238,7 +246,7 @@ def _irr_horner(
             if active.size == 0:
                 break
             xa = x[active]
-            fx, dfx = _npv_horner(v[active], xa)
+            fx, dfx = _npv_horner(flows if active.size == x.size else flows[:, active], xa)
             step = fx / dfx
             step = np.where(np.isfinite(step), step, 0.0)
             new = xa - step
@@ -247,7 +255,7 @@ def _irr_horner(
             x[active] = new
             done[active[conv]] = True
             active = active[~conv]
-        fx, _ = _npv_horner(v, x)
+        fx, _ = _npv_horner(flows, x)
         scale = np.maximum(1.0, np.abs(v.sum(axis=1)))
         ok = done & np.isfinite(x) & (np.abs(fx) < 1e-6 * scale)
     return x, ok

@@ -1,13 +1,18 @@
-"""Worker processes keep freed memory for their next arrays (glibc's malloc only).
+"""glibc's malloc tuned for each kind of montesim process (a no-op elsewhere).
 
-An engine's batch makes and frees thousands of same-sized NumPy temporaries (32,768
-trials are 256 KiB each). glibc serves blocks above its mmap threshold (128 KiB at
-start) with fresh ``mmap`` calls and hands freed heap tops back to the system, so each
-temporary costs its page faults again: on this project's 2-core machine a 256 KiB
-``a ^ b`` took 115 µs instead of 9. Raising the mmap and trim thresholds in worker
-processes lets such blocks come from, and return to, the heap. The price is that a worker
-keeps up to ``TRIM`` bytes of freed memory; the main process is left as it is (its
-memory is what a server's users see).
+glibc serves blocks above its mmap threshold with fresh ``mmap`` calls, and raises that
+threshold (up to 32 MiB) each time such a block is freed; freed memory at the heap's top
+goes back to the system past the trim threshold. Neither default suits us:
+
+- a **worker** makes and frees thousands of same-sized NumPy temporaries per batch
+  (32,768 trials are 256 KiB each). Each fresh mapping costs its page faults again: on
+  this project's 2-core machine a 256 KiB ``a ^ b`` took 115 µs instead of 9. Workers
+  keep such blocks on the heap and keep up to ``WORKER_TRIM`` of freed memory for reuse.
+- the **main process** (server, ``montesim.simulate``) handles few large blocks: chunks'
+  results, an output's row at the merge (80 MB at 10^7 iterations). Once the threshold
+  has risen those come from the heaps of its threads, where freed memory stays resident
+  (a 10^7-iteration merge peaked at 448 MiB instead of 291). The main process fixes
+  its threshold at ``MAIN_MMAP``, so large blocks go back to the system when freed.
 """
 
 from __future__ import annotations
@@ -20,21 +25,32 @@ log = logging.getLogger("montesim.executor")
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
-MMAP = 32 << 20  # blocks above this still come from mmap (glibc's upper bound)
-TRIM = 256 << 20  # freed memory at the heap's top kept for reuse, at most
+WORKER_MMAP = 32 << 20  # blocks above this still come from mmap (glibc's upper bound)
+WORKER_TRIM = 256 << 20
+MAIN_MMAP = 1 << 20
+MAIN_TRIM = 128 << 10  # glibc's default: retained free memory goes back soon (32 MiB: +80 MiB)
 
 
-def keep_freed_memory() -> bool:
-    """Raise glibc's mmap and trim thresholds in this process; False where not glibc."""
+def _mallopt(mmap: int, trim: int) -> bool:
     name = ctypes.util.find_library("c")
     if name is None:
         return False
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(name).mallopt
     except (OSError, AttributeError):
         return False
-    ok = bool(mallopt(M_MMAP_THRESHOLD, MMAP)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM))
+    ok = bool(mallopt(M_MMAP_THRESHOLD, mmap)) and bool(mallopt(M_TRIM_THRESHOLD, trim))
     if not ok:
         log.debug("mallopt refused the heap thresholds")
     return ok
+
+
+def keep_freed_memory() -> bool:
+    """In a worker process: temporaries reuse the heap. False where not glibc."""
+    return _mallopt(WORKER_MMAP, WORKER_TRIM)
+
+
+def return_large_blocks() -> bool:
+    """In the main process: blocks of MAIN_MMAP and more go back to the system when
+    freed. False where not glibc."""
+    return _mallopt(MAIN_MMAP, MAIN_TRIM)

@@ -29,6 +29,7 @@ from montesim.engines.base import Engine, Result, describe_spec, get_engine
 from montesim.errors import Conflict, InputError, QuotaExceeded
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
+from montesim.jobs.heap import return_large_blocks
 from montesim.jobs.model import Batch, Job, StoredFile
 from montesim.jobs.objects import object_files
 from montesim.jobs.planning import (
@@ -59,6 +60,7 @@ class Service:
     broker: EventBroker = field(init=False)
 
     def __post_init__(self) -> None:
+        return_large_blocks()  # a merge's large arrays go back to the system when freed
         self.broker = EventBroker(self.store, poll_seconds=self.settings.stream_poll_seconds)
         self.objects = object_files(self.settings.file_store, self.settings.file_store_options)
         self.files = FileMap(

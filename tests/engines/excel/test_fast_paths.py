@@ -12,7 +12,7 @@ from montesim.engines.excel.draws import draw_inputs
 from montesim.engines.excel.engine import ExcelEngine, run_trials
 from montesim.engines.excel.functions.lookup import SMALL_TABLE, gather
 from montesim.engines.excel.values import SELECT_MIN, Value, select
-from montesim.jobs.heap import keep_freed_memory
+from montesim.jobs.heap import keep_freed_memory, return_large_blocks
 
 specials = st.sampled_from([0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 5e-324, 1e308])
 floats = st.floats(allow_nan=True, allow_infinity=True) | specials
@@ -100,11 +100,6 @@ def test_gather_from_a_constant_table_matches_fancy_indexing() -> None:
     assert np.array_equal(got.num[:, 0, 0], num[0, 4, rows % 3])
 
 
-def test_worker_heap_thresholds_apply_here() -> None:
-    """glibc accepts the thresholds (this project runs on Linux with glibc)."""
-    assert keep_freed_memory() is True
-
-
 def test_irr_skips_trials_without_a_sign_change_and_keeps_the_others() -> None:
     """IRR over random flows: trials whose flows never change sign are #NUM! without a
     search, the others get the rate each one gets when computed alone."""
@@ -134,3 +129,10 @@ def test_irr_skips_trials_without_a_sign_change_and_keeps_the_others() -> None:
         )
         npv = sum(flows[t, k] / (1 + part.values[0][t]) ** k for k in range(3))
         assert np.isnan(part.values[0][t]) or abs(npv) < 1e-6 * np.abs(flows[t]).sum()
+
+
+def test_heap_thresholds_apply_here() -> None:
+    """glibc takes both settings (this project runs on Linux with glibc); the test
+    process ends with the main process's."""
+    assert keep_freed_memory() is True
+    assert return_large_blocks() is True

@@ -136,3 +136,35 @@ def test_heap_thresholds_apply_here() -> None:
     process ends with the main process's."""
     assert keep_freed_memory() is True
     assert return_large_blocks() is True
+
+
+def test_sum_max_min_of_a_range_of_random_cells_as_if_the_range_were_built() -> None:
+    """SUM/MAX/MIN read a range of per-trial cells without building it: the numbers are
+    NumPy's reduction of the built (cell-major) range, bit for bit; a range read by
+    another function too, or holding a constant, still works."""
+    n = 40
+    cells = {f"M!A{i}": f"=RiskNormal(0, {10.0 ** (i % 9 - 4)})" for i in range(1, n + 1)}
+    cells.update(
+        {
+            "M!B1": f"=SUM(A1:A{n})",
+            "M!B2": f"=MAX(A1:A{n})",
+            "M!B3": f"=MIN(A1:A{n}, -1)",
+            "M!B4": f"=SUM(A1:A{n}, 2, A3)",
+            "M!B5": f'=SUMIF(A1:A{n}, ">0") + SUM(A1:A{n})',  # built once for SUMIF
+            "M!C1": 7,
+            "M!B6": f"=SUM(A1:A{n}, C1:C1, A2:A{n})",
+        }
+    )
+    outs = [f"M!B{k}" for k in range(1, 7)]
+    plan = ExcelEngine().validate({"cells": cells, "outputs": outs, "iterations": 8192}, {})
+    part = run_trials(plan, 0, 8192)
+    x = np.ascontiguousarray(draw_inputs(plan, 0, 8192).T)  # (cells, trials)
+    built = x.T  # the cell-major (trials, cells) view a built range is
+    sums = np.add.reduce(built, axis=1)
+    np.testing.assert_array_equal(part.values[0], sums)
+    np.testing.assert_array_equal(part.values[1], np.maximum.reduce(built, axis=1))
+    np.testing.assert_array_equal(part.values[2], np.minimum(np.minimum.reduce(built, axis=1), -1))
+    np.testing.assert_array_equal(part.values[3], (sums + 2) + x[2])
+    positive = np.where(built > 0, built, 0.0).sum(axis=1)
+    np.testing.assert_allclose(part.values[4], positive + sums, rtol=1e-12)
+    np.testing.assert_array_equal(part.values[5], (sums + 7) + np.add.reduce(built[:, 1:], axis=1))

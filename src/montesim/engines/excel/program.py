@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .functions import EvalContext, get_function
-from .values import Value, normalize, pick
+from .values import Value, normalize, num_result, pick
 
 # an argument: ("s", slot) | ("c", const index) | None (omitted)
 Arg = tuple[str, int] | None
@@ -113,7 +113,7 @@ def run(
                 if a[0] == "s" and last_use.get(a[1]) == i and a[1] not in keep:
                     slots.pop(a[1], None)
         i += 1
-    return {k: slots[k] for k in keep if k in slots}
+    return {k: _get(("s", k), slots, consts) for k in keep if k in slots}  # type: ignore[misc]
 
 
 def _loop_step(
@@ -150,7 +150,75 @@ def _moved_less(old: Value, new: Value, delta: float) -> bool:
 def _get(a: Arg, slots: dict[int, Value], consts: list[Value]) -> Value | None:
     if a is None:
         return None
+    if a[0] == "c":
+        return consts[a[1]]
+    v = slots[a[1]]
+    if isinstance(v, _LazyCells):  # built once, for this reader and any later one
+        v = slots[a[1]] = v.build()
+    return v
+
+
+def _peek(a: Arg, slots: dict[int, Value], consts: list[Value]) -> Value | _LazyCells | None:
+    """An argument as it is held: a range of cells may not be built yet."""
+    if a is None:
+        return None
     return slots[a[1]] if a[0] == "s" else consts[a[1]]
+
+
+class _LazyCells:
+    """A range whose every cell is a per-trial plain number, not built into a (T, R, C)
+    array until a reader needs one. Built, it is cell-major (each cell's trials
+    contiguous), and NumPy reduces such an array cell after cell, in order: SUM, MAX and
+    MIN of it are the same numbers accumulated straight from the cells (``_reduce_cells``),
+    without writing and reading a copy of every cell (the DCF's 60-month windows)."""
+
+    __slots__ = ("base", "cells")
+
+    def __init__(self, base: Value, cells: list[tuple[tuple[int, int], Value | None]]) -> None:
+        self.base = base
+        self.cells = cells
+
+    @staticmethod
+    def applies(base: Value, cells: list[tuple[tuple[int, int], Value | None]]) -> bool:
+        _, rows, cols = base.shape
+        return len(cells) == rows * cols and all(v is not None and v.plain() for _, v in cells)
+
+    def build(self) -> Value:
+        return fill(self.base, self.cells)
+
+    def ordered(self) -> list[np.ndarray]:
+        """The cells' numbers in the built array's order (row by row)."""
+        cols = self.base.shape[2]
+        return [v.num for _, v in sorted(self.cells, key=lambda c: c[0][0] * cols + c[0][1])]  # type: ignore[union-attr]
+
+
+REDUCERS = {"SUM": np.add, "MAX": np.maximum, "MIN": np.minimum}
+
+
+def _reduce_cells(args: list[Value | _LazyCells | None], ufunc: np.ufunc) -> Value | None:
+    """SUM/MAX/MIN with a not yet built range among plain-number arguments, as
+    ``helpers.fast_reduce`` computes them; None (the function runs as usual) otherwise."""
+    if not any(isinstance(a, _LazyCells) for a in args):
+        return None
+    acc: np.ndarray | None = None
+    for a in args:
+        if isinstance(a, _LazyCells):
+            nums = a.ordered()
+            x = nums[0]
+            for y in nums[1:]:
+                if x is nums[0] or x.shape != np.broadcast_shapes(x.shape, y.shape):
+                    x = ufunc(x, y)
+                else:
+                    ufunc(x, y, out=x)  # our own accumulator
+        elif a is None or not a.plain():
+            return None
+        else:
+            x = a.num
+            if x.shape[1] * x.shape[2] != 1:
+                x = ufunc.reduce(x.reshape(x.shape[0], -1), axis=1).reshape(-1, 1, 1)
+        acc = x if acc is None else ufunc(acc, x)
+    assert acc is not None
+    return num_result(acc, None)
 
 
 def _exec(
@@ -160,9 +228,15 @@ def _exec(
         return Value(samples[op.data].reshape(-1, 1, 1))
     if op.fn == "@fill":
         base, items, positions = op.data
-        return fill(
-            base, [(pos, _get(a, slots, consts)) for pos, a in zip(positions, items, strict=True)]
-        )
+        cells = [(pos, _get(a, slots, consts)) for pos, a in zip(positions, items, strict=True)]
+        if _LazyCells.applies(base, cells):
+            return _LazyCells(base, cells)  # type: ignore[return-value]
+        return fill(base, cells)
+    reduce = REDUCERS.get(op.fn)
+    if reduce is not None:
+        done = _reduce_cells([_peek(a, slots, consts) for a in op.args], reduce)
+        if done is not None:
+            return done
     args = [_get(a, slots, consts) for a in op.args]
     if op.fn == "@pick":
         return pick(args[0], *op.data)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ branch-free select behind IF, lookups in small sorted tables by comparisons, and
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -168,3 +169,28 @@ def test_sum_max_min_of_a_range_of_random_cells_as_if_the_range_were_built() -> 
     positive = np.where(built > 0, built, 0.0).sum(axis=1)
     np.testing.assert_allclose(part.values[4], positive + sums, rtol=1e-12)
     np.testing.assert_array_equal(part.values[5], (sums + 7) + np.add.reduce(built[:, 1:], axis=1))
+
+
+@pytest.mark.parametrize("criterion", ["2", '">=2"', '"<>2"', "9", '">0"'])
+def test_sumif_of_a_range_of_random_cells_as_if_the_range_were_built(criterion: str) -> None:
+    """SUMIF with a fixed criteria row over a row of per-trial cells (a DCF's annual sum
+    of monthly lines) adds the cells in the criteria without building the row: the same
+    numbers as the built row's SUMIF (none, some or every cell picked)."""
+    n = 24
+    cells = {}
+    for j in range(n):
+        col = chr(ord("A") + j)
+        cells[f"M!{col}1"] = j // 12 + 1  # the year of each month
+        cells[f"M!{col}2"] = f"=RiskNormal(0, {10.0 ** (j % 7 - 3)})"
+    cells["M!A3"] = f"=SUMIF(A1:X1, {criterion}, A2:X2)"
+    plan = ExcelEngine().validate({"cells": cells, "outputs": ["M!A3"], "iterations": 8192}, {})
+    part = run_trials(plan, 0, 8192)
+    x = np.ascontiguousarray(draw_inputs(plan, 0, 8192).T)  # (cells, trials)
+    built = x.T.reshape(8192, 1, n)  # the cell-major range
+    years = np.arange(n) // 12 + 1
+    pick = {"2": years == 2, '">=2"': years >= 2, '"<>2"': years != 2, "9": years == 9}.get(
+        criterion, years > 0
+    )
+    want = np.where(pick.reshape(1, 1, n), built, 0.0).reshape(8192, -1).sum(axis=1)
+    np.testing.assert_array_equal(part.values[0], want)
+    assert np.array_equal(np.signbit(part.values[0]), np.signbit(want))

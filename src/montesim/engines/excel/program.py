@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .functions import EvalContext, get_function
+from .functions.math import sumif_cells
 from .values import Value, normalize, num_result, pick
 
 # an argument: ("s", slot) | ("c", const index) | None (omitted)
@@ -237,6 +238,13 @@ def _exec(
         done = _reduce_cells([_peek(a, slots, consts) for a in op.args], reduce)
         if done is not None:
             return done
+    if op.fn == "SUMIF" and len(op.args) == 3:
+        target = _peek(op.args[2], slots, consts)
+        rng, crit = _get(op.args[0], slots, consts), _get(op.args[1], slots, consts)
+        if isinstance(target, _LazyCells) and rng is not None and crit is not None:
+            found = sumif_cells(rng, crit, target.base.dims, target.ordered())
+            if found is not None:
+                return found
     args = [_get(a, slots, consts) for a in op.args]
     if op.fn == "@pick":
         return pick(args[0], *op.data)  # type: ignore[arg-type]

@@ -450,6 +450,35 @@ def sumif(ctx: EvalContext, rng: Value, crit: Value, sum_range: Value | None = N
     return agg_result(s, err)
 
 
+def sumif_cells(
+    rng: Value, crit: Value, dims: tuple[int, int], cells: list[np.ndarray]
+) -> Value | None:
+    """SUMIF over per-trial number cells (row by row, ``dims``) not built into a range,
+    when the criteria range and the criterion are the same in every trial; None otherwise.
+
+    The built range's SUMIF adds every cell in order, +0.0 for those out of the criteria:
+    adding only the cells in it, in order, gives the same numbers (a +0.0 at the end keeps
+    the sign of a zero sum the same too)."""
+    if rng.trials != 1 or crit.trials != 1 or crit.dims != (1, 1) or rng.dims != dims:
+        return None
+    if not (rng.err is None and crit.err is None):
+        return None
+    mask = criteria_mask(rng, crit)
+    if mask.shape[0] != 1:
+        return None
+    hit = np.broadcast_to(mask, (1, *dims)).reshape(-1)
+    picked = [c for c, m in zip(cells, hit, strict=True) if m]
+    if not picked:
+        t = max(c.shape[0] for c in cells)
+        return num_result(np.zeros((t, 1, 1)), None)
+    acc = picked[0] if len(picked) == 1 else picked[0] + picked[1]
+    for c in picked[2:]:
+        acc = acc + c if acc.shape != np.broadcast_shapes(acc.shape, c.shape) else acc.__iadd__(c)
+    if not hit.all():
+        acc = acc + 0.0
+    return num_result(acc, None)
+
+
 @register("SUMIFS", min_args=3)
 @over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def sumifs(ctx: EvalContext, sum_range: Value, *pairs: Value | None) -> Value:
@@ -463,4 +492,4 @@ def sumifs(ctx: EvalContext, sum_range: Value, *pairs: Value | None) -> Value:
     return agg_result(s, err)
 
 
-__all__ = ["excel_round", "round15", "_if_mask", "_sum_if", "_resize"]
+__all__ = ["excel_round", "round15", "_if_mask", "_sum_if", "_resize", "sumif_cells"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -150,9 +152,10 @@ def summary(
                 on_ranked=describe,
             )
         )
-    outputs: dict[str, Any] = {}
     statistics: dict[int, dict[str, Any]] = {}  # by place in the workbook
-    for i, out in enumerate(plan.outputs):
+
+    def describe_output(i: int) -> dict[str, Any]:
+        out = plan.outputs[i]
         # one output in memory at a time (a copy when the columns spilled to a file)
         x = read_row(values, i)
         private = isinstance(values, SpilledColumns)  # x may then be reordered in place
@@ -188,7 +191,18 @@ def summary(
         entry["errors"] = errors
         if sens is not None:
             entry["sensitivity"] = sens
-        outputs[out.name] = entry
+        return entry
+
+    # Outputs held in memory are described on every core (NumPy's sorts release the
+    # GIL); spilled ones one at a time, so that one output's copy is in memory at once.
+    order = range(len(plan.outputs))
+    threads = min(len(order), os.cpu_count() or 1)
+    if threads > 1 and not isinstance(values, SpilledColumns):
+        with ThreadPoolExecutor(threads, thread_name_prefix="montesim-outputs") as pool:
+            entries = list(pool.map(describe_output, order))
+    else:
+        entries = [describe_output(i) for i in order]
+    outputs = {out.name: entry for out, entry in zip(plan.outputs, entries, strict=True)}
     inputs = []
     for j, d in enumerate(plan.inputs):
         # (a name given twice: the tornado saw its last column; the others here)

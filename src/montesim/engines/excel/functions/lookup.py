@@ -151,9 +151,12 @@ def _find_sorted(
         if vals.size <= SMALL_TABLE:
             # the position is how many entries are <= the key, less one: a few
             # comparisons cost less than a binary search per trial (searchsorted)
-            pos = np.full(keys.shape, -1, np.int64)
+            count = np.zeros(keys.shape, np.uint8)  # one byte a trial: SMALL_TABLE < 256
+            hit = np.empty(keys.shape, bool)
             for v in vals:
-                pos += keys >= v
+                count += np.greater_equal(keys, v, out=hit).view(np.uint8)
+            pos = count.astype(np.int64)
+            pos -= 1
             return pos
         return np.searchsorted(vals, keys, side="right") - 1
     order = np.argsort(vals, kind="stable")  # equal values keep their first position first

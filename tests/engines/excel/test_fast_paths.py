@@ -194,3 +194,20 @@ def test_sumif_of_a_range_of_random_cells_as_if_the_range_were_built(criterion: 
     want = np.where(pick.reshape(1, 1, n), built, 0.0).reshape(8192, -1).sum(axis=1)
     np.testing.assert_array_equal(part.values[0], want)
     assert np.array_equal(np.signbit(part.values[0]), np.signbit(want))
+
+
+def test_final_subtraction_snaps_a_residue_among_many_trials() -> None:
+    """The residue test's one bound for all trials never hides a residue: among 1,000
+    trials of large differences, the one that is 0.1 + 0.2 - 0.3 still shows 0."""
+    from montesim.engines.excel.functions.operators import SNAP_BOUND_MIN, sub_final
+
+    n = max(1000, SNAP_BOUND_MIN)
+    x = np.full((n, 1, 1), 1e6)
+    y = np.ones((n, 1, 1))
+    x[500], y[500] = 0.1 + 0.2, 0.3
+    out = sub_final(None, Value(x), Value(y)).num
+    assert out[500, 0, 0] == 0.0 and (0.1 + 0.2) - 0.3 != 0.0
+    assert (np.delete(out.reshape(-1), 500) == 1e6 - 1).all()
+    # no residue anywhere: the bound alone decides, and nothing changes
+    far = sub_final(None, Value(x[:400]), Value(y[:400])).num
+    assert (far == 1e6 - 1).all()

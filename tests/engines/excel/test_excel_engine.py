@@ -262,3 +262,24 @@ def test_pass_size_follows_the_programs_live_columns() -> None:
         {"cells": cells, "outputs": ["M!A4"], "iterations": 10**6, "batch_size": 4096}, {}
     )
     assert plan.batch_size == 4096
+
+
+def test_a_chunk_holds_at_least_one_pass_when_the_run_is_long_enough() -> None:
+    from montesim.engines.excel.model import MIN_CHUNKS
+
+    engine = ExcelEngine()
+    cells = {"M!A1": "=RiskUniform(0, 1)", "M!A2": "=A1*2"}
+
+    def plan_for(iterations: int, **kw):
+        spec = {"cells": cells, "outputs": ["M!A2"], "iterations": iterations, **kw}
+        return engine.validate(spec, {})
+
+    # 10^5 / 16 would be chunks of 8,192, smaller than the passes of 16,384 asked for
+    plan = plan_for(100_000, batch_size=16_384)
+    assert plan.chunk_size == 16_384 == plan.batch_size
+    assert len(engine.chunks(plan)) >= MIN_CHUNKS
+    # too short a run for that: its chunks stay small, so that every worker gets some
+    plan = plan_for(40_000, batch_size=16_384)
+    assert plan.chunk_size == 4096 and len(engine.chunks(plan)) == 10  # 40,000 / 4,096
+    # a chunk size in the spec wins
+    assert plan_for(100_000, batch_size=16_384, chunk_size=8192).chunk_size == 8192

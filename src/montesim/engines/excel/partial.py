@@ -10,7 +10,7 @@ import numpy as np
 @dataclass
 class Partial:
     """One chunk's outputs per trial (the kept window's inputs are drawn again at the
-    merge: ``engine.kept_inputs``)."""
+    merge: ``draws.kept_inputs``)."""
 
     start: int
     size: int

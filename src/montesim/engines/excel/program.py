@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .functions import EvalContext, get_function
+from .functions.helpers import accumulate
 from .functions.math import sumif_cells
 from .values import Value, normalize, num_result, pick
 
@@ -204,13 +205,7 @@ def _reduce_cells(args: list[Value | _LazyCells | None], ufunc: np.ufunc) -> Val
     acc: np.ndarray | None = None
     for a in args:
         if isinstance(a, _LazyCells):
-            nums = a.ordered()
-            x = nums[0]
-            for y in nums[1:]:
-                if x is nums[0] or x.shape != np.broadcast_shapes(x.shape, y.shape):
-                    x = ufunc(x, y)
-                else:
-                    ufunc(x, y, out=x)  # our own accumulator
+            x = accumulate(a.ordered(), ufunc)
         elif a is None or not a.plain():
             return None
         else:

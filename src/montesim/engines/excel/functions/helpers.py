@@ -247,6 +247,19 @@ def _direct_logical(a: Value) -> tuple[np.ndarray, np.ndarray, np.ndarray | None
     return vals, mask, a.err
 
 
+def accumulate(nums: Sequence[np.ndarray], ufunc: np.ufunc) -> np.ndarray:
+    """``ufunc(...ufunc(ufunc(n0, n1), n2)..., nk)``, in order, in one accumulator: what
+    NumPy's reduction of a range built cell-major (each cell's trials contiguous)
+    computes, without building it."""
+    acc = nums[0]
+    for i, x in enumerate(nums[1:]):
+        if i and acc.shape == np.broadcast_shapes(acc.shape, x.shape):
+            ufunc(acc, x, out=acc)  # our own array since the first step
+        else:
+            acc = ufunc(acc, x)
+    return acc
+
+
 def fast_reduce(args: Sequence[Value | None], ufunc: np.ufunc) -> Value | None:
     """SUM/MAX/MIN of arguments that are all plain numbers, without a (T, K) matrix.
 

@@ -258,11 +258,10 @@ def gather(v: Value, rows: np.ndarray, cols: np.ndarray) -> Value:
             if a is None:
                 return None
             grid = np.broadcast_to(a[0], v.dims)
-            vec = grid[:, min(int(cols[0]), grid.shape[1] - 1)] if cols.shape[0] == 1 else None
-            if vec is None:
-                vec, idx = grid[min(int(rows[0]), grid.shape[0] - 1)], cols
+            if cols.shape[0] == 1:
+                vec, idx = grid[:, min(int(cols[0]), grid.shape[1] - 1)], rows
             else:
-                idx = rows
+                vec, idx = grid[min(int(rows[0]), grid.shape[0] - 1)], cols
             return np.broadcast_to(vec.take(idx), (t,)).reshape(t, 1, 1)
 
         return Value(line(v.num), line(v.kind), line(v.err), line(v.text))

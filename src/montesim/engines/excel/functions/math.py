@@ -10,7 +10,7 @@ import numpy as np
 
 from ..values import DIV0, NUMERR, VALUE, Value, merge_err, num_result, numbers
 from .criteria import criteria_mask, over_criteria
-from .helpers import agg_result, collect, err_where, fast_reduce, numeric
+from .helpers import accumulate, agg_result, collect, err_where, fast_reduce, numeric
 from .registry import EvalContext, register
 
 
@@ -471,9 +471,7 @@ def sumif_cells(
     if not picked:
         t = max(c.shape[0] for c in cells)
         return num_result(np.zeros((t, 1, 1)), None)
-    acc = picked[0] if len(picked) == 1 else picked[0] + picked[1]
-    for c in picked[2:]:
-        acc = acc + c if acc.shape != np.broadcast_shapes(acc.shape, c.shape) else acc.__iadd__(c)
+    acc = accumulate(picked, np.add)
     if not hit.all():
         acc = acc + 0.0
     return num_result(acc, None)

@@ -13,7 +13,7 @@ from typing import Any
 from distributed import WorkerPlugin
 
 from montesim.engines.base import engine_names
-from montesim.jobs.heap import keep_freed_memory
+from montesim.heap import keep_freed_memory
 from montesim.jobs.warming import start_warming
 
 

@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from montesim.config import Settings
 from montesim.engines.base import Chunk, engine_names, get_engine
 from montesim.errors import Cancelled, EngineError
+from montesim.heap import keep_freed_memory
 from montesim.jobs import metrics as job_metrics
-from montesim.jobs.heap import keep_freed_memory
 from montesim.jobs.warming import start_warming
 from montesim.logs import setup_logging
 

@@ -27,9 +27,9 @@ from typing import Any
 from montesim.config import Settings
 from montesim.engines.base import Engine, Result, describe_spec, get_engine
 from montesim.errors import Conflict, InputError, QuotaExceeded
+from montesim.heap import return_large_blocks
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
-from montesim.jobs.heap import return_large_blocks
 from montesim.jobs.model import Batch, Job, StoredFile
 from montesim.jobs.objects import object_files
 from montesim.jobs.planning import (

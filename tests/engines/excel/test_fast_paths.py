@@ -13,7 +13,7 @@ from montesim.engines.excel.draws import draw_inputs
 from montesim.engines.excel.engine import ExcelEngine, run_trials
 from montesim.engines.excel.functions.lookup import SMALL_TABLE, gather
 from montesim.engines.excel.values import SELECT_MIN, Value, select
-from montesim.jobs.heap import keep_freed_memory, return_large_blocks
+from montesim.heap import keep_freed_memory, release_free_memory, return_large_blocks
 
 specials = st.sampled_from([0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 5e-324, 1e308])
 floats = st.floats(allow_nan=True, allow_infinity=True) | specials
@@ -137,6 +137,7 @@ def test_heap_thresholds_apply_here() -> None:
     process ends with the main process's."""
     assert keep_freed_memory() is True
     assert return_large_blocks() is True
+    assert release_free_memory() is True
 
 
 def test_sum_max_min_of_a_range_of_random_cells_as_if_the_range_were_built() -> None:

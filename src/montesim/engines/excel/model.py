@@ -38,8 +38,8 @@ TARGET_CHUNKS = 16
 MIN_CHUNKS = 4
 # At most this many trials a chunk: the main process holds the partials in flight (twice
 # the workers) and one being merged; at 10^7 iterations of 7 outputs 1 << 20 held about
-# 150 MiB more than 1 << 18.
-MAX_CHUNK = 1 << 18
+# 150 MiB more than 1 << 18, and 1 << 18 about 15 MiB more than 1 << 17 (no slower).
+MAX_CHUNK = 1 << 17
 # Trials per pass: from MIN_BATCH up to MAX_BATCH while the program's live columns stay
 # within LIVE_BUDGET bytes. Bigger passes spread each op's fixed cost over more trials (a
 # 1,800-formula model of small ops ran 1.4x faster at 32768 than at 8192); a model with

@@ -16,6 +16,7 @@ from montesim.engines.excel.draws import kept_inputs
 from montesim.engines.excel.partial import Partial
 from montesim.engines.excel.values import ERROR_TEXT, from_serial
 from montesim.engines.excel.warnings import error_warnings
+from montesim.heap import release_free_memory
 from montesim.stats.sensitivity import sensitivities
 from montesim.stats.summary import brief, correlation_matrix, histogram, summarize
 
@@ -187,6 +188,8 @@ def summary(
         # a private copy may be reordered in place; a view into the columns may not
         entry.update(summarize(x, overwrite=private))
         del x
+        if private:
+            release_free_memory()  # the next output's copy reuses the same pages, not more
         entry["error_trials"] = error_trials
         entry["errors"] = errors
         if sens is not None:

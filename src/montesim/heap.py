@@ -31,13 +31,19 @@ MAIN_MMAP = 1 << 20
 MAIN_TRIM = 128 << 10  # glibc's default: retained free memory goes back soon (32 MiB: +80 MiB)
 
 
-def _mallopt(mmap: int, trim: int) -> bool:
+def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     if name is None:
-        return False
+        return None
     try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
+
+
+def _mallopt(mmap: int, trim: int) -> bool:
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is None:
         return False
     ok = bool(mallopt(M_MMAP_THRESHOLD, mmap)) and bool(mallopt(M_TRIM_THRESHOLD, trim))
     if not ok:
@@ -54,3 +60,14 @@ def return_large_blocks() -> bool:
     """In the main process: blocks of MAIN_MMAP and more go back to the system when
     freed. False where not glibc."""
     return _mallopt(MAIN_MMAP, MAIN_TRIM)
+
+
+def release_free_memory() -> bool:
+    """Hand the free memory of every heap of this process back to the system now (glibc's
+    ``malloc_trim``): between the outputs of a large merge, freed blocks under MAIN_MMAP
+    otherwise add up in the heaps of its threads. False where not glibc."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is None:
+        return False
+    trim(0)
+    return True

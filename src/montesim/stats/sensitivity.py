@@ -40,25 +40,27 @@ def _spearman(x: _Centered, y: _Centered) -> float | None:
     return float(np.clip(_dot(x.d, y.d) / denom, -1.0, 1.0))
 
 
-def _spider(
-    x: np.ndarray, y: np.ndarray, order: np.ndarray, deciles: int
-) -> list[dict[str, float]]:
-    """Output mean minus overall mean within each quantile bin of ``x`` (bins by rank).
+class _Bins:
+    """An input's quantile bins by rank (``order`` is the stable sort order of ``x``; tied
+    values are split between bins by trial order, so bins stay equal in size), its mean in
+    each: the same for every output that keeps all trials."""
 
-    ``order`` is the stable sort order of ``x``; tied values are split between bins by
-    trial order, so bins stay equal in size.
-    """
-    n = len(x)
-    bins = np.empty(n, dtype=np.int64)
-    bins[order] = np.arange(n) * deciles // n
-    counts = np.bincount(bins, minlength=deciles)
-    y_means = np.bincount(bins, weights=y, minlength=deciles) / counts
-    x_means = np.bincount(bins, weights=x, minlength=deciles) / counts
+    def __init__(self, x: np.ndarray, order: np.ndarray, deciles: int) -> None:
+        n = len(x)
+        self.of = np.empty(n, dtype=np.int64)
+        self.of[order] = np.arange(n) * deciles // n
+        self.counts = np.bincount(self.of, minlength=deciles)
+        self.x_means = np.bincount(self.of, weights=x, minlength=deciles) / self.counts
+
+
+def _spider(y: np.ndarray, bins: _Bins, deciles: int) -> list[dict[str, float]]:
+    """Output mean minus overall mean within each quantile bin of the input."""
+    y_means = np.bincount(bins.of, weights=y, minlength=deciles) / bins.counts
     overall = float(y.mean())
     return [
         {
             "percentile": 100.0 * (i + 0.5) / deciles,
-            "input_mean": float(x_means[i]),
+            "input_mean": float(bins.x_means[i]),
             "delta_mean": float(y_means[i] - overall),
         }
         for i in range(deciles)
@@ -91,8 +93,10 @@ def _row(
     out: _Output,
     ranked: tuple[np.ndarray, np.ndarray] | None,
     deciles: int,
+    shared: dict[str, _Bins] | None = None,
 ) -> Row:
-    """One input's rank correlation with the output and its spider points."""
+    """One input's rank correlation with the output and its spider points. ``shared``
+    keeps the input's bins for the next output that keeps every trial too."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if len(x) != len(out.y):
         raise ValueError(f"input {name!r} has {len(x)} values, output has {len(out.y)}")
@@ -104,7 +108,13 @@ def _row(
     y_ranks = out.ranks_ok() if np.array_equal(keep, out.ok) else _Centered(average_ranks(y)[0])
     x_ranks, order = ranked if ranked is not None and every else average_ranks(x)
     rho = _spearman(_Centered(x_ranks), y_ranks) if len(x) >= 2 else None
-    spider = _spider(x, y, order, deciles) if rho is not None and len(x) >= deciles else []
+    spider: list[dict[str, float]] = []
+    if rho is not None and len(x) >= deciles:
+        if every and shared is not None:
+            bins = shared.get("bins") or shared.setdefault("bins", _Bins(x, order, deciles))
+        else:
+            bins = _Bins(x, order, deciles)
+        spider = _spider(y, bins, deciles)
     return name, rho, spider
 
 
@@ -164,7 +174,8 @@ def sensitivities(
         ranked = average_ranks(x)
         if on_ranked is not None:
             on_ranked(name, x, ranked[1])
-        return [_row(name, x, out, ranked, deciles) for out in outs]
+        shared: dict[str, _Bins] = {}
+        return [_row(name, x, out, ranked, deciles, shared) for out in outs]
 
     # NumPy's sorts and gathers release the GIL: inputs are ranked on every core (the
     # merge runs when the workers are done). Rows come back in input order.

@@ -132,6 +132,10 @@ def summary(
     plan: Plan, values: Columns, codes: Columns | None, raw_inputs: np.ndarray
 ) -> dict[str, Any]:
     n_raw = raw_inputs.shape[1]
+    # The error warnings re-run the program for one trial (Python for every op): on a
+    # thread of their own, while the statistics below mostly run in NumPy without the GIL
+    errors_found = ThreadPoolExecutor(1, thread_name_prefix="montesim-errors")
+    warned = errors_found.submit(error_warnings, plan, codes, raw_inputs)
     input_names = [d.name for d in plan.inputs]
     input_columns = {name: raw_inputs[j] for j, name in enumerate(input_names)}
     column_of = {name: j for j, name in enumerate(input_names)}
@@ -228,7 +232,7 @@ def summary(
             }
         )
     today = from_serial(plan.today).date() if plan.today else None
-    return {
+    found = {
         "iterations": plan.iterations,
         "seed": plan.seed,
         "sampling": plan.sampling,
@@ -245,8 +249,10 @@ def summary(
         ),
         # @RISK statistics cells of the workbook (RiskMean...), in sheet order
         "statistics": [statistics[place] for place in sorted(statistics)],
-        "warnings": plan.warnings + error_warnings(plan, codes, raw_inputs),
+        "warnings": plan.warnings + warned.result(),
     }
+    errors_found.shutdown()
+    return found
 
 
 def iteration_tables(

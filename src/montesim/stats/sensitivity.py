@@ -166,7 +166,8 @@ def sensitivities(
     threads, so it may be called from several at once."""
     outs = [_Output(y) for y in outputs]
     for out in outs:
-        out.ranks_ok()  # shared by the inputs: ranked once, before the threads start
+        if inputs and np.count_nonzero(out.ok) >= 2:
+            out.ranks_ok()  # shared by the inputs: ranked once, before the threads start
 
     def one_input(item: tuple[str, np.ndarray]) -> list[Row]:
         name, values = item

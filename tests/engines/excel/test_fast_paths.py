@@ -212,3 +212,23 @@ def test_final_subtraction_snaps_a_residue_among_many_trials() -> None:
     # no residue anywhere: the bound alone decides, and nothing changes
     far = sub_final(None, Value(x[:400]), Value(y[:400])).num
     assert (far == 1e6 - 1).all()
+
+
+def test_division_and_power_errors_where_the_operands_call_for_them() -> None:
+    """#DIV/0! for x/0 and 0^negative, #NUM! for 0^0, whether the divisor or the exponent
+    is a constant or varies by trial (zeros are looked for before broadcasting)."""
+    from montesim.engines.excel.functions.operators import div, power
+    from montesim.engines.excel.values import DIV0, NUMERR
+
+    n = 8192
+    x = np.where(np.arange(n) % 4 == 0, 0.0, 2.0).reshape(-1, 1, 1)
+    codes = div(None, Value(np.ones((n, 1, 1))), Value(x)).err.reshape(-1)
+    assert np.array_equal(codes == DIV0, x.reshape(-1) == 0)
+    assert div(None, Value(x), Value(np.array([[[4.0]]]))).err is None
+    assert (div(None, Value(x), Value(np.array([[[0.0]]]))).err == DIV0).all()
+    for exponent, code in ((-1.0, DIV0), (0.0, NUMERR)):
+        err = power(None, Value(x), Value(np.array([[[exponent]]]))).err.reshape(-1)
+        assert (
+            np.array_equal(err == code, x.reshape(-1) == 0) and not (err[x.reshape(-1) != 0]).any()
+        )
+    assert power(None, Value(x + 1), Value(np.array([[[-1.0]]]))).err is None

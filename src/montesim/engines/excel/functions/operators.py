@@ -108,7 +108,9 @@ def div(ctx: EvalContext, a: Value, b: Value) -> Value:
     with np.errstate(all="ignore"):
         out = x / y
     err = merge_err(ex, ey)
-    err = err_where(np.broadcast_to(y == 0, np.broadcast_shapes(x.shape, y.shape)), DIV0, err)
+    zero = y == 0
+    if zero.any():  # checked before broadcasting: a constant divisor is one comparison
+        err = err_where(np.broadcast_to(zero, out.shape), DIV0, err)
     return num_result(out, err)
 
 
@@ -126,8 +128,10 @@ def excel_power(
     with np.errstate(all="ignore"):
         out = np.power(x, y)
     shape = out.shape
-    err = err_where(np.broadcast_to((x == 0) & (y < 0), shape), DIV0, err)
-    err = err_where(np.broadcast_to((x == 0) & (y == 0), shape), NUMERR, err)
+    zero = x == 0
+    if zero.any():  # 0^negative is #DIV/0!, 0^0 #NUM!; no zero base, no such error
+        err = err_where(np.broadcast_to(zero & (y < 0), shape), DIV0, err)
+        err = err_where(np.broadcast_to(zero & (y == 0), shape), NUMERR, err)
     return out, err
 
 

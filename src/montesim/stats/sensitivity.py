@@ -93,7 +93,7 @@ def _row(
     out: _Output,
     ranked: tuple[np.ndarray, np.ndarray] | None,
     deciles: int,
-    shared: dict[str, _Bins] | None = None,
+    shared: dict[str, _Bins],
 ) -> Row:
     """One input's rank correlation with the output and its spider points. ``shared``
     keeps the input's bins for the next output that keeps every trial too."""
@@ -110,10 +110,11 @@ def _row(
     rho = _spearman(_Centered(x_ranks), y_ranks) if len(x) >= 2 else None
     spider: list[dict[str, float]] = []
     if rho is not None and len(x) >= deciles:
-        if every and shared is not None:
-            bins = shared.get("bins") or shared.setdefault("bins", _Bins(x, order, deciles))
-        else:
+        bins = shared.get("bins") if every else None
+        if bins is None:
             bins = _Bins(x, order, deciles)
+            if every:
+                shared["bins"] = bins
         spider = _spider(y, bins, deciles)
     return name, rho, spider
 

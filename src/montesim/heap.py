@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 
 log = logging.getLogger("montesim.executor")
@@ -31,7 +32,9 @@ MAIN_MMAP = 1 << 20
 MAIN_TRIM = 128 << 10  # glibc's default: retained free memory goes back soon (32 MiB: +80 MiB)
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once (``find_library`` runs ``ldconfig`` each time)."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None

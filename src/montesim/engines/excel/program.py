@@ -12,15 +12,17 @@ workbook's maximum change in every trial, or the maximum count is reached.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .functions import EvalContext, get_function
-from .functions.helpers import accumulate
+from .functions.helpers import accumulate, fast_reduce
 from .functions.math import sumif_cells
-from .values import Value, normalize, num_result, pick
+from .values import Value, normalize, pick
 
 # an argument: ("s", slot) | ("c", const index) | None (omitted)
 Arg = tuple[str, int] | None
@@ -171,7 +173,7 @@ class _LazyCells:
     """A range whose every cell is a per-trial plain number, not built into a (T, R, C)
     array until a reader needs one. Built, it is cell-major (each cell's trials
     contiguous), and NumPy reduces such an array cell after cell, in order: SUM, MAX and
-    MIN of it are the same numbers accumulated straight from the cells (``_reduce_cells``),
+    MIN of it are the same numbers accumulated straight from the cells (``LAZY_READERS``),
     without writing and reading a copy of every cell (the DCF's 60-month windows)."""
 
     __slots__ = ("base", "cells")
@@ -194,27 +196,35 @@ class _LazyCells:
         return [v.num for _, v in sorted(self.cells, key=lambda c: c[0][0] * cols + c[0][1])]  # type: ignore[union-attr]
 
 
-REDUCERS = {"SUM": np.add, "MAX": np.maximum, "MIN": np.minimum}
+Held = Value | _LazyCells | None
 
 
-def _reduce_cells(args: list[Value | _LazyCells | None], ufunc: np.ufunc) -> Value | None:
-    """SUM/MAX/MIN with a not yet built range among plain-number arguments, as
-    ``helpers.fast_reduce`` computes them; None (the function runs as usual) otherwise."""
-    if not any(isinstance(a, _LazyCells) for a in args):
+def _reduce_cells(ufunc: np.ufunc, args: list[Held]) -> Value | None:
+    """SUM/MAX/MIN: each unbuilt range accumulated from its cells, then the function's own
+    fast path for plain numbers (``helpers.fast_reduce``) over the arguments."""
+    return fast_reduce(
+        [Value(accumulate(a.ordered(), ufunc)) if isinstance(a, _LazyCells) else a for a in args],
+        ufunc,
+    )
+
+
+def _sumif_cells(args: list[Held]) -> Value | None:
+    """SUMIF(criteria range, criterion, unbuilt range) with both criteria fixed."""
+    if len(args) != 3 or not isinstance(args[2], _LazyCells):
         return None
-    acc: np.ndarray | None = None
-    for a in args:
-        if isinstance(a, _LazyCells):
-            x = accumulate(a.ordered(), ufunc)
-        elif a is None or not a.plain():
-            return None
-        else:
-            x = a.num
-            if x.shape[1] * x.shape[2] != 1:
-                x = ufunc.reduce(x.reshape(x.shape[0], -1), axis=1).reshape(-1, 1, 1)
-        acc = x if acc is None else ufunc(acc, x)
-    assert acc is not None
-    return num_result(acc, None)
+    rng, crit, target = args
+    if not isinstance(rng, Value) or not isinstance(crit, Value):
+        return None
+    return sumif_cells(rng, crit, target.base.dims, target.ordered())
+
+
+# Functions that read an unbuilt range cell by cell (None from one: it runs as usual)
+LAZY_READERS: dict[str, Callable[[list[Held]], Value | None]] = {
+    "SUM": functools.partial(_reduce_cells, np.add),
+    "MAX": functools.partial(_reduce_cells, np.maximum),
+    "MIN": functools.partial(_reduce_cells, np.minimum),
+    "SUMIF": _sumif_cells,
+}
 
 
 def _exec(
@@ -228,18 +238,13 @@ def _exec(
         if _LazyCells.applies(base, cells):
             return _LazyCells(base, cells)  # type: ignore[return-value]
         return fill(base, cells)
-    reduce = REDUCERS.get(op.fn)
-    if reduce is not None:
-        done = _reduce_cells([_peek(a, slots, consts) for a in op.args], reduce)
-        if done is not None:
-            return done
-    if op.fn == "SUMIF" and len(op.args) == 3:
-        target = _peek(op.args[2], slots, consts)
-        rng, crit = _get(op.args[0], slots, consts), _get(op.args[1], slots, consts)
-        if isinstance(target, _LazyCells) and rng is not None and crit is not None:
-            found = sumif_cells(rng, crit, target.base.dims, target.ordered())
-            if found is not None:
-                return found
+    reader = LAZY_READERS.get(op.fn)
+    if reader is not None:
+        held = [_peek(a, slots, consts) for a in op.args]
+        if any(isinstance(h, _LazyCells) for h in held):
+            done = reader(held)
+            if done is not None:
+                return done
     args = [_get(a, slots, consts) for a in op.args]
     if op.fn == "@pick":
         return pick(args[0], *op.data)  # type: ignore[arg-type]

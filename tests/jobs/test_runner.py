@@ -6,7 +6,7 @@ import pytest
 from tests.jobs.conftest import wait_until
 
 from montesim.engines.base import Chunk
-from montesim.errors import EngineError
+from montesim.errors import EngineError, InputError
 from montesim.jobs.runner import check_coverage
 from montesim.jobs.service import Service, run_now
 from montesim.jobs.states import JobStatus
@@ -99,6 +99,20 @@ def test_run_now_gives_the_same_result_inline_and_on_a_pool(executor: str) -> No
     again = run_now("sleep", {**spec, "chunk_size": 50}, executor="inline")
     assert outcome.result.summary["n"] == again.result.summary["n"] == 50
     assert outcome.result.summary["chunks"] == 8
+
+
+def test_run_now_leaves_no_worker_behind_even_when_planning_fails() -> None:
+    """Its pool starts while the job is planned, and is gone when run_now returns: the
+    caller may exit at once (a pool left to the exit hook can print an OSError, and a
+    worker still starting when its parent exits fails noisily)."""
+    import multiprocessing
+
+    outcome = run_now("sleep", {"units": 20, "chunk_size": 5}, executor="local", workers=2)
+    assert outcome.job.status == JobStatus.COMPLETE
+    assert multiprocessing.active_children() == []
+    with pytest.raises(InputError, match="spec.units"):
+        run_now("sleep", {"units": -1}, executor="local", workers=2)
+    assert multiprocessing.active_children() == []
 
 
 def test_run_now_failure_is_an_error_with_the_engines_message() -> None:

@@ -139,3 +139,49 @@ def test_a_finished_chunk_is_freed_once_its_future_is_dropped() -> None:
         if enabled:
             gc.enable()
         pool.shutdown()
+
+
+def engine_modules_loaded() -> list[str]:
+    """The engine packages imported in this process (run on a pool's worker)."""
+    import sys
+
+    names = ("excel", "horn", "risktree", "montesim_testengines")
+    return [n for n in names if f"montesim.engines.{n}" in sys.modules or n in sys.modules]
+
+
+def test_a_one_engine_pool_imports_that_engine_and_loads_others_on_demand() -> None:
+    """run_now's pool (``engines=``) imports only its job's engine as a worker starts;
+    the server's pool (no ``engines``) imports every registered one."""
+    plan = pickle.dumps(get_engine("sleep").validate({"units": 3, "chunk_size": 3}, {}))
+    one = LocalExecutor(1, engines=("excel",))
+    try:
+        one.start_workers()
+        assert one._pool.submit(engine_modules_loaded).result(timeout=60) == ["excel"]
+        partial, _ = one.submit("sleep", "j:1", plan, Chunk(0, 0, 3), None, None).result(60)
+        assert pickle.loads(partial)["n"] == 3  # another engine still loads when asked
+    finally:
+        one.shutdown()
+    every = LocalExecutor(1)
+    try:
+        loaded = every._pool.submit(engine_modules_loaded).result(timeout=60)
+        assert {"excel", "horn", "risktree", "montesim_testengines"} <= set(loaded)
+    finally:
+        every.shutdown()
+
+
+def test_get_engine_imports_only_the_engine_asked_for() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from montesim.engines.base import get_engine, InputError\n"
+        "assert get_engine('excel').name == 'excel'\n"
+        "print(sorted(m for m in ('montesim.engines.horn', 'montesim.engines.risktree') "
+        "if m in sys.modules))\n"
+        "try:\n    get_engine('nope')\nexcept InputError as e:\n    print(e.message)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.splitlines()
+    assert out[0] == "[]"
+    assert out[1].startswith("Unknown engine 'nope'; registered engines: ") and "horn" in out[1]

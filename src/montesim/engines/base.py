@@ -163,17 +163,29 @@ def split_units(total: int, chunk_size: int) -> list[Chunk]:
     ]
 
 
+def _load(ep: Any) -> type | None:
+    try:
+        return ep.load()
+    except Exception as exc:  # a broken plug-in must not take the server down
+        import logging
+
+        logging.getLogger(__name__).error("engine %s failed to load: %s", ep.name, exc)
+        return None
+
+
 @cache
 def _discover() -> dict[str, type]:
-    found: dict[str, type] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            found[ep.name] = ep.load()
-        except Exception as exc:  # a broken plug-in must not take the server down
-            import logging
+    """Every registered engine's class (each engine's modules imported)."""
+    found = {ep.name: _load(ep) for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return {name: cls for name, cls in found.items() if cls is not None}
 
-            logging.getLogger(__name__).error("engine %s failed to load: %s", ep.name, exc)
-    return found
+
+@cache
+def _engine_class(name: str) -> type | None:
+    """The class registered under ``name``, importing that engine's modules only."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        return _load(ep)
+    return None
 
 
 _extra: dict[str, type] = {}
@@ -193,11 +205,11 @@ def engine_names() -> list[str]:
 @cache
 def get_engine(name: str) -> Engine:
     """The engine instance registered under ``name``; InputError if unknown."""
-    classes = {**_discover(), **_extra}
-    if name not in classes:
+    cls = _extra.get(name) or _engine_class(name)
+    if cls is None:
         raise InputError(
-            f"Unknown engine {name!r}; registered engines: {', '.join(sorted(classes))}",
+            f"Unknown engine {name!r}; registered engines: {', '.join(engine_names())}",
             code="unknown_engine",
             location="engine",
         )
-    return classes[name]()
+    return cls()

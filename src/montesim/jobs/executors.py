@@ -20,7 +20,13 @@ import time
 import traceback
 import weakref
 from collections.abc import Sequence
-from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import (
+    Future,
+    InvalidStateError,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
+from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,7 +48,9 @@ _thread_sink = threading.local()  # an inline executor's own report sink, per th
 _plan_cache: dict[str, Any] = {}
 
 
-def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
+def _init_worker(
+    reports: Any, warm: tuple[str, ...] = (), engines: tuple[str, ...] | None = None
+) -> None:
     global _reports
     _reports = reports.put_nowait
     # Reports are informational: at exit this process drops those nobody read rather
@@ -56,8 +64,12 @@ def _init_worker(reports: Any, warm: tuple[str, ...] = ()) -> None:
     setup_logging(Settings().log_format)  # worker lines in the server's format
     _watch_parent(os.getppid())
     keep_freed_memory()  # batches' temporaries reuse the heap instead of new pages
-    # Import the engines as the worker starts, not inside the first job's first chunk.
-    engine_names()
+    # Import the engines as the worker starts, not inside the first job's first chunk:
+    # every registered one, or only those named (a one-job pool imports its own).
+    if engines is None:
+        engine_names()
+    for name in engines or ():
+        get_engine(name)
     start_warming(warm)
 
 
@@ -164,7 +176,7 @@ class Executor(Protocol):
     def submit(self, *args: Any) -> Future: ...
     def alive(self) -> bool: ...
     def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]: ...
-    def shutdown(self) -> None: ...
+    def shutdown(self, wait: bool = False) -> None: ...  # wait: for the workers to exit
 
 
 class InlineExecutor:
@@ -202,8 +214,8 @@ class InlineExecutor:
             except queue_mod.Empty:
                 return out
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 class LocalExecutor:
@@ -217,13 +229,21 @@ class LocalExecutor:
 
     MAX_WORKER_DEATHS = 2
 
-    def __init__(self, workers: int | None = None, warm: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        warm: Sequence[str] = (),
+        engines: Sequence[str] | None = None,
+    ) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.warm = tuple(warm)  # engines each new worker process warms up (start_warming)
+        # engines each new worker imports as it starts (None: every registered one)
+        self.engines = None if engines is None else tuple(engines)
         self._ctx = mp.get_context("spawn")  # no forked copies of the server's threads/DB
         self._lock = threading.Lock()
         self._closed = False
         self._reports = self._ctx.Queue()
+        self._starting: list[Future] = []  # start_workers' futures
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -231,7 +251,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_init_worker,
-            initargs=(self._reports, self.warm),
+            initargs=(self._reports, self.warm, self.engines),
         )
 
     def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
@@ -314,10 +334,14 @@ class LocalExecutor:
     def alive(self) -> bool:
         return not getattr(self._pool, "_broken", False)
 
+    def start_workers(self) -> list[Future]:
+        """Start every worker process now (without waiting) rather than on the first chunk."""
+        self._starting = [self._pool.submit(os.getpid) for _ in range(self.workers)]
+        return self._starting
+
     def warm_up(self) -> None:
-        """Start every worker process now rather than on the first job."""
-        futures = [self._pool.submit(os.getpid) for _ in range(self.workers)]
-        for f in futures:
+        """Start every worker process now rather than on the first job, and wait for them."""
+        for f in self.start_workers():
             f.result()
 
     def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]:
@@ -328,9 +352,14 @@ class LocalExecutor:
             except (queue_mod.Empty, OSError, ValueError):
                 return out
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = False) -> None:
+        """``wait``: until the workers exited (a caller about to exit: the pool's exit
+        hook may otherwise race its own manager thread and print an OSError)."""
         self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # A worker still starting reads its set-up from this process: let it finish
+        # (a second or so), or one that outlives a quick exit here fails noisily.
+        wait_for(self._starting, timeout=30)
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 class ExecutorUnavailable(Exception):
@@ -651,7 +680,7 @@ class DaskExecutor:
     def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]:
         return []
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = False) -> None:
         self._closed = True
         self._wake.set()
         self._sender.shutdown(wait=False, cancel_futures=True)
@@ -669,13 +698,15 @@ def make_executor(
     chunk_attempts: int = 5,
     connect_seconds: float = 10.0,
     warm: Sequence[str] = (),
+    engines: Sequence[str] | None = None,
 ) -> Executor:
     """``warm``: engines whose ``warm_up`` each worker process runs as it starts (not
-    inline: that process is the caller's, already running its job)."""
+    inline: that process is the caller's, already running its job). ``engines``: the
+    engines a local worker imports as it starts (default: every registered one)."""
     if kind == "inline":
         return InlineExecutor()
     if kind == "local":
-        return LocalExecutor(workers, warm=warm)
+        return LocalExecutor(workers, warm=warm, engines=engines)
     if kind == "dask":
         return DaskExecutor(
             address,

@@ -403,10 +403,13 @@ def run_now(
     store = Store(settings.url, migrate=False, signer=Signer.random(), throwaway=True)
     metadata.create_all(store.engine)  # a throwaway store: no migration history needed
     chosen = (
-        make_executor(executor, workers=workers or settings.workers)
+        make_executor(executor, workers=workers or settings.workers, engines=(engine_name,))
         if isinstance(executor, str)
         else executor
     )
+    start = getattr(chosen, "start_workers", None)
+    if start is not None:
+        start()  # the workers import while this process reads and compiles the model
     try:
         service = Service(settings, store)
         spec = dict(spec)
@@ -469,7 +472,7 @@ def run_now(
         result = results[0] if results and final.status == JobStatus.COMPLETE else None
         return Outcome(final, result)
     finally:
-        chosen.shutdown()
+        chosen.shutdown(wait=True)  # the caller may exit next: no worker left behind
         store.close()
         shutil.rmtree(tmp, ignore_errors=True)
 

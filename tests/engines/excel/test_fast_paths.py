@@ -214,6 +214,31 @@ def test_final_subtraction_snaps_a_residue_among_many_trials() -> None:
     assert (far == 1e6 - 1).all()
 
 
+def test_the_residue_test_zeroes_exactly_the_residues_whatever_the_operands() -> None:
+    """Results near 0 among large ones (a balance crossing zero), operands per trial or
+    constant: the final + and - zero exactly the results that the plain element-wise
+    rule does, |x + y| <= 2^-49 max(|x|, |y|), and nothing else."""
+    from montesim.engines.excel.functions.operators import add_final, sub_final
+
+    rng = np.random.default_rng(7)
+    n = 4096
+    for trial in range(40):
+        x = rng.normal(0, 1e6, (n, 1, 1))
+        y = -x + rng.choice([0.0, 1e-12, 1e-3, 1.0], (n, 1, 1)) * rng.normal(size=(n, 1, 1))
+        if trial % 4 == 1:
+            y = np.array([[[-x[3, 0, 0]]]])  # a constant operand, broadcast
+        if trial % 4 == 2:
+            x, y = np.array([[[0.1 + 0.2]]]), np.where(rng.random((n, 1, 1)) < 0.5, -0.3, 5.0)
+        for fn, op in ((add_final, np.add), (sub_final, np.subtract)):
+            yy = y if op is np.add else -y
+            raw = op(x, yy)
+            scale = np.maximum(np.abs(x), np.abs(yy)) * 2.0**-49
+            want = np.where((np.abs(raw) <= scale) & (raw != 0), 0.0, raw)
+            got = fn(None, Value(x), Value(yy)).num
+            np.testing.assert_array_equal(got, want)
+            assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
 def test_division_and_power_errors_where_the_operands_call_for_them() -> None:
     """#DIV/0! for x/0 and 0^negative, #NUM! for 0^0, whether the divisor or the exponent
     is a constant or varies by trial (zeros are looked for before broadcasting)."""

@@ -232,6 +232,12 @@ class Compiler:
     # -- public ---------------------------------------------------------------------
     def compile(self, roots: Iterable[CellKey], *, on_cycle: str = "raise") -> None:
         """Compile ``roots`` and everything upstream (iterative DFS, cycle detection)."""
+        # NumPy's floating-point warnings are off once here: the functions evaluated on
+        # the way (constants, probes) rely on it, as they do on ``program.run``'s
+        with np.errstate(all="ignore"):
+            self._compile(roots, on_cycle)
+
+    def _compile(self, roots: Iterable[CellKey], on_cycle: str) -> None:
         for root in roots:
             if root in self.cells:
                 continue

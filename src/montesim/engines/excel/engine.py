@@ -20,7 +20,7 @@ from montesim.engines.excel.draws import draw_inputs
 from montesim.engines.excel.functions import EvalContext
 from montesim.engines.excel.model import RUN_FIELDS, Plan, load_plan, rerun, workbook_path
 from montesim.engines.excel.partial import Partial
-from montesim.engines.excel.program import run
+from montesim.engines.excel.program import run, schedule
 from montesim.engines.excel.reader import check_package
 from montesim.engines.excel.results import NON_NUMERIC, merge_partials
 from montesim.engines.excel.spec import ExcelSpec, parse_spec
@@ -46,8 +46,8 @@ def run_trials(plan: Plan, start: int, size: int, ctx: ChunkContext | None = Non
     k_out = len(plan.outputs)
     values = np.empty((k_out, size))
     codes = np.zeros((k_out, size), dtype=np.int8)
-    last_use = plan.program.last_uses()
     keep = plan.keep
+    steps = schedule(plan.program, keep)
     done = 0
     while done < size:
         if ctx is not None and ctx.cancelled():
@@ -55,7 +55,7 @@ def run_trials(plan: Plan, start: int, size: int, ctx: ChunkContext | None = Non
         n = min(plan.batch_size, size - done)
         samples = draw_inputs(plan, start + done, n)
         slots = run(
-            plan.program, samples, EvalContext(n, plan.today, plan.today + 0.5), keep, last_use
+            plan.program, samples, EvalContext(n, plan.today, plan.today + 0.5), keep, steps
         )
         for i, out in enumerate(plan.outputs):
             v = slots[out.slot] if out.slot is not None else out.constant

@@ -81,42 +81,87 @@ class Program:
         return peak
 
 
+# How ``run`` treats an op (``Step.how``)
+CALL, LAZY_ARGS, INPUT, FILL, PICK, LOOPVAR, LOOPEND = range(7)
+
+
+@dataclass(frozen=True)
+class Step:
+    """An op as ``run`` executes it: what kind of op it is, its function looked up once,
+    and the slots to drop after it (those it reads last, unless kept)."""
+
+    op: Op
+    how: int
+    impl: Callable[..., Value] | None
+    frees: tuple[int, ...]
+
+
+def schedule(program: Program, keep: set[int]) -> list[Step]:
+    """``program``'s ops as steps of ``run`` that keep the slots in ``keep``."""
+    last = program.last_uses()
+    filled = {op.out for op in program.ops if op.fn == "@fill"}  # may be held unbuilt
+    builtins = {"@input": INPUT, "@fill": FILL, "@pick": PICK}
+    builtins |= {"@loopvar": LOOPVAR, "@loopend": LOOPEND}
+    steps = []
+    for i, op in enumerate(program.ops):
+        read = [a[1] for a in op.args if a is not None and a[0] == "s"]
+        if op.fn == "@fill":
+            read += [a[1] for a in op.data[1] if a[0] == "s"]
+        frees = tuple(dict.fromkeys(k for k in read if last.get(k) == i and k not in keep))
+        how = builtins.get(op.fn)
+        impl = None
+        if how is None:
+            spec = get_function(op.fn)
+            assert spec is not None, op.fn
+            impl = spec.impl
+            lazy = op.fn in LAZY_READERS or any(k in filled for k in read)
+            how = LAZY_ARGS if lazy else CALL
+        steps.append(Step(op, how, impl, frees))
+    return steps
+
+
 def run(
     program: Program,
     samples: np.ndarray,
     ctx: EvalContext,
     keep: set[int],
-    last_use: dict[int, int] | None = None,
+    steps: list[Step] | None = None,
 ) -> dict[int, Value]:
-    """Execute every op for the trials in ``samples`` (T, k); return the slots in ``keep``."""
+    """Execute every op for the trials in ``samples`` (T, k); return the slots in ``keep``.
+    ``steps``: ``schedule(program, keep)``, made once for many runs."""
     slots: dict[int, Value] = {}
     samples = np.ascontiguousarray(samples.T)  # one row per input: contiguous trial arrays
-    if last_use is None:
-        last_use = program.last_uses()
+    if steps is None:
+        steps = schedule(program, keep)
     consts = program.consts
-    ops = program.ops
     passes: dict[int, int] = {}  # loop start -> passes done
+    n_steps = len(steps)
     i = 0
-    while i < len(ops):
-        op = ops[i]
-        if op.fn == "@loopvar":
-            passes[i] = 0
-            slots[op.out] = op.data
-        elif op.fn == "@loopend":
-            again = _loop_step(op, slots, consts, passes)
-            if again is not None:
-                i = again  # the body's slots are computed again; nothing to free yet
-                continue
-        else:
-            slots[op.out] = _exec(op, slots, consts, samples, ctx)
-        for a in op.args:
-            if a is not None and a[0] == "s" and last_use.get(a[1]) == i and a[1] not in keep:
-                slots.pop(a[1], None)
-        if op.fn == "@fill":
-            for a in op.data[1]:
-                if a[0] == "s" and last_use.get(a[1]) == i and a[1] not in keep:
-                    slots.pop(a[1], None)
-        i += 1
+    with np.errstate(all="ignore"):  # once here rather than in every function
+        while i < n_steps:
+            op, how, impl, frees = steps[i].op, steps[i].how, steps[i].impl, steps[i].frees
+            if how == CALL:  # the hot path: every argument a value held as it is read
+                args = [
+                    None if a is None else consts[a[1]] if a[0] == "c" else slots[a[1]]
+                    for a in op.args
+                ]
+                c = ctx
+                if op.caller is not None and op.caller != ctx.caller:
+                    c = EvalContext(ctx.trials, ctx.today, ctx.now, op.caller)
+                slots[op.out] = impl(c, *args)  # type: ignore[misc]
+            elif how == LOOPVAR:
+                passes[i] = 0
+                slots[op.out] = op.data
+            elif how == LOOPEND:
+                again = _loop_step(op, slots, consts, passes)
+                if again is not None:
+                    i = again  # the body's slots are computed again; nothing to free yet
+                    continue
+            else:
+                slots[op.out] = _exec(op, slots, consts, samples, ctx)
+            for k in frees:
+                slots.pop(k, None)
+            i += 1
     return {k: _get(("s", k), slots, consts) for k in keep if k in slots}  # type: ignore[misc]
 
 

@@ -82,8 +82,11 @@ class Value:
     @property
     def shape(self) -> tuple[int, int, int]:
         first = self.num.shape
-        others = [a.shape for a in (self.kind, self.err, self.text) if a is not None]
-        if all(s == first for s in others):  # the usual case, without NumPy's machinery
+        kind, err, text = self.kind, self.err, self.text
+        if kind is None and err is None and text is None:  # plain numbers: the usual case
+            return first  # type: ignore[return-value]
+        others = [a.shape for a in (kind, err, text) if a is not None]
+        if all(s == first for s in others):  # without NumPy's machinery
             return first  # type: ignore[return-value]
         return tuple(np.broadcast_shapes(first, *others))  # type: ignore[return-value]
 

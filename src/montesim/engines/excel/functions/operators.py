@@ -27,16 +27,16 @@ from .registry import EvalContext, register
 
 
 def _arith(a: Value | None, b: Value | None, fn) -> Value:
+    """``fn`` element-wise. Like every function here it runs under ``program.run`` or
+    ``Compiler.compile``, which turn NumPy's floating-point warnings off once for all:
+    an overflow or 0/0 is a non-finite number, made #NUM! by ``num_result``."""
     a, b = fit_pair(a, b)
     plain = a is not None and b is not None and a.kind is None and b.kind is None
     if plain and a.err is None and b.err is None:  # the hot path: plain numbers
-        with np.errstate(all="ignore"):
-            return num_result(fn(a.num, b.num), None)
+        return num_result(fn(a.num, b.num), None)
     x, ex = numbers(a) if a is not None else (np.zeros((1, 1, 1)), None)
     y, ey = numbers(b) if b is not None else (np.zeros((1, 1, 1)), None)
-    with np.errstate(all="ignore"):
-        out = fn(x, y)
-    return num_result(out, merge_err(ex, ey))
+    return num_result(fn(x, y), merge_err(ex, ey))
 
 
 @register("+", min_args=2, max_args=2)
@@ -69,6 +69,19 @@ def _snap(fn):
             bound = max(x.max(), -x.min(), y.max(), -y.min()) * 2.0**-49
             if r.min() > bound or r.max() < -bound:
                 return out
+            # else only the results within that bound may be residues: test those alone
+            near = np.flatnonzero(np.abs(r) <= bound)
+            if not len(near):
+                return out
+            xs = np.broadcast_to(x, r.shape).flat[near]
+            ys = np.broadcast_to(y, r.shape).flat[near]
+            rs = r.flat[near]
+            tiny = (np.abs(rs) <= np.maximum(np.abs(xs), np.abs(ys)) * 2.0**-49) & (rs != 0)
+            if not tiny.any():
+                return out
+            snapped = r.copy()
+            snapped.flat[near[tiny]] = 0.0
+            return Value(snapped, out.kind, out.err, out.text)
         scale = np.maximum(np.abs(x), np.abs(y))
         np.multiply(scale, 2.0**-49, out=scale)
         tiny = np.abs(out.num) <= scale

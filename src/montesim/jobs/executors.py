@@ -8,6 +8,7 @@ the bytes. Cancellation reaches a running chunk through a flag file per job, whi
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import multiprocessing as mp
@@ -15,6 +16,7 @@ import os
 import pickle
 import queue as queue_mod
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -63,6 +65,7 @@ def _init_worker(
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     setup_logging(Settings().log_format)  # worker lines in the server's format
     _watch_parent(os.getppid())
+    atexit.register(_exit_now)  # last registered: the first exit hook to run
     keep_freed_memory()  # batches' temporaries reuse the heap instead of new pages
     # Import the engines as the worker starts, not inside the first job's first chunk:
     # every registered one, or only those named (a one-job pool imports its own).
@@ -71,6 +74,16 @@ def _init_worker(
     for name in engines or ():
         get_engine(name)
     start_warming(warm)
+
+
+def _exit_now() -> None:
+    """A worker's exit, once its pool let it go: nothing of its own is left to save
+    (results went back through the pool's queue), so the interpreter's teardown of every
+    module is skipped; it would hold up a caller that waits for the pool to close."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(0)
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:

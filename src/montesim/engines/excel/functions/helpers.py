@@ -253,7 +253,7 @@ def accumulate(nums: Sequence[np.ndarray], ufunc: np.ufunc) -> np.ndarray:
     computes, without building it."""
     acc = nums[0]
     for i, x in enumerate(nums[1:]):
-        if i and acc.shape == np.broadcast_shapes(acc.shape, x.shape):
+        if i and (x.shape == acc.shape or acc.shape == np.broadcast_shapes(acc.shape, x.shape)):
             ufunc(acc, x, out=acc)  # our own array since the first step
         else:
             acc = ufunc(acc, x)

@@ -29,3 +29,23 @@ def test_average_ranks_match_scipy(x):
 def test_empty():
     ranks, order = average_ranks(np.array([]))
     assert ranks.shape == (0,) and order.shape == (0,)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranks_within_a_subset_are_those_of_the_subset_sorted_again(seed):
+    """The sensitivity of an output with failed trials ranks each input within the
+    trials kept from the input's own sort order: the very ranks and order that sorting
+    the subset gives, ties and left-out non-finite values included."""
+    from montesim.stats.ranking import ranks_within
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    x = rng.normal(size=n) if seed % 2 else rng.integers(0, 9, size=n).astype(float)
+    x[rng.random(n) < 0.05] = np.nan if seed < 3 else np.inf
+    keep = np.isfinite(x) & (rng.random(n) < (0.999 if seed % 3 else 0.5))
+    ranks, order = ranks_within(x, average_ranks(x)[1], keep)
+    want_ranks, want_order = average_ranks(x[keep])
+    np.testing.assert_array_equal(ranks, want_ranks)
+    np.testing.assert_array_equal(order, want_order)
+    none = np.zeros(n, bool)
+    assert ranks_within(x, average_ranks(x)[1], none)[0].shape == (0,)

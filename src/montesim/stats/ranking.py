@@ -13,24 +13,47 @@ def average_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     stable one: ties stay in trial order.
     """
     x = np.asarray(x, dtype=np.float64).ravel()
-    n = len(x)
     # an unstable sort is several times faster; without ties its order is the stable one
     order = np.argsort(x)
-    ranks = np.empty(n, dtype=np.float64)
-    if n == 0:
-        return ranks, order
-    xs = x[order]
-    starts_group = np.empty(n, dtype=bool)
-    starts_group[0] = True
-    np.not_equal(xs[1:], xs[:-1], out=starts_group[1:])
+    starts_group = _group_starts(x[order])
     if not starts_group.all():
         order = np.argsort(x, kind="stable")
+    return _ranks(order, starts_group), order
+
+
+def ranks_within(
+    x: np.ndarray, order: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``average_ranks(x[keep])`` from ``order``, the sort order ``average_ranks(x)`` gave:
+    the kept trials in that order are the subset sorted (stably), without sorting again."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    kept = order[keep[order]]  # trials of the subset, in sorted order
+    position = np.cumsum(keep) - 1  # a kept trial's index in x[keep]
+    sub_order = position[kept]
+    return _ranks(sub_order, _group_starts(x[kept])), sub_order
+
+
+def _group_starts(xs: np.ndarray) -> np.ndarray:
+    """For sorted values, where each run of equal values starts."""
+    starts_group = np.empty(len(xs), dtype=bool)
+    if len(xs):
+        starts_group[0] = True
+        np.not_equal(xs[1:], xs[:-1], out=starts_group[1:])
+    return starts_group
+
+
+def _ranks(order: np.ndarray, starts_group: np.ndarray) -> np.ndarray:
+    """1-based average ranks of the values that ``order`` sorts, with their runs of ties."""
+    n = len(order)
+    ranks = np.empty(n, dtype=np.float64)
+    if n == 0:
+        return ranks
     if starts_group.all():  # no ties: ranks are the positions
         ranks[order] = np.arange(1, n + 1, dtype=np.float64)
-        return ranks, order
+        return ranks
     starts = np.flatnonzero(starts_group)
     ends = np.append(starts[1:], n)
     # a group at sorted positions start..end-1 holds ranks start+1..end
     average = (starts + 1 + ends) / 2.0
     ranks[order] = average[np.cumsum(starts_group) - 1]
-    return ranks, order
+    return ranks

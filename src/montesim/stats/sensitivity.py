@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from montesim.stats.ranking import average_ranks
+from montesim.stats.ranking import average_ranks, ranks_within
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -93,21 +93,37 @@ def _row(
     out: _Output,
     ranked: tuple[np.ndarray, np.ndarray] | None,
     deciles: int,
-    shared: dict[str, _Bins],
+    shared: dict[str, Any],
 ) -> Row:
     """One input's rank correlation with the output and its spider points. ``shared``
-    keeps the input's bins for the next output that keeps every trial too."""
+    keeps what the next output can reuse: whether the input is finite, its centred ranks
+    and its bins (for outputs that keep every trial)."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if len(x) != len(out.y):
         raise ValueError(f"input {name!r} has {len(x)} values, output has {len(out.y)}")
-    keep = np.isfinite(x) & out.ok
-    every = bool(keep.all())
+    finite = shared.get("finite")
+    if finite is None:
+        finite = shared["finite"] = bool(np.isfinite(x).all())
+    every = finite and bool(out.ok.all())
     y = out.y
-    if not every:
+    if every:  # every trial: the input's ranks, centred once for all such outputs
+        x_centred = shared.get("centred")
+        if x_centred is None:
+            x_ranks, order = ranked if ranked is not None else average_ranks(x)
+            x_centred = shared["centred"] = _Centered(x_ranks)
+        else:
+            order = ranked[1] if ranked is not None else average_ranks(x)[1]
+        y_ranks = out.ranks_ok()
+    else:  # the input ranked within the trials kept, from its sort order over all
+        keep = out.ok if finite else np.isfinite(x) & out.ok
+        if ranked is not None:
+            x_ranks, order = ranks_within(x, ranked[1], keep)
+        else:
+            x_ranks, order = average_ranks(x[keep])
         x, y = x[keep], y[keep]
-    y_ranks = out.ranks_ok() if np.array_equal(keep, out.ok) else _Centered(average_ranks(y)[0])
-    x_ranks, order = ranked if ranked is not None and every else average_ranks(x)
-    rho = _spearman(_Centered(x_ranks), y_ranks) if len(x) >= 2 else None
+        x_centred = _Centered(x_ranks)
+        y_ranks = out.ranks_ok() if finite else _Centered(average_ranks(y)[0])
+    rho = _spearman(x_centred, y_ranks) if len(x) >= 2 else None
     spider: list[dict[str, float]] = []
     if rho is not None and len(x) >= deciles:
         bins = shared.get("bins") if every else None
@@ -176,7 +192,7 @@ def sensitivities(
         ranked = average_ranks(x)
         if on_ranked is not None:
             on_ranked(name, x, ranked[1])
-        shared: dict[str, _Bins] = {}
+        shared: dict[str, Any] = {}
         return [_row(name, x, out, ranked, deciles, shared) for out in outs]
 
     # NumPy's sorts and gathers release the GIL: inputs are ranked on every core (the

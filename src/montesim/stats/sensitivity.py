@@ -28,7 +28,7 @@ class _Centered:
     """A rank vector minus its mean, and its squared norm: the output's is shared by inputs."""
 
     def __init__(self, ranks: np.ndarray) -> None:
-        self.d = ranks - ranks.mean()
+        self.d = ranks - ranks.mean() if len(ranks) else ranks  # none: no NumPy warning
         self.ss = _dot(self.d, self.d)
 
 

@@ -264,7 +264,7 @@ def test_pass_size_follows_the_programs_live_columns() -> None:
     assert plan.batch_size == 4096
 
 
-def test_a_chunk_holds_at_least_one_pass_when_the_run_is_long_enough() -> None:
+def test_a_chunk_holds_up_to_a_pass_while_the_run_still_makes_enough_chunks() -> None:
     from montesim.engines.excel.model import MIN_CHUNKS
 
     engine = ExcelEngine()
@@ -278,8 +278,12 @@ def test_a_chunk_holds_at_least_one_pass_when_the_run_is_long_enough() -> None:
     plan = plan_for(100_000, batch_size=16_384)
     assert plan.chunk_size == 16_384 == plan.batch_size
     assert len(engine.chunks(plan)) >= MIN_CHUNKS
-    # too short a run for that: its chunks stay small, so that every worker gets some
+    # too short a run for a whole pass a chunk: as many whole blocks as still make
+    # MIN_CHUNKS chunks (40,000 / 4 = 10,000: two blocks), in passes of that size
     plan = plan_for(40_000, batch_size=16_384)
-    assert plan.chunk_size == 4096 and len(engine.chunks(plan)) == 10  # 40,000 / 4,096
+    assert plan.chunk_size == 8192 == plan.batch_size and len(engine.chunks(plan)) == 5
+    # too short even for that: chunks of a block, so that every worker gets some
+    plan = plan_for(12_000, batch_size=16_384)
+    assert plan.chunk_size == 4096 and len(engine.chunks(plan)) == 3
     # a chunk size in the spec wins
     assert plan_for(100_000, batch_size=16_384, chunk_size=8192).chunk_size == 8192

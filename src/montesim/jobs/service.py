@@ -407,10 +407,10 @@ def run_now(
         if isinstance(executor, str)
         else executor
     )
-    start = getattr(chosen, "start_workers", None)
-    if start is not None:
-        start()  # the workers import while this process reads and compiles the model
     try:
+        start = getattr(chosen, "start_workers", None)
+        if start is not None:
+            start()  # the workers import while this process reads and compiles the model
         service = Service(settings, store)
         spec = dict(spec)
         for key, path in (files or {}).items():

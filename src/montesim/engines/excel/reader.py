@@ -1,7 +1,7 @@
 """Read an .xlsx/.xlsm file (or an inline cell mapping) into a plain Workbook model.
 
-The file is loaded twice with openpyxl: once for formulas and constants, once with
-``data_only=True`` for the values Excel cached when it last saved the file. Macros are
+The file is loaded with openpyxl for formulas and constants, and its sheets streamed once
+more (read-only) for the values Excel cached when it last saved the file. Macros are
 never run (openpyxl does not execute VBA).
 """
 
@@ -222,7 +222,7 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb_f = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_links=True)
-            wb_v = openpyxl.load_workbook(io.BytesIO(data), data_only=True, keep_links=False)
+            cached_values = _cached_values(data)
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many types on damaged packages
@@ -235,12 +235,11 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     for ws in wb_f.worksheets:
         sheet = Sheet(ws.title, add_in=_add_in_sheet(ws.title, ws.sheet_state))
         book.sheets[ws.title.upper()] = sheet
-        cached_ws = wb_v[ws.title]
-        cached_cells = getattr(cached_ws, "_cells", {})
+        cached_cells = cached_values.get(ws.title, {})
         for (r, c), cell in getattr(ws, "_cells", {}).items():
             v = cell.value
             cv = cached_cells.get((r, c))
-            cached = _py_value(cv.value, cv.data_type) if cv is not None else None
+            cached = _py_value(*cv) if cv is not None else None
             if v is None:
                 if cached is not None:
                     sheet.cells[(r, c)] = CellData(value=None, cached=cached)
@@ -272,8 +271,8 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
                 sheet.cells[(r, c)] = CellData(value=pv, cached=pv)
         # cells holding only a cached value (inside array formula ranges) count too
         for (r, c), cv in cached_cells.items():
-            if (r, c) not in sheet.cells and cv.value is not None:
-                sheet.cells[(r, c)] = CellData(value=None, cached=_py_value(cv.value, cv.data_type))
+            if (r, c) not in sheet.cells:
+                sheet.cells[(r, c)] = CellData(value=None, cached=_py_value(*cv))
         _extent(sheet)
         for name, dn in getattr(ws, "defined_names", {}).items():
             book.names[(ws.title.upper(), name.upper())] = dn.attr_text
@@ -296,6 +295,40 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     if not book.sheets:
         raise InputError(f"{label} has no worksheets", code="workbook_empty", location="file")
     return book
+
+
+def _cached_values(data: bytes) -> dict[str, dict[tuple[int, int], tuple[Any, str]]]:
+    """Per sheet title, the values Excel cached when it saved the file: (value, data type)
+    of every cell that has one. The sheets' XML is streamed (openpyxl's read-only mode,
+    through the parser its full load uses, so the values are the same) rather than loaded
+    a second time into cell objects; only the cells the XML holds are visited."""
+    import openpyxl
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    try:
+        out: dict[str, dict[tuple[int, int], tuple[Any, str]]] = {}
+        for ws in wb.worksheets:
+            cells = out[ws.title] = {}
+            with ws._get_source() as src:
+                parser = WorkSheetParser(
+                    src,
+                    ws._shared_strings,
+                    data_only=True,
+                    epoch=wb.epoch,
+                    date_formats=wb._date_formats,
+                    timedelta_formats=wb._timedelta_formats,
+                )
+                for _, row in parser.parse():
+                    for cell in row:
+                        if cell["value"] is not None:
+                            cells[(cell["row"], cell["column"])] = (
+                                cell["value"],
+                                cell["data_type"],
+                            )
+        return out
+    finally:
+        wb.close()
 
 
 # hidden sheets that add-ins write their settings to: @RISK keeps its simulation settings

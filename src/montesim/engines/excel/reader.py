@@ -1,7 +1,8 @@
 """Read an .xlsx/.xlsm file (or an inline cell mapping) into a plain Workbook model.
 
-The file is loaded with openpyxl for formulas and constants, and its sheets streamed once
-more (read-only) for the values Excel cached when it last saved the file. Macros are
+Each sheet's XML is streamed twice through openpyxl's own sheet parser (its read-only mode,
+no cell objects, charts or images): once for formulas and constants, once for the values
+Excel cached when it last saved the file. Tables come from the sheets' table parts. Macros are
 never run (openpyxl does not execute VBA).
 """
 
@@ -221,7 +222,16 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
         data = without_pivots(data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb_f = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_links=True)
+            wb_f = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=False, keep_links=True
+            )
+            try:
+                streamed = [
+                    (ws, *_stream_sheet(wb_f, ws, data_only=False)) for ws in wb_f.worksheets
+                ]
+                tables = {ws.title: _sheet_tables(wb_f, ws, p) for ws, _, p in streamed}
+            finally:
+                wb_f.close()
             cached_values = _cached_values(data)
     except InputError:
         raise
@@ -232,12 +242,11 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
             location="file",
         ) from exc
     book = Workbook(source=label)
-    for ws in wb_f.worksheets:
+    for ws, formulas, parser in streamed:
         sheet = Sheet(ws.title, add_in=_add_in_sheet(ws.title, ws.sheet_state))
         book.sheets[ws.title.upper()] = sheet
         cached_cells = cached_values.get(ws.title, {})
-        for (r, c), cell in getattr(ws, "_cells", {}).items():
-            v = cell.value
+        for (r, c), (v, data_type) in formulas.items():
             cv = cached_cells.get((r, c))
             cached = _py_value(*cv) if cv is not None else None
             if v is None:
@@ -246,7 +255,7 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
                 continue
             kind = type(v).__name__
             formula = kind in ("ArrayFormula", "DataTableFormula") or (
-                isinstance(v, str) and cell.data_type == "f"
+                isinstance(v, str) and data_type == "f"
             )
             if sheet.add_in is not None and formula:
                 # the add-in's bookkeeping formulas (references to the model's cells, its
@@ -264,10 +273,10 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
                 area = parse_area(v.ref, ws.title) if getattr(v, "ref", None) else None
                 for rc in area.cells() if area is not None else [(r, c)]:
                     sheet.data_tables[rc] = area or Area(ws.title, r, c, r, c)
-            elif isinstance(v, str) and cell.data_type == "f":
+            elif isinstance(v, str) and data_type == "f":
                 sheet.cells[(r, c)] = CellData(formula=v, cached=cached)
             else:
-                pv = _py_value(v, cell.data_type)
+                pv = _py_value(v, data_type)
                 sheet.cells[(r, c)] = CellData(value=pv, cached=pv)
         # cells holding only a cached value (inside array formula ranges) count too
         for (r, c), cv in cached_cells.items():
@@ -276,9 +285,11 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
         _extent(sheet)
         for name, dn in getattr(ws, "defined_names", {}).items():
             book.names[(ws.title.upper(), name.upper())] = dn.attr_text
-        for table in ws.tables.values():
+        for table in tables[ws.title]:
             _add_table(book, ws.title, table)
-        sheet.hidden_rows = {int(r) for r, d in ws.row_dimensions.items() if d.hidden}
+        sheet.hidden_rows = {
+            int(r) for r, d in parser.row_dimensions.items() if _true(d.get("hidden"))
+        }
     _read_links(book, wb_f)
     _read_calc(book, wb_f)
     for name, dn in wb_f.defined_names.items():
@@ -297,35 +308,71 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
     return book
 
 
+def _stream_sheet(
+    wb: Any, ws: Any, *, data_only: bool
+) -> tuple[dict[tuple[int, int], tuple[Any, str]], Any]:
+    """A read-only worksheet's cells as openpyxl's sheet parser gives them, (value, data
+    type) by (row, column) in the order of the XML (formulas as text, shared ones written
+    out, or array and data-table formula objects; with ``data_only`` the values Excel
+    cached instead), and the parser (its row dimensions and table parts)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    cells: dict[tuple[int, int], tuple[Any, str]] = {}
+    with ws._get_source() as src:
+        parser = WorkSheetParser(
+            src,
+            ws._shared_strings,
+            data_only=data_only,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+        for _, row in parser.parse():
+            for cell in row:
+                cells[(cell["row"], cell["column"])] = (cell["value"], cell["data_type"])
+    return cells, parser
+
+
+def _sheet_tables(wb: Any, ws: Any, parser: Any) -> list[Any]:
+    """The tables (ListObjects) of a read-only worksheet, from its table parts."""
+    from openpyxl.packaging.relationship import get_dependents, get_rels_path
+    from openpyxl.worksheet.table import Table
+    from openpyxl.xml.functions import fromstring
+
+    parts = parser.tables.tablePart
+    if not parts:
+        return []
+    archive = wb._archive
+    rels_path = get_rels_path(ws._worksheet_path)
+    if rels_path not in archive.namelist():
+        return []
+    rels = get_dependents(archive, rels_path)
+    found = []
+    for part in parts:
+        rel = rels.get(part.id)
+        if rel is not None:
+            found.append(Table.from_tree(fromstring(archive.read(rel.Target))))
+    return found
+
+
+def _true(flag: Any) -> bool:
+    """An XML boolean attribute (``"1"``, ``"true"``)."""
+    return str(flag).lower() in ("1", "true")
+
+
 def _cached_values(data: bytes) -> dict[str, dict[tuple[int, int], tuple[Any, str]]]:
     """Per sheet title, the values Excel cached when it saved the file: (value, data type)
     of every cell that has one. The sheets' XML is streamed (openpyxl's read-only mode,
     through the parser its full load uses, so the values are the same) rather than loaded
     a second time into cell objects; only the cells the XML holds are visited."""
     import openpyxl
-    from openpyxl.worksheet._reader import WorkSheetParser
 
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     try:
         out: dict[str, dict[tuple[int, int], tuple[Any, str]]] = {}
         for ws in wb.worksheets:
-            cells = out[ws.title] = {}
-            with ws._get_source() as src:
-                parser = WorkSheetParser(
-                    src,
-                    ws._shared_strings,
-                    data_only=True,
-                    epoch=wb.epoch,
-                    date_formats=wb._date_formats,
-                    timedelta_formats=wb._timedelta_formats,
-                )
-                for _, row in parser.parse():
-                    for cell in row:
-                        if cell["value"] is not None:
-                            cells[(cell["row"], cell["column"])] = (
-                                cell["value"],
-                                cell["data_type"],
-                            )
+            cells, _ = _stream_sheet(wb, ws, data_only=True)
+            out[ws.title] = {rc: cv for rc, cv in cells.items() if cv[0] is not None}
         return out
     finally:
         wb.close()

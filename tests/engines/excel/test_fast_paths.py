@@ -257,3 +257,24 @@ def test_division_and_power_errors_where_the_operands_call_for_them() -> None:
             np.array_equal(err == code, x.reshape(-1) == 0) and not (err[x.reshape(-1) != 0]).any()
         )
     assert power(None, Value(x + 1), Value(np.array([[[-1.0]]]))).err is None
+
+
+def test_a_scalar_value_is_built_as_from_grid_builds_it() -> None:
+    """``from_py`` (every constant a formula holds) builds its one element directly: the
+    same arrays, kinds, errors and text as ``from_grid([[x]])``."""
+    import datetime
+
+    from montesim.engines.excel.values import XlError, from_grid, from_py
+
+    cases = [0, 1, -2.5, 1e300, float("nan"), float("inf"), True, False, None, "", "abc"]
+    cases += ["TRUE", XlError(7), XlError(2), datetime.date(2020, 1, 2), np.float64(3)]
+    cases += [np.int64(4), np.bool_(True), 10**20]
+    for x in cases:
+        got, want = from_py(x), from_grid([[x]])
+        for field in ("num", "kind", "err", "text"):
+            a, b = getattr(got, field), getattr(want, field)
+            assert (a is None) == (b is None), (x, field)
+            if a is not None:
+                assert a.dtype == b.dtype and a.shape == b.shape == (1, 1, 1), (x, field)
+                assert a[0, 0, 0] == b[0, 0, 0] or (a[0, 0, 0] != a[0, 0, 0]), (x, field)
+        assert got.is_ref == want.is_ref

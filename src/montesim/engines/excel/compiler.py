@@ -10,9 +10,11 @@ shapes, and so `verify` can read every cell's static value.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,6 +217,8 @@ class Compiler:
         self.volatile_cells: set[CellKey] = set()
         self._const_ids: dict[int, int] = {}
         self._cur: CellKey = ("", 0, 0)
+        self._ctx_of: CellKey | None = None  # the cell whose context _cur_ctx is
+        self._cur_ctx: EvalContext | None = None
         self._nested = 0
         self._name_depth = 0
         self._scalar_ctx = False  # legacy implicit intersection of operator operands
@@ -234,7 +238,7 @@ class Compiler:
         """Compile ``roots`` and everything upstream (iterative DFS, cycle detection)."""
         # NumPy's floating-point warnings are off once here: the functions evaluated on
         # the way (constants, probes) rely on it, as they do on ``program.run``'s
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), gc_paused():
             self._compile(roots, on_cycle)
 
     def _compile(self, roots: Iterable[CellKey], on_cycle: str) -> None:
@@ -628,8 +632,12 @@ class Compiler:
 
     # -- emission ---------------------------------------------------------------------
     def _ctx(self) -> EvalContext:
-        sheet_u, r, c = self._cur
-        return EvalContext(1, self.today, self.now, (self._sheet_name(sheet_u), r, c))
+        """The context of the cell being compiled (made once per cell)."""
+        if self._ctx_of is not self._cur:
+            sheet_u, r, c = self._cur
+            self._cur_ctx = EvalContext(1, self.today, self.now, (self._sheet_name(sheet_u), r, c))
+            self._ctx_of = self._cur
+        return self._cur_ctx
 
     def _arg(self, node: CNode | None) -> tuple[str, int] | None:
         if node is None:
@@ -684,7 +692,7 @@ class Compiler:
             return Const(error(node.code))
         if isinstance(node, ArrayLit):
             return self._array_literal(node)
-        refs = self._ref_of(node)
+        refs = self._ref_of(node) if _may_be_ref(node) else None
         if isinstance(refs, XlError):
             return Const(error(refs.code))
         if isinstance(refs, list):
@@ -1367,7 +1375,13 @@ def _ref_indirect(c: Compiler, node: Call) -> list[Area] | XlError | None:
     return refs if refs is not None else XlError(REF)
 
 
-def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
+def _ref_index(
+    c: Compiler, node: Call, positions: list[CNode | None] | None = None
+) -> list[Area] | XlError | None:
+    """The area INDEX returns when its positions are fixed. ``positions``, when given,
+    receives the positions compiled (each argument after the first) if the answer is None
+    because one of them changes between trials: the caller reuses them (else they are
+    undone, as nothing will read them)."""
     if not node.args:
         return None
     base = c._ref_of(node.args[0])
@@ -1375,16 +1389,20 @@ def _ref_index(c: Compiler, node: Call) -> list[Area] | XlError | None:
         return None
     rest = node.args[1:]
     marks = c._expr_marks()
-    for a in rest:
-        if not isinstance(a, Missing):
-            v = c.expr(a)
-            if not isinstance(v, Const):
-                # a random index: evaluated as a value by INDEX in lookup.py, which compiles
-                # the arguments again; the ops emitted here would never be read
+    compiled: list[CNode | None] = []
+    for i, a in enumerate(rest):
+        v = None if isinstance(a, Missing) else c.expr(a)
+        compiled.append(v)
+        if v is not None and not isinstance(v, Const):
+            # a random index: evaluated as a value by INDEX in lookup.py
+            if positions is None:
                 c._undo_expr(marks)
                 return None
-            if v.value.dims != (1, 1):
-                return None  # positions in an array: INDEX gives an array of values
+            positions.extend(compiled)
+            positions.extend(c.expr(later) for later in rest[i + 1 :])
+            return None
+        if v is not None and v.value.dims != (1, 1):
+            return None  # positions in an array: INDEX gives an array of values
     try:
         row = _const_num(c, rest[0] if rest else None, "INDEX row", 0.0)
         col = _const_num(c, rest[1] if len(rest) > 1 else None, "INDEX column", None)
@@ -1481,12 +1499,41 @@ _REF_FUNCS = {
 }
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused: compiling makes hundreds of thousands of small
+    objects, nearly none in cycles (freed as they go, by reference counting), and the
+    collector's passes over them, and over everything else alive, were an eighth of the
+    DCF's compile time. What cycles there are go at the next pass after it resumes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _may_be_ref(node: Node) -> bool:
+    """Whether ``Compiler._ref_of`` can find a reference in ``node`` (else it is None)."""
+    if isinstance(node, RefText | Name):
+        return True
+    if isinstance(node, Binary):
+        return node.op in (":", " ", ",")
+    # INDEX's own special (``_special_index``) looks for the area it returns first: asking
+    # here too would compile its positions once more
+    return isinstance(node, Call) and node.name in _REF_FUNCS and node.name != "INDEX"
+
+
 def _special_index(c: Compiler, node: Call) -> CNode:
-    refs = _ref_index(c, node)
+    positions: list[CNode | None] = []
+    refs = _ref_index(c, node, positions)
     if isinstance(refs, XlError):
         return Const(error(refs.code))
     if isinstance(refs, list):
         return c.load_area(refs[0])
+    if positions:  # compiled once already, while looking for a fixed area
+        return c.call("INDEX", [*c._args(node.args[:1]), *positions])
     return c.call("INDEX", c._args(node.args))
 
 

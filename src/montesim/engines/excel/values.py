@@ -83,11 +83,13 @@ class Value:
     def shape(self) -> tuple[int, int, int]:
         first = self.num.shape
         kind, err, text = self.kind, self.err, self.text
-        if kind is None and err is None and text is None:  # plain numbers: the usual case
+        if (
+            (kind is None or kind.shape == first)
+            and (err is None or err.shape == first)
+            and (text is None or text.shape == first)
+        ):  # the usual case (plain numbers first), without NumPy's machinery
             return first  # type: ignore[return-value]
         others = [a.shape for a in (kind, err, text) if a is not None]
-        if all(s == first for s in others):  # without NumPy's machinery
-            return first  # type: ignore[return-value]
         return tuple(np.broadcast_shapes(first, *others))  # type: ignore[return-value]
 
     @property
@@ -189,8 +191,16 @@ def boolean(b: bool | np.ndarray) -> Value:
 
 
 def from_py(x: Any) -> Value:
-    """A one-element value from a Python scalar (float, int, bool, str, None, XlError)."""
-    return from_grid([[x]])
+    """A one-element value from a Python scalar (float, int, bool, str, None, XlError):
+    ``from_grid([[x]])``, built directly."""
+    k, n, e, s = py_kind(x)
+    one = (1, 1, 1)
+    return Value(
+        np.full(one, n),
+        None if k == NUM else np.full(one, k, np.int8),
+        np.full(one, e, np.int8) if e else None,
+        np.full(one, s, object) if k == TEXT else None,
+    )
 
 
 def py_kind(x: Any) -> tuple[int, float, int, str | None]:

@@ -112,8 +112,11 @@ def cli_latency(src: Path | None, repeat: int, iterations: int) -> tuple[float, 
 SETUP_CHILD = r"""
 import hashlib, json, pickle, sys, tempfile, time
 from pathlib import Path
-import montesim.engines.excel.engine  # imports are not the set-up's cost
-from montesim.jobs.planning import PlanCache, plan_here
+import importlib
+from montesim.jobs.planning import PRELOAD, PlanCache, plan_here
+# imports are not the set-up's cost: what the server's planning processes preload
+for module in PRELOAD:
+    importlib.import_module(module)
 from montesim.jobs.signing import Signer
 
 path = Path(sys.argv[1])

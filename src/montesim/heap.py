@@ -13,14 +13,24 @@ goes back to the system past the trim threshold. Neither default suits us:
   has risen those come from the heaps of its threads, where freed memory stays resident
   (a 10^7-iteration merge peaked at 448 MiB instead of 291). The main process fixes
   its threshold at ``MAIN_MMAP``, so large blocks go back to the system when freed.
+
+Python's cycle collector is paused (``gc_paused``) while a compiled plan is built or
+unpickled: hundreds of thousands of small objects, nearly none in cycles, whose every
+collection pass also walks everything else alive (a DCF plan loaded in 16 ms instead of
+62; its compile took an eighth less).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+import gc
 import logging
+import pickle
+from collections.abc import Iterator
+from typing import Any
 
 log = logging.getLogger("montesim.executor")
 
@@ -74,3 +84,22 @@ def release_free_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cycle collector paused for a burst of object making (as it was, after). Objects
+    not in cycles are still freed as they go; cycles wait for the next pass after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def loads_paused(data: bytes) -> Any:
+    """``pickle.loads`` with the cycle collector paused (a plan's thousands of objects)."""
+    with gc_paused():
+        return pickle.loads(data)

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from montesim.config import Settings
 from montesim.engines.base import Chunk, engine_names, get_engine
 from montesim.errors import Cancelled, EngineError
-from montesim.heap import keep_freed_memory
+from montesim.heap import keep_freed_memory, loads_paused
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs.warming import start_warming
 from montesim.logs import setup_logging
@@ -153,7 +153,7 @@ def _plan(job_key: str, plan_bytes: bytes) -> Any:
     plan = _plan_cache.get(job_key)
     if plan is None:
         _plan_cache.clear()  # one job's plan at a time per process keeps memory bounded
-        plan = pickle.loads(plan_bytes)
+        plan = loads_paused(plan_bytes)
         _plan_cache[job_key] = plan
     return plan
 

@@ -32,6 +32,7 @@ from typing import Any
 from montesim.config import Settings
 from montesim.engines.base import Chunk, get_engine
 from montesim.errors import Cancelled, EngineError, InputError
+from montesim.heap import gc_paused, loads_paused
 from montesim.jobs.signing import Signer
 
 log = logging.getLogger("montesim.planning")
@@ -78,20 +79,22 @@ def check_memory(estimate: int, limit: int) -> None:
 
 def plan_here(engine_name: str, spec: dict[str, Any], files: Mapping[str, Path]) -> PlannedJob:
     engine = get_engine(engine_name)
-    try:
-        plan = engine.validate(spec, files)
-        chunks = engine.chunks(plan)
-    except RecursionError:
-        raise too_deep() from None
-    estimate = getattr(engine, "memory_bytes", None)
-    memory = int(estimate(plan)) if estimate is not None else 0
-    return PlannedJob(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), chunks, memory)
+    # reading, compiling and pickling a model make many small objects: see montesim.heap
+    with gc_paused():
+        try:
+            plan = engine.validate(spec, files)
+            chunks = engine.chunks(plan)
+        except RecursionError:
+            raise too_deep() from None
+        estimate = getattr(engine, "memory_bytes", None)
+        memory = int(estimate(plan)) if estimate is not None else 0
+        return PlannedJob(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), chunks, memory)
 
 
 def rerun_planned(engine: Any, planned: PlannedJob, spec: dict[str, Any]) -> PlannedJob:
     """A plan compiled for the same model under other ``engine.run_fields`` (iterations,
     seed...), made the plan of ``spec`` by ``engine.rerun``: no reading or compiling."""
-    plan = engine.rerun(pickle.loads(planned.plan_bytes), spec)
+    plan = engine.rerun(loads_paused(planned.plan_bytes), spec)
     estimate = getattr(engine, "memory_bytes", None)
     memory = int(estimate(plan)) if estimate is not None else 0
     return PlannedJob(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from montesim.engines.base import Chunk, Engine, Result, get_engine
 from montesim.errors import Cancelled, EngineError, InputError
+from montesim.heap import loads_paused
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.chunkloop import HandBack, run_chunks
@@ -392,7 +393,7 @@ class JobRunner:
                 job_id, *progress_mod.merging(len(planned.chunks)), owner=self.owner
             )
         partials = StoredPartials(self.store, job_id, [c.index for c in planned.chunks])
-        result = engine.merge(pickle.loads(planned.plan_bytes), partials)
+        result = engine.merge(loads_paused(planned.plan_bytes), partials)
         artifacts = result.artifacts if self.store_artifacts else {}
         row = self.store.complete(job_id, self.owner, result.summary, artifacts)
         if row is None:

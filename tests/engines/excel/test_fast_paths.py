@@ -278,3 +278,40 @@ def test_a_scalar_value_is_built_as_from_grid_builds_it() -> None:
                 assert a.dtype == b.dtype and a.shape == b.shape == (1, 1, 1), (x, field)
                 assert a[0, 0, 0] == b[0, 0, 0] or (a[0, 0, 0] != a[0, 0, 0]), (x, field)
         assert got.is_ref == want.is_ref
+
+
+def test_plans_load_with_the_cycle_collector_paused_and_restored() -> None:
+    """A plan's ops pickle as their fields and load back equal; the cycle collector is
+    paused while a plan loads and comes back as it was (on, or off if it was off)."""
+    import gc
+    import pickle
+
+    from montesim.engines.excel.program import Op
+    from montesim.heap import gc_paused, loads_paused
+
+    ops = [
+        Op("+", 3, (("s", 1), ("c", 0))),
+        Op("@input", 0, (), 2),
+        Op("F", 1, (), None, ("S", 1, 2)),
+    ]
+    seen = []
+
+    class Probe:
+        def __reduce__(self):
+            return (_collector_state, (seen,))
+
+    back = loads_paused(pickle.dumps((ops, Probe())))
+    assert back[0] == ops and seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def _collector_state(seen: list[bool]) -> None:
+    import gc
+
+    seen.append(gc.isenabled())

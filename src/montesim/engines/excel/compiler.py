@@ -10,16 +10,15 @@ shapes, and so `verify` can read every cell's static value.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import gc
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ...heap import gc_paused
 from ...sampling.seeding import stable_id
 from ..base import InputError
 from .cnodes import CNode, Const, Slot  # also imported from here by other modules
@@ -237,7 +236,8 @@ class Compiler:
     def compile(self, roots: Iterable[CellKey], *, on_cycle: str = "raise") -> None:
         """Compile ``roots`` and everything upstream (iterative DFS, cycle detection)."""
         # NumPy's floating-point warnings are off once here: the functions evaluated on
-        # the way (constants, probes) rely on it, as they do on ``program.run``'s
+        # the way (constants, probes) rely on it, as they do on ``program.run``'s; the
+        # cycle collector is paused (see montesim.heap)
         with np.errstate(all="ignore"), gc_paused():
             self._compile(roots, on_cycle)
 
@@ -1497,21 +1497,6 @@ _REF_FUNCS = {
     "INDEX": _ref_index,
     **REF_SPECIALS,
 }
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cycle collector paused: compiling makes hundreds of thousands of small
-    objects, nearly none in cycles (freed as they go, by reference counting), and the
-    collector's passes over them, and over everything else alive, were an eighth of the
-    DCF's compile time. What cycles there are go at the next pass after it resumes."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _may_be_ref(node: Node) -> bool:

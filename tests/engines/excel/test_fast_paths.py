@@ -294,14 +294,14 @@ def test_plans_load_with_the_cycle_collector_paused_and_restored() -> None:
         Op("@input", 0, (), 2),
         Op("F", 1, (), None, ("S", 1, 2)),
     ]
-    seen = []
+    _SEEN.clear()
 
     class Probe:
         def __reduce__(self):
-            return (_collector_state, (seen,))
+            return (_collector_state, ())
 
     back = loads_paused(pickle.dumps((ops, Probe())))
-    assert back[0] == ops and seen == [False] and gc.isenabled()
+    assert back[0] == ops and _SEEN == [False] and gc.isenabled()
     gc.disable()
     try:
         with gc_paused():
@@ -311,7 +311,10 @@ def test_plans_load_with_the_cycle_collector_paused_and_restored() -> None:
         gc.enable()
 
 
-def _collector_state(seen: list[bool]) -> None:
+_SEEN: list[bool] = []  # the collector's state while a pickle loads
+
+
+def _collector_state() -> None:
     import gc
 
-    seen.append(gc.isenabled())
+    _SEEN.append(gc.isenabled())

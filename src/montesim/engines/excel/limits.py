@@ -100,11 +100,12 @@ def formula_depth(formula: str) -> int:
 
 def check_workbook_formulas(book: Workbook) -> None:
     """Every formula of ``book`` (cells and defined names) within the limits."""
+    chars, depth = limit("formula_chars"), limit("formula_depth")
     check_formulas(
         (address(sheet.name, r, c), cell.formula)
         for sheet in book.sheets.values()
         for (r, c), cell in sheet.cells.items()
-        if cell.formula is not None and too_long_or_deep(cell.formula)
+        if cell.formula is not None and too_long_or_deep(cell.formula, chars, depth)
     )
     check_formulas(
         (f"{scope + '!' if scope else ''}{name}", text)
@@ -112,9 +113,12 @@ def check_workbook_formulas(book: Workbook) -> None:
     )
 
 
-def too_long_or_deep(formula: str) -> bool:
-    """A cheap (C-speed) pre-filter: could ``formula`` be past a limit?"""
-    return len(formula) > limit("formula_chars") or formula.count("(") > limit("formula_depth")
+def too_long_or_deep(formula: str, chars: int | None = None, depth: int | None = None) -> bool:
+    """A cheap (C-speed) pre-filter: could ``formula`` be past a limit (``chars`` and
+    ``depth``, read from the settings when not given)?"""
+    chars = limit("formula_chars") if chars is None else chars
+    depth = limit("formula_depth") if depth is None else depth
+    return len(formula) > chars or formula.count("(") > depth
 
 
 def check_formulas(formulas: Iterable[tuple[str, str]]) -> None:

@@ -10,6 +10,7 @@ the program is run again for that single trial with every intermediate value kep
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -180,7 +181,10 @@ def _has_error(value: Value, code: int) -> bool:
     if value.err is not None and bool(np.any(value.err == code)):
         return True
     if code == NUM and value.kind is None:
-        return not bool(np.all(np.isfinite(value.num)))
+        num = value.num
+        if num.size == 1:  # one trial of one cell: the usual case here, without NumPy
+            return not math.isfinite(num.item())
+        return not bool(np.all(np.isfinite(num)))
     return False
 
 

@@ -216,8 +216,6 @@ class Compiler:
         self.volatile_cells: set[CellKey] = set()
         self._const_ids: dict[int, int] = {}
         self._cur: CellKey = ("", 0, 0)
-        self._ctx_of: CellKey | None = None  # the cell whose context _cur_ctx is
-        self._cur_ctx: EvalContext | None = None
         self._nested = 0
         self._name_depth = 0
         self._scalar_ctx = False  # legacy implicit intersection of operator operands
@@ -632,12 +630,8 @@ class Compiler:
 
     # -- emission ---------------------------------------------------------------------
     def _ctx(self) -> EvalContext:
-        """The context of the cell being compiled (made once per cell)."""
-        if self._ctx_of is not self._cur:
-            sheet_u, r, c = self._cur
-            self._cur_ctx = EvalContext(1, self.today, self.now, (self._sheet_name(sheet_u), r, c))
-            self._ctx_of = self._cur
-        return self._cur_ctx
+        sheet_u, r, c = self._cur
+        return EvalContext(1, self.today, self.now, (self._sheet_name(sheet_u), r, c))
 
     def _arg(self, node: CNode | None) -> tuple[str, int] | None:
         if node is None:
@@ -692,7 +686,10 @@ class Compiler:
             return Const(error(node.code))
         if isinstance(node, ArrayLit):
             return self._array_literal(node)
-        refs = self._ref_of(node) if _may_be_ref(node) else None
+        # INDEX's own special (``_special_index``) looks for the area it returns first:
+        # asking here too would compile its positions once more
+        is_index = isinstance(node, Call) and node.name == "INDEX"
+        refs = None if is_index else self._ref_of(node)
         if isinstance(refs, XlError):
             return Const(error(refs.code))
         if isinstance(refs, list):
@@ -1497,17 +1494,6 @@ _REF_FUNCS = {
     "INDEX": _ref_index,
     **REF_SPECIALS,
 }
-
-
-def _may_be_ref(node: Node) -> bool:
-    """Whether ``Compiler._ref_of`` can find a reference in ``node`` (else it is None)."""
-    if isinstance(node, RefText | Name):
-        return True
-    if isinstance(node, Binary):
-        return node.op in (":", " ", ",")
-    # INDEX's own special (``_special_index``) looks for the area it returns first: asking
-    # here too would compile its positions once more
-    return isinstance(node, Call) and node.name in _REF_FUNCS and node.name != "INDEX"
 
 
 def _special_index(c: Compiler, node: Call) -> CNode:

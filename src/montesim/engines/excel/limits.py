@@ -113,11 +113,9 @@ def check_workbook_formulas(book: Workbook) -> None:
     )
 
 
-def too_long_or_deep(formula: str, chars: int | None = None, depth: int | None = None) -> bool:
-    """A cheap (C-speed) pre-filter: could ``formula`` be past a limit (``chars`` and
-    ``depth``, read from the settings when not given)?"""
-    chars = limit("formula_chars") if chars is None else chars
-    depth = limit("formula_depth") if depth is None else depth
+def too_long_or_deep(formula: str, chars: int, depth: int) -> bool:
+    """A cheap (C-speed) pre-filter: could ``formula`` be past the limits ``chars`` and
+    ``depth``?"""
     return len(formula) > chars or formula.count("(") > depth
 
 

@@ -87,8 +87,9 @@ class Program:
         return peak
 
 
-# How ``run`` treats an op (``Step.how``)
-CALL, LAZY_ARGS, INPUT, FILL, PICK, LOOPVAR, LOOPEND = range(7)
+# How ``run`` treats an op (``Step.how``): a plain call (the hot path), the loop's ends,
+# or ``_exec`` (inputs, ranges, picks, and readers of ranges that may be unbuilt)
+CALL, LOOPVAR, LOOPEND, EXEC = range(4)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def schedule(program: Program, keep: set[int]) -> list[Step]:
     """``program``'s ops as steps of ``run`` that keep the slots in ``keep``."""
     last = program.last_uses()
     filled = {op.out for op in program.ops if op.fn == "@fill"}  # may be held unbuilt
-    builtins = {"@input": INPUT, "@fill": FILL, "@pick": PICK}
+    builtins = {"@input": EXEC, "@fill": EXEC, "@pick": EXEC}
     builtins |= {"@loopvar": LOOPVAR, "@loopend": LOOPEND}
     steps = []
     for i, op in enumerate(program.ops):
@@ -121,7 +122,7 @@ def schedule(program: Program, keep: set[int]) -> list[Step]:
             assert spec is not None, op.fn
             impl = spec.impl
             lazy = op.fn in LAZY_READERS or any(k in filled for k in read)
-            how = LAZY_ARGS if lazy else CALL
+            how = EXEC if lazy else CALL
         steps.append(Step(op, how, impl, frees))
     return steps
 

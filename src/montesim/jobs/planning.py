@@ -79,7 +79,8 @@ def check_memory(estimate: int, limit: int) -> None:
 
 def plan_here(engine_name: str, spec: dict[str, Any], files: Mapping[str, Path]) -> PlannedJob:
     engine = get_engine(engine_name)
-    # reading, compiling and pickling a model make many small objects: see montesim.heap
+    # reading, compiling and pickling a model make many small objects: see montesim.heap.
+    # The plan is freed before the collector resumes, or its first pass would walk it all
     with gc_paused():
         try:
             plan = engine.validate(spec, files)
@@ -88,7 +89,9 @@ def plan_here(engine_name: str, spec: dict[str, Any], files: Mapping[str, Path])
             raise too_deep() from None
         estimate = getattr(engine, "memory_bytes", None)
         memory = int(estimate(plan)) if estimate is not None else 0
-        return PlannedJob(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL), chunks, memory)
+        data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+        del plan
+    return PlannedJob(data, chunks, memory)
 
 
 def rerun_planned(engine: Any, planned: PlannedJob, spec: dict[str, Any]) -> PlannedJob:

@@ -19,49 +19,49 @@ class ParseError(ValueError):
     """The formula text is not valid Excel syntax."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Node:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Num(Node):
     value: float
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Str(Node):
     value: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Bool(Node):
     value: bool
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Err(Node):
     code: int
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Missing(Node):
     """An omitted function argument: ``f(a,,b)``."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ArrayLit(Node):
     rows: tuple[tuple[Node, ...], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class RefText(Node):
     """A reference token as written (``A1``, ``Sheet1!$A:$A``); resolved by the compiler."""
 
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Name(Node):
     """A defined name (optionally sheet-qualified)."""
 
@@ -69,26 +69,26 @@ class Name(Node):
     sheet: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Unary(Node):
     op: str
     operand: Node
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Postfix(Node):
     op: str
     operand: Node
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Binary(Node):
     op: str
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Call(Node):
     name: str
     args: tuple[Node, ...]
@@ -360,9 +360,14 @@ def _references(text: str) -> tuple[str, list[str]] | None:
 
     def cut(m: re.Match[str]) -> str:
         nonlocal ok
-        if m.group(1) is None:  # a string or a quoted sheet name
+        col, row = m.group(1, 2)
+        if col is None:  # a string or a quoted sheet name
             return m.group(0)
-        if column_index_from_string(m.group(1)) > MAX_COL or not 1 <= int(m.group(2)) <= MAX_ROW:
+        # only three letters can pass column XFD, and only a leading 0 or seven digits
+        # leave rows 1..MAX_ROW: the usual reference needs no arithmetic
+        if (len(col) == 3 and column_index_from_string(col) > MAX_COL) or (
+            (row[0] == "0" or len(row) > 6) and not 1 <= int(row) <= MAX_ROW
+        ):
             ok = False
         refs.append(m.group(0))
         return _MARK
@@ -390,6 +395,8 @@ class _Template:
     tree: Node
     # per RefText node, in order: its text cut at its references
     pieces: dict[RefText, list[str]]
+    # ids of the tree's nodes with a reference inside: the others are shared as they are
+    holders: frozenset[int]
 
 
 def _template(tree: Node, refs: list[str]) -> _Template | None:
@@ -406,11 +413,37 @@ def _template(tree: Node, refs: list[str]) -> _Template | None:
             return None
         pieces[leaf] = skeleton.split(_MARK)
         found.extend(inside)
-    return _Template(tree, pieces) if found == refs else None
+    if found != refs:
+        return None
+    holders: set[int] = set()
+    _holders(tree, holders)
+    return _Template(tree, pieces, frozenset(holders))
+
+
+def _holders(node: Node, out: set[int]) -> bool:
+    """Add to ``out`` the ids of the nodes of ``node`` with a RefText inside (or that are
+    one); True when ``node`` is such a node."""
+    if isinstance(node, RefText):
+        held = True
+    elif isinstance(node, Unary | Postfix):
+        held = _holders(node.operand, out)
+    elif isinstance(node, Binary):
+        held = _holders(node.left, out) | _holders(node.right, out)
+    elif isinstance(node, Call):
+        held = False
+        for a in node.args:
+            held |= _holders(a, out)
+    else:
+        held = False
+    if held:
+        out.add(id(node))
+    return held
 
 
 def _fill(node: Node, t: _Template, refs: list[str], at: list[int]) -> Node:
     """``node`` of the template with the next references of ``refs`` put in."""
+    if id(node) not in t.holders:
+        return node
     if isinstance(node, RefText):
         parts = t.pieces[node]
         out = [parts[0]]

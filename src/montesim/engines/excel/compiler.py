@@ -114,6 +114,8 @@ class FormulaCrash(Exception):
 
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
+_REF_OPS = (":", " ", ",")  # range, intersection and union: operators on references
+_UNKNOWN: Any = object()  # ``expr``'s references, not looked up yet
 # functions with (range, criterion) pairs: the index of the first pair, and whether the
 # function takes more than one
 _CRITERIA_PAIRS = {
@@ -220,7 +222,8 @@ class Compiler:
         self._name_depth = 0
         self._scalar_ctx = False  # legacy implicit intersection of operator operands
         self._active: dict[str, set[tuple[int, int]]] = {}
-        self._active_sorted: dict[str, list[tuple[int, int]]] = {}
+        # per sheet: the rows with active cells in order, and each row's columns in order
+        self._active_rows: dict[str, tuple[list[int], dict[int, list[int]]]] = {}
         self._extents: dict[str, tuple[int, int]] = {}
         for sheet in book.sheets.values():
             act = {rc for rc, cd in sheet.cells.items() if cd.formula is not None}
@@ -412,18 +415,35 @@ class Compiler:
         return areas
 
     def _active_in(self, area: Area) -> list[CellKey]:
+        """The formula (and input) cells of ``area``, row by row."""
         s = area.sheet.upper()
         act = self._active.get(s)
         if not act:
             return []
-        if area.size <= len(act):
-            return [(s, r, c) for r, c in area.cells() if (r, c) in act]
-        ordered = self._active_sorted.get(s)
-        if ordered is None:  # a big area (whole columns): scan the active cells in order
-            ordered = self._active_sorted[s] = sorted(act)
-        start = bisect.bisect_left(ordered, (area.r1, 0))
-        stop = bisect.bisect_right(ordered, (area.r2, 1 << 30))
-        return [(s, r, c) for r, c in ordered[start:stop] if area.c1 <= c <= area.c2]
+        r1, c1, r2, c2 = area.r1, area.c1, area.r2, area.c2
+        if r1 == r2 and c1 == c2:
+            return [(s, r1, c1)] if (r1, c1) in act else []
+        rows = self._active_rows.get(s)
+        if rows is None:  # per row, the columns of its active cells in order
+            by_row: dict[int, list[int]] = {}
+            for r, c in act:
+                by_row.setdefault(r, []).append(c)
+            rows = self._active_rows[s] = (
+                sorted(by_row),
+                {r: sorted(cs) for r, cs in by_row.items()},
+            )
+        ordered, cols = rows
+        if r2 - r1 + 1 <= len(ordered):
+            found = [r for r in range(r1, r2 + 1) if r in cols]
+        else:  # a tall area (whole columns): only the rows that hold active cells
+            found = ordered[bisect.bisect_left(ordered, r1) : bisect.bisect_right(ordered, r2)]
+        out: list[CellKey] = []
+        for r in found:
+            cs = cols[r]
+            lo = bisect.bisect_left(cs, c1)
+            hi = bisect.bisect_right(cs, c2, lo)
+            out.extend((s, r, c) for c in cs[lo:hi])
+        return out
 
     # -- cells -----------------------------------------------------------------------
     def _compile_cell_tx(self, key: CellKey) -> CNode:
@@ -677,7 +697,8 @@ class Compiler:
                 self.issues.comma_decimal_formats[self._addr(self._cur)] = text
 
     # -- expressions --------------------------------------------------------------------
-    def expr(self, node: Node) -> CNode | None:
+    def expr(self, node: Node, refs: Any = _UNKNOWN) -> CNode | None:
+        """Compile ``node``; ``refs``, when given, is ``_ref_of(node)`` already found."""
         if isinstance(node, Missing):
             return None
         if isinstance(node, Num | Str | Bool):
@@ -686,10 +707,11 @@ class Compiler:
             return Const(error(node.code))
         if isinstance(node, ArrayLit):
             return self._array_literal(node)
-        # INDEX's own special (``_special_index``) looks for the area it returns first:
-        # asking here too would compile its positions once more
-        is_index = isinstance(node, Call) and node.name == "INDEX"
-        refs = None if is_index else self._ref_of(node)
+        if refs is _UNKNOWN:
+            # INDEX's own special (``_special_index``) looks for the area it returns
+            # first: asking here too would compile its positions once more
+            is_index = isinstance(node, Call) and node.name == "INDEX"
+            refs = None if is_index else self._ref_of(node)
         if isinstance(refs, XlError):
             return Const(error(refs.code))
         if isinstance(refs, list):
@@ -721,14 +743,18 @@ class Compiler:
         intersected with the formula's row or column (Excel's legacy evaluation)."""
         if self._scalar_ctx and isinstance(node, RefText | Name | Binary | Call):
             refs = self._ref_of(node)
-            if isinstance(refs, list) and len(refs) == 1 and not refs[0].is_cell():
+            if isinstance(refs, list) and len(refs) == 1:
                 a = refs[0]
+                if a.r1 == a.r2 and a.c1 == a.c2:
+                    return self.load_area(a)  # what ``expr`` does with it
                 _, r, c = self._cur
                 if a.cols == 1 and a.r1 <= r <= a.r2:
                     return self.load_area(Area(a.sheet, r, a.c1, r, a.c1))
                 if a.rows == 1 and a.c1 <= c <= a.c2:
                     return self.load_area(Area(a.sheet, a.r1, c, a.r1, c))
                 return Const(error(VALUE))
+            if not (isinstance(node, Call) and node.name == "INDEX"):
+                return self.expr(node, refs)  # the references are not looked up twice
         return self.expr(node)
 
     def _array_literal(self, node: ArrayLit) -> CNode:
@@ -866,6 +892,8 @@ class Compiler:
     # -- references ----------------------------------------------------------------------
     def _ref_of(self, node: Node) -> list[Area] | XlError | None:
         """The areas a reference expression stands for, an error, or None if not a reference."""
+        if isinstance(node, Binary) and node.op not in _REF_OPS:
+            return None  # the usual operator: + - * / ...
         cur_sheet = self._sheet_name(self._cur[0])
         if isinstance(node, RefText):
             a = parse_area(node.text, cur_sheet)
@@ -925,6 +953,9 @@ class Compiler:
         return None
 
     def load_area(self, area: Area) -> CNode:
+        hit = self.range_cache.get(area)
+        if hit is not None:  # the cache holds clipped areas, which clipping leaves as they are
+            return hit
         sheet = self.book.sheet(area.sheet)
         if sheet is None:
             return Const(error(REF))

@@ -30,9 +30,19 @@ def _arith(a: Value | None, b: Value | None, fn) -> Value:
     """``fn`` element-wise. Like every function here it runs under ``program.run`` or
     ``Compiler.compile``, which turn NumPy's floating-point warnings off once for all:
     an overflow or 0/0 is a non-finite number, made #NUM! by ``num_result``."""
+    if (
+        a is not None
+        and b is not None
+        and a.kind is None
+        and b.kind is None
+        and a.err is None
+        and b.err is None
+        and a.num.shape[1:] == b.num.shape[1:]
+    ):  # the hot path: plain numbers (shaped as their arrays) of one size
+        return num_result(fn(a.num, b.num), None)
     a, b = fit_pair(a, b)
     plain = a is not None and b is not None and a.kind is None and b.kind is None
-    if plain and a.err is None and b.err is None:  # the hot path: plain numbers
+    if plain and a.err is None and b.err is None:
         return num_result(fn(a.num, b.num), None)
     x, ex = numbers(a) if a is not None else (np.zeros((1, 1, 1)), None)
     y, ey = numbers(b) if b is not None else (np.zeros((1, 1, 1)), None)

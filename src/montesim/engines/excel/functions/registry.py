@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from ..values import Value
 
 
-@dataclass(frozen=True)
+@dataclass
 class EvalContext:
-    """What a function may know besides its arguments."""
+    """What a function may know besides its arguments (never changed once made: not
+    frozen only because the compiler makes one per call, three times faster so)."""
 
     trials: int = 1
     today: float = 45000.0  # serial of TODAY(), fixed per job

@@ -280,6 +280,32 @@ def test_a_scalar_value_is_built_as_from_grid_builds_it() -> None:
         assert got.is_ref == want.is_ref
 
 
+def test_a_program_pickles_column_by_column_and_loads_back_the_same() -> None:
+    """A Program pickles its ops as columns and its one-cell numbers as one array: it
+    loads back with the same ops and, for every constant, the same arrays (dtype and
+    shape included), kinds, errors, text and reference flag."""
+    import pickle
+
+    from montesim.engines.excel.program import Op, Program
+    from montesim.engines.excel.values import XlError, from_grid, from_py
+
+    consts = [from_py(x) for x in (1.5, -0.0, 1e300, "abc", True, None, XlError(7))]
+    consts += [from_py(2.0).with_ref(True), from_grid([[1, 2], [3, "x"]])]
+    consts += [Value(np.array([[[3]]])), Value(np.arange(4.0).reshape(4, 1, 1))]
+    ops = [Op("+", 0, (("c", 0), ("c", 7))), Op("@fill", 1, (), None, ("S", 2, 3))]
+    program = Program(ops, consts, 2)
+    back = pickle.loads(pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back.ops == ops and back.n_slots == 2 and len(back.consts) == len(consts)
+    for got, want in zip(back.consts, consts, strict=True):
+        for field in ("num", "kind", "err", "text"):
+            a, b = getattr(got, field), getattr(want, field)
+            assert (a is None) == (b is None), field
+            if a is not None:
+                assert a.dtype == b.dtype and a.shape == b.shape, field
+                assert a.tolist() == b.tolist(), field
+        assert got.is_ref == want.is_ref
+
+
 def test_plans_load_with_the_cycle_collector_paused_and_restored() -> None:
     """A plan's ops pickle as their fields and load back equal; the cycle collector is
     paused while a plan loads and comes back as it was (on, or off if it was off)."""

@@ -75,7 +75,8 @@ class Plan:
     raw_iterations: int
     today: float
     warnings: list[dict[str, str]] = field(default_factory=list)
-    slot_cells: dict[int, str] = field(default_factory=dict)  # program slot -> its cell
+    # program slot -> its cell (sheet, row, column), made an address only when one is shown
+    slot_cells: dict[int, tuple[str, int, int]] = field(default_factory=dict)
     # @RISK statistics cells (RiskMean...), computed from an output after the run
     statistics: list[tuple[riskstats.StatisticCell, int]] = field(default_factory=list)
 
@@ -324,7 +325,7 @@ def build_plan(spec: ExcelSpec, book: Workbook) -> Plan:
         warnings=warnings,
         statistics=[(stat, output_index[stat.target]) for stat in statistics],
         slot_cells={
-            n.index: address(comp._sheet_name(k[0]), k[1], k[2])
+            n.index: (comp._sheet_name(k[0]), k[1], k[2])
             for k, n in reversed(comp.cells.items())
             if not isinstance(n, Const)
         },

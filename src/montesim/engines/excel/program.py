@@ -49,6 +49,20 @@ class Program:
     consts: list[Value] = field(default_factory=list)
     n_slots: int = 0
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickled column by column: a list per field of the ops instead of one call per
+        # op, and the one-cell numbers among the constants as one array
+        ops = self.ops
+        return _program, (
+            [op.fn for op in ops],
+            [op.out for op in ops],
+            [op.args for op in ops],
+            [op.data for op in ops],
+            [op.caller for op in ops],
+            *_pack_consts(self.consts),
+            self.n_slots,
+        )
+
     def last_uses(self) -> dict[int, int]:
         """For each slot, the index of the last op that reads it (a loop's body reads its
         slots again until the loop ends)."""
@@ -85,6 +99,45 @@ class Program:
                     live -= size.pop(a[1], 0)
             peak = max(peak, live)
         return peak
+
+
+def _pack_consts(consts: list[Value]) -> tuple[np.ndarray, list[Value | None]]:
+    """The one-cell, one-trial plain numbers among ``consts`` as one float array (NaN
+    where another value stands, that value then in the list; None in the list where the
+    array holds it)."""
+    numbers = np.full(len(consts), np.nan)
+    others: list[Value | None] = []
+    for i, v in enumerate(consts):
+        num = v.num
+        if (
+            v.kind is None
+            and v.err is None
+            and not v.is_ref
+            and num.shape == (1, 1, 1)
+            and num.dtype == np.float64
+        ):
+            numbers[i] = num.item()
+            others.append(None)
+        else:
+            others.append(v)
+    return numbers, others
+
+
+def _program(
+    fns: list[str],
+    outs: list[int],
+    args: list[tuple[Arg, ...]],
+    data: list[Any],
+    callers: list[tuple[str, int, int] | None],
+    numbers: np.ndarray,
+    others: list[Value | None],
+    n_slots: int,
+) -> Program:
+    """A Program from its pickled columns (see ``Program.__reduce__``)."""
+    ops = list(map(Op, fns, outs, args, data, callers))
+    cells = numbers.reshape(-1, 1, 1, 1)
+    consts = [Value(cells[i]) if v is None else v for i, v in enumerate(others)]
+    return Program(ops, consts, n_slots)
 
 
 # How ``run`` treats an op (``Step.how``): a plain call (the hot path), the loop's ends,

@@ -18,6 +18,7 @@ import numpy as np
 from montesim.engines.excel.functions import EvalContext
 from montesim.engines.excel.functions.numfmt import format_value
 from montesim.engines.excel.program import Op, run
+from montesim.engines.excel.refs import address
 from montesim.engines.excel.values import ERROR_TEXT, Value, XlError
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def first_error_cell(
     """The first cell upstream of ``output`` whose value is error ``code`` in the first
     kept trial where the output had that error; None when that cannot be known."""
     slot = plan.outputs[output].slot
-    cells: dict[int, str] = getattr(plan, "slot_cells", None) or {}
+    cells: dict[int, tuple[str, int, int]] = getattr(plan, "slot_cells", None) or {}
     n_raw = raw_inputs.shape[1]
     if slot is None or code == NON_NUMERIC or not cells or n_raw == 0:
         return None
@@ -188,11 +189,11 @@ def _has_error(value: Value, code: int) -> bool:
     return False
 
 
-def _cell_of(ops: list[Op], k: int, cells: dict[int, str]) -> str | None:
+def _cell_of(ops: list[Op], k: int, cells: dict[int, tuple[str, int, int]]) -> str | None:
     """The cell whose formula holds op ``k``: a cell's ops are emitted together, ending
     with the op that produces the cell's own slot."""
     for j in range(k, len(ops)):
         cell = cells.get(ops[j].out)
         if cell is not None:
-            return cell
+            return address(*cell)
     return None

@@ -110,7 +110,7 @@ def cli_latency(src: Path | None, repeat: int, iterations: int) -> tuple[float, 
 
 
 SETUP_CHILD = r"""
-import hashlib, json, pickle, sys, tempfile, time
+import hashlib, json, sys, tempfile, time
 from pathlib import Path
 import importlib
 from montesim.jobs.planning import PRELOAD, PlanCache, plan_here
@@ -118,6 +118,7 @@ from montesim.jobs.planning import PRELOAD, PlanCache, plan_here
 for module in PRELOAD:
     importlib.import_module(module)
 from montesim.jobs.signing import Signer
+from montesim.heap import loads_paused
 
 path = Path(sys.argv[1])
 spec = {"file_id": "wb", "iterations": 100_000, "seed": 1}
@@ -131,7 +132,7 @@ PlanCache(directory=folder, signer=signer).put(
 t0 = time.perf_counter()  # what a later run pays: hash the file, load and check the entry
 digest = hashlib.sha256(path.read_bytes()).hexdigest()
 found = PlanCache(directory=folder, signer=signer).get(PlanCache.key("excel", spec, {"wb": digest}))
-plan = pickle.loads(found.plan_bytes)
+plan = loads_paused(found.plan_bytes)  # as the workers and the merge load it
 cached = time.perf_counter() - t0
 print("SETUP " + json.dumps({"cold": cold, "cached": cached}))
 """

@@ -44,6 +44,7 @@ from .parser import (
     Str,
     Unary,
     parse,
+    reference_leaves,
     walk,
 )
 from .program import Op, Program, fill, pick
@@ -394,7 +395,7 @@ class Compiler:
 
     def _static_areas(self, ast: Node, sheet: str, depth: int, key: CellKey) -> list[Area]:
         areas: list[Area] = []
-        for n in walk(ast, skip_ref_bases=True):
+        for n in reference_leaves(ast, []):
             if isinstance(n, RefText):
                 a = parse_area(n.text, sheet)
                 if a is not None:
@@ -1315,7 +1316,11 @@ def _const_num(
 ) -> float | None:
     if node is None or isinstance(node, Missing):
         return default
-    v = c.expr(node)
+    return _num_of(c, c.expr(node), what, default)
+
+
+def _num_of(c: Compiler, v: CNode | None, what: str, default: float | None) -> float | None:
+    """The number a compiled argument stands for (``_const_num`` once compiled)."""
     if v is None:
         return default
     if not isinstance(v, Const):
@@ -1431,10 +1436,12 @@ def _ref_index(
             return None
         if v is not None and v.value.dims != (1, 1):
             return None  # positions in an array: INDEX gives an array of values
+    # every position is fixed: read the numbers of those compiled (not compiled again)
+    compiled += [None] * (3 - len(compiled))
     try:
-        row = _const_num(c, rest[0] if rest else None, "INDEX row", 0.0)
-        col = _const_num(c, rest[1] if len(rest) > 1 else None, "INDEX column", None)
-        area_n = _const_num(c, rest[2] if len(rest) > 2 else None, "INDEX area", 1.0)
+        row = _num_of(c, compiled[0], "INDEX row", 0.0)
+        col = _num_of(c, compiled[1], "INDEX column", None)
+        area_n = _num_of(c, compiled[2], "INDEX area", 1.0)
     except XlError as e:
         return e
     k = int(area_n or 1)

@@ -517,5 +517,30 @@ def walk(node: Node, *, skip_ref_bases: bool = False):
                 stack.extend(row)
 
 
+def reference_leaves(node: Node, out: list[RefText | Name]) -> list[RefText | Name]:
+    """The references and names of a tree in ``walk(node, skip_ref_bases=True)``'s order,
+    appended to ``out`` (a compiler's dependency scan: no generator, no other nodes)."""
+    if isinstance(node, RefText | Name):
+        out.append(node)
+    elif isinstance(node, Binary):
+        reference_leaves(node.left, out)
+        reference_leaves(node.right, out)
+    elif isinstance(node, Call):
+        args = node.args
+        if node.name in _REF_BASE_FUNCS:
+            args = args[1:]
+        elif node.name in _ADDRESS_ONLY_FUNCS:
+            args = tuple(a for a in args if not isinstance(a, RefText))
+        for a in args:
+            reference_leaves(a, out)
+    elif isinstance(node, Unary | Postfix):
+        reference_leaves(node.operand, out)
+    elif isinstance(node, ArrayLit):
+        for row in node.rows:
+            for item in row:
+                reference_leaves(item, out)
+    return out
+
+
 def functions_used(node: Node) -> set[str]:
     return {n.name for n in walk(node) if isinstance(n, Call)}

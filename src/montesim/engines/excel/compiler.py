@@ -214,6 +214,7 @@ class Compiler:
         self.loops: list[str] = []  # the loop cells, as addresses
         self.data_table_cells: set[CellKey] = set()
         self._name_cache: dict[tuple[str, str], Const] = {}
+        self._literals: dict[tuple[type, Any], Value] = {}  # see ``_literal``
         # verify holds TODAY()/NOW() cells at Excel's values (the day the file was saved)
         self.hold_volatile = static
         self.volatile_cells: set[CellKey] = set()
@@ -703,7 +704,7 @@ class Compiler:
         if isinstance(node, Missing):
             return None
         if isinstance(node, Num | Str | Bool):
-            return Const(from_py(node.value))
+            return Const(self._literal(node.value))
         if isinstance(node, Err):
             return Const(error(node.code))
         if isinstance(node, ArrayLit):
@@ -738,6 +739,18 @@ class Compiler:
         if isinstance(node, Call):
             return self._call(node)
         return Const(error(VALUE))
+
+    def _literal(self, x: float | str | bool) -> Value:
+        """The value of a number, text or TRUE/FALSE written in a formula: one per
+        literal for the whole workbook (a copied formula repeats its literals; values
+        are never changed). A zero is made each time: 0 and -0.0 are equal keys."""
+        key = (type(x), x)
+        hit = self._literals.get(key)
+        if hit is None:
+            hit = from_py(x)
+            if x != 0:
+                self._literals[key] = hit
+        return hit
 
     def _operand(self, node: Node) -> CNode | None:
         """An operator's operand; in a non-array cell a range operand is implicitly

@@ -91,13 +91,17 @@ class Program:
         size: dict[int, int] = {}
         live = peak = 0
         for i, op in enumerate(self.ops):
+            filled = op.fn == "@fill"
             if op.out not in size:
-                size[op.out] = op.data[0].dims[0] * op.data[0].dims[1] if op.fn == "@fill" else 1
-                live += size[op.out]
-            for a in (*op.args, *(op.data[1] if op.fn == "@fill" else ())):
-                if a is not None and a[0] == "s" and last.get(a[1]) == i and a[1] not in keep:
-                    live -= size.pop(a[1], 0)
-            peak = max(peak, live)
+                n = op.data[0].dims[0] * op.data[0].dims[1] if filled else 1
+                size[op.out] = n
+                live += n
+            for args in (op.args, op.data[1]) if filled else (op.args,):
+                for a in args:
+                    if a is not None and a[0] == "s" and last.get(a[1]) == i and a[1] not in keep:
+                        live -= size.pop(a[1], 0)
+            if live > peak:
+                peak = live
         return peak
 
 

@@ -8,6 +8,7 @@ never run (openpyxl does not execute VBA).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import warnings
@@ -226,13 +227,10 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
                 io.BytesIO(data), read_only=True, data_only=False, keep_links=True
             )
             try:
-                streamed = [
-                    (ws, *_stream_sheet(wb_f, ws, data_only=False)) for ws in wb_f.worksheets
-                ]
-                tables = {ws.title: _sheet_tables(wb_f, ws, p) for ws, _, p in streamed}
+                streamed = [(ws, *_stream_sheet(wb_f, ws)) for ws in wb_f.worksheets]
+                tables = {ws.title: _sheet_tables(wb_f, ws, p) for ws, _, _, p in streamed}
             finally:
                 wb_f.close()
-            cached_values = _cached_values(data)
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many types on damaged packages
@@ -242,10 +240,9 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
             location="file",
         ) from exc
     book = Workbook(source=label)
-    for ws, formulas, parser in streamed:
+    for ws, formulas, cached_cells, parser in streamed:
         sheet = Sheet(ws.title, add_in=_add_in_sheet(ws.title, ws.sheet_state))
         book.sheets[ws.title.upper()] = sheet
-        cached_cells = cached_values.get(ws.title, {})
         for (r, c), (v, data_type) in formulas.items():
             cv = cached_cells.get((r, c))
             cached = _py_value(*cv) if cv is not None else None
@@ -309,28 +306,55 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
 
 
 def _stream_sheet(
-    wb: Any, ws: Any, *, data_only: bool
-) -> tuple[dict[tuple[int, int], tuple[Any, str]], Any]:
-    """A read-only worksheet's cells as openpyxl's sheet parser gives them, (value, data
-    type) by (row, column) in the order of the XML (formulas as text, shared ones written
-    out, or array and data-table formula objects; with ``data_only`` the values Excel
-    cached instead), and the parser (its row dimensions and table parts)."""
-    from openpyxl.worksheet._reader import WorkSheetParser
-
+    wb: Any, ws: Any
+) -> tuple[dict[tuple[int, int], tuple[Any, str]], dict[tuple[int, int], tuple[Any, str]], Any]:
+    """A read-only worksheet's cells in one streamed pass of its XML, through openpyxl's
+    sheet parser: (value, data type) by (row, column) in the order of the XML (formulas as
+    text, shared ones written out, or array and data-table formula objects); the values
+    Excel cached, as openpyxl's ``data_only`` load reads them, for every cell that has
+    one; and the parser (its row dimensions and table parts)."""
     cells: dict[tuple[int, int], tuple[Any, str]] = {}
+    cached: dict[tuple[int, int], tuple[Any, str]] = {}
     with ws._get_source() as src:
-        parser = WorkSheetParser(
+        parser = _cached_too()(
             src,
             ws._shared_strings,
-            data_only=data_only,
+            data_only=False,
             epoch=wb.epoch,
             date_formats=wb._date_formats,
             timedelta_formats=wb._timedelta_formats,
         )
+        parser.cached = cached
         for _, row in parser.parse():
             for cell in row:
                 cells[(cell["row"], cell["column"])] = (cell["value"], cell["data_type"])
-    return cells, parser
+    return cells, cached, parser
+
+
+@functools.cache
+def _cached_too() -> type:
+    """openpyxl's sheet parser, also reading each formula cell's cached value: the same
+    element parsed once more as in ``data_only`` mode (made on first use: openpyxl is
+    imported only where a workbook is read)."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class CachedToo(WorkSheetParser):  # type: ignore[misc]
+        cached: dict[tuple[int, int], tuple[Any, str]]
+
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            counter = self.col_counter  # a cell without coordinates counts a column once
+            cell = shown = super().parse_cell(element)
+            if element.find(FORMULA_TAG) is not None:  # else the value is what Excel shows
+                self.col_counter, self.data_only = counter, True
+                try:
+                    shown = super().parse_cell(element)
+                finally:
+                    self.data_only = False
+            if shown["value"] is not None:
+                self.cached[(cell["row"], cell["column"])] = (shown["value"], shown["data_type"])
+            return cell
+
+    return CachedToo
 
 
 def _sheet_tables(wb: Any, ws: Any, parser: Any) -> list[Any]:
@@ -358,24 +382,6 @@ def _sheet_tables(wb: Any, ws: Any, parser: Any) -> list[Any]:
 def _true(flag: Any) -> bool:
     """An XML boolean attribute (``"1"``, ``"true"``)."""
     return str(flag).lower() in ("1", "true")
-
-
-def _cached_values(data: bytes) -> dict[str, dict[tuple[int, int], tuple[Any, str]]]:
-    """Per sheet title, the values Excel cached when it saved the file: (value, data type)
-    of every cell that has one. The sheets' XML is streamed (openpyxl's read-only mode,
-    through the parser its full load uses, so the values are the same) rather than loaded
-    a second time into cell objects; only the cells the XML holds are visited."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    try:
-        out: dict[str, dict[tuple[int, int], tuple[Any, str]]] = {}
-        for ws in wb.worksheets:
-            cells, _ = _stream_sheet(wb, ws, data_only=True)
-            out[ws.title] = {rc: cv for rc, cv in cells.items() if cv[0] is not None}
-        return out
-    finally:
-        wb.close()
 
 
 # hidden sheets that add-ins write their settings to: @RISK keeps its simulation settings

@@ -19,6 +19,10 @@ class ParseError(ValueError):
     """The formula text is not valid Excel syntax."""
 
 
+# Formula trees are never changed once made. Their nodes are plain dataclasses hashed by
+# value (``unsafe_hash``) rather than frozen ones: a frozen dataclass's constructor sets
+# each field through ``object.__setattr__``, three times slower, and a workbook makes tens
+# of thousands of nodes (copies of a formula share those without references: ``_fill``).
 @dataclass(unsafe_hash=True)
 class Node:
     pass

@@ -1,9 +1,10 @@
 """Read an .xlsx/.xlsm file (or an inline cell mapping) into a plain Workbook model.
 
-Each sheet's XML is streamed twice through openpyxl's own sheet parser (its read-only mode,
-no cell objects, charts or images): once for formulas and constants, once for the values
-Excel cached when it last saved the file. Tables come from the sheets' table parts. Macros are
-never run (openpyxl does not execute VBA).
+Each sheet's XML is streamed once through openpyxl's own sheet parser (its read-only mode,
+no cell objects, charts or images), which gives the formulas and constants and, parsing a
+formula cell's element once more as its ``data_only`` mode does, the values Excel cached
+when it last saved the file. Tables come from the sheets' table parts. Macros are never
+run (openpyxl does not execute VBA).
 """
 
 from __future__ import annotations

@@ -307,7 +307,7 @@ def test_a_program_pickles_column_by_column_and_loads_back_the_same() -> None:
 
 
 def test_plans_load_with_the_cycle_collector_paused_and_restored() -> None:
-    """A plan's ops pickle as their fields and load back equal; the cycle collector is
+    """Ops pickled and loaded with ``loads_paused`` come back equal; the cycle collector is
     paused while a plan loads and comes back as it was (on, or off if it was off)."""
     import gc
     import pickle

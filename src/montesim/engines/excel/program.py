@@ -36,12 +36,6 @@ class Op:
     data: Any = None
     caller: tuple[str, int, int] | None = None
 
-    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
-        # pickled as its fields, rebuilt by the constructor: a plan's thousands of ops
-        # load several times faster than through a state dict each (every worker and the
-        # merge load the plan)
-        return Op, (self.fn, self.out, self.args, self.data, self.caller)
-
 
 @dataclass
 class Program:

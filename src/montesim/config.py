@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     stream_poll_seconds: float = 0.1  # catches events other processes write
     stream_coalesce_seconds: float = 0.1  # at most 10 progress events per second per job
     log_format: str = "text"  # or "json"
-    secret_key: str = ""  # signs stored partials; empty: generated into <data_dir>/secret.key
+    secret_key: str = ""  # signs partials and tickets; empty: the key the store made once
 
     # Who may ask (montesim.api.auth): "none" (everyone who reaches the port; `serve`
     # refuses a non-loopback bind without --insecure) or "tokens" (Bearer tokens made with

@@ -3,6 +3,8 @@ validating, store write failures, and pool workers that die with their server.""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import sqlite3
@@ -88,54 +90,103 @@ def test_a_huge_workbook_is_queued_at_once_then_cancelled_while_validating(
         assert client.get("/api/jobs/list-is-fine").status_code == 404  # still serving
 
 
+def _breakable(store) -> dict[str, object]:  # noqa: ANN001
+    """Make the store's writes fail with SQLite's own error while ``switch["on"]`` (injected:
+    root ignores file modes, and a tmpfs mount is not available everywhere)."""
+    switch: dict[str, object] = {"on": False, "failure": ""}
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _fail_writes(conn, cursor, statement, *args):  # noqa: ANN001
+        verb = statement.lstrip()[:6].upper()
+        if switch["on"] and verb in ("INSERT", "UPDATE", "DELETE"):
+            raise sqlite3.OperationalError(str(switch["failure"]))
+
+    return switch
+
+
+class Retries(logging.Handler):
+    """The runner's retry warnings (attached after the app configured logging)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+        logging.getLogger("montesim.lease").addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def close(self) -> None:
+        logging.getLogger("montesim.lease").removeHandler(self)
+        super().close()
+
+    def chunk_write_refused(self) -> bool:
+        """The runner met the failure persisting a chunk (and said it will try again)."""
+        return any("persisting chunk" in m for m in list(self.messages))
+
+
 @pytest.mark.parametrize(
     "failure",
     ["database or disk is full", "attempt to write a readonly database"],
     ids=["disk-full", "read-only"],
 )
-def test_a_store_that_cannot_be_written_stops_the_job_then_it_resumes(
+def test_a_store_outage_shorter_than_the_lease_costs_no_attempt(
     tmp_path: Path, failure: str
 ) -> None:
-    """SQLite's own errors for a full disk and a database file made read-only (injected:
-    root ignores file modes, and a tmpfs mount is not available everywhere)."""
-    app = create_app(fast_settings(tmp_path / "data"))
-    with TestClient(app) as client:
-        store = app.state.service.store
-        broken = {"on": False}
-        refused: list[str] = []  # the writes that failed
-
-        @event.listens_for(store.engine, "before_cursor_execute")
-        def _fail_writes(conn, cursor, statement, *args):  # noqa: ANN001
-            verb = statement.lstrip()[:6].upper()
-            if broken["on"] and verb in ("INSERT", "UPDATE", "DELETE"):
-                refused.append(statement)
-                raise sqlite3.OperationalError(failure)
-
+    """The runner's writes are tried again while its lease lasts: the job goes on in the
+    same attempt once the store can be written again."""
+    app = create_app(fast_settings(tmp_path / "data", lease_seconds=60.0))
+    with TestClient(app) as client, contextlib.closing(Retries()) as retries:
+        switch = _breakable(app.state.service.store)
         spec = {"units": 30, "chunk_size": 1, "chunk_seconds": 0.02, "seed": 5}
         job_id = client.post("/api/jobs", json={"engine": "sleep", "spec": spec}).json()["job_id"]
         wait_json(client, f"/api/jobs/{job_id}", lambda j: j["done"] >= 3)
-        broken["on"] = True
+        switch.update(on=True, failure=failure)
         health = client.get("/api/healthz")
         assert health.status_code == 503 and health.json()["store_writable"] is False
         assert failure in health.json()["store_writable_error"]
         upload = client.post("/api/files", files={"file": ("x.txt", b"x")})
         assert upload.status_code == 503 and upload.json()["code"] == "store_unavailable"
-        # the runner stops heartbeating: the lease expires instead of looking alive forever
-        frozen = client.get(f"/api/jobs/{job_id}").json()
-        assert frozen["status"] == "running"
         # the job itself met the failure (a chunk's write), not only the requests above
-        poll(
-            lambda: list(refused),
-            lambda r: any("job_chunks" in q for q in r),
-            what="a chunk write refused",
-        )
-        broken["on"] = False
+        poll(retries.chunk_write_refused, bool, what="a chunk write refused")
+        assert client.get(f"/api/jobs/{job_id}").json()["status"] == "running"
+        switch["on"] = False
         job = wait_json(client, f"/api/jobs/{job_id}", lambda j: j["status"] != "running")
         assert job["status"] == "complete" and job["done"] == 30, job
-        assert job["attempt"] >= 2, "resumed from its persisted chunks after the failure"
+        assert job["attempt"] == 1, "the outage was shorter than the lease: no new attempt"
         assert client.get("/api/healthz").json()["store_writable"] is True
         result = client.get(f"/api/jobs/{job_id}/result").json()["result"]
         assert result["n"] == 30 and result["chunks"] == 30
+
+
+def test_a_store_outage_longer_than_the_lease_leaves_the_job_to_recovery(tmp_path: Path) -> None:
+    """Once its lease ran out the runner gives the job up (it does not look alive
+    forever); recovery resumes it from its persisted chunks when the store is back."""
+    app = create_app(fast_settings(tmp_path / "data"))
+    with TestClient(app) as client, contextlib.closing(Retries()) as retries:
+        store = app.state.service.store
+        switch = _breakable(store)
+        spec = {"units": 30, "chunk_size": 1, "chunk_seconds": 0.02, "seed": 5}
+        job_id = client.post("/api/jobs", json={"engine": "sleep", "spec": spec}).json()["job_id"]
+        wait_json(client, f"/api/jobs/{job_id}", lambda j: j["done"] >= 3)
+        switch.update(on=True, failure="database or disk is full")
+        poll(retries.chunk_write_refused, bool, what="a chunk write refused")
+        # the runner gives up once the lease it last renewed has run out
+        poll(
+            lambda: store.get_job(job_id),
+            lambda j: j.lease_expires_at < time.time() and job_id not in service_jobs(app),
+            what="the runner giving the job up",
+        )
+        switch["on"] = False
+        job = wait_json(client, f"/api/jobs/{job_id}", lambda j: j["status"] != "running")
+        assert job["status"] == "complete" and job["done"] == 30, job
+        assert job["attempt"] >= 2, "resumed from its persisted chunks after the failure"
+        result = client.get(f"/api/jobs/{job_id}/result").json()["result"]
+        assert result["n"] == 30 and result["chunks"] == 30
+
+
+def service_jobs(app) -> set[str]:  # noqa: ANN001
+    """The jobs this server's scheduler runs now."""
+    return app.state.service.scheduler.active_jobs
 
 
 def test_pool_workers_die_with_their_server(tmp_path: Path) -> None:

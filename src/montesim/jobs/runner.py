@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import pickle
-import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ from montesim.jobs import metrics as job_metrics
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.chunkloop import HandBack, run_chunks
 from montesim.jobs.executors import Executor, cancel_flag_path
+from montesim.jobs.lease import TRANSIENT, Hold, LeaseKeeper, retrying
 from montesim.jobs.model import Job, StoredFile
 from montesim.jobs.objects import ObjectFiles
 from montesim.jobs.planning import (
@@ -213,12 +213,22 @@ class JobRunner:
         return finished is not None and chunk_index not in finished
 
     def run(self, job: Job) -> str:
-        """Run a claimed (or taken-over) job to a terminal state; returns that state."""
+        """Run a claimed (or taken-over) job to a terminal state; returns that state.
+
+        Its lease is renewed for as long as this runs, and every write is fenced by the
+        attempt it was claimed in (see ``lease``).
+        """
         job_id = job.id
         flag = cancel_flag_path(self.cancel_dir, job_id)
         outcome = JobStatus.ERROR.value
+        keeper = LeaseKeeper(
+            self.store,
+            Hold(job_id, self.owner, job.attempt),
+            self.lease_seconds,
+            self.heartbeat_seconds,
+        ).start()
         try:
-            outcome = self._run(job, flag)
+            outcome = self._run(job, flag, keeper)
             return outcome
         except LeaseLost:
             log.info(
@@ -226,13 +236,17 @@ class JobRunner:
             )
             return "lease_lost"
         except HandBack:
-            released = self.store.release(job_id, self.owner)
+            released = retrying(
+                lambda: self.store.release(job_id, self.owner, attempt=job.attempt),
+                keeper,
+                "handing the job back",
+            )
             log.info(
                 "job %s: handed back (this worker is stopping)", job_id, extra={"job_id": job_id}
             )
             return "handed_back" if released is not None else "lease_lost"
         except Cancelled:
-            outcome = self._cancel(job_id)
+            outcome = self._cancel(keeper)
             return outcome
         except DBAPIError:
             # The store cannot be written (disk full, database gone): stop heartbeating so
@@ -244,20 +258,21 @@ class JobRunner:
             )
             return "store_failed"
         except InputError as exc:
-            return self._fail(job_id, exc.code, exc.message, input_error_detail(exc))
+            return self._fail(keeper, exc.code, exc.message, input_error_detail(exc))
         except EngineError as exc:
             detail = exc.detail if isinstance(exc.detail, str) else traceback.format_exc()
             log.error(
                 "job %s failed: %s\n%s", job_id, exc.message, detail, extra={"job_id": job_id}
             )
-            return self._fail(job_id, exc.code, exc.message, detail)
+            return self._fail(keeper, exc.code, exc.message, detail)
         except Exception as exc:  # every exception becomes `error` with message and detail
             # The traceback (paths, internals) goes to the log and to admins only; the
             # user gets what happened and where to look.
             log.exception("job %s failed", job_id, extra={"job_id": job_id})
             code, message = internal_failure(exc, job_id)
-            return self._fail(job_id, code, message, traceback.format_exc())
+            return self._fail(keeper, code, message, traceback.format_exc())
         finally:
+            keeper.stop()
             self.finished_chunks.pop(job_id, None)
             self.merging.discard(job_id)
             forget = getattr(self.executor, "forget", None)
@@ -268,79 +283,121 @@ class JobRunner:
             if outcome != JobStatus.CANCELLED.value:
                 flag.unlink(missing_ok=True)
 
-    def _fail(self, job_id: str, code: str, message: str, detail: str | None) -> str:
+    def _fail(self, keeper: LeaseKeeper, code: str, message: str, detail: str | None) -> str:
+        hold = keeper.hold
+        job_id = hold.job_id
         try:
-            row = self.store.fail(
-                job_id, code=code, message=message, detail=detail, owner=self.owner
+            row = retrying(
+                lambda: self.store.fail(
+                    job_id,
+                    code=code,
+                    message=message,
+                    detail=detail,
+                    owner=hold.owner,
+                    attempt=hold.attempt,
+                ),
+                keeper,
+                "recording its failure",
             )
+            if row is None:
+                # Cancelled meanwhile, or owned by someone else: finish a requested cancel.
+                current = self.store.get_job(job_id)
+                if self._cancel_requested(current, hold):
+                    return self._cancel(keeper)
+                return current.status.value if current else "deleted"
         except DBAPIError:
             log.exception("job %s: could not record its failure", job_id, extra={"job_id": job_id})
             return "store_failed"
-        if row is None:
-            # Cancelled meanwhile, or owned by someone else: finish a requested cancel.
-            current = self.store.get_job(job_id)
-            if current and current.status == JobStatus.RUNNING and current.cancellation_requested:
-                return self._cancel(job_id)
-            return current.status.value if current else "deleted"
         self.on_event(row)
         return JobStatus.ERROR.value
 
-    def _cancel(self, job_id: str) -> str:
-        row = self.store.finish_cancel(job_id, owner=self.owner)
+    def _cancel(self, keeper: LeaseKeeper) -> str:
+        hold = keeper.hold
+        row = retrying(
+            lambda: self.store.finish_cancel(hold.job_id, owner=hold.owner, attempt=hold.attempt),
+            keeper,
+            "finishing its cancel",
+        )
         if row is not None:
             self.on_event(row)
-        return JobStatus.CANCELLED.value
+            return JobStatus.CANCELLED.value
+        current = self.store.get_job(hold.job_id)
+        return current.status.value if current else "deleted"
+
+    @staticmethod
+    def _cancel_requested(current: Job | None, hold: Hold) -> bool:
+        """The job still runs in this attempt, and a cancel was asked for."""
+        return (
+            current is not None
+            and current.status == JobStatus.RUNNING
+            and current.attempt == hold.attempt
+            and current.cancellation_requested
+        )
 
     # -- the job ------------------------------------------------------------------------
 
-    def _run(self, job: Job, flag: Path) -> str:
+    def _run(self, job: Job, flag: Path, keeper: LeaseKeeper) -> str:
         job_id = job.id
+        hold = keeper.hold
         engine = get_engine(job.engine)
         spec = job.spec or {}
-        last_beat = [time.monotonic()]
 
         def should_stop() -> bool:
-            return self._check(job_id, flag, last_beat)
+            return self._check(keeper, flag)
 
         if job.stage != progress_mod.VALIDATING[0]:  # a claim records it; a take-over not
-            self.store.set_stage(job_id, *progress_mod.VALIDATING, owner=self.owner)
+            retrying(
+                lambda: self.store.set_stage(
+                    job_id, *progress_mod.VALIDATING, owner=hold.owner, attempt=hold.attempt
+                ),
+                keeper,
+                "recording its stage",
+            )
         planned = self._plan(engine, spec, should_stop)
         check_memory(planned.memory_bytes, self.limits.job_memory_bytes)
         chunks = planned.chunks
-        row = self.store.start_work(
-            job_id,
-            self.owner,
-            total_units=planned.total_units,
-            chunks_total=len(chunks),
-            unit=engine.unit,
+        row = retrying(
+            lambda: self.store.start_work(
+                job_id,
+                hold.owner,
+                total_units=planned.total_units,
+                chunks_total=len(chunks),
+                unit=engine.unit,
+                attempt=hold.attempt,
+            ),
+            keeper,
+            "recording its plan",
         )
         if row is None:
             raise LeaseLost
         self.on_event(row)
-        job_key = f"{job_id}:{row.attempt}"
-        persisted = self.store.chunk_sizes(job_id)
+        persisted = retrying(lambda: self.store.chunk_sizes(job_id), keeper, "reading its chunks")
         self.finished_chunks[job_id] = {i for i, size in persisted.items() if size}
         pending = [c for c in chunks if persisted.get(c.index) != c.size]
 
         def submit_args(chunk: Chunk) -> tuple[Any, ...]:
             previous = None
             if engine.sequential and chunk.index:
-                previous = self.store.chunk_data(job_id, chunk.index - 1)
-            return (engine.name, job_key, planned.plan_bytes, chunk, str(flag), previous)
+                previous = retrying(
+                    lambda: self.store.chunk_data(job_id, chunk.index - 1),
+                    keeper,
+                    "reading the previous chunk",
+                )
+            return (engine.name, hold.key, planned.plan_bytes, chunk, str(flag), previous)
 
         finished = run_chunks(
             self.executor,
             pending,
             submit_args,
-            lambda chunk, fut: self._persist(job_id, chunk, fut),
+            lambda chunk, fut: self._persist(keeper, chunk, fut),
             should_stop,
             sequential=engine.sequential,
             # A job that cannot resume elsewhere runs to its end even while draining.
             draining=self.draining if engine.resumable else lambda: None,
         )
         if not finished:
-            return self._cancel(job_id)
-        return self._merge(job_id, engine, planned)
+            return self._cancel(keeper)
+        return self._merge(keeper, engine, planned)
 
     def _plan(
         self, engine: Engine, spec: dict[str, Any], should_stop: Callable[[], bool]
@@ -385,22 +442,46 @@ class JobRunner:
             self.plan_cache.put(model_key, planned)
         return planned
 
-    def _merge(self, job_id: str, engine: Engine, planned: PlannedJob) -> str:
-        check_coverage(planned.chunks, list(self.store.chunk_sizes(job_id).items()))
+    def _merge(self, keeper: LeaseKeeper, engine: Engine, planned: PlannedJob) -> str:
+        hold = keeper.hold
+        job_id = hold.job_id
+        sizes = retrying(lambda: self.store.chunk_sizes(job_id), keeper, "reading its chunks")
+        check_coverage(planned.chunks, list(sizes.items()))
         if job_id not in self.merging:  # else the last chunk's write recorded the stage
             self.merging.add(job_id)
-            self.store.set_stage(
-                job_id, *progress_mod.merging(len(planned.chunks)), owner=self.owner
+            retrying(
+                lambda: self.store.set_stage(
+                    job_id,
+                    *progress_mod.merging(len(planned.chunks)),
+                    owner=hold.owner,
+                    attempt=hold.attempt,
+                ),
+                keeper,
+                "recording its stage",
             )
         partials = StoredPartials(self.store, job_id, [c.index for c in planned.chunks])
         result = engine.merge(loads_paused(planned.plan_bytes), partials)
+        if keeper.lost.is_set():
+            raise LeaseLost  # another worker holds the job now: its result, not ours
         artifacts = result.artifacts if self.store_artifacts else {}
-        row = self.store.complete(job_id, self.owner, result.summary, artifacts)
+        row = retrying(
+            lambda: self.store.complete(
+                job_id, hold.owner, result.summary, artifacts, attempt=hold.attempt
+            ),
+            keeper,
+            "storing its result",
+        )
         if row is None:
             current = self.store.get_job(job_id)
-            if current and current.status == JobStatus.RUNNING and current.cancellation_requested:
-                return self._cancel(job_id)
-            raise LeaseLost
+            if self._cancel_requested(current, hold):
+                return self._cancel(keeper)
+            if (
+                current is None
+                or current.status != JobStatus.COMPLETE
+                or current.attempt != hold.attempt
+            ):
+                raise LeaseLost
+            row = current  # a retried write whose first try committed
         self.on_event(row)
         if self.on_result is not None:
             self.on_result(result)
@@ -408,35 +489,49 @@ class JobRunner:
 
     # -- dispatch ---------------------------------------------------------------------
 
-    def _check(self, job_id: str, flag: Path, last_beat: list[float]) -> bool:
-        """Heartbeat when due; True when cancellation was requested."""
-        t = time.monotonic()
-        if t - last_beat[0] >= self.heartbeat_seconds:
-            last_beat[0] = t
-            row = self.store.heartbeat(job_id, self.owner, self.lease_seconds)
-            if row is None:
-                raise LeaseLost
-        else:
-            row = self.store.get_job(job_id)
-            if row is None or row.status != JobStatus.RUNNING or row.lease_owner != self.owner:
-                raise LeaseLost
+    def _check(self, keeper: LeaseKeeper, flag: Path) -> bool:
+        """True when cancellation was requested; LeaseLost once another attempt holds
+        the job. The lease itself is renewed by ``keeper``'s thread."""
+        if keeper.lost.is_set():
+            raise LeaseLost
+        hold = keeper.hold
+        try:
+            row = self.store.get_job(hold.job_id)
+        except TRANSIENT:
+            if keeper.seconds_left() > 0:
+                return False  # the store is away: the lease is still ours, carry on
+            raise
+        if (
+            row is None
+            or row.status != JobStatus.RUNNING
+            or row.lease_owner != hold.owner
+            or row.attempt != hold.attempt
+        ):
+            raise LeaseLost
         if row.cancellation_requested:
             flag.parent.mkdir(parents=True, exist_ok=True)
             flag.touch()
             signal_cancel = getattr(self.executor, "signal_cancel", None)
             if signal_cancel is not None:  # chunks on other machines do not see the flag
-                signal_cancel(job_id)
+                signal_cancel(hold.job_id)
             return True
         return False
 
-    def _persist(self, job_id: str, chunk: Chunk, fut: Future) -> None:
+    def _persist(self, keeper: LeaseKeeper, chunk: Chunk, fut: Future) -> None:
         data, seconds = fut.result()
         if data is None:  # the chunk saw the cancel flag
             return
-        row = self.store.put_chunk(job_id, self.owner, chunk.index, chunk.size, data, seconds)
+        hold = keeper.hold
+        job_id = hold.job_id
+        row = retrying(
+            lambda: self.store.put_chunk(
+                job_id, hold.owner, chunk.index, chunk.size, data, seconds, attempt=hold.attempt
+            ),
+            keeper,
+            f"persisting chunk {chunk.index}",
+        )
         if row is None:
-            current = self.store.get_job(job_id)
-            if current and current.status == JobStatus.RUNNING and current.cancellation_requested:
+            if self._cancel_requested(self.store.get_job(job_id), hold):
                 return
             raise LeaseLost
         self.finished_chunks.setdefault(job_id, set()).add(chunk.index)

@@ -363,7 +363,8 @@ def build(
     Raises ExecutorUnavailable when the executor cannot start (no Dask scheduler there).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.url, signer=Signer.from_settings(settings))
+    store = Store(settings.url)
+    store.signer = Signer.for_deployment(settings, store.signing_key())
     scheduler = None
     if run_jobs:
         try:

@@ -6,9 +6,10 @@ store keeps ``MAGIC + HMAC-SHA256(key, data) + data`` and checks the tag before 
 the bytes to anything that unpickles them. Plans never reach the store (they travel in
 memory and through the planning child's pipe).
 
-The key is ``MONTESIM_SECRET_KEY`` or, when that is empty, 32 random bytes generated once
-into ``<data_dir>/secret.key`` (mode 0600). Every server and worker sharing one store
-needs the same key: set ``MONTESIM_SECRET_KEY`` when they do not share a data folder.
+A deployment's key is ``MONTESIM_SECRET_KEY`` or, when that is empty, the 32 random bytes
+the store's first migration made (``meta.signing_key``): every server, worker and API
+replica on one store reads the same key with nothing to configure. Caches local to one
+machine (the plan cache) sign with a key generated once into their folder instead.
 """
 
 from __future__ import annotations
@@ -63,7 +64,18 @@ class Signer:
         return cls(secrets.token_bytes(32))
 
     @classmethod
+    def for_deployment(cls, settings: Settings, stored_key: str | None) -> Signer:
+        """``MONTESIM_SECRET_KEY`` when set, else the key kept in the store."""
+        if settings.secret_key:
+            return cls(hashlib.sha256(settings.secret_key.encode()).digest())
+        if not stored_key:
+            raise RuntimeError("the store holds no signing key: its migrations did not run")
+        return cls(bytes.fromhex(stored_key))
+
+    @classmethod
     def from_settings(cls, settings: Settings) -> Signer:
+        """``MONTESIM_SECRET_KEY`` when set, else a key kept in ``<data_dir>/secret.key``
+        (for what one machine keeps to itself)."""
         if settings.secret_key:
             return cls(hashlib.sha256(settings.secret_key.encode()).digest())
         return cls(key_file(settings.data_dir / "secret.key"))

@@ -198,15 +198,19 @@ class StoreBase:
         target: JobStatus,
         *,
         owner: str | None = None,
+        in_attempt: int | None = None,
         sources: frozenset[JobStatus] | None = None,
         **values: Any,
     ) -> Job | None:
-        """Conditional UPDATE into ``target``; None when the job was not in a source state."""
+        """Conditional UPDATE into ``target``; None when the job was not in a source state
+        (or, with ``owner``/``in_attempt``, no longer held by them)."""
         t = now()
         allowed = sources_of(target) if sources is None else sources & sources_of(target)
         conds = [jobs.c.id == job_id, jobs.c.status.in_([s.value for s in allowed])]
         if owner is not None:
             conds.append(jobs.c.lease_owner == owner)
+        if in_attempt is not None:
+            conds.append(jobs.c.attempt == in_attempt)
         if target.terminal:
             values.setdefault("completed_at", t)
             values.setdefault("lease_owner", None)
@@ -221,19 +225,36 @@ class StoreBase:
         self._event(conn, row, "status")
         return row
 
+    @staticmethod
+    def _held(job_id: str, owner: str, attempt: int | None) -> list[Any]:
+        """The fence of a runner's write: the job runs, held by this owner in this attempt.
+
+        A take-over bumps the attempt, so a stale runner's write matches no row, whatever
+        its owner string; on PostgreSQL the matched row stays locked until the write
+        commits, so no take-over can interleave with it.
+        """
+        conds = [
+            jobs.c.id == job_id,
+            jobs.c.lease_owner == owner,
+            jobs.c.status == JobStatus.RUNNING.value,
+        ]
+        if attempt is not None:
+            conds.append(jobs.c.attempt == attempt)
+        return conds
+
     def _update_owned(
-        self, conn: Connection, job_id: str, owner: str, event: str | None, **values: Any
+        self,
+        conn: Connection,
+        job_id: str,
+        owner: str,
+        event: str | None,
+        in_attempt: int | None = None,
+        **values: Any,
     ) -> Job | None:
         """UPDATE a running job this owner holds; the job (and an event of kind ``event``),
         or None when the owner lost it or it ended."""
         res = conn.execute(
-            update(jobs)
-            .where(
-                jobs.c.id == job_id,
-                jobs.c.lease_owner == owner,
-                jobs.c.status == JobStatus.RUNNING.value,
-            )
-            .values(**values)
+            update(jobs).where(*self._held(job_id, owner, in_attempt)).values(**values)
         )
         if not res.rowcount:
             return None

@@ -23,22 +23,29 @@ class ChunksStore(StoreBase):
         size: int,
         data: bytes,
         seconds: float = 0.0,
+        *,
+        attempt: int | None = None,
     ) -> Job | None:
         """Persist a chunk's partial, then move progress to what is persisted.
 
-        Returns the updated job, or None when this owner no longer holds a running job
-        (cancelled, taken over): the partial is then not written.
+        Returns the updated job, or None when this owner (attempt) no longer holds a
+        running job (cancelled, taken over): the partial is then not written.
         """
         t = now()
         with self._write() as conn:
-            row = self._row(conn, job_id)
-            if (
-                row is None
-                or row.status != JobStatus.RUNNING
-                or row.lease_owner != owner
-                or row.cancellation_requested
-            ):
+            # The fence first: it matches (and on PostgreSQL locks) the job's row only
+            # while this attempt holds it, so nothing below is written by a stale runner.
+            held = conn.execute(
+                update(jobs)
+                .where(
+                    *self._held(job_id, owner, attempt),
+                    jobs.c.cancellation_requested.is_(False),
+                )
+                .values(heartbeat_at=t)
+            )
+            if not held.rowcount:
                 return None
+            row = self._must_row(conn, job_id)
             conn.execute(
                 delete(job_chunks).where(
                     job_chunks.c.job_id == job_id, job_chunks.c.chunk_index == chunk_index
@@ -69,7 +76,6 @@ class ChunksStore(StoreBase):
                     progress=progress_mod.fraction(done, row.total_units),
                     attempt_done_units=jobs.c.attempt_done_units + size,
                     progress_at=t,
-                    heartbeat_at=t,
                     stalled=False,
                     updated_at=t,
                 )
@@ -127,18 +133,28 @@ class ChunksStore(StoreBase):
         owner: str,
         summary: dict[str, Any],
         artifacts: Mapping[str, tuple[str, bytes]],
+        *,
+        attempt: int | None = None,
     ) -> Job | None:
-        """Store the result and enter ``complete`` in one transaction.
+        """Store the result and enter ``complete`` in one transaction, exactly once.
 
-        Only when every chunk is persisted (done == total): anything less is not complete.
+        None, with nothing written, unless this owner (attempt) still holds the running
+        job; only when every chunk is persisted (done == total): anything less is not
+        complete.
         """
         t = now()
         with self._write() as conn:
-            row = self._row(conn, job_id)
-            if row is None or row.status != JobStatus.RUNNING or row.lease_owner != owner:
+            held = conn.execute(
+                update(jobs)
+                .where(
+                    *self._held(job_id, owner, attempt),
+                    jobs.c.cancellation_requested.is_(False),
+                )
+                .values(heartbeat_at=t)
+            )
+            if not held.rowcount:
                 return None
-            if row.cancellation_requested:
-                return None
+            row = self._must_row(conn, job_id)
             done, count = self._persisted(conn, job_id)
             if done != row.total_units or count != row.chunks_total:
                 raise RuntimeError(
@@ -154,7 +170,15 @@ class ChunksStore(StoreBase):
                     )
                 )
             new = self._transition(
-                conn, job_id, JobStatus.COMPLETE, owner=owner, stage="complete", stage_message=None
+                conn,
+                job_id,
+                JobStatus.COMPLETE,
+                owner=owner,
+                in_attempt=attempt,
+                stage="complete",
+                stage_message=None,
             )
+            if new is None:  # cannot happen while the row is held; never commit half
+                raise RuntimeError(f"job {job_id} left its running state while completing")
             conn.execute(delete(job_chunks).where(job_chunks.c.job_id == job_id))
             return new

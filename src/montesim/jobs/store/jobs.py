@@ -285,6 +285,7 @@ class JobsStore(StoreBase):
         message: str,
         detail: str | None = None,
         owner: str | None = None,
+        attempt: int | None = None,
     ) -> Job | None:
         with self._write() as conn:
             return self._transition(
@@ -292,13 +293,16 @@ class JobsStore(StoreBase):
                 job_id,
                 JobStatus.ERROR,
                 owner=owner,
+                in_attempt=attempt,
                 stage="error",
                 error_code=code[:64],
                 error_message=message,
                 error_detail=detail,
             )
 
-    def finish_cancel(self, job_id: str, owner: str | None = None) -> Job | None:
+    def finish_cancel(
+        self, job_id: str, owner: str | None = None, attempt: int | None = None
+    ) -> Job | None:
         """running → cancelled; a cancelled job's partial results are discarded."""
         with self._write() as conn:
             row = self._transition(
@@ -306,6 +310,7 @@ class JobsStore(StoreBase):
                 job_id,
                 JobStatus.CANCELLED,
                 owner=owner,
+                in_attempt=attempt,
                 stage="cancelled",
                 stage_message=None,
             )
@@ -320,6 +325,7 @@ class JobsStore(StoreBase):
         message: str | None,
         *,
         owner: str | None = None,
+        attempt: int | None = None,
         in_chunk: bool = False,
     ) -> Job | None:
         """Set a running job's stage and message; None when nothing changed.
@@ -339,6 +345,8 @@ class JobsStore(StoreBase):
         ]
         if owner is not None:
             conds.append(jobs.c.lease_owner == owner)
+        if attempt is not None:
+            conds.append(jobs.c.attempt == attempt)
         if in_chunk:
             conds.append(jobs.c.stage.not_in(_AFTER_CHUNKS))
         with self._write() as conn:

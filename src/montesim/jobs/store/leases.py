@@ -107,16 +107,31 @@ class LeasesStore(SettingsStore):
             self._event(conn, row, "stage")
             return row
 
-    def heartbeat(self, job_id: str, owner: str, lease_seconds: float) -> Job | None:
-        """Extend the lease; None when this owner lost the job (or it ended)."""
+    def heartbeat(
+        self, job_id: str, owner: str, lease_seconds: float, *, attempt: int | None = None
+    ) -> Job | None:
+        """Extend the lease; None when this owner (attempt) lost the job, or it ended."""
         t = now()
         with self._write() as conn:
             return self._update_owned(
-                conn, job_id, owner, None, heartbeat_at=t, lease_expires_at=t + lease_seconds
+                conn,
+                job_id,
+                owner,
+                None,
+                attempt,
+                heartbeat_at=t,
+                lease_expires_at=t + lease_seconds,
             )
 
     def start_work(
-        self, job_id: str, owner: str, *, total_units: int, chunks_total: int, unit: str
+        self,
+        job_id: str,
+        owner: str,
+        *,
+        total_units: int,
+        chunks_total: int,
+        unit: str,
+        attempt: int | None = None,
     ) -> Job | None:
         """Record the plan's size and the progress already persisted by earlier attempts."""
         with self._write() as conn:
@@ -126,6 +141,7 @@ class LeasesStore(SettingsStore):
                 job_id,
                 owner,
                 "progress",
+                attempt,
                 total_units=total_units,
                 chunks_total=chunks_total,
                 unit=unit,
@@ -137,7 +153,7 @@ class LeasesStore(SettingsStore):
                 updated_at=now(),
             )
 
-    def release(self, job_id: str, owner: str) -> Job | None:
+    def release(self, job_id: str, owner: str, *, attempt: int | None = None) -> Job | None:
         """Hand a running job back (a draining worker): its lease ends now, so another
         worker's recovery takes it over at once, keeping its persisted chunks."""
         with self._write() as conn:
@@ -146,6 +162,7 @@ class LeasesStore(SettingsStore):
                 job_id,
                 owner,
                 "stage",
+                attempt,
                 lease_expires_at=0.0,
                 stage="handed back",
                 stage_message="Its worker is stopping; another worker resumes it",

@@ -61,6 +61,12 @@ class SettingsStore(StoreBase):
             ).all()
         return {k.removeprefix(_PREFIX): v for k, v in rows}
 
+    def signing_key(self) -> str | None:
+        """The deployment's signing key, made once by a migration (see jobs.signing)."""
+        with self._read() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == "signing_key")).scalar()
+        return value if isinstance(value, str) else None
+
     @staticmethod
     def _setting(conn: Connection, key: str) -> Any:
         return conn.execute(select(meta.c.value).where(meta.c.key == _PREFIX + key)).scalar()

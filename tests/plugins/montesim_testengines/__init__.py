@@ -24,6 +24,7 @@ class SleepSpec(BaseModel, extra="forbid"):
     seed: int = 0
     work_per_unit: int = Field(0, ge=0, le=10**8, description="random draws per unit (CPU work)")
     gate: str | None = Field(None, description="chunk 0 waits until this file exists")
+    merge_gate: str | None = Field(None, description="the merge waits until this file exists")
 
 
 class SleepEngine:
@@ -85,6 +86,8 @@ class SleepEngine:
         return {"index": chunk.index, "sum": float(values.sum()), "n": chunk.size}
 
     def merge(self, plan: SleepSpec, partials: list[dict[str, Any]]) -> Result:
+        while plan.merge_gate and not os.path.exists(plan.merge_gate):
+            time.sleep(0.01)  # held open until the test opens the gate (a condition)
         total = float(np.sum([p["sum"] for p in partials]))
         return Result(
             summary={"sum": total, "n": sum(p["n"] for p in partials), "chunks": len(partials)},

@@ -533,3 +533,12 @@ def test_aliases_reach_their_families() -> None:
         ("RISKHYPERGEO", "hypergeo"),
     ]:
         assert canonical_family(alias) == family
+
+
+def test_the_docs_list_every_family_with_its_risk_function() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "distributions.md").read_text()
+    for fam in FAMILY_TABLE.values():
+        params = ", ".join("{" + p + "}" if p in fam.vectors else p for p in fam.params)
+        assert f"`{fam.risk[0]}({params})` | `{fam.name}`" in text, fam.name

@@ -252,7 +252,7 @@ class Family:
 
 _V = frozenset
 _FAMILIES: tuple[Family, ...] = (
-    Family("normal", ("mean", "sd"), _normal, risk=("RiskNormal",)),
+    Family("normal", ("mean", "sd"), _normal, risk=("RiskNormal",), doc="mean, standard deviation"),
     Family(
         "lognorm",
         ("mean", "sd"),
@@ -267,9 +267,21 @@ _FAMILIES: tuple[Family, ...] = (
         risk=("RiskLognorm2",),
         doc="mean and standard deviation of the underlying normal, ln(X)",
     ),
-    Family("uniform", ("min", "max"), _uniform, risk=("RiskUniform",)),
-    Family("triang", ("min", "mode", "max"), _triang, risk=("RiskTriang",)),
-    Family("pert", ("min", "mode", "max"), _pert, risk=("RiskPert",)),
+    Family("uniform", ("min", "max"), _uniform, risk=("RiskUniform",), doc="bounds"),
+    Family(
+        "triang",
+        ("min", "mode", "max"),
+        _triang,
+        risk=("RiskTriang",),
+        doc="minimum, most likely, maximum",
+    ),
+    Family(
+        "pert",
+        ("min", "mode", "max"),
+        _pert,
+        risk=("RiskPert",),
+        doc="minimum, most likely, maximum; mean (min + 4 mode + max) / 6",
+    ),
     Family("beta", ("alpha", "beta"), _beta, risk=("RiskBeta",), doc="shapes, on [0, 1]"),
     Family("gamma", ("alpha", "beta"), _gamma, risk=("RiskGamma",), doc="shape, scale"),
     Family("expon", ("beta",), _expon, risk=("RiskExpon",), doc="mean"),

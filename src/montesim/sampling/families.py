@@ -556,6 +556,11 @@ ALIASES: dict[str, str] = {
     "negativebinomial": "negbin",
     "hypergeometric": "hypergeo",
     "cumulative": "cumul",
+    # Crystal Ball's names, where its parameters are @RISK's
+    "yesno": "bernoulli",
+    "maxextreme": "extvalue",
+    "minextreme": "extvaluemin",
+    "betapert": "pert",
 }
 
 

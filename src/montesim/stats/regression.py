@@ -93,8 +93,10 @@ def _correlations(
         for j, c in enumerate(columns):
             np.subtract(c[start:stop], means[j], out=block[:, j])
             block[:, j] /= sds[j]
-        gram += block.T @ block
-        cross += block.T @ ((y[start:stop] - y_mean) / y_sd)
+        # einsum, not a BLAS matmul: its sums run in one order whatever the thread count
+        # or CPU, so the coefficients are the same everywhere (and as fast at this size)
+        gram += np.einsum("ij,ik->jk", block, block)
+        cross += np.einsum("ij,i->j", block, (y[start:stop] - y_mean) / y_sd)
     return gram / (n - 1), cross / (n - 1), sds, y_sd, n
 
 

@@ -473,6 +473,18 @@ def test_truncated_new_family_stays_inside_and_keeps_its_shape() -> None:
     assert tail.mean() == pytest.approx(1.5e4, rel=1e-6)  # Pareto: E[X | X > t] = t θ/(θ-1)
 
 
+def test_truncated_general_mean_is_the_windows_mean() -> None:
+    case = _general_case()
+    dist = make_distribution(case.family, case.args, truncate=(3, 8))
+    dens, knots = _general_density(*case.args)
+    mass = integrate.quad(dens, 3, 8, points=knots)[0]
+    mean = integrate.quad(lambda v: v * dens(v), 3, 8, points=knots)[0] / mass
+    assert dist.mean() == pytest.approx(mean, rel=1e-9)
+    x = draw(dist)
+    assert x.min() >= 3 and x.max() <= 8
+    assert stats.kstest(x, lambda v: (case.cdf(v) - case.cdf([3])[0]) / mass).pvalue > 1e-3
+
+
 def test_lhs_draws_of_a_new_family_hit_every_stratum() -> None:
     dist = make_distribution("RiskPearson6", [2, 6, 3])
     x = draw(dist, n=4096, method="lhs")
@@ -531,6 +543,10 @@ def test_aliases_reach_their_families() -> None:
         ("fisk", "loglogistic"),
         ("RiskChiSq", "chisq"),
         ("RISKHYPERGEO", "hypergeo"),
+        ("yesno", "bernoulli"),
+        ("MaxExtreme", "extvalue"),
+        ("minextreme", "extvaluemin"),
+        ("betapert", "pert"),
     ]:
         assert canonical_family(alias) == family
 

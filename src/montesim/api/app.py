@@ -23,6 +23,7 @@ OPTIONAL_ROUTERS = (
     "montesim.api.batches",
     "montesim.api.metrics",
     "montesim.api.workbooks",
+    "montesim.api.distributions",
     "montesim.api.ui",
     "montesim.api.exports",
     "montesim.api.workers",

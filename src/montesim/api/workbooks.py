@@ -36,7 +36,6 @@ from montesim.jobs.progress import iso
 from montesim.jobs.store import setups
 from montesim.sampling.correlation import validate_corr
 from montesim.sampling.distributions import Distribution, make_distribution
-from montesim.sampling.families import FAMILY_TABLE
 
 router = APIRouter(tags=["workbooks"])
 
@@ -44,26 +43,6 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_VIEW_BYTES = 30 * 1024 * 1024  # the studio reads workbooks up to this size
 MAX_SETUP_BYTES = 256 * 1024  # a saved definition, as JSON
 DENSITY_POINTS = 80
-
-# @RISK's function name for each family, for the studio's labels
-RISK_NAMES = {
-    "normal": "RiskNormal",
-    "lognorm": "RiskLognorm",
-    "lognorm2": "RiskLognorm2",
-    "uniform": "RiskUniform",
-    "triang": "RiskTriang",
-    "pert": "RiskPert",
-    "beta": "RiskBeta",
-    "gamma": "RiskGamma",
-    "expon": "RiskExpon",
-    "weibull": "RiskWeibull",
-    "poisson": "RiskPoisson",
-    "binomial": "RiskBinomial",
-    "discrete": "RiskDiscrete",
-    "intuniform": "RiskIntUniform",
-    "cumul": "RiskCumul",
-    "trigen": "RiskTrigen",
-}
 
 
 class Reading(Exception):
@@ -253,22 +232,6 @@ def precheck(file_id: str, request: Request, spec: dict[str, Any] = Body(...)) -
 
 
 # -- distributions and correlation ------------------------------------------------------
-
-
-@router.get("/api/distributions")
-def distributions() -> dict[str, Any]:
-    """The families inputs may use, with @RISK's names for them and their parameters."""
-    return {
-        "families": [
-            {
-                "family": f.name,
-                "risk_name": RISK_NAMES.get(f.name, f.name),
-                "params": list(f.params),
-                "vectors": sorted(f.vectors),
-            }
-            for f in FAMILY_TABLE.values()
-        ]
-    }
 
 
 class DistributionBody(BaseModel):

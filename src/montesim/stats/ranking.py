@@ -57,3 +57,23 @@ def _ranks(order: np.ndarray, starts_group: np.ndarray) -> np.ndarray:
     average = (starts + 1 + ends) / 2.0
     ranks[order] = average[np.cumsum(starts_group) - 1]
     return ranks
+
+
+def rank_bins(order: np.ndarray, bins: int) -> np.ndarray:
+    """The bin (0 .. bins-1) of each trial when trials are cut into ``bins`` groups of
+    equal size by rank; ``order`` is the stable sort order (tied values are split between
+    bins by trial order, so bins stay equal in size)."""
+    n = len(order)
+    of = np.empty(n, dtype=np.int64)
+    of[order] = np.arange(n) * bins // n
+    return of
+
+
+def rank_window(order: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The trials whose rank lies between the ``low`` and ``high`` percentiles (0..100):
+    ``order[floor(n * low / 100) : ceil(n * high / 100)]``, ``order`` being the stable
+    sort order, so the window holds the same count whatever the ties."""
+    n = len(order)
+    start = int(np.floor(n * low / 100.0))
+    stop = int(np.ceil(n * high / 100.0))
+    return order[start:stop]

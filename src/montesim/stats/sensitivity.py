@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from montesim.stats.ranking import average_ranks, ranks_within
+from montesim.stats.ranking import average_ranks, rank_bins, ranks_within
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -46,9 +46,7 @@ class _Bins:
     each: the same for every output that keeps all trials."""
 
     def __init__(self, x: np.ndarray, order: np.ndarray, deciles: int) -> None:
-        n = len(x)
-        self.of = np.empty(n, dtype=np.int64)
-        self.of[order] = np.arange(n) * deciles // n
+        self.of = rank_bins(order, deciles)
         self.counts = np.bincount(self.of, minlength=deciles)
         self.x_means = np.bincount(self.of, weights=x, minlength=deciles) / self.counts
 

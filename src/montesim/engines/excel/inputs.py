@@ -5,27 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ...sampling.families import risk_functions
 from ..base import InputError
 
-# @RISK function (upper case, without "RISK") -> montesim.sampling family
-RISK_DISTRIBUTIONS = {
-    "NORMAL": "normal",
-    "LOGNORM": "lognorm",
-    "LOGNORM2": "lognorm2",
-    "UNIFORM": "uniform",
-    "TRIANG": "triang",
-    "PERT": "pert",
-    "BETA": "beta",
-    "GAMMA": "gamma",
-    "EXPON": "expon",
-    "WEIBULL": "weibull",
-    "POISSON": "poisson",
-    "BINOMIAL": "binomial",
-    "DISCRETE": "discrete",
-    "INTUNIFORM": "intuniform",
-    "CUMUL": "cumul",
-    "TRIGEN": "trigen",
-}
+# @RISK function (upper case, without "RISK") -> montesim.sampling family: the families
+# declare @RISK's names for themselves (sampling.families)
+RISK_DISTRIBUTIONS = risk_functions()
 # property functions that may appear as extra arguments of a distribution function
 RISK_PROPERTIES = {
     "RISKNAME",

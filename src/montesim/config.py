@@ -41,9 +41,11 @@ class Settings(BaseSettings):
     plan_cache_disk_mb: int = 1024
     plan_cache_dir: Path | None = None
     lease_seconds: float = 15.0
-    heartbeat_seconds: float = 2.0
+    heartbeat_seconds: float = 1.0
     poll_seconds: float = 0.5
-    recovery_seconds: float = 5.0
+    recovery_seconds: float = 1.0
+    # a job's owner whose liveness lock and heartbeat are gone this long is dead (> heartbeat)
+    liveness_grace_seconds: float = 3.0
     drain_seconds: float = 20.0  # on SIGTERM: wait this long for chunks in flight
 
     retention_days: float = 30.0

@@ -96,11 +96,17 @@ class LeaseKeeper:
 
     def _loop(self) -> None:
         failing = 0
-        while not self._stop.wait(self.every if not failing else min(0.5 * failing, 2.0)):
+        while not self._stop.wait(self.every if not failing else min(0.25 * failing, 1.0)):
             try:
                 if not self.renew():
                     log.info("job %s: lease lost to another worker", self.hold.job_id)
                     return
+                if failing:
+                    log.info(
+                        "job %s: lease renewed again after %d failed tries",
+                        self.hold.job_id,
+                        failing,
+                    )
                 failing = 0
             except TRANSIENT as exc:
                 failing += 1

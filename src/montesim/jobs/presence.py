@@ -20,7 +20,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from montesim.jobs.scheduler import Scheduler, make_owner
+from montesim.jobs.liveness import make_owner
+from montesim.jobs.scheduler import Scheduler
 from montesim.jobs.store import Store
 
 log = logging.getLogger("montesim.presence")

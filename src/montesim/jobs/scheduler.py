@@ -8,17 +8,16 @@ event loop.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 
 from montesim.config import Settings
 from montesim.engines.base import get_engine
 from montesim.errors import InputError
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs.executors import Executor, make_executor
+from montesim.jobs.lease import job_of_key
+from montesim.jobs.liveness import Liveness, make_owner, owner_is_dead
 from montesim.jobs.model import Job
 from montesim.jobs.objects import object_files
 from montesim.jobs.planning import Limits, disk_plan_cache
@@ -32,35 +31,9 @@ log = logging.getLogger("montesim.scheduler")
 RESTART_MESSAGE = "Server restarted during execution"
 
 
-def make_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_is_dead(owner: str | None) -> bool:
-    """True when ``owner`` names a process on this host that no longer exists."""
-    if not owner:
-        return True
-    try:
-        host, pid_text, _ = owner.split(":", 2)
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return False  # another machine: only its lease expiry tells
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return pid == os.getpid() and not _is_live_owner(owner)
-
-
+# The owners of the schedulers alive in this process (an owner with this pid that is not
+# among them is a stopped scheduler's, and so dead).
 _live_owners: set[str] = set()
-
-
-def _is_live_owner(owner: str) -> bool:
-    return owner in _live_owners
 
 
 class Scheduler:
@@ -77,6 +50,7 @@ class Scheduler:
         )
         self.owner = make_owner()
         _live_owners.add(self.owner)
+        self.liveness = Liveness(store, self.owner, grace=settings.liveness_grace_seconds)
         self.runner = JobRunner(
             store,
             self.executor,
@@ -105,6 +79,7 @@ class Scheduler:
     # -- lifecycle ----------------------------------------------------------------
 
     def start(self) -> None:
+        self.liveness.start()
         self.recover()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()
@@ -133,6 +108,7 @@ class Scheduler:
         if self._thread:
             self._thread.join(timeout=5)
         self.executor.shutdown()
+        self.liveness.stop()
         _live_owners.discard(self.owner)
 
     def wake(self) -> None:
@@ -213,15 +189,22 @@ class Scheduler:
     # -- recovery -----------------------------------------------------------------
 
     def recover(self) -> int:
-        """Resume (or fail, for non-resumable engines) running jobs whose owner is gone."""
+        """Resume (or fail, for non-resumable engines) running jobs whose owner is gone:
+        its lease expired, its process is dead on this host, or its liveness lock and
+        heartbeat have been gone for the grace period (see ``liveness``)."""
         count = 0
         if self.draining:
             return 0
-        for job in self.store.running_jobs():
-            if job.id in self.active_jobs:
-                continue
+        running = [j for j in self.store.running_jobs() if j.id not in self.active_jobs]
+        self.liveness.forget({j.id for j in running})
+        live = self.liveness.live_keys() if running else None
+        for job in running:
             expired = (job.lease_expires_at or 0) < time.time()
-            if not (expired or owner_is_dead(job.lease_owner)):
+            if not (
+                expired
+                or owner_is_dead(job.lease_owner, _live_owners)
+                or self.liveness.gone(job, live)
+            ):
                 continue
             count += 1
             try:
@@ -246,7 +229,11 @@ class Scheduler:
                 job.id, job.lease_owner, self.owner, self.settings.lease_seconds
             )
             if taken is not None:
-                log.warning("job resumed after its worker stopped", extra={"job_id": job.id})
+                log.warning(
+                    "job resumed after its worker stopped (%s)",
+                    "lease expired" if expired else "its owner is gone",
+                    extra={"job_id": job.id},
+                )
                 self._launch(taken)
         return count
 
@@ -291,7 +278,7 @@ class Scheduler:
         """
         latest: dict[str, tuple[int, int, str | None, str | None]] = {}
         for job_key, chunk_index, done, stage, message in self.executor.drain_reports():
-            job_id = job_key.split(":", 1)[0]
+            job_id = job_of_key(job_key)
             if self.runner.accepts_report(job_id, chunk_index):
                 latest[job_id] = (chunk_index, done, stage, message)
         now = time.monotonic()

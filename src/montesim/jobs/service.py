@@ -30,6 +30,7 @@ from montesim.errors import Conflict, InputError, QuotaExceeded
 from montesim.heap import return_large_blocks
 from montesim.jobs.broker import EventBroker, Subscription
 from montesim.jobs.executors import Executor, make_executor
+from montesim.jobs.liveness import make_owner
 from montesim.jobs.model import Batch, Job, StoredFile
 from montesim.jobs.objects import object_files
 from montesim.jobs.planning import (
@@ -44,7 +45,7 @@ from montesim.jobs.planning import (
 )
 from montesim.jobs.presence import Presence
 from montesim.jobs.runner import FileMap, JobRunner
-from montesim.jobs.scheduler import Scheduler, make_owner
+from montesim.jobs.scheduler import Scheduler
 from montesim.jobs.signing import Signer
 from montesim.jobs.states import JobStatus
 from montesim.jobs.store import Store, now

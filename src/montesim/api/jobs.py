@@ -134,9 +134,19 @@ async def get_job(job_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.post("/{job_id}/cancel", status_code=202)
-def cancel_job(job_id: str, request: Request) -> dict[str, Any]:
+def cancel_job(
+    job_id: str,
+    request: Request,
+    discard: Annotated[
+        bool,
+        Query(
+            description="also throw away a result being merged (by default a cancel that "
+            "comes after every chunk is done lets the job complete, with cancel_late set)"
+        ),
+    ] = False,
+) -> dict[str, Any]:
     try:
-        job = services(request).cancel(job_id, visible_to(request))
+        job = services(request).cancel(job_id, visible_to(request), discard=discard)
     except KeyError:
         raise not_found(job_id) from None
     except Conflict as exc:

@@ -43,12 +43,14 @@ class Job:
     chunks_done: int = 0
     attempt_started_at: float | None = None
     attempt_done_units: int = 0
+    rate_since: float | None = None
     progress_at: float | None = None
     stalled: bool = False
     error_code: str | None = None
     error_message: str | None = None
     error_detail: str | None = None
     cancellation_requested: bool = False
+    cancel_late: bool = False
     attempt: int = 0
     lease_owner: str | None = None
     lease_expires_at: float | None = None
@@ -61,6 +63,7 @@ class Job:
         for key in ("done_units", "total_units", "chunks_total", "chunks_done", "attempt"):
             values[key] = int(values.get(key) or 0)
         values["attempt_done_units"] = int(values.get("attempt_done_units") or 0)
+        values["cancel_late"] = bool(values.get("cancel_late"))
         values["stalled"] = bool(values.get("stalled"))
         values["cancellation_requested"] = bool(values.get("cancellation_requested"))
         return cls(**values)

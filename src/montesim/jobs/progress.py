@@ -40,8 +40,14 @@ def iso(ts: float | None) -> str | None:
 
 
 def rate(job: Job, at: float | None = None) -> float | None:
-    """Units per second over the current attempt, from persisted work only."""
-    started = job.attempt_started_at
+    """Units per second over the current attempt, from persisted work only; None (unknown)
+    until a chunk of this attempt is persisted.
+
+    The clock starts when the first chunk persisted in this attempt started
+    (``rate_since``), so time spent waiting for a pool slot, or validating, is not taken
+    for slow work (an ETA that says minutes for a job about to end).
+    """
+    started = job.rate_since or job.attempt_started_at
     done = job.attempt_done_units
     if not started or done <= 0:
         return None
@@ -77,6 +83,7 @@ def record(job: Job, at: float | None = None) -> dict[str, Any]:
         "elapsed_seconds": (end - started) if started else None,
         "stalled": job.stalled,
         "cancellation_requested": job.cancellation_requested,
+        "cancel_late": job.cancel_late,  # cancelled while merging: the result was kept
         "updated_at": iso(job.updated_at),
         "error": (
             {"code": job.error_code, "message": job.error_message}

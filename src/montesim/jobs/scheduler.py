@@ -29,6 +29,8 @@ from montesim.jobs.store import Store
 log = logging.getLogger("montesim.scheduler")
 
 RESTART_MESSAGE = "Server restarted during execution"
+# Stages with their own limits and a lease renewed throughout: never flagged as stalls.
+_OWN_STAGES = frozenset({"validating", "resuming", "merging", "cancelling"})
 
 
 # The owners of the schedulers alive in this process (an owner with this pid that is not
@@ -75,6 +77,7 @@ class Scheduler:
         self._last_recovery = 0.0
         self._last_prune = 0.0
         self._last_stage: dict[str, float] = {}
+        self._last_report: dict[str, float] = {}  # wall clock of each job's last report
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -182,6 +185,8 @@ class Scheduler:
             outcome = self.runner.run(job)
             log.info("job finished: %s", outcome, extra={"job_id": job.id})
         finally:
+            self._last_report.pop(job.id, None)
+            self._last_stage.pop(job.id, None)
             with self._lock:
                 self._active.discard(job.id)
             self._wake.set()  # a slot is free: admit the next queued job
@@ -238,19 +243,28 @@ class Scheduler:
         return count
 
     def flag_stalls(self) -> None:
-        """Alive but not advancing for longer than the job's own chunk pace allows."""
+        """Alive but not advancing for longer than the job's own chunk pace allows.
+
+        Advancing means a chunk persisted or a chunk reporting from inside (a solver
+        compiling its kernels, a long chunk counting its steps). Validating, resuming and
+        merging are stages of their own, bounded by their limits, with the lease renewed
+        throughout: they are not stalls.
+        """
         now = time.time()
         for job_id in self.active_jobs:
             job = self.store.get_job(job_id)
-            if job is None or job.status != JobStatus.RUNNING:
+            if job is None or job.status != JobStatus.RUNNING or job.stage in _OWN_STAGES:
                 continue
             limit = stall_threshold(
                 self.store.chunk_seconds(job_id), self.settings.stall_floor_seconds
             )
-            idle = now - (job.progress_at or now)
+            last = max(job.progress_at or now, self._last_report.get(job_id, 0.0))
+            idle = now - last
             if idle > limit and not job.stalled:
                 self.store.set_stalled(job_id, True)
                 log.warning("job stalled: no progress for %.0f s", idle, extra={"job_id": job_id})
+            elif idle <= limit and job.stalled:
+                self.store.set_stalled(job_id, False)
 
     def enforce_fail_fast(self) -> None:
         """A fail-fast batch whose child errored cancels its other children."""
@@ -281,6 +295,7 @@ class Scheduler:
             job_id = job_of_key(job_key)
             if self.runner.accepts_report(job_id, chunk_index):
                 latest[job_id] = (chunk_index, done, stage, message)
+                self._last_report[job_id] = time.time()  # a sign of life (flag_stalls)
         now = time.monotonic()
         for job_id, (chunk_index, done, stage, message) in latest.items():
             if now - self._last_stage.get(job_id, 0.0) < 1.0:

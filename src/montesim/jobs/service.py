@@ -328,9 +328,10 @@ class Service:
             raise KeyError(job_id)
         return job
 
-    def cancel(self, job_id: str, visible: str | None = None) -> Job:
-        """Queued: cancelled at once. Running: cancelled within a second. KeyError, Conflict."""
-        job = self.store.request_cancel(job_id, visible)
+    def cancel(self, job_id: str, visible: str | None = None, *, discard: bool = False) -> Job:
+        """Queued: cancelled at once. Running: cancelled within a second; while merging the
+        finished result is kept unless ``discard``. KeyError, Conflict."""
+        job = self.store.request_cancel(job_id, visible, discard_merge=discard)
         self.wake()
         return job
 

@@ -57,12 +57,17 @@ jobs = Table(
     # work done during the current attempt, for the rate and ETA
     Column("attempt_started_at", Float),
     Column("attempt_done_units", BigInteger, nullable=False, default=0),
+    # the rate's clock: from the start of the first chunk this attempt persisted (time
+    # spent waiting for a pool slot before it is not work on this job)
+    Column("rate_since", Float),
     Column("progress_at", Float),
     Column("stalled", Boolean, nullable=False, default=False),
     Column("error_code", String(64)),
     Column("error_message", Text),
     Column("error_detail", Text),
     Column("cancellation_requested", Boolean, nullable=False, default=False),
+    # a cancel that came while merging: the finished result was kept (see request_cancel)
+    Column("cancel_late", Boolean, nullable=False, default=False),
     Column("attempt", Integer, nullable=False, default=0),
     Column("lease_owner", String(200)),
     Column("lease_expires_at", Float),
@@ -124,6 +129,8 @@ batches = Table(
     Column("label", String(200)),
     Column("fail_fast", Boolean, nullable=False, default=False),
     Column("cancellation_requested", Boolean, nullable=False, default=False),
+    # a cancel that came while merging: the finished result was kept (see request_cancel)
+    Column("cancel_late", Boolean, nullable=False, default=False),
     Column("owner", String(200)),  # as jobs.owner
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),

@@ -11,6 +11,7 @@ from montesim.jobs import progress as progress_mod
 from montesim.jobs.model import Job
 from montesim.jobs.states import JobStatus
 from montesim.jobs.store.base import StoreBase, now
+from montesim.jobs.store.jobs import LATE_CANCEL
 from montesim.jobs.tables import job_artifacts, job_chunks, job_results, jobs
 
 
@@ -63,6 +64,8 @@ class ChunksStore(StoreBase):
             )
             done, count = self._persisted(conn, job_id)
             stage: dict[str, Any] = {}
+            if row.rate_since is None:  # the rate counts from this chunk's start
+                stage["rate_since"] = t - max(0.0, seconds)
             if done == row.total_units and count == row.chunks_total:
                 # Every chunk is in: the merge starts now (a late in-chunk report is dropped).
                 stage["stage"], stage["stage_message"] = progress_mod.merging(count)
@@ -176,7 +179,7 @@ class ChunksStore(StoreBase):
                 owner=owner,
                 in_attempt=attempt,
                 stage="complete",
-                stage_message=None,
+                stage_message=LATE_CANCEL if row.cancel_late else None,
             )
             if new is None:  # cannot happen while the row is held; never commit half
                 raise RuntimeError(f"job {job_id} left its running state while completing")

@@ -13,10 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from montesim.errors import Conflict
 from montesim.jobs.model import Job
+from montesim.jobs.progress import MERGING
 from montesim.jobs.states import TERMINAL, JobStatus
 from montesim.jobs.store.base import StoreBase, now
 from montesim.jobs.tables import files, job_artifacts, job_chunks, job_events, job_results, jobs
 
+LATE_CANCEL = "The cancel came after every chunk was done: the result is kept"
 # Stages a late in-chunk report may not overwrite: the merge has begun, or the job ends.
 _AFTER_CHUNKS = ("merging", "complete", "error", "cancelled", "cancelling")
 
@@ -245,9 +247,14 @@ class JobsStore(StoreBase):
 
     # -- transitions ----------------------------------------------------------------
 
-    def request_cancel(self, job_id: str, visible: str | None = None) -> Job:
+    def request_cancel(
+        self, job_id: str, visible: str | None = None, *, discard_merge: bool = False
+    ) -> Job:
         """Queued → cancelled at once; running → cancellation_requested (runner finishes it).
 
+        A cancel that comes while the job merges (every chunk is done) lets the merge
+        finish: the job ends ``complete`` with ``cancel_late`` set, unless
+        ``discard_merge`` asks to throw the finished work away.
         KeyError when unknown (or, with ``visible``, not that owner's); Conflict when ended.
         """
         with self._write() as conn:
@@ -268,11 +275,18 @@ class JobsStore(StoreBase):
                 raise KeyError(job_id)
             if current.status != JobStatus.RUNNING:
                 raise Conflict(f"Job is already {current.status.value}", current.status.value)
-            conn.execute(
+            running = [jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value]
+            stopping = conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.status == JobStatus.RUNNING.value)
+                .where(*running, *([] if discard_merge else [jobs.c.stage != MERGING]))
                 .values(cancellation_requested=True, stage="cancelling", updated_at=now())
             )
+            if not stopping.rowcount:
+                conn.execute(
+                    update(jobs)
+                    .where(*running)
+                    .values(cancel_late=True, stage_message=LATE_CANCEL, updated_at=now())
+                )
             current = self._must_row(conn, job_id)
             self._event(conn, current, "stage")
             return current

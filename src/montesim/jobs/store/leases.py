@@ -61,6 +61,7 @@ class LeasesStore(SettingsStore):
                 progress_at=t,
                 attempt_started_at=t,
                 attempt_done_units=0,
+                rate_since=None,
                 # The runner's first step, recorded with the claim (one write less).
                 stage=progress_mod.VALIDATING[0],
                 stage_message=progress_mod.VALIDATING[1],
@@ -95,6 +96,7 @@ class LeasesStore(SettingsStore):
                     attempt=jobs.c.attempt + 1,
                     attempt_started_at=t,
                     attempt_done_units=0,
+                    rate_since=None,
                     progress_at=t,
                     stage="resuming",
                     stage_message="Resumed after the previous worker stopped; keeping persisted chunks",

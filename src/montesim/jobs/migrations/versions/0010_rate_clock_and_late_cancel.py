@@ -1,0 +1,29 @@
+"""the rate's clock (from the start of the first chunk this attempt persisted) and
+cancels that came while merging
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-08 02:30:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rate_since", sa.Float(), nullable=True))
+        batch_op.add_column(
+            sa.Column("cancel_late", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("cancel_late")
+        batch_op.drop_column("rate_since")

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     warm_engines: str = ""
 
     max_concurrent_jobs: int = 1
+    # resource class -> jobs of that class running at once, e.g. {"bem": 1}: a class of long
+    # jobs (horn solves) can then never take every slot from the others
+    class_limits: dict[str, int] = {}
     # Planning a job (reading and compiling a workbook) runs in a child process with limits.
     validate_cpu_seconds: int = 600
     validate_memory_mb: int = 8192

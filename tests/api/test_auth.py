@@ -303,3 +303,15 @@ def test_migrations_match_the_tables(tmp_path: Path) -> None:
     finally:
         store.close()
     assert diff == []
+
+
+def test_only_an_admin_may_raise_a_jobs_priority(alice: Owner, root: Owner) -> None:
+    body = {"engine": "sleep", "spec": {"units": 1}, "priority": 5}
+    refused = alice.post("/api/jobs", json=body)
+    assert refused.status_code == 403 and refused.json()["code"] == "priority_forbidden"
+    assert refused.json()["location"] == "priority"
+    lowered = alice.post("/api/jobs", json={**body, "priority": -5})
+    assert lowered.status_code == 202
+    raised = root.post("/api/jobs", json=body)
+    assert raised.status_code == 202
+    assert root.get(f"/api/jobs/{raised.json()['job_id']}").json()["priority"] == 5

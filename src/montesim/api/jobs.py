@@ -30,6 +30,13 @@ class JobCreate(BaseModel, extra="forbid"):
     engine: str = Field(min_length=1, max_length=64)
     spec: dict[str, Any]
     label: str | None = Field(default=None, max_length=200)
+    priority: int = Field(
+        default=0,
+        ge=-100,
+        le=100,
+        description="admission order: higher first; above 0 needs an admin token when "
+        "tokens are on",
+    )
 
 
 class JobPatch(BaseModel, extra="forbid"):
@@ -57,6 +64,13 @@ def create_job(
 ) -> dict[str, Any]:
     """Queue a job after cheap checks (shape, files); the worker validates it fully."""
     svc = services(request)
+    if body.priority > 0 and svc.settings.auth == "tokens" and not principal_of(request).admin:
+        raise Problem(
+            403,
+            "priority_forbidden",
+            "Only an admin token may raise a job's priority above 0",
+            location="priority",
+        )
     try:
         job, created = svc.submit(
             body.engine,
@@ -65,6 +79,7 @@ def create_job(
             idempotency_key=idempotency_key,
             owner=owner_of(request),
             visible=visible_to(request),
+            priority=body.priority,
         )
     except Conflict as exc:
         raise Problem(
@@ -130,7 +145,11 @@ async def get_job(job_id: str, request: Request) -> dict[str, Any]:
     # The hottest endpoint is one primary-key SELECT (well under a millisecond); running
     # it inline skips a threadpool hand-off that costs more than the query itself.
     admin = principal_of(request).admin
-    return job_view(get_or_404(request, job_id), with_spec=True, admin=admin)
+    job = get_or_404(request, job_id)
+    view = job_view(job, with_spec=True, admin=admin)
+    if job.status == JobStatus.QUEUED:
+        view["stage_message"] = services(request).wait_reason(job)
+    return view
 
 
 @router.post("/{job_id}/cancel", status_code=202)

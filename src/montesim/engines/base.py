@@ -130,6 +130,10 @@ class Engine(Protocol):
 
 # Optional, for engines whose validation reads big inputs (a workbook to compile):
 #
+#   resource_class: ClassVar[str] = "cpu"
+#       the admission class of its jobs; MONTESIM_CLASS_LIMITS caps how many of a class
+#       run at once (the horn engine's "bem" jobs take minutes per chunk);
+#
 #   heavy_validation: ClassVar[bool] = True
 #       the worker plans the job in a child process with CPU-time and memory limits,
 #       killed at once when the job is cancelled;

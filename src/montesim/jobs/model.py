@@ -29,6 +29,8 @@ class Job:
     batch_id: str | None = None
     file_id: str | None = None
     owner: str | None = None  # who submitted it (quotas and retention count per owner)
+    priority: int = 0  # admission: higher first (then fair share between owners, then FIFO)
+    resource_class: str = "cpu"  # the engine's class, capped by MONTESIM_CLASS_LIMITS
     file_name: str | None = None  # the uploaded file's name, joined in by the store
     started_at: float | None = None
     completed_at: float | None = None
@@ -60,7 +62,14 @@ class Job:
     def from_row(cls, row: Mapping[Any, Any]) -> Job:
         values = {k: row[k] for k in _JOB_FIELDS if k in row}
         values["status"] = JobStatus(row["status"])
-        for key in ("done_units", "total_units", "chunks_total", "chunks_done", "attempt"):
+        for key in (
+            "done_units",
+            "total_units",
+            "chunks_total",
+            "chunks_done",
+            "attempt",
+            "priority",
+        ):
             values[key] = int(values.get(key) or 0)
         values["attempt_done_units"] = int(values.get("attempt_done_units") or 0)
         values["cancel_late"] = bool(values.get("cancel_late"))

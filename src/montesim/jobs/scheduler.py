@@ -166,7 +166,10 @@ class Scheduler:
         """Claim queued jobs in FIFO order while the cap allows."""
         while not self._stop.is_set() and not self.draining:
             job = self.store.claim_next(
-                self.owner, self.settings.lease_seconds, self.settings.max_concurrent_jobs
+                self.owner,
+                self.settings.lease_seconds,
+                self.settings.max_concurrent_jobs,
+                self.settings.class_limits,
             )
             if job is None:
                 return

@@ -172,6 +172,7 @@ class Service:
         idempotency_key: str | None = None,
         owner: str | None = None,
         visible: str | None = None,
+        priority: int = 0,
     ) -> tuple[Job, bool]:
         """Check and store a queued job; ``(job, created)`` (False: an idempotent replay).
 
@@ -193,10 +194,17 @@ class Service:
             label=label,
             idempotency_key=idempotency_key,
             owner=owner,
+            priority=priority,
+            resource_class=getattr(engine, "resource_class", "cpu"),
         )
         if created:
             self.wake()
         return job, created
+
+    def wait_reason(self, job: Job) -> str:
+        """Why a queued job has not started yet (the job view's stage message)."""
+        s = self.settings
+        return self.store.wait_reason(job, s.max_concurrent_jobs, s.class_limits)
 
     def check_quota(self, owner: str | None, adding: int) -> None:
         """QuotaExceeded when ``adding`` more queued jobs would put ``owner`` over its quota

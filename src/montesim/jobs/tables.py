@@ -40,6 +40,9 @@ jobs = Table(
     # who submitted it: "token:NAME" with tokens on, else "client:ADDRESS" (visibility,
     # quotas, retention)
     Column("owner", String(200)),
+    # admission: higher priority first; a resource class's running jobs may be capped
+    Column("priority", Integer, nullable=False, default=0),
+    Column("resource_class", String(32), nullable=False, default="cpu"),
     Column("created_at", Float, nullable=False),
     Column("queued_at", Float, nullable=False),
     Column("started_at", Float),

@@ -60,6 +60,8 @@ def job_view(job: Job, *, with_spec: bool = False, admin: bool = False) -> dict[
         "started_at": iso(job.started_at),
         "completed_at": iso(job.completed_at),
         "heartbeat_at": iso(job.heartbeat_at),
+        "priority": job.priority,
+        "resource_class": job.resource_class,
         **record(job),
         **_engine_fields(job),
         "links": links(job.id),

@@ -303,6 +303,8 @@ class HornEngine:
     resumable: ClassVar[bool] = True
     sequential: ClassVar[bool] = False
     mesh_artifact: ClassVar[str] = "mesh.msh"
+    # minutes per chunk: MONTESIM_CLASS_LIMITS='{"bem": 1}' keeps slots for other jobs
+    resource_class: ClassVar[str] = "bem"
 
     def spec_schema(self) -> dict[str, Any]:
         return HornSpec.model_json_schema()

@@ -39,6 +39,8 @@ def new_job_values(
     batch_id: str | None = None,
     total_units: int = 0,
     owner: str | None = None,
+    priority: int = 0,
+    resource_class: str = "cpu",
 ) -> dict[str, Any]:
     """The row of a new queued job (shared by single and batch submission)."""
     t = now()
@@ -55,6 +57,8 @@ def new_job_values(
         batch_id=batch_id,
         file_id=file_id if isinstance(file_id, str) and len(file_id) <= 36 else None,
         owner=owner[:200] if owner else None,
+        priority=priority,
+        resource_class=resource_class[:32],
         created_at=t,
         queued_at=t,
         updated_at=t,
@@ -101,6 +105,8 @@ class JobsStore(StoreBase):
         idempotency_key: str | None = None,
         batch_id: str | None = None,
         owner: str | None = None,
+        priority: int = 0,
+        resource_class: str = "cpu",
     ) -> tuple[Job, bool]:
         """Insert a queued job; with an idempotency key already used, return that job.
 
@@ -121,6 +127,8 @@ class JobsStore(StoreBase):
             idempotency_key=idempotency_key,
             batch_id=batch_id,
             owner=owner,
+            priority=priority,
+            resource_class=resource_class,
         )
         try:
             with self._write() as conn:

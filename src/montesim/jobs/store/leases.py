@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from collections import Counter
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, func, select, update
 
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.model import Job
@@ -13,11 +16,20 @@ from montesim.jobs.tables import jobs
 
 
 class LeasesStore(SettingsStore):
-    def claim_next(self, owner: str, lease_seconds: float, max_running: int) -> Job | None:
-        """Atomically take the oldest queued job if fewer than the cap run.
+    def claim_next(
+        self,
+        owner: str,
+        lease_seconds: float,
+        max_running: int,
+        class_limits: Mapping[str, int] | None = None,
+    ) -> Job | None:
+        """Atomically take the next queued job if fewer than the cap run.
 
         The cap is the store-wide ``max_concurrent_jobs`` setting when set (``montesim
-        config set``), else ``max_running`` (this process's environment).
+        config set``), else ``max_running`` (this process's environment); a resource class
+        in ``class_limits`` runs at most that many jobs at once. The next job is the one
+        of highest priority, then of the owner with the fewest jobs running (one owner's
+        burst does not hold back another owner's first job), then the oldest.
         """
         with self._read() as conn:  # most wake-ups find nothing: no write lock for that
             queued = select(jobs.c.id).where(jobs.c.status == JobStatus.QUEUED.value).limit(1)
@@ -31,21 +43,25 @@ class LeasesStore(SettingsStore):
             stored = self._setting(conn, "max_concurrent_jobs")
             if stored is not None:
                 max_running = int(stored)
-            running = conn.execute(
-                select(func.count())
-                .select_from(jobs)
-                .where(jobs.c.status == JobStatus.RUNNING.value)
-            ).scalar_one()
-            if running >= max_running:
+            running = self._running_by_class(conn)
+            if sum(running.values()) >= max_running:
                 return None
+            full = [c for c, most in (class_limits or {}).items() if running[c] >= most]
+            mine = jobs.alias("mine")
+            owner_running = (
+                select(func.count())
+                .select_from(mine)
+                .where(mine.c.owner == jobs.c.owner, mine.c.status == JobStatus.RUNNING.value)
+                .scalar_subquery()
+            )
             q = (
                 select(jobs.c.id)
                 .where(jobs.c.status == JobStatus.QUEUED.value)
-                .order_by(jobs.c.queued_at, jobs.c.id)
+                .order_by(jobs.c.priority.desc(), owner_running, jobs.c.queued_at, jobs.c.id)
                 .limit(1)
             )
-            if not self.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
+            if full:
+                q = q.where(jobs.c.resource_class.not_in(full))
             job_id = conn.execute(q).scalar()
             if job_id is None:
                 return None
@@ -53,6 +69,7 @@ class LeasesStore(SettingsStore):
                 conn,
                 job_id,
                 JobStatus.RUNNING,
+                sources=frozenset({JobStatus.QUEUED}),
                 started_at=t,
                 attempt=jobs.c.attempt + 1,
                 lease_owner=owner,
@@ -66,6 +83,53 @@ class LeasesStore(SettingsStore):
                 stage=progress_mod.VALIDATING[0],
                 stage_message=progress_mod.VALIDATING[1],
             )
+
+    @staticmethod
+    def _running_by_class(conn: Connection) -> Counter[str]:
+        rows = conn.execute(
+            select(jobs.c.resource_class, func.count())
+            .where(jobs.c.status == JobStatus.RUNNING.value)
+            .group_by(jobs.c.resource_class)
+        )
+        return Counter({str(c): int(n) for c, n in rows})
+
+    def wait_reason(
+        self, job: Job, max_running: int, class_limits: Mapping[str, int] | None = None
+    ) -> str:
+        """Why a queued job has not started, in a sentence (what the job view shows)."""
+        with self._read() as conn:
+            stored = self._setting(conn, "max_concurrent_jobs")
+            cap = int(stored) if stored is not None else max_running
+            holders = conn.execute(
+                select(jobs.c.id, jobs.c.resource_class)
+                .where(jobs.c.status == JobStatus.RUNNING.value)
+                .order_by(jobs.c.started_at)
+            ).all()
+            ahead = conn.execute(
+                select(func.count()).where(
+                    jobs.c.status == JobStatus.QUEUED.value,
+                    jobs.c.id != job.id,
+                    (jobs.c.priority > job.priority)
+                    | ((jobs.c.priority == job.priority) & (jobs.c.queued_at <= job.queued_at)),
+                )
+            ).scalar_one()
+        if len(holders) >= cap:
+            names = ", ".join(h[0][:8] for h in holders[:3]) + ("…" if len(holders) > 3 else "")
+            return (
+                f"waiting for a slot: {len(holders)} of {cap} in use by "
+                f"job{'s' if len(holders) > 1 else ''} {names}"
+            )
+        limit = (class_limits or {}).get(job.resource_class)
+        same = [h[0] for h in holders if h[1] == job.resource_class]
+        if limit is not None and len(same) >= limit:
+            names = ", ".join(i[:8] for i in same[:3])
+            return (
+                f"waiting for a {job.resource_class} slot: {len(same)} of {limit} in use by "
+                f"job{'s' if len(same) > 1 else ''} {names}"
+            )
+        if ahead:
+            return f"waiting behind {ahead} earlier job{'s' if ahead > 1 else ''}"
+        return "next to start: waiting for a worker to claim it"
 
     def running_jobs(self) -> list[Job]:
         with self._read() as conn:

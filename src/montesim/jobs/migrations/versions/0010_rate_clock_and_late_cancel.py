@@ -1,5 +1,5 @@
-"""the rate's clock (from the start of the first chunk this attempt persisted) and
-cancels that came while merging
+"""the rate's clock (from the start of the first chunk this attempt persisted), cancels
+that came while merging, priority and resource class (admission order and caps)
 
 Revision ID: 0010
 Revises: 0009
@@ -21,9 +21,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("cancel_late", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(
+            sa.Column("resource_class", sa.String(length=32), nullable=False, server_default="cpu")
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("resource_class")
+        batch_op.drop_column("priority")
         batch_op.drop_column("cancel_late")
         batch_op.drop_column("rate_since")

@@ -53,6 +53,8 @@ def list_workers(request: Request) -> dict[str, Any]:
                 "started_at": iso(row["started_at"]),
                 "heartbeat_at": iso(row["heartbeat_at"]),
                 "alive": t - row["heartbeat_at"] <= silent_after,
+                # why it takes no jobs (its arithmetic differs from the store's reference)
+                "problem": row.get("problem"),
             }
         )
     dashboard = next((w["dashboard"] for w in items if w["alive"] and w["dashboard"]), None)

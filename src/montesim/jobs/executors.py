@@ -33,6 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
+from montesim import portable
 from montesim.config import Settings
 from montesim.engines.base import Chunk, engine_names, get_engine
 from montesim.errors import Cancelled, EngineError
@@ -172,6 +173,7 @@ def run_chunk_task(
     ctx = WorkerContext(job_key, chunk, cancel_flag, pickle.loads(previous) if previous else None)
     if ctx.cancelled():
         return None, 0.0
+    portable.ensure()  # a process that computes differently never runs a chunk
     try:
         partial = engine.run_chunk(_plan(job_key, plan_bytes), chunk, ctx)
     except Cancelled:
@@ -420,11 +422,13 @@ class DaskExecutor:
         chunk_attempts: int = 5,
         connect_seconds: float = 10.0,
         warm: Sequence[str] = (),
+        reference_digest: str | None = None,
     ) -> None:
         from dask.distributed import Client, LocalCluster
 
         self.address = address
         self.warm = tuple(warm)
+        self.reference_digest = reference_digest
         self.chunk_attempts = max(1, chunk_attempts)
         self.connect_seconds = connect_seconds
         self._closed = False
@@ -682,7 +686,9 @@ class DaskExecutor:
         from montesim.jobs.dask_plugin import EnginePreload
 
         try:
-            self._client.register_plugin(EnginePreload(self.warm), name=EnginePreload.name)
+            self._client.register_plugin(
+                EnginePreload(self.warm, self.reference_digest), name=EnginePreload.name
+            )
         except Exception:  # the chunks import the engines themselves anyway
             log.warning("could not preload the engines on the Dask workers", exc_info=True)
 
@@ -712,6 +718,7 @@ def make_executor(
     connect_seconds: float = 10.0,
     warm: Sequence[str] = (),
     engines: Sequence[str] | None = None,
+    reference_digest: str | None = None,
 ) -> Executor:
     """``warm``: engines whose ``warm_up`` each worker process runs as it starts (not
     inline: that process is the caller's, already running its job). ``engines``: the
@@ -727,6 +734,7 @@ def make_executor(
             chunk_attempts=chunk_attempts,
             connect_seconds=connect_seconds,
             warm=warm,
+            reference_digest=reference_digest,
         )
     raise ValueError(f"unknown executor {kind!r}; expected 'inline', 'local' or 'dask'")
 

@@ -70,11 +70,13 @@ class Presence:
             chunks_done=0,
             dask_workers=None,
             dashboard=None,
+            problem=None,
         )
         sched = self.scheduler
         if sched is not None:
             values["jobs"] = sorted(sched.active_jobs)
             values["chunks_done"] = sched.runner.chunks_done
+            values["problem"] = sched.refusal
             count = getattr(sched.executor, "connected_workers", None)
             values["dask_workers"] = count() if count is not None else None
             link = getattr(sched.executor, "dashboard_link", None)
@@ -149,6 +151,12 @@ class PresenceCollector(Collector):
             "montesim_worker_heartbeat_age_seconds",
             "Seconds since this process last wrote its row in the workers table",
             value=time.time() - (p.last_beat or p.started),
+        )
+        yield GaugeMetricFamily(
+            "montesim_worker_arithmetic_ok",
+            "1 when this process computes as the store's reference digest says (else it "
+            "claims no jobs; see /api/workers problem)",
+            value=0 if sched is not None and sched.refusal else 1,
         )
         count = getattr(sched.executor, "connected_workers", None) if sched else None
         if count is not None:

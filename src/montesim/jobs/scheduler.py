@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 
+from montesim import portable
 from montesim.config import Settings
 from montesim.engines.base import get_engine
 from montesim.errors import InputError
@@ -42,6 +43,13 @@ class Scheduler:
     def __init__(self, settings: Settings, store: Store, executor: Executor | None = None) -> None:
         self.settings = settings
         self.store = store
+        # This process computes as the store's reference says, or it claims no job (its
+        # pool children inherit its environment; Dask workers check for themselves).
+        mine = portable.digest() if portable.default_environment() else None
+        reference = store.reference_digest(mine)
+        self.refusal = portable.compare(reference)
+        if self.refusal is not None:
+            log.error("claiming no jobs: %s", self.refusal)
         self.executor = executor or make_executor(
             settings.executor,
             workers=settings.workers,
@@ -49,6 +57,7 @@ class Scheduler:
             chunk_attempts=settings.chunk_attempts,
             connect_seconds=settings.dask_connect_seconds,
             warm=settings.warm_engine_names,
+            reference_digest=reference,
         )
         self.owner = make_owner()
         _live_owners.add(self.owner)
@@ -164,7 +173,7 @@ class Scheduler:
 
     def admit(self) -> None:
         """Claim queued jobs in FIFO order while the cap allows."""
-        while not self._stop.is_set() and not self.draining:
+        while not self._stop.is_set() and not self.draining and self.refusal is None:
             job = self.store.claim_next(
                 self.owner,
                 self.settings.lease_seconds,

@@ -207,6 +207,7 @@ workers = Table(
     Column("chunks_done", BigInteger, nullable=False, default=0),
     Column("dask_workers", Integer),  # Dask workers its client sees (dask executor only)
     Column("dashboard", String(500)),  # the Dask dashboard's link, when its scheduler has one
+    Column("problem", String(1000)),  # why it refuses jobs (see montesim.portable)
     Column("started_at", Float, nullable=False),
     Column("heartbeat_at", Float, nullable=False),
 )

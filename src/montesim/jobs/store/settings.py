@@ -61,6 +61,18 @@ class SettingsStore(StoreBase):
             ).all()
         return {k.removeprefix(_PREFIX): v for k, v in rows}
 
+    def reference_digest(self, mine: str | None) -> str | None:
+        """The store's reference arithmetic digest (see montesim.portable): the first
+        process with montesim's own NumPy settings to ask records its own (``mine``;
+        None from a process started otherwise, which never sets the reference)."""
+        key = "arithmetic_digest"
+        with self._write() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+            if isinstance(value, str) or mine is None:
+                return value if isinstance(value, str) else None
+            conn.execute(insert(meta).values(key=key, value=mine, updated_at=now()))
+            return mine
+
     def signing_key(self) -> str | None:
         """The deployment's signing key, made once by a migration (see jobs.signing)."""
         with self._read() as conn:

@@ -1,5 +1,6 @@
 """the rate's clock (from the start of the first chunk this attempt persisted), cancels
-that came while merging, priority and resource class (admission order and caps)
+that came while merging, priority and resource class (admission order and caps); why a
+worker refuses jobs
 
 Revision ID: 0010
 Revises: 0009
@@ -26,8 +27,13 @@ def upgrade() -> None:
             sa.Column("resource_class", sa.String(length=32), nullable=False, server_default="cpu")
         )
 
+    with op.batch_alter_table("workers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("problem", sa.String(length=1000), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("workers", schema=None) as batch_op:
+        batch_op.drop_column("problem")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_column("resource_class")
         batch_op.drop_column("priority")

@@ -132,8 +132,6 @@ batches = Table(
     Column("label", String(200)),
     Column("fail_fast", Boolean, nullable=False, default=False),
     Column("cancellation_requested", Boolean, nullable=False, default=False),
-    # a cancel that came while merging: the finished result was kept (see request_cancel)
-    Column("cancel_late", Boolean, nullable=False, default=False),
     Column("owner", String(200)),  # as jobs.owner
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),

@@ -10,16 +10,20 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Column, Table
 
+from montesim.cli.connection import connect, fail, name_files, name_the_file
 from montesim.config import Settings
 
 if TYPE_CHECKING:
@@ -56,13 +60,6 @@ TERMINAL = ("complete", "error", "cancelled")
 # -- helpers --------------------------------------------------------------------------
 
 
-def _client(server: str, token: str | None = None) -> httpx.Client:
-    import httpx  # imported where used: local commands (simulate, run) never need it
-
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=server.rstrip("/"), timeout=30, headers=headers)
-
-
 def is_loopback(host: str) -> bool:
     import ipaddress
 
@@ -75,7 +72,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _check(resp: httpx.Response) -> dict[str, Any]:
+def _check(resp: httpx.Response, files: dict[str, Path] | None = None) -> dict[str, Any]:
+    """The JSON body of a good answer; a 4xx/5xx ends the command with its detail (the
+    files it names called by the paths the user typed, not by their upload ids)."""
     if resp.status_code == 401:
         console.print(
             "[red]error 401:[/red] the server needs a token: pass --token or set MONTESIM_TOKEN"
@@ -90,10 +89,15 @@ def _check(resp: httpx.Response) -> dict[str, Any]:
     if resp.status_code >= 400:
         try:
             body = resp.json()
-            msg = body.get("detail") or body
+            if not isinstance(body, dict):
+                raise ValueError(body)
+            msg = str(body.get("detail") or body)
+            if body.get("location"):
+                msg += f" (at {body['location']})"
         except ValueError:
             msg = resp.text
-        console.print(f"[red]error {resp.status_code}:[/red] {msg}")
+        msg = name_files(msg, files or {})
+        console.print(f"[red]error {resp.status_code}:[/red] {escape(msg)}", soft_wrap=True)
         raise typer.Exit(2)
     return resp.json()
 
@@ -102,7 +106,7 @@ def _load_spec(path: Path) -> dict[str, Any]:
     try:
         spec = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        console.print(f"[red]cannot read spec {path}:[/red] {exc}")
+        console.print(f"[red]cannot read spec {path}:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     if not isinstance(spec, dict):
         console.print(f"[red]spec {path} must be a JSON object[/red]")
@@ -515,7 +519,11 @@ def token_revoke(name_or_id: str) -> None:
 
 
 def _upload(client: httpx.Client, path: Path) -> str:
-    with path.open("rb") as fh:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise fail(f"cannot read --file {path}: {(exc.strerror or str(exc)).lower()}") from None
+    with fh:
         body = _check(client.post("/api/files", files={"file": (path.name, fh)}))
     return body["file_id"]
 
@@ -534,14 +542,17 @@ def submit(
 ) -> None:
     """Submit a job and print its id."""
     spec = _load_spec(spec_file)
-    with _client(server, token) as client:
+    uploaded: dict[str, Path] = {}
+    with connect(server, token) as client:
         if file is not None:
             spec["file_id"] = _upload(client, file)
+            uploaded[spec["file_id"]] = file
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = _check(
             client.post(
                 "/api/jobs", json={"engine": engine, "spec": spec, "label": label}, headers=headers
-            )
+            ),
+            files=uploaded,
         )
     out.print(body["job_id"])
 
@@ -549,7 +560,7 @@ def submit(
 @app.command()
 def watch(job_id: str, server: Server = DEFAULT_SERVER, token: Token = None) -> None:
     """Follow a job with a live progress bar; exit non-zero on error or cancel."""
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         full = resolve_id(client, job_id)
         job = follow(lambda: _check(client.get(f"/api/jobs/{full}")))
     _exit_for(job)
@@ -569,29 +580,58 @@ def jobs(
         params["status"] = status
     if engine:
         params["engine"] = engine
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         body = _check(client.get("/api/jobs", params=params))
-    table = Table()
-    table.add_column("job", no_wrap=True, min_width=36)  # whole ids: they are what you type
-    for col in ("engine", "status", "progress", "label / file", "created"):
-        table.add_column(col, overflow="ellipsis", no_wrap=col != "label / file")
-    for j in body["items"]:
-        table.add_row(
-            j["job_id"],
-            j["engine"],
-            j["status"],
-            f"{j['progress']:.0%}",
-            j["label"] or j.get("file_name") or "",
-            (j["created_at"] or "")[:19].replace("T", " "),
-        )
-    out.print(table)
+    out.print(jobs_table(body["items"], out.width))
     out.print(f"{len(body['items'])} of {body['total']}")
+
+
+def _local_time(stamp: str | None, *, seconds: bool) -> str:
+    """An ISO time from the server (UTC) as this machine's local time."""
+    from datetime import datetime
+
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return stamp
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def jobs_table(items: list[dict[str, Any]], width: int) -> Table:
+    """The job list: whole ids (they are what you type), nothing cut at any width.
+
+    Under 100 columns the label or file goes on a line of its own below the id and the
+    time loses its seconds, so the table fits 80 columns; every word wraps, none is cut.
+    """
+    narrow = width < 100
+    table = Table(box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD, pad_edge=not narrow)
+    table.add_column("job", no_wrap=True)
+    table.add_column("engine", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("done", justify="right", no_wrap=True)
+    if not narrow:
+        table.add_column("label / file", overflow="fold")
+    table.add_column("created")
+    for j in items:
+        name = j["label"] or j.get("file_name") or ""
+        created = _local_time(j["created_at"], seconds=not narrow)
+        cells = [j["job_id"], j["engine"], j["status"], f"{j['progress']:.0%}"]
+        if narrow:
+            # wrapped here to the id's width: the column itself never wraps (ids stay whole)
+            wrapped = textwrap.fill(name, 36, initial_indent="  ", subsequent_indent="  ")
+            cells[0] += f"\n{escape(wrapped)}" if name else ""
+        else:
+            cells.append(escape(name))
+        table.add_row(*cells, created)
+    return table
 
 
 @app.command()
 def cancel(job_id: str, server: Server = DEFAULT_SERVER, token: Token = None) -> None:
     """Cancel a queued or running job."""
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         full = resolve_id(client, job_id)
         body = _check(client.post(f"/api/jobs/{full}/cancel"))
     out.print(f"{full}: {body['status']} ({body['stage']})")
@@ -605,7 +645,7 @@ def result(
     token: Token = None,
 ) -> None:
     """Print (or save) a complete job's result."""
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         body = _check(client.get(f"/api/jobs/{resolve_id(client, job_id)}/result"))
     _write_result(body, output)
 
@@ -634,7 +674,7 @@ def run(
     try:
         job, summary = run_in_process(engine, spec, files=files, workers=workers)
     except InputError as exc:
-        _invalid(exc)
+        _invalid(exc, file)
         return
     _exit_for(job)
     document = {
@@ -684,9 +724,10 @@ def run_in_process(
     return job_view(outcome.job), outcome.result.summary if outcome.result else None
 
 
-def _invalid(exc: Any) -> None:
+def _invalid(exc: Any, file: Path | None = None) -> None:
     where = f" at {exc.location}" if exc.location else ""
-    console.print(f"[red]invalid input{where}:[/red] {exc.message}")
+    message = name_the_file(exc.message, file) if file is not None else exc.message
+    console.print(f"[red]invalid input{where}:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 

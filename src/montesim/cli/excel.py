@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from montesim.cli.connection import name_the_file
+from montesim.cli.tables import compact, fitted_table, longest_word
 from montesim.engines.base import InputError
 
 console = Console(stderr=True)
@@ -19,9 +22,11 @@ out = Console()
 Model = Annotated[Path, typer.Argument(help="An .xlsx or .xlsm workbook")]
 
 
-def _fail(exc: InputError) -> None:
-    where = f" ({exc.location})" if exc.location and exc.location not in exc.message else ""
-    console.print(f"[red]error:[/red] {exc.message}{where}")
+def _fail(exc: InputError, model: Path | None = None) -> None:
+    """One line for a bad model or option; the workbook named as the user typed it."""
+    message = name_the_file(exc.message, model) if model is not None else exc.message
+    where = f" ({exc.location})" if exc.location and exc.location not in message else ""
+    console.print(f"[red]error:[/red] {escape(message)}{where}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -214,7 +219,7 @@ def simulate(
             progress=True,
         )
     except InputError as exc:
-        _fail(exc)
+        _fail(exc, model)
         return
     for w in res.warnings:
         console.print(f"[yellow]warning:[/yellow] {w['message']}")
@@ -229,19 +234,25 @@ def simulate(
 
 def print_summary(summary: dict, title: str) -> None:
     """The per-output table (mean, std, P5/P50/P95, errors) and each output's top drivers."""
-    t = Table(title=title)
-    for col in ("Output", "Mean", "Std", "P5", "P50", "P95", "Errors"):
-        t.add_column(col, justify="left" if col == "Output" else "right")
-    for name, o in summary["outputs"].items():
-        pct = o.get("percentiles") or {}
-        t.add_row(
-            name,
-            _fmt(o.get("mean")),
-            _fmt(o.get("std")),
-            *(_fmt(pct.get(k)) for k in ("p5", "p50", "p95")),
-            str(o.get("error_trials", 0)),
-        )
-    out.print(t)
+
+    def build(number: Callable[[float | None], str]) -> Table:
+        t = Table(title=title)
+        t.add_column("Output", overflow="fold", min_width=longest_word(summary["outputs"]))
+        for col in ("Mean", "Std", "P5", "P50", "P95", "Errors"):
+            t.add_column(col, justify="right", no_wrap=True)
+        for name, o in summary["outputs"].items():
+            pct = o.get("percentiles") or {}
+            t.add_row(
+                escape(name),
+                number(o.get("mean")),
+                number(o.get("std")),
+                *(number(pct.get(k)) for k in ("p5", "p50", "p95")),
+                f"{o.get('error_trials', 0):,}",
+            )
+        return t
+
+    # six significant digits where they fit the terminal, else three (1.23M): never cut
+    out.print(fitted_table(build, out, [_fmt, compact]))
     for name, o in summary["outputs"].items():
         top = o.get("sensitivity", {}).get("tornado", [])[:5]
         if top:

@@ -61,7 +61,11 @@ def inspect(
         for col in ("Cell", "Name", "Distribution", "Formula"):
             t.add_column(col)
         for i in info["inputs"]:
-            t.add_row(i["cell"], i["name"] or "", i["family"], i["formula"])
+            static = i.get("static")
+            family = i["family"] + (f" (static {static:g})" if isinstance(static, float) else "")
+            if isinstance(static, str):
+                family += f" (static {static})"
+            t.add_row(i["cell"], escape(i["name"] or ""), family, escape(i["formula"]))
         out.print(t)
     else:
         out.print("No random inputs (give inputs in the job spec or with --input).")

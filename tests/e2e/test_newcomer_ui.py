@@ -206,3 +206,34 @@ def test_api_engines_says_which_are_for_users(client: httpx.Client) -> None:
     listed = client.get("/api/engines").json()["engines"]
     assert all(isinstance(e["user_facing"], bool) for e in listed)
     assert {"sleep", "excel"} <= {e["name"] for e in listed}  # hidden is not absent
+
+
+def test_wide_result_tables_keep_the_node_names_in_view_at_390_px(
+    browser: Browser, server: ServerProc, client: httpx.Client
+) -> None:
+    engines = {e["name"]: e for e in client.get("/api/engines").json()["engines"]}
+    spec = {**engines["risktree"]["example_spec"], "trials": 2000}
+    job_id = client.post("/api/jobs", json={"engine": "risktree", "spec": spec}).json()["job_id"]
+    assert wait_for(client, job_id)["status"] == "complete"
+    context, page = open_page(browser, server, 390)
+    try:
+        page.goto(f"/#/jobs/{job_id}")
+        expect(page.locator("#node-table tbody tr").first).to_be_visible()
+        for table in ("#node-table", "#return-periods"):
+            moved = page.eval_on_selector(
+                table,
+                """t => {
+                    const box = t.parentElement;
+                    const before = box.scrollLeft;
+                    box.scrollLeft = box.scrollWidth;
+                    const name = t.querySelector('tbody tr td, tbody tr th').getBoundingClientRect();
+                    const edge = box.getBoundingClientRect().left + box.clientLeft;
+                    return {wider: box.scrollWidth > box.clientWidth, scrolled: box.scrollLeft > before,
+                            nameLeft: name.left, edge};
+                }""",
+            )
+            assert moved["wider"] and moved["scrolled"], moved  # it does scroll at 390 px
+            assert moved["nameLeft"] == pytest.approx(moved["edge"], abs=0.5), moved
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -195,3 +195,33 @@ def test_risk_missing_file_and_unknown_chart_node_are_one_line(tmp_path: Path) -
     assert str(tmp_path / "nope.yaml") in line and "no such file" in line
     done = cli80("risk", str(EXAMPLE_TREE), "-n", "100", "-w", "1", "--chart-nodes", "Cyber,Nope")
     assert done.returncode == 2 and "'Nope'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_token_list_fits_80_columns_with_whole_ids_and_dates(tmp_path: Path) -> None:
+    env = {"MONTESIM_DATA_DIR": str(tmp_path), "MONTESIM_DATABASE_URL": ""}
+    name = "release-automation.northern-region"  # 34 characters: under the id, whole
+    assert cli80("token", "create", name, env=env).returncode == 0
+    assert cli80("token", "create", "ops", "--admin", env=env).returncode == 0
+    assert cli80("token", "revoke", "ops", env=env).returncode == 0
+    done = cli80("token", "list", env=env)
+    assert done.returncode == 0, done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80 and "…" not in done.stdout
+    ids = UUID.findall(done.stdout)
+    assert len(ids) == 2, done.stdout  # both whole
+    words = done.stdout.split()
+    assert name in words and "admin" in words and "never" in words
+    dates = re.findall(r"\b\d{4}-\d{2}-\d{2}\b", done.stdout)
+    assert len(dates) == 3, done.stdout  # two created, one revoked: none cut
+
+
+def test_serve_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"MONTESIM_DATA_DIR": str(tmp_path), "MONTESIM_DATABASE_URL": ""}
+        line = one_line_error(cli80("serve", "--port", str(port), env=env))
+    assert f"127.0.0.1:{port}" in line and "--port" in line and "MONTESIM_PORT" in line, line
+    assert "serving" not in line

@@ -248,6 +248,7 @@ def serve(
 
     from montesim.api.app import create_app
 
+    _check_port_free(host, port)
     if not no_jobs:
         _check_executor(settings)
         _check_warm(settings)
@@ -264,6 +265,28 @@ def serve(
     uvicorn.run(
         create_app(settings, run_jobs=not no_jobs), host=host, port=port, log_level="warning"
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A port already taken (a second `make run`) is one line saying how to pick another,
+    before anything starts; uvicorn would print its own error after our banner."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise fail(f"cannot serve on {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise fail(
+                f"cannot serve on {host}:{port}: {(exc.strerror or str(exc)).lower()} (is "
+                "another montesim serve running?); pick another port with --port or "
+                "MONTESIM_PORT (make run PORT=…)"
+            ) from None
 
 
 def _check_warm(settings: Settings) -> None:
@@ -478,26 +501,35 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """Tokens with their owner, role, creation, last use and revocation."""
-    from montesim.jobs.progress import iso
-
     store = _settings_store()
     try:
         found = store.list_tokens()
     finally:
         store.close()
-    table = Table()
-    for col in ("id", "name", "role", "created", "last used", "revoked"):
-        table.add_column(col, no_wrap=col == "id")
+    out.print(tokens_table(found, out.width))
+
+
+def tokens_table(found: list[Any], width: int) -> Table:
+    """Tokens, whole ids; under 100 columns the name goes below the id, so it fits 80."""
+    from montesim.jobs.progress import iso
+
+    narrow = width < 100
+    table = _list_table(narrow)
+    table.add_column("token" if narrow else "id", no_wrap=True)
+    if not narrow:
+        table.add_column("name", overflow="fold")
+    table.add_column("role", no_wrap=True)
+    for col in ("created", "last used", "revoked"):
+        table.add_column(col, min_width=10, overflow="fold")  # a date is never cut
     for t in found:
-        table.add_row(
-            t.id,
-            t.name,
-            "admin" if t.admin else "user",
-            (iso(t.created_at) or "")[:19].replace("T", " "),
-            (iso(t.last_used_at) or "never")[:19].replace("T", " "),
-            (iso(t.revoked_at) or "")[:19].replace("T", " "),
-        )
-    out.print(table)
+        when = [
+            _local_time(iso(moment), seconds=not narrow)
+            for moment in (t.created_at, t.last_used_at, t.revoked_at)
+        ]
+        name = escape(textwrap.fill(t.name, 36, initial_indent="  ", subsequent_indent="  "))
+        first = [f"{t.id}\n{name}"] if narrow else [t.id, escape(t.name)]
+        table.add_row(*first, "admin" if t.admin else "user", when[0], when[1] or "never", when[2])
+    return table
 
 
 @token_app.command("revoke")
@@ -599,6 +631,14 @@ def _local_time(stamp: str | None, *, seconds: bool) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def _list_table(narrow: bool) -> Table:
+    """A table for a list command: boxed when wide; under 100 columns no frame and one space
+    between columns, so whole ids and dates fit 80."""
+    if not narrow:
+        return Table(box=box.HEAVY_HEAD)
+    return Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+
+
 def jobs_table(items: list[dict[str, Any]], width: int) -> Table:
     """The job list: whole ids (they are what you type), nothing cut at any width.
 
@@ -606,7 +646,7 @@ def jobs_table(items: list[dict[str, Any]], width: int) -> Table:
     time loses its seconds, so the table fits 80 columns; every word wraps, none is cut.
     """
     narrow = width < 100
-    table = Table(box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD, pad_edge=not narrow)
+    table = _list_table(narrow)
     table.add_column("job", no_wrap=True)
     table.add_column("engine", no_wrap=True)
     table.add_column("status", no_wrap=True)

@@ -157,9 +157,10 @@ def _chart_note(summary: dict) -> str | None:
     missing = [name for name in summary["order"] if name not in drawn]
     if not missing:
         return None
+    named = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
     return (
         f"the chart draws {len(summary['order']) - len(missing)} of {len(summary['order'])} "
-        f"nodes; not drawn: {', '.join(missing)} (pick them with --chart-nodes)"
+        f"nodes; not drawn: {named} (pick them with --chart-nodes)"
     )
 
 

@@ -86,7 +86,13 @@ def test_run_and_simulate_name_the_file_the_user_gave(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, {"iterations": 1000})
     bad = tmp_path / "notes.xlsx"
     bad.write_text("not a workbook")
-    for args in (["run", "excel", str(spec), "--file", str(bad)], ["simulate", str(bad)]):
+    commands = (
+        ["run", "excel", str(spec), "--file", str(bad)],
+        ["simulate", str(bad)],
+        ["inspect", str(bad)],
+        ["verify", str(bad)],
+    )
+    for args in commands:
         done = cli80(*args)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         text = " ".join(done.stderr.split())

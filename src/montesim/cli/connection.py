@@ -90,6 +90,10 @@ def name_the_file(message: str, path: Path) -> str:
     """``message`` with any file id in it replaced by ``path``.
 
     For commands given one file that a throwaway store renames to a fresh id (``run``,
-    ``simulate``): whatever id a message names can only be that file's.
+    ``simulate``): whatever id a message names can only be that file's. A message that
+    names the file by its base name (``q1.xlsx``) gets the path as typed (``models/q1.xlsx``).
     """
-    return _UUID.sub(str(path), message)
+    message = _UUID.sub(str(path), message)
+    if str(path) not in message and path.name != str(path):
+        message = message.replace(path.name, str(path))
+    return message

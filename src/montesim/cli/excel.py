@@ -36,7 +36,7 @@ def _read(model: Path) -> Any:
     try:
         return read_workbook(model)
     except InputError as exc:
-        _fail(exc)
+        _fail(exc, model)
 
 
 def inspect(

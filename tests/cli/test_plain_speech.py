@@ -231,3 +231,15 @@ def test_serve_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
         line = one_line_error(cli80("serve", "--port", str(port), env=env))
     assert f"127.0.0.1:{port}" in line and "--port" in line and "MONTESIM_PORT" in line, line
     assert "serving" not in line
+
+
+def test_names_with_brackets_are_shown_as_written(tmp_path: Path) -> None:
+    """Rich reads "[core]" as markup: names are escaped, so they print as the user wrote them."""
+    tree = tmp_path / "brackets.yaml"
+    tree.write_text(
+        'name: "Ops [core]"\nportfolios: []\nleaves:\n'
+        '  - {name: "Fire [bldg 2]", parent: "Ops [core]", probability: 0.1, low: 1000, high: 90000}\n'
+    )
+    done = cli80("risk", str(tree), "-n", "2000", "-w", "1")
+    assert done.returncode == 0, done.stderr
+    assert "Ops [core]: 2,000 trials" in done.stdout and "Fire [bldg 2]" in done.stdout

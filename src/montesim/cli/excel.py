@@ -50,7 +50,7 @@ def inspect(
     if as_json:
         out.print_json(json.dumps(info))
         return
-    table = Table(title=f"{model.name}: {info['formula_count']:,} formulas")
+    table = Table(title=f"{escape(model.name)}: {info['formula_count']:,} formulas")
     for col in ("Sheet", "Cells", "Formulas"):
         table.add_column(col, justify="left" if col == "Sheet" else "right")
     for s in info["sheets"]:
@@ -240,7 +240,7 @@ def print_summary(summary: dict, title: str) -> None:
     """The per-output table (mean, std, P5/P50/P95, errors) and each output's top drivers."""
 
     def build(number: Callable[[float | None], str]) -> Table:
-        t = Table(title=title)
+        t = Table(title=escape(title))
         t.add_column("Output", overflow="fold", min_width=longest_word(summary["outputs"]))
         for col in ("Mean", "Std", "P5", "P50", "P95", "Errors"):
             t.add_column(col, justify="right", no_wrap=True)

@@ -128,7 +128,7 @@ def _print_table(summary: dict) -> None:
     """Each node's figures; in full where they fit the terminal, else as 7.38M (never cut)."""
 
     def build(money: Callable[[float | None], str]) -> Table:
-        table = Table(title=f"{summary['root']}: {summary['trials']:,} trials")
+        table = Table(title=f"{escape(summary['root'])}: {summary['trials']:,} trials")
         labels = ["  " * summary["nodes"][n]["depth"] + n for n in summary["order"]]
         # wrapped at spaces, never inside a word (the indent shows the depth)
         table.add_column("Node", overflow="fold", min_width=longest_word(labels) + 2)
@@ -138,7 +138,7 @@ def _print_table(summary: dict) -> None:
             node = summary["nodes"][name]
             q = node["quantiles"]
             table.add_row(
-                "  " * node["depth"] + name,
+                escape("  " * node["depth"] + name),
                 money(node["aal"]),
                 f"{node['p_no_loss']:.1%}",
                 money(q["p90"]),

@@ -32,9 +32,12 @@ $(SYS_STAMP): | $(BIN)/python
 install: $(STAMP)
 dev: $(DEV_STAMP) $(SYS_STAMP)
 
+# `make run PORT=8001 DATA=/tmp/ms` serves elsewhere (MONTESIM_PORT is honoured too).
+PORT ?= $(or $(MONTESIM_PORT),8000)
+DATA ?= data
 run: $(STAMP)
-	@mkdir -p data
-	MONTESIM_DATA_DIR=data $(BIN)/montesim serve
+	@mkdir -p $(DATA)
+	MONTESIM_DATA_DIR=$(DATA) $(BIN)/montesim serve --port $(PORT)
 
 test: dev
 	$(BIN)/pytest -q -n 2 --dist loadgroup -m "not slow"

@@ -108,3 +108,32 @@ def test_verify_reports_a_formula_it_cannot_compile_and_goes_on(tmp_path: Path) 
     text = cli("verify", str(path))
     assert text.returncode == 1
     assert "S!B2 =RiskNormal(1, -2)" in text.stdout
+
+
+def test_inspect_lists_a_risk_static_input_once_as_an_input(tmp_path: Path) -> None:
+    """RiskStatic(v) inside a distribution is the input's value outside a simulation (the
+    @RISK docs' "static value"): the cell is an input with that value, not a statistic."""
+    book = save_book(
+        tmp_path / "static.xlsx",
+        {
+            "M!B1": '=RiskNormal(10, 2, RiskStatic(9.5), RiskName("Demand"))',
+            "M!B2": "=RiskTriang(1, 2, 4, RiskStatic(-1))",
+            "M!B3": "=RiskUniform(0, 1)",
+            "M!B4": "=RiskMean(M!B5)",
+            "M!B5": '=RiskOutput("Total") + B1 + B2 + B3',
+        },
+    )
+    done = cli("inspect", str(book), "--json")
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert [(i["cell"], i["static"]) for i in info["inputs"]] == [
+        ("M!B1", 9.5),
+        ("M!B2", -1.0),
+        ("M!B3", None),
+    ]
+    assert [s["cell"] for s in info["statistics"]] == ["M!B4"]  # RiskMean only
+    every = [i["cell"] for i in info["inputs"]] + [s["cell"] for s in info["statistics"]]
+    assert len(every) == len(set(every))  # each cell classified once
+    text = cli("inspect", str(book))
+    assert text.returncode == 0, text.stderr
+    assert "static 9.5" in text.stdout and "M!B1" not in text.stdout.split("statistics")[-1]

@@ -41,6 +41,9 @@ class HeatEngine:
     unit = "steps"
     resumable = True
     sequential = True
+    # A demonstration (the test suite installs it too): kept out of the web UI's engine
+    # menus. A plug-in meant for users leaves this out (the default is True).
+    user_facing = False
 
     def spec_schema(self) -> dict[str, Any]:
         return HeatSpec.model_json_schema()

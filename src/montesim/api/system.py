@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from montesim.api.deps import services
-from montesim.engines.base import engine_names, get_engine
+from montesim.engines.base import engine_names, get_engine, is_user_facing
 from montesim.jobs.store import StoreUnavailable
 
 router = APIRouter(prefix="/api", tags=["system"])
@@ -58,6 +58,7 @@ def engines() -> dict[str, Any]:
                 "name": engine.name,
                 "unit": engine.unit,
                 "resumable": engine.resumable,
+                "user_facing": is_user_facing(engine),  # the UI's menus offer these only
                 "spec_schema": engine.spec_schema(),
                 "example_spec": engine.example_spec(),
             }

@@ -10,16 +10,20 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Column, Table
 
+from montesim.cli.connection import connect, fail, name_files, name_the_file
 from montesim.config import Settings
 
 if TYPE_CHECKING:
@@ -56,13 +60,6 @@ TERMINAL = ("complete", "error", "cancelled")
 # -- helpers --------------------------------------------------------------------------
 
 
-def _client(server: str, token: str | None = None) -> httpx.Client:
-    import httpx  # imported where used: local commands (simulate, run) never need it
-
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=server.rstrip("/"), timeout=30, headers=headers)
-
-
 def is_loopback(host: str) -> bool:
     import ipaddress
 
@@ -75,7 +72,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _check(resp: httpx.Response) -> dict[str, Any]:
+def _check(resp: httpx.Response, files: dict[str, Path] | None = None) -> dict[str, Any]:
+    """The JSON body of a good answer; a 4xx/5xx ends the command with its detail (the
+    files it names called by the paths the user typed, not by their upload ids)."""
     if resp.status_code == 401:
         console.print(
             "[red]error 401:[/red] the server needs a token: pass --token or set MONTESIM_TOKEN"
@@ -90,10 +89,15 @@ def _check(resp: httpx.Response) -> dict[str, Any]:
     if resp.status_code >= 400:
         try:
             body = resp.json()
-            msg = body.get("detail") or body
+            if not isinstance(body, dict):
+                raise ValueError(body)
+            msg = str(body.get("detail") or body)
+            if body.get("location"):
+                msg += f" (at {body['location']})"
         except ValueError:
             msg = resp.text
-        console.print(f"[red]error {resp.status_code}:[/red] {msg}")
+        msg = name_files(msg, files or {})
+        console.print(f"[red]error {resp.status_code}:[/red] {escape(msg)}", soft_wrap=True)
         raise typer.Exit(2)
     return resp.json()
 
@@ -102,7 +106,7 @@ def _load_spec(path: Path) -> dict[str, Any]:
     try:
         spec = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        console.print(f"[red]cannot read spec {path}:[/red] {exc}")
+        console.print(f"[red]cannot read spec {path}:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     if not isinstance(spec, dict):
         console.print(f"[red]spec {path} must be a JSON object[/red]")
@@ -244,6 +248,7 @@ def serve(
 
     from montesim.api.app import create_app
 
+    _check_port_free(host, port)
     if not no_jobs:
         _check_executor(settings)
         _check_warm(settings)
@@ -260,6 +265,28 @@ def serve(
     uvicorn.run(
         create_app(settings, run_jobs=not no_jobs), host=host, port=port, log_level="warning"
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A port already taken (a second `make run`) is one line saying how to pick another,
+    before anything starts; uvicorn would print its own error after our banner."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise fail(f"cannot serve on {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise fail(
+                f"cannot serve on {host}:{port}: {(exc.strerror or str(exc)).lower()} (is "
+                "another montesim serve running?); pick another port with --port or "
+                "MONTESIM_PORT (make run PORT=…)"
+            ) from None
 
 
 def _check_warm(settings: Settings) -> None:
@@ -474,26 +501,35 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """Tokens with their owner, role, creation, last use and revocation."""
-    from montesim.jobs.progress import iso
-
     store = _settings_store()
     try:
         found = store.list_tokens()
     finally:
         store.close()
-    table = Table()
-    for col in ("id", "name", "role", "created", "last used", "revoked"):
-        table.add_column(col, no_wrap=col == "id")
+    out.print(tokens_table(found, out.width))
+
+
+def tokens_table(found: list[Any], width: int) -> Table:
+    """Tokens, whole ids; under 100 columns the name goes below the id, so it fits 80."""
+    from montesim.jobs.progress import iso
+
+    narrow = width < 100
+    table = _list_table(narrow)
+    table.add_column("token" if narrow else "id", no_wrap=True)
+    if not narrow:
+        table.add_column("name", overflow="fold")
+    table.add_column("role", no_wrap=True)
+    for col in ("created", "last used", "revoked"):
+        table.add_column(col, min_width=10, overflow="fold")  # a date is never cut
     for t in found:
-        table.add_row(
-            t.id,
-            t.name,
-            "admin" if t.admin else "user",
-            (iso(t.created_at) or "")[:19].replace("T", " "),
-            (iso(t.last_used_at) or "never")[:19].replace("T", " "),
-            (iso(t.revoked_at) or "")[:19].replace("T", " "),
-        )
-    out.print(table)
+        when = [
+            _local_time(iso(moment), seconds=not narrow)
+            for moment in (t.created_at, t.last_used_at, t.revoked_at)
+        ]
+        name = escape(textwrap.fill(t.name, 36, initial_indent="  ", subsequent_indent="  "))
+        first = [f"{t.id}\n{name}"] if narrow else [t.id, escape(t.name)]
+        table.add_row(*first, "admin" if t.admin else "user", when[0], when[1] or "never", when[2])
+    return table
 
 
 @token_app.command("revoke")
@@ -515,7 +551,11 @@ def token_revoke(name_or_id: str) -> None:
 
 
 def _upload(client: httpx.Client, path: Path) -> str:
-    with path.open("rb") as fh:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise fail(f"cannot read --file {path}: {(exc.strerror or str(exc)).lower()}") from None
+    with fh:
         body = _check(client.post("/api/files", files={"file": (path.name, fh)}))
     return body["file_id"]
 
@@ -534,14 +574,17 @@ def submit(
 ) -> None:
     """Submit a job and print its id."""
     spec = _load_spec(spec_file)
-    with _client(server, token) as client:
+    uploaded: dict[str, Path] = {}
+    with connect(server, token) as client:
         if file is not None:
             spec["file_id"] = _upload(client, file)
+            uploaded[spec["file_id"]] = file
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = _check(
             client.post(
                 "/api/jobs", json={"engine": engine, "spec": spec, "label": label}, headers=headers
-            )
+            ),
+            files=uploaded,
         )
     out.print(body["job_id"])
 
@@ -549,7 +592,7 @@ def submit(
 @app.command()
 def watch(job_id: str, server: Server = DEFAULT_SERVER, token: Token = None) -> None:
     """Follow a job with a live progress bar; exit non-zero on error or cancel."""
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         full = resolve_id(client, job_id)
         job = follow(lambda: _check(client.get(f"/api/jobs/{full}")))
     _exit_for(job)
@@ -569,29 +612,66 @@ def jobs(
         params["status"] = status
     if engine:
         params["engine"] = engine
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         body = _check(client.get("/api/jobs", params=params))
-    table = Table()
-    table.add_column("job", no_wrap=True, min_width=36)  # whole ids: they are what you type
-    for col in ("engine", "status", "progress", "label / file", "created"):
-        table.add_column(col, overflow="ellipsis", no_wrap=col != "label / file")
-    for j in body["items"]:
-        table.add_row(
-            j["job_id"],
-            j["engine"],
-            j["status"],
-            f"{j['progress']:.0%}",
-            j["label"] or j.get("file_name") or "",
-            (j["created_at"] or "")[:19].replace("T", " "),
-        )
-    out.print(table)
+    out.print(jobs_table(body["items"], out.width))
     out.print(f"{len(body['items'])} of {body['total']}")
+
+
+def _local_time(stamp: str | None, *, seconds: bool) -> str:
+    """An ISO time from the server (UTC) as this machine's local time."""
+    from datetime import datetime
+
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return stamp
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def _list_table(narrow: bool) -> Table:
+    """A table for a list command: boxed when wide; under 100 columns no frame and one space
+    between columns, so whole ids and dates fit 80."""
+    if not narrow:
+        return Table(box=box.HEAVY_HEAD)
+    return Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+
+
+def jobs_table(items: list[dict[str, Any]], width: int) -> Table:
+    """The job list: whole ids (they are what you type), nothing cut at any width.
+
+    Under 100 columns the label or file goes on a line of its own below the id and the
+    time loses its seconds, so the table fits 80 columns; every word wraps, none is cut.
+    """
+    narrow = width < 100
+    table = _list_table(narrow)
+    table.add_column("job", no_wrap=True)
+    table.add_column("engine", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("done", justify="right", no_wrap=True)
+    if not narrow:
+        table.add_column("label / file", overflow="fold")
+    table.add_column("created")
+    for j in items:
+        name = j["label"] or j.get("file_name") or ""
+        created = _local_time(j["created_at"], seconds=not narrow)
+        cells = [j["job_id"], j["engine"], j["status"], f"{j['progress']:.0%}"]
+        if narrow:
+            # wrapped here to the id's width: the column itself never wraps (ids stay whole)
+            wrapped = textwrap.fill(name, 36, initial_indent="  ", subsequent_indent="  ")
+            cells[0] += f"\n{escape(wrapped)}" if name else ""
+        else:
+            cells.append(escape(name))
+        table.add_row(*cells, created)
+    return table
 
 
 @app.command()
 def cancel(job_id: str, server: Server = DEFAULT_SERVER, token: Token = None) -> None:
     """Cancel a queued or running job."""
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         full = resolve_id(client, job_id)
         body = _check(client.post(f"/api/jobs/{full}/cancel"))
     out.print(f"{full}: {body['status']} ({body['stage']})")
@@ -605,7 +685,7 @@ def result(
     token: Token = None,
 ) -> None:
     """Print (or save) a complete job's result."""
-    with _client(server, token) as client:
+    with connect(server, token) as client:
         body = _check(client.get(f"/api/jobs/{resolve_id(client, job_id)}/result"))
     _write_result(body, output)
 
@@ -634,7 +714,7 @@ def run(
     try:
         job, summary = run_in_process(engine, spec, files=files, workers=workers)
     except InputError as exc:
-        _invalid(exc)
+        _invalid(exc, file)
         return
     _exit_for(job)
     document = {
@@ -684,9 +764,10 @@ def run_in_process(
     return job_view(outcome.job), outcome.result.summary if outcome.result else None
 
 
-def _invalid(exc: Any) -> None:
+def _invalid(exc: Any, file: Path | None = None) -> None:
     where = f" at {exc.location}" if exc.location else ""
-    console.print(f"[red]invalid input{where}:[/red] {exc.message}")
+    message = name_the_file(exc.message, file) if file is not None else exc.message
+    console.print(f"[red]invalid input{where}:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 

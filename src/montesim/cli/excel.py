@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from montesim.cli.connection import name_the_file
+from montesim.cli.tables import compact, fitted_table, longest_word
 from montesim.engines.base import InputError
 
 console = Console(stderr=True)
@@ -19,9 +22,11 @@ out = Console()
 Model = Annotated[Path, typer.Argument(help="An .xlsx or .xlsm workbook")]
 
 
-def _fail(exc: InputError) -> None:
-    where = f" ({exc.location})" if exc.location and exc.location not in exc.message else ""
-    console.print(f"[red]error:[/red] {exc.message}{where}")
+def _fail(exc: InputError, model: Path | None = None) -> None:
+    """One line for a bad model or option; the workbook named as the user typed it."""
+    message = name_the_file(exc.message, model) if model is not None else exc.message
+    where = f" ({exc.location})" if exc.location and exc.location not in message else ""
+    console.print(f"[red]error:[/red] {escape(message)}{where}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -31,7 +36,7 @@ def _read(model: Path) -> Any:
     try:
         return read_workbook(model)
     except InputError as exc:
-        _fail(exc)
+        _fail(exc, model)
 
 
 def inspect(
@@ -45,7 +50,7 @@ def inspect(
     if as_json:
         out.print_json(json.dumps(info))
         return
-    table = Table(title=f"{model.name}: {info['formula_count']:,} formulas")
+    table = Table(title=f"{escape(model.name)}: {info['formula_count']:,} formulas")
     for col in ("Sheet", "Cells", "Formulas"):
         table.add_column(col, justify="left" if col == "Sheet" else "right")
     for s in info["sheets"]:
@@ -56,7 +61,11 @@ def inspect(
         for col in ("Cell", "Name", "Distribution", "Formula"):
             t.add_column(col)
         for i in info["inputs"]:
-            t.add_row(i["cell"], i["name"] or "", i["family"], i["formula"])
+            static = i.get("static")
+            family = i["family"] + (f" (static {static:g})" if isinstance(static, float) else "")
+            if isinstance(static, str):
+                family += f" (static {static})"
+            t.add_row(i["cell"], escape(i["name"] or ""), family, escape(i["formula"]))
         out.print(t)
     else:
         out.print("No random inputs (give inputs in the job spec or with --input).")
@@ -214,7 +223,7 @@ def simulate(
             progress=True,
         )
     except InputError as exc:
-        _fail(exc)
+        _fail(exc, model)
         return
     for w in res.warnings:
         console.print(f"[yellow]warning:[/yellow] {w['message']}")
@@ -229,19 +238,25 @@ def simulate(
 
 def print_summary(summary: dict, title: str) -> None:
     """The per-output table (mean, std, P5/P50/P95, errors) and each output's top drivers."""
-    t = Table(title=title)
-    for col in ("Output", "Mean", "Std", "P5", "P50", "P95", "Errors"):
-        t.add_column(col, justify="left" if col == "Output" else "right")
-    for name, o in summary["outputs"].items():
-        pct = o.get("percentiles") or {}
-        t.add_row(
-            name,
-            _fmt(o.get("mean")),
-            _fmt(o.get("std")),
-            *(_fmt(pct.get(k)) for k in ("p5", "p50", "p95")),
-            str(o.get("error_trials", 0)),
-        )
-    out.print(t)
+
+    def build(number: Callable[[float | None], str]) -> Table:
+        t = Table(title=escape(title))
+        t.add_column("Output", overflow="fold", min_width=longest_word(summary["outputs"]))
+        for col in ("Mean", "Std", "P5", "P50", "P95", "Errors"):
+            t.add_column(col, justify="right", no_wrap=True)
+        for name, o in summary["outputs"].items():
+            pct = o.get("percentiles") or {}
+            t.add_row(
+                escape(name),
+                number(o.get("mean")),
+                number(o.get("std")),
+                *(number(pct.get(k)) for k in ("p5", "p50", "p95")),
+                f"{o.get('error_trials', 0):,}",
+            )
+        return t
+
+    # six significant digits where they fit the terminal, else three (1.23M): never cut
+    out.print(fitted_table(build, out, [_fmt, compact]))
     for name, o in summary["outputs"].items():
         top = o.get("sensitivity", {}).get("tornado", [])[:5]
         if top:

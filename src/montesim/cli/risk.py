@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from montesim.cli.tables import compact, fitted_table, full, longest_word
 from montesim.errors import InputError
 
 console = Console(stderr=True)
+out = Console()
 
 
 def risk(
@@ -35,6 +39,14 @@ def risk(
     workers: Annotated[int, typer.Option("--workers", "-w", help="Processes")] = max(
         1, os.cpu_count() or 1
     ),
+    chart_nodes: Annotated[
+        str | None,
+        typer.Option(
+            "--chart-nodes",
+            help="comma-separated nodes the LEC chart draws (default: the root and the first "
+            "five below it)",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a risk tree and write each node's loss exceedance curve and figures."""
     # the risk-tree engine imports SciPy: load it when this command runs, not at start-up
@@ -43,8 +55,15 @@ def risk(
     from montesim.jobs.service import run_now
     from montesim.jobs.views import input_error_of
 
+    if not tree.is_file():
+        console.print(f"[red]error:[/red] cannot read {tree}: no such file", soft_wrap=True)
+        raise typer.Exit(2)
     try:
         spec = as_spec(read_document(tree))
+        if chart_nodes:
+            output_options = dict(spec.get("output") or {})
+            output_options["chart_nodes"] = [n.strip() for n in chart_nodes.split(",") if n.strip()]
+            spec["output"] = output_options
         if trials is not None:
             spec["trials"] = trials
         if seed is not None:
@@ -95,32 +114,73 @@ def risk(
     if png:
         import vl_convert as vlc
 
-        png.write_bytes(vlc.vegalite_to_png(summary["chart"], scale=2))
-        console.print(f"wrote {png}")
+        note = _chart_note(summary)
+        png.write_bytes(vlc.vegalite_to_png(_with_subtitle(summary["chart"], note), scale=2))
+        console.print(f"wrote {png}" + (f": {note}" if note else ""), highlight=False)
 
 
 def _print_error(exc: InputError) -> None:
     where = f" ({exc.location})" if exc.location else ""
-    console.print(f"[red]error:[/red] {exc.message}{where}")
+    console.print(f"[red]error:[/red] {escape(exc.message)}{where}", soft_wrap=True)
 
 
 def _print_table(summary: dict) -> None:
-    table = Table(title=f"{summary['root']}: {summary['trials']:,} trials")
-    for col in ("Node", "AAL", "P(no loss)", "p90", "p99", "p99.5", "TVaR 99"):
-        table.add_column(col, justify="left" if col == "Node" else "right")
-    for name in summary["order"]:
-        node = summary["nodes"][name]
-        q = node["quantiles"]
-        table.add_row(
-            "  " * node["depth"] + name,
-            f"{node['aal']:,.0f}",
-            f"{node['p_no_loss']:.1%}",
-            f"{q['p90']:,.0f}",
-            f"{q['p99']:,.0f}",
-            f"{q['p99.5']:,.0f}",
-            f"{node['tvar']['99']:,.0f}",
-        )
-    Console().print(table)
+    """Each node's figures; in full where they fit the terminal, else as 7.38M (never cut)."""
+
+    def build(money: Callable[[float | None], str]) -> Table:
+        table = Table(title=f"{escape(summary['root'])}: {summary['trials']:,} trials")
+        labels = ["  " * summary["nodes"][n]["depth"] + n for n in summary["order"]]
+        # wrapped at spaces, never inside a word (the indent shows the depth)
+        table.add_column("Node", overflow="fold", min_width=longest_word(labels) + 2)
+        for col in ("AAL", "P(no loss)", "p90", "p99", "p99.5", "TVaR 99"):
+            table.add_column(col, justify="right", no_wrap=col != "P(no loss)")
+        for name in summary["order"]:
+            node = summary["nodes"][name]
+            q = node["quantiles"]
+            table.add_row(
+                escape("  " * node["depth"] + name),
+                money(node["aal"]),
+                f"{node['p_no_loss']:.1%}",
+                money(q["p90"]),
+                money(q["p99"]),
+                money(q["p99.5"]),
+                money(node["tvar"]["99"]),
+            )
+        return table
+
+    out.print(fitted_table(build, out, [full, compact]))
+
+
+def _chart_note(summary: dict) -> str | None:
+    """What the LEC chart leaves out: None when it draws every node."""
+    drawn = _charted_nodes(summary["chart"])
+    missing = [name for name in summary["order"] if name not in drawn]
+    if not missing:
+        return None
+    named = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+    return (
+        f"the chart draws {len(summary['order']) - len(missing)} of {len(summary['order'])} "
+        f"nodes; not drawn: {named} (pick them with --chart-nodes)"
+    )
+
+
+def _charted_nodes(chart: dict) -> set[str]:
+    """The nodes a Vega-Lite LEC chart has curves for."""
+    names: set[str] = set()
+    for layer in chart.get("layer", [chart]):
+        for row in (layer.get("data") or {}).get("values", []):
+            if isinstance(row, dict) and "node" in row:
+                names.add(row["node"])
+    return names
+
+
+def _with_subtitle(chart: dict, note: str | None) -> dict:
+    """The chart with ``note`` as its subtitle, so the picture itself says what it omits."""
+    if not note:
+        return chart
+    title = chart.get("title") or ""
+    text = title.get("text", "") if isinstance(title, dict) else title
+    return {**chart, "title": {"text": text, "subtitle": note[:1].upper() + note[1:]}}
 
 
 def register(app: typer.Typer) -> None:

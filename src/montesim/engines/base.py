@@ -141,10 +141,19 @@ class Engine(Protocol):
 #       what submit runs instead of ``validate``: cheap checks only (the spec's shape,
 #       that its files exist and are the right kind of container), nothing that grows
 #       with the input's size; returns the planned work units when known.
+#   user_facing: ClassVar[bool] = False
+#       keeps the engine out of the web UI's menus (engines for tests and demonstrations);
+#       it still runs through the API and the CLI, and a link to #/new?engine=NAME still
+#       opens its form. Default True: read it with ``is_user_facing(engine)``.
 #   def warm_up(self) -> None
 #       compile or load now what the first chunk in a new process would pay for (a JIT's
 #       kernels); each worker process runs it on a background thread as it starts when
 #       the engine is named in MONTESIM_WARM_ENGINES. It must not hold up chunks.
+
+
+def is_user_facing(engine: object) -> bool:
+    """Whether the web UI offers ``engine`` in its menus (``user_facing``, default True)."""
+    return bool(getattr(engine, "user_facing", True))
 
 
 def describe_spec(spec: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ class SleepEngine:
     unit = "units"
     resumable = True
     sequential = False
+    user_facing = False  # for the tests: kept out of the web UI's menus
 
     def spec_schema(self) -> dict[str, Any]:
         return SleepSpec.model_json_schema()

@@ -14,7 +14,16 @@ from montesim.engines.excel.functions import get_function
 from montesim.engines.excel.functions.numfmt import comma_decimal_format
 from montesim.engines.excel.inputs import RISK_PROPERTIES, risk_family
 from montesim.engines.excel.model import risk_outputs
-from montesim.engines.excel.parser import Call, ParseError, Str, parse, walk
+from montesim.engines.excel.parser import (
+    Call,
+    Num,
+    ParseError,
+    RefText,
+    Str,
+    Unary,
+    parse,
+    walk,
+)
 from montesim.engines.excel.randoms import RANDOM_FUNCTIONS, RISK_STATISTICS, random_draw
 from montesim.engines.excel.reader import Workbook
 from montesim.engines.excel.refs import address
@@ -80,8 +89,12 @@ def inspect_workbook(book: Workbook) -> dict[str, Any]:
                             "family": family,
                             "name": _risk_name(node),
                             "formula": cd.formula,
+                            "static": _static_value(node),
                         }
                     )
+                    # RiskStatic(v) here is the input's value outside a simulation, not a
+                    # statistics cell: the cell is listed once, as this input
+                    skip.update(id(a) for a in node.args if _is_call(a, "RISKSTATIC"))
                 elif not _known(name) and name not in seen:
                     unsupported.setdefault(name, []).append(cell)
                 seen.add(name)
@@ -130,6 +143,25 @@ def _known(name: str) -> bool:
         or name in RISK_PROPERTIES
         or name in RANDOM_FUNCTIONS
     )
+
+
+def _is_call(node: object, name: str) -> bool:
+    return isinstance(node, Call) and node.name == name
+
+
+def _static_value(node: Call) -> float | str | None:
+    """The value a distribution's RiskStatic(...) gives outside a simulation: a number, a
+    reference as written (``B7``), or None (no RiskStatic, or an expression)."""
+    for arg in node.args:
+        if _is_call(arg, "RISKSTATIC") and arg.args:
+            first = arg.args[0]
+            if isinstance(first, Num):
+                return float(first.value)
+            if isinstance(first, Unary) and first.op == "-" and isinstance(first.operand, Num):
+                return -float(first.operand.value)
+            if isinstance(first, RefText):
+                return first.text
+    return None
 
 
 def _risk_name(node: Call) -> str | None:

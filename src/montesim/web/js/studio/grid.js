@@ -36,7 +36,10 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
     class: "grid-scroll", tabindex: "0", role: "grid", "aria-label": "Worksheet",
     "aria-describedby": "grid-status",
   }, canvas);
-  canvas.append(body, colHead, rowHead, corner);
+  // The headers are sticky (CSS): the browser keeps them on screen while it scrolls, even
+  // before this script has drawn the newly visible cells; the corner sticks inside the
+  // column header. The body's cells are absolutely placed under them.
+  canvas.append(colHead, rowHead, body);
   const status = h("p", { id: "grid-status", class: "visually-hidden", "aria-live": "polite" });
   const el = h("div", { class: "grid" }, scroller, status);
 
@@ -63,6 +66,7 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
     }
     canvas.style.width = `${HEAD_W + lefts[nCols]}px`;
     canvas.style.height = `${HEAD_H + nRows * ROW_H}px`;
+    rowHead.style.height = `${nRows * ROW_H}px`;
     sel = selection || { r: 1, c: 1 };
     scroller.scrollTop = 0;
     scroller.scrollLeft = 0;
@@ -179,7 +183,7 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
       }
     }
     body.replaceChildren(...parts);
-    // Headers follow the scroll position so they stay on screen.
+    // Only the visible columns' and rows' headers are drawn (their bars are sticky).
     const heads = [];
     for (let c = v.c1; c <= v.c2; c++) {
       const head = h("div", { class: `head${c === sel.c ? " current" : ""}` }, colName(c));
@@ -187,17 +191,14 @@ export function createGrid({ fetchCells, classify, onSelect, onActivate }) {
       head.style.width = `${lefts[c] - lefts[c - 1]}px`;
       heads.push(head);
     }
-    colHead.style.transform = `translateY(${v.top}px)`;
-    colHead.replaceChildren(...heads);
+    colHead.replaceChildren(corner, ...heads);
     const rows = [];
     for (let r = v.r1; r <= v.r2; r++) {
       const head = h("div", { class: `head${r === sel.r ? " current" : ""}` }, String(r));
-      head.style.transform = `translateY(${HEAD_H + (r - 1) * ROW_H}px)`;
+      head.style.transform = `translateY(${(r - 1) * ROW_H}px)`; // below the column header
       rows.push(head);
     }
-    rowHead.style.transform = `translateX(${v.left}px)`;
     rowHead.replaceChildren(...rows);
-    corner.style.transform = `translate(${v.left}px, ${v.top}px)`;
     scroller.setAttribute("aria-activedescendant", `cell-${colName(sel.c)}${sel.r}`);
   }
 

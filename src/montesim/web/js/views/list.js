@@ -2,7 +2,7 @@
 
 import { api, ACTIVE } from "../api.js";
 import { fill, h } from "../dom.js";
-import { shortId, time } from "../format.js";
+import { number, shortId, time } from "../format.js";
 import { doneText, progressBar, statusBadge } from "../progress.js";
 import { problemBox } from "./problem.js";
 
@@ -42,8 +42,34 @@ function writeQuery(state) {
   if (location.hash !== hash) history.replaceState(null, "", hash);
 }
 
-/** The spec summary without the file id where the file's name is shown instead. */
+/** An engine's own summary of a job (``config_summary``, e.g. a horn's formula and
+ * frequencies) as words: "R-OSSE · 500–8,000 Hz · 12 frequencies · free standing". */
+export function describeConfig(config) {
+  const parts = [];
+  for (const [key, value] of Object.entries(config || {})) {
+    if (value === null || value === undefined || value === "") continue;
+    if (key === "frequency_range" && Array.isArray(value)) {
+      const [low, high] = value;
+      if (typeof low === "number" && typeof high === "number") {
+        parts.push(low === high ? `${number(low)} Hz` : `${number(low)}–${number(high)} Hz`);
+      }
+    } else if (key === "num_frequencies") {
+      parts.push(`${number(value)} ${value === 1 ? "frequency" : "frequencies"}`);
+    } else if (key === "formula_type") {
+      parts.push(String(value));
+    } else if (typeof value === "string") {
+      parts.push(value.replace(/_/g, " "));
+    } else if (typeof value === "number" || typeof value === "boolean") {
+      parts.push(`${key.replace(/_/g, " ")} ${typeof value === "number" ? number(value) : value}`);
+    }
+  }
+  return parts.join(" · ");
+}
+
+/** The spec summary without the file id where the file's name is shown instead; an
+ * engine's JSON summary in words. */
 export function specSummary(job) {
+  if (job.config_summary && Object.keys(job.config_summary).length) return describeConfig(job.config_summary);
   const text = job.spec_summary || "";
   if (!job.file_name) return text;
   return text.split(/,\s*/).filter((part) => !/^(\w+_)?file_id=/.test(part)).join(", ");
@@ -94,7 +120,10 @@ export function mountList(root, { query }) {
     refresh();
   } }, h("option", { value: "" }, "All engines"), state.engine ? h("option", { value: state.engine, selected: true }, state.engine) : null);
   api.engines().then((list) => {
-    const names = (list.engines || list || []).map((e) => e.name).filter(Boolean);
+    // engines meant for users (the one in the URL too, so a filter link keeps working)
+    const names = (list.engines || list || [])
+      .filter((e) => e.user_facing !== false || e.name === state.engine)
+      .map((e) => e.name).filter(Boolean);
     fill(engineSelect, h("option", { value: "" }, "All engines"),
       names.map((n) => h("option", { value: n, selected: n === state.engine }, n)));
   }).catch(() => {});
@@ -123,12 +152,13 @@ export function mountList(root, { query }) {
     h("div", { class: "page-head" },
       h("h1", { tabindex: "-1" }, "Jobs"),
       h("a", { href: "#/new", class: "button primary" }, "New job")),
+    // each label with its control, so a narrow screen wraps pairs, never a label from its box
     h("div", { class: "toolbar" },
-      h("label", { for: "status-filter" }, "Status "), statusSelect,
-      h("label", { for: "engine-filter" }, "Engine "), engineSelect,
-      h("label", { for: "label-filter", class: "visually-hidden" }, "Label"), labelFilter,
-      h("label", { for: "file-filter", class: "visually-hidden" }, "Workbook"), fileFilter,
-      h("label", { for: "page-size" }, "Per page "), sizeSelect),
+      h("span", { class: "filter-pair" }, h("label", { for: "status-filter" }, "Status "), statusSelect),
+      h("span", { class: "filter-pair" }, h("label", { for: "engine-filter" }, "Engine "), engineSelect),
+      h("span", { class: "filter-pair" }, h("label", { for: "label-filter", class: "visually-hidden" }, "Label"), labelFilter),
+      h("span", { class: "filter-pair" }, h("label", { for: "file-filter", class: "visually-hidden" }, "Workbook"), fileFilter),
+      h("span", { class: "filter-pair" }, h("label", { for: "page-size" }, "Per page "), sizeSelect)),
     errorSlot,
     body,
     pager,

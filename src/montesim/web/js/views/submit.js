@@ -204,6 +204,8 @@ export function mountSubmit(root, { query }) {
       return;
     }
     if (!alive) return;
+    // Engines meant for users; a test or demonstration engine only when a link names it.
+    engines = engines.filter((e) => e.user_facing !== false || e.name === wanted);
     fill(engineSelect, engines.map((e) => h("option", { value: e.name }, e.name)));
     const pick = engines.find((e) => e.name === wanted) || engines[0];
     if (pick) engineSelect.value = pick.name;

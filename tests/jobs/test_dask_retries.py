@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from montesim.errors import EngineError
-from montesim.jobs.executors import DaskExecutor, run_chunk_caught
+from montesim.jobs.executors import ChunkTask, DaskExecutor, run_chunk_caught
 from montesim.jobs.service import run_now
 
 
@@ -59,7 +59,7 @@ class FlakyClient:
         return data  # the task receives the plan's bytes themselves
 
     def submit(self, fn: Any, *args: Any, **_kw: Any) -> Any:
-        chunk = args[3]
+        chunk = args[0].chunk
         with self.lock:
             self.sends[chunk.index] = self.sends.get(chunk.index, 0) + 1
             lost = self.sends[chunk.index] <= self.lose
@@ -131,7 +131,7 @@ def test_backoff_is_capped() -> None:
 
     out: Future = Future()
     chunk = Chunk(index=0, start=0, size=1)
-    ex._send(out, [], ("sleep", "j:1", b"", chunk, None, None), 1)
+    ex._send(out, [], ChunkTask("sleep", "j:1", b"", chunk), 1)
     with pytest.raises(EngineError, match="lost 8 times") as caught:
         out.result(timeout=30)
     assert caught.value.code == "chunk_lost"

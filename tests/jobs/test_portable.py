@@ -22,7 +22,7 @@ from montesim.api.app import create_app
 from montesim.engines.base import Chunk
 from montesim.errors import EngineError
 from montesim.jobs.dask_plugin import EnginePreload
-from montesim.jobs.executors import run_chunk_task
+from montesim.jobs.executors import ChunkTask, run_chunk_task
 from montesim.jobs.store import Store
 
 
@@ -38,7 +38,7 @@ def test_the_probe_is_stable_and_a_different_reference_refuses_chunks() -> None:
     EnginePreload((), "0" * 32).setup(worker=None)  # what a Dask worker runs as it starts
     assert "differs from the store's reference" in (portable.refusal() or "")
     with pytest.raises(EngineError) as err:
-        run_chunk_task("sleep", "j:1", b"", Chunk(0, 0, 1), None, None)
+        run_chunk_task(ChunkTask("sleep", "j:1", b"", Chunk(0, 0, 1)))
     assert err.value.code == "arithmetic_mismatch"
 
 

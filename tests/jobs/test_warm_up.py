@@ -18,7 +18,7 @@ from montesim.cli import _check_warm
 from montesim.config import Settings
 from montesim.engines.base import Chunk, get_engine, register
 from montesim.jobs import warming
-from montesim.jobs.executors import LocalExecutor
+from montesim.jobs.executors import ChunkTask, LocalExecutor
 from montesim.jobs.warming import start_warming, warm_state
 
 pytestmark = pytest.mark.xdist_group("executors")
@@ -35,7 +35,7 @@ def test_pool_workers_warm_named_engines_without_holding_chunks_back(
         state = lambda: warm._pool.submit(warm_state).result(timeout=60)  # noqa: E731
         poll(state, lambda s: s == {"sleep": "warming"}, 60, "the worker warming")
         # the one worker takes a chunk while its warm-up is still held
-        partial, _ = warm.submit("sleep", "j:1", plan, Chunk(0, 0, 3), None, None).result(60)
+        partial, _ = warm.submit(ChunkTask("sleep", "j:1", plan, Chunk(0, 0, 3))).result(60)
         assert pickle.loads(partial)["n"] == 3
         assert state() == {"sleep": "warming"}
         gate.touch()
@@ -130,7 +130,7 @@ def test_a_finished_chunk_is_freed_once_its_future_is_dropped() -> None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        out = pool.submit("sleep", "j:1", plan, Chunk(0, 0, 3), None, None)
+        out = pool.submit(ChunkTask("sleep", "j:1", plan, Chunk(0, 0, 3)))
         out.result(60)
         gone = weakref.ref(out)
         del out
@@ -157,7 +157,7 @@ def test_a_one_engine_pool_imports_that_engine_and_loads_others_on_demand() -> N
     try:
         one.start_workers()
         assert one._pool.submit(engine_modules_loaded).result(timeout=60) == ["excel"]
-        partial, _ = one.submit("sleep", "j:1", plan, Chunk(0, 0, 3), None, None).result(60)
+        partial, _ = one.submit(ChunkTask("sleep", "j:1", plan, Chunk(0, 0, 3))).result(60)
         assert pickle.loads(partial)["n"] == 3  # another engine still loads when asked
     finally:
         one.shutdown()

@@ -13,10 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any
 
 from montesim.engines.base import Chunk
-from montesim.jobs.executors import Executor
+from montesim.jobs.executors import ChunkTask, Executor
 
 POLL_SECONDS = 0.1
 
@@ -28,7 +27,7 @@ class HandBack(Exception):
 def run_chunks(
     executor: Executor,
     chunks: Sequence[Chunk],
-    submit_args: Callable[[Chunk], tuple[Any, ...]],
+    task: Callable[[Chunk], ChunkTask],
     on_done: Callable[[Chunk, Future], None],
     should_stop: Callable[[], bool],
     *,
@@ -38,7 +37,7 @@ def run_chunks(
     """Run ``chunks``; True when every one finished, False when ``should_stop()`` said so.
 
     ``sequential`` runs one chunk at a time in index order (chunk k may need chunk k-1's
-    persisted partial, which ``submit_args`` reads when chunk k is submitted).
+    persisted partial, which ``task`` reads when chunk k is submitted).
     ``draining()`` is a monotonic deadline once the worker drains: HandBack is raised
     when nothing is in flight any more, or at the deadline.
     """
@@ -54,7 +53,7 @@ def run_chunks(
             window = 1 if sequential else max(1, executor.workers) * 2
             while queue and deadline is None and len(in_flight) < window:
                 chunk = queue.pop(0)
-                in_flight[executor.submit(*submit_args(chunk))] = chunk
+                in_flight[executor.submit(task(chunk))] = chunk
             done, _ = wait(list(in_flight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: in_flight[f].index):
                 on_done(in_flight.pop(fut), fut)

@@ -30,6 +30,7 @@ from concurrent.futures import (
 )
 from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +40,7 @@ from montesim.engines.base import Chunk, engine_names, get_engine
 from montesim.errors import Cancelled, EngineError
 from montesim.heap import keep_freed_memory, loads_paused
 from montesim.jobs import metrics as job_metrics
+from montesim.jobs.model import job_of_key
 from montesim.jobs.warming import start_warming
 from montesim.logs import setup_logging
 
@@ -102,9 +104,6 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-# A chunk's cancel signal is a flag file on this machine (local pool, inline) or, on Dask,
-# a named Dask Event that the scheduler holds: workers anywhere can read it.
-DASK_EVENT = "dask-event:"
 EVENT_CHECK_SECONDS = 0.5
 
 
@@ -112,31 +111,56 @@ def cancel_event_name(job_id: str) -> str:
     return f"montesim-cancel-{job_id}"
 
 
+@dataclass(frozen=True)
+class CancelSignal:
+    """How a running chunk learns its job was cancelled: a flag file on this machine
+    (local pool, inline) or, on Dask, a named Dask Event the scheduler holds (workers
+    anywhere can read it). Neither: the chunk cannot be cancelled from outside."""
+
+    flag_path: str | None = None
+    dask_event: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """What an executor runs: one chunk of one attempt of a job."""
+
+    engine: str
+    key: str  # the attempt's key (``Hold.key``): its plan and reports are cached by it
+    plan: bytes  # the pickled plan (Dask passes the scattered copy beside the task)
+    chunk: Chunk
+    cancel: CancelSignal = CancelSignal()
+    previous: bytes | None = None  # a sequential engine's previous partial
+
+    @property
+    def job_id(self) -> str:
+        return job_of_key(self.key)
+
+
 class WorkerContext:
     """The ChunkContext a chunk sees inside a worker process."""
 
-    def __init__(self, job_key: str, chunk: Chunk, cancel_flag: str | None, previous: Any):
-        self.job_key = job_key
-        self.chunk = chunk
-        self.cancel_flag = cancel_flag
-        self.previous = previous
+    def __init__(self, task: ChunkTask) -> None:
+        self.job_key = task.key
+        self.chunk = task.chunk
+        self.cancel = task.cancel
+        self.previous = pickle.loads(task.previous) if task.previous else None
         self._last_report = 0.0
         self._last_check = -EVENT_CHECK_SECONDS
         self._cancelled = False
 
     def cancelled(self) -> bool:
-        flag = self.cancel_flag
-        if not flag:
+        if self.cancel.flag_path:
+            return os.path.exists(self.cancel.flag_path)
+        if not self.cancel.dask_event:
             return False
-        if not flag.startswith(DASK_EVENT):
-            return os.path.exists(flag)
         t = time.monotonic()
         if not self._cancelled and t - self._last_check >= EVENT_CHECK_SECONDS:
             self._last_check = t  # one scheduler round trip per half second at most
             with contextlib.suppress(Exception):
                 from distributed import Event
 
-                self._cancelled = Event(flag.removeprefix(DASK_EVENT)).is_set()
+                self._cancelled = Event(self.cancel.dask_event).is_set()
         return self._cancelled
 
     def report(self, done: int, stage: str | None = None, message: str | None = None) -> None:
@@ -159,23 +183,18 @@ def _plan(job_key: str, plan_bytes: bytes) -> Any:
     return plan
 
 
-def run_chunk_task(
-    engine_name: str,
-    job_key: str,
-    plan_bytes: bytes,
-    chunk: Chunk,
-    cancel_flag: str | None,
-    previous: bytes | None,
-) -> tuple[bytes | None, float]:
-    """Run one chunk; returns the pickled partial (None if cancelled) and its seconds."""
+def run_chunk_task(task: ChunkTask, plan: bytes | None = None) -> tuple[bytes | None, float]:
+    """Run one chunk; returns the pickled partial (None if cancelled) and its seconds.
+    ``plan``: the plan's bytes when they travel beside the task (Dask's scattered copy)."""
     t0 = time.perf_counter()
-    engine = get_engine(engine_name)
-    ctx = WorkerContext(job_key, chunk, cancel_flag, pickle.loads(previous) if previous else None)
+    engine = get_engine(task.engine)
+    ctx = WorkerContext(task)
     if ctx.cancelled():
         return None, 0.0
     portable.ensure()  # a process that computes differently never runs a chunk
+    chunk = task.chunk
     try:
-        partial = engine.run_chunk(_plan(job_key, plan_bytes), chunk, ctx)
+        partial = engine.run_chunk(_plan(task.key, plan or task.plan), chunk, ctx)
     except Cancelled:
         return None, time.perf_counter() - t0
     return pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL), time.perf_counter() - t0
@@ -188,7 +207,7 @@ class Executor(Protocol):
     @property
     def workers(self) -> int: ...  # the chunk loop keeps twice this many in flight
 
-    def submit(self, *args: Any) -> Future: ...
+    def submit(self, task: ChunkTask) -> Future: ...
     def alive(self) -> bool: ...
     def drain_reports(self) -> list[tuple[str, int, int, str | None, str | None]]: ...
     def shutdown(self, wait: bool = False) -> None: ...  # wait: for the workers to exit
@@ -211,12 +230,12 @@ class InlineExecutor:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inline-chunk")
         self._reports: queue_mod.SimpleQueue[Any] = queue_mod.SimpleQueue()
 
-    def submit(self, *args: Any) -> Future:
-        return self._pool.submit(self._run, args)
+    def submit(self, task: ChunkTask) -> Future:
+        return self._pool.submit(self._run, task)
 
-    def _run(self, args: tuple[Any, ...]) -> tuple[bytes | None, float]:
+    def _run(self, task: ChunkTask) -> tuple[bytes | None, float]:
         _thread_sink.put = self._reports.put_nowait
-        return run_chunk_task(*args)
+        return run_chunk_task(task)
 
     def alive(self) -> bool:
         return True
@@ -280,20 +299,20 @@ class LocalExecutor:
                 self._pool = self._new_pool()
             return self._pool
 
-    def submit(self, *args: Any) -> Future:
+    def submit(self, task: ChunkTask) -> Future:
         out: Future = Future()
-        self._dispatch(out, args, 0)
+        self._dispatch(out, task, 0)
         return out
 
-    def _dispatch(self, out: Future, args: tuple[Any, ...], deaths: int) -> None:
+    def _dispatch(self, out: Future, task: ChunkTask, deaths: int) -> None:
         pool = self._pool
         try:
-            inner = pool.submit(run_chunk_task, *args)
+            inner = pool.submit(run_chunk_task, task)
         except (BrokenProcessPool, RuntimeError):
             if self._closed:
                 raise
             pool = self._replace(pool)
-            inner = pool.submit(run_chunk_task, *args)
+            inner = pool.submit(run_chunk_task, task)
         # ``out`` holds ``inner`` weakly: a strong reference both ways is a cycle that keeps
         # the chunk's result (tens of MB) alive until the cyclic GC runs, which in a main
         # process that allocates little can be after every chunk of the job came back.
@@ -305,10 +324,10 @@ class LocalExecutor:
                 found.cancel()
 
         out.add_done_callback(cancel_inner)
-        inner.add_done_callback(lambda f: self._settle(out, f, pool, args, deaths))
+        inner.add_done_callback(lambda f: self._settle(out, f, pool, task, deaths))
 
     def _settle(
-        self, out: Future, inner: Future, pool: ProcessPoolExecutor, args: tuple, deaths: int
+        self, out: Future, inner: Future, pool: ProcessPoolExecutor, task: ChunkTask, deaths: int
     ) -> None:
         if out.done():
             return  # the runner cancelled it
@@ -317,9 +336,7 @@ class LocalExecutor:
             return
         exc = inner.exception()
         if isinstance(exc, BrokenProcessPool) and not self._closed:
-            chunk = args[3]
-            job_id = str(args[1]).split(":", 1)[0]
-            extra = {"job_id": job_id, "chunk": getattr(chunk, "index", None)}
+            extra = {"job_id": task.job_id, "chunk": task.chunk.index}
             if deaths + 1 > self.MAX_WORKER_DEATHS:
                 log.error("worker died again on this chunk; giving up", extra=extra)
                 out.set_exception(
@@ -336,7 +353,7 @@ class LocalExecutor:
             job_metrics.CHUNK_RETRIES.inc()
             try:
                 self._replace(pool)
-                self._dispatch(out, args, deaths + 1)
+                self._dispatch(out, task, deaths + 1)
             except Exception as again:  # never leave the runner waiting on a lost future
                 if not out.done():
                     out.set_exception(again)
@@ -381,7 +398,7 @@ class ExecutorUnavailable(Exception):
     """The executor cannot start (for example, no Dask scheduler at the configured address)."""
 
 
-def run_chunk_caught(*args: Any) -> tuple[str, Any]:
+def run_chunk_caught(task: ChunkTask, plan: Any = None) -> tuple[str, Any]:
     """``run_chunk_task`` whose own exceptions come back as values.
 
     On Dask, then, an exception from the future itself always means the cluster lost the
@@ -389,7 +406,7 @@ def run_chunk_caught(*args: Any) -> tuple[str, Any]:
     exception fails the job.
     """
     try:
-        return "ok", run_chunk_task(*args)
+        return "ok", run_chunk_task(task, plan)
     except Exception as exc:
         exc.add_note(traceback.format_exc())
         try:
@@ -540,7 +557,7 @@ class DaskExecutor:
 
     # -- chunks -------------------------------------------------------------------
 
-    def submit(self, *args: Any) -> Future:
+    def submit(self, task: ChunkTask) -> Future:
         out: Future = Future()
         current: list[Any] = []  # the Dask future now running this chunk
 
@@ -551,19 +568,17 @@ class DaskExecutor:
                 self._wake.set()
 
         out.add_done_callback(abandoned)
-        self._send(out, current, args, 1)
+        self._send(out, current, task, 1)
         return out
 
-    def _send(self, out: Future, current: list[Any], args: tuple[Any, ...], attempt: int) -> None:
+    def _send(self, out: Future, current: list[Any], task: ChunkTask, attempt: int) -> None:
         try:
-            self._sender.submit(self._dispatch, out, current, args, attempt)
+            self._sender.submit(self._dispatch, out, current, task, attempt)
         except RuntimeError:  # shut down meanwhile
             with contextlib.suppress(InvalidStateError):
                 out.set_exception(ExecutorUnavailable("the Dask executor was shut down"))
 
-    def _dispatch(
-        self, out: Future, current: list[Any], args: tuple[Any, ...], attempt: int
-    ) -> None:
+    def _dispatch(self, out: Future, current: list[Any], task: ChunkTask, attempt: int) -> None:
         if out.done():
             return
         if self._closed:
@@ -574,22 +589,23 @@ class DaskExecutor:
         if client.status != "running" or not self._dask_workers:
             # Reconnecting to a restarted scheduler, or no workers yet: wait, without
             # spending an attempt.
-            self._later(0.25, out, current, args, attempt)
+            self._later(0.25, out, current, task, attempt)
             return
-        engine_name, job_key, plan_bytes, chunk, _flag, previous = args
-        cancel = DASK_EVENT + cancel_event_name(job_key.split(":", 1)[0])
+        # The plan travels as the scattered copy beside the task (Dask resolves futures in
+        # a task's arguments, not inside its objects); the cancel signal is a Dask Event.
+        remote = replace(
+            task, plan=b"", cancel=CancelSignal(dask_event=cancel_event_name(task.job_id))
+        )
         try:
-            plan = self._plan(client, job_key, plan_bytes)
-            fut = client.submit(
-                run_chunk_caught, engine_name, job_key, plan, chunk, cancel, previous, pure=False
-            )
+            plan = self._plan(client, task.key, task.plan)
+            fut = client.submit(run_chunk_caught, remote, plan, pure=False)
         except Exception as exc:  # the connection dropped between the check and the send
-            self._lost(out, current, args, attempt, exc)
+            self._lost(out, current, task, attempt, exc)
             return
         current.append(fut)
         if len(current) > 1:
             del current[:-1]
-        fut.add_done_callback(lambda f: self._settle(out, current, f, args, attempt))
+        fut.add_done_callback(lambda f: self._settle(out, current, f, task, attempt))
 
     def _plan(self, client: Any, job_key: str, plan_bytes: bytes) -> Any:
         """The job's plan on the cluster, scattered once (again if the cluster lost it)."""
@@ -605,7 +621,7 @@ class DaskExecutor:
     def forget(self, job_id: str) -> None:
         """Drop the scattered plans (and the cancel signal) of a job that ended here."""
         with self._lock:
-            for key in [k for k in self._plans if k.split(":", 1)[0] == job_id]:
+            for key in [k for k in self._plans if job_of_key(k) == job_id]:
                 self._to_cancel.append(self._plans.pop(key))
         self._wake.set()
 
@@ -629,7 +645,9 @@ class DaskExecutor:
         except Exception:
             log.warning("could not %s the cancel signal of job %s", action, job_id, exc_info=True)
 
-    def _settle(self, out: Future, current: list[Any], fut: Any, args: tuple, attempt: int) -> None:
+    def _settle(
+        self, out: Future, current: list[Any], fut: Any, task: ChunkTask, attempt: int
+    ) -> None:
         if out.done():
             return  # the runner abandoned it
         try:
@@ -644,14 +662,12 @@ class DaskExecutor:
             reason = fut.exception() if fut.status == "error" else None
         except Exception as exc:
             reason = exc
-        self._lost(out, current, args, attempt, reason or RuntimeError(f"task {fut.status}"))
+        self._lost(out, current, task, attempt, reason or RuntimeError(f"task {fut.status}"))
 
     def _lost(
-        self, out: Future, current: list[Any], args: tuple, attempt: int, reason: BaseException
+        self, out: Future, current: list[Any], task: ChunkTask, attempt: int, reason: BaseException
     ) -> None:
-        chunk = args[3]
-        job_id = str(args[1]).split(":", 1)[0]
-        extra = {"job_id": job_id, "chunk": getattr(chunk, "index", None)}
+        extra = {"job_id": task.job_id, "chunk": task.chunk.index}
         what = f"{type(reason).__name__}: {reason}"
         if attempt >= self.chunk_attempts:
             log.error("chunk lost %d times on the Dask cluster; giving up", attempt, extra=extra)
@@ -672,12 +688,12 @@ class DaskExecutor:
             extra=extra,
         )
         job_metrics.CHUNK_RETRIES.inc()
-        self._later(delay, out, current, args, attempt + 1)
+        self._later(delay, out, current, task, attempt + 1)
 
     def _later(
-        self, delay: float, out: Future, current: list[Any], args: tuple, attempt: int
+        self, delay: float, out: Future, current: list[Any], task: ChunkTask, attempt: int
     ) -> None:
-        timer = threading.Timer(delay, self._send, (out, current, args, attempt))
+        timer = threading.Timer(delay, self._send, (out, current, task, attempt))
         timer.daemon = True
         timer.start()
 

@@ -48,11 +48,6 @@ class Hold:
         return f"{self.job_id}:{self.attempt}"
 
 
-def job_of_key(key: str) -> str:
-    """The job id of an executor key (``Hold.key``)."""
-    return key.split(":", 1)[0]
-
-
 class LeaseKeeper:
     """Renews a hold's lease every ``every`` seconds until stopped or lost."""
 

@@ -174,3 +174,8 @@ class Principal:
     def visible(self) -> str | None:
         """The owner filter for store queries; None: everything."""
         return self.owner if self.scoped else None
+
+
+def job_of_key(key: str) -> str:
+    """The job id of an attempt's key (``lease.Hold.key``: ``job_id:attempt``)."""
+    return key.split(":", 1)[0]

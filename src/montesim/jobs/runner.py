@@ -27,7 +27,7 @@ from montesim.heap import loads_paused
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.chunkloop import HandBack, run_chunks
-from montesim.jobs.executors import Executor, cancel_flag_path
+from montesim.jobs.executors import CancelSignal, ChunkTask, Executor, cancel_flag_path
 from montesim.jobs.lease import TRANSIENT, Hold, LeaseKeeper, retrying
 from montesim.jobs.model import Job, StoredFile
 from montesim.jobs.objects import ObjectFiles
@@ -375,7 +375,7 @@ class JobRunner:
         self.finished_chunks[job_id] = {i for i, size in persisted.items() if size}
         pending = [c for c in chunks if persisted.get(c.index) != c.size]
 
-        def submit_args(chunk: Chunk) -> tuple[Any, ...]:
+        def task(chunk: Chunk) -> ChunkTask:
             previous = None
             if engine.sequential and chunk.index:
                 previous = retrying(
@@ -383,12 +383,13 @@ class JobRunner:
                     keeper,
                     "reading the previous chunk",
                 )
-            return (engine.name, hold.key, planned.plan_bytes, chunk, str(flag), previous)
+            cancel = CancelSignal(flag_path=str(flag))
+            return ChunkTask(engine.name, hold.key, planned.plan_bytes, chunk, cancel, previous)
 
         finished = run_chunks(
             self.executor,
             pending,
-            submit_args,
+            task,
             lambda chunk, fut: self._persist(keeper, chunk, fut),
             should_stop,
             sequential=engine.sequential,

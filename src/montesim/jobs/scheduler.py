@@ -17,9 +17,8 @@ from montesim.engines.base import get_engine
 from montesim.errors import InputError
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs.executors import Executor, make_executor
-from montesim.jobs.lease import job_of_key
 from montesim.jobs.liveness import Liveness, make_owner, owner_is_dead
-from montesim.jobs.model import Job
+from montesim.jobs.model import Job, job_of_key
 from montesim.jobs.objects import object_files
 from montesim.jobs.planning import Limits, disk_plan_cache
 from montesim.jobs.progress import stall_threshold

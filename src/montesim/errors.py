@@ -7,8 +7,17 @@ Hierarchy::
     │                     with a stable ``code`` and the ``location`` of the mistake
     ├── EngineError       a failure while computing (not the user's input): job ``error``
     ├── Cancelled         an engine noticed cancellation mid-chunk
+    ├── EngineError
+    │   └── TamperedData  stored bytes whose signature does not match: never unpickled
     ├── Conflict          a job is not in a state that allows the operation (409)
-    └── QuotaExceeded     an owner is over a quota (429 with Retry-After)
+    ├── QuotaExceeded     an owner is over a quota (429 with Retry-After)
+    └── the job layer's own (never shown to a user as such):
+        ├── StoreUnavailable     the store cannot be written (disk full, database gone)
+        ├── ObjectStoreError     the object store refused or could not be reached
+        ├── ExecutorUnavailable  the executor cannot start (no Dask scheduler there)
+        ├── MetricsUnavailable   a worker's metrics port cannot be bound
+        ├── LeaseLost            another attempt holds the job: the runner stops quietly
+        └── HandBack             a draining worker leaves the rest of its job to another
 
 Every module may import this one; it imports nothing of montesim.
 """
@@ -75,6 +84,41 @@ class Conflict(MontesimError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class TamperedData(EngineError):
+    """Stored bytes whose signature does not match: never unpickled."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} failed its integrity check (it was changed outside montesim, or "
+            "written with another MONTESIM_SECRET_KEY); it was not loaded",
+            code="tampered_data",
+        )
+
+
+class StoreUnavailable(MontesimError):
+    """The store cannot be written (disk full, read-only, database gone)."""
+
+
+class ObjectStoreError(MontesimError):
+    """The object store could not be reached or refused the operation."""
+
+
+class ExecutorUnavailable(MontesimError):
+    """The executor cannot start (for example, no Dask scheduler at the configured address)."""
+
+
+class MetricsUnavailable(MontesimError):
+    """A worker's metrics endpoint cannot be served (its port is taken)."""
+
+
+class LeaseLost(MontesimError):
+    """Another worker took the job over, or it ended elsewhere: the runner stops quietly."""
+
+
+class HandBack(MontesimError):
+    """The worker is draining: persisted chunks stay, the rest is left to another worker."""
 
 
 class QuotaExceeded(MontesimError):

@@ -313,7 +313,8 @@ def _check_executor(settings: Settings) -> None:
     """A Dask scheduler that cannot be reached is a one-line error, not a traceback."""
     if settings.executor != "dask" or not settings.dask_scheduler:
         return
-    from montesim.jobs.executors import DaskExecutor, ExecutorUnavailable
+    from montesim.errors import ExecutorUnavailable
+    from montesim.jobs.executors import DaskExecutor
 
     try:
         DaskExecutor.connect(settings.dask_scheduler, settings.dask_connect_seconds).close()
@@ -341,67 +342,19 @@ def worker(
     SIGTERM (or Ctrl-C) drains: no new jobs, chunks in flight finish, running jobs are
     handed back to another worker, exit 0.
     """
-    import signal
-    import threading
-
-    from prometheus_client import REGISTRY as PROCESS_REGISTRY
-
-    from montesim.jobs import metrics as job_metrics
-    from montesim.jobs.executors import ExecutorUnavailable
-    from montesim.jobs.service import build
+    from montesim.errors import ExecutorUnavailable, MetricsUnavailable
+    from montesim.jobs.worker import create_worker
     from montesim.logs import setup_logging
 
     settings = Settings(warm_engines=warm)
     setup_logging(settings.log_format)
     _check_warm(settings)
     try:
-        service = build(settings, role="worker")
-    except ExecutorUnavailable as exc:
+        process = create_worker(settings, metrics_port=metrics_port, metrics_host=metrics_host)
+    except (ExecutorUnavailable, MetricsUnavailable) as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
-    scheduler = service.scheduler
-    assert scheduler is not None
-    metrics_server = None
-    if metrics_port:
-        try:
-            metrics_server = job_metrics.serve_metrics(
-                metrics_port,
-                metrics_host,
-                job_metrics.REGISTRY,
-                service.presence.registry,
-                PROCESS_REGISTRY,
-            )
-        except OSError as exc:
-            console.print(
-                f"[red]error:[/red] cannot serve metrics on {metrics_host}:{metrics_port}: "
-                f"{exc.strerror or exc}",
-                highlight=False,
-            )
-            service.close()
-            raise typer.Exit(2) from None
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    service.start()
-    where = f", metrics at http://{metrics_host}:{metrics_port}/metrics" if metrics_port else ""
-    console.print(f"montesim worker {scheduler.owner} on {settings.url}{where}", highlight=False)
-    code = 0
-    try:
-        while not stopping.wait(0.5):
-            if not scheduler.looping():
-                console.print("[red]error:[/red] the scheduler thread ended")
-                code = 1
-                break
-    finally:
-        console.print("montesim worker stopping: draining", highlight=False)
-        service.close()
-        if metrics_server is not None:
-            metrics_server.shutdown()
-    raise typer.Exit(code)
+    raise typer.Exit(process.run(lambda line: console.print(line, highlight=False)))
 
 
 config_app = typer.Typer(

@@ -15,13 +15,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from montesim.engines.base import Chunk
+from montesim.errors import HandBack
 from montesim.jobs.executors import ChunkTask, Executor
 
 POLL_SECONDS = 0.1
-
-
-class HandBack(Exception):
-    """The worker is draining: persisted chunks stay, the rest is left to another worker."""
 
 
 def run_chunks(

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from montesim import portable
 from montesim.config import Settings
 from montesim.engines.base import Chunk, engine_names, get_engine
-from montesim.errors import Cancelled, EngineError
+from montesim.errors import Cancelled, EngineError, ExecutorUnavailable
 from montesim.heap import keep_freed_memory, loads_paused
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs.model import job_of_key
@@ -392,10 +392,6 @@ class LocalExecutor:
         # (a second or so), or one that outlives a quick exit here fails noisily.
         wait_for(self._starting, timeout=30)
         self._pool.shutdown(wait=wait, cancel_futures=True)
-
-
-class ExecutorUnavailable(Exception):
-    """The executor cannot start (for example, no Dask scheduler at the configured address)."""
 
 
 def run_chunk_caught(task: ChunkTask, plan: Any = None) -> tuple[str, Any]:

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from montesim.errors import ObjectStoreError
+
 BLOCK = 1 << 20  # bytes moved at a time: one block in memory, whatever the file's size
-
-
-class ObjectStoreError(Exception):
-    """The object store could not be reached or refused the operation."""
 
 
 class ObjectFiles:

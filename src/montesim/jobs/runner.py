@@ -22,11 +22,11 @@ from typing import Any, overload
 from sqlalchemy.exc import DBAPIError
 
 from montesim.engines.base import Chunk, Engine, Result, get_engine
-from montesim.errors import Cancelled, EngineError, InputError
+from montesim.errors import Cancelled, EngineError, HandBack, InputError, LeaseLost
 from montesim.heap import loads_paused
 from montesim.jobs import metrics as job_metrics
 from montesim.jobs import progress as progress_mod
-from montesim.jobs.chunkloop import HandBack, run_chunks
+from montesim.jobs.chunkloop import run_chunks
 from montesim.jobs.executors import CancelSignal, ChunkTask, Executor, cancel_flag_path
 from montesim.jobs.lease import TRANSIENT, Hold, LeaseKeeper, retrying
 from montesim.jobs.model import Job, StoredFile
@@ -156,10 +156,6 @@ class FileMap(Mapping[str, Path]):
 
     def __len__(self) -> int:
         return len(self.store.file_ids())
-
-
-class LeaseLost(Exception):
-    """Another worker took the job over, or it ended elsewhere: stop quietly."""
 
 
 class JobRunner:

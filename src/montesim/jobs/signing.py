@@ -22,21 +22,10 @@ import secrets
 from pathlib import Path
 
 from montesim.config import Settings
-from montesim.errors import EngineError
+from montesim.errors import TamperedData
 
 MAGIC = b"msig1:"
 TAG = hashlib.sha256().digest_size
-
-
-class TamperedData(EngineError):
-    """Stored bytes whose signature does not match: never unpickled."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"{what} failed its integrity check (it was changed outside montesim, or "
-            "written with another MONTESIM_SECRET_KEY); it was not loaded",
-            code="tampered_data",
-        )
 
 
 class Signer:

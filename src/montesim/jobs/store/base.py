@@ -19,6 +19,7 @@ from sqlalchemy import Connection, create_engine, event, func, insert, select, u
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import DBAPIError
 
+from montesim.errors import StoreUnavailable
 from montesim.jobs import progress as progress_mod
 from montesim.jobs.model import Job
 from montesim.jobs.signing import Signer
@@ -32,10 +33,6 @@ _EVENT_WRITTEN = "montesim_event_written"
 
 def now() -> float:
     return time.time()
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be written (disk full, read-only, database gone)."""
 
 
 def _configure_sqlite(engine: SAEngine, *, throwaway: bool = False) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.engines.risktree.test_register_formats import DEFINITION
 from tests.engines.risktree.test_risktree_register_json import REGISTER
 
 from montesim.api.app import create_app
@@ -63,3 +65,44 @@ def test_cycle_is_a_422_naming_the_cycle(client: TestClient) -> None:
     resp = client.post("/api/risktree/validate", json={"tree": tree})
     assert resp.status_code == 422
     assert "cycle: A → B → A" in resp.json()["detail"]
+
+
+def test_unknown_register_fields_are_warnings_not_422s(client: TestClient) -> None:
+    tree = copy.deepcopy(DEFINITION)
+    tree["leaves"][0]["distributionShape"]["skew"] = 1
+    checked = client.post("/api/risktree/validate", json={"tree": tree})
+    assert checked.status_code == 200, checked.text
+    locations = [w["location"] for w in checked.json()["warnings"]]
+    assert "tree.leaves['Ransomware Attack'].distributionShape.skew" in locations
+    run = client.post("/api/risktree/simulate", json={"tree": tree, "trials": 2000})
+    assert run.status_code == 200, run.text
+    assert any(w["location"].endswith(".skew") for w in run.json()["warnings"])
+
+
+def test_export_gives_register_json_that_reads_back_the_same(client: TestClient) -> None:
+    resp = client.post("/api/risktree/export", json={"tree": DEFINITION, "trials": 500})
+    assert resp.status_code == 200, resp.text
+    doc = resp.json()["register"]
+    again = client.post("/api/risktree/export", json={"tree": doc})
+    assert again.status_code == 200 and again.json()["register"] == doc
+    first = client.post("/api/risktree/validate", json={"tree": DEFINITION}).json()
+    second = client.post("/api/risktree/validate", json={"tree": doc}).json()
+    assert first["nodes"] == second["nodes"]
+
+
+def test_export_of_a_tree_register_cannot_hold_is_a_422(client: TestClient) -> None:
+    tree = {
+        "name": "R",
+        "children": [
+            {
+                "name": "A",
+                "frequency": 2.0,
+                "severity": {"family": "lognormal", "low": 1, "high": 9},
+            }
+        ],
+    }
+    resp = client.post("/api/risktree/export", json={"tree": tree})
+    assert resp.status_code == 422
+    body = resp.json()
+    assert body["code"] == "not_expressible_in_register"
+    assert body["location"] == "tree.leaves['A'].frequency" and "'A'" in body["detail"]

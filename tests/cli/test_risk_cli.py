@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from tests.cli.test_cli import cli
 from tests.engines.excel.books import save_book
+from tests.engines.risktree.test_register_formats import DEFINITION
 from tests.engines.risktree.test_risktree_register_json import REGISTER
 
 pytestmark = pytest.mark.xdist_group("cli")
@@ -49,3 +50,28 @@ def test_simulate_prints_error_warnings(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = " ".join((done.stdout + done.stderr).split())
     assert "every trial of output NPV (M!B3) is #N/A; first produced by M!B2" in text
+
+
+def test_risk_to_register_writes_a_tree_that_reads_back(tmp_path: Path) -> None:
+    from montesim.engines.risktree.loading import parse_spec, read_document
+
+    source = tmp_path / "ours.json"
+    source.write_text(json.dumps({**DEFINITION, "extra": 1}))
+    out = tmp_path / "register.json"
+    done = cli("risk", str(source), "--to-register", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "tree.extra" in done.stderr and "ignored" in done.stderr
+    first = parse_spec({"tree": DEFINITION})
+    again = parse_spec(read_document(out))
+    assert again.tree.model_dump() == first.tree.model_dump()
+
+
+def test_risk_to_register_refuses_a_cap_naming_the_leaf(tmp_path: Path) -> None:
+    source = tmp_path / "capped.yaml"
+    source.write_text(
+        "name: R\nchildren:\n  - {name: L, probability: 0.1, low: 10, high: 100, cap: 50}\n"
+    )
+    done = cli("risk", str(source), "--to-register", str(tmp_path / "out.json"))
+    assert done.returncode == 2
+    assert "'L'" in done.stderr and "cap" in done.stderr
+    assert not (tmp_path / "out.json").exists()

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from montesim.engines.risktree.engine import plan_for
 from montesim.engines.risktree.loading import parse_document, parse_spec, validate_model
+from montesim.engines.risktree.register import to_register
 from montesim.engines.risktree.severity import Severity
 from montesim.errors import EngineError, InputError
 from montesim.jobs.service import run_now
@@ -80,6 +81,7 @@ def validate(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     plan = plan_for(parse_spec(spec))
     return {
         "trials": plan.spec.trials,
+        "warnings": plan.spec.notes,
         "nodes": [
             {
                 "name": n.name,
@@ -100,3 +102,12 @@ def import_register(
     doc = parse_document(text, filename=filename)
     parse_spec(doc)  # refuse it now, naming the node, rather than at simulate time
     return doc
+
+
+@router.post("/export")
+def export_register(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """The tree in register's JSON (``register``), with notes on what it leaves out."""
+    parsed = parse_spec(spec)
+    plan_for(parsed)  # a tree register would refuse (two roots, a cycle) is refused here
+    doc, notes = to_register(parsed)
+    return {"register": doc, "warnings": parsed.notes + notes}

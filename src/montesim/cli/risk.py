@@ -35,9 +35,14 @@ def risk(
     workers: Annotated[int, typer.Option("--workers", "-w", help="Processes")] = max(
         1, os.cpu_count() or 1
     ),
+    to_register: Annotated[
+        Path | None,
+        typer.Option("--to-register", help="Write the tree in register's JSON here; no run"),
+    ] = None,
 ) -> None:
     """Simulate a risk tree and write each node's loss exceedance curve and figures."""
     # the risk-tree engine imports SciPy: load it when this command runs, not at start-up
+    from montesim.engines.risktree import register
     from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
     from montesim.engines.risktree.tree import build
     from montesim.jobs.service import run_now
@@ -51,9 +56,17 @@ def risk(
             spec["seed"] = seed
         parsed = parse_spec(spec)
         build(parsed)  # the tree's structure (one root, no cycle), before the progress bar
+        if to_register is not None:
+            doc, notes = register.to_register(parsed)
     except InputError as exc:
         _print_error(exc)
         raise typer.Exit(2) from None
+    _print_warnings(parsed.notes)
+    if to_register is not None:
+        _print_warnings(notes)
+        to_register.write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"wrote {to_register} (register's JSON)")
+        return
     total = parsed.trials
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -86,6 +99,7 @@ def risk(
         raise typer.Exit(1)
     summary = result.summary
     _print_table(summary)
+    _print_warnings([w for w in summary.get("warnings", []) if w not in parsed.notes])
     if output:
         output.write_text(json.dumps(summary, indent=1))
         console.print(f"wrote {output}")
@@ -102,6 +116,11 @@ def risk(
 def _print_error(exc: InputError) -> None:
     where = f" ({exc.location})" if exc.location else ""
     console.print(f"[red]error:[/red] {exc.message}{where}")
+
+
+def _print_warnings(notes: list[dict[str, str]]) -> None:
+    for note in notes:
+        console.print(f"[yellow]warning:[/yellow] {note['message']}")
 
 
 def _print_table(summary: dict) -> None:

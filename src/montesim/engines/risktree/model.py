@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from montesim.engines.risktree.severity import Severity
 
@@ -97,3 +97,9 @@ class RiskTreeSpec(_Strict):
     chunk_size: int | None = Field(None, ge=1, le=MAX_TRIALS)
     correlation: Correlation | None = None
     output: Output = Field(default_factory=Output)
+    # what loading ignored or could not honour, shown with the result: {code, location, message}
+    _notes: list[dict[str, str]] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[dict[str, str]]:
+        return self._notes

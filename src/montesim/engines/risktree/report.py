@@ -64,6 +64,7 @@ def summary(
         },
         "nodes": nodes,
         "raw_trials": raw_trials,
+        "warnings": list(spec.notes),
         "chart": chart(spec, tree, nodes),
     }
 

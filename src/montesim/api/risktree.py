@@ -81,7 +81,7 @@ def validate(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     plan = plan_for(parse_spec(spec))
     return {
         "trials": plan.spec.trials,
-        "warnings": plan.spec.notes,
+        "warnings": list(plan.warnings),
         "nodes": [
             {
                 "name": n.name,
@@ -108,6 +108,6 @@ def import_register(
 def export_register(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """The tree in register's JSON (``register``), with notes on what it leaves out."""
     parsed = parse_spec(spec)
-    plan_for(parsed)  # a tree register would refuse (two roots, a cycle) is refused here
+    plan = plan_for(parsed)  # a tree register would refuse (two roots, a cycle) is refused
     doc, notes = to_register(parsed)
-    return {"register": doc, "warnings": parsed.notes + notes}
+    return {"register": doc, "warnings": [*plan.warnings, *notes]}

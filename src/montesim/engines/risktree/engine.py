@@ -19,6 +19,7 @@ from montesim.engines.risktree.simulate import (
     round_chunk_size,
     simulate_chunk,
 )
+from montesim.engines.risktree.tails import tail_notes
 from montesim.engines.risktree.tree import RiskTree, build
 from montesim.stats.lec import LossHistogram
 
@@ -32,6 +33,7 @@ class Plan:
     tree: RiskTree
     counts: tuple[PoissonCounts | None, ...]  # per leaf: its Poisson counts (None: Bernoulli)
     chunk_size: int
+    warnings: tuple[dict[str, Any], ...] = ()  # loading's notes, then heavy tails
 
 
 @dataclass
@@ -52,7 +54,8 @@ def plan_for(spec: RiskTreeSpec, chunk_size: int | None = None) -> Plan:
     )
     if chunk_size is None:
         chunk_size = min(-(-spec.trials // TARGET_CHUNKS), MAX_CHUNK_BLOCKS * STREAM_BLOCK)
-    return Plan(spec, tree, counts, round_chunk_size(chunk_size))
+    warnings = (*spec.notes, *tail_notes(tree))
+    return Plan(spec, tree, counts, round_chunk_size(chunk_size), warnings)
 
 
 def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = None) -> Partial:
@@ -80,7 +83,7 @@ def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
     hists = [LossHistogram.merge(p.hists[i] for p in parts) for i in range(len(plan.tree.nodes))]
     raws = [p.raw for p in parts if p.raw is not None]
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
-    summary = report.summary(plan.spec, plan.tree, hists, raw.shape[1])
+    summary = report.summary(plan.spec, plan.tree, hists, raw.shape[1], plan.warnings)
     artifacts = report.trial_tables(plan.tree, raw) if raw.shape[1] else {}
     return Result(summary=summary, artifacts=artifacts)
 

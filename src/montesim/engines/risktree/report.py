@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,11 @@ def shared_ticks(spec: RiskTreeSpec, hists: list[LossHistogram]) -> np.ndarray:
 
 
 def summary(
-    spec: RiskTreeSpec, tree: RiskTree, hists: list[LossHistogram], raw_trials: int
+    spec: RiskTreeSpec,
+    tree: RiskTree,
+    hists: list[LossHistogram],
+    raw_trials: int,
+    warnings: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     ticks = shared_ticks(spec, hists)
     nodes: dict[str, Any] = {}
@@ -64,7 +69,7 @@ def summary(
         },
         "nodes": nodes,
         "raw_trials": raw_trials,
-        "warnings": list(spec.notes),
+        "warnings": list(warnings),
         "chart": chart(spec, tree, nodes),
     }
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, Files, Result, split_units
-from montesim.engines.risktree import report
+from montesim.engines.risktree import drivers, report
 from montesim.engines.risktree.counts import PoissonCounts
 from montesim.engines.risktree.loading import parse_spec
 from montesim.engines.risktree.model import RiskTreeSpec
@@ -44,6 +44,7 @@ class Partial:
     size: int
     hists: list[LossHistogram]
     raw: np.ndarray | None  # (nodes, trials) for trials below output.raw_trials
+    tails: drivers.TailSums  # what the tail drivers need, exactly summed
 
 
 def plan_for(spec: RiskTreeSpec, chunk_size: int | None = None) -> Plan:
@@ -74,7 +75,15 @@ def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = No
         raw = np.stack(
             [losses.node_values(plan.tree, i, raw_n) for i in range(len(plan.tree.nodes))]
         )
-    return Partial(start, size, histograms(plan.tree, losses), raw)
+    row_of = {node: r for r, node in enumerate(plan.tree.portfolios)}
+    dense = [
+        losses.portfolio[row_of[i]] if n.kind == "portfolio" else None
+        for i, n in enumerate(plan.tree.nodes)
+    ]
+    tails = drivers.chunk_sums(
+        plan.tree, dense, losses.leaf_trials, losses.leaf_losses, plan.spec.trials
+    )
+    return Partial(start, size, histograms(plan.tree, losses), raw, tails)
 
 
 def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
@@ -83,7 +92,8 @@ def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
     hists = [LossHistogram.merge(p.hists[i] for p in parts) for i in range(len(plan.tree.nodes))]
     raws = [p.raw for p in parts if p.raw is not None]
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
-    summary = report.summary(plan.spec, plan.tree, hists, raw.shape[1], plan.warnings)
+    shares = drivers.contributions(plan.tree, drivers.merge([p.tails for p in parts]), hists)
+    summary = report.summary(plan.spec, plan.tree, hists, raw.shape[1], plan.warnings, shares)
     artifacts = report.trial_tables(plan.tree, raw) if raw.shape[1] else {}
     return Result(summary=summary, artifacts=artifacts)
 

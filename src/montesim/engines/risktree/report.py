@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from montesim.engines.risktree import drivers
 from montesim.engines.risktree.model import RiskTreeSpec
 from montesim.engines.risktree.tree import RiskTree
 from montesim.stats.lec import LossHistogram, lec_points, summarize, tick_grid
@@ -44,11 +45,25 @@ def summary(
     hists: list[LossHistogram],
     raw_trials: int,
     warnings: Sequence[dict[str, Any]] = (),
+    shares: Sequence[dict[str, dict[str, float]]] = (),
 ) -> dict[str, Any]:
     ticks = shared_ticks(spec, hists)
     nodes: dict[str, Any] = {}
-    for node, hist in zip(tree.nodes, hists, strict=True):
+    for i, (node, hist) in enumerate(zip(tree.nodes, hists, strict=True)):
         figures = summarize(hist)
+        if shares:
+            # The tail mean from exact sums, the same the contributions add up to.
+            contributions = shares[i]
+            figures["tvar"] = {
+                "95": math.fsum(contributions["tvar95"].values()),
+                "99": math.fsum(contributions["tvar99"].values()),
+            }
+            figures["contributions"] = contributions
+            if node.kind == "portfolio":
+                figures["child_contributions"] = {
+                    level: drivers.by_child(tree, i, values)
+                    for level, values in contributions.items()
+                }
         nodes[node.name] = {
             "kind": node.kind,
             "parent": tree.nodes[node.parent].name if node.parent is not None else None,

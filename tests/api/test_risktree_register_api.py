@@ -106,3 +106,32 @@ def test_export_of_a_tree_register_cannot_hold_is_a_422(client: TestClient) -> N
     body = resp.json()
     assert body["code"] == "not_expressible_in_register"
     assert body["location"] == "tree.leaves['A'].frequency" and "'A'" in body["detail"]
+
+
+def test_tolerance_and_exceedance_through_the_api(client: TestClient) -> None:
+    tree = {
+        "name": "Root",
+        "children": [
+            {
+                "name": "U",
+                "probability": 0.3,
+                "severity": {"family": "uniform", "min": 0, "max": 1000},
+            }
+        ],
+    }
+    spec = {
+        "tree": tree,
+        "trials": 20_000,
+        "tolerance": [[500, 0.1], [900, 0.05]],
+        "output": {"exceedance_at": [250]},
+    }
+    resp = client.post("/api/risktree/simulate", json=spec)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["tolerance"]["exceeded"] is True
+    (row,) = body["nodes"]["Root"]["exceedance_at"]
+    assert row["probability"] == pytest.approx(0.3 * 0.75, abs=0.01)
+    bad = client.post(
+        "/api/risktree/validate", json={**spec, "tolerance": [[500, 0.1], [400, 0.05]]}
+    )
+    assert bad.status_code == 422 and bad.json()["location"] == "tolerance[1]"

@@ -75,3 +75,16 @@ def test_risk_to_register_refuses_a_cap_naming_the_leaf(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "'L'" in done.stderr and "cap" in done.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_risk_prints_exceedance_and_tolerance(tmp_path: Path) -> None:
+    source = tmp_path / "tree.yaml"
+    source.write_text(
+        "name: R\nchildren:\n  - {name: U, probability: 0.3, severity: "
+        "{family: uniform, min: 0, max: 1000}}\ntolerance: [[500, 0.1], [900, 0.05]]\n"
+    )
+    done = cli("risk", str(source), "-n", "20000", "-w", "1", "--at", "250", "--at", "2000")
+    assert done.returncode == 0, done.stderr
+    assert "P(R loss ≥ 250) = 22." in done.stdout  # 0.3 · 0.75 = 22.5 %
+    assert "P(R loss ≥ 2,000) = 0.0000%" in done.stdout
+    assert "Risk tolerance: EXCEEDED" in done.stdout

@@ -35,6 +35,10 @@ def risk(
     workers: Annotated[int, typer.Option("--workers", "-w", help="Processes")] = max(
         1, os.cpu_count() or 1
     ),
+    at: Annotated[
+        list[float] | None,
+        typer.Option("--at", help="Print P(loss ≥ X) at this loss (repeatable)"),
+    ] = None,
     to_register: Annotated[
         Path | None,
         typer.Option("--to-register", help="Write the tree in register's JSON here; no run"),
@@ -54,6 +58,8 @@ def risk(
             spec["trials"] = trials
         if seed is not None:
             spec["seed"] = seed
+        if at:
+            spec["output"] = {**(spec.get("output") or {}), "exceedance_at": at}
         parsed = parse_spec(spec)
         build(parsed)  # the tree's structure (one root, no cycle), before the progress bar
         if to_register is not None:
@@ -100,6 +106,8 @@ def risk(
     summary = result.summary
     _print_table(summary)
     _print_warnings([w for w in summary.get("warnings", []) if w not in parsed.notes])
+    _print_exceedance(summary)
+    _print_tolerance(summary.get("tolerance"))
     if output:
         output.write_text(json.dumps(summary, indent=1))
         console.print(f"wrote {output}")
@@ -121,6 +129,25 @@ def _print_error(exc: InputError) -> None:
 def _print_warnings(notes: list[dict[str, str]]) -> None:
     for note in notes:
         console.print(f"[yellow]warning:[/yellow] {note['message']}")
+
+
+def _print_exceedance(summary: dict) -> None:
+    root = summary["nodes"][summary["root"]]
+    for row in root.get("exceedance_at", []):
+        Console().print(
+            f"P({summary['root']} loss ≥ {row['loss']:,.0f}) = {row['probability']:.4%}"
+        )
+
+
+def _print_tolerance(tolerance: dict | None) -> None:
+    if not tolerance:
+        return
+    worst = tolerance["worst"]
+    verdict = "[red]EXCEEDED[/red]" if tolerance["exceeded"] else "[green]within[/green]"
+    Console().print(
+        f"Risk tolerance: {verdict}; worst at loss {worst['loss']:,.0f}: "
+        f"P(loss ≥ x) {worst['lec_probability']:.3%} against {worst['probability']:.3%} tolerated"
+    )
 
 
 def _print_table(summary: dict) -> None:

@@ -83,6 +83,8 @@ class Correlation(_Strict):
 
 class Output(_Strict):
     scale: Literal["log", "linear"] = "log"
+    # P(loss ≥ x) of every node at these losses, read from the full histogram
+    exceedance_at: list[float] = Field(default_factory=list, max_length=100)
     ticks: int = Field(60, ge=5, le=1000)
     tail_trim: float = Field(1e-3, gt=0.0, lt=1.0)
     chart_nodes: list[Name] | None = Field(None, max_length=20)
@@ -97,6 +99,8 @@ class RiskTreeSpec(_Strict):
     chunk_size: int | None = Field(None, ge=1, le=MAX_TRIALS)
     correlation: Correlation | None = None
     output: Output = Field(default_factory=Output)
+    # the root's loss tolerance: [loss, probability] points, losses increasing
+    tolerance: list[tuple[float, float]] | None = Field(None, min_length=1, max_length=100)
     # what loading ignored or could not honour, shown with the result: {code, location, message}
     _notes: list[dict[str, str]] = PrivateAttr(default_factory=list)
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from montesim.engines.risktree import drivers
+from montesim.engines.risktree import appetite, drivers
 from montesim.engines.risktree.model import RiskTreeSpec
 from montesim.engines.risktree.tree import RiskTree
-from montesim.stats.lec import LossHistogram, lec_points, summarize, tick_grid
+from montesim.stats.lec import MANTISSA_BITS, LossHistogram, lec_points, summarize, tick_grid
 
 CHART_QUANTILES = (("p90", 0.90), ("p99", 0.99))
 DEFAULT_CHART_NODES = 6
@@ -64,6 +64,12 @@ def summary(
                     level: drivers.by_child(tree, i, values)
                     for level, values in contributions.items()
                 }
+        if spec.output.exceedance_at:
+            at = np.array(spec.output.exceedance_at, dtype=np.float64)
+            figures["exceedance_at"] = [
+                {"loss": float(x), "probability": float(p)}
+                for x, p in zip(at, hist.exceedance(at), strict=True)
+            ]
         nodes[node.name] = {
             "kind": node.kind,
             "parent": tree.nodes[node.parent].name if node.parent is not None else None,
@@ -71,6 +77,7 @@ def summary(
             **figures,
             "lec": lec_points(hist, ticks, spec.output.tail_trim),
         }
+    tolerance = appetite.check(spec.tolerance, hists[0], ticks) if spec.tolerance else None
     return {
         "engine": "risktree",
         "root": tree.root,
@@ -85,6 +92,8 @@ def summary(
         "nodes": nodes,
         "raw_trials": raw_trials,
         "warnings": list(warnings),
+        "tolerance": tolerance,
+        "sketch": sketch(hists[0]),
         "chart": chart(spec, tree, nodes),
     }
 
@@ -154,6 +163,28 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
         },
     }
     color = {"field": "node", "type": "nominal", "title": "Node"}
+    layers = []
+    if spec.tolerance:
+        layers.append(
+            {
+                "data": {
+                    "values": [
+                        {"tolerance": "Risk tolerance", "loss": x, "exceedance": p}
+                        for x, p in spec.tolerance
+                    ]
+                },
+                "mark": {"type": "line", "strokeDash": [6, 4], "color": "#b00020", "point": True},
+                "encoding": {
+                    "x": x_enc,
+                    "y": y_enc,
+                    "tooltip": [
+                        {"field": "tolerance"},
+                        {"field": "loss", "format": ",.0f"},
+                        {"field": "exceedance", "format": ".3%", "title": "tolerated P"},
+                    ],
+                },
+            }
+        )
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": f"Loss exceedance — {tree.root} ({spec.trials:,} trials)",
@@ -189,7 +220,21 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
                     ],
                 },
             },
+            *layers,
         ],
+    }
+
+
+def sketch(hist: LossHistogram) -> dict[str, Any]:
+    """The root's loss histogram, compact, so a page can read P(loss ≥ x) for any x."""
+    return {
+        "n": hist.n,
+        "zeros": hist.zeros,
+        "max": hist.max,
+        "at_max": hist.at_max,
+        "mantissa_bits": MANTISSA_BITS,
+        "keys": hist.keys.tolist(),
+        "counts": hist.counts.tolist(),
     }
 
 

@@ -88,3 +88,15 @@ def test_risk_prints_exceedance_and_tolerance(tmp_path: Path) -> None:
     assert "P(R loss ≥ 250) = 22." in done.stdout  # 0.3 · 0.75 = 22.5 %
     assert "P(R loss ≥ 2,000) = 0.0000%" in done.stdout
     assert "Risk tolerance: EXCEEDED" in done.stdout
+
+
+def test_risk_prints_what_controls_buy(tmp_path: Path) -> None:
+    source = tmp_path / "tree.yaml"
+    source.write_text(
+        "name: R\nchildren:\n  - name: A\n    probability: 0.3\n    low: 100\n    high: 1000\n"
+        "    controls: [{name: Backups, cost: 10, severity_factor: 0.5}]\n"
+        "  - {name: B, probability: 0.1, low: 100, high: 1000}\n"
+    )
+    done = cli("risk", str(source), "-n", "5000", "-w", "1")
+    assert done.returncode == 0, done.stderr
+    assert "Backups" in done.stdout and "inherent" in done.stdout

@@ -108,6 +108,7 @@ def risk(
     _print_warnings([w for w in summary.get("warnings", []) if w not in parsed.notes])
     _print_exceedance(summary)
     _print_tolerance(summary.get("tolerance"))
+    _print_controls(summary)
     if output:
         output.write_text(json.dumps(summary, indent=1))
         console.print(f"wrote {output}")
@@ -148,6 +149,30 @@ def _print_tolerance(tolerance: dict | None) -> None:
         f"Risk tolerance: {verdict}; worst at loss {worst['loss']:,.0f}: "
         f"P(loss ≥ x) {worst['lec_probability']:.3%} against {worst['probability']:.3%} tolerated"
     )
+
+
+def _print_controls(summary: dict) -> None:
+    rows = summary.get("controls")
+    if not rows:
+        return
+    root = summary["nodes"][summary["root"]]
+    table = Table(
+        title=f"Controls: AAL {root['inherent']['aal']:,.0f} inherent, {root['aal']:,.0f} "
+        f"residual; TVaR 99 {root['inherent']['tvar']['99']:,.0f} → {root['tvar']['99']:,.0f}"
+    )
+    for col in ("Control", "Leaf", "Cost", "AAL saved", "TVaR 99 saved", "TVaR 99 / cost"):
+        table.add_column(col, justify="left" if col in ("Control", "Leaf") else "right")
+    for row in rows:
+        per = row["per_cost"]["tvar99"]
+        table.add_row(
+            row["name"],
+            row["leaf"],
+            f"{row['cost']:,.0f}",
+            f"{row['reduction']['aal']:,.0f}",
+            f"{row['reduction']['tvar99']:,.0f}",
+            "—" if per is None else f"{per:,.2f}",
+        )
+    Console().print(table)
 
 
 def _print_table(summary: dict) -> None:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, Files, Result, split_units
-from montesim.engines.risktree import drivers, report
+from montesim.engines.risktree import controls, drivers, report
 from montesim.engines.risktree.counts import PoissonCounts
 from montesim.engines.risktree.loading import parse_spec
 from montesim.engines.risktree.model import RiskTreeSpec
@@ -45,6 +45,8 @@ class Partial:
     hists: list[LossHistogram]
     raw: np.ndarray | None  # (nodes, trials) for trials below output.raw_trials
     tails: drivers.TailSums  # what the tail drivers need, exactly summed
+    # with controls: inherent histogram per node, the root's without each control
+    controlled: tuple[list[LossHistogram], list[LossHistogram]] | None = None
 
 
 def plan_for(spec: RiskTreeSpec, chunk_size: int | None = None) -> Plan:
@@ -83,7 +85,8 @@ def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = No
     tails = drivers.chunk_sums(
         plan.tree, dense, losses.leaf_trials, losses.leaf_losses, plan.spec.trials
     )
-    return Partial(start, size, histograms(plan.tree, losses), raw, tails)
+    controlled = controls.chunk_histograms(plan.tree, losses)
+    return Partial(start, size, histograms(plan.tree, losses), raw, tails, controlled)
 
 
 def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
@@ -93,7 +96,20 @@ def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
     raws = [p.raw for p in parts if p.raw is not None]
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
     shares = drivers.contributions(plan.tree, drivers.merge([p.tails for p in parts]), hists)
-    summary = report.summary(plan.spec, plan.tree, hists, raw.shape[1], plan.warnings, shares)
+    controlled = None
+    if parts[0].controlled is not None:
+        inherent = [
+            LossHistogram.merge(p.controlled[0][i] for p in parts)
+            for i in range(len(plan.tree.nodes))
+        ]
+        without = [
+            LossHistogram.merge(p.controlled[1][j] for p in parts)
+            for j in range(len(parts[0].controlled[1]))
+        ]
+        controlled = (inherent, without)
+    summary = report.summary(
+        plan.spec, plan.tree, hists, raw.shape[1], plan.warnings, shares, controlled
+    )
     artifacts = report.trial_tables(plan.tree, raw) if raw.shape[1] else {}
     return Result(summary=summary, artifacts=artifacts)
 

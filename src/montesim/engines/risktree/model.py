@@ -30,6 +30,15 @@ class Portfolio(_Strict):
     description: str | None = None
 
 
+class Control(_Strict):
+    """A control on a leaf: it scales the chance of an event and/or each event's loss."""
+
+    name: Name = Field(min_length=1, max_length=200)
+    cost: float = Field(ge=0.0)  # per period, in the units of the losses
+    probability_factor: float = Field(1.0, ge=0.0, le=1.0)
+    severity_factor: float = Field(1.0, ge=0.0, le=1.0)
+
+
 class Leaf(_Strict):
     """One risk: how often it happens (``probability`` or ``frequency``) and what it costs."""
 
@@ -41,6 +50,7 @@ class Leaf(_Strict):
     severity: Severity
     deductible: float = Field(0.0, ge=0.0)
     cap: float | None = Field(None, gt=0.0)
+    controls: list[Control] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="before")
     @classmethod

@@ -278,7 +278,7 @@ def _leaf_out(leaf: Leaf) -> dict[str, Any]:
         raise refuse("deductible", "a deductible")
     if leaf.cap is not None:
         raise refuse("cap", "a cap")
-    if getattr(leaf, "controls", None):
+    if leaf.controls:
         raise refuse("controls", "controls")
     sev = leaf.severity
     shape: dict[str, Any] = dict.fromkeys(SHAPE_FIELDS)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from montesim.engines.risktree import appetite, drivers
+from montesim.engines.risktree import appetite, controls, drivers
 from montesim.engines.risktree.model import RiskTreeSpec
 from montesim.engines.risktree.tree import RiskTree
 from montesim.stats.lec import MANTISSA_BITS, LossHistogram, lec_points, summarize, tick_grid
@@ -46,8 +46,14 @@ def summary(
     raw_trials: int,
     warnings: Sequence[dict[str, Any]] = (),
     shares: Sequence[dict[str, dict[str, float]]] = (),
+    controlled: tuple[list[LossHistogram], list[LossHistogram]] | None = None,
 ) -> dict[str, Any]:
     ticks = shared_ticks(spec, hists)
+    inherent, control_rows = None, None
+    if controlled is not None:
+        inherent, control_rows = controls.summary(
+            tree, hists, *controlled, ticks, spec.output.tail_trim
+        )
     nodes: dict[str, Any] = {}
     for i, (node, hist) in enumerate(zip(tree.nodes, hists, strict=True)):
         figures = summarize(hist)
@@ -70,6 +76,8 @@ def summary(
                 {"loss": float(x), "probability": float(p)}
                 for x, p in zip(at, hist.exceedance(at), strict=True)
             ]
+        if inherent is not None:
+            figures["inherent"] = inherent[node.name]
         nodes[node.name] = {
             "kind": node.kind,
             "parent": tree.nodes[node.parent].name if node.parent is not None else None,
@@ -93,6 +101,7 @@ def summary(
         "raw_trials": raw_trials,
         "warnings": list(warnings),
         "tolerance": tolerance,
+        "controls": control_rows,
         "sketch": sketch(hists[0]),
         "chart": chart(spec, tree, nodes),
     }
@@ -144,6 +153,12 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
             x = nodes[name]["quantiles"][label]
             if x > 0:
                 marks.append({"node": name, "quantile": label, "loss": x, "exceedance": 1.0 - q})
+    inherent = nodes[tree.root].get("inherent")
+    if inherent is not None:  # the root before its controls, beside it after them
+        lec = inherent["lec"]
+        for x, p in zip(lec["loss"], lec["exceedance"], strict=True):
+            if p > 0 and (x > 0 or not log_x):
+                curve.append({"node": f"{tree.root} (inherent)", "loss": x, "exceedance": p})
     x_enc = {
         "field": "loss",
         "type": "quantitative",

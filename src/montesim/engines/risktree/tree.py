@@ -117,6 +117,16 @@ def build(spec: RiskTreeSpec) -> RiskTree:
                 "output.chart_nodes",
             )
     _check_tolerance(spec.tolerance or [])
+    seen: dict[str, str] = {}
+    for leaf in tree.leaves:
+        for i, control in enumerate(leaf.controls):
+            if control.name in seen:
+                raise _error(
+                    f"Leaf {leaf.name!r}: control {control.name!r} is also a control of "
+                    f"{seen[control.name]!r}; control names must be unique",
+                    _where("leaves", leaf.name, f"controls[{i}].name"),
+                )
+            seen[control.name] = leaf.name
     return RiskTree(nodes, tuple(leaves), portfolios, copula)
 
 

@@ -135,3 +135,22 @@ def test_tolerance_and_exceedance_through_the_api(client: TestClient) -> None:
         "/api/risktree/validate", json={**spec, "tolerance": [[500, 0.1], [400, 0.05]]}
     )
     assert bad.status_code == 422 and bad.json()["location"] == "tolerance[1]"
+
+
+def test_validate_gives_the_tree_in_our_flat_form(client: TestClient) -> None:
+    checked = client.post(
+        "/api/risktree/validate", json={"tree": DEFINITION, "tolerance": [[1e6, 0.1]]}
+    )
+    assert checked.status_code == 200, checked.text
+    body = checked.json()
+    assert [p["name"] for p in body["tree"]["portfolios"]] == [
+        "Enterprise",
+        "Technology",
+        "Finance",
+    ]
+    ransom = body["tree"]["leaves"][0]
+    assert ransom["severity"]["family"] == "metalog" and ransom["severity"]["terms"] == 4
+    assert body["settings"]["tolerance"] == [[1e6, 0.1]]
+    # what the form sends back is the same tree
+    again = client.post("/api/risktree/validate", json={"tree": body["tree"], **body["settings"]})
+    assert again.status_code == 200 and again.json()["tree"] == body["tree"]

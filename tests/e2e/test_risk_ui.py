@@ -7,12 +7,13 @@ Screenshots land in tests/e2e/screenshots/ (git-ignored) at 1280×800 and 390 px
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.conftest import ServerProc, submit, wait_for
 from tests.e2e.conftest import NEEDS_CHROMIUM
-from tests.e2e.test_results_ui import new_page, shoot
+from tests.e2e.test_results_ui import SHOTS, new_page, shoot
 
 pytestmark = [pytest.mark.xdist_group("e2e-risk"), pytest.mark.e2e, NEEDS_CHROMIUM]
 
@@ -126,3 +127,46 @@ def test_committee_views_read_at_390px(browser: Browser, server: ServerProc, job
         "#risk-dashboard svg[data-chart=lec]",
         "risk-committee",
     )
+
+
+def test_a_register_file_opens_in_the_form_and_exports_back(
+    browser: Browser, server: ServerProc, tmp_path
+) -> None:
+    import json
+
+    from tests.engines.risktree.test_register_formats import DEFINITION
+
+    source = tmp_path / "enterprise.json"
+    source.write_text(json.dumps(DEFINITION))
+    page = new_page(browser, server)
+    page.goto("/#/risk")
+    page.set_input_files("#tree-file", str(source))
+    expect(page.locator("#file-ok")).to_contain_text("6 nodes (3 leaves)")
+    page.click("#edit-file")
+    rows = page.locator("#node-rows tr")
+    expect(rows).to_have_count(5)  # two portfolios under the root, three leaves
+    expect(page.locator("#root-name")).to_have_value("Enterprise")
+    fraud = rows.nth(4)  # portfolios first, then the leaves in the file's order
+    expect(fraud.locator(".node-name")).to_have_value("Fraud")
+    expect(fraud.locator(".family")).to_have_value("metalog")
+    expect(fraud.locator("[data-param=upper]")).to_have_value("2000000")
+    expect(fraud.locator("[data-param=quantiles]")).to_have_value(
+        "0.1:10000, 0.3:30000, 0.5:60000, 0.7:120000, 0.9:300000"
+    )
+    expect(page.locator("#tree-valid")).to_contain_text("6 nodes")
+    SHOTS.mkdir(exist_ok=True)
+    page.locator("#from-form").screenshot(path=str(SHOTS / "risk-form-wide.png"))
+    # edit a leaf, then export for register: the edit is in the file
+    outage = rows.nth(3)
+    expect(outage.locator(".node-name")).to_have_value("Cloud Outage")
+    outage.locator(".occ-value").fill("0.4")
+    expect(page.locator("#tree-valid")).to_be_visible()
+    with page.expect_download() as info:
+        page.click("#export-register")
+    exported = json.loads(Path(info.value.path()).read_text())
+    by_name = {leaf["name"]: leaf for leaf in exported["leaves"]}
+    assert by_name["Cloud Outage"]["probability"] == 0.4
+    assert by_name["Fraud"]["distributionShape"]["maxLoss"] == 2_000_000
+    assert by_name["Ransomware Attack"]["distributionShape"]["terms"] is None
+    assert not page.errors  # type: ignore[attr-defined]
+    page.context.close()

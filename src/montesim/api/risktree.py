@@ -82,6 +82,11 @@ def validate(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     return {
         "trials": plan.spec.trials,
         "warnings": list(plan.warnings),
+        # the tree as the form edits it: flat, converted from whatever shape was sent
+        "tree": plan.spec.tree.model_dump(exclude_none=True),
+        "settings": plan.spec.model_dump(
+            include={"tolerance", "correlation", "output"}, exclude_none=True
+        ),
         "nodes": [
             {
                 "name": n.name,

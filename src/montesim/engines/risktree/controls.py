@@ -62,7 +62,7 @@ def summary(
         for node, hist in zip(tree.nodes, inherent, strict=True)
     }
     root = hists[0]
-    rows = []
+    rows: list[dict[str, Any]] = []
     slots = [(lp, c) for lp in tree.leaves for c in lp.leaf.controls]
     for (lp, control), hist in zip(slots, without, strict=True):
         reductions = {

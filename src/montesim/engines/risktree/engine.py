@@ -97,14 +97,13 @@ def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
     shares = drivers.contributions(plan.tree, drivers.merge([p.tails for p in parts]), hists)
     controlled = None
-    if parts[0].controlled is not None:
+    per_chunk = [p.controlled for p in parts if p.controlled is not None]
+    if per_chunk:
         inherent = [
-            LossHistogram.merge(p.controlled[0][i] for p in parts)
-            for i in range(len(plan.tree.nodes))
+            LossHistogram.merge(c[0][i] for c in per_chunk) for i in range(len(plan.tree.nodes))
         ]
         without = [
-            LossHistogram.merge(p.controlled[1][j] for p in parts)
-            for j in range(len(parts[0].controlled[1]))
+            LossHistogram.merge(c[1][j] for c in per_chunk) for j in range(len(per_chunk[0][1]))
         ]
         controlled = (inherent, without)
     summary = report.summary(

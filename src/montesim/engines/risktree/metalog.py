@@ -107,8 +107,7 @@ def density_at(
     """(x, pdf(x)) at probabilities ``y``: f(x) = (dz/dx) / M'(y) for z = M(y)."""
     y = np.asarray(y, dtype=np.float64)
     x = quantile(coef, y, lower, upper)
-    bounded = upper is not None
-    dz_dx = (upper - lower) / ((x - lower) * (upper - x)) if bounded else 1.0 / (x - lower)
+    dz_dx = 1.0 / (x - lower) if upper is None else (upper - lower) / ((x - lower) * (upper - x))
     return x, dz_dx / (_basis_slope(y, coef.size) @ coef)
 
 

@@ -48,12 +48,8 @@ def is_register(tree: Mapping[str, Any]) -> bool:
     """Whether a tree is in one of register's shapes."""
     if isinstance(tree.get("nodes"), list) and "rootId" in tree:
         return True
-    nodes = [
-        n
-        for k in ("portfolios", "leaves", "newPortfolios", "newLeaves")
-        for n in (tree.get(k) if isinstance(tree.get(k), list) else [])
-        if isinstance(n, dict)
-    ]
+    lists = [tree.get(k) for k in ("portfolios", "leaves", "newPortfolios", "newLeaves")]
+    nodes = [n for items in lists if isinstance(items, list) for n in items if isinstance(n, dict)]
     return any("parentName" in n or "distributionShape" in n for n in nodes)
 
 

@@ -195,7 +195,7 @@ def simulate_chunk(
         without: list[tuple[int, list[np.ndarray], list[np.ndarray]]] = [
             (k, [], []) for k, lp in enumerate(tree.leaves) for _ in lp.leaf.controls
         ]
-        first_slot = {}
+        first_slot: dict[int, int] = {}
         for i, (k, _, _) in enumerate(without):
             first_slot.setdefault(k, i)
     for j in range(n_blocks):

@@ -88,6 +88,7 @@ def test_risk_prints_exceedance_and_tolerance(tmp_path: Path) -> None:
     assert "P(R loss ≥ 250) = 22." in done.stdout  # 0.3 · 0.75 = 22.5 %
     assert "P(R loss ≥ 2,000) = 0.0000%" in done.stdout
     assert "Risk tolerance: EXCEEDED" in done.stdout
+    assert "Tail drivers of TVaR 99" in done.stdout and "U 100%" in done.stdout
 
 
 def test_risk_prints_what_controls_buy(tmp_path: Path) -> None:

@@ -106,6 +106,7 @@ def risk(
     summary = result.summary
     _print_table(summary)
     _print_warnings([w for w in summary.get("warnings", []) if w not in parsed.notes])
+    _print_drivers(summary)
     _print_exceedance(summary)
     _print_tolerance(summary.get("tolerance"))
     _print_controls(summary)
@@ -130,6 +131,17 @@ def _print_error(exc: InputError) -> None:
 def _print_warnings(notes: list[dict[str, str]]) -> None:
     for note in notes:
         console.print(f"[yellow]warning:[/yellow] {note['message']}")
+
+
+def _print_drivers(summary: dict, top: int = 5) -> None:
+    root = summary["nodes"][summary["root"]]
+    shares = root.get("contributions", {}).get("tvar99", {})
+    if not shares:
+        return
+    total = root["tvar"]["99"]
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])[:top]
+    parts = ", ".join(f"{name} {value / total:.0%}" for name, value in ranked if total > 0)
+    Console().print(f"Tail drivers of TVaR 99 ({total:,.0f}): {parts}")
 
 
 def _print_exceedance(summary: dict) -> None:

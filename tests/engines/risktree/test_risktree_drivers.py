@@ -73,3 +73,13 @@ def test_contributions_do_not_depend_on_chunks(simulate) -> None:
         for name in runs[0]:
             assert other[name]["contributions"] == runs[0][name]["contributions"]
             assert other[name]["tvar"] == runs[0][name]["tvar"]
+
+
+def test_contributions_can_be_left_out(simulate) -> None:
+    with_them = simulate(TREE, trials=5_000, seed=1).summary["nodes"]["Root"]
+    without = simulate(TREE, trials=5_000, seed=1, output={"contributions": False}).summary
+    root = without["nodes"]["Root"]
+    assert "contributions" not in root
+    assert root["aal"] == with_them["aal"]
+    # the TVaR is then read from the histogram: close to the exact tail mean
+    assert root["tvar"]["99"] == pytest.approx(with_them["tvar"]["99"], rel=0.01)

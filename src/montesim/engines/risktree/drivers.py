@@ -15,9 +15,9 @@ own assumption, losses evenly spread within a bucket 0.78 % wide).
 
 Sums are kept exactly, as integers, so that they do not depend on how trials were cut
 into chunks: a leaf loss ``x`` in a bucket whose upper edge is at most ``2**e`` is held
-as ``x / 2**(e − 39)`` rounded half up (below 2**39: ``x`` never exceeds the node's loss), a
-rounding of at most 2**-40 of the bucket's loss. Integer sums of them are exact and
-cannot overflow (10^7 trials × 2**39 < 2**63).
+as ``x / 2**(e − 32)`` rounded half up (below 2**32: ``x`` never exceeds the node's loss), a
+rounding of at most 2**-33 of the bucket's loss. Integer sums of them are exact and
+cannot overflow (10^7 trials × 2**32 < 2**63).
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ from montesim.engines.risktree.tree import RiskTree
 from montesim.stats.lec import LossHistogram, bucket_edges, bucket_keys
 
 TAIL_LEVELS: tuple[tuple[str, float], ...] = (("tvar95", 0.95), ("tvar99", 0.99))
-FRACTION_BITS = 39
-_HALF = 20  # bincount adds float64 weights: split integers in halves that it adds exactly
+FRACTION_BITS = 32
+# bincount adds float64 weights: exact while every sum stays below 2**53, i.e. for chunks
+# of up to 2**21 trials; longer chunks split the integers in halves it adds exactly
+_EXACT_TRIALS = 2 ** (53 - FRACTION_BITS)
+_HALF = 16
 
 
 @dataclass
@@ -77,7 +80,9 @@ def _candidates(values: np.ndarray, keep: int) -> int:
 
 
 def _exact_sums(index: np.ndarray, units: np.ndarray, size: int) -> np.ndarray:
-    """Integer sums of ``units`` by ``index``, exactly (each half below 2**53 in float)."""
+    """Integer sums of ``units`` by ``index``, exactly (every float sum below 2**53)."""
+    if units.size <= _EXACT_TRIALS:
+        return np.bincount(index, weights=units, minlength=size).astype(np.int64)
     hi = np.bincount(index, weights=units >> _HALF, minlength=size)
     lo = np.bincount(index, weights=units & ((1 << _HALF) - 1), minlength=size)
     return (hi.astype(np.int64) << _HALF) + lo.astype(np.int64)
@@ -118,7 +123,9 @@ def chunk_sums(
             mask = keys >= floor
             idx = keys[mask] - base
             # x / quantum rounded half up (x ≥ 0): the same integer in any chunking
-            units = (leaf_losses[k][mask] * per_unit[idx] + 0.5).astype(np.int64)
+            units = np.floor(leaf_losses[k][mask] * per_unit[idx] + 0.5)
+            if units.size > _EXACT_TRIALS:
+                units = units.astype(np.int64)
             sums[row] = _exact_sums(idx, units, width)
         kept = present + base
         sums = sums[:, present]

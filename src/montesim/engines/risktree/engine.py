@@ -44,7 +44,7 @@ class Partial:
     size: int
     hists: list[LossHistogram]
     raw: np.ndarray | None  # (nodes, trials) for trials below output.raw_trials
-    tails: drivers.TailSums  # what the tail drivers need, exactly summed
+    tails: drivers.TailSums | None  # what the tail drivers need, exactly summed
     # with controls: inherent histogram per node, the root's without each control
     controlled: tuple[list[LossHistogram], list[LossHistogram]] | None = None
 
@@ -82,9 +82,11 @@ def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = No
         losses.portfolio[row_of[i]] if n.kind == "portfolio" else None
         for i, n in enumerate(plan.tree.nodes)
     ]
-    tails = drivers.chunk_sums(
-        plan.tree, dense, losses.leaf_trials, losses.leaf_losses, plan.spec.trials
-    )
+    tails = None
+    if plan.spec.output.contributions:
+        tails = drivers.chunk_sums(
+            plan.tree, dense, losses.leaf_trials, losses.leaf_losses, plan.spec.trials
+        )
     controlled = controls.chunk_histograms(plan.tree, losses)
     return Partial(start, size, histograms(plan.tree, losses), raw, tails, controlled)
 
@@ -95,7 +97,8 @@ def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
     hists = [LossHistogram.merge(p.hists[i] for p in parts) for i in range(len(plan.tree.nodes))]
     raws = [p.raw for p in parts if p.raw is not None]
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
-    shares = drivers.contributions(plan.tree, drivers.merge([p.tails for p in parts]), hists)
+    tails = [p.tails for p in parts if p.tails is not None]
+    shares = drivers.contributions(plan.tree, drivers.merge(tails), hists) if tails else []
     controlled = None
     per_chunk = [p.controlled for p in parts if p.controlled is not None]
     if per_chunk:

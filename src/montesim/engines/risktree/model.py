@@ -99,6 +99,8 @@ class Output(_Strict):
     tail_trim: float = Field(1e-3, gt=0.0, lt=1.0)
     chart_nodes: list[Name] | None = Field(None, max_length=20)
     raw_trials: int = Field(10_000, ge=0, le=MAX_RAW_TRIALS)
+    # tail drivers (co-TVaR per leaf): about as much work again as the simulation itself
+    contributions: bool = True
 
 
 class RiskTreeSpec(_Strict):

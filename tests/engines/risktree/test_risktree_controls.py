@@ -112,3 +112,16 @@ def test_register_export_refuses_controls() -> None:
     with pytest.raises(Exception) as err:
         to_register(spec)
     assert "controls" in str(err.value)
+
+
+def test_drivers_and_controls_are_the_same_on_a_process_pool(simulate) -> None:
+    controlled = tree(
+        {"name": "EDR", "cost": 1, "probability_factor": 0.3},
+        controls_b=[{"name": "Training", "cost": 2, "severity_factor": 0.5}],
+    )
+    inline = simulate(controlled, trials=140_000, seed=6, chunk_size=65_536).summary
+    pooled = simulate(controlled, trials=140_000, seed=6, chunk_size=65_536, workers=2).summary
+    assert pooled["controls"] == inline["controls"]
+    for name, node in inline["nodes"].items():
+        assert pooled["nodes"][name]["contributions"] == node["contributions"]
+        assert pooled["nodes"][name]["inherent"] == node["inherent"]

@@ -104,6 +104,8 @@ def test_committee_views(browser: Browser, server: ServerProc, job) -> None:
     )
     nodes = strokes[:33]
     assert len(set(nodes)) == 33
+    # the likelihood × impact matrix has a point per leaf
+    expect(page.locator("#matrix-card svg[data-chart=matrix] circle")).to_have_count(28)
     # every return-period column in view at 1280 px, no horizontal scroll needed
     last = page.locator("#return-periods thead th").last
     expect(last).to_contain_text("1 in 1000")
@@ -168,5 +170,16 @@ def test_a_register_file_opens_in_the_form_and_exports_back(
     assert by_name["Cloud Outage"]["probability"] == 0.4
     assert by_name["Fraud"]["distributionShape"]["maxLoss"] == 2_000_000
     assert by_name["Ransomware Attack"]["distributionShape"]["terms"] is None
+    # a copula set beside the form is checked with the tree; register cannot hold it
+    page.click("#from-form details.tree-extras summary")
+    copula = {"leaves": ["Cloud Outage", "Ransomware Attack"], "matrix": [[1, 0.6], [0.6, 1]]}
+    page.fill("#tree-extras", json.dumps({"correlation": copula}))
+    expect(page.locator("#tree-valid")).to_be_visible()
+    page.fill("#tree-extras", json.dumps({"correlation": {**copula, "matrix": [[1, 2], [2, 1]]}}))
+    expect(page.locator("#tree-invalid")).to_contain_text("correlation.matrix")
+    page.fill("#tree-extras", json.dumps({"correlation": copula}))
+    expect(page.locator("#tree-valid")).to_be_visible()
+    page.click("#export-register")
+    expect(page.locator("#tree-check")).to_contain_text("register has no correlation")
     assert not page.errors  # type: ignore[attr-defined]
     page.context.close()

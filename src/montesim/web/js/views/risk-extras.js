@@ -102,7 +102,7 @@ export function appetitePanel(result) {
       h("th", { class: "num" }, "P(loss ≥ x)"), h("th", {}, ""))),
     h("tbody", {}, tol.points.map((p) => h("tr", { class: p.exceeded ? "bad" : "" }, num(p.loss),
       h("td", { class: "num" }, pct(p.probability, 3)), h("td", { class: "num" }, pct(p.lec_probability, 3)),
-      h("td", {}, p.exceeded ? "exceeded" : "ok")))))) : null;
+      h("td", { title: p.exceeded ? "exceeded" : "within" }, p.exceeded ? "✗" : "✓")))))) : null;
   return panel("Appetite", "appetite-panel", verdict, table,
     h("label", { class: "exceed-box" }, "P(loss ≥ x) for x = ", input), h("p", {}, out));
 }

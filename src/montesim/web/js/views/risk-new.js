@@ -56,7 +56,16 @@ export function mountRiskNew(root) {
   let timer = null;
   let checkSeq = 0;
   let loadedFile = null; // {file, nodes, tree, settings}
-  let carried = {}; // tolerance, correlation, output of a tree loaded into the form
+  // tolerance, correlation (the copula) and output options, edited as JSON beside the form
+  const extras = h("textarea", { id: "tree-extras", rows: 6, spellcheck: "false", class: "code-in",
+    "aria-label": "Copula, tolerance and output (JSON)", placeholder: '{"correlation": {"leaves": ["A", "B"], "matrix": [[1, 0.5], [0.5, 1]]}, "tolerance": [[1000000, 0.1]]}' });
+  const carriedSettings = () => {
+    const text = extras.value.trim();
+    if (!text) return {};
+    const parsed = JSON.parse(text); // a mistake here is shown by the check below the form
+    if (typeof parsed !== "object" || Array.isArray(parsed) || parsed === null) throw new Error("must be a JSON object");
+    return parsed;
+  };
 
   const trials = numberInput(20000, "Trials", { id: "risk-trials", min: 1, step: 1 });
   const seed = numberInput(1, "Seed", { id: "risk-seed", min: 0, step: 1 });
@@ -187,7 +196,7 @@ export function mountRiskNew(root) {
       leaves.push(leaf);
     }
     // settings a loaded file carried (tolerance, copula, output) travel with the form's tree
-    return { ...carried, tree: { name: rootName.value.trim(), portfolios, leaves }, trials: Number(trials.value), seed: Number(seed.value) };
+    return { ...carriedSettings(), tree: { name: rootName.value.trim(), portfolios, leaves }, trials: Number(trials.value), seed: Number(seed.value) };
   }
 
   function markRows(location) {
@@ -207,8 +216,15 @@ export function mountRiskNew(root) {
 
   async function runCheck() {
     const seq = ++checkSeq;
+    let spec;
     try {
-      const out = await validate(formSpec());
+      spec = formSpec();
+    } catch (err) {
+      fill(check, h("p", { class: "tree-error", id: "tree-invalid", role: "alert" }, `Copula, tolerance and output: ${err.message}`));
+      return;
+    }
+    try {
+      const out = await validate(spec);
       if (!alive || seq !== checkSeq) return;
       markRows(null);
       fill(check, h("p", { class: "ok", id: "tree-valid" }, `✓ Valid tree: ${integer(out.nodes.length)} nodes.`));
@@ -250,7 +266,7 @@ export function mountRiskNew(root) {
       const { family, ...params } = leaf.severity;
       addRow("leaf", { ...leaf, family, params });
     }
-    carried = { ...settings };
+    extras.value = Object.keys(settings || {}).length ? JSON.stringify(settings, null, 1) : "";
     refreshParents();
     schedule();
   }
@@ -259,8 +275,13 @@ export function mountRiskNew(root) {
     loadIntoForm(loadedFile.tree, loadedFile.settings);
     document.getElementById("from-form")?.scrollIntoView();
   });
-  const exportJson = h("button", { type: "button", id: "export-json", onClick: () =>
-    download("risk-tree.json", JSON.stringify(formSpec(), null, 2)) }, "Download JSON");
+  const exportJson = h("button", { type: "button", id: "export-json", onClick: () => {
+    try {
+      download("risk-tree.json", JSON.stringify(formSpec(), null, 2));
+    } catch (err) {
+      fill(check, problemBox(err, "The tree cannot be written"));
+    }
+  } }, "Download JSON");
   const exportRegister = h("button", { type: "button", id: "export-register", onClick: async () => {
     try {
       const out = await request("POST", "/api/risktree/export", { json: formSpec() });
@@ -272,6 +293,7 @@ export function mountRiskNew(root) {
 
   rootName.addEventListener("input", () => { refreshParents(); schedule(); });
   trials.addEventListener("input", schedule);
+  extras.addEventListener("input", schedule);
 
   fill(root,
     h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "New risk tree")),
@@ -295,6 +317,7 @@ export function mountRiskNew(root) {
         h("div", { class: "actions" },
           h("button", { type: "button", id: "add-leaf", onClick: () => { addRow("leaf"); schedule(); } }, "+ Leaf"),
           h("button", { type: "button", id: "add-portfolio", onClick: () => { addRow("portfolio"); schedule(); } }, "+ Portfolio")),
+        h("details", { class: "tree-extras" }, h("summary", {}, "Copula, tolerance and output (JSON)"), extras),
         check,
         h("div", { class: "actions" }, runForm, exportJson, exportRegister))));
 

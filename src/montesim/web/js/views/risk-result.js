@@ -5,6 +5,7 @@ import { fill, h } from "../dom.js";
 import { integer, number } from "../format.js";
 import { chartCard, pct, short } from "../charts/core.js";
 import { lecSvg } from "../charts/lec.js";
+import { riskMatrixSvg } from "../charts/matrix.js";
 import { downloadBar, warningBanner } from "./result-common.js";
 import { appetitePanel, controlsPanel, driversPanel, groupedWarnings, nodeColor } from "./risk-extras.js";
 
@@ -132,6 +133,14 @@ export function renderRiskResult(body, { jobId }) {
     h("button", { type: "button", class: "mini", id: "lec-top", onClick: () => setAll(initial) }, "Top levels"),
     h("button", { type: "button", class: "mini", id: "lec-none", onClick: () => setAll([]) }, "None"));
   draw();
+  const leaves = order.filter((n) => result.nodes[n].kind === "leaf").map((n) => {
+    const nd = result.nodes[n];
+    const likelihood = 1 - nd.p_no_loss;
+    return { name: n, likelihood, impact: likelihood > 0 ? nd.aal / likelihood : 0, aal: nd.aal, color: colorOf.get(n) };
+  });
+  const matrix = chartCard({ title: "Likelihood × impact of the leaves", name: `${result.root}-matrix`, id: "matrix-card",
+    note: "Each leaf's chance of a loss in a year against its mean loss when one happens; the largest AALs are named." });
+  matrix.setSvg(riskMatrixSvg(leaves));
   const warnings = groupedWarnings(result.warnings || []);
   return h("div", { class: "dashboard", id: "risk-dashboard" },
     warnings.length ? warningBanner(warnings, { id: "job-warnings" }) : null,
@@ -144,7 +153,7 @@ export function renderRiskResult(body, { jobId }) {
       h("div", { class: "panel-stack" }, card.el),
       h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Nodes to draw")),
         controls, count, picks)),
-    appetitePanel(result),
+    h("div", { class: "dash-grid even" }, appetitePanel(result), matrix.el),
     driversPanel(result),
     controlsPanel(result),
     h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Figures by node")), figuresTable(result)),

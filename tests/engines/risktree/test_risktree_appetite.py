@@ -69,3 +69,9 @@ def test_exceedance_at_any_loss(simulate) -> None:
 def test_bad_tolerance_names_the_point(invalid, tolerance, location, words) -> None:
     err = invalid({"tree": {"name": "Root", "children": UNIFORM}, "tolerance": tolerance})
     assert err.location == location and words in err.message
+
+
+def test_a_tree_may_carry_its_tolerance(simulate) -> None:
+    tree = {"name": "Root", "children": UNIFORM, "tolerance": [[500, 0.1]]}
+    summary = simulate(tree, trials=5_000, seed=1).summary
+    assert summary["tolerance"]["points"][0]["loss"] == 500

@@ -238,6 +238,11 @@ def parse_spec(spec: Mapping[str, Any], files: Mapping[str, Path] | None = None)
         doc = as_spec(read_document(Path(path)))
         spec = {**doc, **spec}  # settings in the request win over those in the file
     spec = as_spec(spec)
+    tree = spec.get("tree")
+    if isinstance(tree, dict) and "tolerance" in tree:  # a tree may carry its tolerance
+        tree = dict(tree)
+        carried = tree.pop("tolerance")
+        spec = {"tolerance": carried, **spec, "tree": tree}  # one beside the tree wins
     notes: list[dict[str, str]] = []
     spec["tree"] = flatten(spec["tree"], notes)
     parsed = validate_model(RiskTreeSpec, spec)

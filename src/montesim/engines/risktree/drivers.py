@@ -59,7 +59,7 @@ def leaves_under(tree: RiskTree) -> list[tuple[int, ...]]:
 
 
 def quantum(keys: np.ndarray) -> np.ndarray:
-    """The integer unit of each bucket: a power of two 2**-39 of its upper edge's power."""
+    """The integer unit of each bucket: 2**-FRACTION_BITS of the power of two above it."""
     _, hi = bucket_edges(keys)
     return np.ldexp(1.0, np.frexp(hi)[1] - FRACTION_BITS)
 
@@ -120,10 +120,13 @@ def chunk_sums(
         sums = np.zeros((len(parts), width), np.int64)
         for row, k in enumerate(parts):
             keys = node_keys[leaf_trials[k]]
-            mask = keys >= floor
-            idx = keys[mask] - base
+            x = leaf_losses[k]
+            if floor >= 0:  # else every trial with a loss may be in the tail
+                mask = keys >= floor
+                keys, x = keys[mask], x[mask]
+            idx = keys - base
             # x / quantum rounded half up (x ≥ 0): the same integer in any chunking
-            units = np.floor(leaf_losses[k][mask] * per_unit[idx] + 0.5)
+            units = np.floor(x * per_unit[idx] + 0.5)
             if units.size > _EXACT_TRIALS:
                 units = units.astype(np.int64)
             sums[row] = _exact_sums(idx, units, width)

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.conftest import ServerProc, submit, wait_for
 from tests.e2e.conftest import NEEDS_CHROMIUM
-from tests.e2e.test_results_ui import SHOTS, new_page, shoot
+from tests.e2e.test_results_ui import SHOTS, SIZES, new_page, shoot
 
 pytestmark = [pytest.mark.xdist_group("e2e-risk"), pytest.mark.e2e, NEEDS_CHROMIUM]
 
@@ -158,6 +158,10 @@ def test_a_register_file_opens_in_the_form_and_exports_back(
     expect(page.locator("#tree-valid")).to_contain_text("6 nodes")
     SHOTS.mkdir(exist_ok=True)
     page.locator("#from-form").screenshot(path=str(SHOTS / "risk-form-wide.png"))
+    page.set_viewport_size(SIZES["narrow"])
+    page.locator("#from-form").screenshot(path=str(SHOTS / "risk-form-narrow.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls
+    page.set_viewport_size(SIZES["wide"])
     # edit a leaf, then export for register: the edit is in the file
     outage = rows.nth(3)
     expect(outage.locator(".node-name")).to_have_value("Cloud Outage")

@@ -154,3 +154,32 @@ def test_validate_gives_the_tree_in_our_flat_form(client: TestClient) -> None:
     # what the form sends back is the same tree
     again = client.post("/api/risktree/validate", json={"tree": body["tree"], **body["settings"]})
     assert again.status_code == 200 and again.json()["tree"] == body["tree"]
+
+
+def test_exceedance_after_the_run_from_its_sketch(client: TestClient) -> None:
+    tree = {
+        "name": "Root",
+        "children": [
+            {
+                "name": "U",
+                "probability": 0.3,
+                "severity": {"family": "uniform", "min": 0, "max": 1000},
+            }
+        ],
+    }
+    at = [1.0, 250.0, 999.0]
+    run = client.post(
+        "/api/risktree/simulate",
+        json={"tree": tree, "trials": 10_000, "output": {"exceedance_at": at}},
+    ).json()
+    resp = client.post("/api/risktree/exceedance", json={"sketch": run["sketch"], "at": at})
+    assert resp.status_code == 200, resp.text
+    # the same reading as the run's own, and near the closed form 0.3·(1 − x/1000)
+    assert resp.json()["at"] == run["nodes"]["Root"]["exceedance_at"]
+    for row in resp.json()["at"]:
+        assert row["probability"] == pytest.approx(0.3 * (1 - row["loss"] / 1000), abs=0.015)
+    broken = {**run["sketch"], "counts": run["sketch"]["counts"][:-1]}
+    bad = client.post("/api/risktree/exceedance", json={"sketch": broken, "at": [1.0]})
+    assert bad.status_code == 422 and bad.json()["location"] == "sketch"
+    missing = client.post("/api/risktree/exceedance", json={"sketch": run["sketch"], "at": []})
+    assert missing.status_code == 422 and "at" in missing.json()["location"]

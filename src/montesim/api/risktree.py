@@ -7,8 +7,9 @@ goes through the same job runner, inline, against a throwaway store. Handlers ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +20,7 @@ from montesim.engines.risktree.severity import Severity
 from montesim.errors import EngineError, InputError
 from montesim.jobs.service import run_now
 from montesim.jobs.views import input_error_of
+from montesim.stats.lec import LossHistogram
 
 router = APIRouter(prefix="/api/risktree", tags=["risktree"])
 
@@ -116,3 +118,52 @@ def export_register(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     plan = plan_for(parsed)  # a tree register would refuse (two roots, a cycle) is refused
     doc, notes = to_register(parsed)
     return {"register": doc, "warnings": [*plan.warnings, *notes]}
+
+
+class Sketch(BaseModel):
+    """A result's ``sketch``: the root's loss histogram as the run kept it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    n: int = Field(ge=1)
+    zeros: int = Field(ge=0)
+    max: float = Field(ge=0)
+    at_max: int = Field(ge=0)
+    mantissa_bits: Literal[7]  # the histogram's bucket width; another is another histogram
+    keys: list[int] = Field(max_length=100_000)
+    counts: list[int] = Field(max_length=100_000)
+
+
+class ExceedanceRequest(BaseModel):
+    sketch: Sketch
+    at: list[float] = Field(min_length=1, max_length=1_000)
+
+
+@router.post("/exceedance")
+def exceedance(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """P(loss ≥ x) for any x after a run, from its result's ``sketch``, as the run reads it."""
+    request = validate_model(ExceedanceRequest, body)
+    sk = request.sketch
+    if len(sk.keys) != len(sk.counts) or sum(sk.counts) + sk.zeros != sk.n:
+        raise InputError(
+            "sketch: keys and counts must pair up, and counts plus zeros must make n",
+            code="invalid_sketch",
+            location="sketch",
+        )
+    hist = LossHistogram(
+        sk.n,
+        sk.zeros,
+        sk.max,
+        sk.at_max,
+        np.asarray(sk.keys, dtype=np.int32),
+        np.asarray(sk.counts, dtype=np.int64),
+        np.empty(0),
+        np.empty(0),
+    )
+    probabilities = hist.exceedance(np.asarray(request.at, dtype=np.float64))
+    return {
+        "at": [
+            {"loss": x, "probability": float(p)}
+            for x, p in zip(request.at, probabilities, strict=True)
+        ]
+    }

@@ -7,17 +7,20 @@ goes through the same job runner, inline, against a throwaway store. Handlers ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from montesim.engines.risktree.engine import plan_for
 from montesim.engines.risktree.loading import parse_document, parse_spec, validate_model
+from montesim.engines.risktree.register import to_register
 from montesim.engines.risktree.severity import Severity
 from montesim.errors import EngineError, InputError
 from montesim.jobs.service import run_now
 from montesim.jobs.views import input_error_of
+from montesim.stats.lec import LossHistogram
 
 router = APIRouter(prefix="/api/risktree", tags=["risktree"])
 
@@ -80,6 +83,12 @@ def validate(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     plan = plan_for(parse_spec(spec))
     return {
         "trials": plan.spec.trials,
+        "warnings": list(plan.warnings),
+        # the tree as the form edits it: flat, converted from whatever shape was sent
+        "tree": plan.spec.tree.model_dump(exclude_none=True),
+        "settings": plan.spec.model_dump(
+            include={"tolerance", "correlation", "output"}, exclude_none=True
+        ),
         "nodes": [
             {
                 "name": n.name,
@@ -100,3 +109,61 @@ def import_register(
     doc = parse_document(text, filename=filename)
     parse_spec(doc)  # refuse it now, naming the node, rather than at simulate time
     return doc
+
+
+@router.post("/export")
+def export_register(spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """The tree in register's JSON (``register``), with notes on what it leaves out."""
+    parsed = parse_spec(spec)
+    plan = plan_for(parsed)  # a tree register would refuse (two roots, a cycle) is refused
+    doc, notes = to_register(parsed)
+    return {"register": doc, "warnings": [*plan.warnings, *notes]}
+
+
+class Sketch(BaseModel):
+    """A result's ``sketch``: the root's loss histogram as the run kept it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    n: int = Field(ge=1)
+    zeros: int = Field(ge=0)
+    max: float = Field(ge=0)
+    at_max: int = Field(ge=0)
+    mantissa_bits: Literal[7]  # the histogram's bucket width; another is another histogram
+    keys: list[int] = Field(max_length=100_000)
+    counts: list[int] = Field(max_length=100_000)
+
+
+class ExceedanceRequest(BaseModel):
+    sketch: Sketch
+    at: list[float] = Field(min_length=1, max_length=1_000)
+
+
+@router.post("/exceedance")
+def exceedance(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """P(loss ≥ x) for any x after a run, from its result's ``sketch``, as the run reads it."""
+    request = validate_model(ExceedanceRequest, body)
+    sk = request.sketch
+    if len(sk.keys) != len(sk.counts) or sum(sk.counts) + sk.zeros != sk.n:
+        raise InputError(
+            "sketch: keys and counts must pair up, and counts plus zeros must make n",
+            code="invalid_sketch",
+            location="sketch",
+        )
+    hist = LossHistogram(
+        sk.n,
+        sk.zeros,
+        sk.max,
+        sk.at_max,
+        np.asarray(sk.keys, dtype=np.int32),
+        np.asarray(sk.counts, dtype=np.int64),
+        np.empty(0),
+        np.empty(0),
+    )
+    probabilities = hist.exceedance(np.asarray(request.at, dtype=np.float64))
+    return {
+        "at": [
+            {"loss": x, "probability": float(p)}
+            for x, p in zip(request.at, probabilities, strict=True)
+        ]
+    }

@@ -47,9 +47,18 @@ def risk(
             "five below it)",
         ),
     ] = None,
+    at: Annotated[
+        list[float] | None,
+        typer.Option("--at", help="Print P(loss ≥ X) at this loss (repeatable)"),
+    ] = None,
+    to_register: Annotated[
+        Path | None,
+        typer.Option("--to-register", help="Write the tree in register's JSON here; no run"),
+    ] = None,
 ) -> None:
     """Simulate a risk tree and write each node's loss exceedance curve and figures."""
     # the risk-tree engine imports SciPy: load it when this command runs, not at start-up
+    from montesim.engines.risktree import register
     from montesim.engines.risktree.loading import as_spec, parse_spec, read_document
     from montesim.engines.risktree.tree import build
     from montesim.jobs.service import run_now
@@ -68,11 +77,21 @@ def risk(
             spec["trials"] = trials
         if seed is not None:
             spec["seed"] = seed
+        if at:
+            spec["output"] = {**(spec.get("output") or {}), "exceedance_at": at}
         parsed = parse_spec(spec)
         build(parsed)  # the tree's structure (one root, no cycle), before the progress bar
+        if to_register is not None:
+            doc, notes = register.to_register(parsed)
     except InputError as exc:
         _print_error(exc)
         raise typer.Exit(2) from None
+    _print_warnings(parsed.notes)
+    if to_register is not None:
+        _print_warnings(notes)
+        to_register.write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"wrote {to_register} (register's JSON)")
+        return
     total = parsed.trials
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -105,6 +124,11 @@ def risk(
         raise typer.Exit(1)
     summary = result.summary
     _print_table(summary)
+    _print_warnings([w for w in summary.get("warnings", []) if w not in parsed.notes])
+    _print_drivers(summary)
+    _print_exceedance(summary)
+    _print_tolerance(summary.get("tolerance"))
+    _print_controls(summary)
     if output:
         output.write_text(json.dumps(summary, indent=1))
         console.print(f"wrote {output}")
@@ -122,6 +146,65 @@ def risk(
 def _print_error(exc: InputError) -> None:
     where = f" ({exc.location})" if exc.location else ""
     console.print(f"[red]error:[/red] {escape(exc.message)}{where}", soft_wrap=True)
+
+
+def _print_warnings(notes: list[dict[str, str]]) -> None:
+    for note in notes:
+        console.print(f"[yellow]warning:[/yellow] {note['message']}")
+
+
+def _print_drivers(summary: dict, top: int = 5) -> None:
+    root = summary["nodes"][summary["root"]]
+    shares = root.get("contributions", {}).get("tvar99", {})
+    if not shares:
+        return
+    total = root["tvar"]["99"]
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])[:top]
+    parts = ", ".join(f"{name} {value / total:.0%}" for name, value in ranked if total > 0)
+    Console().print(f"Tail drivers of TVaR 99 ({total:,.0f}): {parts}")
+
+
+def _print_exceedance(summary: dict) -> None:
+    root = summary["nodes"][summary["root"]]
+    for row in root.get("exceedance_at", []):
+        Console().print(
+            f"P({summary['root']} loss ≥ {row['loss']:,.0f}) = {row['probability']:.4%}"
+        )
+
+
+def _print_tolerance(tolerance: dict | None) -> None:
+    if not tolerance:
+        return
+    worst = tolerance["worst"]
+    verdict = "[red]EXCEEDED[/red]" if tolerance["exceeded"] else "[green]within[/green]"
+    Console().print(
+        f"Risk tolerance: {verdict}; worst at loss {worst['loss']:,.0f}: "
+        f"P(loss ≥ x) {worst['lec_probability']:.3%} against {worst['probability']:.3%} tolerated"
+    )
+
+
+def _print_controls(summary: dict) -> None:
+    rows = summary.get("controls")
+    if not rows:
+        return
+    root = summary["nodes"][summary["root"]]
+    table = Table(
+        title=f"Controls: AAL {root['inherent']['aal']:,.0f} inherent, {root['aal']:,.0f} "
+        f"residual; TVaR 99 {root['inherent']['tvar']['99']:,.0f} → {root['tvar']['99']:,.0f}"
+    )
+    for col in ("Control", "Leaf", "Cost", "AAL saved", "TVaR 99 saved", "TVaR 99 / cost"):
+        table.add_column(col, justify="left" if col in ("Control", "Leaf") else "right")
+    for row in rows:
+        per = row["per_cost"]["tvar99"]
+        table.add_row(
+            row["name"],
+            row["leaf"],
+            f"{row['cost']:,.0f}",
+            f"{row['reduction']['aal']:,.0f}",
+            f"{row['reduction']['tvar99']:,.0f}",
+            "—" if per is None else f"{per:,.2f}",
+        )
+    Console().print(table)
 
 
 def _print_table(summary: dict) -> None:

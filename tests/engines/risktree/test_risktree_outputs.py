@@ -65,12 +65,14 @@ def test_chart_overlays_chosen_nodes_with_quantile_markers(simulate, leaf) -> No
     assert vlc.vegalite_to_svg(chart).startswith("<svg")
 
 
-@pytest.mark.parametrize("name", ["cyber.yaml", "cyber.csv", "enterprise.yaml"])
+@pytest.mark.parametrize("name", ["cyber.yaml", "cyber.csv", "enterprise.yaml", "committee.yaml"])
 def test_examples_run(name: str, run_spec) -> None:
     result = run_spec({**as_spec(read_document(EXAMPLES / name)), "trials": 3_000})
     assert result.summary["nodes"][result.summary["root"]]["aal"] > 0
     if name == "enterprise.yaml":
         assert max(n["depth"] for n in result.summary["nodes"].values()) == 3
+    if name == "committee.yaml":
+        assert result.summary["tolerance"] is not None and len(result.summary["controls"]) == 4
 
 
 def test_cli_writes_json_and_png(tmp_path: Path) -> None:

@@ -87,8 +87,7 @@ def test_register_tree_name_is_the_root_when_no_portfolio_is() -> None:
     ("change", "location", "words"),
     [
         ({"distributionType": "pareto"}, "distributionType", "not one of lognormal, expert"),
-        ({"maxLoss": 5e5, "distributionType": "expert"}, "maxLoss", "not supported"),
-        ({"shape": 2}, "shape", "unknown field"),
+        ({"maxLoss": 50_000, "distributionType": "expert"}, "severity", "below the upper bound"),
         ({"minLoss": 50_000, "maxLoss": 10}, "severity", "low must be below high"),
     ],
 )

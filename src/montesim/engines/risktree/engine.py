@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, Files, Result, split_units
-from montesim.engines.risktree import report
+from montesim.engines.risktree import controls, drivers, report
 from montesim.engines.risktree.counts import PoissonCounts
 from montesim.engines.risktree.loading import parse_spec
 from montesim.engines.risktree.model import RiskTreeSpec
@@ -19,6 +19,7 @@ from montesim.engines.risktree.simulate import (
     round_chunk_size,
     simulate_chunk,
 )
+from montesim.engines.risktree.tails import tail_notes
 from montesim.engines.risktree.tree import RiskTree, build
 from montesim.stats.lec import LossHistogram
 
@@ -32,6 +33,7 @@ class Plan:
     tree: RiskTree
     counts: tuple[PoissonCounts | None, ...]  # per leaf: its Poisson counts (None: Bernoulli)
     chunk_size: int
+    warnings: tuple[dict[str, Any], ...] = ()  # loading's notes, then heavy tails
 
 
 @dataclass
@@ -42,6 +44,9 @@ class Partial:
     size: int
     hists: list[LossHistogram]
     raw: np.ndarray | None  # (nodes, trials) for trials below output.raw_trials
+    tails: drivers.TailSums | None  # what the tail drivers need, exactly summed
+    # with controls: inherent histogram per node, the root's without each control
+    controlled: tuple[list[LossHistogram], list[LossHistogram]] | None = None
 
 
 def plan_for(spec: RiskTreeSpec, chunk_size: int | None = None) -> Plan:
@@ -52,7 +57,8 @@ def plan_for(spec: RiskTreeSpec, chunk_size: int | None = None) -> Plan:
     )
     if chunk_size is None:
         chunk_size = min(-(-spec.trials // TARGET_CHUNKS), MAX_CHUNK_BLOCKS * STREAM_BLOCK)
-    return Plan(spec, tree, counts, round_chunk_size(chunk_size))
+    warnings = (*spec.notes, *tail_notes(tree))
+    return Plan(spec, tree, counts, round_chunk_size(chunk_size), warnings)
 
 
 def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = None) -> Partial:
@@ -71,7 +77,18 @@ def run_partial(plan: Plan, start: int, size: int, ctx: ChunkContext | None = No
         raw = np.stack(
             [losses.node_values(plan.tree, i, raw_n) for i in range(len(plan.tree.nodes))]
         )
-    return Partial(start, size, histograms(plan.tree, losses), raw)
+    row_of = {node: r for r, node in enumerate(plan.tree.portfolios)}
+    dense = [
+        losses.portfolio[row_of[i]] if n.kind == "portfolio" else None
+        for i, n in enumerate(plan.tree.nodes)
+    ]
+    tails = None
+    if plan.spec.output.contributions:
+        tails = drivers.chunk_sums(
+            plan.tree, dense, losses.leaf_trials, losses.leaf_losses, plan.spec.trials
+        )
+    controlled = controls.chunk_histograms(plan.tree, losses)
+    return Partial(start, size, histograms(plan.tree, losses), raw, tails, controlled)
 
 
 def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
@@ -80,7 +97,21 @@ def merge_partials(plan: Plan, partials: Sequence[Partial]) -> Result:
     hists = [LossHistogram.merge(p.hists[i] for p in parts) for i in range(len(plan.tree.nodes))]
     raws = [p.raw for p in parts if p.raw is not None]
     raw = np.concatenate(raws, axis=1) if raws else np.zeros((len(plan.tree.nodes), 0))
-    summary = report.summary(plan.spec, plan.tree, hists, raw.shape[1])
+    tails = [p.tails for p in parts if p.tails is not None]
+    shares = drivers.contributions(plan.tree, drivers.merge(tails), hists) if tails else []
+    controlled = None
+    per_chunk = [p.controlled for p in parts if p.controlled is not None]
+    if per_chunk:
+        inherent = [
+            LossHistogram.merge(c[0][i] for c in per_chunk) for i in range(len(plan.tree.nodes))
+        ]
+        without = [
+            LossHistogram.merge(c[1][j] for c in per_chunk) for j in range(len(per_chunk[0][1]))
+        ]
+        controlled = (inherent, without)
+    summary = report.summary(
+        plan.spec, plan.tree, hists, raw.shape[1], plan.warnings, shares, controlled
+    )
     artifacts = report.trial_tables(plan.tree, raw) if raw.shape[1] else {}
     return Result(summary=summary, artifacts=artifacts)
 

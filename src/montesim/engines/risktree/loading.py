@@ -7,11 +7,9 @@ Accepted shapes, all normalised to the flat form before validation:
   optionally with ``trials``/``seed``/``correlation``/``output`` beside it;
 * a CSV risk register with columns ``name, parent, probability, low, high`` (and
   optionally ``frequency, deductible, cap, description``);
-* the JSON of register, the risk-tree tool this engine replaces:
-  ``{name, portfolios: [{name, parentName}], leaves: [{name, parentName, probability,
-  distributionShape: {distributionType, minLoss, maxLoss, percentiles, quantiles}}]}``,
-  converted on load (lognormal: min/max loss a 90 % interval; expert: a metalog through
-  the given quantiles).
+* the JSON of register, the risk-tree tool this engine replaces, in each shape it
+  writes (see :mod:`.register`), converted on load; fields it may add later are noted
+  as ignored (``RiskTreeSpec.notes``).
 
 Every mistake becomes an InputError whose message and location name the node and field.
 """
@@ -28,11 +26,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from montesim.engines.base import InputError
+from montesim.engines.risktree import register
 from montesim.engines.risktree.model import MAX_NODES, RiskTreeSpec
 from montesim.engines.risktree.severity import FAMILIES
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-SETTINGS = ("trials", "seed", "correlation", "output")
+SETTINGS = ("trials", "seed", "correlation", "output", "tolerance")
 REGISTER_COLUMNS = (
     "name",
     "parent",
@@ -179,15 +178,18 @@ def as_spec(doc: Mapping[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def flatten(tree: Any) -> dict[str, Any]:
-    """The flat form of a nested tree (nodes with ``children`` are portfolios)."""
+def flatten(tree: Any, notes: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The flat form of a nested tree (nodes with ``children`` are portfolios).
+
+    register's trees are converted; what of them was ignored is appended to ``notes``.
+    """
     if not isinstance(tree, dict):
         raise _error(
             "tree must be an object: nested {name, children} or flat {name, portfolios, leaves}",
             "tree",
         )
-    if is_register_json(tree):
-        return from_register_json(tree)
+    if register.is_register(tree):
+        return register.from_register(tree, notes if notes is not None else [])
     if "children" not in tree:
         return tree
     if "leaves" in tree or "portfolios" in tree:
@@ -221,108 +223,6 @@ def flatten(tree: Any) -> dict[str, Any]:
     return {"portfolios": portfolios, "leaves": leaves}
 
 
-# -- register's JSON --------------------------------------------------------------------
-
-REGISTER_NODE_KEYS = {"id", "name", "parentName", "description"}
-REGISTER_LEAF_KEYS = REGISTER_NODE_KEYS | {"probability", "distributionShape"}
-REGISTER_SHAPE_KEYS = {"distributionType", "minLoss", "maxLoss", "percentiles", "quantiles"}
-
-
-def is_register_json(tree: Mapping[str, Any]) -> bool:
-    """Whether a flat tree is in register's JSON form (``parentName``, ``distributionShape``)."""
-    nodes = [n for k in ("portfolios", "leaves") for n in tree.get(k) or [] if isinstance(n, dict)]
-    return any("parentName" in n or "distributionShape" in n for n in nodes)
-
-
-def from_register_json(tree: Mapping[str, Any]) -> dict[str, Any]:
-    """register's tree in our flat form; fields we cannot honour are errors, not dropped."""
-    portfolios = []
-    for i, node in enumerate(_register_list(tree, "portfolios")):
-        name = _register_name(node, "portfolios", i)
-        _register_keys(node, REGISTER_NODE_KEYS, f"tree.portfolios[{name!r}]")
-        entry = {"name": name, "parent": node.get("parentName") or None}
-        if node.get("description"):
-            entry["description"] = node["description"]
-        portfolios.append(entry)
-    leaves = []
-    for i, node in enumerate(_register_list(tree, "leaves")):
-        name = _register_name(node, "leaves", i)
-        where = f"tree.leaves[{name!r}]"
-        _register_keys(node, REGISTER_LEAF_KEYS, where)
-        shape = node.get("distributionShape")
-        if not isinstance(shape, dict):
-            raise _error(
-                f"Leaf {name!r}: distributionShape must be an object with distributionType",
-                f"{where}.distributionShape",
-            )
-        entry = {
-            "name": name,
-            "parent": node.get("parentName") or None,
-            "probability": node.get("probability"),
-            "severity": _register_severity(name, shape, f"{where}.distributionShape"),
-        }
-        if node.get("description"):
-            entry["description"] = node["description"]
-        leaves.append(entry)
-    out: dict[str, Any] = {"portfolios": portfolios, "leaves": leaves}
-    # register names the tree itself; it is our root only when no portfolio is one already
-    if tree.get("name") and all(p["parent"] for p in portfolios):
-        out["name"] = tree["name"]
-    return out
-
-
-def _register_list(tree: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    items = tree.get(key) or []
-    if not isinstance(items, list) or not all(isinstance(n, dict) for n in items):
-        raise _error(f"tree.{key} must be a list of objects", f"tree.{key}")
-    return items
-
-
-def _register_name(node: Mapping[str, Any], key: str, i: int) -> str:
-    name = node.get("name")
-    if not isinstance(name, str) or not name:
-        raise _error(f"tree.{key}[{i}] needs a name", f"tree.{key}[{i}].name")
-    return name
-
-
-def _register_keys(node: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(node) - allowed)
-    if unknown:
-        raise _error(
-            f"{where}: unknown field(s) {', '.join(unknown)} (register format: "
-            f"{', '.join(sorted(allowed))})",
-            f"{where}.{unknown[0]}",
-        )
-
-
-def _register_severity(name: str, shape: Mapping[str, Any], where: str) -> dict[str, Any]:
-    _register_keys(shape, REGISTER_SHAPE_KEYS, where)
-    kind = shape.get("distributionType")
-    if kind == "lognormal":
-        return {"family": "lognormal", "low": shape.get("minLoss"), "high": shape.get("maxLoss")}
-    if kind == "expert":
-        ps, xs = shape.get("percentiles"), shape.get("quantiles")
-        if not isinstance(ps, list) or not isinstance(xs, list) or len(ps) != len(xs):
-            raise _error(
-                f"Leaf {name!r}: an expert distribution needs percentiles and quantiles "
-                "lists of the same length",
-                f"{where}.quantiles",
-            )
-        for bound in ("minLoss", "maxLoss"):
-            value = shape.get(bound)
-            if value is not None and not (bound == "minLoss" and value == 0):
-                raise _error(
-                    f"Leaf {name!r}: {bound} {value!r} on an expert distribution is not "
-                    "supported: its metalog is bounded below at 0 and unbounded above",
-                    f"{where}.{bound}",
-                )
-        return {"family": "metalog", "quantiles": [[p, x] for p, x in zip(ps, xs, strict=True)]}
-    raise _error(
-        f"Leaf {name!r}: distributionType {kind!r} is not one of lognormal, expert",
-        f"{where}.distributionType",
-    )
-
-
 def parse_spec(spec: Mapping[str, Any], files: Mapping[str, Path] | None = None) -> RiskTreeSpec:
     """Validate a job or request spec into a RiskTreeSpec; InputError naming node and field."""
     if not isinstance(spec, Mapping):
@@ -338,8 +238,16 @@ def parse_spec(spec: Mapping[str, Any], files: Mapping[str, Path] | None = None)
         doc = as_spec(read_document(Path(path)))
         spec = {**doc, **spec}  # settings in the request win over those in the file
     spec = as_spec(spec)
-    spec["tree"] = flatten(spec["tree"])
-    return validate_model(RiskTreeSpec, spec)
+    tree = spec.get("tree")
+    if isinstance(tree, dict) and "tolerance" in tree:  # a tree may carry its tolerance
+        tree = dict(tree)
+        carried = tree.pop("tolerance")
+        spec = {"tolerance": carried, **spec, "tree": tree}  # one beside the tree wins
+    notes: list[dict[str, str]] = []
+    spec["tree"] = flatten(spec["tree"], notes)
+    parsed = validate_model(RiskTreeSpec, spec)
+    parsed.notes.extend(notes)
+    return parsed
 
 
 def validate_model(model: type[M], data: Any) -> M:

@@ -1,7 +1,10 @@
-"""Log-metalog (lower bound 0) fitted exactly through quantile pairs (Keelin, 2016).
+"""Bounded metalogs fitted through quantile pairs (Keelin, 2016).
 
-With ``k`` pairs ``(p_i, x_i)`` the ``k``-term metalog of ``ln x`` interpolates them; the
-fit is feasible only when its quantile function increases on all of (0, 1).
+The metalog ``M(y)`` is fitted to ``z = ln(x − lower)`` (semi-bounded: a loss above
+``lower``, unbounded above) or ``z = ln((x − lower) / (upper − x))`` (bounded on both
+sides). With ``k`` pairs and ``k`` terms it interpolates them; with fewer terms it is
+the least-squares fit (as register fits its expert leaves: ``min(k, 4)`` terms unless
+told). The fit is feasible only when its quantile function increases on all of (0, 1).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 MAX_TERMS = 10
+MAX_PAIRS = 100
 # Where feasibility is checked: dense in the middle, reaching far into both tails.
 _CHECK_Y = np.unique(
     np.concatenate([np.linspace(1e-4, 1 - 1e-4, 4001), np.geomspace(1e-12, 1e-4, 200)])
@@ -49,13 +53,37 @@ def _basis_slope(y: np.ndarray, terms: int) -> np.ndarray:
     return np.stack(cols[:terms], axis=1)
 
 
-def fit(pairs: Sequence[tuple[float, float]]) -> np.ndarray:
-    """Coefficients of the log-metalog through ``pairs``; InfeasibleMetalog if it can't be."""
+def transform(x: np.ndarray, lower: float, upper: float | None) -> np.ndarray:
+    """The metalog's scale: ``ln(x − lower)``, or the logit of x within (lower, upper)."""
+    x = np.asarray(x, dtype=np.float64)
+    if upper is None:
+        return np.log(x - lower)
+    return np.log((x - lower) / (upper - x))
+
+
+def untransform(z: np.ndarray, lower: float, upper: float | None) -> np.ndarray:
+    """Loss from the metalog's scale (the inverse of :func:`transform`)."""
+    if upper is None:
+        return lower + np.exp(z)
+    # (lower + upper·e^z) / (1 + e^z), written so a large z gives upper, not inf/inf
+    return lower + (upper - lower) / (1.0 + np.exp(-z))
+
+
+def fit(
+    pairs: Sequence[tuple[float, float]],
+    terms: int | None = None,
+    lower: float = 0.0,
+    upper: float | None = None,
+) -> np.ndarray:
+    """Coefficients of the metalog through ``pairs``; InfeasibleMetalog if it can't be."""
     p = np.array([a for a, _ in pairs], dtype=np.float64)
-    x = np.array([b for _, b in pairs], dtype=np.float64)
-    terms = p.size
+    z = transform(np.array([b for _, b in pairs], dtype=np.float64), lower, upper)
+    terms = p.size if terms is None else terms
     try:
-        coef = np.linalg.solve(_basis(p, terms), np.log(x))
+        if terms == p.size:
+            coef = np.linalg.solve(_basis(p, terms), z)
+        else:
+            coef = np.linalg.lstsq(_basis(p, terms), z, rcond=None)[0]
     except np.linalg.LinAlgError:
         raise InfeasibleMetalog("the quantile pairs do not determine a metalog") from None
     if not np.all(np.isfinite(coef)) or np.any(_basis_slope(_CHECK_Y, terms) @ coef <= 0):
@@ -66,20 +94,27 @@ def fit(pairs: Sequence[tuple[float, float]]) -> np.ndarray:
     return coef
 
 
-def quantile(coef: np.ndarray, y: np.ndarray) -> np.ndarray:
+def quantile(
+    coef: np.ndarray, y: np.ndarray, lower: float = 0.0, upper: float | None = None
+) -> np.ndarray:
     """Loss at probability ``y`` (0 < y < 1)."""
-    return np.exp(_basis(np.asarray(y, dtype=np.float64), coef.size) @ coef)
+    return untransform(_basis(np.asarray(y, dtype=np.float64), coef.size) @ coef, lower, upper)
 
 
-def density_at(coef: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(x, pdf(x)) at probabilities ``y``: f(x) = 1 / (x · M'(y)) for x = exp(M(y))."""
+def density_at(
+    coef: np.ndarray, y: np.ndarray, lower: float = 0.0, upper: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x, pdf(x)) at probabilities ``y``: f(x) = (dz/dx) / M'(y) for z = M(y)."""
     y = np.asarray(y, dtype=np.float64)
-    x = quantile(coef, y)
-    return x, 1.0 / (x * (_basis_slope(y, coef.size) @ coef))
+    x = quantile(coef, y, lower, upper)
+    dz_dx = 1.0 / (x - lower) if upper is None else (upper - lower) / ((x - lower) * (upper - x))
+    return x, dz_dx / (_basis_slope(y, coef.size) @ coef)
 
 
-def cdf(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
+def cdf(
+    coef: np.ndarray, x: np.ndarray, lower: float = 0.0, upper: float | None = None
+) -> np.ndarray:
     """P(X ≤ x) by inverting the (increasing) quantile function on a fine grid."""
     y = _CHECK_Y
-    q = quantile(coef, y)
+    q = quantile(coef, y, lower, upper)
     return np.interp(np.asarray(x, dtype=np.float64), q, y, left=0.0, right=1.0)

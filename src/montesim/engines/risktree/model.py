@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from montesim.engines.risktree.severity import Severity
 
@@ -30,6 +30,15 @@ class Portfolio(_Strict):
     description: str | None = None
 
 
+class Control(_Strict):
+    """A control on a leaf: it scales the chance of an event and/or each event's loss."""
+
+    name: Name = Field(min_length=1, max_length=200)
+    cost: float = Field(ge=0.0)  # per period, in the units of the losses
+    probability_factor: float = Field(1.0, ge=0.0, le=1.0)
+    severity_factor: float = Field(1.0, ge=0.0, le=1.0)
+
+
 class Leaf(_Strict):
     """One risk: how often it happens (``probability`` or ``frequency``) and what it costs."""
 
@@ -41,6 +50,7 @@ class Leaf(_Strict):
     severity: Severity
     deductible: float = Field(0.0, ge=0.0)
     cap: float | None = Field(None, gt=0.0)
+    controls: list[Control] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="before")
     @classmethod
@@ -83,10 +93,14 @@ class Correlation(_Strict):
 
 class Output(_Strict):
     scale: Literal["log", "linear"] = "log"
+    # P(loss ≥ x) of every node at these losses, read from the full histogram
+    exceedance_at: list[float] = Field(default_factory=list, max_length=100)
     ticks: int = Field(60, ge=5, le=1000)
     tail_trim: float = Field(1e-3, gt=0.0, lt=1.0)
     chart_nodes: list[Name] | None = Field(None, max_length=20)
     raw_trials: int = Field(10_000, ge=0, le=MAX_RAW_TRIALS)
+    # tail drivers (co-TVaR per leaf): about as much work again as the simulation itself
+    contributions: bool = True
 
 
 class RiskTreeSpec(_Strict):
@@ -97,3 +111,11 @@ class RiskTreeSpec(_Strict):
     chunk_size: int | None = Field(None, ge=1, le=MAX_TRIALS)
     correlation: Correlation | None = None
     output: Output = Field(default_factory=Output)
+    # the root's loss tolerance: [loss, probability] points, losses increasing
+    tolerance: list[tuple[float, float]] | None = Field(None, min_length=1, max_length=100)
+    # what loading ignored or could not honour, shown with the result: {code, location, message}
+    _notes: list[dict[str, str]] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[dict[str, str]]:
+        return self._notes

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from montesim.engines.risktree import appetite, controls, drivers
 from montesim.engines.risktree.model import RiskTreeSpec
 from montesim.engines.risktree.tree import RiskTree
-from montesim.stats.lec import LossHistogram, lec_points, summarize, tick_grid
+from montesim.stats.lec import MANTISSA_BITS, LossHistogram, lec_points, summarize, tick_grid
 
 CHART_QUANTILES = (("p90", 0.90), ("p99", 0.99))
 DEFAULT_CHART_NODES = 6
@@ -38,12 +40,44 @@ def shared_ticks(spec: RiskTreeSpec, hists: list[LossHistogram]) -> np.ndarray:
 
 
 def summary(
-    spec: RiskTreeSpec, tree: RiskTree, hists: list[LossHistogram], raw_trials: int
+    spec: RiskTreeSpec,
+    tree: RiskTree,
+    hists: list[LossHistogram],
+    raw_trials: int,
+    warnings: Sequence[dict[str, Any]] = (),
+    shares: Sequence[dict[str, dict[str, float]]] = (),
+    controlled: tuple[list[LossHistogram], list[LossHistogram]] | None = None,
 ) -> dict[str, Any]:
     ticks = shared_ticks(spec, hists)
+    inherent, control_rows = None, None
+    if controlled is not None:
+        inherent, control_rows = controls.summary(
+            tree, hists, *controlled, ticks, spec.output.tail_trim
+        )
     nodes: dict[str, Any] = {}
-    for node, hist in zip(tree.nodes, hists, strict=True):
+    for i, (node, hist) in enumerate(zip(tree.nodes, hists, strict=True)):
         figures = summarize(hist)
+        if shares:
+            # The tail mean from exact sums, the same the contributions add up to.
+            contributions = shares[i]
+            figures["tvar"] = {
+                "95": math.fsum(contributions["tvar95"].values()),
+                "99": math.fsum(contributions["tvar99"].values()),
+            }
+            figures["contributions"] = contributions
+            if node.kind == "portfolio":
+                figures["child_contributions"] = {
+                    level: drivers.by_child(tree, i, values)
+                    for level, values in contributions.items()
+                }
+        if spec.output.exceedance_at:
+            at = np.array(spec.output.exceedance_at, dtype=np.float64)
+            figures["exceedance_at"] = [
+                {"loss": float(x), "probability": float(p)}
+                for x, p in zip(at, hist.exceedance(at), strict=True)
+            ]
+        if inherent is not None:
+            figures["inherent"] = inherent[node.name]
         nodes[node.name] = {
             "kind": node.kind,
             "parent": tree.nodes[node.parent].name if node.parent is not None else None,
@@ -51,6 +85,7 @@ def summary(
             **figures,
             "lec": lec_points(hist, ticks, spec.output.tail_trim),
         }
+    tolerance = appetite.check(spec.tolerance, hists[0], ticks) if spec.tolerance else None
     return {
         "engine": "risktree",
         "root": tree.root,
@@ -64,6 +99,10 @@ def summary(
         },
         "nodes": nodes,
         "raw_trials": raw_trials,
+        "warnings": list(warnings),
+        "tolerance": tolerance,
+        "controls": control_rows,
+        "sketch": sketch(hists[0]),
         "chart": chart(spec, tree, nodes),
     }
 
@@ -114,6 +153,12 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
             x = nodes[name]["quantiles"][label]
             if x > 0:
                 marks.append({"node": name, "quantile": label, "loss": x, "exceedance": 1.0 - q})
+    inherent = nodes[tree.root].get("inherent")
+    if inherent is not None:  # the root before its controls, beside it after them
+        lec = inherent["lec"]
+        for x, p in zip(lec["loss"], lec["exceedance"], strict=True):
+            if p > 0 and (x > 0 or not log_x):
+                curve.append({"node": f"{tree.root} (inherent)", "loss": x, "exceedance": p})
     x_enc = {
         "field": "loss",
         "type": "quantitative",
@@ -133,6 +178,28 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
         },
     }
     color = {"field": "node", "type": "nominal", "title": "Node"}
+    layers = []
+    if spec.tolerance:
+        layers.append(
+            {
+                "data": {
+                    "values": [
+                        {"tolerance": "Risk tolerance", "loss": x, "exceedance": p}
+                        for x, p in spec.tolerance
+                    ]
+                },
+                "mark": {"type": "line", "strokeDash": [6, 4], "color": "#b00020", "point": True},
+                "encoding": {
+                    "x": x_enc,
+                    "y": y_enc,
+                    "tooltip": [
+                        {"field": "tolerance"},
+                        {"field": "loss", "format": ",.0f"},
+                        {"field": "exceedance", "format": ".3%", "title": "tolerated P"},
+                    ],
+                },
+            }
+        )
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": f"Loss exceedance — {tree.root} ({spec.trials:,} trials)",
@@ -168,7 +235,21 @@ def chart(spec: RiskTreeSpec, tree: RiskTree, nodes: dict[str, Any]) -> dict[str
                     ],
                 },
             },
+            *layers,
         ],
+    }
+
+
+def sketch(hist: LossHistogram) -> dict[str, Any]:
+    """The root's loss histogram, compact, so a page can read P(loss ≥ x) for any x."""
+    return {
+        "n": hist.n,
+        "zeros": hist.zeros,
+        "max": hist.max,
+        "at_max": hist.at_max,
+        "mantissa_bits": MANTISSA_BITS,
+        "keys": hist.keys.tolist(),
+        "counts": hist.counts.tolist(),
     }
 
 

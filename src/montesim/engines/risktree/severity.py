@@ -198,10 +198,15 @@ class Normal(_Family):
 
 
 class Metalog(_Family):
-    """Metalog bounded below at 0, through ``quantiles``: pairs ``[probability, loss]``."""
+    """Metalog through ``quantiles`` (pairs ``[probability, loss]``), bounded below at
+    ``lower`` (0 by default) and, when ``upper`` is given, above at it; ``terms`` below the
+    number of pairs fits the least-squares metalog instead of the interpolating one."""
 
     family: Literal["metalog"] = "metalog"
-    quantiles: list[tuple[float, float]] = Field(min_length=2, max_length=metalog.MAX_TERMS)
+    quantiles: list[tuple[float, float]] = Field(min_length=2, max_length=metalog.MAX_PAIRS)
+    terms: int | None = Field(None, ge=2, le=metalog.MAX_TERMS)
+    lower: float = Field(0.0, ge=0.0)
+    upper: float | None = None
     _coef: np.ndarray = PrivateAttr()
 
     @model_validator(mode="after")
@@ -210,31 +215,42 @@ class Metalog(_Family):
         xs = [x for _, x in self.quantiles]
         if any(not 0 < p < 1 for p in ps):
             raise ValueError("quantile probabilities must lie strictly between 0 and 1")
-        if any(not x > 0 for x in xs):
-            raise ValueError("quantile losses must be positive (the metalog's lower bound is 0)")
+        if self.terms is None and len(ps) > metalog.MAX_TERMS:
+            raise ValueError(
+                f"{len(ps)} quantile pairs need terms (at most {metalog.MAX_TERMS}) for a "
+                "least-squares fit"
+            )
+        if self.terms is not None and self.terms > len(ps):
+            raise ValueError(f"terms ({self.terms}) must not exceed the {len(ps)} quantile pairs")
+        if any(not x > self.lower for x in xs):
+            raise ValueError(
+                f"quantile losses must be above the metalog's lower bound {self.lower:g}"
+            )
+        if self.upper is not None and any(not x < self.upper for x in xs):
+            raise ValueError(f"quantile losses must be below the upper bound {self.upper:g}")
         if any(b <= a for a, b in zip(ps, ps[1:], strict=False)) or any(
             b <= a for a, b in zip(xs, xs[1:], strict=False)
         ):
             raise ValueError("quantile pairs must increase in both probability and loss")
         try:
-            self._coef = metalog.fit(self.quantiles)
+            self._coef = metalog.fit(self.quantiles, self.terms, self.lower, self.upper)
         except metalog.InfeasibleMetalog as exc:
             raise ValueError(f"infeasible metalog: {exc}") from None
         return self
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         y = np.clip(rng.random(n), _TINY, 1.0 - _TINY)
-        return metalog.quantile(self._coef, y)
+        return metalog.quantile(self._coef, y, self.lower, self.upper)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        return metalog.cdf(self._coef, x)
+        return metalog.cdf(self._coef, x, self.lower, self.upper)
 
     def quantile(self, q: float) -> float:
-        return float(metalog.quantile(self._coef, np.array([q]))[0])
+        return float(metalog.quantile(self._coef, np.array([q]), self.lower, self.upper)[0])
 
     def curve(self, points: int) -> dict[str, list[float]]:
         y = np.linspace(0.005, 0.995, points)
-        x, pdf = metalog.density_at(self._coef, y)
+        x, pdf = metalog.density_at(self._coef, y, self.lower, self.upper)
         return _curve(x, pdf, y)
 
 

@@ -28,7 +28,7 @@ from montesim.sampling.seeding import rng_for
 from montesim.stats.lec import LossHistogram
 
 STREAM_BLOCK = 1 << 16  # trials per generator; chunks are whole multiples of it
-OCCURRENCE, SEVERITY = 0, 1  # the last part of a leaf's stream key in a block
+OCCURRENCE, SEVERITY, THINNING = 0, 1, 2  # the last part of a leaf's stream key in a block
 _TINY = 2.0**-53
 
 
@@ -43,6 +43,10 @@ class ChunkLosses:
     leaf_losses: list[np.ndarray]  # per leaf: the loss in those trials
     leaf_sums: np.ndarray  # (leaves, blocks): each leaf's sum of losses per stream block
     leaf_sq: np.ndarray  # (leaves, blocks): and of their squares
+    # With controls, the above are residual (controls in place); these are without them:
+    inherent: ChunkLosses | None = None
+    # per control (tree order): its leaf and that leaf's losses with every control but it
+    without_control: list[tuple[int, np.ndarray, np.ndarray]] | None = None
 
     def node_values(self, tree: RiskTree, node: int, limit: int | None = None) -> np.ndarray:
         """Dense losses of ``node`` over the chunk's first ``limit`` trials."""
@@ -94,6 +98,58 @@ def _leaf_block(
     return _positive(trials, sums)
 
 
+@dataclass
+class _Events:
+    """A controlled leaf's events before controls: trial, gross loss, thinning uniform."""
+
+    trials: np.ndarray  # sorted, one entry per event
+    gross: np.ndarray
+    thin: np.ndarray  # an event survives probability factor f when thin < f
+
+    def losses(self, leaf: Leaf, factor: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """(trials with a loss, their losses) with probability ``factor``, severity ``scale``."""
+        keep = self.thin < factor if factor < 1.0 else slice(None)
+        trials = self.trials[keep]
+        gross = self.gross[keep] * scale if scale != 1.0 else self.gross[keep]
+        events = _net(leaf, gross)
+        if trials.size == 0:
+            return trials, events
+        first = np.flatnonzero(np.r_[True, trials[1:] != trials[:-1]])
+        return _positive(trials[first], np.add.reduceat(events, first))
+
+
+def _events(
+    leaf: Leaf, u: np.ndarray, g: np.random.Generator, counts: PoissonCounts | None, thin_g
+) -> _Events:
+    """The same draws as :func:`_leaf_block`, kept per event so controls can thin them.
+
+    A Bernoulli leaf's event happens when u < p; with a factor f when u < p·f, so u/p is
+    the event's own uniform (controls keep a subset of the same events, with the same
+    losses). A Poisson leaf's events are thinned by a uniform each from the leaf's own
+    thinning stream, drawn only for leaves with a probability factor.
+    """
+    if counts is None:
+        trials = np.flatnonzero(u < leaf.probability)
+        gross = leaf.severity.sample(g, trials.size)
+        return _Events(trials, gross, u[trials] / leaf.probability)
+    per_trial = counts(u)
+    trials = np.flatnonzero(per_trial)
+    per = per_trial[trials]
+    gross = leaf.severity.sample(g, int(per.sum()))
+    thin = thin_g().random(gross.size) if gross.size else np.empty(0)
+    return _Events(np.repeat(trials, per), gross, thin)
+
+
+def _factors(leaf: Leaf, skip: int | None = None) -> tuple[float, float]:
+    """The leaf's probability and severity factors, every control but ``skip`` applied."""
+    f = s = 1.0
+    for j, control in enumerate(leaf.controls):
+        if j != skip:
+            f *= control.probability_factor
+            s *= control.severity_factor
+    return f, s
+
+
 def _net(leaf: Leaf, gross: np.ndarray) -> np.ndarray:
     """Each event's loss after the deductible, limited to the cap."""
     if leaf.deductible:
@@ -130,6 +186,18 @@ def simulate_chunk(
     leaf_losses: list[list[np.ndarray]] = [[] for _ in tree.leaves]
     n_blocks = -(-size // STREAM_BLOCK)
     sums, sq = np.zeros((len(tree.leaves), n_blocks)), np.zeros((len(tree.leaves), n_blocks))
+    controlled = any(lp.leaf.controls for lp in tree.leaves)
+    if controlled:
+        bare = np.zeros_like(dense)  # the inherent losses, no control in place
+        bare_trials: list[list[np.ndarray]] = [[] for _ in tree.leaves]
+        bare_losses: list[list[np.ndarray]] = [[] for _ in tree.leaves]
+        bare_sums, bare_sq = np.zeros_like(sums), np.zeros_like(sq)
+        without: list[tuple[int, list[np.ndarray], list[np.ndarray]]] = [
+            (k, [], []) for k, lp in enumerate(tree.leaves) for _ in lp.leaf.controls
+        ]
+        first_slot: dict[int, int] = {}
+        for i, (k, _, _) in enumerate(without):
+            first_slot.setdefault(k, i)
     for j in range(n_blocks):
         if cancelled():
             raise Cancelled
@@ -142,28 +210,69 @@ def simulate_chunk(
             if u is None:
                 u = rng_for(seed, lp.stream, block, OCCURRENCE).random(length)
             g = rng_for(seed, lp.stream, block, SEVERITY)
-            trials, losses = _leaf_block(lp.leaf, u[:length], g, counts[k])
+            if lp.leaf.controls:
+                events = _events(
+                    lp.leaf,
+                    u[:length],
+                    g,
+                    counts[k],
+                    lambda lp=lp, block=block: rng_for(seed, lp.stream, block, THINNING),
+                )
+                trials, losses = events.losses(lp.leaf, *_factors(lp.leaf))
+            else:
+                trials, losses = _leaf_block(lp.leaf, u[:length], g, counts[k])
             trials = trials + base
             leaf_trials[k].append(trials)
             leaf_losses[k].append(losses)
             sums[k, j], sq[k, j] = losses.sum(), np.square(losses).sum()
             parent = dense[parent_row[k]]  # a row view: 1-D fancy indexing is faster
             parent[trials] += losses
+            if controlled:
+                if lp.leaf.controls:
+                    b_trials, b_losses = events.losses(lp.leaf, 1.0, 1.0)
+                    b_trials = b_trials + base
+                    for c in range(len(lp.leaf.controls)):
+                        t, x = events.losses(lp.leaf, *_factors(lp.leaf, skip=c))
+                        slot = first_slot[k] + c
+                        without[slot][1].append(t + base)
+                        without[slot][2].append(x)
+                else:
+                    b_trials, b_losses = trials, losses
+                bare_trials[k].append(b_trials)
+                bare_losses[k].append(b_losses)
+                bare_sums[k, j], bare_sq[k, j] = b_losses.sum(), np.square(b_losses).sum()
+                bare_row = bare[parent_row[k]]
+                bare_row[b_trials] += b_losses
         report(base + length)
-    # Roll portfolios up into their parents, deepest first (tree order is depth-first).
+    _roll_up(tree, dense, portfolio_row)
+    out = ChunkLosses(
+        start, size, dense, _joined(leaf_trials, True), _joined(leaf_losses), sums, sq
+    )
+    if controlled:
+        _roll_up(tree, bare, portfolio_row)
+        out.inherent = ChunkLosses(
+            start, size, bare, _joined(bare_trials, True), _joined(bare_losses), bare_sums, bare_sq
+        )
+        out.without_control = [(k, _cat(t, True), _cat(x)) for k, t, x in without]
+    return out
+
+
+def _roll_up(tree: RiskTree, dense: np.ndarray, row: dict[int, int]) -> None:
+    """Roll portfolios up into their parents, deepest first (tree order is depth-first)."""
     for node in reversed(tree.portfolios):
         up = tree.nodes[node].parent
         if up is not None:
-            dense[portfolio_row[up]] += dense[portfolio_row[node]]
-    return ChunkLosses(
-        start,
-        size,
-        dense,
-        [np.concatenate(t) if t else np.empty(0, np.int64) for t in leaf_trials],
-        [np.concatenate(v) if v else np.empty(0) for v in leaf_losses],
-        sums,
-        sq,
-    )
+            dense[row[up]] += dense[row[node]]
+
+
+def _cat(parts: list[np.ndarray], index: bool = False) -> np.ndarray:
+    if parts:
+        return np.concatenate(parts)
+    return np.empty(0, np.int64) if index else np.empty(0)
+
+
+def _joined(per_leaf: list[list[np.ndarray]], index: bool = False) -> list[np.ndarray]:
+    return [_cat(parts, index) for parts in per_leaf]
 
 
 def histograms(tree: RiskTree, losses: ChunkLosses) -> list[LossHistogram]:

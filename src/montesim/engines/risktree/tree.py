@@ -6,6 +6,7 @@ siblings), and gives every leaf its stable stream id and the nodes its losses ad
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +116,34 @@ def build(spec: RiskTreeSpec) -> RiskTree:
                 f"output.chart_nodes names {name!r}, which is not a node of the tree",
                 "output.chart_nodes",
             )
+    _check_tolerance(spec.tolerance or [])
+    seen: dict[str, str] = {}
+    for leaf in tree.leaves:
+        for i, control in enumerate(leaf.controls):
+            if control.name in seen:
+                raise _error(
+                    f"Leaf {leaf.name!r}: control {control.name!r} is also a control of "
+                    f"{seen[control.name]!r}; control names must be unique",
+                    _where("leaves", leaf.name, f"controls[{i}].name"),
+                )
+            seen[control.name] = leaf.name
     return RiskTree(nodes, tuple(leaves), portfolios, copula)
+
+
+def _check_tolerance(points: list[tuple[float, float]]) -> None:
+    """A tolerance curve: positive losses rising, probabilities in (0, 1] not rising."""
+    for i, (loss, p) in enumerate(points):
+        where = f"tolerance[{i}]"
+        if not (math.isfinite(loss) and loss > 0):
+            raise _error(f"{where}: the loss must be positive (got {loss})", where)
+        if not 0 < p <= 1:
+            raise _error(f"{where}: the probability must be in (0, 1] (got {p})", where)
+        if i and not (loss > points[i - 1][0] and p <= points[i - 1][1]):
+            raise _error(
+                f"{where}: along a tolerance curve losses must increase and probabilities "
+                f"must not (got {list(points[i - 1])} then {[loss, p]})",
+                where,
+            )
 
 
 def _check_names(tree: FlatTree) -> tuple[dict[str, str | None], dict[str, str]]:

@@ -55,7 +55,7 @@ export function lecSvg(curves, { title, width = chartWidth(680), height: plotH =
     lines.map((c, i) => {
       const color = c.color || COLORS[i % COLORS.length];
       return s("g", { class: "lec", dataset: { node: c.name } },
-        s("path", { class: "series", stroke: color,
+        s("path", { class: "series", stroke: color, ...(c.dash ? { "stroke-dasharray": c.dash } : {}),
           d: c.points.map(([px, py], j) => `${j ? "L" : "M"}${x(px).toFixed(1)},${y(py).toFixed(1)}`).join("") },
         s("title", {}, c.name)),
         (c.marks || []).filter((m) => m.loss > 0 && m.p >= y0).map((m) => s("circle", { cx: x(m.loss), cy: y(m.p), r: 3.5, fill: color },

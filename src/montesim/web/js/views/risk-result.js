@@ -3,9 +3,11 @@
 
 import { fill, h } from "../dom.js";
 import { integer, number } from "../format.js";
-import { COLORS, chartCard, pct, short } from "../charts/core.js";
+import { chartCard, pct, short } from "../charts/core.js";
 import { lecSvg } from "../charts/lec.js";
+import { riskMatrixSvg } from "../charts/matrix.js";
 import { downloadBar, warningBanner } from "./result-common.js";
+import { appetitePanel, controlsPanel, driversPanel, groupedWarnings, nodeColor } from "./risk-extras.js";
 
 const DEFAULT_DRAWN = 6;
 const RETURN_PERIODS = [10, 50, 100, 200, 1000];
@@ -76,7 +78,9 @@ function outline(result) {
 export function renderRiskResult(body, { jobId }) {
   const result = body.result;
   const order = result.order || Object.keys(result.nodes);
-  const colorOf = new Map(order.map((n, i) => [n, COLORS[i % COLORS.length]]));
+  // Portfolios take the palette first, so the top of the tree is told apart at a glance.
+  const byKind = [...order.filter((n) => result.nodes[n].kind === "portfolio"), ...order.filter((n) => result.nodes[n].kind !== "portfolio")];
+  const colorOf = new Map(byKind.map((n, i) => [n, nodeColor(i)]));
   // First drawn: the nodes the run chose for its chart (output.chart_nodes), else the top levels.
   const chosen = (result.chart?.layer?.[0]?.data?.values || []).map((row) => row.node);
   const initial = new Set(chosen.length ? order.filter((n) => chosen.includes(n))
@@ -93,6 +97,16 @@ export function renderRiskResult(body, { jobId }) {
       return { name: n, color: colorOf.get(n), loss: nd.lec?.loss || [], exceedance: nd.lec?.exceedance || [],
         marks: [["P90", 0.1], ["P99", 0.01]].map(([label, p]) => ({ label, p, loss: nd.quantiles?.[label.toLowerCase()] })) };
     });
+    const inherent = result.nodes[result.root]?.inherent;
+    if (inherent && drawn.has(result.root)) {
+      curves.push({ name: `${result.root} (inherent)`, color: colorOf.get(result.root), dash: "2 3",
+        loss: inherent.lec.loss, exceedance: inherent.lec.exceedance, marks: [] });
+    }
+    if (result.tolerance) {
+      const pts = result.tolerance.points;
+      curves.push({ name: "Risk tolerance", color: "#111827", dash: "7 4", loss: pts.map((p) => p.loss),
+        exceedance: pts.map((p) => p.probability), marks: [] });
+    }
     card.setSvg(lecSvg(curves, { title: `Loss exceedance curves of ${result.root}` }));
     const hidden = order.length - drawn.size;
     count.textContent = hidden ? `Showing ${drawn.size} of ${order.length} nodes; ${hidden} hidden. Tick nodes to draw them.`
@@ -119,7 +133,15 @@ export function renderRiskResult(body, { jobId }) {
     h("button", { type: "button", class: "mini", id: "lec-top", onClick: () => setAll(initial) }, "Top levels"),
     h("button", { type: "button", class: "mini", id: "lec-none", onClick: () => setAll([]) }, "None"));
   draw();
-  const warnings = result.warnings || [];
+  const leaves = order.filter((n) => result.nodes[n].kind === "leaf").map((n) => {
+    const nd = result.nodes[n];
+    const likelihood = 1 - nd.p_no_loss;
+    return { name: n, likelihood, impact: likelihood > 0 ? nd.aal / likelihood : 0, aal: nd.aal, color: colorOf.get(n) };
+  });
+  const matrix = chartCard({ title: "Likelihood × impact of the leaves", name: `${result.root}-matrix`, id: "matrix-card",
+    note: "Each leaf's chance of a loss in a year against its mean loss when one happens; the largest AALs are named." });
+  matrix.setSvg(riskMatrixSvg(leaves));
+  const warnings = groupedWarnings(result.warnings || []);
   return h("div", { class: "dashboard", id: "risk-dashboard" },
     warnings.length ? warningBanner(warnings, { id: "job-warnings" }) : null,
     h("div", { class: "run-strip" },
@@ -131,8 +153,10 @@ export function renderRiskResult(body, { jobId }) {
       h("div", { class: "panel-stack" }, card.el),
       h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Nodes to draw")),
         controls, count, picks)),
+    h("div", { class: "dash-grid even" }, appetitePanel(result), matrix.el),
+    driversPanel(result),
+    controlsPanel(result),
     h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Figures by node")), figuresTable(result)),
-    h("div", { class: "dash-grid even" },
-      h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Return periods (loss exceeded once in N years)")), returnPeriodTable(result)),
-      h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Tree")), outline(result))));
+    h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Return periods (loss exceeded once in N years)")), returnPeriodTable(result)),
+    h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h3", { class: "panel-title" }, "Tree")), outline(result)));
 }

@@ -18,6 +18,7 @@ from montesim.errors import Conflict, InputError
 from montesim.jobs import artifacts as derived
 from montesim.jobs.model import Job
 from montesim.jobs.states import JobStatus, parse_statuses
+from montesim.jobs.store import Store
 from montesim.jobs.views import error_view, job_view, links
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -232,11 +233,13 @@ def get_artifact(job_id: str, name: str, request: Request) -> Response:
     if job.status != JobStatus.COMPLETE:
         raise not_complete(job)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    found = svc.store.artifact(job_id, name)
+    # Streamed piece by piece from the store: a download holds one piece in memory,
+    # whatever the artifact's size (a Parquet file of 10^6 iterations is 100+ MB).
+    found = stored_blob(svc.store, job_id, name)
     if found is None:
         # a CSV is written from the stored Parquet as it is downloaded
         source = derived.parquet_source(name)
-        parquet = svc.store.artifact(job_id, source) if source else None
+        parquet = stored_blob(svc.store, job_id, source) if source else None
         if parquet is None:
             raise Problem(
                 404, "artifact_not_found", f"Job has no artifact {name[:200]!r}", location="name"
@@ -244,8 +247,20 @@ def get_artifact(job_id: str, name: str, request: Request) -> Response:
         return StreamingResponse(
             derived.csv_chunks(parquet[1]), media_type=derived.CSV, headers=headers
         )
-    media_type, data = found
-    return Response(data, media_type=media_type, headers=headers)
+    media_type, blob = found
+    headers["Content-Length"] = str(blob.size)
+    return StreamingResponse(blob.pieces(), media_type=media_type, headers=headers)
+
+
+def stored_blob(store: Store, job_id: str, name: str) -> tuple[str, derived.StoredBlob] | None:
+    """An artifact's media type and a reader over it, or None when there is none."""
+    found = store.artifact_size(job_id, name)
+    if found is None:
+        return None
+    media_type, size = found
+    return media_type, derived.StoredBlob(
+        lambda offset, n: store.artifact_piece(job_id, name, offset, n), size
+    )
 
 
 @router.get("/{job_id}/events")

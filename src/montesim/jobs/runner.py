@@ -460,7 +460,10 @@ class JobRunner:
         result = engine.merge(loads_paused(planned.plan_bytes), partials)
         if keeper.lost.is_set():
             raise LeaseLost  # another worker holds the job now: its result, not ours
-        artifacts = result.artifacts if self.store_artifacts else {}
+        # Built here (an engine may build its artifacts lazily: a Parquet file of every
+        # iteration), never inside the store's write transaction, where on SQLite every
+        # other writer, heartbeats included, would wait for it.
+        artifacts = dict(result.artifacts) if self.store_artifacts else {}
         row = retrying(
             lambda: self.store.complete(
                 job_id, hold.owner, result.summary, artifacts, attempt=hold.attempt

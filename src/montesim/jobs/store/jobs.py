@@ -413,6 +413,27 @@ class JobsStore(StoreBase):
             )
             return [(r[0], r[1]) for r in rows]
 
+    def artifact_size(self, job_id: str, name: str) -> tuple[str, int] | None:
+        """An artifact's media type and size in bytes, without reading it."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(job_artifacts.c.media_type, func.length(job_artifacts.c.data)).where(
+                    job_artifacts.c.job_id == job_id, job_artifacts.c.name == name
+                )
+            ).first()
+            return (row[0], int(row[1] or 0)) if row else None
+
+    def artifact_piece(self, job_id: str, name: str, offset: int, size: int) -> bytes:
+        """``size`` bytes of an artifact from ``offset`` (fewer at its end): downloads
+        stream an artifact piece by piece instead of holding it whole."""
+        with self._read() as conn:
+            data = conn.execute(
+                select(func.substr(job_artifacts.c.data, offset + 1, size)).where(
+                    job_artifacts.c.job_id == job_id, job_artifacts.c.name == name
+                )
+            ).scalar()
+            return bytes(data) if data is not None else b""
+
     def artifact(self, job_id: str, name: str) -> tuple[str, bytes] | None:
         with self._read() as conn:
             row = conn.execute(

@@ -13,7 +13,8 @@ __version__ = "0.1.0"
 # process (server, workers, pool children, the CLI) uses the AVX2 kernels unless the
 # environment says otherwise; this has to happen before NumPy is first imported.
 # MONTESIM_NATIVE_SIMD=1 keeps NumPy's own choice (faster on AVX-512, not portable).
-PORTABLE_SIMD = "X86_V4 AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
+from montesim.simd import PORTABLE_SIMD  # noqa: E402  (before NumPy is imported)
+
 if os.environ.get("MONTESIM_NATIVE_SIMD", "") not in ("1", "true", "yes"):
     os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", PORTABLE_SIMD)
 

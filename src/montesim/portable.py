@@ -19,6 +19,7 @@ import numpy as np
 from scipy import special
 
 from montesim.errors import EngineError
+from montesim.simd import PORTABLE_SIMD
 
 _refusal: str | None = None  # why this process refuses chunks, once checked
 
@@ -60,8 +61,6 @@ def digest() -> str:
 def default_environment() -> bool:
     """NumPy runs with the kernels montesim chooses (only such a process may set the
     store's reference)."""
-    from montesim import PORTABLE_SIMD
-
     native = os.environ.get("MONTESIM_NATIVE_SIMD", "") in ("1", "true", "yes")
     return not native and os.environ.get("NPY_DISABLE_CPU_FEATURES") == PORTABLE_SIMD
 

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     # resource class -> jobs of that class running at once, e.g. {"bem": 1}: a class of long
     # jobs (horn solves) can then never take every slot from the others
     class_limits: dict[str, int] = {}
+    job_time_limit_seconds: float = 0.0  # a job's default time limit from its start; 0: none
     # Planning a job (reading and compiling a workbook) runs in a child process with limits.
     validate_cpu_seconds: int = 600
     validate_memory_mb: int = 8192

@@ -93,3 +93,27 @@ def test_the_api_shows_why_a_job_waits_and_guards_priority(tmp_path: Path) -> No
         assert bad.status_code == 422 and "priority" in str(bad.json())
         gate.touch()
         poll(lambda: client.get(f"/api/jobs/{second}").json(), lambda j: j["status"] == "complete")
+
+
+def test_a_job_past_its_time_limit_ends_in_error(tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    app = create_app(fast_settings(tmp_path / "data"))
+    with TestClient(app) as client:
+        try:
+            body = {
+                "engine": "sleep",
+                "spec": {"units": 2, "chunk_size": 1, "gate": str(gate)},
+                "time_limit_seconds": 0.5,
+            }
+            job_id = client.post("/api/jobs", json=body).json()["job_id"]
+            job = poll(
+                lambda: client.get(f"/api/jobs/{job_id}").json(),
+                lambda j: j["status"] not in ("queued", "running"),
+            )
+            assert job["status"] == "error" and job["error"]["code"] == "time_limit"
+            assert "time limit of 0.5 s" in job["error"]["message"]
+            assert job["time_limit_seconds"] == 0.5
+            bad = client.post("/api/jobs", json={**body, "time_limit_seconds": -1})
+            assert bad.status_code == 422 and "time_limit_seconds" in str(bad.json())
+        finally:
+            gate.touch()

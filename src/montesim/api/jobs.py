@@ -38,6 +38,13 @@ class JobCreate(BaseModel, extra="forbid"):
         description="admission order: higher first; above 0 needs an admin token when "
         "tokens are on",
     )
+    time_limit_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=30 * 86400,
+        description="seconds from the job's start after which it ends in error "
+        "(time_limit); default MONTESIM_JOB_TIME_LIMIT_SECONDS, if set",
+    )
 
 
 class JobPatch(BaseModel, extra="forbid"):
@@ -81,6 +88,7 @@ def create_job(
             owner=owner_of(request),
             visible=visible_to(request),
             priority=body.priority,
+            time_limit=body.time_limit_seconds,
         )
     except Conflict as exc:
         raise Problem(

@@ -31,6 +31,7 @@ class Job:
     owner: str | None = None  # who submitted it (quotas and retention count per owner)
     priority: int = 0  # admission: higher first (then fair share between owners, then FIFO)
     resource_class: str = "cpu"  # the engine's class, capped by MONTESIM_CLASS_LIMITS
+    time_limit: float | None = None  # seconds from its start; past it the job ends in error
     file_name: str | None = None  # the uploaded file's name, joined in by the store
     started_at: float | None = None
     completed_at: float | None = None

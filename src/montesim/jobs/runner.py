@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import pickle
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -125,7 +126,24 @@ class FileMap(Mapping[str, Path]):
 
         return read
 
+    # Waits between tries of a file store that could not be reached: an outage of seconds
+    # (an S3 endpoint restarting) does not fail the job; a longer one does, saying so.
+    RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+
     def _fetch(
+        self, stored: StoredFile, cached: Path, read: Callable[[Callable[[bytes], object]], int]
+    ) -> Path:
+        for delay in (*self.RETRY_DELAYS, None):
+            try:
+                return self._fetch_once(stored, cached, read)
+            except EngineError as exc:
+                if exc.code != "file_store_unavailable" or delay is None:
+                    raise
+                log.warning("%s; trying again in %.1f s", exc.message, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _fetch_once(
         self, stored: StoredFile, cached: Path, read: Callable[[Callable[[bytes], object]], int]
     ) -> Path:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -508,6 +526,12 @@ class JobRunner:
             or row.attempt != hold.attempt
         ):
             raise LeaseLost
+        if row.time_limit and row.started_at and time.time() - row.started_at > row.time_limit:
+            raise EngineError(
+                f"the job ran past its time limit of {row.time_limit:g} s "
+                "(time_limit_seconds when submitted, or MONTESIM_JOB_TIME_LIMIT_SECONDS)",
+                code="time_limit",
+            )
         if row.cancellation_requested:
             flag.parent.mkdir(parents=True, exist_ok=True)
             flag.touch()

@@ -173,6 +173,7 @@ class Service:
         owner: str | None = None,
         visible: str | None = None,
         priority: int = 0,
+        time_limit: float | None = None,
     ) -> tuple[Job, bool]:
         """Check and store a queued job; ``(job, created)`` (False: an idempotent replay).
 
@@ -196,6 +197,7 @@ class Service:
             owner=owner,
             priority=priority,
             resource_class=getattr(engine, "resource_class", "cpu"),
+            time_limit=time_limit or self.settings.job_time_limit_seconds or None,
         )
         if created:
             self.wake()

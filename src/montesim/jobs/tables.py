@@ -43,6 +43,7 @@ jobs = Table(
     # admission: higher priority first; a resource class's running jobs may be capped
     Column("priority", Integer, nullable=False, default=0),
     Column("resource_class", String(32), nullable=False, default="cpu"),
+    Column("time_limit", Float),  # seconds from its start; past it the job ends in error
     Column("created_at", Float, nullable=False),
     Column("queued_at", Float, nullable=False),
     Column("started_at", Float),

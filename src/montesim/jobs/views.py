@@ -62,6 +62,7 @@ def job_view(job: Job, *, with_spec: bool = False, admin: bool = False) -> dict[
         "heartbeat_at": iso(job.heartbeat_at),
         "priority": job.priority,
         "resource_class": job.resource_class,
+        "time_limit_seconds": job.time_limit,
         **record(job),
         **_engine_fields(job),
         "links": links(job.id),

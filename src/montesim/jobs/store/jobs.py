@@ -41,6 +41,7 @@ def new_job_values(
     owner: str | None = None,
     priority: int = 0,
     resource_class: str = "cpu",
+    time_limit: float | None = None,
 ) -> dict[str, Any]:
     """The row of a new queued job (shared by single and batch submission)."""
     t = now()
@@ -59,6 +60,7 @@ def new_job_values(
         owner=owner[:200] if owner else None,
         priority=priority,
         resource_class=resource_class[:32],
+        time_limit=time_limit,
         created_at=t,
         queued_at=t,
         updated_at=t,
@@ -107,6 +109,7 @@ class JobsStore(StoreBase):
         owner: str | None = None,
         priority: int = 0,
         resource_class: str = "cpu",
+        time_limit: float | None = None,
     ) -> tuple[Job, bool]:
         """Insert a queued job; with an idempotency key already used, return that job.
 
@@ -129,6 +132,7 @@ class JobsStore(StoreBase):
             owner=owner,
             priority=priority,
             resource_class=resource_class,
+            time_limit=time_limit,
         )
         try:
             with self._write() as conn:

@@ -1,6 +1,6 @@
 """the rate's clock (from the start of the first chunk this attempt persisted), cancels
-that came while merging, priority and resource class (admission order and caps); why a
-worker refuses jobs
+that came while merging, priority and resource class (admission order and caps), a time
+limit; why a worker refuses jobs
 
 Revision ID: 0010
 Revises: 0009
@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("resource_class", sa.String(length=32), nullable=False, server_default="cpu")
         )
+        batch_op.add_column(sa.Column("time_limit", sa.Float(), nullable=True))
 
     with op.batch_alter_table("workers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("problem", sa.String(length=1000), nullable=True))
@@ -35,6 +36,7 @@ def downgrade() -> None:
     with op.batch_alter_table("workers", schema=None) as batch_op:
         batch_op.drop_column("problem")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("time_limit")
         batch_op.drop_column("resource_class")
         batch_op.drop_column("priority")
         batch_op.drop_column("cancel_late")

@@ -50,6 +50,76 @@ def client(tmp_path_factory) -> Iterator[TestClient]:
         yield c
 
 
+# -- the horn tool's published contract, as facts (its openapi.v1.json, RESULT-CONTRACTS.md,
+# and its front end's job-item check), written here rather than copied -------------------
+
+JOB_ITEM_REQUIRED = {
+    "id", "run_number", "parent_job_id", "status", "progress", "created_at", "queued_at",
+    "config_summary", "solve_options", "has_results", "has_mesh_artifact",
+    "cancellation_requested", "design_revision", "polar_grid", "exported_files",
+    "auto_export_formats", "log_tail",
+}  # fmt: skip
+TOOL_STATUSES = {"queued", "running", "complete", "error", "cancelled"}
+
+
+def _timestamp(value) -> bool:
+    from datetime import datetime
+
+    return isinstance(value, str) and datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def assert_job_item(item: dict, *, status_response: bool = False) -> None:
+    """JobItem (JobStatusResponse adds updated_at) as the tool's front end checks it."""
+    required = JOB_ITEM_REQUIRED | ({"updated_at"} if status_response else set())
+    assert required <= set(item), required - set(item)
+    assert isinstance(item["id"], str) and item["id"]
+    assert isinstance(item["run_number"], int) and item["run_number"] >= 1
+    assert item["parent_job_id"] is None or isinstance(item["parent_job_id"], str)
+    assert item["status"] in TOOL_STATUSES
+    assert isinstance(item["progress"], float) and 0 <= item["progress"] <= 1
+    assert _timestamp(item["created_at"]) and _timestamp(item["queued_at"])
+    for key in ("started_at", "completed_at", "auto_export_completed_at"):
+        assert item.get(key) is None or _timestamp(item[key]), key
+    for key in ("config_summary", "solve_options", "polar_grid", "auto_export_formats"):
+        assert isinstance(item[key], dict), key
+    for key in ("has_results", "has_mesh_artifact", "cancellation_requested"):
+        assert isinstance(item[key], bool), key
+    for key in ("stage", "stage_message", "label", "error_message", "raw_results_file"):
+        assert item.get(key) is None or isinstance(item[key], str), key
+    assert item["mesh_stats"] is None or isinstance(item["mesh_stats"], dict)
+    assert item["script_snapshot"] is None or isinstance(item["script_snapshot"], dict)
+    assert isinstance(item["design_revision"], int) and item["design_revision"] >= 0
+    assert item["rating"] is None
+    assert all(isinstance(x, str) for x in item["exported_files"] + item["log_tail"])
+    assert item.get("solve_path") in (None, "full-3d", "axisymmetric-meridian")
+
+
+def assert_tool_result(res: dict) -> None:
+    """ParametricResultEnvelope: required keys, and the quantities' shapes."""
+    for key in ("result_kind", "result_contract_version", "client_request_id"):
+        assert key in res, key
+    assert res["result_kind"] == "parametric" and res["result_contract_version"] == 1
+    assert isinstance(res["client_metadata"], dict) and isinstance(res["provenance"], dict)
+    meta = res["metadata"]
+    assert meta["result_contract_version"] == 1
+    for key in ("phase_quantity", "phase_units", "impedance_quantity", "impedance_units"):
+        assert isinstance(meta[key], str), key
+    assert meta["impedance_units"] == "Z/(rho*c)" and meta["phase_units"] == "degrees"
+    assert all(isinstance(f, float) for f in res["frequencies"])
+    for block, keys in (
+        ("spl_on_axis", ("frequencies", "spl", "phase_degrees")),
+        ("impedance", ("frequencies", "real", "imaginary")),
+        ("di", ("frequencies", "di")),
+    ):
+        for key in keys:  # numbers or null, never NaN
+            assert all(x is None or isinstance(x, float) for x in res[block][key]), (block, key)
+    for rows in res["directivity"].values():  # per frequency, [angle, level or null] pairs
+        for row in rows:
+            assert isinstance(row, list)
+            for angle, level in row:
+                assert isinstance(angle, float) and (level is None or isinstance(level, float))
+
+
 # -- in-process: requests, 422s, the queued job's views ----------------------------------
 
 
@@ -122,7 +192,8 @@ def test_queued_job_views_and_stop(client: TestClient) -> None:
     assert resp.status_code == 202
     job_id = resp.json()["job_id"]
     status = client.get(f"/api/status/{job_id}").json()
-    assert set(status) == {"status", "progress", "stage", "stage_message", "message"}
+    assert_job_item(status, status_response=True)
+    assert status["id"] == job_id
     assert status["status"] == "queued" and status["progress"] == 0.0
     assert client.get(f"/api/results/{job_id}").status_code == 409
     assert client.get(f"/api/mesh-artifact/{job_id}").status_code == 404
@@ -266,12 +337,9 @@ def test_result_shapes_end_to_end_with_a_stubbed_solve(stubbed: TestClient) -> N
     job = wait_for(stubbed, job_id, timeout=120)
     assert job["status"] == "complete", job
     res = stubbed.get(f"/api/results/{job_id}").json()
-    assert set(res) == {"frequencies", "spl_on_axis", "impedance", "di", "directivity", "metadata"}
+    assert_tool_result(res)
     freqs = res["frequencies"]
     assert len(freqs) == 3 and freqs[0] == pytest.approx(400) and freqs[2] == pytest.approx(20_000)
-    assert set(res["spl_on_axis"]) == {"frequencies", "spl", "phase_degrees"}
-    assert set(res["impedance"]) == {"frequencies", "real", "imaginary"}
-    assert set(res["di"]) == {"frequencies", "di"}
     assert res["spl_on_axis"]["frequencies"] == res["impedance"]["frequencies"] == freqs
     for series in (
         res["spl_on_axis"]["spl"],
@@ -281,31 +349,49 @@ def test_result_shapes_end_to_end_with_a_stubbed_solve(stubbed: TestClient) -> N
         res["di"]["di"],
     ):
         assert series[2] is None and all(isinstance(x, float) for x in series[:2])
-    assert res["impedance"]["real"][0] == pytest.approx(0.5)
+    # the stub's field on axis is rho c 0.01 e^{-jkd}/d for a unit velocity (exp(+jwt)):
+    # the tool's convention is a unit acceleration, amplitude SPL, exp(-iwt)
+    meta = res["metadata"]
+    rho, c, d = meta["air"]["density"], meta["air"]["speed_of_sound"], 2.0
+    for f, level, phase in zip(
+        freqs[:2], res["spl_on_axis"]["spl"], res["spl_on_axis"]["phase_degrees"], strict=False
+    ):
+        omega = 2 * np.pi * f
+        p_acc = np.conj(rho * c * 0.01 * np.exp(-1j * omega / c * d) / d) * 1j / omega
+        assert level == pytest.approx(20 * np.log10(abs(p_acc) / 20e-6), abs=1e-3)
+        assert np.cos(np.radians(phase - np.degrees(np.angle(p_acc)))) == pytest.approx(1)
+    assert meta["conventions"]["source_quantity"] == "acceleration"
+    assert meta["conventions"]["pressure"] == "amplitude"
+    assert meta["montesim_conventions"]["source_quantity"] == "velocity"
+    assert meta["impedance_drive"] == "unit_acceleration"
+    assert res["impedance"]["real"][0] == pytest.approx(0.5)  # Z/rho c: drive-independent
     assert res["impedance"]["imaginary"][0] == pytest.approx(0.3)
     assert res["di"]["di"][0] > 0  # it beams forward
     assert set(res["directivity"]) == {"horizontal", "vertical", "diagonal"}
     for plane in res["directivity"].values():
-        assert len(plane) == 3 and plane[2] is None
-        assert len(plane[0]) == 13 and plane[0][0] == [0.0, 0.0]
+        assert len(plane) == 3 and all(row[1] is None for row in plane[2])  # the failed one
+        assert len(plane[0]) == 13 and plane[0][0][0] == 0.0
         assert plane[0][-1][0] == 180.0 and plane[0][-1][1] < 0
-    meta = res["metadata"]
-    assert [f["frequency"] for f in meta["failures"]] == [freqs[2]]
-    assert "too coarse" in meta["failures"][0]["reason"]
-    for key in ("warnings", "timings", "impedance_quantity", "mesh"):
-        assert key in meta, key
-    assert "rho*c" in meta["impedance_quantity"]
+    assert [f["frequency_hz"] for f in meta["failures"]] == [freqs[2]]
+    assert "too coarse" in meta["failures"][0]["reason"] and meta["partial_success"] is True
+    assert meta["failure_count"] == 1 and meta["warning_count"] == len(meta["warnings"])
     assert set(meta["mesh"]["triangles_by_tag"]) == {"1", "2", "3"}
+    # montesim's own result keeps its convention and says so
+    own = stubbed.get(f"/api/jobs/{job_id}/result").json()["result"]
+    assert own["metadata"]["conventions"]["source_quantity"] == "velocity"
+    assert own["metadata"]["conventions"]["pressure"] == "rms"
+    assert own["spl_on_axis"]["spl"][0] == pytest.approx(
+        20 * np.log10(rho * c * 0.01 / d / np.sqrt(2) / 20e-6), abs=1e-3
+    )
+    partial = stubbed.get(f"/api/partial-results/{job_id}").json()
+    assert partial["revision"] == 2  # the two solved frequencies; once complete, the result
+    assert partial["result"]["spl_on_axis"] == res["spl_on_axis"]
     mesh = stubbed.get(f"/api/mesh-artifact/{job_id}")
     assert mesh.status_code == 200 and mesh.text.startswith("$MeshFormat")
     status = stubbed.get(f"/api/status/{job_id}").json()
-    assert status == {
-        "status": "complete",
-        "progress": 1.0,
-        "stage": status["stage"],
-        "stage_message": status["stage_message"],
-        "message": status["message"],
-    }
+    assert_job_item(status, status_response=True)
+    assert status["status"] == "complete" and status["progress"] == 1.0
+    assert status["has_results"] is True and status["completed_at"]
     item = next(i for i in stubbed.get("/api/jobs").json()["items"] if i["id"] == job_id)
     assert item["has_results"] is True and item["has_mesh_artifact"] is True
     assert item["completed_at"] and item["started_at"] and item["error_message"] is None

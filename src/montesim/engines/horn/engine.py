@@ -125,7 +125,7 @@ def design_text(spec: dict[str, Any], files: Files) -> tuple[str, str]:
 def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) -> Plan:
     user_mesh = None
     wall = None
-    warnings = list(warnings or [])
+    warnings = [*(warnings or []), *spec.notes]
     if spec.user_mesh is not None:
         um = spec.user_mesh
         if um.baffled and spec.polars.norm_angle > 90:
@@ -288,6 +288,7 @@ def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]
         surface=(field.surface_mean_source.real, field.surface_mean_source.imag),
         planes={name: levels[where[name]].tolist() for name, _ in plan.planes},
         power=float(np.sum(weights * sphere)),
+        polar={"angles": plan.angles.tolist(), "norm_angle": plan.norm_angle},
         rho_c=air.rho * air.c,
         device=device_note(),
         seconds=time.perf_counter() - t0,

@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from montesim.errors import InputError
 
@@ -18,6 +25,14 @@ Param = float | str
 MAX_FREQUENCIES = 400
 MAX_TRIANGLES = 60_000  # dense BEM: memory grows with the square of the vertex count
 DEFAULT_MAX_TRIANGLES = 20_000
+# ATH/ABEC's SimType numbers and the names used for them
+SIM_TYPES = {
+    "free_standing": "free_standing",
+    "freestanding": "free_standing",
+    "2": "free_standing",
+    "infinite_baffle": "infinite_baffle",
+    "1": "infinite_baffle",
+}
 
 
 class _Model(BaseModel):
@@ -142,7 +157,29 @@ class HornSpec(_Model):
     temperature_c: float = Field(20.0, ge=-50, le=80, description="air temperature, °C")
     distance: float = Field(2.0, gt=0.01, le=1000, description="observation distance, m")
     polars: PolarSpec = Field(default_factory=PolarSpec)
-    sim_type: str = Field("free_standing", max_length=40)
+    sim_type: str = Field(
+        "free_standing",
+        max_length=40,
+        description="free_standing (ATH/ABEC 2) or infinite_baffle (1: a user_mesh with baffled)",
+    )
+    client: dict[str, Any] | None = Field(
+        None, description="what the horn tool's front end sent alongside; echoed in its views"
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="warnings carried into the result (what a request gave that is not used)",
+    )
+
+    @field_validator("sim_type")
+    @classmethod
+    def _sim_type(cls, value: str) -> str:
+        kind = SIM_TYPES.get(value.strip().lower().replace("-", "_"))
+        if kind is None:
+            raise ValueError(
+                f"sim_type must be free_standing (or 2) or infinite_baffle (or 1), not {value!r}"
+            )
+        return kind
 
     @model_validator(mode="after")
     def _geometry_or_mesh(self) -> HornSpec:
@@ -155,7 +192,7 @@ def parse_spec(spec: Mapping[str, Any]) -> HornSpec:
     if not isinstance(spec, Mapping):
         raise InputError("the spec must be a JSON object", location="spec")
     try:
-        return HornSpec.model_validate(dict(spec))
+        parsed = HornSpec.model_validate(dict(spec))
     except ValidationError as exc:
         items = []
         for err in exc.errors():
@@ -166,3 +203,21 @@ def parse_spec(spec: Mapping[str, Any]) -> HornSpec:
         raise InputError(
             f"{first['location']}: {first['message']}", location=first["location"], detail=items
         ) from None
+    return _mounted(parsed)
+
+
+def _mounted(spec: HornSpec) -> HornSpec:
+    """Infinite baffle only where this engine can solve one: a user mesh in front of it."""
+    baffled_mesh = spec.user_mesh is not None and spec.user_mesh.baffled
+    if spec.sim_type == "infinite_baffle" and not baffled_mesh:
+        raise InputError(
+            "sim_type infinite_baffle (ATH's 1) is refused for a generated waveguide: a horn "
+            "flush in an infinite baffle has its inside behind the baffle plane, which this "
+            "engine's image-method baffle cannot represent (it solves bodies in front of the "
+            "baffle: a user_mesh with baffled: true); solve it free-standing (2) instead",
+            location="spec.sim_type",
+            code="unsupported_sim_type",
+        )
+    if baffled_mesh:
+        spec.sim_type = "infinite_baffle"  # a baffled mesh is solved as one, whatever it says
+    return spec

@@ -1,0 +1,471 @@
+"""The horn tool's parametric designs as ``horn`` specs, and results in its convention.
+
+The tool (waveguide-generator) sends a design two ways: its current ``design`` object
+(ATH names: ``formula``, ``r0``, ``a``, ``mesh.throat_resolution``, ``simulation.f1``;
+numbers as ``{value, raw}``) and its older ``waveguide_params`` (flat: ``formula_type``,
+``n_angular``, ``throat_res``). Both map onto the same geometry here. A field that
+changes the shape this engine cannot build (a morph, a guiding curve, an enclosure
+box) is refused naming it, unless it holds its no-op value; a field that does not
+change the solved physics (symmetry, mesher sampling, exports) is accepted and listed
+in ``ignored`` with the reason, never a 422.
+
+Results: montesim solves a unit normal velocity and reports RMS SPL in exp(+jωt).
+The tool's result contract is a unit normal acceleration, SPL of the pressure
+amplitude re 20 µPa, raw phase in exp(-iωt); ``to_tool_result`` converts exactly:
+p_acc = p_vel / (jω), so SPL_tool = SPL_rms + 20 log10(√2) − 20 log10(ω) and the
+phase becomes 90° − phase. Impedance (Z/ρc) and normalised polars do not depend on the
+drive and are unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from montesim.errors import InputError
+
+Ignored = list[dict[str, str]]
+
+GEOMETRY = {
+    "OSSE": ("r0", "a0", "a", "L", "k", "s", "n", "q"),
+    "R-OSSE": ("R", "r0", "a0", "a", "k", "r", "b", "m", "q", "tmax"),
+}
+LENGTHS = ("r0", "L", "R")  # mm: what ATH's Scale multiplies (with the mesh sizes)
+MESH_SIZES = ("throat_size", "mouth_size", "rear_size")
+
+SYMMETRY = "the full model is solved (no symmetry reduction): the same result, more time"
+MESHER = (
+    "a sampling detail of the tool's mesher; this engine sizes elements from the throat, "
+    "mouth and rear resolutions"
+)
+EXPORT = "an export setting; it does not change the solve"
+SOLVER = "a setting of the tool's solver backends; this engine solves Burton-Miller with bempp-cl"
+CLIENT = "the client's own bookkeeping, kept with the job"
+NO_BALLOON = "no balloon grid is kept; the DI integrates a 16 x 32 Gauss sphere"
+THIN_WALL = (
+    "the tool's free-standing horn is a thin wall; this engine closes the waveguide with a "
+    "sleeve from the mouth back to a flat rear cap (enclosure_depth 40 mm): the geometry "
+    "behind the mouth differs"
+)
+
+# current design fields: (path, no-op values, what refusing them says)
+_SHAPE_FIELDS: tuple[tuple[str, tuple[Any, ...], str], ...] = (
+    ("h", (0.0, None), "OSSE's h (a throat extension term) is not built"),
+    ("throat_profile", (1.0, None), "only throat profile 1 is built"),
+    ("throat_ext_angle", (0.0, None), "a throat extension is not built"),
+    ("throat_ext_length", (0.0, None), "a throat extension is not built"),
+    ("slot_length", (0.0, None), "a slot is not built"),
+    ("rotation", (0.0, None), "a rotated profile is not built"),
+    ("circ_arc_radius", (0.0, None), "a circular-arc termination is not built"),
+    ("morph.target_shape", (0.0, None), "morphing to a rectangle or circle is not built"),
+    ("guiding_curve.curve_type", (0.0, None), "a guiding curve is not built"),
+    ("source.shape", (2.0, None), "the source is a flat disc across the throat (ATH shape 2)"),
+    ("source.velocity", (1.0, None), "the source moves normal to itself (ATH velocity 1)"),
+    ("source.curvature", (0.0, None), "the source is a flat disc"),
+    ("source.contours", ("", None), "source contours are not built"),
+    ("length_mode", ("profile", None), "L is the profile length"),
+    ("coverage_mode", (None,), "the coverage angle is the profile's a"),
+)
+_IGNORED_DESIGN = {
+    "mesh.quadrants": SYMMETRY,
+    "mesh.corner_segments": MESHER,
+    "mesh.throat_segments": MESHER,
+    "mesh.throat_slice_density": MESHER,
+    "mesh.sampling_mode": MESHER,
+    "mesh.z_map_points": MESHER,
+    "mesh.aperture_resolution_scale": MESHER,
+    "mesh.allow_large_mesh": "max_triangles bounds the mesh",
+    "mesh.max_edge": "the accuracy gate checks elements per wavelength on the radiating surfaces",
+    "mesh.wall_thickness": THIN_WALL,
+    "mesh.vertical_offset": EXPORT,
+    "output": EXPORT,
+    "extra_keys": "ATH keys the tool keeps verbatim for other programs",
+    "extra_blocks": (
+        "ATH blocks the tool keeps verbatim (its ABEC.Polars copies; the request's "
+        "polar_config is what is solved)"
+    ),
+    "simulation.solver_mode": "no axisymmetric solver here; every design is solved in 3-D",
+    "morph": "no morph target (target_shape 0)",
+    "guiding_curve": "no guiding curve (curve_type 0)",
+    "source.radius": "the source covers the throat",
+    "source.velocity_convention": "the source moves normal to itself",
+    "enclosure": THIN_WALL,
+}
+_MESH = {
+    "angular_segments": "angular_segments",
+    "length_segments": "length_segments",
+    "throat_resolution": "throat_size",
+    "mouth_resolution": "mouth_size",
+    "rear_resolution": "rear_size",
+    "max_triangles": "max_triangles",
+}
+
+# v1 waveguide_params: flat names onto the current ones
+_V1_RENAMES = {
+    "rot": "rotation",
+    "gcurve_type": "guiding_curve.curve_type",
+    "morph_target": "morph.target_shape",
+    "source_shape": "source.shape",
+    "source_velocity": "source.velocity",
+    "source_curv": "source.curvature",
+    "source_contours": "source.contours",
+    "n_angular": "mesh.angular_segments",
+    "n_length": "mesh.length_segments",
+    "throat_res": "mesh.throat_resolution",
+    "mouth_res": "mesh.mouth_resolution",
+    "rear_res": "mesh.rear_resolution",
+    "max_triangles": "mesh.max_triangles",
+    "quadrants": "mesh.quadrants",
+    "sampling_mode": "mesh.sampling_mode",
+    "z_map_points": "mesh.z_map_points",
+    "aperture_resolution_scale": "mesh.aperture_resolution_scale",
+    "allow_large_mesh": "mesh.allow_large_mesh",
+    "wall_thickness": "mesh.wall_thickness",
+    "vertical_offset": "mesh.vertical_offset",
+    "corner_segments": "mesh.corner_segments",
+}
+_V1_IGNORED = {
+    "circ_arc_term_angle": "used only with circ_arc_radius, which is 0",
+    "gcurve_": "used only with a guiding curve (gcurve_type), which is 0",
+    "morph_": "used only with a morph target (morph_target), which is 0",
+    "enc_": THIN_WALL,
+    "source_radius": "the source covers the throat",
+    "msh_version": EXPORT,
+    "step_body": EXPORT,
+    "overshoot_policy": "a FREEFORM setting",
+    "inflection_policy": "a FREEFORM setting",
+    "solver_mode": "no axisymmetric solver here; every design is solved in 3-D",
+}
+_V1_FREEFORM_ICW = (
+    "profile_h",
+    "profile_v",
+    "cross_sections",
+    "termination",
+    "n_coeff",
+    "theta1_deg",
+    "coverage_angle",
+    "hold_start",
+    "hold_end",
+    "depth",
+)
+
+
+def expr(value: Any, where: str) -> float | str | None:
+    """A design number: a number, an expression in ``p``, or ``{value, raw}`` (raw wins)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise InputError("must be a finite number", location=where)
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return text  # an expression in p: the waveguide builder checks it
+    if isinstance(value, Mapping):
+        raw = value.get("raw")
+        if isinstance(raw, str) and raw.strip():
+            return expr(raw, where)
+        return expr(value.get("value"), where)
+    raise InputError("must be a number, an expression or {value, raw}", location=where)
+
+
+def _get(tree: Mapping[str, Any], path: str) -> Any:
+    node: Any = tree
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _noop(value: Any, allowed: tuple[Any, ...], where: str) -> bool:
+    """Whether a shape field holds a value that builds nothing (its default)."""
+    if isinstance(value, str) and value.strip() in allowed:
+        return True
+    try:
+        number = expr(value, where)
+    except InputError:
+        return False
+    return number is None or number in allowed
+
+
+def _geometry(formula: Any, values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if formula not in GEOMETRY:
+        raise InputError(
+            f"formula {formula!r} is not solved here: give OSSE or R-OSSE (ICW and FREEFORM "
+            "profiles are not built by this engine)",
+            location=where,
+        )
+    geometry: dict[str, Any] = {"formula": formula}
+    for name in GEOMETRY[formula]:
+        value = expr(values.get(name), f"{where.rsplit('.', 1)[0]}.{name}")
+        if value is not None:
+            geometry[name] = value
+    return geometry
+
+
+def _scaled(value: float | str, scale: float) -> float | str:
+    if scale == 1.0:
+        return value
+    return value * scale if isinstance(value, float) else f"({value}) * {scale!r}"
+
+
+def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ignored]:
+    """The spec fields (geometry, mesh, frequencies, sim_type) of the tool's design object."""
+    if not isinstance(design, Mapping):
+        raise InputError("the design must be an object", location=where)
+    ignored: Ignored = []
+    geometry = _geometry(design.get("formula"), design, f"{where}.formula")
+    for path, allowed, why in _SHAPE_FIELDS:
+        value = _get(design, path)
+        if not _noop(value, allowed, f"{where}.{path}"):
+            raise InputError(
+                f"{path} = {value!r} is not solved here: {why}", location=f"{where}.{path}"
+            )
+    enclosure = design.get("enclosure")
+    if isinstance(enclosure, Mapping):
+        depth = expr(enclosure.get("depth"), f"{where}.enclosure.depth")
+        if depth not in (None, 0.0):
+            raise InputError(
+                "an enclosure box (enclosure.depth > 0) is not built: this engine closes the "
+                "waveguide with a sleeve from the mouth back to a flat rear cap",
+                location=f"{where}.enclosure.depth",
+            )
+    scale_value = expr(design.get("scale"), f"{where}.scale")
+    if isinstance(scale_value, str) or (scale_value is not None and scale_value <= 0):
+        raise InputError("scale must be a number above 0", location=f"{where}.scale")
+    scale = 1.0 if scale_value is None else float(scale_value)
+    for name in LENGTHS:
+        if name in geometry:
+            geometry[name] = _scaled(geometry[name], scale)
+    spec: dict[str, Any] = {"geometry": geometry}
+    mesh_in = design.get("mesh") if isinstance(design.get("mesh"), Mapping) else {}
+    mesh: dict[str, Any] = {}
+    for key, value in mesh_in.items():
+        at = f"{where}.mesh.{key}"
+        if key in _MESH:
+            number = expr(value, at)
+            if number is None:
+                continue
+            if isinstance(number, str):
+                raise InputError("must be a number, not an expression", location=at)
+            target = _MESH[key]
+            if target.endswith("segments") or target == "max_triangles":
+                mesh[target] = int(round(number))
+            else:
+                mesh[target] = number * scale
+        elif value is not None and f"mesh.{key}" in _IGNORED_DESIGN:
+            ignored.append({"field": at, "reason": _IGNORED_DESIGN[f"mesh.{key}"]})
+        elif value is not None:
+            ignored.append({"field": at, "reason": "not a mesh setting of this engine"})
+    if mesh:
+        spec["mesh"] = mesh
+    simulation = design.get("simulation") if isinstance(design.get("simulation"), Mapping) else {}
+    f1 = expr(simulation.get("f1"), f"{where}.simulation.f1")
+    f2 = expr(simulation.get("f2"), f"{where}.simulation.f2")
+    count = expr(simulation.get("num_frequencies"), f"{where}.simulation.num_frequencies")
+    if f1 is not None and f2 is not None:
+        spec["frequencies"] = {"start": f1, "stop": f2}
+        if count is not None:
+            spec["frequencies"]["count"] = count
+    if simulation.get("sim_type") is not None:
+        spec["sim_type"] = str(simulation["sim_type"])
+    checked = {path for path, _, _ in _SHAPE_FIELDS} | {"enclosure.depth"}
+    for section in ("morph", "guiding_curve", "source", "enclosure"):
+        block = design.get(section)
+        for key, value in block.items() if isinstance(block, Mapping) else ():
+            path = f"{section}.{key}"
+            if path not in checked and value is not None:
+                reason = _IGNORED_DESIGN.get(path) or _IGNORED_DESIGN[section]
+                ignored.append({"field": f"{where}.{path}", "reason": reason})
+    for path in ("simulation.solver_mode", "output", "extra_keys", "extra_blocks"):
+        if _get(design, path):
+            ignored.append({"field": f"{where}.{path}", "reason": _IGNORED_DESIGN[path]})
+    if scale != 1.0:
+        ignored.append(
+            {
+                "field": f"{where}.scale",
+                "reason": f"used: r0, L, R and the mesh resolutions multiplied by {scale:g}",
+            }
+        )
+    return spec, ignored
+
+
+def from_waveguide_params(params: Any, where: str) -> tuple[dict[str, Any], Ignored]:
+    """The spec fields of the tool's older ``options.mesh.waveguide_params``."""
+    if not isinstance(params, Mapping):
+        raise InputError("waveguide_params must be an object", location=where)
+    for key in _V1_FREEFORM_ICW:
+        if params.get(key) is not None:
+            raise InputError(
+                f"{key} belongs to an ICW or FREEFORM design, which this engine does not build",
+                location=f"{where}.{key}",
+            )
+    design: dict[str, Any] = {"formula": params.get("formula_type", "R-OSSE")}
+    ignored: Ignored = []
+    notes_at = {}
+    for key, value in params.items():
+        if key == "formula_type":
+            continue
+        if key in _V1_RENAMES:
+            node = design
+            *parents, last = _V1_RENAMES[key].split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[last] = value
+            notes_at[_V1_RENAMES[key]] = key
+        elif (
+            key in GEOMETRY["OSSE"]
+            or key in GEOMETRY["R-OSSE"]
+            or key
+            in (
+                "h",
+                "throat_profile",
+                "throat_ext_angle",
+                "throat_ext_length",
+                "slot_length",
+                "circ_arc_radius",
+                "length_mode",
+            )
+        ):
+            design[key] = value
+        elif key == "sim_type":
+            design.setdefault("simulation", {})["sim_type"] = value
+        elif key == "enc_depth":
+            depth = expr(value, f"{where}.enc_depth")
+            if depth not in (None, 0.0):
+                raise InputError(
+                    "an enclosure box (enc_depth > 0) is not built: this engine closes the "
+                    "waveguide with a sleeve from the mouth back to a flat rear cap",
+                    location=f"{where}.enc_depth",
+                )
+            ignored.append({"field": f"{where}.enc_depth", "reason": THIN_WALL})
+        else:
+            reason = next(
+                (why for prefix, why in _V1_IGNORED.items() if key.startswith(prefix)),
+                "not a field this engine reads",
+            )
+            if value is not None:
+                ignored.append({"field": f"{where}.{key}", "reason": reason})
+    try:
+        spec, more = from_design(design, where)
+    except InputError as exc:  # name the field as the request spelt it
+        path = (exc.location or "").removeprefix(f"{where}.")
+        if path in notes_at:
+            exc.location = f"{where}.{notes_at[path]}"
+        elif path == "formula":
+            exc.location = f"{where}.formula_type"
+        elif path.startswith("simulation."):
+            exc.location = f"{where}.{path.split('.', 1)[1]}"
+        raise
+    for item in more:
+        path = item["field"].removeprefix(f"{where}.")
+        item["field"] = f"{where}.{notes_at.get(path, path)}"
+    ignored.extend(more)
+    return spec, ignored
+
+
+# -- results ---------------------------------------------------------------------------
+
+TOOL_CONVENTIONS = {
+    "source": "unit normal acceleration: 1 m/s^2 on the source, into the air",
+    "source_quantity": "acceleration",
+    "pressure": "amplitude",
+    "spl_reference": "20 uPa",
+    "phasor": "exp(-i omega t)",
+    "impedance": "specific acoustic impedance Z/(rho c), engineering sign",
+}
+
+
+def _wrap(degrees: float) -> float:
+    wrapped = (degrees + 180.0) % 360.0 - 180.0
+    return 180.0 if wrapped == -180.0 else wrapped
+
+
+def spl_to_tool(spl_rms: float | None, frequency: float) -> float | None:
+    """A unit-velocity RMS SPL as the unit-acceleration amplitude SPL of the same design."""
+    if spl_rms is None:
+        return None
+    omega = 2 * math.pi * frequency
+    return round(spl_rms + 10 * math.log10(2.0) - 20 * math.log10(omega), 6)
+
+
+def phase_to_tool(phase: float | None) -> float | None:
+    """exp(+jωt) phase of p_vel → exp(-iωt) phase of p_acc = p_vel/(jω): 90° − phase."""
+    return None if phase is None else round(_wrap(90.0 - phase), 6)
+
+
+def to_tool_result(summary: Mapping[str, Any], client: Mapping[str, Any]) -> dict[str, Any]:
+    """montesim's horn result as the tool's parametric result envelope (contract 1)."""
+    freqs = list(summary["frequencies"])
+    axis = summary["spl_on_axis"]
+    meta = dict(summary.get("metadata") or {})
+    failures = [
+        {"frequency_hz": f["frequency"], "stage": "solve", "code": "frequency_failed", **f}
+        for f in meta.get("failures", [])
+    ]
+    polar = meta.get("polar") or {}
+    angles = polar.get("angles_degrees") or []
+    directivity = {
+        plane: [row if row is not None else [[float(a), None] for a in angles] for row in rows]
+        for plane, rows in (summary.get("directivity") or {}).items()
+    }
+    warnings = list(meta.get("warnings", []))
+    metadata = {
+        **meta,
+        "result_contract_version": 1,
+        "conventions": dict(TOOL_CONVENTIONS),
+        "montesim_conventions": meta.get("conventions"),
+        "phase_quantity": "raw_wrapped_pressure_phase",
+        "phase_units": "degrees",
+        "phase_time_convention": "exp(+ikr)",
+        "impedance_units": "Z/(rho*c)",
+        "impedance_quantity": "specific_acoustic_impedance",
+        "impedance_drive": "unit_acceleration",
+        "source_motion": "normal",
+        "warnings": warnings,
+        "warning_count": len(warnings),
+        "failures": failures,
+        "failure_count": len(failures),
+        "partial_success": bool(failures),
+        "observation": {
+            "origin": "mouth",
+            "requested_distance_m": meta.get("distance_m"),
+            "effective_distance_m": meta.get("distance_m"),
+            "sound_speed_m_per_s": (meta.get("air") or {}).get("speed_of_sound"),
+        },
+        "frequency_spacing": client.get("frequency_spacing", "log"),
+        "symmetry": {"domain": "full"},
+    }
+    for key in ("spl_quantity", "source", "phase_convention"):
+        metadata.pop(key, None)  # montesim's own wording, superseded by the tool's fields
+    return {
+        "result_kind": "parametric",
+        "result_contract_version": 1,
+        "client_request_id": client.get("client_request_id"),
+        "client_metadata": dict(client.get("client_metadata") or {}),
+        "provenance": {
+            "schema_version": 1,
+            "resolved_engine": "montesim-horn (bempp-cl)",
+            "request_identity": "execution",
+        },
+        "frequencies": freqs,
+        "spl_on_axis": {
+            "frequencies": freqs,
+            "spl": [spl_to_tool(s, f) for s, f in zip(axis["spl"], freqs, strict=True)],
+            "phase_degrees": [phase_to_tool(p) for p in axis["phase_degrees"]],
+        },
+        "impedance": dict(summary["impedance"]),
+        "di": dict(summary["di"]),
+        "directivity": directivity,
+        "directivity_phase": {},
+        "metadata": metadata,
+    }

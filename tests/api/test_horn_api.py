@@ -486,3 +486,322 @@ def test_horn_jobs_end_to_end_on_a_real_server(tmp_path: Path) -> None:
                 assert resumed[key] == fresh[key], key
     finally:
         restarted.stop()
+
+
+# -- the request shapes the horn tool has sent ---------------------------------------------
+
+# its older front end: frequency_range, a placeholder mesh, the design in waveguide_params
+V1_PARAMS = {
+    "formula_type": "R-OSSE", "R": "60", "a": "40", "r0": 12.7, "a0": 15.5, "k": 2.0,
+    "q": 3.4, "r": 0.4, "b": 0.2, "m": 0.85, "tmax": 1.0, "L": "120", "s": "0.58",
+    "n": 4.158, "h": 0.0, "throat_profile": 1, "throat_ext_angle": 0, "throat_ext_length": 0,
+    "slot_length": 0, "rot": 0, "circ_arc_term_angle": 1, "circ_arc_radius": 0,
+    "gcurve_type": 0, "gcurve_dist": 1, "morph_target": 0, "morph_rate": 3,
+    "n_angular": 16, "n_length": 6, "quadrants": 1234, "throat_res": 12.0,
+    "mouth_res": 30.0, "rear_res": 40.0, "max_triangles": 50000, "wall_thickness": 6.0,
+    "enc_depth": 0.0, "enc_space_l": 25.0, "source_shape": 2, "source_radius": -1.0,
+    "source_curv": 0, "source_velocity": 1, "sim_type": 2, "msh_version": "2.2",
+    "step_body": "inner_surface", "solver_mode": "auto",
+}  # fmt: skip
+V1_BODY = {
+    "mesh": {
+        "vertices": [0, 0, 0, 1, 0, 0, 0, 1, 0],
+        "indices": [0, 1, 2],
+        "surfaceTags": [2],
+        "format": "msh",
+        "boundaryConditions": {},
+        "metadata": {},
+    },
+    "frequency_range": [400, 1600],
+    "num_frequencies": 3,
+    "sim_type": "2",
+    "options": {"mesh": {"strategy": "hornlab_mesher", "waveguide_params": V1_PARAMS}},
+    "polar_config": {
+        "angle_range": [0, 180, 13],
+        "norm_angle": 10,
+        "distance": 2,
+        "inclination": 30,
+        "enabled_axes": ["horizontal", "diagonal"],
+        "observation_origin": "mouth",
+        "spherical_sampling": False,
+    },
+    "advanced_settings": {"bem_precision": "double", "use_burton_miller": True},
+    "use_optimized": True,
+    "verbose": True,
+    "mesh_validation_mode": "warn",
+    "frequency_spacing": "log",
+    "device_mode": "auto",
+    "solver_backend": "auto",
+    "solver_mode": "auto",
+}
+
+# its current front end: the design object (ATH names, numbers as {value, raw})
+DESIGN = {
+    "formula": "R-OSSE",
+    "R": {"value": 60, "raw": "60"},
+    "a": {"value": None, "raw": "40 - 5*sin(p)^2"},
+    "r0": {"value": 12.7},
+    "a0": 15.5,
+    "k": 2,
+    "q": 3.4,
+    "r": 0.4,
+    "b": 0.2,
+    "m": 0.85,
+    "tmax": 1,
+    "scale": {"value": 1},
+    "morph": {"target_shape": {"value": 0}, "rate": {"value": 3}},
+    "mesh": {
+        "angular_segments": {"value": 16},
+        "length_segments": {"value": 6},
+        "throat_resolution": {"value": 12},
+        "mouth_resolution": {"value": 30},
+        "quadrants": {"value": 1234},
+        "wall_thickness": {"value": 6},
+    },
+    "enclosure": {"depth": {"value": 0}, "space_l": {"value": 25}},
+    "source": {"shape": {"value": 2}, "velocity": {"value": 1}},
+    "simulation": {"f1": {"value": 400}, "f2": {"value": 1600}, "num_frequencies": {"value": 3}},
+    "output": {"stl": {"value": 1}},
+    "extra_keys": {},
+    "extra_blocks": {"Report": {"items": {"Title": "x"}, "lines": []}},
+}
+OPTIONS = {
+    "engine": "auto",
+    "solver_mode": "auto",
+    "symmetry": "auto",
+    "mesh_validation_mode": "warn",
+    "verbose": False,
+    "frequency_spacing": "log",
+    "polar_config": {
+        "angle_range": [0, 180, 13],
+        "angle_step": 15,
+        "distance": 2,
+        "norm_angle": 5,
+        "inclination": 45,
+        "enabled_axes": ["horizontal", "vertical"],
+        "observation_origin": "mouth",
+        "spherical_sampling": False,
+        "field_plane": True,
+    },
+}
+
+
+def _spec(client: TestClient, job_id: str) -> dict:
+    return client.get(f"/api/jobs/{job_id}").json()["spec"]
+
+
+def test_the_tools_older_body_is_a_parametric_design(client: TestClient) -> None:
+    resp = client.post("/api/solve", json=V1_BODY)
+    assert resp.status_code == 202, resp.text
+    body = resp.json()
+    ignored = {i["field"] for i in body["ignored"]}
+    for name in (
+        "advanced_settings", "use_optimized", "verbose", "mesh_validation_mode", "device_mode",
+        "solver_backend", "solver_mode", "mesh", "polar_config.spherical_sampling",
+        "options.mesh.strategy", "options.mesh.waveguide_params.quadrants",
+        "options.mesh.waveguide_params.wall_thickness",
+        "options.mesh.waveguide_params.enc_depth",
+    ):  # fmt: skip
+        assert name in ignored, name
+    assert all(i["reason"] for i in body["ignored"])
+    spec = _spec(client, body["job_id"])
+    assert "user_mesh" not in spec  # the placeholder mesh is not taken for the horn
+    geometry = spec["geometry"]
+    assert geometry["formula"] == "R-OSSE" and geometry["R"] == 60 and geometry["a"] == 40
+    assert spec["mesh"] == {
+        "angular_segments": 16,
+        "length_segments": 6,
+        "throat_size": 12.0,
+        "mouth_size": 30.0,
+        "rear_size": 40.0,
+        "max_triangles": 50000,
+    }
+    assert spec["polars"]["planes"] == {"horizontal": 0.0, "diagonal": 30.0}
+    assert spec["polars"]["norm_angle"] == 10
+    assert spec["sim_type"] == "free_standing"
+    assert any("advanced_settings: not used" in n for n in spec["notes"])
+
+
+def test_the_tools_current_bodies_are_parametric_designs(client: TestClient) -> None:
+    body = {
+        "design": DESIGN,
+        "options": OPTIONS,
+        "label": "waveguide",
+        "design_revision": 7,
+        "design_snapshot": {"version": 1, "design": DESIGN},
+    }
+    resp = client.post("/api/solve", json=body)
+    assert resp.status_code == 202, resp.text
+    ignored = {i["field"] for i in resp.json()["ignored"]}
+    for name in (
+        "design_snapshot", "engine", "symmetry", "verbose", "options.polar_config.field_plane",
+        "design.mesh.quadrants", "design.mesh.wall_thickness", "design.morph.rate",
+        "design.enclosure.space_l", "design.output", "design.extra_blocks",
+    ):  # fmt: skip
+        assert name in ignored, name
+    job_id = resp.json()["job_id"]
+    spec = _spec(client, job_id)
+    assert spec["geometry"]["a"] == "40 - 5*sin(p)^2" and spec["geometry"]["r0"] == 12.7
+    assert spec["frequencies"] == {"start": 400, "stop": 1600, "count": 3, "spacing": "log"}
+    assert spec["polars"]["planes"] == {"horizontal": 0.0, "vertical": 90.0}
+    status = client.get(f"/api/status/{job_id}").json()
+    assert_job_item(status, status_response=True)
+    assert status["design_revision"] == 7 and status["label"] == "waveguide"
+    assert status["solve_options"]["engine"] == "auto"
+
+    # per its OpenAPI: geometry {type: parametric, design}, the sweep in options
+    body = {
+        "geometry": {"type": "parametric", "design": {**DESIGN, "simulation": {}}},
+        "options": {"frequency_range": [500, 2000], "num_frequencies": 4},
+        "client_request_id": "req-1",
+        "client_metadata": {"who": "test"},
+    }
+    resp = client.post("/api/solve", json=body)
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["client_request_id"] == "req-1"
+    job_id = resp.json()["job_id"]
+    spec = _spec(client, job_id)
+    assert spec["frequencies"]["start"] == 500 and spec["frequencies"]["count"] == 4
+    assert spec["polars"]["norm_angle"] == 5  # the tool's default
+    status = client.get(f"/api/status/{job_id}").json()
+    assert status["client_request_id"] == "req-1" and status["client_metadata"] == {"who": "test"}
+
+    # a list of frequencies; ATH's Scale multiplies the lengths and the mesh sizes
+    body = {
+        "design": {**DESIGN, "scale": {"value": 2, "raw": "2"}},
+        "options": {"frequencies_hz": [500, 1000]},
+    }
+    resp = client.post("/api/solve", json=body)
+    assert resp.status_code == 202, resp.text
+    spec = _spec(client, resp.json()["job_id"])
+    assert spec["geometry"]["R"] == 120 and spec["geometry"]["r0"] == 25.4
+    assert spec["mesh"]["throat_size"] == 24 and spec["frequencies"] == {"values": [500, 1000]}
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        ({"design": {**DESIGN, "formula": "ICW"}, "options": OPTIONS}, "design.formula"),
+        (
+            {"design": {**DESIGN, "morph": {"target_shape": 1}}, "options": OPTIONS},
+            "design.morph.target_shape",
+        ),
+        ({"design": {**DESIGN, "h": 3}, "options": OPTIONS}, "design.h"),
+        (
+            {"design": {**DESIGN, "enclosure": {"depth": 200}}, "options": OPTIONS},
+            "design.enclosure.depth",
+        ),
+        ({"design": {**DESIGN, "scale": 0}, "options": OPTIONS}, "design.scale"),
+        ({"design": {**DESIGN, "a": {"raw": "40 + nope(p)"}}, "options": OPTIONS}, "design.a"),
+        ({"design": {**DESIGN, "simulation": {}}, "options": {}}, "design.simulation.f1"),
+        (
+            {"design": DESIGN, "options": {"polar_config": {"observation_origin": "throat"}}},
+            "options.polar_config.observation_origin",
+        ),
+        (
+            {"design": DESIGN, "options": {"frequency_spacing": "cubic"}},
+            "options.frequency_spacing",
+        ),
+        ({"geometry": {"type": "imported", "ingest_id": "x"}}, "geometry.type"),
+        ({"design": DESIGN, "geometry": {"type": "parametric"}}, "design"),
+        (
+            {"design": {**DESIGN, "simulation": {**DESIGN["simulation"], "sim_type": "1"}}},
+            "design.simulation.sim_type",
+        ),
+        (
+            {
+                **V1_BODY,
+                "options": {"mesh": {"waveguide_params": {**V1_PARAMS, "enc_depth": 100}}},
+            },
+            "options.mesh.waveguide_params.enc_depth",
+        ),
+        (
+            {**V1_BODY, "options": {"mesh": {"waveguide_params": {**V1_PARAMS, "h": 2}}}},
+            "options.mesh.waveguide_params.h",
+        ),
+        (
+            {
+                **V1_BODY,
+                "options": {"mesh": {"waveguide_params": {**V1_PARAMS, "morph_target": 1}}},
+            },
+            "options.mesh.waveguide_params.morph_target",
+        ),
+        (
+            {
+                **V1_BODY,
+                "options": {"mesh": {"waveguide_params": {**V1_PARAMS, "formula_type": "ICW"}}},
+            },
+            "options.mesh.waveguide_params.formula_type",
+        ),
+        ({**V1_BODY, "sim_type": "1"}, "sim_type"),
+        (
+            {
+                **V1_BODY,
+                "options": {"mesh": {"waveguide_params": {**V1_PARAMS, "n_angular": 2}}},
+            },
+            "options.mesh.waveguide_params.n_angular",
+        ),
+        (
+            {
+                **V1_BODY,
+                "options": {"mesh": {"waveguide_params": {**V1_PARAMS, "a": 95}}},
+            },
+            "options.mesh.waveguide_params.a",
+        ),
+        (
+            {"design": {**DESIGN, "mesh": {"throat_resolution": 0.1}}, "options": OPTIONS},
+            "design.mesh.throat_resolution",
+        ),
+        ({**V1_BODY, "sim_type": "cardioid"}, "sim_type"),
+        ({**V1_BODY, "polar_config": {"angle_range": [0, 180, 0]}}, "polar_config.angle_range"),
+    ],
+)
+def test_the_tools_bodies_that_cannot_be_solved_are_422_naming_the_field(
+    client: TestClient, body, location
+) -> None:
+    resp = client.post("/api/solve", json=body)
+    assert resp.status_code == 422, resp.text
+    problem = resp.json()
+    assert problem["location"] == location, problem
+    assert isinstance(problem["detail"], str) and problem["detail"]  # its front end reads it
+
+
+def test_an_infinite_baffle_is_refused_with_the_reason(client: TestClient) -> None:
+    resp = client.post("/api/solve", json={**V1_BODY, "sim_type": "1"})
+    assert "behind the baffle plane" in resp.json()["detail"]
+
+
+def test_health_capabilities_and_metadata(client: TestClient) -> None:
+    health = client.get("/health").json()
+    assert isinstance(health["solverReady"], bool) and isinstance(health["mesherReady"], bool)
+    assert health["mesherReady"] is True  # gmsh is installed for these tests
+    engines = client.get("/api/capabilities").json()["engines"]
+    assert [e["name"] for e in engines] == ["bempp"]
+    for engine in engines:
+        assert isinstance(engine["available"], bool) and isinstance(engine["fast_paths"], list)
+        assert engine["reason"] is None or isinstance(engine["reason"], str)
+    job_id = client.post("/api/solve", json=V1_BODY).json()["job_id"]
+    resp = client.patch(f"/api/jobs/{job_id}/metadata", json={"label": " Mine ", "rating": 4})
+    assert resp.json()["status"] == "ok"
+    assert [i["field"] for i in resp.json()["ignored"]] == ["rating"]
+    assert client.get(f"/api/status/{job_id}").json()["label"] == "Mine"
+    assert client.patch("/api/jobs/nope/metadata", json={"label": "x"}).status_code == 404
+
+
+def test_clear_failed_is_not_taken_for_a_job_id(stubbed: TestClient) -> None:
+    # every frequency too high for the coarse mesh: the job fails
+    failed = stubbed.post("/api/solve", json=solve_body(frequency_range=[18_000, 20_000]))
+    failed_id = failed.json()["job_id"]
+    assert wait_for(stubbed, failed_id, timeout=120)["status"] == "error"
+    status = stubbed.get(f"/api/status/{failed_id}").json()
+    assert_job_item(status, status_response=True)
+    assert status["status"] == "error" and "failed" in status["message"]
+    kept = stubbed.post("/api/solve", json=solve_body(num_frequencies=1)).json()["job_id"]
+    assert wait_for(stubbed, kept, timeout=120)["status"] == "complete"
+    resp = stubbed.delete("/api/jobs/clear-failed")
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"deleted": True, "deleted_count": 1, "deleted_ids": [failed_id]}
+    assert stubbed.get(f"/api/status/{failed_id}").status_code == 404
+    assert stubbed.get(f"/api/status/{kept}").status_code == 200
+    again = stubbed.delete("/api/jobs/clear-failed").json()
+    assert again == {"deleted": False, "deleted_count": 0, "deleted_ids": []}

@@ -22,6 +22,7 @@ from montesim.api.jobs import get_or_404, not_complete
 from montesim.api.problems import Problem
 from montesim.engines.horn import results as horn_results
 from montesim.engines.horn import wgcompat as wg
+from montesim.engines.horn.spec import SIM_TYPES
 from montesim.errors import Conflict, InputError
 from montesim.jobs.model import Job
 from montesim.jobs.progress import iso
@@ -127,20 +128,22 @@ def _extras(model: BaseModel, prefix: str = "") -> list[dict[str, str]]:
     return [_ignored(f"{prefix}{k}") for k in sorted(model.model_extra or {})]
 
 
-def polar_spec(polar: PolarConfig | None) -> tuple[dict[str, Any], list[dict[str, str]]]:
+def polar_spec(
+    polar: PolarConfig | None, at: str = "polar_config"
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """``distance`` and ``polars`` of a horn spec from the tool's polar_config."""
     polar = polar or PolarConfig()  # type: ignore[call-arg]  # all defaults
     if polar.observation_origin == "throat":
         raise InputError(
             "observation_origin throat is not solved here: angles and distance are measured "
             "from the mouth centre",
-            location="polar_config.observation_origin",
+            location=f"{at}.observation_origin",
         )
     start, end, count = polar.angle_range
     if count < 1 or end < start:
         raise InputError(
             "angle_range is start, end (not below start), count (at least 1)",
-            location="polar_config.angle_range",
+            location=f"{at}.angle_range",
         )
     step = (end - start) / (count - 1) if count > 1 else 180.0
     diagonal = polar.inclination or polar.diagonal_angle or 45.0
@@ -153,7 +156,7 @@ def polar_spec(polar: PolarConfig | None) -> tuple[dict[str, Any], list[dict[str
             "planes": {axis: inclination[axis] for axis in polar.enabled_axes},
         },
     }
-    return spec, _extras(polar, "polar_config.")
+    return spec, _extras(polar, f"{at}.")
 
 
 def solve_spec(body: SolveRequest) -> tuple[dict[str, Any], list[dict[str, str]]]:
@@ -167,7 +170,7 @@ def solve_spec(body: SolveRequest) -> tuple[dict[str, Any], list[dict[str, str]]
             "count": body.num_frequencies,
             "spacing": body.frequency_spacing,
         },
-        "sim_type": body.sim_type,
+        "sim_type": SIM_TYPES.get(body.sim_type.strip().lower(), body.sim_type),
     }
     polars, more = polar_spec(body.polar_config)
     ignored += more
@@ -186,7 +189,7 @@ def solve_spec(body: SolveRequest) -> tuple[dict[str, Any], list[dict[str, str]]
             ignored.append(_ignored("mesh"))
         fields.pop("frequencies", None)  # frequency_range is the request's sweep
         if "sim_type" in fields and "sim_type" not in body.model_fields_set:
-            spec["sim_type"] = fields.pop("sim_type")
+            spec["sim_type"] = SIM_TYPES.get(fields["sim_type"], fields["sim_type"])
         fields.pop("sim_type", None)
         spec.update(fields)
         return spec, ignored
@@ -314,9 +317,9 @@ def design_spec(body: DesignSolveRequest) -> tuple[dict[str, Any], list[dict[str
     if "values" not in frequencies:
         frequencies["spacing"] = options.frequency_spacing
     spec["frequencies"] = frequencies
-    polars, more = polar_spec(options.polar_config)
+    polars, more = polar_spec(options.polar_config, "options.polar_config")
     spec.update(polars)
-    ignored += [{**i, "field": f"options.{i['field']}"} for i in more]
+    ignored += more
     spec["client"] = {
         "design_revision": revision,
         "client_request_id": body.client_request_id,
@@ -342,10 +345,49 @@ def _triples(values: Any) -> Any:
     return values
 
 
-def _request_location(location: str | None) -> str | None:
+def design_locations(where: str) -> tuple[tuple[str, str], ...]:
+    """Spec locations → a design body's own names (``design.a``, ``options.polar_config``)."""
+    mesh = {v: k for k, v in wg.MESH_FIELDS.items()}
+    return (
+        *((f"spec.mesh.{size}", f"{where}.mesh.{name}") for size, name in mesh.items()),
+        ("spec.geometry.formula", f"{where}.formula"),
+        ("spec.geometry", where),
+        ("spec.mesh", f"{where}.mesh"),
+        ("spec.frequencies.values", "options.frequencies_hz"),
+        ("spec.frequencies", f"{where}.simulation"),
+        ("spec.polars.angles", "options.polar_config.angle_range"),
+        ("spec.polars", "options.polar_config"),
+        ("spec.distance", "options.polar_config.distance"),
+        ("spec.sim_type", f"{where}.simulation.sim_type"),
+    )
+
+
+V1_WHERE = "options.mesh.waveguide_params"
+V1_LOCATIONS = (
+    *(
+        (f"spec.mesh.{size}", f"{V1_WHERE}.{name}")
+        for size, name in (
+            ("angular_segments", "n_angular"),
+            ("length_segments", "n_length"),
+            ("throat_size", "throat_res"),
+            ("mouth_size", "mouth_res"),
+            ("rear_size", "rear_res"),
+            ("max_triangles", "max_triangles"),
+        )
+    ),
+    ("spec.geometry.formula", f"{V1_WHERE}.formula_type"),
+    ("spec.geometry", V1_WHERE),
+    ("spec.mesh", V1_WHERE),
+    *(pair for pair in LOCATIONS if not pair[0].startswith(("spec.geometry", "spec.mesh"))),
+)
+
+
+def _request_location(
+    location: str | None, table: tuple[tuple[str, str], ...] = LOCATIONS
+) -> str | None:
     if not location:
         return location
-    for prefix, name in LOCATIONS:
+    for prefix, name in table:
         if location == prefix or location.startswith(prefix + "."):
             return name + location[len(prefix) :]
     return location
@@ -356,8 +398,11 @@ def solve(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Queue a horn simulation from any body the horn tool sends; the id works with every
     /api/jobs route too. ``ignored`` lists the fields that change nothing here, and why."""
     svc = services(request)
+    table = LOCATIONS
     try:
         if "design" in body or "geometry" in body:
+            where = "geometry.design" if isinstance(body.get("geometry"), dict) else "design"
+            table = design_locations(where)
             try:
                 parsed = DesignSolveRequest.model_validate(body)
             except ValidationError as exc:
@@ -371,6 +416,8 @@ def solve(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
                 raise _request_error(exc) from None
             spec, ignored = solve_spec(legacy)
             label = legacy.label
+            if "waveguide_params" in ((legacy.options or {}).get("mesh") or {}):
+                table = V1_LOCATIONS
             spec["client"] = {
                 "solve_options": {
                     k: body[k]
@@ -383,11 +430,11 @@ def solve(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
             "horn", spec, label=label, owner=owner_of(request), visible=visible_to(request)
         )
     except InputError as exc:
-        exc.location = _request_location(exc.location)
+        exc.location = _request_location(exc.location, table)
         if isinstance(exc.detail, list):
             for item in exc.detail:
                 if isinstance(item, dict) and "location" in item:
-                    item["location"] = _request_location(item["location"])
+                    item["location"] = _request_location(item["location"], table)
         raise
     client = spec.get("client") or {}
     return {

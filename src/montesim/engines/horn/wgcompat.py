@@ -92,7 +92,7 @@ _IGNORED_DESIGN = {
     "source.velocity_convention": "the source moves normal to itself",
     "enclosure": THIN_WALL,
 }
-_MESH = {
+MESH_FIELDS = {
     "angular_segments": "angular_segments",
     "length_segments": "length_segments",
     "throat_resolution": "throat_size",
@@ -251,13 +251,13 @@ def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ign
     mesh: dict[str, Any] = {}
     for key, value in mesh_in.items():
         at = f"{where}.mesh.{key}"
-        if key in _MESH:
+        if key in MESH_FIELDS:
             number = expr(value, at)
             if number is None:
                 continue
             if isinstance(number, str):
                 raise InputError("must be a number, not an expression", location=at)
-            target = _MESH[key]
+            target = MESH_FIELDS[key]
             if target.endswith("segments") or target == "max_triangles":
                 mesh[target] = int(round(number))
             else:

@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from montesim.engines.horn.expressions import parse_expression
 from montesim.errors import InputError
 
 Ignored = list[dict[str, str]]
@@ -60,9 +61,6 @@ _SHAPE_FIELDS: tuple[tuple[str, tuple[Any, ...], str], ...] = (
     ("circ_arc_radius", (0.0, None), "a circular-arc termination is not built"),
     ("morph.target_shape", (0.0, None), "morphing to a rectangle or circle is not built"),
     ("guiding_curve.curve_type", (0.0, None), "a guiding curve is not built"),
-    ("source.shape", (2.0, None), "the source is a flat disc across the throat (ATH shape 2)"),
-    ("source.velocity", (1.0, None), "the source moves normal to itself (ATH velocity 1)"),
-    ("source.curvature", (0.0, None), "the source is a flat disc"),
     ("source.contours", ("", None), "source contours are not built"),
     ("length_mode", ("profile", None), "L is the profile length"),
     ("coverage_mode", (None,), "the coverage angle is the profile's a"),
@@ -90,6 +88,15 @@ _IGNORED_DESIGN = {
     "guiding_curve": "no guiding curve (curve_type 0)",
     "source.radius": "the source covers the throat",
     "source.velocity_convention": "the source moves normal to itself",
+    "source.shape": (
+        "solved with a flat disc across the throat (ATH's shape 2); a spherical cap (1) is "
+        "not built, which changes the top octave somewhat"
+    ),
+    "source.curvature": "the source is a flat disc (a cap's curvature does not apply)",
+    "source.velocity": (
+        "a flat disc across the throat moves along the axis, which is its normal: normal (1) "
+        "and axial (2) are the same motion"
+    ),
     "enclosure": THIN_WALL,
 }
 MESH_FIELDS = {
@@ -100,6 +107,9 @@ MESH_FIELDS = {
     "rear_resolution": "rear_size",
     "max_triangles": "max_triangles",
 }
+
+# the values that describe exactly what this engine builds
+_BUILT = {"source.shape": 2.0, "source.velocity": 1.0, "source.curvature": 0.0}
 
 # v1 waveguide_params: flat names onto the current ones
 _V1_RENAMES = {
@@ -168,7 +178,17 @@ def expr(value: Any, where: str) -> float | str | None:
         try:
             return float(text)
         except ValueError:
-            return text  # an expression in p: the waveguide builder checks it
+            pass
+        try:
+            parsed = parse_expression(text, where)
+        except InputError:
+            return text  # the waveguide builder reports it, naming the field
+        if parsed.constant:  # "2*12.7": ATH writes constant expressions too
+            number = float(parsed(0.0))
+            if not math.isfinite(number):
+                raise InputError(f"{text!r} is not a finite number", location=where)
+            return number
+        return text  # an expression in p: the waveguide builder evaluates and checks it
     if isinstance(value, Mapping):
         raw = value.get("raw")
         if isinstance(raw, str) and raw.strip():
@@ -283,6 +303,8 @@ def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ign
         block = design.get(section)
         for key, value in block.items() if isinstance(block, Mapping) else ():
             path = f"{section}.{key}"
+            if path in _BUILT and _noop(value, (_BUILT[path],), f"{where}.{path}"):
+                continue  # what this engine builds: used, not ignored
             if path not in checked and value is not None:
                 reason = _IGNORED_DESIGN.get(path) or _IGNORED_DESIGN[section]
                 ignored.append({"field": f"{where}.{path}", "reason": reason})

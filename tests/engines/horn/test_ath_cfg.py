@@ -169,3 +169,137 @@ def test_an_uploaded_design_is_read_as_text(tmp_path) -> None:
     assert err.location == "spec.cfg_file_id"
     err = plan_error({"cfg": CFG, "cfg_file_id": "f1", "frequencies": FREQS}, {"f1": path})
     assert err.location == "spec.cfg_file_id"
+
+
+# -- designs as ATH writes them (written from ATH's documented keys) ---------------------
+
+FLAT = """
+; an OSSE waveguide in ATH's flat keys, as ATH's own examples write it
+Scale = 1.5                    ; lengths (and mesh sizes) x 1.5
+Throat.Diameter = 25.4
+Throat.Angle = 10
+Coverage.Angle = 45 - 5*sin(p)^2
+Length = 2*60                  ; a constant expression
+Term.s = 0.6
+Term.n = 4
+Term.q = 0.995
+OS.k = 1
+Morph.TargetShape = 0
+Morph.FutureOption = alpha=beta
+Mesh.Quadrants = 14
+Mesh.AngularSegments = 32
+Mesh.LengthSegments = 10
+Mesh.ThroatResolution = 6
+Mesh.MouthResolution = 16
+Source.Shape = 1
+Source.Velocity = 2
+ABEC.SimType = 2
+ABEC.f1 = 200
+ABEC.f2 = 8000
+ABEC.NumFrequencies = 20
+ABEC.Abscissa = 1
+ABEC.MeshFrequency = 1000
+ABEC.Polars:SPL_V = {
+  MapAngleRange = 0,90,19
+  NormAngle = 5
+  Inclination = 270
+}
+_Source.Contours = {
+  dome WG0 22 5.1 2 -0.8 5 1.5
+}
+Output.STL = 1
+"""
+
+
+def test_an_osse_design_in_aths_flat_keys() -> None:
+    design = design_from_cfg(FLAT)
+    g = design.spec["geometry"]
+    assert g["formula"] == "OSSE"
+    assert g["r0"] == pytest.approx(25.4 / 2 * 1.5)  # the diameter halved, then scaled
+    assert g["L"] == pytest.approx(120 * 1.5)
+    assert g["a0"] == 10 and g["s"] == 0.6 and g["n"] == 4 and g["q"] == 0.995 and g["k"] == 1
+    assert g["a"] == "45 - 5*sin(p)^2"  # an angle: not scaled
+    assert design.spec["mesh"] == {
+        "angular_segments": 32,
+        "length_segments": 10,
+        "throat_size": pytest.approx(9.0),
+        "mouth_size": pytest.approx(24.0),
+    }
+    assert design.spec["frequencies"] == {
+        "start": 200.0,
+        "stop": 8000.0,
+        "count": 20.0,
+        "spacing": "log",
+    }
+    assert design.spec["sim_type"] == "2"
+    assert design.spec["polars"]["planes"] == {"vertical": 270.0}  # SPL_V, and 270 is vertical
+    assert design.spec["polars"]["angles"] == {"start": 0.0, "stop": 90.0, "step": 5.0}
+    assert design.spec["polars"]["norm_angle"] == 5.0
+    reasons = design.reasons
+    assert design.ignored["Morph.FutureOption"] == "alpha=beta"  # one key, split on the first =
+    for key in (
+        "Morph.FutureOption", "Mesh.Quadrants", "Source.Shape", "Source.Velocity",
+        "ABEC.MeshFrequency", "_Source.Contours", "Output.STL",
+    ):  # fmt: skip
+        assert reasons.get(key), key
+    assert (
+        "symmetry" in reasons["Mesh.Quadrants"] and "commented out" in reasons["_Source.Contours"]
+    )
+    assert "flat disc" in reasons["Source.Shape"]
+    used = {"Scale", "Throat.Diameter", "Throat.Angle", "Coverage.Angle", "Length", "Term.s"}
+    assert not used & set(reasons)  # what is used is not listed as ignored
+    assert any(w.startswith("Mesh.Quadrants: not used (") for w in design.warnings)
+    # and it plans: every value lands in a valid spec
+    plan = HornEngine().validate({"cfg": FLAT}, {})
+    assert len(plan.frequencies) == 20 and plan.frequencies[-1] == pytest.approx(8000)
+    assert dict(plan.planes) == {"vertical": 270.0} and plan.norm_angle == 5.0
+
+
+@pytest.mark.parametrize(
+    ("name", "inclination", "plane"),
+    [
+        ("SPL_H", None, "horizontal"),
+        ("SPL_V", "270", "vertical"),
+        ("SPL_V", None, "vertical"),
+        ("SPL_D", "30", "diagonal"),
+        ("Custom", "270", "vertical"),
+        ("Custom", "180", "horizontal"),
+        ("Custom", "60", "diagonal"),
+    ],
+)
+def test_a_polar_blocks_plane(name: str, inclination: str | None, plane: str) -> None:
+    extra = f"  Inclination = {inclination}" if inclination else ""
+    design = design_from_cfg(
+        f"OSSE = {{ L = 100 }}\nABEC.Polars:{name} = {{ NormAngle = 0{extra} }}"
+    )
+    assert list(design.spec["polars"]["planes"]) == [plane]
+
+
+@pytest.mark.parametrize(
+    ("text", "location"),
+    [
+        ("Length = 100\nABEC.SimType = 1", "spec.cfg.ABEC.SimType"),  # infinite baffle
+        ("Length = 100\nMorph.TargetShape = 1", "spec.cfg.Morph.TargetShape"),
+        ("Length = 100\nOS.h = 2", "spec.cfg.OS.h"),
+        ("Length = 100\nMesh.Enclosure = {\n Depth = 100\n}", "spec.cfg.Mesh.Enclosure"),
+        ("Length = 100\nABEC.Abscissa = 3", "spec.cfg.ABEC.Abscissa"),
+        ("Length = 100\nScale = -1", "spec.cfg.Scale"),
+        ("Length = 100\nMesh.ThroatResolution = fine", "spec.cfg.Mesh.ThroatResolution"),
+        ("Length = 100\nThroat.Diameter = -4", "spec.cfg.Throat.Diameter"),
+        ("Length = -100", "spec.cfg.Length"),
+        ("Coverage.Angle = 95\nLength = 100", "spec.cfg.Coverage.Angle"),
+        ("Length = 100\nABEC.f1 = 9000\nABEC.f2 = 100", "spec.cfg.ABEC.f1"),
+    ],
+)
+def test_ath_keys_that_cannot_be_solved_name_the_key(text: str, location: str) -> None:
+    err = plan_error({"cfg": text, "frequencies": FREQS} if "ABEC.f" not in text else {"cfg": text})
+    assert err.location == location, err.message
+
+
+def test_an_assignment_splits_on_its_first_equals_sign() -> None:
+    assert parse_entries("Morph.FutureOption = alpha=beta\nX = a == b") == [
+        ("Morph.FutureOption", "alpha=beta"),
+        ("X", "a == b"),
+    ]
+    # in a block, several pairs may share a line
+    assert parse_entries("OSSE = { L = 100  a = 45 }") == [("OSSE", [("L", "100"), ("a", "45")])]

@@ -54,10 +54,12 @@ def _pairs(text: str, where: str, *, several: bool) -> list[tuple[str, str]]:
     for line in text.splitlines():
         first = _KEY.match(line.strip()) if line.strip() else None
         if first is None:
-            if line.strip():
+            if line.strip() and not several:
                 raise InputError(
                     f"cannot read {line.strip()!r} (expected key = value)", location=where
                 )
+            if line.strip():  # a block's raw row (contours, points): kept, keyed by its place
+                out.append((f"{ROW}{len(out) + 1}", line.strip()))
             continue
         line = line.strip()
         starts = [first]
@@ -185,6 +187,7 @@ IGNORED = {
     "CadLink": "the horn tool's CAD identity block",
     "_": "commented out (a leading _ disables a key in ATH)",
 }
+ROW = "row "  # the key of a block's raw row (no key can contain a space)
 PLANES = {"SPL_H": "horizontal", "SPL_V": "vertical", "SPL_D": "diagonal"}
 ABSCISSA = {"1": "log", "2": "linear"}
 
@@ -239,6 +242,10 @@ def design_from_cfg(text: str) -> Design:
                 elif k == "Scale":
                     _put(tree, "scale", v)
                     at["scale"] = f"{key}.Scale"
+                elif k.startswith(ROW):
+                    raise InputError(
+                        f"cannot read {v!r} (expected key = value)", location=f"cfg.{key}"
+                    )
                 else:
                     design.ignored[f"{key}.{k}"] = v
                     reasons[f"{key}.{k}"] = f"not a parameter of ATH's {key} profile"
@@ -336,9 +343,15 @@ def design_from_cfg(text: str) -> Design:
             target = wgcompat.MESH_FIELDS.get(path.removeprefix("mesh."))
             if target:
                 design.origins[f"mesh.{target}"] = key
-        elif path.startswith("simulation."):
-            spec_path = "sim_type" if path.endswith("sim_type") else "frequencies"
-            design.origins[spec_path] = key
+    for path, spec_path in (
+        ("simulation.num_frequencies", "frequencies.count"),
+        ("simulation.f2", "frequencies.stop"),
+        ("simulation.f1", "frequencies.start"),
+        ("simulation.f1", "frequencies"),
+        ("simulation.sim_type", "sim_type"),
+    ):
+        if path in at:
+            design.origins[spec_path] = at[path]
     if "mesh" in design.spec:
         design.spec["mesh"] = dict(design.spec["mesh"])
     if spacing is not None and "frequencies" in design.spec:

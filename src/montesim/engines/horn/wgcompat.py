@@ -311,13 +311,6 @@ def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ign
     for path in ("simulation.solver_mode", "output", "extra_keys", "extra_blocks"):
         if _get(design, path):
             ignored.append({"field": f"{where}.{path}", "reason": _IGNORED_DESIGN[path]})
-    if scale != 1.0:
-        ignored.append(
-            {
-                "field": f"{where}.scale",
-                "reason": f"used: r0, L, R and the mesh resolutions multiplied by {scale:g}",
-            }
-        )
     return spec, ignored
 
 

@@ -303,3 +303,35 @@ def test_an_assignment_splits_on_its_first_equals_sign() -> None:
     ]
     # in a block, several pairs may share a line
     assert parse_entries("OSSE = { L = 100  a = 45 }") == [("OSSE", [("L", "100"), ("a", "45")])]
+
+
+def test_aths_section_blocks_read_as_their_dotted_keys() -> None:
+    text = """
+    R-OSSE = {
+      Scale = 2
+      R = 70
+      a = 40
+    }
+    MORPH = {
+      TargetShape = 0
+      Rate = 3
+    }
+    Mesh = {
+      AngularSegments = 24
+      ThroatResolution = 4
+      Quadrants = 1234
+    }
+    Source = {
+      Shape = 2
+      Velocity = 1
+    }
+    """
+    design = design_from_cfg(text)
+    assert design.spec["geometry"]["R"] == 140  # Scale in the waveguide block
+    assert design.spec["mesh"] == {"angular_segments": 24, "throat_size": 8.0}
+    assert set(design.reasons) == {"Morph.Rate", "Mesh.Quadrants"}  # the source is as built
+    err = plan_error(
+        {"cfg": text.replace("TargetShape = 0", "TargetShape = 1"), "frequencies": FREQS}
+    )
+    assert err.location == "spec.cfg.Morph.TargetShape"
+    assert "morphing" in err.message

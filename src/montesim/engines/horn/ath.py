@@ -206,6 +206,29 @@ def _why(key: str) -> str:
     )
 
 
+# ATH's section blocks, the same keys as their flat dotted spellings (Mesh = { ... })
+SECTIONS = {"mesh": "Mesh", "morph": "Morph", "source": "Source", "simulation": "Simulation"}
+
+
+def _sections_flattened(
+    entries: list[tuple[str, str | list[tuple[str, str]]]],
+) -> list[tuple[str, str | list[tuple[str, str]]]]:
+    """``Mesh = { AngularSegments = 80 }`` read as ``Mesh.AngularSegments = 80``."""
+    out: list[tuple[str, str | list[tuple[str, str]]]] = []
+    for key, value in entries:
+        section = SECTIONS.get(key.lower())
+        if section and isinstance(value, list):
+            for k, v in value:
+                if k.startswith(ROW):
+                    raise InputError(
+                        f"cannot read {v!r} (expected key = value)", location=f"cfg.{key}"
+                    )
+                out.append((f"{section}.{k}", v))
+        else:
+            out.append((key, value))
+    return out
+
+
 def _plane(name: str, inclination: float | None) -> str:
     """The plane an ABEC.Polars block describes: its name, else its inclination."""
     named = PLANES.get(name.rsplit(":", 1)[-1].upper())
@@ -228,7 +251,7 @@ def design_from_cfg(text: str) -> Design:
     spacing: str | None = None
     design = Design(spec={})
     reasons: dict[str, str] = {}
-    for key, value in parse_entries(text):
+    for key, value in _sections_flattened(parse_entries(text)):
         if key in ("OSSE", "R-OSSE") and isinstance(value, list):
             if formula is not None:
                 raise InputError(

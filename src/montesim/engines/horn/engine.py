@@ -18,6 +18,7 @@ import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, Files, Result
 from montesim.engines.horn import results
+from montesim.engines.horn.accuracy import judge
 from montesim.engines.horn.ath import MAX_TEXT, origin_of, with_design
 from montesim.engines.horn.mesh import (
     Mesh,
@@ -33,10 +34,6 @@ from montesim.engines.horn.spec import GeometrySpec, HornSpec, MeshSpec, parse_s
 from montesim.engines.horn.waveguide import Wall, build_wall
 from montesim.errors import Cancelled, InputError
 
-# below this many elements per wavelength a BEM result is meaningless: the frequency fails
-MIN_ELEMENTS_PER_WAVELENGTH = 2.0
-# below this many, the result is kept with a warning
-GOOD_ELEMENTS_PER_WAVELENGTH = 6.0
 SPHERE_NODES = (16, 32)  # Gauss–Legendre in cos(theta) x azimuths, for the directivity index
 
 
@@ -243,18 +240,12 @@ def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]
         if plan.user_mesh is None and plan.key not in _meshes:
             ctx.report(0, "meshing", f"meshing for {label}")
         mesh = mesh_of(plan)
-        per_wavelength = (air.c / f) / mesh.max_edge()
-        if per_wavelength < MIN_ELEMENTS_PER_WAVELENGTH:
-            partial["reason"] = (
-                f"mesh too coarse at {f:,.0f} Hz: {per_wavelength:.1f} elements per wavelength "
-                f"(longest edge {mesh.max_edge() * 1e3:.1f} mm); refine the mesh"
-            )
+        verdict = judge(mesh, f, air.c)
+        partial["accuracy"] = verdict.view()
+        if verdict.reason:
+            partial["reason"] = verdict.reason
             return partial
-        if per_wavelength < GOOD_ELEMENTS_PER_WAVELENGTH:
-            partial["warnings"].append(
-                f"{f:,.0f} Hz: only {per_wavelength:.1f} elements per wavelength on the longest "
-                "edge (6 or more recommended)"
-            )
+        partial["warnings"].extend(verdict.warnings)
         surface = surface_of(plan)
         points, where, weights = field_points(plan)
         field = solve(

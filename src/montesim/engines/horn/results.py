@@ -123,6 +123,9 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
             },
             "formula": plan.formula,
             "mesh": mesh.stats(),
+            # per frequency: elements per wavelength on the wall, source and rear, and
+            # whether that frequency is ok, warned or failed (accuracy.judge)
+            "mesh_accuracy": [p.get("accuracy") for p in parts],
         },
     }
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, Files, Result
-from montesim.engines.horn import results
+from montesim.engines.horn import exports, results
 from montesim.engines.horn.accuracy import judge
 from montesim.engines.horn.ath import MAX_TEXT, origin_of, with_design
 from montesim.engines.horn.mesh import (
@@ -338,7 +338,8 @@ class HornEngine:
     def merge(self, plan: Plan, partials: list[dict[str, Any]]) -> Result:
         mesh = mesh_of(plan)
         summary = results.merge(plan, partials, mesh)
-        return Result(summary, {self.mesh_artifact: ("text/plain", to_msh(mesh))})
+        files = {self.mesh_artifact: ("text/plain", to_msh(mesh)), **exports.artifacts(summary)}
+        return Result(summary, files)
 
     def describe_spec(self, spec: dict[str, Any]) -> str:
         """The job list's summary: JSON of ``config_summary`` (formula, frequencies, type)."""

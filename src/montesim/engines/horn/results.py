@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from montesim.engines.horn.exports import beamwidths
 from montesim.errors import EngineError
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
         "impedance": {"frequencies": freqs, "real": z_re, "imaginary": z_im},
         "di": {"frequencies": freqs, "di": di},
         "directivity": directivity,
+        # full angle inside which each plane stays above -6 dB re the norm angle
+        "beamwidth": {"level_db": -6.0, "degrees": beamwidths(directivity)},
         "metadata": {
             "failures": failures,
             "warnings": warnings,

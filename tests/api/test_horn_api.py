@@ -453,8 +453,9 @@ def test_horn_jobs_end_to_end_on_a_real_server(tmp_path: Path) -> None:
             for plane in ("horizontal", "vertical", "diagonal"):
                 curve = res["directivity"][plane][0]
                 assert len(curve) == 13 and curve[0] == [0.0, 0.0]
-                assert res["directivity"][plane][2] is None
-            assert "rho*c" in res["metadata"]["impedance_quantity"]
+                assert all(level is None for _, level in res["directivity"][plane][2])
+            assert res["metadata"]["impedance_units"] == "Z/(rho*c)"
+            assert_tool_result(res)
             assert res["metadata"]["mesh"]["triangles"] > 0
             mesh = c.get(f"/api/mesh-artifact/{job_id}")
             assert mesh.status_code == 200 and mesh.text.startswith("$MeshFormat")

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from montesim.engines.horn.expressions import parse_expression
+from montesim.engines.horn.spec import DEFAULT_MAX_TRIANGLES
 from montesim.errors import InputError
 
 Ignored = list[dict[str, str]]
@@ -44,6 +45,11 @@ EXPORT = "an export setting; it does not change the solve"
 SOLVER = "a setting of the tool's solver backends; this engine solves Burton-Miller with bempp-cl"
 CLIENT = "the client's own bookkeeping, kept with the job"
 NO_BALLOON = "no balloon grid is kept; the DI integrates a 16 x 32 Gauss sphere"
+LOOSER_LIMIT = (
+    f"above this server's default limit of {DEFAULT_MAX_TRIANGLES:,} triangles, which stands "
+    "(a dense BEM's memory grows with the square of the mesh); a montesim spec may raise it "
+    "with mesh.max_triangles"
+)
 THIN_WALL = (
     "the tool's free-standing horn is a thin wall; this engine closes the waveguide with a "
     "sleeve from the mouth back to a flat rear cap (enclosure_depth 40 mm): the geometry "
@@ -278,6 +284,11 @@ def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ign
             if isinstance(number, str):
                 raise InputError("must be a number, not an expression", location=at)
             target = MESH_FIELDS[key]
+            if target == "max_triangles" and number > DEFAULT_MAX_TRIANGLES:
+                # the tool's own guard is looser than this server's: memory grows with the
+                # square of the vertex count, so a larger mesh is asked for explicitly
+                ignored.append({"field": at, "reason": LOOSER_LIMIT})
+                continue
             if target.endswith("segments") or target == "max_triangles":
                 mesh[target] = int(round(number))
             else:

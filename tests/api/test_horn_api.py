@@ -687,8 +687,15 @@ def test_the_tools_current_bodies_are_parametric_designs(client: TestClient) -> 
     [
         ({"design": {**DESIGN, "formula": "ICW"}, "options": OPTIONS}, "design.formula"),
         (
-            {"design": {**DESIGN, "morph": {"target_shape": 1}}, "options": OPTIONS},
+            {"design": {**DESIGN, "morph": {"target_shape": 4}}, "options": OPTIONS},
             "design.morph.target_shape",
+        ),
+        (
+            {
+                "design": {**DESIGN, "morph": {"target_shape": 1, "fixed_part": 2}},
+                "options": OPTIONS,
+            },
+            "design.morph.fixed_part",
         ),
         ({"design": {**DESIGN, "h": 3}, "options": OPTIONS}, "design.h"),
         (
@@ -726,9 +733,11 @@ def test_the_tools_current_bodies_are_parametric_designs(client: TestClient) -> 
         (
             {
                 **V1_BODY,
-                "options": {"mesh": {"waveguide_params": {**V1_PARAMS, "morph_target": 1}}},
+                "options": {
+                    "mesh": {"waveguide_params": {**V1_PARAMS, "morph_target": 1, "morph_rate": -1}}
+                },
             },
-            "options.mesh.waveguide_params.morph_target",
+            "options.mesh.waveguide_params.morph_rate",
         ),
         (
             {

@@ -351,6 +351,7 @@ def design_locations(where: str) -> tuple[tuple[str, str], ...]:
     return (
         *((f"spec.mesh.{size}", f"{where}.mesh.{name}") for size, name in mesh.items()),
         ("spec.geometry.formula", f"{where}.formula"),
+        ("spec.geometry.morph", f"{where}.morph"),
         ("spec.geometry", where),
         ("spec.mesh", f"{where}.mesh"),
         ("spec.frequencies.values", "options.frequencies_hz"),
@@ -376,6 +377,18 @@ V1_LOCATIONS = (
         )
     ),
     ("spec.geometry.formula", f"{V1_WHERE}.formula_type"),
+    *(
+        (f"spec.geometry.morph.{name}", f"{V1_WHERE}.{flat}")
+        for flat, name in (
+            ("morph_target", "target_shape"),
+            ("morph_width", "target_width"),
+            ("morph_height", "target_height"),
+            ("morph_corner", "corner_radius"),
+            ("morph_rate", "rate"),
+            ("morph_fixed", "fixed_part"),
+            ("morph_allow_shrinkage", "allow_shrinkage"),
+        )
+    ),
     ("spec.geometry", V1_WHERE),
     ("spec.mesh", V1_WHERE),
     *(pair for pair in LOCATIONS if not pair[0].startswith(("spec.geometry", "spec.mesh"))),

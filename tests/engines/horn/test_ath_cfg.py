@@ -279,7 +279,10 @@ def test_a_polar_blocks_plane(name: str, inclination: str | None, plane: str) ->
     ("text", "location"),
     [
         ("Length = 100\nABEC.SimType = 1", "spec.cfg.ABEC.SimType"),  # infinite baffle
-        ("Length = 100\nMorph.TargetShape = 1", "spec.cfg.Morph.TargetShape"),
+        ("Length = 100\nMorph.TargetShape = 3", "spec.cfg.Morph.TargetShape"),
+        ("Length = 100\nMorph.TargetShape = 1\nMorph.FixedPart = 1.5", "spec.cfg.Morph.FixedPart"),
+        ("Length = 100\nMorph.TargetShape = 1\nMorph.Rate = 0", "spec.cfg.Morph.Rate"),
+        ("Length = 100\nMorph.TargetShape = 1\nMorph.Exponent = 4", "spec.cfg.Morph.Exponent"),
         ("Length = 100\nOS.h = 2", "spec.cfg.OS.h"),
         ("Length = 100\nMesh.Enclosure = {\n Depth = 100\n}", "spec.cfg.Mesh.Enclosure"),
         ("Length = 100\nABEC.Abscissa = 3", "spec.cfg.ABEC.Abscissa"),
@@ -331,7 +334,40 @@ def test_aths_section_blocks_read_as_their_dotted_keys() -> None:
     assert design.spec["mesh"] == {"angular_segments": 24, "throat_size": 8.0}
     assert set(design.reasons) == {"Morph.Rate", "Mesh.Quadrants"}  # the source is as built
     err = plan_error(
-        {"cfg": text.replace("TargetShape = 0", "TargetShape = 1"), "frequencies": FREQS}
+        {"cfg": text.replace("TargetShape = 0", "TargetShape = 7"), "frequencies": FREQS}
     )
     assert err.location == "spec.cfg.Morph.TargetShape"
-    assert "morphing" in err.message
+    assert "rectangle" in err.message
+
+
+def test_a_morphed_ath_design_meshes_closed_with_a_rounded_rectangle_mouth() -> None:
+    pytest.importorskip("gmsh")
+    import numpy as np
+
+    from montesim.engines.horn.engine import mesh_of
+    from montesim.engines.horn.waveguide import rounded_rectangle_radius
+
+    text = """
+    Throat.Diameter = 25.4
+    Length = 100
+    Coverage.Angle = 48.5 - 7*cos(2*p)^5 - 16*sin(p)^12
+    Term.s = 0.7
+    Term.n = 3.7
+    Morph.TargetShape = 1
+    Morph.FixedPart = 0.3
+    Morph.CornerRadius = 18
+    Mesh.AngularSegments = 32
+    Mesh.LengthSegments = 10
+    Mesh.ThroatResolution = 8
+    Mesh.MouthResolution = 20
+    """
+    plan = HornEngine().validate({"cfg": text, "frequencies": FREQS}, {})
+    assert not [w for w in plan.warnings if "Morph" in w]  # every morph key is used
+    mouth = plan.wall.mouth
+    half_w, half_h = np.abs(mouth[:, 0]).max(), np.abs(mouth[:, 1]).max()
+    assert half_w == round(half_w) and half_h == round(half_h)  # whole mm, as ATH rounds up
+    radius = np.hypot(mouth[:, 0], mouth[:, 1])
+    expected = rounded_rectangle_radius(plan.wall.azimuths, half_w, half_h, 18.0)
+    assert np.allclose(radius, expected)
+    mesh = mesh_of(plan)  # checked closed and oriented on the way
+    assert set(np.unique(mesh.tags)) == {1, 2, 3}

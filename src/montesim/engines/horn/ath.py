@@ -12,7 +12,7 @@ them. Values may be expressions (in ``p`` for the profile). ``ABEC.Polars:SPL_H|
 the polar planes: the block's name says which plane, else its inclination does
 (0 or 180 horizontal, 90 or 270 vertical, anything else diagonal). Every key is used or
 listed in ``ignored`` with the reason, and reported as a warning; a key that would build
-a shape this engine does not (a morph target, an enclosure box) is refused naming it.
+a shape this engine does not (an enclosure box, a guiding curve) is refused naming it.
 
 A job takes a design as ``cfg`` (the text) or ``cfg_file_id`` (an uploaded file):
 ``with_design`` lays the spec's own fields over the design's, and ``origin_of`` turns
@@ -362,6 +362,8 @@ def design_from_cfg(text: str) -> Design:
             design.origins[f"geometry.{name}"] = at[name]
     design.origins["geometry"] = formula if formula in ("OSSE", "R-OSSE") else "cfg"
     for path, key in at.items():
+        if path.startswith("morph."):
+            design.origins[f"geometry.{path}"] = key
         if path.startswith("mesh."):
             target = wgcompat.MESH_FIELDS.get(path.removeprefix("mesh."))
             if target:
@@ -426,9 +428,13 @@ def origin_of(location: str | None, design: Design, field_name: str) -> str | No
     if not location or not location.startswith("spec."):
         return location
     path = location.removeprefix("spec.")
-    for spec_path, key in design.origins.items():
-        if path == spec_path or path.startswith(spec_path + "."):
-            return f"spec.{field_name}.{key}"
+    found = [
+        (len(spec_path), key)
+        for spec_path, key in design.origins.items()
+        if path == spec_path or path.startswith(spec_path + ".")
+    ]
+    if found:  # the most specific origin: geometry.morph.rate before geometry
+        return f"spec.{field_name}.{max(found)[1]}"
     return location
 
 

@@ -39,6 +39,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class MorphSpec(_Model):
+    """ATH's morph: the cross-section blends from the profile's own toward a target shape.
+
+    Past ``fixed_part`` of the length the radius at azimuth p moves by
+    (target(p) − mouth(p)) · ((t − fixed)/(1 − fixed))^rate, so the mouth is the target.
+    """
+
+    target_shape: Literal[0, 1, 2] = Field(0, description="0 none, 1 rectangle, 2 circle")
+    target_width: float = Field(0.0, ge=0, le=10_000, description="mm; 0: the mouth's width")
+    target_height: float = Field(0.0, ge=0, le=10_000, description="mm; 0: the mouth's height")
+    corner_radius: float = Field(0.0, ge=0, le=10_000, description="rectangle's corners, mm")
+    rate: float = Field(3.0, gt=0, le=100, description="how late the blend comes")
+    fixed_part: float = Field(0.0, ge=0, lt=1, description="share of the length not morphed")
+    allow_shrinkage: bool = Field(False, description="the target may be inside the mouth")
+
+
 class GeometrySpec(_Model):
     """OSSE needs ``L``; R-OSSE needs ``R``. Unset shape parameters take ATH's defaults."""
 
@@ -56,6 +72,7 @@ class GeometrySpec(_Model):
     b: Param = Field(0.2, description="R-OSSE bending")
     m: Param = Field(0.85, description="R-OSSE apex shift")
     tmax: Param = Field(1.0, description="R-OSSE truncation, 0 < tmax <= 1")
+    morph: MorphSpec | None = Field(None, description="ATH's Morph.*: a rectangular mouth")
 
 
 class MeshSpec(_Model):

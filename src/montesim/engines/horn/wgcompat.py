@@ -3,9 +3,10 @@
 The tool (waveguide-generator) sends a design two ways: its current ``design`` object
 (ATH names: ``formula``, ``r0``, ``a``, ``mesh.throat_resolution``, ``simulation.f1``;
 numbers as ``{value, raw}``) and its older ``waveguide_params`` (flat: ``formula_type``,
-``n_angular``, ``throat_res``). Both map onto the same geometry here. A field that
-changes the shape this engine cannot build (a morph, a guiding curve, an enclosure
-box) is refused naming it, unless it holds its no-op value; a field that does not
+``n_angular``, ``throat_res``). Both map onto the same geometry here (ATH's text too,
+through ``ath.design_from_cfg``), a morph included. A field that changes the shape this
+engine cannot build (a guiding curve, an enclosure box) is refused naming it, unless it
+holds its no-op value; a field that does not
 change the solved physics (symmetry, mesher sampling, exports) is accepted and listed
 in ``ignored`` with the reason, never a 422.
 
@@ -65,7 +66,7 @@ _SHAPE_FIELDS: tuple[tuple[str, tuple[Any, ...], str], ...] = (
     ("slot_length", (0.0, None), "a slot is not built"),
     ("rotation", (0.0, None), "a rotated profile is not built"),
     ("circ_arc_radius", (0.0, None), "a circular-arc termination is not built"),
-    ("morph.target_shape", (0.0, None), "morphing to a rectangle or circle is not built"),
+    ("morph.target_exponent", (None,), "a morph target exponent is not built"),
     ("guiding_curve.curve_type", (0.0, None), "a guiding curve is not built"),
     ("source.contours", ("", None), "source contours are not built"),
     ("length_mode", ("profile", None), "L is the profile length"),
@@ -122,6 +123,12 @@ _V1_RENAMES = {
     "rot": "rotation",
     "gcurve_type": "guiding_curve.curve_type",
     "morph_target": "morph.target_shape",
+    "morph_width": "morph.target_width",
+    "morph_height": "morph.target_height",
+    "morph_corner": "morph.corner_radius",
+    "morph_rate": "morph.rate",
+    "morph_fixed": "morph.fixed_part",
+    "morph_allow_shrinkage": "morph.allow_shrinkage",
     "source_shape": "source.shape",
     "source_velocity": "source.velocity",
     "source_curv": "source.curvature",
@@ -144,7 +151,6 @@ _V1_RENAMES = {
 _V1_IGNORED = {
     "circ_arc_term_angle": "used only with circ_arc_radius, which is 0",
     "gcurve_": "used only with a guiding curve (gcurve_type), which is 0",
-    "morph_": "used only with a morph target (morph_target), which is 0",
     "enc_": THIN_WALL,
     "source_radius": "the source covers the throat",
     "msh_version": EXPORT,
@@ -238,6 +244,42 @@ def _geometry(formula: Any, values: Mapping[str, Any], where: str) -> dict[str, 
     return geometry
 
 
+MORPH_FIELDS = (
+    "target_shape",
+    "target_width",
+    "target_height",
+    "corner_radius",
+    "rate",
+    "fixed_part",
+    "allow_shrinkage",
+)
+MORPH_LENGTHS = ("target_width", "target_height", "corner_radius")
+
+
+def _morph(block: Any, where: str) -> dict[str, Any] | None:
+    """ATH's morph as the geometry's ``morph``; None when its target shape is 0 (none)."""
+    if not isinstance(block, Mapping):
+        return None
+    shape = expr(block.get("target_shape"), f"{where}.target_shape")
+    if shape in (None, 0.0):
+        return None
+    if shape not in (1.0, 2.0):
+        raise InputError(
+            f"the morph target shape is 0 (none), 1 (rectangle) or 2 (circle), not {shape!r}",
+            location=f"{where}.target_shape",
+        )
+    morph: dict[str, Any] = {"target_shape": int(shape)}
+    for name in MORPH_FIELDS[1:]:
+        value = expr(block.get(name), f"{where}.{name}")
+        if isinstance(value, str):
+            raise InputError(
+                "must be a number (not an expression in p)", location=f"{where}.{name}"
+            )
+        if value is not None:
+            morph[name] = bool(value) if name == "allow_shrinkage" else value
+    return morph
+
+
 def _scaled(value: float | str, scale: float) -> float | str:
     if scale == 1.0:
         return value
@@ -265,6 +307,7 @@ def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ign
                 "waveguide with a sleeve from the mouth back to a flat rear cap",
                 location=f"{where}.enclosure.depth",
             )
+    morph = _morph(design.get("morph"), f"{where}.morph")
     scale_value = expr(design.get("scale"), f"{where}.scale")
     if isinstance(scale_value, str) or (scale_value is not None and scale_value <= 0):
         raise InputError("scale must be a number above 0", location=f"{where}.scale")
@@ -272,6 +315,11 @@ def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ign
     for name in LENGTHS:
         if name in geometry:
             geometry[name] = _scaled(geometry[name], scale)
+    if morph is not None:
+        for name in MORPH_LENGTHS:
+            if name in morph:
+                morph[name] *= scale
+        geometry["morph"] = morph
     spec: dict[str, Any] = {"geometry": geometry}
     mesh_in = design.get("mesh") if isinstance(design.get("mesh"), Mapping) else {}
     mesh: dict[str, Any] = {}
@@ -309,13 +357,15 @@ def from_design(design: Any, where: str = "design") -> tuple[dict[str, Any], Ign
             spec["frequencies"]["count"] = count
     if simulation.get("sim_type") is not None:
         spec["sim_type"] = str(simulation["sim_type"])
-    checked = {path for path, _, _ in _SHAPE_FIELDS} | {"enclosure.depth"}
+    checked = {path for path, _, _ in _SHAPE_FIELDS} | {"enclosure.depth", "morph.target_shape"}
     for section in ("morph", "guiding_curve", "source", "enclosure"):
         block = design.get(section)
         for key, value in block.items() if isinstance(block, Mapping) else ():
             path = f"{section}.{key}"
             if path in _BUILT and _noop(value, (_BUILT[path],), f"{where}.{path}"):
                 continue  # what this engine builds: used, not ignored
+            if section == "morph" and morph is not None:
+                continue  # a morph is built: its keys are used
             if path not in checked and value is not None:
                 reason = _IGNORED_DESIGN.get(path) or _IGNORED_DESIGN[section]
                 ignored.append({"field": f"{where}.{path}", "reason": reason})

@@ -779,6 +779,19 @@ def test_the_tools_bodies_that_cannot_be_solved_are_422_naming_the_field(
     assert isinstance(problem["detail"], str) and problem["detail"]  # its front end reads it
 
 
+def test_length_mode_total_is_the_profile_length_without_a_throat_extension(
+    client: TestClient,
+) -> None:
+    def body(**params) -> dict:
+        wp = {**V1_PARAMS, "formula_type": "OSSE", "length_mode": "total", **params}
+        return {**V1_BODY, "options": {"mesh": {"waveguide_params": wp}}}
+
+    assert client.post("/api/solve", json=body()).status_code == 202
+    resp = client.post("/api/solve", json=body(throat_ext_length=10))
+    assert resp.status_code == 422
+    assert resp.json()["location"] == "options.mesh.waveguide_params.throat_ext_length"
+
+
 def test_an_infinite_baffle_is_refused_with_the_reason(client: TestClient) -> None:
     resp = client.post("/api/solve", json={**V1_BODY, "sim_type": "1"})
     assert "behind the baffle plane" in resp.json()["detail"]

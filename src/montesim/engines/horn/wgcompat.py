@@ -69,7 +69,9 @@ _SHAPE_FIELDS: tuple[tuple[str, tuple[Any, ...], str], ...] = (
     ("morph.target_exponent", (None,), "a morph target exponent is not built"),
     ("guiding_curve.curve_type", (0.0, None), "a guiding curve is not built"),
     ("source.contours", ("", None), "source contours are not built"),
-    ("length_mode", ("profile", None), "L is the profile length"),
+    # ATH's Length.Mode total differs from profile only by a throat extension or slot,
+    # which are refused above unless 0: then both modes give the same L
+    ("length_mode", ("profile", "total", None), "L is the profile length"),
     ("coverage_mode", (None,), "the coverage angle is the profile's a"),
 )
 _IGNORED_DESIGN = {

@@ -783,7 +783,7 @@ def test_length_mode_total_is_the_profile_length_without_a_throat_extension(
     client: TestClient,
 ) -> None:
     def body(**params) -> dict:
-        wp = {**V1_PARAMS, "formula_type": "OSSE", "length_mode": "total", **params}
+        wp = {**V1_PARAMS, "formula_type": "OSSE", "q": 0.995, "length_mode": "total", **params}
         return {**V1_BODY, "options": {"mesh": {"waveguide_params": wp}}}
 
     assert client.post("/api/solve", json=body()).status_code == 202

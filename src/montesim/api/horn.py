@@ -42,6 +42,7 @@ MESH_OPTIONS = {
     "enclosure_depth": "enclosure_depth",
     "max_triangles": "max_triangles",
 }
+MAX_NOTES = 200
 UNUSED_MESH = ("format", "boundaryConditions", "metadata")
 GEOMETRY_OPTIONS = ("r0", "a0", "a", "L", "R", "k", "s", "n", "q", "r", "b", "m", "tmax")
 # spec location prefix -> the request's own name for it
@@ -438,7 +439,8 @@ def solve(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
                     if k in body
                 }
             }
-        spec["notes"] = [f"{i['field']}: not used ({i['reason']})" for i in ignored]
+        notes = [f"{i['field']}: not used ({i['reason']})" for i in ignored]
+        spec["notes"] = notes[:MAX_NOTES]  # the spec's bound; the response lists them all
         job, _ = svc.submit(
             "horn", spec, label=label, owner=owner_of(request), visible=visible_to(request)
         )

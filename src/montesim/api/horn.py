@@ -24,7 +24,7 @@ from montesim.api.deps import owner_of, services, visible_to
 from montesim.api.jobs import get_or_404, not_complete
 from montesim.api.problems import Problem
 from montesim.engines.horn import results as horn_results
-from montesim.engines.horn import wgcompat as wg
+from montesim.engines.horn import wgresult
 from montesim.errors import Conflict, InputError
 from montesim.jobs.model import Job
 from montesim.jobs.progress import iso
@@ -150,7 +150,7 @@ def results(job_id: str, request: Request) -> dict[str, Any]:
         raise Problem(404, "result_not_found", f"Job {job_id!r} has no stored result")
     spec = row.spec or {}
     client = spec.get("client") if isinstance(spec.get("client"), dict) else {}
-    return wg.to_tool_result(summary, client)
+    return wgresult.to_tool_result(summary, client)
 
 
 @api.get("/mesh-artifact/{job_id}")
@@ -183,7 +183,7 @@ def partial_results(job_id: str, request: Request) -> dict[str, Any]:
     return {
         "job_id": job_id,
         "revision": sum(x is not None for x in summary["spl_on_axis"]["spl"]),
-        "result": wg.to_tool_result(summary, client),
+        "result": wgresult.to_tool_result(summary, client),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from montesim.engines.horn import results, wgcompat
+from montesim.engines.horn import results, wgresult
 
 RHO, C, A, R = 1.204, 343.2, 0.05, 2.0
 
@@ -31,10 +31,10 @@ def test_spl_and_phase_match_the_tools_drive_and_convention(f: float) -> None:
     phase = np.degrees(np.angle(p_vel))
     # the tool: unit acceleration, exp(-iwt) (a = -iw u, so u = i/w), amplitude SPL
     p_acc = pulsating_sphere(f, 1j / omega, -1)
-    assert wgcompat.spl_to_tool(spl_rms, f) == pytest.approx(
+    assert wgresult.spl_to_tool(spl_rms, f) == pytest.approx(
         20 * np.log10(abs(p_acc) / 20e-6), abs=1e-5
     )
-    tool_phase = wgcompat.phase_to_tool(phase)
+    tool_phase = wgresult.phase_to_tool(phase)
     assert -180 < tool_phase <= 180
     assert np.exp(1j * np.radians(tool_phase)) == pytest.approx(
         np.exp(1j * np.angle(p_acc)), abs=1e-6
@@ -42,12 +42,12 @@ def test_spl_and_phase_match_the_tools_drive_and_convention(f: float) -> None:
 
 
 def test_the_offset_is_the_issues_73_db_at_1_khz_and_6_db_per_octave() -> None:
-    at_1k = wgcompat.spl_to_tool(100.0, 1000.0) - 100.0
+    at_1k = wgresult.spl_to_tool(100.0, 1000.0) - 100.0
     assert at_1k == pytest.approx(10 * np.log10(2) - 20 * np.log10(2 * np.pi * 1000))
     assert -73.5 < at_1k < -72.5
-    octave = wgcompat.spl_to_tool(100.0, 2000.0) - wgcompat.spl_to_tool(100.0, 1000.0)
+    octave = wgresult.spl_to_tool(100.0, 2000.0) - wgresult.spl_to_tool(100.0, 1000.0)
     assert octave == pytest.approx(-20 * np.log10(2))
-    assert wgcompat.spl_to_tool(None, 1000.0) is None and wgcompat.phase_to_tool(None) is None
+    assert wgresult.spl_to_tool(None, 1000.0) is None and wgresult.phase_to_tool(None) is None
 
 
 def partial(index: int, f: float, ok: bool = True) -> dict:
@@ -81,6 +81,6 @@ def test_partial_results_are_the_solved_frequencies_so_far() -> None:
     rows = summary["directivity"]["horizontal"][0]
     assert [round(level, 6) for _, level in rows] == [0.0, -6.0206, -12.041200]
     assert summary["di"]["di"] == [0.0]  # |p|^2 4 pi / power = 1: 0 dB
-    tool = wgcompat.to_tool_result(summary, {"client_request_id": "r"})
+    tool = wgresult.to_tool_result(summary, {"client_request_id": "r"})
     assert tool["client_request_id"] == "r" and tool["result_kind"] == "parametric"
-    assert tool["spl_on_axis"]["spl"][0] == wgcompat.spl_to_tool(results.spl(1.0), 2000.0)
+    assert tool["spl_on_axis"]["spl"][0] == wgresult.spl_to_tool(results.spl(1.0), 2000.0)

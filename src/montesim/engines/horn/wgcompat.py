@@ -1,4 +1,4 @@
-"""The horn tool's parametric designs as ``horn`` specs, and results in its convention.
+"""The horn tool's parametric designs as ``horn`` specs (results: ``wgresult``).
 
 The tool (waveguide-generator) sends a design two ways: its current ``design`` object
 (ATH names: ``formula``, ``r0``, ``a``, ``mesh.throat_resolution``, ``simulation.f1``;
@@ -6,9 +6,9 @@ numbers as ``{value, raw}``) and its older ``waveguide_params`` (flat: ``formula
 ``n_angular``, ``throat_res``). Both map onto the same geometry here (ATH's text too,
 through ``ath.design_from_cfg``), a morph included. A field that changes the shape this
 engine cannot build (a guiding curve, an enclosure box) is refused naming it, unless it
-holds its no-op value; a field that does not
-change the solved physics (symmetry, mesher sampling, exports) is accepted and listed
-in ``ignored`` with the reason, never a 422.
+holds its no-op value; a field that does not change the solved physics (symmetry,
+mesher sampling, exports) is accepted and listed in ``ignored`` with the reason, never
+a 422.
 """
 
 from __future__ import annotations

@@ -766,6 +766,7 @@ def test_the_tools_current_bodies_are_parametric_designs(client: TestClient) -> 
             "design.mesh.throat_resolution",
         ),
         ({**V1_BODY, "sim_type": "cardioid"}, "sim_type"),
+        ({**V1_BODY, "sim_type": 1}, "sim_type"),
         ({**V1_BODY, "polar_config": {"angle_range": [0, 180, 0]}}, "polar_config.angle_range"),
     ],
 )

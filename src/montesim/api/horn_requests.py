@@ -77,7 +77,7 @@ class SolveRequest(BaseModel):
     frequency_range: tuple[float, float]
     num_frequencies: int = Field(24, ge=1)
     frequency_spacing: Literal["linear", "log"] = "log"
-    sim_type: str = Field("free_standing", max_length=40)
+    sim_type: str | int = Field("free_standing", description="2 free-standing, 1 baffle")
     polar_config: PolarConfig | None = None
     mesh: dict[str, Any] | None = None
     options: dict[str, Any] | None = Field(default_factory=dict)
@@ -163,7 +163,7 @@ def solve_spec(body: SolveRequest) -> tuple[dict[str, Any], list[dict[str, str]]
             "count": body.num_frequencies,
             "spacing": body.frequency_spacing,
         },
-        "sim_type": SIM_TYPES.get(body.sim_type.strip().lower(), body.sim_type),
+        "sim_type": SIM_TYPES.get(str(body.sim_type).strip().lower(), str(body.sim_type)[:40]),
     }
     polars, more = polar_spec(body.polar_config)
     ignored += more

@@ -87,3 +87,27 @@ def test_polar_map_chart_skips_failed_frequencies() -> None:
         {"plane": "horizontal", "frequency": 500.0, "angle": 0.0, "db": 0.0},
         {"plane": "horizontal", "frequency": 500.0, "angle": 90.0, "db": -6.0},
     ]
+
+
+def test_the_ath_flat_key_example_loads_with_its_morph_and_sweep() -> None:
+    from montesim.engines.horn import HornEngine
+
+    spec, warnings = load_design(EXAMPLES / "osse-morph-ath.cfg")
+    assert warnings == [
+        "Mesh.Quadrants: not used (the full model is solved (no symmetry reduction): the "
+        "same result, more time)"
+    ]
+    plan = HornEngine().validate(spec, {})
+    assert plan.geometry.formula == "OSSE" and plan.geometry.r0 == 12.7
+    assert plan.geometry.morph.target_shape == 1 and plan.geometry.morph.fixed_part == 0.4
+    assert len(plan.frequencies) == 8 and plan.frequencies[-1] == 5000
+    assert dict(plan.planes) == {"horizontal": 0.0, "vertical": 270.0}
+
+
+def test_a_design_that_states_its_sweep_keeps_it_unless_freq_is_given() -> None:
+    from montesim.cli.horn import design_sweep
+
+    assert design_sweep(load_design(EXAMPLES / "osse-morph-ath.cfg")[0])  # ABEC.f1/f2
+    assert not design_sweep(load_design(EXAMPLES / "osse-1inch.cfg")[0])  # none stated
+    assert not design_sweep(load_design(EXAMPLES / "rosse-1inch.yaml")[0])
+    assert not design_sweep({"cfg": "OSSE = { L = 100"})  # unreadable: the run names it

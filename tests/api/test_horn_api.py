@@ -706,7 +706,7 @@ def test_the_tools_current_bodies_are_parametric_designs(client: TestClient) -> 
         ({"design": {**DESIGN, "a": {"raw": "40 + nope(p)"}}, "options": OPTIONS}, "design.a"),
         ({"design": {**DESIGN, "simulation": {}}, "options": {}}, "design.simulation.f1"),
         (
-            {"design": DESIGN, "options": {"polar_config": {"observation_origin": "throat"}}},
+            {"design": DESIGN, "options": {"polar_config": {"observation_origin": "rim"}}},
             "options.polar_config.observation_origin",
         ),
         (
@@ -791,6 +791,27 @@ def test_length_mode_total_is_the_profile_length_without_a_throat_extension(
     resp = client.post("/api/solve", json=body(throat_ext_length=10))
     assert resp.status_code == 422
     assert resp.json()["location"] == "options.mesh.waveguide_params.throat_ext_length"
+
+
+def test_polars_centred_on_the_throat(client: TestClient) -> None:
+    body = {**V1_BODY, "polar_config": {**V1_BODY["polar_config"], "observation_origin": "throat"}}
+    resp = client.post("/api/solve", json=body)
+    assert resp.status_code == 202, resp.text
+    assert _spec(client, resp.json()["job_id"])["polars"]["origin"] == "throat"
+    # a baffled mesh's arcs stay in the baffle plane
+    from tests.engines.horn.spheres import hemisphere
+
+    v, f = hemisphere(100.0, 4, 16)
+    mesh = {
+        "vertices": v.ravel().tolist(),
+        "indices": f.ravel().tolist(),
+        "surfaceTags": [2] * len(f),
+        "baffled": True,
+    }
+    polar = {"observation_origin": "throat"}
+    resp = client.post("/api/solve", json=solve_body(mesh=mesh, polar_config=polar))
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["location"] == "polar_config.observation_origin"
 
 
 def test_an_infinite_baffle_is_refused_with_the_reason(client: TestClient) -> None:

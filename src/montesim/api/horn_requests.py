@@ -47,6 +47,7 @@ LOCATIONS = (
     ("spec.user_mesh", "mesh"),
     ("spec.frequencies", "frequency_range"),
     ("spec.polars.angles", "polar_config.angle_range"),
+    ("spec.polars.origin", "polar_config.observation_origin"),
     ("spec.polars", "polar_config"),
     ("spec.distance", "polar_config.distance"),
     ("spec.temperature_c", "options.temperature"),
@@ -126,12 +127,6 @@ def polar_spec(
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """``distance`` and ``polars`` of a horn spec from the tool's polar_config."""
     polar = polar or PolarConfig()  # type: ignore[call-arg]  # all defaults
-    if polar.observation_origin == "throat":
-        raise InputError(
-            "observation_origin throat is not solved here: angles and distance are measured "
-            "from the mouth centre",
-            location=f"{at}.observation_origin",
-        )
     start, end, count = polar.angle_range
     if count < 1 or end < start:
         raise InputError(
@@ -147,6 +142,7 @@ def polar_spec(
             "angles": {"start": start, "stop": end, "step": step if step > 0 else 180.0},
             "norm_angle": polar.norm_angle,
             "planes": {axis: inclination[axis] for axis in polar.enabled_axes},
+            "origin": polar.observation_origin,
         },
     }
     return spec, _extras(polar, f"{at}.")
@@ -354,6 +350,7 @@ def design_locations(where: str) -> tuple[tuple[str, str], ...]:
         ("spec.frequencies.values", "options.frequencies_hz"),
         ("spec.frequencies", f"{where}.simulation"),
         ("spec.polars.angles", "options.polar_config.angle_range"),
+        ("spec.polars.origin", "options.polar_config.observation_origin"),
         ("spec.polars", "options.polar_config"),
         ("spec.distance", "options.polar_config.distance"),
         ("spec.sim_type", f"{where}.simulation.sim_type"),

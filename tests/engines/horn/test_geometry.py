@@ -250,3 +250,19 @@ def test_a_morphed_waveguide_has_a_rectangular_mouth() -> None:
     assert np.max(np.abs(mouth[:, 0])) == pytest.approx(130.0)
     assert np.max(np.abs(mouth[:, 1])) == pytest.approx(90.0)
     assert np.allclose(wall.throat, build_wall(GeometrySpec(**ROSSE), 32, 8).throat)
+
+
+def test_polars_centred_on_the_throat_move_every_observation_point() -> None:
+    from montesim.engines.horn import HornEngine
+    from montesim.engines.horn.engine import field_points
+
+    spec = {"geometry": ROSSE, "mesh": {"angular_segments": 16}, "frequencies": {"values": [1e3]}}
+    mouth = HornEngine().validate(spec, {})
+    throat = HornEngine().validate({**spec, "polars": {"origin": "throat"}}, {})
+    assert mouth.origin_z == 0.0
+    assert throat.origin_z == pytest.approx(throat.wall.throat[:, 2].mean() / 1e3)
+    assert throat.origin_z < -0.03  # the throat lies behind the mouth
+    a, _, _ = field_points(mouth)
+    b, _, _ = field_points(throat)
+    assert np.allclose(b - a, [[0.0], [0.0], [throat.origin_z]])
+    assert b[2, 0] == pytest.approx(2.0 + throat.origin_z)  # on axis, 2 m from the throat

@@ -21,6 +21,7 @@ from montesim.engines.horn import exports, results
 from montesim.engines.horn.accuracy import judge
 from montesim.engines.horn.ath import MAX_TEXT, origin_of, with_design
 from montesim.engines.horn.mesh import (
+    SOURCE,
     Mesh,
     check,
     check_baffled,
@@ -53,6 +54,8 @@ class Plan:
     key: str  # digest of what the mesh depends on
     warnings: tuple[str, ...] = field(default_factory=tuple)
     baffled: bool = False  # the mesh ends on a rigid baffle z = 0 (solved with its image)
+    origin: str = "mouth"  # where the polars are centred: "mouth" (z = 0) or "throat"
+    origin_z: float = 0.0  # m: the polar centre on the axis
 
 
 _meshes: dict[str, Mesh] = {}
@@ -176,6 +179,15 @@ def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) 
         angles = spec.polars.angles.degrees()
     except ValueError as exc:
         raise InputError(str(exc), location="spec.polars.angles.stop") from None
+    origin_z = 0.0
+    if spec.polars.origin == "throat":
+        if user_mesh is not None and spec.user_mesh is not None and spec.user_mesh.baffled:
+            raise InputError(
+                "polars centred on the throat are refused for a baffled mesh: the arcs must "
+                "be centred in the baffle plane",
+                location="spec.polars.origin",
+            )
+        origin_z = throat_z(wall, user_mesh)
     return Plan(
         frequencies=spec.frequencies.hz(),
         temperature_c=spec.temperature_c,
@@ -191,7 +203,21 @@ def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) 
         key=digest.hexdigest(),
         warnings=tuple(warnings),
         baffled=bool(spec.user_mesh is not None and spec.user_mesh.baffled),
+        origin=spec.polars.origin,
+        origin_z=origin_z,
     )
+
+
+def throat_z(wall: Wall | None, mesh: Mesh | None) -> float:
+    """The throat's centre on the axis (m): the wall's first section, or the source's
+    area-weighted centroid for a user mesh."""
+    if wall is not None:
+        return float(wall.throat[:, 2].mean()) * 1e-3
+    assert mesh is not None
+    source = mesh.tags == SOURCE
+    areas = mesh.areas()[source]
+    centroids = mesh.vertices[mesh.triangles[source]].mean(axis=1)
+    return float((centroids[:, 2] * areas).sum() / areas.sum())
 
 
 def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
@@ -223,7 +249,9 @@ def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
     w = np.repeat(weights * (2 * np.pi / SPHERE_NODES[1]), SPHERE_NODES[1])  # sums to 4π
     blocks.append(sphere)
     where["sphere"] = slice(start, start + len(sphere))
-    return np.concatenate(blocks).T, where, w
+    points = np.concatenate(blocks)
+    points[:, 2] += plan.origin_z  # arcs and sphere centred on the chosen origin
+    return points.T, where, w
 
 
 def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]:

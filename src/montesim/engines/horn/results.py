@@ -122,6 +122,8 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
             "polar": {
                 "angles_degrees": [float(a) for a in plan.angles],
                 "norm_angle": plan.norm_angle,
+                "origin": plan.origin,
+                "origin_z_m": plan.origin_z,
                 "planes": {name: inc for name, inc in plan.planes},
             },
             "formula": plan.formula,

@@ -156,6 +156,14 @@ class PolarSpec(_Model):
         default_factory=lambda: {"horizontal": 0.0, "vertical": 90.0, "diagonal": 45.0},
         description="plane -> inclination (degrees from the horizontal)",
     )
+    origin: Literal["mouth", "throat"] = Field(
+        "mouth",
+        description=(
+            "where the polar arcs are centred and the distance is measured from: the mouth "
+            "(the coordinate origin; the mouth centre of a generated waveguide) or the throat "
+            "(its centre on the axis; a user mesh's source centroid)"
+        ),
+    )
 
 
 class HornSpec(_Model):

@@ -75,7 +75,7 @@ def to_tool_result(summary: Mapping[str, Any], client: Mapping[str, Any]) -> dic
         "failure_count": len(failures),
         "partial_success": bool(failures),
         "observation": {
-            "origin": "mouth",
+            "origin": polar.get("origin", "mouth"),
             "requested_distance_m": meta.get("distance_m"),
             "effective_distance_m": meta.get("distance_m"),
             "sound_speed_m_per_s": (meta.get("air") or {}).get("speed_of_sound"),

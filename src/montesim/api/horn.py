@@ -54,6 +54,12 @@ def solve(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
     }
 
 
+def client_of(spec: dict[str, Any]) -> dict[str, Any]:
+    """What the tool's front end sent alongside the design (kept in the spec)."""
+    client = spec.get("client")
+    return client if isinstance(client, dict) else {}
+
+
 def _horn_job(request: Request, job_id: str) -> Job:
     row = get_or_404(request, job_id)
     if row.engine != "horn":
@@ -64,8 +70,9 @@ def _horn_job(request: Request, job_id: str) -> Job:
 def job_item(row: Job) -> dict[str, Any]:
     """A horn job as the tool's ``JobItem`` (the fields its job list and status read)."""
     spec = row.spec or {}
-    client = spec.get("client") if isinstance(spec.get("client"), dict) else {}
-    polars = spec.get("polars") if isinstance(spec.get("polars"), dict) else {}
+    client = client_of(spec)
+    found = spec.get("polars")
+    polars: dict[str, Any] = found if isinstance(found, dict) else {}
     complete = row.status == JobStatus.COMPLETE
     progress = 1.0 if complete else (row.done_units / row.total_units if row.total_units else 0.0)
     return {
@@ -149,7 +156,7 @@ def results(job_id: str, request: Request) -> dict[str, Any]:
     if summary is None:
         raise Problem(404, "result_not_found", f"Job {job_id!r} has no stored result")
     spec = row.spec or {}
-    client = spec.get("client") if isinstance(spec.get("client"), dict) else {}
+    client = client_of(spec)
     return wgresult.to_tool_result(summary, client)
 
 
@@ -179,7 +186,7 @@ def partial_results(job_id: str, request: Request) -> dict[str, Any]:
     if summary is None:
         raise Problem(404, "no_partial_results", f"Job {job_id!r} has no solved frequency yet")
     spec = row.spec or {}
-    client = spec.get("client") if isinstance(spec.get("client"), dict) else {}
+    client = client_of(spec)
     return {
         "job_id": job_id,
         "revision": sum(x is not None for x in summary["spl_on_axis"]["spl"]),

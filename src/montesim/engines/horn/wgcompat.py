@@ -32,8 +32,8 @@ MESH_SIZES = ("throat_size", "mouth_size", "rear_size")
 
 SYMMETRY = "the full model is solved (no symmetry reduction): the same result, more time"
 MESHER = (
-    "a sampling detail of the tool's mesher; this engine sizes elements from the throat, "
-    "mouth and rear resolutions"
+    "a sampling detail of ATH's mesher; this engine sizes elements from the throat, mouth "
+    "and rear resolutions"
 )
 EXPORT = "an export setting; it does not change the solve"
 SOLVER = "a setting of the tool's solver backends; this engine solves Burton-Miller with bempp-cl"

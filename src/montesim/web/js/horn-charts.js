@@ -35,6 +35,7 @@ export function dbRange(values, { step = 5, span = 20 } = {}) {
     lo = Math.floor((mid - span / 2) / step) * step;
     hi = lo + span;
   }
+  if (lo < 0 && Math.min(...finite) >= 0) { hi = Math.max(hi - lo, span); lo = 0; } // a DI is not negative
   return [lo, hi];
 }
 

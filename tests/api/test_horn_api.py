@@ -64,6 +64,18 @@ JOB_ITEM_REQUIRED = {
     "auto_export_formats", "log_tail",
 }  # fmt: skip
 TOOL_STATUSES = {"queued", "running", "complete", "error", "cancelled"}
+# JobStatusResponse admits no other properties (additionalProperties: false)
+JOB_STATUS_OPTIONAL = {
+    "archived_at", "auto_export_completed_at", "axisymmetric_eligibility_reasons", "cad_source",
+    "client_metadata", "client_request_id", "completed_at", "design_availability",
+    "error_message", "field_plane_available", "field_trace_bytes",
+    "has_pressure_basis_artifact", "has_radiation_impedance_artifact", "label",
+    "mesh_artifact_file", "mesh_discarded_at", "mesh_stats", "message", "persistence_warnings",
+    "pressure_basis_artifact_bytes", "radiation_impedance_artifact_bytes", "rating",
+    "raw_results_file", "results_discarded_at", "script_snapshot", "solve_path",
+    "solve_wall_time_seconds", "stage", "stage_message", "started_at", "symmetry",
+    "unavailable_reason",
+}  # fmt: skip
 
 
 def _timestamp(value) -> bool:
@@ -76,6 +88,9 @@ def assert_job_item(item: dict, *, status_response: bool = False) -> None:
     """JobItem (JobStatusResponse adds updated_at) as the tool's front end checks it."""
     required = JOB_ITEM_REQUIRED | ({"updated_at"} if status_response else set())
     assert required <= set(item), required - set(item)
+    if status_response:
+        extra = set(item) - required - JOB_STATUS_OPTIONAL
+        assert not extra, extra
     assert isinstance(item["id"], str) and item["id"]
     assert isinstance(item["run_number"], int) and item["run_number"] >= 1
     assert item["parent_job_id"] is None or isinstance(item["parent_job_id"], str)

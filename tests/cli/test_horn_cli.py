@@ -10,6 +10,10 @@ from typer.testing import CliRunner
 from montesim.cli import app
 from montesim.cli.horn import load_design, polar_map_chart
 
+OUTPUT_STL = (
+    "Output.STL: not used (an output setting of ATH (files to write); it does not change the solve)"
+)
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "horn"
 runner = CliRunner()
 
@@ -20,7 +24,7 @@ def test_yaml_and_cfg_examples_load_as_horn_specs() -> None:
     spec, warnings = load_design(EXAMPLES / "osse-1inch.cfg")
     # the design travels as the spec's cfg: the engine reads it, its warnings reach the result
     assert spec == {"cfg": (EXAMPLES / "osse-1inch.cfg").read_text()}
-    assert warnings == ["Output.STL: not used by the horn engine (kept, ignored)"]
+    assert warnings == [OUTPUT_STL]
 
 
 def test_flat_parameter_files_become_geometry(tmp_path: Path) -> None:
@@ -83,3 +87,27 @@ def test_polar_map_chart_skips_failed_frequencies() -> None:
         {"plane": "horizontal", "frequency": 500.0, "angle": 0.0, "db": 0.0},
         {"plane": "horizontal", "frequency": 500.0, "angle": 90.0, "db": -6.0},
     ]
+
+
+def test_the_ath_flat_key_example_loads_with_its_morph_and_sweep() -> None:
+    from montesim.engines.horn import HornEngine
+
+    spec, warnings = load_design(EXAMPLES / "osse-morph-ath.cfg")
+    assert warnings == [
+        "Mesh.Quadrants: not used (the full model is solved (no symmetry reduction): the "
+        "same result, more time)"
+    ]
+    plan = HornEngine().validate(spec, {})
+    assert plan.geometry.formula == "OSSE" and plan.geometry.r0 == 12.7
+    assert plan.geometry.morph.target_shape == 1 and plan.geometry.morph.fixed_part == 0.4
+    assert len(plan.frequencies) == 8 and plan.frequencies[-1] == 5000
+    assert dict(plan.planes) == {"horizontal": 0.0, "vertical": 270.0}
+
+
+def test_a_design_that_states_its_sweep_keeps_it_unless_freq_is_given() -> None:
+    from montesim.cli.horn import design_sweep
+
+    assert design_sweep(load_design(EXAMPLES / "osse-morph-ath.cfg")[0])  # ABEC.f1/f2
+    assert not design_sweep(load_design(EXAMPLES / "osse-1inch.cfg")[0])  # none stated
+    assert not design_sweep(load_design(EXAMPLES / "rosse-1inch.yaml")[0])
+    assert not design_sweep({"cfg": "OSSE = { L = 100"})  # unreadable: the run names it

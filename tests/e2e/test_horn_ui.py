@@ -43,8 +43,16 @@ def partial(i: int, f: float, angles: np.ndarray, planes) -> dict:
         }
     beam = (f / 1000) ** 0.7
     levels = {name: (np.cos(np.radians(angles) / 2) ** beam + 0.05).tolist() for name, _ in planes}
+    warnings = (
+        [
+            "mesh accuracy at 4,000 Hz: only 4.1 elements per wavelength on the wall (6 or more "
+            "recommended); refine it for this frequency"
+        ]
+        if f == 4000.0
+        else []
+    )
     return {
-        "index": i, "frequency": f, "ok": True, "warnings": [], "axis": (0.5 * beam, -0.2),
+        "index": i, "frequency": f, "ok": True, "warnings": warnings, "axis": (0.5 * beam, -0.2),
         "surface": (300.0 * min(1, f / 2000), 150.0), "planes": levels,
         "power": 4 * math.pi * 0.29 * beam / (1 + beam) ** 2, "rho_c": 413.0, "seconds": 2.5,
     }  # fmt: skip
@@ -107,7 +115,7 @@ def test_horn_result_page_shows_charts_polar_maps_mesh_and_failures(
     expect(result.locator('tr[data-key="Frequencies"] td')).to_have_text("5 (4 solved)")
     expect(result.locator(".horn-failures li")).to_have_text("8k Hz: mesh too coarse at 8,000 Hz")
     captions = result.locator("figcaption")
-    expect(captions).to_have_count(6)
+    expect(captions).to_have_count(8)  # 4 response charts, a polar plot, 3 maps
     for name in ("horizontal", "vertical", "diagonal"):
         cells = result.locator(f'figure[data-plane="{name}"] rect')
         expect(cells).to_have_count(len(FREQS) * 37)
@@ -117,9 +125,52 @@ def test_horn_result_page_shows_charts_polar_maps_mesh_and_failures(
     on_axis = result.locator('figure[data-plane="horizontal"] rect[data-f="500"][data-angle="0"]')
     expect(on_axis).to_have_attribute("fill", "rgb(215,40,40)")
     expect(result.locator("a", has_text="mesh.msh")).to_be_visible()
-    page.screenshot(path=str(tmp_path / "horn-result.png"), full_page=True)
+    for name in ("on-axis.frd", "impedance.zma", "response.csv"):
+        expect(result.locator("a", has_text=name)).to_be_visible()
+    # the mesh-accuracy note is shown open, not folded away
+    alert = result.locator(".horn-mesh-warning")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("4.1 elements per wavelength on the wall")
+    # a log-frequency axis with 1-2-5 ticks, decades marked; the SPL axis ranged to the data
+    spl = result.locator('svg.horn-chart[data-name="spl"]')
+    labels = spl.locator("g.x-tick text").all_text_contents()
+    assert labels == ["500", "1k", "2k"], labels  # the solved 500 Hz - 4 kHz
+    expect(spl.locator('g.x-tick.decade[data-value="1000"]')).to_have_count(1)
+    y_values = [
+        float(v)
+        for v in spl.locator("g.y-tick").evaluate_all("els => els.map(e => e.dataset.value)")
+    ]
+    levels = [x for x in stored_spl(server, job_id) if x is not None]
+    assert min(y_values) <= min(levels) and max(y_values) >= max(levels)
+    assert min(y_values) > min(levels) - 30 and min(y_values) > 0  # not pinned to 0 dB
+    expect(result.locator('svg.horn-chart[data-name="beamwidth"]')).to_be_visible()
+    # the polar plot at a chosen frequency
+    chooser = result.locator("#horn-polar-frequency")
+    expect(chooser.locator("option")).to_have_count(4)  # the solved frequencies
+    expect(result.locator("svg.horn-polar")).to_have_attribute("data-frequency", "2000")
+    chooser.select_option(label="500 Hz")
+    expect(result.locator("svg.horn-polar")).to_have_attribute("data-frequency", "500")
+    expect(result.locator("svg.horn-polar path.series")).to_have_count(3)
+    page.screenshot(path=str(shots_dir() / "horn-result-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(spl).to_be_visible()
+    tick_px = spl.locator("g.x-tick text").first.evaluate("e => e.getBoundingClientRect().height")
+    assert tick_px >= 8, tick_px  # readable on a phone
+    page.screenshot(path=str(shots_dir() / "horn-result-390.png"), full_page=True)
     context.close()
     assert not errors, errors
+
+
+def shots_dir() -> Path:
+    shots = Path(__file__).parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    return shots
+
+
+def stored_spl(server: ServerProc, job_id: str) -> list:
+    return httpx.get(f"{server.url}/api/jobs/{job_id}/result").json()["result"]["spl_on_axis"][
+        "spl"
+    ]
 
 
 EXAMPLE_CFG = Path(__file__).parents[2] / "examples" / "horn" / "osse-1inch.cfg"

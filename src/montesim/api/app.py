@@ -15,10 +15,12 @@ from montesim.jobs import service as job_service
 from montesim.jobs.executors import Executor
 from montesim.logs import setup_logging
 
-# Routers that live beside the core ones; each module exposes `router`.
+# Routers that live beside the core ones; each module exposes `router`. The early ones
+# go before the core routers: a fixed path of theirs (DELETE /api/jobs/clear-failed)
+# must win over a core route's path parameter (DELETE /api/jobs/{job_id}).
+EARLY_ROUTERS = ("montesim.api.horn",)
 OPTIONAL_ROUTERS = (
     "montesim.api.risktree",
-    "montesim.api.horn",
     "montesim.api.streams",
     "montesim.api.batches",
     "montesim.api.metrics",
@@ -64,10 +66,16 @@ def create_app(
     auth.install(app, settings)  # who is asking, before any body is read
     guard.install(app, settings)  # outermost: no route, and no body read, before it
     problems.declare(app)  # after auth's 401s: every error response is problem+json
+    _include(app, EARLY_ROUTERS)
     app.include_router(jobs.router)
     app.include_router(files.router)
     app.include_router(system.router)
-    for name in OPTIONAL_ROUTERS:
+    _include(app, OPTIONAL_ROUTERS)
+    return app
+
+
+def _include(app: FastAPI, names: tuple[str, ...]) -> None:
+    for name in names:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -75,4 +83,3 @@ def create_app(
                 raise
             continue
         app.include_router(module.router)
-    return app

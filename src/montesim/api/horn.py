@@ -1,190 +1,63 @@
-"""The horn-solver API: thin aliases over montesim's jobs for the waveguide front end.
+"""The horn tool's API (waveguide-generator's front end speaks it) over montesim's jobs.
 
-``POST /api/solve`` turns the front end's request into a ``horn`` job spec and submits
-it like ``POST /api/jobs``; status, stop, results and the mesh artifact read the same
-store. Errors keep montesim's problem+json, with locations in the request's own terms
-(``options.a``, ``frequency_range``, ``mesh.tags``).
+``POST /api/solve`` turns any of its bodies into a ``horn`` job (``horn_requests``) and
+submits it like ``POST /api/jobs``; status (its job item), stop, results and partial
+results (in its convention: ``wgcompat.to_tool_result``), the mesh artifact,
+capabilities, ``/health``, clear-failed and the metadata patch read the same store and
+keep montesim's owners. Errors keep montesim's problem+json (its front end reads
+``detail``), with locations in the body's own terms (``options.a``, ``design.mesh...``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib.util
+import pickle
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from montesim import __version__
+from montesim.api import horn_requests as requests
 from montesim.api.deps import owner_of, services, visible_to
 from montesim.api.jobs import get_or_404, not_complete
 from montesim.api.problems import Problem
+from montesim.engines.horn import results as horn_results
+from montesim.engines.horn import wgresult
 from montesim.errors import Conflict, InputError
 from montesim.jobs.model import Job
+from montesim.jobs.progress import iso
 from montesim.jobs.states import JobStatus
 
-router = APIRouter(prefix="/api", tags=["horn"])
-
-MESH_OPTIONS = {
-    "angular_segments": "angular_segments",
-    "length_segments": "length_segments",
-    "throat_resolution": "throat_size",
-    "mouth_resolution": "mouth_size",
-    "rear_resolution": "rear_size",
-    "throat_size": "throat_size",
-    "mouth_size": "mouth_size",
-    "rear_size": "rear_size",
-    "enclosure_depth": "enclosure_depth",
-    "max_triangles": "max_triangles",
-}
-GEOMETRY_OPTIONS = ("r0", "a0", "a", "L", "R", "k", "s", "n", "q", "r", "b", "m", "tmax")
-# spec location prefix -> the request's own name for it
-LOCATIONS = (
-    ("spec.cfg_file_id", "cfg_file_id"),
-    ("spec.cfg", "cfg"),
-    ("spec.geometry.formula", "options.formula_type"),
-    ("spec.geometry", "options"),
-    ("spec.mesh", "options"),
-    ("spec.user_mesh", "mesh"),
-    ("spec.frequencies", "frequency_range"),
-    ("spec.polars.angles", "polar_config.angle_range"),
-    ("spec.polars", "polar_config"),
-    ("spec.distance", "polar_config.distance"),
-    ("spec.temperature_c", "options.temperature"),
-    ("spec.sim_type", "sim_type"),
-)
+api = APIRouter(prefix="/api", tags=["horn"])
 
 
-class PolarConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    angle_range: tuple[float, float, int] = (0.0, 180.0, 37)  # start, end, count
-    norm_angle: float = 0.0
-    distance: float = 2.0
-    enabled_axes: list[Literal["horizontal", "vertical", "diagonal"]] = Field(
-        default=["horizontal", "vertical", "diagonal"], min_length=1
-    )
-    diagonal_angle: float = Field(45.0, gt=0, lt=90)
-
-
-class SolveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    frequency_range: tuple[float, float]
-    num_frequencies: int = Field(24, ge=1)
-    frequency_spacing: Literal["linear", "log"] = "log"
-    sim_type: str = Field("free_standing", max_length=40)
-    polar_config: PolarConfig = PolarConfig()  # type: ignore[call-arg]  # defaults
-    mesh: dict[str, Any] | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    label: str | None = Field(None, max_length=200)
-    # an ATH design: its text, or an upload's id (POST /api/files) for long designs;
-    # options and polar_config, where given, override the design's values
-    cfg: str | None = None
-    cfg_file_id: str | None = Field(None, max_length=100)
-
-
-def solve_spec(body: SolveRequest) -> dict[str, Any]:
-    """The ``horn`` job spec of a horn-solver request."""
-    opts = dict(body.options)
-    start, end, count = body.polar_config.angle_range
-    step = (end - start) / (count - 1) if count > 1 else 180.0
-    inclination = {
-        "horizontal": 0.0,
-        "vertical": 90.0,
-        "diagonal": body.polar_config.diagonal_angle,
-    }
-    design = body.cfg is not None or body.cfg_file_id is not None
-    spec: dict[str, Any] = {
-        "frequencies": {
-            "start": body.frequency_range[0],
-            "stop": body.frequency_range[1],
-            "count": body.num_frequencies,
-            "spacing": body.frequency_spacing,
-        },
-        "sim_type": body.sim_type,
-        "distance": body.polar_config.distance,
-        "polars": {
-            "angles": {"start": start, "stop": end, "step": step if step > 0 else 180.0},
-            "norm_angle": body.polar_config.norm_angle,
-            "planes": {axis: inclination[axis] for axis in body.polar_config.enabled_axes},
-        },
-    }
-    if "temperature" in opts:
-        spec["temperature_c"] = opts.pop("temperature")
-    mesh_opts = {MESH_OPTIONS[k]: opts.pop(k) for k in list(opts) if k in MESH_OPTIONS}
-    if design:
-        if body.mesh is not None:
-            raise InputError("give a cfg design or a mesh, not both", location="mesh")
-        for key in ("cfg", "cfg_file_id"):
-            if getattr(body, key) is not None:
-                spec[key] = getattr(body, key)
-        if "polar_config" not in body.model_fields_set:  # the design's polars stand
-            del spec["distance"], spec["polars"]
-    if body.mesh is not None:
-        m = body.mesh
-        spec["user_mesh"] = {
-            k: v
-            for k, v in {
-                "vertices": _triples(m.get("vertices")),
-                "triangles": _triples(m.get("triangles", m.get("indices"))),
-                "tags": m.get("tags", m.get("surfaceTags")),
-                "file_id": m.get("file_id"),
-                "units": m.get("units", "mm"),
-                "baffled": m.get("baffled", False),
-                **(
-                    {"max_triangles": mesh_opts["max_triangles"]}
-                    if "max_triangles" in mesh_opts
-                    else {}
-                ),
-            }.items()
-            if v is not None
-        }
-        return spec
-    formula = opts.pop("formula_type", opts.pop("formula", None))
-    unknown = sorted(set(opts) - set(GEOMETRY_OPTIONS))
-    if unknown:
-        raise InputError(
-            f"unknown waveguide option(s): {', '.join(unknown)}", location=f"options.{unknown[0]}"
-        )
-    geometry = dict(opts)
-    if formula is not None or not design:
-        geometry["formula"] = formula or "R-OSSE"
-    if geometry or not design:  # with a design: only what overrides it
-        spec["geometry"] = geometry
-    if mesh_opts or not design:
-        spec["mesh"] = mesh_opts
-    return spec
-
-
-def _triples(values: Any) -> Any:
-    """A flat [x0, y0, z0, x1, ...] list as [[x0, y0, z0], ...]; anything else unchanged."""
-    if isinstance(values, list) and values and not isinstance(values[0], list):
-        return [values[i : i + 3] for i in range(0, len(values), 3)]
-    return values
-
-
-def _request_location(location: str | None) -> str | None:
-    if not location:
-        return location
-    for prefix, name in LOCATIONS:
-        if location == prefix or location.startswith(prefix + "."):
-            return name + location[len(prefix) :]
-    return location
-
-
-@router.post("/solve", status_code=202)
-def solve(body: SolveRequest, request: Request) -> dict[str, Any]:
-    """Queue a horn simulation; the id works with every /api/jobs route too."""
+@api.post("/solve", status_code=202)
+def solve(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+    """Queue a horn simulation from any body the horn tool sends; the id works with every
+    /api/jobs route too. ``ignored`` lists the fields that change nothing here, and why."""
     svc = services(request)
+    table = requests.locations_of(body)
     try:
-        spec = solve_spec(body)
+        spec, ignored, label = requests.parse(body)
         job, _ = svc.submit(
-            "horn", spec, label=body.label, owner=owner_of(request), visible=visible_to(request)
+            "horn", spec, label=label, owner=owner_of(request), visible=visible_to(request)
         )
     except InputError as exc:
-        exc.location = _request_location(exc.location)
-        if isinstance(exc.detail, list):
-            for item in exc.detail:
-                if isinstance(item, dict) and "location" in item:
-                    item["location"] = _request_location(item["location"])
-        raise
-    return {"job_id": job.id}
+        raise requests.relocated(exc, table) from None
+    client = spec.get("client") or {}
+    return {
+        "job_id": job.id,
+        "client_request_id": client.get("client_request_id"),
+        "ignored": ignored,
+    }
+
+
+def client_of(spec: dict[str, Any]) -> dict[str, Any]:
+    """What the tool's front end sent alongside the design (kept in the spec)."""
+    client = spec.get("client")
+    return client if isinstance(client, dict) else {}
 
 
 def _horn_job(request: Request, job_id: str) -> Job:
@@ -194,23 +67,66 @@ def _horn_job(request: Request, job_id: str) -> Job:
     return row
 
 
-@router.get("/status/{job_id}")
-def status(job_id: str, request: Request) -> dict[str, Any]:
-    row = _horn_job(request, job_id)
-    total = row.total_units
-    done = row.done_units
-    progress = 1.0 if row.status == JobStatus.COMPLETE else (done / total if total else 0.0)
-    message = row.error_message if row.status == JobStatus.ERROR else row.stage_message
+def job_item(row: Job) -> dict[str, Any]:
+    """A horn job as the tool's ``JobItem`` (the fields its job list and status read)."""
+    spec = row.spec or {}
+    client = client_of(spec)
+    found = spec.get("polars")
+    polars: dict[str, Any] = found if isinstance(found, dict) else {}
+    complete = row.status == JobStatus.COMPLETE
+    progress = 1.0 if complete else (row.done_units / row.total_units if row.total_units else 0.0)
     return {
+        "id": row.id,
+        "run_number": 1,
+        "parent_job_id": client.get("parent_job_id"),
         "status": row.status.value,
-        "progress": progress,
+        "progress": min(max(progress, 0.0), 1.0),
         "stage": row.stage,
         "stage_message": row.stage_message,
-        "message": message,
+        "created_at": iso(row.created_at),
+        "queued_at": iso(row.queued_at),
+        "started_at": iso(row.started_at),
+        "completed_at": iso(row.completed_at),
+        "updated_at": iso(row.updated_at),
+        "config_summary": horn_results.config_summary(spec),
+        "solve_options": dict(client.get("solve_options") or {}),
+        "has_results": complete,
+        "has_mesh_artifact": complete,
+        "label": row.label,
+        "error_message": row.error_message,
+        "cancellation_requested": row.cancellation_requested,
+        "mesh_stats": None,
+        "script_snapshot": None,
+        "design_revision": int(client.get("design_revision") or 0),
+        "polar_grid": {
+            "angles": polars.get("angles", {}),
+            "planes": polars.get("planes", {}),
+            "norm_angle": polars.get("norm_angle"),
+            "distance_m": spec.get("distance"),
+        },
+        "rating": None,
+        "exported_files": [],
+        "auto_export_completed_at": None,
+        "auto_export_formats": {},
+        "raw_results_file": None,
+        "mesh_artifact_file": None,
+        "log_tail": [],
+        "client_request_id": client.get("client_request_id"),
+        "client_metadata": dict(client.get("client_metadata") or {}),
+        "solve_path": "full-3d",
+        "symmetry": {"domain": "full"},
     }
 
 
-@router.post("/stop/{job_id}")
+@api.get("/status/{job_id}")
+def status(job_id: str, request: Request) -> dict[str, Any]:
+    """The tool's ``JobStatusResponse``: its job item, with ``message`` (the error, if any)."""
+    row = _horn_job(request, job_id)
+    message = row.error_message if row.status == JobStatus.ERROR else row.stage_message
+    return {**job_item(row), "message": message}
+
+
+@api.post("/stop/{job_id}")
 def stop(job_id: str, request: Request) -> dict[str, Any]:
     svc = services(request)
     _horn_job(request, job_id)
@@ -229,8 +145,9 @@ def stop(job_id: str, request: Request) -> dict[str, Any]:
     return {"message": "Cancellation requested; stopping", "status": "cancelling"}
 
 
-@router.get("/results/{job_id}")
+@api.get("/results/{job_id}")
 def results(job_id: str, request: Request) -> dict[str, Any]:
+    """The result in the tool's contract: unit acceleration, amplitude SPL, exp(-iwt)."""
     svc = services(request)
     row = _horn_job(request, job_id)
     if row.status != JobStatus.COMPLETE:
@@ -238,10 +155,12 @@ def results(job_id: str, request: Request) -> dict[str, Any]:
     summary = svc.store.result(job_id)
     if summary is None:
         raise Problem(404, "result_not_found", f"Job {job_id!r} has no stored result")
-    return summary
+    spec = row.spec or {}
+    client = client_of(spec)
+    return wgresult.to_tool_result(summary, client)
 
 
-@router.get("/mesh-artifact/{job_id}")
+@api.get("/mesh-artifact/{job_id}")
 def mesh_artifact(job_id: str, request: Request) -> Response:
     svc = services(request)
     _horn_job(request, job_id)
@@ -251,3 +170,117 @@ def mesh_artifact(job_id: str, request: Request) -> Response:
             404, "mesh_not_found", f"Job {job_id!r} has no mesh artifact (yet)", location="job_id"
         )
     return Response(found[1], media_type="text/plain; charset=utf-8")
+
+
+@api.get("/partial-results/{job_id}")
+def partial_results(job_id: str, request: Request) -> dict[str, Any]:
+    """The frequencies solved so far, as a result (404 while there are none)."""
+    svc = services(request)
+    row = _horn_job(request, job_id)
+    summary = None
+    if row.status == JobStatus.COMPLETE:  # its chunks' partials are gone: the result stands
+        summary = svc.store.result(job_id)
+    else:
+        parts = [pickle.loads(data) for _, _, data in svc.store.chunk_partials(job_id)]  # signed
+        summary = horn_results.provisional(parts)
+    if summary is None:
+        raise Problem(404, "no_partial_results", f"Job {job_id!r} has no solved frequency yet")
+    spec = row.spec or {}
+    client = client_of(spec)
+    return {
+        "job_id": job_id,
+        "revision": sum(x is not None for x in summary["spl_on_axis"]["spl"]),
+        "result": wgresult.to_tool_result(summary, client),
+    }
+
+
+def _bempp() -> tuple[bool, str | None, str | None]:
+    if importlib.util.find_spec("bempp_cl") is None:
+        return False, "bempp-cl is not installed (pip install 'montesim[horn]')", None
+    try:
+        return True, None, version("bempp-cl")
+    except PackageNotFoundError:
+        return True, None, None
+
+
+@api.get("/capabilities")
+def capabilities() -> dict[str, Any]:
+    """The solver the tool's front end may choose: one, bempp-cl, full 3-D."""
+    ready, reason, found = _bempp()
+    return {
+        "engines": [
+            {
+                "name": "bempp",
+                "available": ready,
+                "reason": reason,
+                "version": found,
+                "fast_paths": [],
+                "formulations": ["burton_miller"],
+                "mountings": ["freestanding"],
+                "symmetry_domains": ["full"],
+                "field_traces": False,
+                "di_sphere": True,
+                "cancellation_granularity": "frequency",
+            }
+        ]
+    }
+
+
+@api.delete("/jobs/clear-failed")
+def clear_failed(request: Request) -> dict[str, Any]:
+    """Delete the caller's failed horn jobs (other engines' jobs are left alone)."""
+    svc = services(request)
+    visible = visible_to(request)
+    rows, _ = svc.store.list_jobs(
+        statuses=[JobStatus.ERROR], engine="horn", visible=visible, limit=10_000
+    )
+    deleted = []
+    for row in rows:
+        try:
+            svc.delete(row.id, visible)
+        except (KeyError, Conflict):
+            continue  # gone or changed meanwhile
+        deleted.append(row.id)
+    return {"deleted": bool(deleted), "deleted_count": len(deleted), "deleted_ids": deleted}
+
+
+class MetadataPatch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    label: str | None = Field(None, max_length=200)
+
+
+@api.patch("/jobs/{job_id}/metadata")
+def patch_metadata(job_id: str, body: MetadataPatch, request: Request) -> dict[str, Any]:
+    """The tool's metadata patch: the label is kept; its export bookkeeping is not."""
+    _horn_job(request, job_id)
+    if "label" in body.model_fields_set:
+        label = (body.label or "").strip() or None
+        services(request).store.set_label(job_id, label, visible_to(request))
+    ignored = [
+        requests.ignored_field(k, "the tool's own export bookkeeping")
+        for k in body.model_extra or {}
+    ]
+    return {"status": "ok", "ignored": ignored}
+
+
+health_router = APIRouter(tags=["horn"])
+
+
+@health_router.get("/health")
+def health() -> dict[str, Any]:
+    """The tool's readiness check: a solver and a mesher."""
+    ready, reason, _ = _bempp()
+    mesher = importlib.util.find_spec("gmsh") is not None
+    return {
+        "status": "ok" if ready and mesher else "degraded",
+        "version": __version__,
+        "solverReady": ready,
+        "mesherReady": mesher,
+        "solverBackends": {"bempp": {"ready": ready, "reason": reason}},
+    }
+
+
+# included before montesim's /api/jobs routes, so that clear-failed is not taken for a job id
+router = APIRouter()
+router.include_router(api)
+router.include_router(health_router)

@@ -52,6 +52,24 @@ def load_design(path: Path) -> tuple[dict[str, Any], list[str]]:
     return spec, []
 
 
+DEFAULT_FREQ = "200:20000"
+DEFAULT_COUNT = 24
+
+
+def design_sweep(spec: dict[str, Any]) -> bool:
+    """Whether the design states its own sweep (an ATH design's ABEC.f1/f2, or frequencies)."""
+    if "frequencies" in spec:
+        return True
+    if isinstance(spec.get("cfg"), str):
+        from montesim.engines.horn.ath import design_from_cfg
+
+        try:
+            return "frequencies" in design_from_cfg(spec["cfg"]).spec
+        except InputError:
+            return False  # the run reports the design's mistake, naming the key
+    return False
+
+
 def parse_freq(text: str) -> tuple[float, float]:
     try:
         start, stop = (float(x) for x in text.split(":"))
@@ -62,8 +80,11 @@ def parse_freq(text: str) -> tuple[float, float]:
 
 def horn(
     design: Annotated[Path, typer.Argument(help="parameters (.yaml/.json) or an ATH .cfg")],
-    freq: Annotated[str, typer.Option("--freq", help="START:STOP in Hz")] = "200:20000",
-    n: Annotated[int, typer.Option("--n", help="number of frequencies")] = 24,
+    freq: Annotated[
+        str | None,
+        typer.Option("--freq", help="START:STOP in Hz (default: the design's, or 200:20000)"),
+    ] = None,
+    n: Annotated[int | None, typer.Option("--n", help="number of frequencies (default 24)")] = None,
     spacing: Annotated[str, typer.Option("--spacing", help="log or linear")] = "log",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="result JSON")] = None,
     png: Annotated[Path | None, typer.Option("--png", help="polar map PNG")] = None,
@@ -72,10 +93,16 @@ def horn(
     """Simulate a waveguide (BEM per frequency) and write SPL, impedance, polars and DI."""
     from montesim.cli import _exit_for, run_in_process
 
-    start, stop = parse_freq(freq)
+    start, stop = parse_freq(freq or DEFAULT_FREQ)
     try:
         spec, warnings = load_design(design)
-        spec["frequencies"] = {"start": start, "stop": stop, "count": n, "spacing": spacing}
+        if freq is not None or n is not None or not design_sweep(spec):
+            spec["frequencies"] = {
+                "start": start,
+                "stop": stop,
+                "count": n if n is not None else DEFAULT_COUNT,
+                "spacing": spacing,
+            }
         for w in warnings:
             console.print(f"[yellow]warning:[/yellow] {w}")
         job, summary = run_in_process("horn", spec, workers=workers)

@@ -195,3 +195,74 @@ def test_generated_meshes_have_no_interface_and_every_triangle_tagged() -> None:
     # no triangle covers the mouth opening: nothing at z = 0 inside the mouth radius
     at_mouth = np.abs(centroids[:, 2]) < 1e-6
     assert not np.any(at_mouth & (np.hypot(centroids[:, 0], centroids[:, 1]) < 0.9 * r_mouth))
+
+
+# -- ATH's morph: the cross-section blends toward a (rounded) rectangle or circle ------------
+
+from montesim.engines.horn.spec import MorphSpec  # noqa: E402
+from montesim.engines.horn.waveguide import morphed, rounded_rectangle_radius  # noqa: E402
+
+
+def test_a_rounded_rectangles_radius_along_each_azimuth() -> None:
+    W, H, r = 100.0, 60.0, 20.0
+    p = np.array([0.0, np.pi / 2, np.pi, np.arctan2(30.0, 100.0), np.arctan2(H, W)])
+    got = rounded_rectangle_radius(p, W, H, r)
+    assert got[0] == pytest.approx(W) and got[1] == pytest.approx(H) and got[2] == pytest.approx(W)
+    assert got[3] == pytest.approx(np.hypot(100.0, 30.0))  # on the straight side
+    # towards the sharp corner the ray meets the arc about (W - r, H - r): solve directly
+    c = np.array([W - r, H - r])
+    u = np.array([np.cos(p[4]), np.sin(p[4])])
+    t = u @ c + np.sqrt((u @ c) ** 2 - (c @ c - r * r))
+    assert got[4] == pytest.approx(t) and got[4] < np.hypot(W, H)
+    sharp = rounded_rectangle_radius(p[4:], W, H, 0.0)
+    assert sharp[0] == pytest.approx(np.hypot(W, H))
+
+
+def test_the_morph_blends_from_the_profile_to_the_target_by_the_mouth() -> None:
+    az = 2 * np.pi * np.arange(16) / 16
+    u = np.linspace(0, 1, 5)
+    y = np.outer(10 + 90 * u, np.ones_like(az))  # a round cone: the mouth radius 100
+    morph = MorphSpec(target_shape=1, target_width=300, target_height=200, rate=2, fixed_part=0.3)
+    out = morphed(y, u, az, morph)
+    target = rounded_rectangle_radius(az, 150.0, 100.0, 0.0)
+    assert np.allclose(out[0], y[0]) and np.allclose(out[1], y[1])  # before the fixed part
+    assert np.allclose(out[-1], target)  # the mouth is the target
+    start = 0.5  # the first section at or past 0.3
+    f = ((u[3] - start) / (1 - start)) ** 2
+    assert np.allclose(out[3], y[3] + f * (target - y[-1]))
+    # 0 width/height: the mouth's own extent rounded up, never inside the mouth
+    implicit = morphed(y, u, az, MorphSpec(target_shape=1))
+    assert np.allclose(implicit[-1], rounded_rectangle_radius(az, 100.0, 100.0, 0.0))
+    circle = morphed(y, u, az, MorphSpec(target_shape=2, target_width=240))
+    assert np.allclose(circle[-1], 120.0)
+    smaller = MorphSpec(target_shape=2, target_width=100, target_height=100)
+    assert np.allclose(morphed(y, u, az, smaller)[-1], 100.0)  # not shrunk below the mouth
+    shrunk = morphed(y, u, az, smaller.model_copy(update={"allow_shrinkage": True}))
+    assert np.allclose(shrunk[-1], 50.0)
+
+
+def test_a_morphed_waveguide_has_a_rectangular_mouth() -> None:
+    geometry = GeometrySpec(
+        **ROSSE, morph=MorphSpec(target_shape=1, target_width=260, target_height=180)
+    )
+    wall = build_wall(geometry, 32, 8)
+    mouth = wall.mouth
+    assert np.max(np.abs(mouth[:, 0])) == pytest.approx(130.0)
+    assert np.max(np.abs(mouth[:, 1])) == pytest.approx(90.0)
+    assert np.allclose(wall.throat, build_wall(GeometrySpec(**ROSSE), 32, 8).throat)
+
+
+def test_polars_centred_on_the_throat_move_every_observation_point() -> None:
+    from montesim.engines.horn import HornEngine
+    from montesim.engines.horn.engine import field_points
+
+    spec = {"geometry": ROSSE, "mesh": {"angular_segments": 16}, "frequencies": {"values": [1e3]}}
+    mouth = HornEngine().validate(spec, {})
+    throat = HornEngine().validate({**spec, "polars": {"origin": "throat"}}, {})
+    assert mouth.origin_z == 0.0
+    assert throat.origin_z == pytest.approx(throat.wall.throat[:, 2].mean() / 1e3)
+    assert throat.origin_z < -0.03  # the throat lies behind the mouth
+    a, _, _ = field_points(mouth)
+    b, _, _ = field_points(throat)
+    assert np.allclose(b - a, [[0.0], [0.0], [throat.origin_z]])
+    assert b[2, 0] == pytest.approx(2.0 + throat.origin_z)  # on axis, 2 m from the throat

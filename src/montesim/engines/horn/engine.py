@@ -17,9 +17,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from montesim.engines.base import Chunk, ChunkContext, Files, Result
-from montesim.engines.horn import results
+from montesim.engines.horn import exports, results
+from montesim.engines.horn.accuracy import judge
 from montesim.engines.horn.ath import MAX_TEXT, origin_of, with_design
 from montesim.engines.horn.mesh import (
+    SOURCE,
     Mesh,
     check,
     check_baffled,
@@ -33,10 +35,6 @@ from montesim.engines.horn.spec import GeometrySpec, HornSpec, MeshSpec, parse_s
 from montesim.engines.horn.waveguide import Wall, build_wall
 from montesim.errors import Cancelled, InputError
 
-# below this many elements per wavelength a BEM result is meaningless: the frequency fails
-MIN_ELEMENTS_PER_WAVELENGTH = 2.0
-# below this many, the result is kept with a warning
-GOOD_ELEMENTS_PER_WAVELENGTH = 6.0
 SPHERE_NODES = (16, 32)  # Gauss–Legendre in cos(theta) x azimuths, for the directivity index
 
 
@@ -56,6 +54,8 @@ class Plan:
     key: str  # digest of what the mesh depends on
     warnings: tuple[str, ...] = field(default_factory=tuple)
     baffled: bool = False  # the mesh ends on a rigid baffle z = 0 (solved with its image)
+    origin: str = "mouth"  # where the polars are centred: "mouth" (z = 0) or "throat"
+    origin_z: float = 0.0  # m: the polar centre on the axis
 
 
 _meshes: dict[str, Mesh] = {}
@@ -125,7 +125,7 @@ def design_text(spec: dict[str, Any], files: Files) -> tuple[str, str]:
 def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) -> Plan:
     user_mesh = None
     wall = None
-    warnings = list(warnings or [])
+    warnings = [*(warnings or []), *spec.notes]
     if spec.user_mesh is not None:
         um = spec.user_mesh
         if um.baffled and spec.polars.norm_angle > 90:
@@ -179,6 +179,15 @@ def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) 
         angles = spec.polars.angles.degrees()
     except ValueError as exc:
         raise InputError(str(exc), location="spec.polars.angles.stop") from None
+    origin_z = 0.0
+    if spec.polars.origin == "throat":
+        if user_mesh is not None and spec.user_mesh is not None and spec.user_mesh.baffled:
+            raise InputError(
+                "polars centred on the throat are refused for a baffled mesh: the arcs must "
+                "be centred in the baffle plane",
+                location="spec.polars.origin",
+            )
+        origin_z = throat_z(wall, user_mesh)
     return Plan(
         frequencies=spec.frequencies.hz(),
         temperature_c=spec.temperature_c,
@@ -194,7 +203,21 @@ def build_plan(spec: HornSpec, files: Files, warnings: list[str] | None = None) 
         key=digest.hexdigest(),
         warnings=tuple(warnings),
         baffled=bool(spec.user_mesh is not None and spec.user_mesh.baffled),
+        origin=spec.polars.origin,
+        origin_z=origin_z,
     )
+
+
+def throat_z(wall: Wall | None, mesh: Mesh | None) -> float:
+    """The throat's centre on the axis (m): the wall's first section, or the source's
+    area-weighted centroid for a user mesh."""
+    if wall is not None:
+        return float(wall.throat[:, 2].mean()) * 1e-3
+    assert mesh is not None
+    source = mesh.tags == SOURCE
+    areas = mesh.areas()[source]
+    centroids = mesh.vertices[mesh.triangles[source]].mean(axis=1)
+    return float((centroids[:, 2] * areas).sum() / areas.sum())
 
 
 def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
@@ -226,7 +249,9 @@ def field_points(plan: Plan) -> tuple[np.ndarray, dict[str, slice], np.ndarray]:
     w = np.repeat(weights * (2 * np.pi / SPHERE_NODES[1]), SPHERE_NODES[1])  # sums to 4π
     blocks.append(sphere)
     where["sphere"] = slice(start, start + len(sphere))
-    return np.concatenate(blocks).T, where, w
+    points = np.concatenate(blocks)
+    points[:, 2] += plan.origin_z  # arcs and sphere centred on the chosen origin
+    return points.T, where, w
 
 
 def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]:
@@ -243,18 +268,12 @@ def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]
         if plan.user_mesh is None and plan.key not in _meshes:
             ctx.report(0, "meshing", f"meshing for {label}")
         mesh = mesh_of(plan)
-        per_wavelength = (air.c / f) / mesh.max_edge()
-        if per_wavelength < MIN_ELEMENTS_PER_WAVELENGTH:
-            partial["reason"] = (
-                f"mesh too coarse at {f:,.0f} Hz: {per_wavelength:.1f} elements per wavelength "
-                f"(longest edge {mesh.max_edge() * 1e3:.1f} mm); refine the mesh"
-            )
+        verdict = judge(mesh, f, air.c)
+        partial["accuracy"] = verdict.view()
+        if verdict.reason:
+            partial["reason"] = verdict.reason
             return partial
-        if per_wavelength < GOOD_ELEMENTS_PER_WAVELENGTH:
-            partial["warnings"].append(
-                f"{f:,.0f} Hz: only {per_wavelength:.1f} elements per wavelength on the longest "
-                "edge (6 or more recommended)"
-            )
+        partial["warnings"].extend(verdict.warnings)
         surface = surface_of(plan)
         points, where, weights = field_points(plan)
         field = solve(
@@ -288,6 +307,7 @@ def solve_frequency(plan: Plan, index: int, ctx: ChunkContext) -> dict[str, Any]
         surface=(field.surface_mean_source.real, field.surface_mean_source.imag),
         planes={name: levels[where[name]].tolist() for name, _ in plan.planes},
         power=float(np.sum(weights * sphere)),
+        polar={"angles": plan.angles.tolist(), "norm_angle": plan.norm_angle},
         rho_c=air.rho * air.c,
         device=device_note(),
         seconds=time.perf_counter() - t0,
@@ -348,7 +368,8 @@ class HornEngine:
     def merge(self, plan: Plan, partials: list[dict[str, Any]]) -> Result:
         mesh = mesh_of(plan)
         summary = results.merge(plan, partials, mesh)
-        return Result(summary, {self.mesh_artifact: ("text/plain", to_msh(mesh))})
+        files = {self.mesh_artifact: ("text/plain", to_msh(mesh)), **exports.artifacts(summary)}
+        return Result(summary, files)
 
     def describe_spec(self, spec: dict[str, Any]) -> str:
         """The job list's summary: JSON of ``config_summary`` (formula, frequencies, type)."""

@@ -51,6 +51,13 @@ class Mesh:
         edges = np.stack([v[:, 1] - v[:, 0], v[:, 2] - v[:, 1], v[:, 0] - v[:, 2]], axis=1)
         return float(np.linalg.norm(edges, axis=2).max())
 
+    def max_edge_by_tag(self) -> dict[int, float]:
+        """The longest edge (m) of each surface tag present."""
+        v = self.vertices[self.triangles]
+        edges = np.stack([v[:, 1] - v[:, 0], v[:, 2] - v[:, 1], v[:, 0] - v[:, 2]], axis=1)
+        longest = np.linalg.norm(edges, axis=2).max(axis=1)
+        return {int(t): float(longest[self.tags == t].max()) for t in np.unique(self.tags)}
+
     def stats(self) -> dict:
         counts = {str(t): int(np.sum(self.tags == t)) for t in TAGS if np.any(self.tags == t)}
         return {
@@ -58,6 +65,7 @@ class Mesh:
             "vertices": int(len(self.vertices)),
             "triangles_by_tag": counts,
             "max_edge_m": self.max_edge(),
+            "max_edge_m_by_tag": {str(t): e for t, e in self.max_edge_by_tag().items()},
             "source_area_m2": float(self.areas()[self.tags == SOURCE].sum()),
         }
 

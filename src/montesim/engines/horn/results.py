@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from montesim.engines.horn.exports import beamwidths
 from montesim.errors import EngineError
 
 if TYPE_CHECKING:
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
     from montesim.engines.horn.mesh import Mesh
 
 P_REF = 20e-6  # Pa
+# What montesim's own results mean; every result says so in metadata.conventions.
+CONVENTIONS = {
+    "source": "unit normal velocity: 1 m/s amplitude on the source (tag 2), into the air",
+    "source_quantity": "velocity",
+    "pressure": "rms",
+    "spl_reference": "20 uPa",
+    "phasor": "exp(+j omega t)",
+    "impedance": "specific acoustic impedance Z/(rho c) at the source, engineering sign",
+}
 
 
 def _finite(x: float | None, digits: int = 6) -> float | None:
@@ -50,34 +60,11 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
             detail=failures,
         )
     warnings = list(plan.warnings)
-    spl_values, phases, z_re, z_im, di = [], [], [], [], []
-    directivity: dict[str, list[list[list[float | None]] | None]] = {
-        name: [] for name, _ in plan.planes
-    }
-    norm_index = int(np.argmin(np.abs(plan.angles - plan.norm_angle)))
     for p in parts:
         warnings.extend(p.get("warnings", []))
-        if not p["ok"]:
-            for series in (spl_values, phases, z_re, z_im, di):
-                series.append(None)
-            for name in directivity:
-                directivity[name].append(None)
-            continue
-        axis = complex(*p["axis"])
-        spl_values.append(spl(abs(axis)))
-        phases.append(_finite(math.degrees(math.atan2(axis.imag, axis.real))))
-        z = complex(*p["surface"]) / p["rho_c"]
-        z_re.append(_finite(z.real))
-        z_im.append(_finite(z.imag))
-        di.append(_finite(10 * math.log10(4 * math.pi * abs(axis) ** 2 / p["power"])))
-        for name, levels in p["planes"].items():
-            ref = levels[norm_index]  # levels: |p| >= 0, None behind a baffle
-            directivity[name].append(
-                [
-                    [float(a), _finite(20 * math.log10(v / ref)) if v and ref else None]
-                    for a, v in zip(plan.angles, levels, strict=True)
-                ]
-            )
+    names = [name for name, _ in plan.planes]
+    series = _series(parts, plan.angles, plan.norm_angle, names)
+    spl_values, phases, z_re, z_im, di, directivity = series
     seconds = [_finite(p.get("seconds"), 3) for p in parts]
     return {
         "frequencies": freqs,
@@ -85,6 +72,8 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
         "impedance": {"frequencies": freqs, "real": z_re, "imaginary": z_im},
         "di": {"frequencies": freqs, "di": di},
         "directivity": directivity,
+        # full angle inside which each plane stays above -6 dB re the norm angle
+        "beamwidth": {"level_db": -6.0, "degrees": beamwidths(directivity)},
         "metadata": {
             "failures": failures,
             "warnings": warnings,
@@ -103,6 +92,8 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
                 "velocity of 1 m/s (amplitude)"
             ),
             "source": "unit normal velocity (1 m/s amplitude) on tag 2, every other surface rigid",
+            "conventions": dict(CONVENTIONS),
+            "sim_type": "infinite_baffle" if plan.baffled else "free_standing",
             "phase_convention": "exp(+j omega t); includes the propagation delay to the observer",
             "directivity_quantity": (
                 "level relative to the norm angle in each plane, dB; the directivity index is "
@@ -131,10 +122,84 @@ def merge(plan: Plan, partials: list[dict[str, Any]], mesh: Mesh) -> dict[str, A
             "polar": {
                 "angles_degrees": [float(a) for a in plan.angles],
                 "norm_angle": plan.norm_angle,
+                "origin": plan.origin,
+                "origin_z_m": plan.origin_z,
                 "planes": {name: inc for name, inc in plan.planes},
             },
             "formula": plan.formula,
             "mesh": mesh.stats(),
+            # per frequency: elements per wavelength on the wall, source and rear, and
+            # whether that frequency is ok, warned or failed (accuracy.judge)
+            "mesh_accuracy": [p.get("accuracy") for p in parts],
+        },
+    }
+
+
+def _series(
+    parts: list[dict[str, Any]], angles: np.ndarray, norm_angle: float, planes: list[str]
+) -> tuple[list, list, list, list, list, dict[str, list]]:
+    """SPL, phase, impedance, DI and polars per frequency; a failed one is null in each."""
+    spl_values: list[float | None] = []
+    phases: list[float | None] = []
+    z_re: list[float | None] = []
+    z_im: list[float | None] = []
+    di: list[float | None] = []
+    directivity: dict[str, list[list[list[float | None]] | None]] = {name: [] for name in planes}
+    norm_index = int(np.argmin(np.abs(np.asarray(angles) - norm_angle)))
+    for p in parts:
+        if not p["ok"]:
+            for series in (spl_values, phases, z_re, z_im, di):
+                series.append(None)
+            for name in directivity:
+                directivity[name].append(None)
+            continue
+        axis = complex(*p["axis"])
+        spl_values.append(spl(abs(axis)))
+        phases.append(_finite(math.degrees(math.atan2(axis.imag, axis.real))))
+        z = complex(*p["surface"]) / p["rho_c"]
+        z_re.append(_finite(z.real))
+        z_im.append(_finite(z.imag))
+        di.append(_finite(10 * math.log10(4 * math.pi * abs(axis) ** 2 / p["power"])))
+        for name in directivity:
+            levels = p["planes"][name]
+            ref = levels[norm_index]  # levels: |p| >= 0, None behind a baffle
+            directivity[name].append(
+                [
+                    [float(a), _finite(20 * math.log10(v / ref)) if v and ref else None]
+                    for a, v in zip(angles, levels, strict=True)
+                ]
+            )
+    return spl_values, phases, z_re, z_im, di, directivity
+
+
+def provisional(partials: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The frequencies solved so far as a result (None before the first solved one).
+
+    Only partials that carry their polar grid count (those written by this version).
+    """
+    parts = sorted(
+        (p for p in partials if p.get("ok") and p.get("polar")), key=lambda p: p["frequency"]
+    )
+    if not parts:
+        return None
+    angles = np.asarray(parts[0]["polar"]["angles"], dtype=float)
+    norm_angle = float(parts[0]["polar"]["norm_angle"])
+    names = list(parts[0]["planes"])
+    spl_values, phases, z_re, z_im, di, directivity = _series(parts, angles, norm_angle, names)
+    freqs = [float(p["frequency"]) for p in parts]
+    warnings = [w for p in parts for w in p.get("warnings", [])]
+    return {
+        "frequencies": freqs,
+        "spl_on_axis": {"frequencies": freqs, "spl": spl_values, "phase_degrees": phases},
+        "impedance": {"frequencies": freqs, "real": z_re, "imaginary": z_im},
+        "di": {"frequencies": freqs, "di": di},
+        "directivity": directivity,
+        "metadata": {
+            "provisional": True,
+            "warnings": warnings,
+            "failures": [],
+            "conventions": dict(CONVENTIONS),
+            "polar": {"angles_degrees": angles.tolist(), "norm_angle": norm_angle},
         },
     }
 

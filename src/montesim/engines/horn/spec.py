@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from montesim.errors import InputError
 
@@ -18,10 +25,34 @@ Param = float | str
 MAX_FREQUENCIES = 400
 MAX_TRIANGLES = 60_000  # dense BEM: memory grows with the square of the vertex count
 DEFAULT_MAX_TRIANGLES = 20_000
+# ATH/ABEC's SimType numbers and the names used for them
+SIM_TYPES = {
+    "free_standing": "free_standing",
+    "freestanding": "free_standing",
+    "2": "free_standing",
+    "infinite_baffle": "infinite_baffle",
+    "1": "infinite_baffle",
+}
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class MorphSpec(_Model):
+    """ATH's morph: the cross-section blends from the profile's own toward a target shape.
+
+    Past ``fixed_part`` of the length the radius at azimuth p moves by
+    (target(p) − mouth(p)) · ((t − fixed)/(1 − fixed))^rate, so the mouth is the target.
+    """
+
+    target_shape: Literal[0, 1, 2] = Field(0, description="0 none, 1 rectangle, 2 circle")
+    target_width: float = Field(0.0, ge=0, le=10_000, description="mm; 0: the mouth's width")
+    target_height: float = Field(0.0, ge=0, le=10_000, description="mm; 0: the mouth's height")
+    corner_radius: float = Field(0.0, ge=0, le=10_000, description="rectangle's corners, mm")
+    rate: float = Field(3.0, gt=0, le=100, description="how late the blend comes")
+    fixed_part: float = Field(0.0, ge=0, lt=1, description="share of the length not morphed")
+    allow_shrinkage: bool = Field(False, description="the target may be inside the mouth")
 
 
 class GeometrySpec(_Model):
@@ -41,6 +72,7 @@ class GeometrySpec(_Model):
     b: Param = Field(0.2, description="R-OSSE bending")
     m: Param = Field(0.85, description="R-OSSE apex shift")
     tmax: Param = Field(1.0, description="R-OSSE truncation, 0 < tmax <= 1")
+    morph: MorphSpec | None = Field(None, description="ATH's Morph.*: a rectangular mouth")
 
 
 class MeshSpec(_Model):
@@ -124,6 +156,14 @@ class PolarSpec(_Model):
         default_factory=lambda: {"horizontal": 0.0, "vertical": 90.0, "diagonal": 45.0},
         description="plane -> inclination (degrees from the horizontal)",
     )
+    origin: Literal["mouth", "throat"] = Field(
+        "mouth",
+        description=(
+            "where the polar arcs are centred and the distance is measured from: the mouth "
+            "(the coordinate origin; the mouth centre of a generated waveguide) or the throat "
+            "(its centre on the axis; a user mesh's source centroid)"
+        ),
+    )
 
 
 class HornSpec(_Model):
@@ -142,7 +182,29 @@ class HornSpec(_Model):
     temperature_c: float = Field(20.0, ge=-50, le=80, description="air temperature, °C")
     distance: float = Field(2.0, gt=0.01, le=1000, description="observation distance, m")
     polars: PolarSpec = Field(default_factory=PolarSpec)
-    sim_type: str = Field("free_standing", max_length=40)
+    sim_type: str = Field(
+        "free_standing",
+        max_length=40,
+        description="free_standing (ATH/ABEC 2) or infinite_baffle (1: a user_mesh with baffled)",
+    )
+    client: dict[str, Any] | None = Field(
+        None, description="what the horn tool's front end sent alongside; echoed in its views"
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="warnings carried into the result (what a request gave that is not used)",
+    )
+
+    @field_validator("sim_type")
+    @classmethod
+    def _sim_type(cls, value: str) -> str:
+        kind = SIM_TYPES.get(value.strip().lower().replace("-", "_"))
+        if kind is None:
+            raise ValueError(
+                f"sim_type must be free_standing (or 2) or infinite_baffle (or 1), not {value!r}"
+            )
+        return kind
 
     @model_validator(mode="after")
     def _geometry_or_mesh(self) -> HornSpec:
@@ -155,7 +217,7 @@ def parse_spec(spec: Mapping[str, Any]) -> HornSpec:
     if not isinstance(spec, Mapping):
         raise InputError("the spec must be a JSON object", location="spec")
     try:
-        return HornSpec.model_validate(dict(spec))
+        parsed = HornSpec.model_validate(dict(spec))
     except ValidationError as exc:
         items = []
         for err in exc.errors():
@@ -166,3 +228,21 @@ def parse_spec(spec: Mapping[str, Any]) -> HornSpec:
         raise InputError(
             f"{first['location']}: {first['message']}", location=first["location"], detail=items
         ) from None
+    return _mounted(parsed)
+
+
+def _mounted(spec: HornSpec) -> HornSpec:
+    """Infinite baffle only where this engine can solve one: a user mesh in front of it."""
+    baffled_mesh = spec.user_mesh is not None and spec.user_mesh.baffled
+    if spec.sim_type == "infinite_baffle" and not baffled_mesh:
+        raise InputError(
+            "sim_type infinite_baffle (ATH's 1) is refused for a generated waveguide: a horn "
+            "flush in an infinite baffle has its inside behind the baffle plane, which this "
+            "engine's image-method baffle cannot represent (it solves bodies in front of the "
+            "baffle: a user_mesh with baffled: true); solve it free-standing (2) instead",
+            location="spec.sim_type",
+            code="unsupported_sim_type",
+        )
+    if baffled_mesh:
+        spec.sim_type = "infinite_baffle"  # a baffled mesh is solved as one, whatever it says
+    return spec

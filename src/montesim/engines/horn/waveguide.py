@@ -7,6 +7,7 @@ The horn axis is +z; the wall's foremost point lies at z = 0 and the throat behi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from montesim.engines.horn import profiles
 from montesim.engines.horn.expressions import parse_expression
-from montesim.engines.horn.spec import GeometrySpec
+from montesim.engines.horn.spec import GeometrySpec, MorphSpec
 from montesim.errors import InputError
 
 # ATH's defaults where OSSE and R-OSSE read one name differently
@@ -119,6 +120,8 @@ def build_wall(geometry: GeometrySpec, angular_segments: int, length_segments: i
         c = (v["R"], r0, v["a0"], v["a"], v["k"], v["r"], v["b"], v["m"], v["q"])
         prof = profiles.Profile(*(np.stack(arrs, axis=1)[:, :, 0] for arrs in _rosse_columns(t, c)))
     x, y = prof.x, prof.y
+    if geometry.morph is not None and geometry.morph.target_shape:
+        y = morphed(y, u, azimuths, geometry.morph)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))) or np.any(y <= 0):
         raise InputError(
             f"the {geometry.formula} profile is not finite and positive for these parameters",
@@ -128,6 +131,52 @@ def build_wall(geometry: GeometrySpec, angular_segments: int, length_segments: i
     z = x - x.max()
     pts = np.stack([y * np.cos(azimuths), y * np.sin(azimuths), z], axis=-1)
     return Wall(points=pts, azimuths=azimuths)
+
+
+def rounded_rectangle_radius(
+    azimuths: np.ndarray, half_width: float, half_height: float, corner: float
+) -> np.ndarray:
+    """Distance from the centre to a rounded rectangle's edge along each azimuth."""
+    c, s = np.abs(np.cos(azimuths)), np.abs(np.sin(azimuths))
+    r = min(max(corner, 0.0), half_width, half_height)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_side = np.where(c > 1e-12, half_width / c, np.inf)
+        to_top = np.where(s > 1e-12, half_height / s, np.inf)
+    sharp = np.minimum(to_side, to_top)
+    if r <= 0:
+        return sharp
+    # where the sharp rectangle's hit lies in a corner's square, the arc is hit instead:
+    # the ray t (c, s) meets the circle about (W - r, H - r) of radius r at its far root
+    x, y = sharp * c, sharp * s
+    in_corner = (x > half_width - r + 1e-12) & (y > half_height - r + 1e-12)
+    cx, cy = half_width - r, half_height - r
+    bb = c * cx + s * cy
+    arc = bb + np.sqrt(np.maximum(bb**2 - (cx**2 + cy**2 - r**2), 0.0))
+    return np.where(in_corner, arc, sharp)
+
+
+def morphed(y: np.ndarray, u: np.ndarray, azimuths: np.ndarray, morph: MorphSpec) -> np.ndarray:
+    """Radii (sections × azimuths) blended toward ATH's morph target by the mouth.
+
+    A target dimension of 0 is the mouth's own extent (rounded up to a whole mm, as ATH
+    does); without ``allow_shrinkage`` the target is never inside the mouth's extent. The
+    blend starts at the first section at or past ``fixed_part``.
+    """
+    mouth = y[-1]
+    raw_w = float(np.max(np.abs(mouth * np.cos(azimuths))))
+    raw_h = float(np.max(np.abs(mouth * np.sin(azimuths))))
+    half_w = morph.target_width / 2 if morph.target_width > 0 else math.ceil(raw_w - 1e-9)
+    half_h = morph.target_height / 2 if morph.target_height > 0 else math.ceil(raw_h - 1e-9)
+    if not morph.allow_shrinkage:
+        half_w, half_h = max(half_w, raw_w), max(half_h, raw_h)
+    if morph.target_shape == 2:
+        target = np.full_like(mouth, max(half_w, half_h))
+    else:
+        target = rounded_rectangle_radius(azimuths, half_w, half_h, morph.corner_radius)
+    start_at = np.flatnonzero(u >= morph.fixed_part - 1e-12)
+    start = float(u[start_at[0]]) if len(start_at) else float(u[-1])
+    factor = np.clip((u - start) / max(1e-9, 1.0 - start), 0.0, 1.0) ** morph.rate
+    return y + factor[:, None] * (target - mouth)[None, :]
 
 
 def _rosse_columns(t: np.ndarray, c: tuple) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -2,7 +2,7 @@
 // (frequency × angle, colour in dB) per plane, the mesh's size and the failed frequencies.
 
 import { h, s } from "./dom.js";
-import { lineChart } from "./charts.js";
+import { freqChart, polarChooser } from "./horn-charts.js";
 
 const MAP_FLOOR_DB = -30;
 // dark blue → cyan → yellow → red: levels from the floor up to 0 dB
@@ -20,6 +20,16 @@ function colour(db) {
 
 const points = (xs, ys) => xs.map((x, i) => [x, ys[i]]).filter(([, y]) => y !== null && y !== undefined);
 const hz = (f) => (f >= 1000 ? `${+(f / 1000).toPrecision(3)}k` : `${Math.round(f)}`);
+const isMeshWarning = (w) => /^mesh accuracy|elements per wavelength/.test(w);
+
+/** The mesh-accuracy notes, shown open: they say which frequencies to distrust. */
+function meshAlert(meta) {
+  const notes = (meta.warnings || []).filter(isMeshWarning);
+  if (!notes.length) return null;
+  return h("div", { class: "horn-mesh-warning", role: "alert" },
+    h("h3", {}, "Mesh accuracy"),
+    h("ul", {}, notes.map((w) => h("li", {}, w))));
+}
 
 /** One plane's polar map as an SVG heatmap; null when no frequency has data. */
 function polarMap(name, freqs, curves) {
@@ -77,23 +87,36 @@ export function renderHorn(body, { artifactList, rawJson }) {
     ? h("div", { class: "horn-failures", role: "status" }, h("h3", {}, "Failed frequencies"),
       h("ul", {}, meta.failures.map((f) => h("li", {}, h("strong", {}, `${hz(f.frequency)} Hz: `), f.reason))))
     : null;
-  const warnings = (meta.warnings || []).length
-    ? h("details", { class: "horn-warnings" }, h("summary", {}, `${meta.warnings.length} warning(s)`), h("ul", {}, meta.warnings.map((w) => h("li", {}, w))))
+  const others = (meta.warnings || []).filter((w) => !isMeshWarning(w));
+  const warnings = others.length
+    ? h("details", { class: "horn-warnings" }, h("summary", {}, `${others.length} other note(s)`), h("ul", {}, others.map((w) => h("li", {}, w))))
     : null;
+  const conv = meta.conventions || {};
+  const drive = conv.source_quantity === "acceleration" ? "1 m/s² at the throat" : "1 m/s at the throat";
+  const pressure = conv.pressure === "amplitude" ? "amplitude" : "RMS";
+  const widths = r.beamwidth?.degrees || {};
   const charts = [
-    lineChart([{ name: "On-axis SPL", points: points(freqs, r.spl_on_axis?.spl || []) }],
-      { title: `On-axis SPL at ${meta.distance_m} m (dB, 1 m/s at the throat)`, xTitle: "Frequency (Hz)", yTitle: "dB SPL", xLog: true }),
-    lineChart([
+    freqChart([{ name: "On-axis SPL", points: points(freqs, r.spl_on_axis?.spl || []) }],
+      { title: `On-axis SPL at ${meta.distance_m} m (dB, ${pressure}, ${drive})`, yTitle: "dB SPL", db: true, span: 30, name: "spl" }),
+    freqChart([
       { name: "Re z / ρc", points: points(freqs, r.impedance?.real || []) },
       { name: "Im z / ρc", points: points(freqs, r.impedance?.imaginary || []) },
-    ], { title: "Throat impedance (normalised by ρc)", xTitle: "Frequency (Hz)", yTitle: "z / ρc", xLog: true }),
-    lineChart([{ name: "DI", points: points(freqs, r.di?.di || []) }],
-      { title: "Directivity index (dB)", xTitle: "Frequency (Hz)", yTitle: "dB", xLog: true }),
+    ], { title: "Throat impedance (normalised by ρc)", yTitle: "z / ρc", name: "impedance" }),
+    freqChart([{ name: "DI", points: points(freqs, r.di?.di || []) }],
+      { title: "Directivity index (dB)", yTitle: "dB", db: true, span: 15, name: "di" }),
+    freqChart(Object.entries(widths).map(([plane, values]) => ({ name: plane, points: points(freqs, values) })),
+      { title: "Beamwidth, −6 dB (degrees)", yTitle: "degrees", name: "beamwidth" }),
   ].filter(Boolean);
   const maps = Object.entries(r.directivity || {}).map(([name, curves]) => polarMap(name, freqs, curves)).filter(Boolean);
+  const polar = polarChooser(r, freqs);
+  const downloads = (body.artifacts || []).length
+    ? h("p", { class: "muted horn-downloads-note" },
+      "FRD (on-axis SPL and phase) and ZMA (throat impedance) import into VituixCAD and REW; the CSV holds every series.")
+    : null;
   return h("div", { class: "result horn-result", id: "job-result" },
-    facts, failures, warnings,
+    facts, meshAlert(meta), failures, warnings,
     charts.length ? [h("h3", {}, "Frequency response"), h("div", { class: "charts" }, charts)] : null,
+    polar ? [h("h3", {}, "Polar at a frequency"), polar] : null,
     maps.length ? [h("h3", {}, "Directivity"), legend(), h("div", { class: "charts" }, maps)] : null,
-    artifactList(body.artifacts), rawJson(r));
+    downloads, artifactList(body.artifacts), rawJson(r));
 }

@@ -44,7 +44,6 @@ from .parser import (
     Str,
     Unary,
     parse,
-    reference_leaves,
     walk,
 )
 from .program import Op, Program, fill, pick
@@ -390,31 +389,91 @@ class Compiler:
         except ParseError:
             return []
         out: list[CellKey] = []
-        for area in self._static_areas(ast, sheet.name, 0, key):
+        areas: list[Area] = []
+        legacy = cd.array is None  # a formula saved without array semantics
+        self._dep_areas(ast, sheet.name, key, legacy, legacy, 0, areas)
+        for area in areas:
             out.extend(self._active_in(area))
         return out
 
-    def _static_areas(self, ast: Node, sheet: str, depth: int, key: CellKey) -> list[Area]:
-        areas: list[Area] = []
-        for n in reference_leaves(ast, []):
-            if isinstance(n, RefText):
-                a = parse_area(n.text, sheet)
-                if a is not None:
-                    areas.append(a)
-            elif isinstance(n, Name) and n.sheet is None and is_structured(n.name):
-                hit = resolve_table_ref(n.name, self.book.tables, (sheet, key[1], key[2]))
-                if isinstance(hit, Area):
-                    areas.append(hit)
-            elif isinstance(n, Name) and depth < 10:
-                text = self.book.name(n.name, n.sheet or sheet)
-                if text is None:
-                    continue
-                try:
-                    sub = parse(text)
-                except ParseError:
-                    continue
-                areas.extend(self._static_areas(sub, n.sheet or sheet, depth + 1, key))
-        return areas
+    def _dep_areas(
+        self,
+        node: Node,
+        sheet: str,
+        key: CellKey,
+        legacy: bool,
+        one: bool,
+        depth: int,
+        out: list[Area],
+    ) -> None:
+        """The areas ``node`` reads, for the dependency walk. ``legacy``: evaluated without
+        array semantics; ``one``: where one value is taken (an operator's operand, a
+        function's value parameter), so a reference there is intersected with the
+        formula's row or column and only the intersected cell is read. What a formula
+        reads beyond these (through INDEX, OFFSET, INDIRECT) is asked for when compiled
+        (``NeedCells``)."""
+        if isinstance(node, RefText):
+            a = parse_area(node.text, sheet)
+            if a is not None:
+                self._dep_area(a, key, legacy and one, out)
+        elif isinstance(node, Name) and node.sheet is None and is_structured(node.name):
+            hit = resolve_table_ref(node.name, self.book.tables, (sheet, key[1], key[2]))
+            if isinstance(hit, Area):
+                self._dep_area(hit, key, legacy and one, out)
+        elif isinstance(node, Name):
+            if depth >= 10:
+                return
+            text = self.book.name(node.name, node.sheet or sheet)
+            if text is None:
+                return
+            try:
+                sub = parse(text)
+            except ParseError:
+                return
+            if not _is_reference_expr(sub):
+                legacy = one = False  # a named formula is evaluated as an array formula
+            self._dep_areas(sub, node.sheet or sheet, key, legacy, one, depth + 1, out)
+        elif isinstance(node, Binary):
+            one = node.op not in _REF_OPS  # the operands of a reference operator are areas
+            self._dep_areas(node.left, sheet, key, legacy, one, depth, out)
+            self._dep_areas(node.right, sheet, key, legacy, one, depth, out)
+        elif isinstance(node, Unary | Postfix):
+            self._dep_areas(node.operand, sheet, key, legacy, True, depth, out)
+        elif isinstance(node, ArrayLit):
+            for row in node.rows:
+                for item in row:
+                    self._dep_areas(item, sheet, key, legacy, True, depth, out)
+        elif isinstance(node, Call):
+            args = node.args
+            name = node.name
+            if name in _NOT_READ_FIRST:  # where the reference is, not its cells' values
+                args = args[1:]
+            elif name in _ADDRESS_ONLY:
+                args = tuple(a for a in args if not isinstance(a, RefText | Name))
+            elif name == "CELL":  # CELL(info, ref): its contents only for "contents"/"type"
+                args = args[:1]
+            offset = len(node.args) - len(args)
+            spec = get_function(name) if name not in _SPECIAL else None
+            arrays = spec is not None and name in _ARRAY_ARG_FUNCS
+            for i, a in enumerate(args, offset):
+                if name == "SINGLE":
+                    self._dep_areas(a, sheet, key, True, True, depth, out)
+                elif spec is None:
+                    self._dep_areas(a, sheet, key, legacy, False, depth, out)
+                elif i in spec.values:
+                    self._dep_areas(a, sheet, key, legacy, True, depth, out)
+                elif arrays or i in spec.arrays:
+                    self._dep_areas(a, sheet, key, False, False, depth, out)
+                else:
+                    self._dep_areas(a, sheet, key, legacy, False, depth, out)
+
+    def _dep_area(self, a: Area, key: CellKey, one: bool, out: list[Area]) -> None:
+        if one:
+            hit = _intersect_cell(a, key[1], key[2])
+            if hit is not None:
+                out.append(hit)
+        else:
+            out.append(a)
 
     def _active_in(self, area: Area) -> list[CellKey]:
         """The formula (and input) cells of ``area``, row by row."""
@@ -758,15 +817,9 @@ class Compiler:
         if self._scalar_ctx and isinstance(node, RefText | Name | Binary | Call):
             refs = self._ref_of(node)
             if isinstance(refs, list) and len(refs) == 1:
-                a = refs[0]
-                if a.r1 == a.r2 and a.c1 == a.c2:
-                    return self.load_area(a)  # what ``expr`` does with it
                 _, r, c = self._cur
-                if a.cols == 1 and a.r1 <= r <= a.r2:
-                    return self.load_area(Area(a.sheet, r, a.c1, r, a.c1))
-                if a.rows == 1 and a.c1 <= c <= a.c2:
-                    return self.load_area(Area(a.sheet, a.r1, c, a.r1, c))
-                return Const(error(VALUE))
+                hit = _intersect_cell(refs[0], r, c)
+                return Const(error(VALUE)) if hit is None else self.load_area(hit)
             if not (isinstance(node, Call) and node.name == "INDEX"):
                 return self.expr(node, refs)  # the references are not looked up twice
         return self.expr(node)
@@ -838,6 +891,27 @@ class Compiler:
             out.append(self.expr(a))
         return out
 
+    def _rule_args(self, name: str, nodes: tuple[Node, ...]) -> list[CNode | None]:
+        """A function's arguments compiled by its parameters' rules (``FunctionSpec``): in
+        a formula without array semantics, a reference given for a value parameter is
+        intersected with the formula's row or column; array parameters are evaluated as
+        arrays (no intersection inside them)."""
+        legacy = self._scalar_ctx
+        spec = get_function(name)
+        whole = name in _ARRAY_ARG_FUNCS
+        if spec is None or any(isinstance(a, Binary) and a.op == "," for a in nodes):
+            self._scalar_ctx = legacy and not whole
+            return self._args(nodes)  # a union of areas: one argument per area
+        out: list[CNode | None] = []
+        for i, a in enumerate(nodes):
+            if legacy and i in spec.values:
+                self._scalar_ctx = True
+                out.append(self._operand(a))
+            else:
+                self._scalar_ctx = legacy and not (whole or i in spec.arrays)
+                out.append(self.expr(a))
+        return out
+
     def _call(self, node: Call) -> CNode:
         name = node.name
         family = risk_family(name)
@@ -868,9 +942,8 @@ class Compiler:
             self.issues.unsupported.setdefault(name, set()).add(self._addr(self._cur))
             return Const(error(NAME))
         saved = self._scalar_ctx
-        self._scalar_ctx = saved and name not in _ARRAY_ARG_FUNCS
         try:
-            args = self._args(node.args)
+            args = self._rule_args(name, node.args)
         finally:
             self._scalar_ctx = saved
         if name in _SHAPE_FROM_DATA and any(isinstance(a, Slot) for a in args):
@@ -1235,6 +1308,34 @@ _ABSOLUTE = re.compile(r"^(?:'[^']*'!|[^!]*!)?\$[A-Za-z]{1,3}\$\d+(?::\$[A-Za-z]
 _WHERE_DEPENDENT = {"ROW", "COLUMN", "CELL", "INDIRECT", "OFFSET", "SHEET", "FORMULATEXT"}
 
 
+def _intersect_cell(a: Area, r: int, c: int) -> Area | None:
+    """Legacy implicit intersection: the cell of ``a`` in row ``r`` (a column) or column
+    ``c`` (a row) of the formula's cell; None (``#VALUE!``) when there is none."""
+    if a.r1 == a.r2 and a.c1 == a.c2:
+        return a
+    if a.cols == 1 and a.r1 <= r <= a.r2:
+        return Area(a.sheet, r, a.c1, r, a.c1)
+    if a.rows == 1 and a.c1 <= c <= a.c2:
+        return Area(a.sheet, a.r1, c, a.r1, c)
+    return None
+
+
+def _is_reference_expr(node: Node) -> bool:
+    """Whether a name's formula is a plain reference (``Sheet1!$A$1:$A$9``, a union or
+    intersection of them), as opposed to a named formula computed as an array."""
+    if isinstance(node, RefText | Name):
+        return True
+    if isinstance(node, Binary) and node.op in _REF_OPS:
+        return _is_reference_expr(node.left) and _is_reference_expr(node.right)
+    return False
+
+
+# functions whose first argument says where, not what (its cells are read when the
+# compiled function asks for them); functions that read only where their references are
+_NOT_READ_FIRST = {"INDEX", "OFFSET"}
+_ADDRESS_ONLY = {"ROW", "COLUMN", "ROWS", "COLUMNS", "ISREF", "AREAS"}
+
+
 def _texts_in(v: Value) -> set[str]:
     """The distinct text elements of a value."""
     f = v.full()
@@ -1511,8 +1612,8 @@ def _xlookup_area(c: Compiler, node: Call) -> list[Area] | XlError | None:
             return None  # changes between trials: a value, not a fixed reference
         vals.append(None if v is None else v.value)
     x, look = vals[0], vals[1]
-    if x is None or look is None:
-        return None
+    if x is None or look is None or (look.dims == (1, 1) and look.err is not None):
+        return None  # an error for the lookup array: XLOOKUP's own rules give it
     modes = _x_modes(vals[2] if len(vals) > 2 else None, vals[3] if len(vals) > 3 else None)
     if modes is None:
         return XlError(VALUE)
@@ -1535,6 +1636,37 @@ def _xlookup_area(c: Compiler, node: Call) -> list[Area] | XlError | None:
     return [Area(a.sheet, a.r1, a.c1 + i, a.r2, a.c1 + i)]
 
 
+def _ref_single(c: Compiler, node: Call) -> list[Area] | XlError | None:
+    """``@ref`` (``_xlfn.SINGLE``): the cell of the reference in the formula's row or
+    column, a reference itself; None when the argument is not a reference."""
+    if len(node.args) != 1:
+        return XlError(VALUE)
+    refs = c._ref_of(node.args[0])
+    if not isinstance(refs, list):
+        return refs
+    if len(refs) != 1:
+        return XlError(VALUE)
+    _, r, col = c._cur
+    hit = _intersect_cell(refs[0], r, col)
+    return XlError(VALUE) if hit is None else [hit]
+
+
+def _special_single(c: Compiler, node: Call) -> CNode:
+    """``@x`` of a value: its one value, the first element of an array (the reference
+    form is ``_ref_single``'s)."""
+    refs = _ref_single(c, node)
+    if isinstance(refs, XlError):
+        return Const(error(refs.code))
+    if isinstance(refs, list):
+        return c.load_area(refs[0])
+    saved, c._scalar_ctx = c._scalar_ctx, True
+    try:
+        v = c.expr(node.args[0])
+    finally:
+        c._scalar_ctx = saved
+    return Const(number(0.0)) if v is None else c._pick(v, 0, 0)
+
+
 # functions whose result is a reference in Excel when their chosen argument is one
 _REF_RETURNING = {"XLOOKUP", "INDEX", "OFFSET", "INDIRECT", "IF", "IFS", "CHOOSE", "SWITCH"}
 
@@ -1543,6 +1675,7 @@ _REF_FUNCS = {
     "XLOOKUP": _ref_xlookup,
     "INDIRECT": _ref_indirect,
     "INDEX": _ref_index,
+    "SINGLE": _ref_single,
     **REF_SPECIALS,
 }
 
@@ -1632,6 +1765,7 @@ _SPECIAL = {
     "AREAS": _special_areas,
     "ISREF": _special_isref,
     "ANCHORARRAY": _special_ref_func,
+    "SINGLE": _special_single,
     **SPECIALS,
     **LAMBDA_SPECIALS,
 }

@@ -16,7 +16,7 @@ from ..values import (
     numbers,
 )
 from .helpers import err_where, lift, numeric
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, register
 
 _BASES = {"BIN": 2, "OCT": 8, "DEC": 10, "HEX": 16}
 _DIGITS = "0123456789ABCDEF"
@@ -124,15 +124,15 @@ for _s, _sb in _BASES.items():
             given = from_py(places is not None)
             return lift(_fn, [x, places, given], "aab")
 
-        register(f"{_s}2{_d}", min_args=1, max_args=nargs)(_impl)
+        register(f"{_s}2{_d}", min_args=1, max_args=nargs, values=ALL)(_impl)
 
 
-@register("DELTA", min_args=1, max_args=2)
+@register("DELTA", min_args=1, max_args=2, values=ALL)
 def delta(ctx: EvalContext, a: Value, b: Value | None = None) -> Value:
     return numeric(lambda x, y: (x == y).astype(float), a, b, defaults=(0.0,))
 
 
-@register("GESTEP", min_args=1, max_args=2)
+@register("GESTEP", min_args=1, max_args=2, values=ALL)
 def gestep(ctx: EvalContext, a: Value, b: Value | None = None) -> Value:
     return numeric(lambda x, y: (x >= y).astype(float), a, b, defaults=(0.0,))
 
@@ -146,7 +146,7 @@ def _bit(name: str, fn) -> None:
 
         return lift(f, [a, b], "nn")
 
-    register(name, min_args=2, max_args=2)(impl)
+    register(name, min_args=2, max_args=2, values=ALL)(impl)
 
 
 _bit("BITAND", lambda x, y: x & y)
@@ -261,7 +261,7 @@ def _besselk(order: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-register("BESSELI", min_args=2, max_args=2)(_bessel(_besseli, False))
-register("BESSELJ", min_args=2, max_args=2)(_bessel(_scipy("jv"), False))
-register("BESSELK", min_args=2, max_args=2)(_bessel(_besselk, True))
-register("BESSELY", min_args=2, max_args=2)(_bessel(_scipy("yv"), True))
+register("BESSELI", min_args=2, max_args=2, values=ALL)(_bessel(_besseli, False))
+register("BESSELJ", min_args=2, max_args=2, values=ALL)(_bessel(_scipy("jv"), False))
+register("BESSELK", min_args=2, max_args=2, values=ALL)(_bessel(_besselk, True))
+register("BESSELY", min_args=2, max_args=2, values=ALL)(_bessel(_scipy("yv"), True))

@@ -22,7 +22,7 @@ from ..values import (
 )
 from .helpers import collect
 from .operators import compare
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 
 def _with_error(v: Value, err: np.ndarray | None) -> Value:
@@ -36,7 +36,7 @@ def _err_value(err: np.ndarray) -> Value:
     return Value(np.zeros(err.shape), np.zeros(err.shape, np.int8), err.astype(np.int8))
 
 
-@register("IF", min_args=1, max_args=3)
+@register("IF", min_args=1, max_args=3, values=params(0))
 def if_(ctx: EvalContext, cond: Value, a: Value | None = None, b: Value | None = None) -> Value:
     c, ce = truth(cond)
     a = from_py(0.0) if a is None else a
@@ -87,22 +87,22 @@ def _logical_agg(args, fn) -> Value:
     return bool_result(out.reshape(-1, 1, 1), None if err is None else err.reshape(-1, 1, 1))
 
 
-@register("AND", min_args=1)
+@register("AND", min_args=1, ranges=ALL)
 def and_(ctx: EvalContext, *args: Value | None) -> Value:
     return _logical_agg(args, lambda b, n: b.sum(axis=1) == n)
 
 
-@register("OR", min_args=1)
+@register("OR", min_args=1, ranges=ALL)
 def or_(ctx: EvalContext, *args: Value | None) -> Value:
     return _logical_agg(args, lambda b, n: b.any(axis=1))
 
 
-@register("XOR", min_args=1)
+@register("XOR", min_args=1, ranges=ALL)
 def xor(ctx: EvalContext, *args: Value | None) -> Value:
     return _logical_agg(args, lambda b, n: b.sum(axis=1) % 2 == 1)
 
 
-@register("NOT", min_args=1, max_args=1)
+@register("NOT", min_args=1, max_args=1, values=ALL)
 def not_(ctx: EvalContext, x: Value) -> Value:
     c, e = truth(x)
     return bool_result(~c, e)

@@ -1,11 +1,15 @@
-"""The function registry: Excel name -> vectorized implementation."""
+"""The function registry: Excel name -> vectorized implementation, with the rules Excel
+applies to each function's parameters declared where the function is registered."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..values import Value
+import numpy as np
+
+from ..values import Value, where
 
 
 @dataclass
@@ -20,28 +24,116 @@ class EvalContext:
 
 
 @dataclass(frozen=True)
+class Params:
+    """A set of parameter positions (0-based): some listed ones, and from ``every[0]`` on
+    every ``every[1]``-th one (the repeated pairs of SUMIFS, say)."""
+
+    at: frozenset[int] = frozenset()
+    every: tuple[int, int] | None = None
+
+    def __contains__(self, i: object) -> bool:
+        if not isinstance(i, int):
+            return False
+        if i in self.at:
+            return True
+        if self.every is None:
+            return False
+        start, step = self.every
+        return i >= start and (i - start) % step == 0
+
+    def __bool__(self) -> bool:
+        return bool(self.at) or self.every is not None
+
+    def __or__(self, other: Params) -> Params:
+        if not other:
+            return self
+        if not self:
+            return other
+        if self.every is not None and other.every is not None and self.every != other.every:
+            raise ValueError("two repeated parameter patterns cannot be joined")
+        return Params(self.at | other.at, self.every or other.every)
+
+
+def params(*at: int, every: tuple[int, int] | None = None) -> Params:
+    return Params(frozenset(at), every)
+
+
+NONE = Params()
+ALL = Params(every=(0, 1))
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
+    """A worksheet function and Excel's rules for its parameters:
+
+    ``values``: parameters that take one value (Excel's value type). In a formula saved
+    without array semantics, a multi-cell reference given there is intersected with the
+    formula's row or column (legacy implicit intersection), and only the intersected cell
+    is a dependency.
+    ``ranges``: parameters that take a range or an array. An error given there instead of
+    one (``INDIRECT`` of a missing sheet, ``1/0``) is the function's result, whatever the
+    other arguments (``MATCH(x, #REF!)`` is ``#REF!``, ``SUMIF(#REF!, ...)`` too).
+    ``arrays``: parameters evaluated as arrays even in such a formula (``SUMPRODUCT``'s):
+    no implicit intersection anywhere inside them.
+    A parameter in none of them (``IF``'s branches, ``CHOOSE``'s choices) passes on what
+    it is given, reference or value.
+    """
+
     name: str
     impl: Callable[..., Value]
     min_args: int
     max_args: int | None  # None: any number
+    values: Params = NONE
+    ranges: Params = NONE
+    arrays: Params = NONE
 
 
 REGISTRY: dict[str, FunctionSpec] = {}
 
 
-def register(*names: str, min_args: int = 0, max_args: int | None = None) -> Callable:
-    """Register ``impl(ctx, *args)`` under each of ``names`` (upper case)."""
+def register(
+    *names: str,
+    min_args: int = 0,
+    max_args: int | None = None,
+    values: Params = NONE,
+    ranges: Params = NONE,
+    arrays: Params = NONE,
+) -> Callable:
+    """Register ``impl(ctx, *args)`` under each of ``names`` (upper case), with Excel's
+    rules for its parameters (see ``FunctionSpec``)."""
 
     def deco(impl: Callable[..., Value]) -> Callable[..., Value]:
+        run = _errors_as_ranges(impl, ranges | arrays) if (ranges or arrays) else impl
         for name in names:
             key = name.upper()
             if key in REGISTRY:
                 raise RuntimeError(f"Excel function {key} registered twice")
-            REGISTRY[key] = FunctionSpec(key, impl, min_args, max_args)
+            REGISTRY[key] = FunctionSpec(key, run, min_args, max_args, values, ranges, arrays)
         return impl
 
     return deco
+
+
+def _errors_as_ranges(impl: Callable[..., Value], ranges: Params) -> Callable[..., Value]:
+    """``impl`` whose result is the error given where a range is expected: a single error
+    value that is not a cell's (a reference to a cell holding an error is a range of one
+    cell, searched or skipped as the function does with any cell). The first such
+    argument's error wins, trial by trial."""
+
+    @functools.wraps(impl)
+    def call(ctx: EvalContext, *args: Value | None) -> Value:
+        out = impl(ctx, *args)
+        for i in range(len(args) - 1, -1, -1):
+            a = args[i]
+            if a is None or a.err is None or a.is_ref or a.dims != (1, 1) or i not in ranges:
+                continue
+            e = a.err
+            if e.any():
+                bad = Value(np.zeros(e.shape), np.zeros(e.shape, np.int8), e)
+                out = where(e != 0, bad, out)
+        return out
+
+    return call
 
 
 def get_function(name: str) -> FunctionSpec | None:

@@ -25,7 +25,7 @@ from ..values import (
 from .criteria import criteria_mask, over_criteria
 from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .math import _if_mask, _resize, _sum_if
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 
 def _sps() -> ModuleType:
@@ -44,7 +44,7 @@ def _finish(out: np.ndarray, err: np.ndarray | None, bad: np.ndarray, code: int)
     return agg_result(np.where(bad, 0.0, out), err)
 
 
-@register("COUNT", min_args=1)
+@register("COUNT", min_args=1, ranges=ALL)
 def count(ctx: EvalContext, *args: Value | None) -> Value:
     n = 0
     t = max((a.trials for a in args if a is not None), default=1)
@@ -63,7 +63,7 @@ def count(ctx: EvalContext, *args: Value | None) -> Value:
     return agg_result(total + n, None)
 
 
-@register("COUNTA", min_args=1)
+@register("COUNTA", min_args=1, ranges=ALL)
 def counta(ctx: EvalContext, *args: Value | None) -> Value:
     t = max((a.trials for a in args if a is not None), default=1)
     total = np.zeros(t)
@@ -76,7 +76,7 @@ def counta(ctx: EvalContext, *args: Value | None) -> Value:
     return agg_result(total, None)
 
 
-@register("COUNTBLANK", min_args=1, max_args=1)
+@register("COUNTBLANK", min_args=1, max_args=1, ranges=ALL)
 def countblank(ctx: EvalContext, a: Value) -> Value:
     f = a.full()
     ok = ((f.kind == EMPTY) | ((f.kind == TEXT) & (f.text == ""))) & (f.err == 0)
@@ -103,7 +103,7 @@ def _stat(
             out = fn(vals, mask, n)
         return _finish(np.asarray(out, float), err, n < min_n, code)
 
-    register(*names, min_args=1)(impl)
+    register(*names, min_args=1, ranges=ALL)(impl)
 
 
 def _mean(v, m, n):
@@ -204,7 +204,7 @@ def _mode(v, m, n):
     return out
 
 
-@register("MODE", "MODE.SNGL", min_args=1)
+@register("MODE", "MODE.SNGL", min_args=1, ranges=ALL)
 def mode(ctx: EvalContext, *args: Value | None) -> Value:
     vals, mask, err = collect(args)
     out = _mode(vals, mask, None)
@@ -232,7 +232,7 @@ def _kth(names, largest: bool) -> None:
         out = s[np.arange(t), pos] if s.shape[1] else np.zeros(t)
         return _finish(out, merge_err(err, None if ke is None else ke.reshape(-1)), bad, NUMERR)
 
-    register(*names, min_args=2, max_args=2)(impl)
+    register(*names, min_args=2, max_args=2, values=params(1), ranges=params(0))(impl)
 
 
 _kth(("LARGE",), True)
@@ -268,8 +268,12 @@ def _percentile_impl(exclusive: bool):
     return impl
 
 
-register("PERCENTILE", "PERCENTILE.INC", min_args=2, max_args=2)(_percentile_impl(False))
-register("PERCENTILE.EXC", min_args=2, max_args=2)(_percentile_impl(True))
+register(
+    "PERCENTILE", "PERCENTILE.INC", min_args=2, max_args=2, values=params(1), ranges=params(0)
+)(_percentile_impl(False))
+register("PERCENTILE.EXC", min_args=2, max_args=2, values=params(1), ranges=params(0))(
+    _percentile_impl(True)
+)
 
 
 def _quartile(exclusive: bool):
@@ -288,8 +292,12 @@ def _quartile(exclusive: bool):
     return impl
 
 
-register("QUARTILE", "QUARTILE.INC", min_args=2, max_args=2)(_quartile(False))
-register("QUARTILE.EXC", min_args=2, max_args=2)(_quartile(True))
+register("QUARTILE", "QUARTILE.INC", min_args=2, max_args=2, values=params(1), ranges=params(0))(
+    _quartile(False)
+)
+register("QUARTILE.EXC", min_args=2, max_args=2, values=params(1), ranges=params(0))(
+    _quartile(True)
+)
 
 
 def _rank(avg: bool):
@@ -316,21 +324,23 @@ def _rank(avg: bool):
     return impl
 
 
-register("RANK", "RANK.EQ", min_args=2, max_args=3)(_rank(False))
-register("RANK.AVG", min_args=2, max_args=3)(_rank(True))
+register("RANK", "RANK.EQ", min_args=2, max_args=3, values=params(0, 2), ranges=params(1))(
+    _rank(False)
+)
+register("RANK.AVG", min_args=2, max_args=3, values=params(0, 2), ranges=params(1))(_rank(True))
 
 
 # -- conditional aggregates ------------------------------------------------------------------
 
 
-@register("COUNTIF", min_args=2, max_args=2)
+@register("COUNTIF", min_args=2, max_args=2, values=params(1), ranges=params(0))
 @over_criteria(lambda i: i == 1)
 def countif(ctx: EvalContext, rng: Value, crit: Value) -> Value:
     m = criteria_mask(rng, crit)
     return agg_result(m.reshape(m.shape[0], -1).sum(axis=1), None)
 
 
-@register("COUNTIFS", min_args=2)
+@register("COUNTIFS", min_args=2, values=params(every=(1, 2)), ranges=params(every=(0, 2)))
 @over_criteria(lambda i: i % 2 == 1)
 def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
@@ -341,7 +351,7 @@ def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
     return agg_result(mask.reshape(mask.shape[0], -1).sum(axis=1), None)
 
 
-@register("AVERAGEIF", min_args=2, max_args=3)
+@register("AVERAGEIF", min_args=2, max_args=3, values=params(1), ranges=params(0, 2))
 @over_criteria(lambda i: i == 1)
 def averageif(ctx: EvalContext, rng: Value, crit: Value, avg_range: Value | None = None) -> Value:
     mask = criteria_mask(rng, crit)
@@ -351,7 +361,7 @@ def averageif(ctx: EvalContext, rng: Value, crit: Value, avg_range: Value | None
         return _finish(s / np.maximum(c, 1), err, c == 0, DIV0)
 
 
-@register("AVERAGEIFS", min_args=3)
+@register("AVERAGEIFS", min_args=3, values=params(every=(2, 2)), ranges=params(0, every=(1, 2)))
 @over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def averageifs(ctx: EvalContext, avg_range: Value, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
@@ -383,8 +393,12 @@ def _minmax_ifs(largest: bool):
     return impl
 
 
-register("MAXIFS", min_args=3)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(True)))
-register("MINIFS", min_args=3)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(False)))
+register("MAXIFS", min_args=3, values=params(every=(2, 2)), ranges=params(0, every=(1, 2)))(
+    over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(True))
+)
+register("MINIFS", min_args=3, values=params(every=(2, 2)), ranges=params(0, every=(1, 2)))(
+    over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(False))
+)
 
 
 # -- paired data -------------------------------------------------------------------------
@@ -420,7 +434,7 @@ def _regress(ys: Value, xs: Value):
     return n, mx, my, sxx, syy, sxy, err
 
 
-@register("SLOPE", min_args=2, max_args=2)
+@register("SLOPE", min_args=2, max_args=2, ranges=ALL)
 def slope(ctx: EvalContext, ys: Value, xs: Value) -> Value:
     r = _regress(ys, xs)
     if r is None:
@@ -430,7 +444,7 @@ def slope(ctx: EvalContext, ys: Value, xs: Value) -> Value:
         return _finish(sxy / sxx, err, sxx == 0, DIV0)
 
 
-@register("INTERCEPT", min_args=2, max_args=2)
+@register("INTERCEPT", min_args=2, max_args=2, ranges=ALL)
 def intercept(ctx: EvalContext, ys: Value, xs: Value) -> Value:
     r = _regress(ys, xs)
     if r is None:
@@ -440,7 +454,9 @@ def intercept(ctx: EvalContext, ys: Value, xs: Value) -> Value:
         return _finish(my - sxy / sxx * mx, err, sxx == 0, DIV0)
 
 
-@register("FORECAST", "FORECAST.LINEAR", min_args=3, max_args=3)
+@register(
+    "FORECAST", "FORECAST.LINEAR", min_args=3, max_args=3, values=params(0), ranges=params(1, 2)
+)
 def forecast(ctx: EvalContext, x: Value, ys: Value, xs: Value) -> Value:
     r = _regress(ys, xs)
     if r is None:
@@ -453,7 +469,7 @@ def forecast(ctx: EvalContext, x: Value, ys: Value, xs: Value) -> Value:
     return _finish(out, merge_err(err, None if xe is None else xe.reshape(-1)), sxx == 0, DIV0)
 
 
-@register("CORREL", "PEARSON", min_args=2, max_args=2)
+@register("CORREL", "PEARSON", min_args=2, max_args=2, ranges=ALL)
 def correl(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:
@@ -463,7 +479,7 @@ def correl(ctx: EvalContext, a: Value, b: Value) -> Value:
         return _finish(sxy / np.sqrt(sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
 
 
-@register("RSQ", min_args=2, max_args=2)
+@register("RSQ", min_args=2, max_args=2, ranges=ALL)
 def rsq(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:
@@ -473,7 +489,7 @@ def rsq(ctx: EvalContext, a: Value, b: Value) -> Value:
         return _finish(sxy**2 / (sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
 
 
-@register("COVAR", "COVARIANCE.P", min_args=2, max_args=2)
+@register("COVAR", "COVARIANCE.P", min_args=2, max_args=2, ranges=ALL)
 def covar(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:
@@ -482,7 +498,7 @@ def covar(ctx: EvalContext, a: Value, b: Value) -> Value:
     return _finish(sxy / np.maximum(n, 1), err, n == 0, DIV0)
 
 
-@register("COVARIANCE.S", min_args=2, max_args=2)
+@register("COVARIANCE.S", min_args=2, max_args=2, ranges=ALL)
 def covariance_s(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:
@@ -510,7 +526,7 @@ def _dist(names, fn, nargs: int, valid=None, defaults=()) -> None:
                 return num_result(res.num, err, check=False)
         return res
 
-    register(*names, min_args=nargs - len(defaults), max_args=nargs)(impl)
+    register(*names, min_args=nargs - len(defaults), max_args=nargs, values=ALL)(impl)
 
 
 def _norm_dist(x, mu, sd, cum):

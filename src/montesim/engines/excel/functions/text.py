@@ -18,7 +18,7 @@ from ..values import (
 )
 from .helpers import collect, lift
 from .numfmt import comma_decimal_format, format_value
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 
 def _int(x: float, lo: int = 0) -> int:
@@ -33,7 +33,12 @@ def _text_fn(name: str, fn, how: str, min_args: int | None = None) -> None:
         padded = list(args) + [None] * (len(how) - len(args))
         return lift(fn, padded, how)
 
-    register(name, min_args=len(how) if min_args is None else min_args, max_args=len(how))(impl)
+    register(
+        name,
+        min_args=len(how) if min_args is None else min_args,
+        max_args=len(how),
+        values=ALL,
+    )(impl)
 
 
 _text_fn("LEFT", lambda s, n=None: s[: _int(1 if n is None else n)], "sn", 1)
@@ -206,12 +211,12 @@ def _concat_all(args, delim: str = "", skip_empty: bool = False) -> Value:
     return text_result(out, None if err is None else np.asarray(err, np.int8).reshape(-1, 1, 1))
 
 
-@register("CONCAT", min_args=1)
+@register("CONCAT", min_args=1, arrays=ALL)
 def concat(ctx: EvalContext, *args: Value | None) -> Value:
     return _concat_all(args)
 
 
-@register("CONCATENATE", min_args=1)
+@register("CONCATENATE", min_args=1, values=ALL)
 def concatenate(ctx: EvalContext, *args: Value | None) -> Value:
     from .operators import concat as amp
 
@@ -225,14 +230,14 @@ def concatenate(ctx: EvalContext, *args: Value | None) -> Value:
     return res  # type: ignore[return-value]
 
 
-@register("TEXTJOIN", min_args=3)
+@register("TEXTJOIN", min_args=3, values=params(0, 1), arrays=params(every=(2, 1)))
 def textjoin(ctx: EvalContext, delim: Value, skip: Value, *args: Value | None) -> Value:
     d = delim.to_py()
     d = "" if d is None else (d if isinstance(d, str) else format_general(float(d)))
     return _concat_all(args, d, bool(skip.to_py()))
 
 
-@register("ARRAYTOTEXT", min_args=1, max_args=2)
+@register("ARRAYTOTEXT", min_args=1, max_args=2, values=params(1), arrays=params(0))
 def arraytotext(ctx: EvalContext, arr: Value, fmt: Value | None = None) -> Value:
     """ARRAYTOTEXT(array, [format]): concise (0) ``1, a, TRUE`` or strict (1)
     ``{1,"a",TRUE;...}`` with text quoted, columns split by "," and rows by ";"."""

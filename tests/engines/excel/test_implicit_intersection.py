@@ -184,3 +184,8 @@ def test_index_of_an_error_is_that_error() -> None:
 def test_an_error_cell_inside_a_range_is_skipped_as_before() -> None:
     cells = {"Sheet1!B1": "=1/0", "Sheet1!B2": 2, "Sheet1!A1": "=MATCH(2,B1:B2,0)"}
     assert value_at(cells, "A1") == 2.0
+
+
+def test_count_skips_an_error_argument() -> None:
+    # COUNT's help: "Arguments that are error values ... are not counted"
+    assert value_at({"Sheet1!A1": '=COUNT(INDIRECT("Nosuch!A1:A3"),1,2)'}, "A1") == 2.0

@@ -22,6 +22,7 @@ from ...heap import gc_paused
 from ...sampling.seeding import stable_id
 from ..base import InputError
 from .cnodes import CNode, Const, Slot  # also imported from here by other modules
+from .cycles import WalkPath
 from .functions import EvalContext, get_function
 from .functions.criteria import ties_at_15_digits
 from .functions.numfmt import comma_decimal_format
@@ -248,21 +249,20 @@ class Compiler:
             if root in self.cells:
                 continue
             stack: list[CellKey] = [root]
-            expanded: set[CellKey] = set()
-            onpath: set[CellKey] = set()
+            path: WalkPath[CellKey] = WalkPath()
             while stack:
                 key = stack[-1]
                 if key in self.cells and key not in self._open_loops:
                     stack.pop()
-                    onpath.discard(key)
+                    if key in path:
+                        path.leave(key)
                     continue
-                if key not in expanded:
-                    expanded.add(key)
-                    onpath.add(key)
+                if key not in path:
+                    path.enter(key)
                     pending = [d for d in self._deps(key) if d not in self.cells]
                     for d in reversed(pending):
-                        if d in onpath:
-                            self._cycle(stack, onpath, d, key, on_cycle)
+                        if d in path:
+                            self._cycle(path.cycle(d, key), d, on_cycle)
                         else:
                             stack.append(d)
                     continue
@@ -270,17 +270,16 @@ class Compiler:
                     node = self._compile_cell_tx(key)
                 except NeedCells as need:
                     for d in need.keys:
-                        if d in onpath:
-                            self._cycle(stack, onpath, d, key, on_cycle)
+                        if d in path:
+                            self._cycle(path.cycle(d, key), d, on_cycle)
                         elif d not in self.cells:
-                            expanded.discard(d)
                             stack.append(d)
                     continue
                 if key in self._open_loops:
                     node = self._close_loop(key, node)
                 self.cells[key] = node
                 stack.pop()
-                onpath.discard(key)
+                path.leave(key)
 
     def node(self, key: CellKey) -> CNode:
         return self.cells[key]
@@ -290,18 +289,8 @@ class Compiler:
         return n.value if isinstance(n, Const) else n.probe
 
     # -- cycles ----------------------------------------------------------------------
-    def _cycle(
-        self, stack: list[CellKey], onpath: set[CellKey], dep: CellKey, key: CellKey, on_cycle: str
-    ) -> None:
-        path: list[CellKey] = []  # the DFS path: each key at its latest place on the stack
-        for k in reversed(stack):
-            if k in onpath and k not in path:
-                path.append(k)
-        path.reverse()
-        start = path.index(dep) if dep in path else 0
-        cyc = path[start:]
-        if not cyc or cyc[-1] != key:
-            cyc.append(key)
+    def _cycle(self, cyc: list[CellKey], dep: CellKey, on_cycle: str) -> None:
+        """A circular reference ``cyc`` (from ``dep`` to the cell that reads it)."""
         names = [self._addr(k) for k in cyc]
         cd = self.book.cell(dep[0], dep[1], dep[2])
         if self.book.iterate and not self.static and cd is not None and cd.array is None:

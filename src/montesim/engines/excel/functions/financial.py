@@ -159,7 +159,7 @@ def _nums(vals, defaults):
     return out, merge_err(*errs)
 
 
-@register("NPV", min_args=2, values=params(0), ranges=params(every=(1, 1)))
+@register("NPV", min_args=2, values=params(0))
 def npv(ctx: EvalContext, r: Value, *values: Value | None) -> Value:
     rv, re_ = numbers(r)
     vals, mask, err = collect(values)
@@ -176,7 +176,7 @@ def _cashflows(values: Value) -> tuple[np.ndarray, np.ndarray, np.ndarray | None
     return collect([values.with_ref(True)])
 
 
-@register("IRR", min_args=1, max_args=2, values=params(1), ranges=params(0))
+@register("IRR", min_args=1, max_args=2, values=params(1))
 def irr(ctx: EvalContext, values: Value, guess: Value | None = None) -> Value:
     vals, mask, err = _cashflows(values)
     t = vals.shape[0]
@@ -273,7 +273,7 @@ def _xflows(values: Value, dates: Value):
     return vals, yrs, merge_err(ve, de)
 
 
-@register("XNPV", min_args=3, max_args=3, values=params(0), ranges=params(1, 2))
+@register("XNPV", min_args=3, max_args=3, values=params(0))
 def xnpv(ctx: EvalContext, r: Value, values: Value, dates: Value) -> Value:
     fl = _xflows(values, dates)
     if fl is None:
@@ -285,7 +285,7 @@ def xnpv(ctx: EvalContext, r: Value, values: Value, dates: Value) -> Value:
     return agg_result(out, err)
 
 
-@register("XIRR", min_args=2, max_args=3, values=params(2), ranges=params(0, 1))
+@register("XIRR", min_args=2, max_args=3, values=params(2))
 def xirr(ctx: EvalContext, values: Value, dates: Value, guess: Value | None = None) -> Value:
     fl = _xflows(values, dates)
     if fl is None:
@@ -304,7 +304,7 @@ def xirr(ctx: EvalContext, values: Value, dates: Value, guess: Value | None = No
     return agg_result(np.where(ok, x, 0.0), err_where(~ok, NUMERR, err))
 
 
-@register("MIRR", min_args=3, max_args=3, values=params(1, 2), ranges=params(0))
+@register("MIRR", min_args=3, max_args=3, values=params(1, 2))
 def mirr(ctx: EvalContext, values: Value, fr: Value, rr: Value) -> Value:
     vals, mask, err = _cashflows(values)
     f = numbers(fr)[0].reshape(-1)[:, None]

@@ -87,17 +87,17 @@ def _logical_agg(args, fn) -> Value:
     return bool_result(out.reshape(-1, 1, 1), None if err is None else err.reshape(-1, 1, 1))
 
 
-@register("AND", min_args=1, ranges=ALL)
+@register("AND", min_args=1)
 def and_(ctx: EvalContext, *args: Value | None) -> Value:
     return _logical_agg(args, lambda b, n: b.sum(axis=1) == n)
 
 
-@register("OR", min_args=1, ranges=ALL)
+@register("OR", min_args=1)
 def or_(ctx: EvalContext, *args: Value | None) -> Value:
     return _logical_agg(args, lambda b, n: b.any(axis=1))
 
 
-@register("XOR", min_args=1, ranges=ALL)
+@register("XOR", min_args=1)
 def xor(ctx: EvalContext, *args: Value | None) -> Value:
     return _logical_agg(args, lambda b, n: b.sum(axis=1) % 2 == 1)
 

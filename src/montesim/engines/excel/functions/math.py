@@ -303,7 +303,7 @@ def permut(ctx: EvalContext, n: Value, k: Value) -> Value:
 # -- aggregates ---------------------------------------------------------------------
 
 
-@register("SUM", min_args=1, ranges=ALL)
+@register("SUM", min_args=1)
 def sum_(ctx: EvalContext, *args: Value | None) -> Value:
     fast = fast_reduce(args, np.add)
     if fast is not None:
@@ -314,13 +314,13 @@ def sum_(ctx: EvalContext, *args: Value | None) -> Value:
     return agg_result(np.where(mask, vals, 0.0).sum(axis=1), err)
 
 
-@register("SUMSQ", min_args=1, ranges=ALL)
+@register("SUMSQ", min_args=1)
 def sumsq(ctx: EvalContext, *args: Value | None) -> Value:
     vals, mask, err = collect(args)
     return agg_result(np.where(mask, vals * vals, 0.0).sum(axis=1), err)
 
 
-@register("PRODUCT", min_args=1, ranges=ALL)
+@register("PRODUCT", min_args=1)
 def product(ctx: EvalContext, *args: Value | None) -> Value:
     vals, mask, err = collect(args)
     return agg_result(np.where(mask, vals, 1.0).prod(axis=1), err)
@@ -341,12 +341,12 @@ def _int_list_agg(args, fn) -> Value:
     return agg_result(out, err)
 
 
-@register("GCD", min_args=1, ranges=ALL)
+@register("GCD", min_args=1)
 def gcd(ctx: EvalContext, *args: Value | None) -> Value:
     return _int_list_agg(args, lambda xs: pymath.gcd(*xs))
 
 
-@register("LCM", min_args=1, ranges=ALL)
+@register("LCM", min_args=1)
 def lcm(ctx: EvalContext, *args: Value | None) -> Value:
     return _int_list_agg(args, lambda xs: pymath.lcm(*xs))
 

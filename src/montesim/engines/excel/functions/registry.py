@@ -70,9 +70,13 @@ class FunctionSpec:
     without array semantics, a multi-cell reference given there is intersected with the
     formula's row or column (legacy implicit intersection), and only the intersected cell
     is a dependency.
-    ``ranges``: parameters that take a range or an array. An error given there instead of
-    one (``INDIRECT`` of a missing sheet, ``1/0``) is the function's result, whatever the
-    other arguments (``MATCH(x, #REF!)`` is ``#REF!``, ``SUMIF(#REF!, ...)`` too).
+    ``ranges``: parameters that must be given a range or an array, which the function
+    searches or filters (a lookup's table, a criteria range, INDEX's array). An error
+    given there instead (``INDIRECT`` of a missing sheet, ``1/0``) is the function's
+    result, whatever the other arguments: ``MATCH(x, #REF!)`` is ``#REF!``, not
+    ``#N/A``, ``SUMIF(#REF!, ...)`` is ``#REF!``, not 0. (The aggregates' arguments,
+    ``SUM``'s, ``COUNT``'s, take values or references alike and are in none of these:
+    ``COUNT`` skips an error argument, ``SUM`` gives the first error it meets.)
     ``arrays``: parameters evaluated as arrays even in such a formula (``SUMPRODUCT``'s):
     no implicit intersection anywhere inside them.
     A parameter in none of them (``IF``'s branches, ``CHOOSE``'s choices) passes on what

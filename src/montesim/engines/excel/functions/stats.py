@@ -44,7 +44,7 @@ def _finish(out: np.ndarray, err: np.ndarray | None, bad: np.ndarray, code: int)
     return agg_result(np.where(bad, 0.0, out), err)
 
 
-@register("COUNT", min_args=1, ranges=ALL)
+@register("COUNT", min_args=1)
 def count(ctx: EvalContext, *args: Value | None) -> Value:
     n = 0
     t = max((a.trials for a in args if a is not None), default=1)
@@ -63,7 +63,7 @@ def count(ctx: EvalContext, *args: Value | None) -> Value:
     return agg_result(total + n, None)
 
 
-@register("COUNTA", min_args=1, ranges=ALL)
+@register("COUNTA", min_args=1)
 def counta(ctx: EvalContext, *args: Value | None) -> Value:
     t = max((a.trials for a in args if a is not None), default=1)
     total = np.zeros(t)
@@ -103,7 +103,7 @@ def _stat(
             out = fn(vals, mask, n)
         return _finish(np.asarray(out, float), err, n < min_n, code)
 
-    register(*names, min_args=1, ranges=ALL)(impl)
+    register(*names, min_args=1)(impl)
 
 
 def _mean(v, m, n):
@@ -204,7 +204,7 @@ def _mode(v, m, n):
     return out
 
 
-@register("MODE", "MODE.SNGL", min_args=1, ranges=ALL)
+@register("MODE", "MODE.SNGL", min_args=1)
 def mode(ctx: EvalContext, *args: Value | None) -> Value:
     vals, mask, err = collect(args)
     out = _mode(vals, mask, None)
@@ -232,7 +232,7 @@ def _kth(names, largest: bool) -> None:
         out = s[np.arange(t), pos] if s.shape[1] else np.zeros(t)
         return _finish(out, merge_err(err, None if ke is None else ke.reshape(-1)), bad, NUMERR)
 
-    register(*names, min_args=2, max_args=2, values=params(1), ranges=params(0))(impl)
+    register(*names, min_args=2, max_args=2, values=params(1))(impl)
 
 
 _kth(("LARGE",), True)
@@ -268,12 +268,10 @@ def _percentile_impl(exclusive: bool):
     return impl
 
 
-register(
-    "PERCENTILE", "PERCENTILE.INC", min_args=2, max_args=2, values=params(1), ranges=params(0)
-)(_percentile_impl(False))
-register("PERCENTILE.EXC", min_args=2, max_args=2, values=params(1), ranges=params(0))(
-    _percentile_impl(True)
+register("PERCENTILE", "PERCENTILE.INC", min_args=2, max_args=2, values=params(1))(
+    _percentile_impl(False)
 )
+register("PERCENTILE.EXC", min_args=2, max_args=2, values=params(1))(_percentile_impl(True))
 
 
 def _quartile(exclusive: bool):
@@ -292,12 +290,8 @@ def _quartile(exclusive: bool):
     return impl
 
 
-register("QUARTILE", "QUARTILE.INC", min_args=2, max_args=2, values=params(1), ranges=params(0))(
-    _quartile(False)
-)
-register("QUARTILE.EXC", min_args=2, max_args=2, values=params(1), ranges=params(0))(
-    _quartile(True)
-)
+register("QUARTILE", "QUARTILE.INC", min_args=2, max_args=2, values=params(1))(_quartile(False))
+register("QUARTILE.EXC", min_args=2, max_args=2, values=params(1))(_quartile(True))
 
 
 def _rank(avg: bool):
@@ -434,7 +428,7 @@ def _regress(ys: Value, xs: Value):
     return n, mx, my, sxx, syy, sxy, err
 
 
-@register("SLOPE", min_args=2, max_args=2, ranges=ALL)
+@register("SLOPE", min_args=2, max_args=2)
 def slope(ctx: EvalContext, ys: Value, xs: Value) -> Value:
     r = _regress(ys, xs)
     if r is None:
@@ -444,7 +438,7 @@ def slope(ctx: EvalContext, ys: Value, xs: Value) -> Value:
         return _finish(sxy / sxx, err, sxx == 0, DIV0)
 
 
-@register("INTERCEPT", min_args=2, max_args=2, ranges=ALL)
+@register("INTERCEPT", min_args=2, max_args=2)
 def intercept(ctx: EvalContext, ys: Value, xs: Value) -> Value:
     r = _regress(ys, xs)
     if r is None:
@@ -454,9 +448,7 @@ def intercept(ctx: EvalContext, ys: Value, xs: Value) -> Value:
         return _finish(my - sxy / sxx * mx, err, sxx == 0, DIV0)
 
 
-@register(
-    "FORECAST", "FORECAST.LINEAR", min_args=3, max_args=3, values=params(0), ranges=params(1, 2)
-)
+@register("FORECAST", "FORECAST.LINEAR", min_args=3, max_args=3, values=params(0))
 def forecast(ctx: EvalContext, x: Value, ys: Value, xs: Value) -> Value:
     r = _regress(ys, xs)
     if r is None:
@@ -469,7 +461,7 @@ def forecast(ctx: EvalContext, x: Value, ys: Value, xs: Value) -> Value:
     return _finish(out, merge_err(err, None if xe is None else xe.reshape(-1)), sxx == 0, DIV0)
 
 
-@register("CORREL", "PEARSON", min_args=2, max_args=2, ranges=ALL)
+@register("CORREL", "PEARSON", min_args=2, max_args=2)
 def correl(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:
@@ -479,7 +471,7 @@ def correl(ctx: EvalContext, a: Value, b: Value) -> Value:
         return _finish(sxy / np.sqrt(sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
 
 
-@register("RSQ", min_args=2, max_args=2, ranges=ALL)
+@register("RSQ", min_args=2, max_args=2)
 def rsq(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:
@@ -489,7 +481,7 @@ def rsq(ctx: EvalContext, a: Value, b: Value) -> Value:
         return _finish(sxy**2 / (sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
 
 
-@register("COVAR", "COVARIANCE.P", min_args=2, max_args=2, ranges=ALL)
+@register("COVAR", "COVARIANCE.P", min_args=2, max_args=2)
 def covar(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:
@@ -498,7 +490,7 @@ def covar(ctx: EvalContext, a: Value, b: Value) -> Value:
     return _finish(sxy / np.maximum(n, 1), err, n == 0, DIV0)
 
 
-@register("COVARIANCE.S", min_args=2, max_args=2, ranges=ALL)
+@register("COVARIANCE.S", min_args=2, max_args=2)
 def covariance_s(ctx: EvalContext, a: Value, b: Value) -> Value:
     r = _regress(a, b)
     if r is None:

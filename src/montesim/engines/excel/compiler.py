@@ -116,7 +116,8 @@ class FormulaCrash(Exception):
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
 _REF_OPS = (":", " ", ",")  # range, intersection and union: operators on references
-_UNKNOWN: Any = object()  # ``expr``'s references, not looked up yet
+_UNKNOWN: Any = object()
+EMPTY_VALUE = from_py(None)  # an argument left empty  # ``expr``'s references, not looked up yet
 # functions with (range, criterion) pairs: the index of the first pair, and whether the
 # function takes more than one
 _CRITERIA_PAIRS = {
@@ -893,7 +894,9 @@ class Compiler:
             return self._args(nodes)  # a union of areas: one argument per area
         out: list[CNode | None] = []
         for i, a in enumerate(nodes):
-            if legacy and i in spec.values:
+            if isinstance(a, Missing) and i in spec.values and not spec.empty_is_omitted:
+                out.append(Const(EMPTY_VALUE))  # ``LEFT(x,)``: an empty cell, not the default
+            elif legacy and i in spec.values:
                 self._scalar_ctx = True
                 out.append(self._operand(a))
             else:
@@ -903,6 +906,8 @@ class Compiler:
 
     def _call(self, node: Call) -> CNode:
         name = node.name
+        if name in _MAC_CHARSET and self.book.mac:
+            name = _MAC_CHARSET[name]  # CHAR/CODE in the Macintosh character set
         family = risk_family(name)
         if family is not None:
             return self._risk_input(node, family)
@@ -1318,6 +1323,9 @@ def _is_reference_expr(node: Node) -> bool:
         return _is_reference_expr(node.left) and _is_reference_expr(node.right)
     return False
 
+
+# what CHAR and CODE are in a workbook Excel for Mac saved (its character set)
+_MAC_CHARSET = {"CHAR": "_CHAR_MAC", "CODE": "_CODE_MAC"}
 
 # functions whose first argument says where, not what (its cells are read when the
 # compiled function asks for them); functions that read only where their references are

@@ -431,7 +431,14 @@ def _x_modes(mm: Value | None, sm: Value | None) -> tuple[int, bool] | None:
     return m, int(search[0]) == -1
 
 
-@register("XMATCH", min_args=2, max_args=4, values=params(0, 2, 3), ranges=params(1))
+@register(
+    "XMATCH",
+    min_args=2,
+    max_args=4,
+    values=params(0, 2, 3),
+    ranges=params(1),
+    empty_is_omitted=True,
+)
 def xmatch(
     ctx: EvalContext, x: Value, arr: Value, mm: Value | None = None, sm: Value | None = None
 ) -> Value:
@@ -444,7 +451,14 @@ def xmatch(
     return _fail(idx, NA, out, xe)
 
 
-@register("XLOOKUP", min_args=3, max_args=6, values=params(0, 4, 5), ranges=params(1, 2))
+@register(
+    "XLOOKUP",
+    min_args=3,
+    max_args=6,
+    values=params(0, 4, 5),
+    ranges=params(1, 2),
+    empty_is_omitted=True,
+)
 def xlookup(
     ctx: EvalContext,
     x: Value,

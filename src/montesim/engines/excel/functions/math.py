@@ -135,7 +135,15 @@ def ceiling(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
     return num_result(out, err)
 
 
-@register("CEILING.MATH", "CEILING.PRECISE", "ISO.CEILING", min_args=1, max_args=3, values=ALL)
+@register(
+    "CEILING.MATH",
+    "CEILING.PRECISE",
+    "ISO.CEILING",
+    min_args=1,
+    max_args=3,
+    values=ALL,
+    empty_is_omitted=True,
+)
 def ceiling_math(
     ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None
 ) -> Value:
@@ -160,7 +168,7 @@ def floor(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
     return num_result(out, err)
 
 
-@register("FLOOR.MATH", "FLOOR.PRECISE", min_args=1, max_args=3, values=ALL)
+@register("FLOOR.MATH", "FLOOR.PRECISE", min_args=1, max_args=3, values=ALL, empty_is_omitted=True)
 def floor_math(
     ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None
 ) -> Value:

@@ -81,6 +81,10 @@ class FunctionSpec:
     no implicit intersection anywhere inside them.
     A parameter in none of them (``IF``'s branches, ``CHOOSE``'s choices) passes on what
     it is given, reference or value.
+    ``empty_is_omitted``: an argument left empty (``f(a,,b)``) counts as not given, as
+    the functions Excel added since 2010 read it (``XLOOKUP(x, r, v, , , 2)``). Older
+    functions read an empty value parameter as an empty cell, 0 or "" or FALSE, not as
+    the default: ``LEFT(x,)`` is "", ``MATCH(x, r,)`` an exact match.
     """
 
     name: str
@@ -90,6 +94,7 @@ class FunctionSpec:
     values: Params = NONE
     ranges: Params = NONE
     arrays: Params = NONE
+    empty_is_omitted: bool = False
 
 
 REGISTRY: dict[str, FunctionSpec] = {}
@@ -102,6 +107,7 @@ def register(
     values: Params = NONE,
     ranges: Params = NONE,
     arrays: Params = NONE,
+    empty_is_omitted: bool = False,
 ) -> Callable:
     """Register ``impl(ctx, *args)`` under each of ``names`` (upper case), with Excel's
     rules for its parameters (see ``FunctionSpec``)."""
@@ -112,7 +118,9 @@ def register(
             key = name.upper()
             if key in REGISTRY:
                 raise RuntimeError(f"Excel function {key} registered twice")
-            REGISTRY[key] = FunctionSpec(key, run, min_args, max_args, values, ranges, arrays)
+            REGISTRY[key] = FunctionSpec(
+                key, run, min_args, max_args, values, ranges, arrays, empty_is_omitted
+            )
         return impl
 
     return deco

@@ -57,9 +57,37 @@ _text_fn("TRIM", lambda s: " ".join(part for part in s.split(" ") if part), "s")
 _text_fn("CLEAN", lambda s: "".join(ch for ch in s if ord(ch) >= 32), "s")
 _text_fn("EXACT", lambda a, b: a == b, "ss")
 _text_fn("REPT", lambda s, n: s * _int(n), "sn")
-_text_fn("CHAR", lambda n: chr(_int(n, 1)) if 1 <= n < 256 else _raise(VALUE), "n")
+
+
+def _char(n: float, codepage: str) -> str:
+    """CHAR: the character of code ``n`` (1 to 255) in the character set of the computer
+    that calculates, Windows' ANSI (cp1252) or the Macintosh set (Mac Roman)."""
+    k = _int(n, 1)
+    if k > 255:
+        raise XlError(VALUE)
+    try:
+        return bytes([k]).decode(codepage)
+    except UnicodeDecodeError:  # the five codes cp1252 leaves unassigned: as Latin-1
+        return chr(k)
+
+
+def _code(s: str, codepage: str) -> float:
+    """CODE: the code of the first character in that character set; 63 ("?") for a
+    character it does not have."""
+    if not s:
+        raise XlError(VALUE)
+    try:
+        return float(s[0].encode(codepage)[0])
+    except UnicodeEncodeError:
+        return 63.0 if ord(s[0]) > 255 else float(ord(s[0]))
+
+
+_text_fn("CHAR", lambda n: _char(n, "cp1252"), "n")
 _text_fn("UNICHAR", lambda n: chr(_int(n, 1)), "n")
-_text_fn("CODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
+_text_fn("CODE", lambda s: _code(s, "cp1252"), "s")
+# a workbook saved by Excel for Mac: the compiler calls these for CHAR and CODE
+_text_fn("_CHAR_MAC", lambda n: _char(n, "mac_roman"), "n")
+_text_fn("_CODE_MAC", lambda s: _code(s, "mac_roman"), "s")
 _text_fn("UNICODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
 _text_fn("T", lambda x: x if isinstance(x, str) else "", "a")
 # a format that only makes sense with a decimal comma is read that way (the compiler

@@ -49,6 +49,7 @@ from __future__ import annotations
 from . import (  # noqa: E402, F401, I001
     arrays,
     dates,
+    distributions,
     engineering,
     financial,
     info,

@@ -56,6 +56,7 @@ from . import (  # noqa: E402, F401, I001
     logic,
     lookup,
     math,
+    numerals,
     operators,
     regression,
     stats,

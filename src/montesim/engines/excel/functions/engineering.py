@@ -149,6 +149,51 @@ def _bit(name: str, fn) -> None:
     register(name, min_args=2, max_args=2, values=ALL)(impl)
 
 
+def _shift(x: float, n: float) -> float:
+    """BITLSHIFT: x shifted left by n bits (right for a negative n), within 48 bits."""
+    if x < 0 or x != int(x) or x >= 2**48 or abs(n) > 53:
+        raise XlError(NUMERR)
+    k = int(np.trunc(n))
+    out = int(x) << k if k >= 0 else int(x) >> -k
+    if out >= 2**48:
+        raise XlError(NUMERR)
+    return float(out)
+
+
+register("BITLSHIFT", min_args=2, max_args=2, values=ALL)(
+    lambda ctx, x, n: lift(_shift, [x, n], "nn")
+)
+register("BITRSHIFT", min_args=2, max_args=2, values=ALL)(
+    lambda ctx, x, n: lift(lambda a, b: _shift(a, -b), [x, n], "nn")
+)
+
+
+def _erf(lo, hi):
+    from scipy import special
+
+    return special.erf(hi) - special.erf(lo)
+
+
+register("ERF", min_args=1, max_args=2, values=ALL)(
+    lambda ctx, lo, hi=None: (
+        numeric(lambda a: _erf(0.0, a), lo) if hi is None else numeric(_erf, lo, hi)
+    )
+)
+register("ERF.PRECISE", min_args=1, max_args=1, values=ALL)(
+    lambda ctx, x: numeric(lambda a: _erf(0.0, a), x)
+)
+
+
+def _erfc(x):
+    from scipy import special
+
+    return special.erfc(x)  # not 1 - erf(x): no digits lost in the tail
+
+
+register("ERFC", "ERFC.PRECISE", min_args=1, max_args=1, values=ALL)(
+    lambda ctx, x: numeric(_erfc, x)
+)
+
 _bit("BITAND", lambda x, y: x & y)
 _bit("BITOR", lambda x, y: x | y)
 _bit("BITXOR", lambda x, y: x ^ y)

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from tests.engines.excel.test_excel_rules import err
 
+from montesim.engines.excel.compiler import Compiler
+from montesim.engines.excel.reader import CellData, _extent, inline_workbook
+
 ORCHARD: dict[str, Any] = {}
 _rows = [
     ["Tree", "Height", "Age", "Yield", "Profit", "Height"],

@@ -131,7 +131,7 @@ _CRITERIA_PAIRS = {
     "MINIFS": (1, True),
 }
 # dynamic-array functions whose result size depends on the data
-_SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW"}
+_SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW", "TEXTSPLIT"}
 # functions whose arguments are evaluated as arrays even in a non-array cell
 _ARRAY_ARG_FUNCS = {
     "GROUPBY",

@@ -62,6 +62,7 @@ from . import (  # noqa: E402, F401, I001
     regression,
     stats,
     text,
+    textsplit,
 )
 from .registry import REGISTRY, EvalContext, FunctionSpec, get_function, register
 

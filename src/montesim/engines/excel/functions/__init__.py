@@ -50,6 +50,7 @@ from . import (  # noqa: E402, F401, I001
     arrays,
     database,
     dates,
+    discount,
     distributions,
     engineering,
     financial,

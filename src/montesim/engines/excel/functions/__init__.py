@@ -48,6 +48,7 @@ from __future__ import annotations
 # importing the modules fills the registry
 from . import (  # noqa: E402, F401, I001
     arrays,
+    bonds,
     complexnum,
     database,
     dates,

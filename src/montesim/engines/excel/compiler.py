@@ -1330,7 +1330,7 @@ _MAC_CHARSET = {"CHAR": "_CHAR_MAC", "CODE": "_CODE_MAC"}
 # functions whose first argument says where, not what (its cells are read when the
 # compiled function asks for them); functions that read only where their references are
 _NOT_READ_FIRST = {"INDEX", "OFFSET"}
-_ADDRESS_ONLY = {"ROW", "COLUMN", "ROWS", "COLUMNS", "ISREF", "AREAS"}
+_ADDRESS_ONLY = {"ROW", "COLUMN", "ROWS", "COLUMNS", "ISREF", "AREAS", "ISFORMULA"}
 
 
 def _texts_in(v: Value) -> set[str]:

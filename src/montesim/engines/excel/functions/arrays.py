@@ -565,3 +565,60 @@ def mode_mult(ctx: EvalContext, *vals: Value | None) -> Value:
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+# -- wrapping and expanding -------------------------------------------------------------------
+
+
+def _wrap(by_rows: bool) -> Callable[..., Value]:
+    def impl(ctx: EvalContext, v: Value, count: Value, pad: Value | None = None) -> Value:
+        """A row or column of values laid out ``count`` to a row (WRAPROWS) or to a
+        column (WRAPCOLS), the last one padded with ``pad`` (#N/A by default)."""
+        if v.dims[0] > 1 and v.dims[1] > 1:
+            return error(VALUE)
+        try:
+            n = _int(count)
+        except XlError as e:
+            return error(e.code)
+        if n < 1:
+            return error(NUMERR)
+        fill = XlError(NA) if pad is None else pad.to_py()
+
+        def lay(g: list[list[Any]]) -> list[list[Any]]:
+            cells = [x for row in g for x in row]
+            lines = [cells[i : i + n] for i in range(0, len(cells), n)]
+            lines[-1] = lines[-1] + [fill] * (n - len(lines[-1]))
+            return lines if by_rows else [list(col) for col in zip(*lines, strict=True)]
+
+        return _per_trial(lay, v)
+
+    return impl
+
+
+register("WRAPROWS", min_args=2, max_args=3)(_wrap(True))
+register("WRAPCOLS", min_args=2, max_args=3)(_wrap(False))
+
+
+@register("EXPAND", min_args=2, max_args=4, empty_is_omitted=True)
+def expand(
+    ctx: EvalContext,
+    v: Value,
+    rows: Value | None,
+    cols: Value | None = None,
+    pad: Value | None = None,
+) -> Value:
+    """The array grown to ``rows`` x ``cols`` (omitted: as it is), padded with ``pad``."""
+    try:
+        r = _int(rows, v.dims[0])
+        c = _int(cols, v.dims[1])
+    except XlError as e:
+        return error(e.code)
+    if r < v.dims[0] or c < v.dims[1]:
+        return error(VALUE)
+    fill = XlError(NA) if pad is None else pad.to_py()
+
+    def grow(g: list[list[Any]]) -> list[list[Any]]:
+        out = [row + [fill] * (c - len(row)) for row in g]
+        return out + [[fill] * c for _ in range(r - len(out))]
+
+    return _per_trial(grow, v)

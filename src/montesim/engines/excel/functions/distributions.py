@@ -83,6 +83,14 @@ register_distribution(
     lambda p, d: (p >= 0) & (p <= 1) & (d >= 1),
 )
 
+register_distribution(
+    ("BETADIST",),
+    lambda x, a, b, lo, hi: _sps().beta.cdf((x - lo) / (hi - lo), a, b),
+    5,
+    lambda x, a, b, lo, hi: (a > 0) & (b > 0) & (x >= lo) & (x <= hi) & (lo < hi),
+    defaults=(0.0, 1.0),
+)
+
 # -- discrete distributions ---------------------------------------------------------------------
 
 register_distribution(

@@ -499,3 +499,18 @@ def sumifs(ctx: EvalContext, sum_range: Value, *pairs: Value | None) -> Value:
 
 
 __all__ = ["excel_round", "round15", "_if_mask", "_sum_if", "_resize", "sumif_cells"]
+
+
+@register("PERCENTOF", min_args=2, max_args=2)
+def percentof(ctx: EvalContext, part: Value, whole: Value) -> Value:
+    """SUM(part) / SUM(whole): the share a subset is of all."""
+    from .registry import get_function
+
+    total = get_function("SUM")
+    assert total is not None
+    a, b = total.impl(ctx, part), total.impl(ctx, whole)
+    x, ea = numbers(a)
+    y, eb = numbers(b)
+    with np.errstate(all="ignore"):
+        out = x / np.where(y == 0, 1.0, y)
+    return num_result(out, err_where(np.broadcast_to(y == 0, out.shape), DIV0, merge_err(ea, eb)))

@@ -251,6 +251,16 @@ def valuetotext(ctx: EvalContext, v: Value, fmt: Value | None = None) -> Value:
     return lift(one, [v, fmt], "xn")
 
 
+def _encodeurl(s: str) -> str:
+    """Percent-encoding of everything but letters, digits and - _ . ~ (UTF-8 bytes)."""
+    from urllib.parse import quote
+
+    return quote(s, safe="-_.~")
+
+
+register("ENCODEURL", min_args=1, max_args=1, values=ALL)(lambda ctx, s: lift(_encodeurl, [s], "s"))
+
+
 # -- the byte-counting variants -----------------------------------------------------------------
 
 for _name in ("LEFT", "RIGHT", "MID", "LEN", "FIND", "SEARCH", "REPLACE"):

@@ -189,3 +189,43 @@ def test_an_error_cell_inside_a_range_is_skipped_as_before() -> None:
 def test_count_skips_an_error_argument() -> None:
     # COUNT's help: "Arguments that are error values ... are not counted"
     assert value_at({"Sheet1!A1": '=COUNT(INDIRECT("Nosuch!A1:A3"),1,2)'}, "A1") == 2.0
+
+
+# -- references passed through IF, CHOOSE, IFERROR --------------------------------------------
+
+CHOICE = {
+    "Sheet1!A1": 1,
+    "Sheet1!A2": 2,
+    "Sheet1!A3": 3,
+    "Sheet1!B1": 10,
+    "Sheet1!B2": 20,
+    "Sheet1!B3": 30,
+    "Sheet1!D1": 1,
+}
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # IF returns the reference it chose; the cell takes its row's value of it
+        ("=IF($D$1=1,$A$1:$A$3,$B$1:$B$3)", 2.0),
+        ("=IF($D$1=2,$A$1:$A$3,$B$1:$B$3)", 20.0),
+        ("=CHOOSE(2,$A$1:$A$3,$B$1:$B$3)*2", 40.0),
+        ("=IFERROR($A$1:$A$3,0)", 2.0),
+        # SUM takes the whole reference IF returns
+        ("=SUM(IF($D$1=1,$A$1:$A$3,0))", 6.0),
+        # an array, not a reference: its first element
+        ("=IF(TRUE,{7,8,9})", 7.0),
+    ],
+)
+def test_a_reference_returned_by_a_function_is_intersected(formula: str, expected: float) -> None:
+    assert value_at({**CHOICE, "Sheet1!C2": formula}, "C2") == expected
+
+
+def test_only_the_chosen_rows_cells_are_dependencies() -> None:
+    book = inline_workbook({**CHOICE, "Sheet1!C2": "=IF($D$1=1,$A$1:$A$3,$B$1:$B$3)"})
+    for r in range(1, 4):  # formulas, so that they count as dependencies
+        book.sheets["SHEET1"].cells[(r, 1)].formula = f"={r}"
+        book.sheets["SHEET1"].cells[(r, 2)].formula = f"={10 * r}"
+    comp = Compiler(book, static=True)
+    assert sorted(comp._deps(("SHEET1", 2, 3))) == [("SHEET1", 2, 1), ("SHEET1", 2, 2)]

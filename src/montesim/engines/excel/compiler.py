@@ -224,6 +224,9 @@ class Compiler:
         self._nested = 0
         self._name_depth = 0
         self._scalar_ctx = False  # legacy implicit intersection of operator operands
+        # the call compiled next stands for one value (an operand, a value parameter, the
+        # formula itself): its pass-through arguments are intersected (``FunctionSpec``)
+        self._one = False
         self._active: dict[str, set[tuple[int, int]]] = {}
         # per sheet: the rows with active cells in order, and each row's columns in order
         self._active_rows: dict[str, tuple[list[int], dict[int, list[int]]]] = {}
@@ -452,6 +455,8 @@ class Compiler:
                     self._dep_areas(a, sheet, key, legacy, False, depth, out)
                 elif i in spec.values:
                     self._dep_areas(a, sheet, key, legacy, True, depth, out)
+                elif i in spec.passes:  # the call's result is this argument, as it is
+                    self._dep_areas(a, sheet, key, legacy, one, depth, out)
                 elif arrays or i in spec.arrays:
                     self._dep_areas(a, sheet, key, False, False, depth, out)
                 else:
@@ -601,7 +606,7 @@ class Compiler:
         self._scalar_ctx = True
         self._final = ast  # the formula's last operation (Excel snaps +/- residues to 0)
         try:
-            node = self.expr(ast)
+            node = self._operand(ast) if isinstance(ast, Call) else self.expr(ast)
         finally:
             self._scalar_ctx = False
             self._final = None
@@ -811,6 +816,7 @@ class Compiler:
                 hit = _intersect_cell(refs[0], r, c)
                 return Const(error(VALUE)) if hit is None else self.load_area(hit)
             if not (isinstance(node, Call) and node.name == "INDEX"):
+                self._one = refs is None and isinstance(node, Call)
                 return self.expr(node, refs)  # the references are not looked up twice
         return self.expr(node)
 
@@ -881,11 +887,14 @@ class Compiler:
             out.append(self.expr(a))
         return out
 
-    def _rule_args(self, name: str, nodes: tuple[Node, ...]) -> list[CNode | None]:
+    def _rule_args(
+        self, name: str, nodes: tuple[Node, ...], one: bool = False
+    ) -> list[CNode | None]:
         """A function's arguments compiled by its parameters' rules (``FunctionSpec``): in
-        a formula without array semantics, a reference given for a value parameter is
-        intersected with the formula's row or column; array parameters are evaluated as
-        arrays (no intersection inside them)."""
+        a formula without array semantics, a reference given for a value parameter (or,
+        when the call stands for ``one`` value, for a parameter passed through as the
+        result) is intersected with the formula's row or column; array parameters are
+        evaluated as arrays (no intersection inside them)."""
         legacy = self._scalar_ctx
         spec = get_function(name)
         whole = name in _ARRAY_ARG_FUNCS
@@ -896,7 +905,7 @@ class Compiler:
         for i, a in enumerate(nodes):
             if isinstance(a, Missing) and i in spec.values and not spec.empty_is_omitted:
                 out.append(Const(EMPTY_VALUE))  # ``LEFT(x,)``: an empty cell, not the default
-            elif legacy and i in spec.values:
+            elif legacy and (i in spec.values or (one and i in spec.passes)):
                 self._scalar_ctx = True
                 out.append(self._operand(a))
             else:
@@ -906,6 +915,7 @@ class Compiler:
 
     def _call(self, node: Call) -> CNode:
         name = node.name
+        one, self._one = self._one, False  # for this call only, not those inside it
         if name in _MAC_CHARSET and self.book.mac:
             name = _MAC_CHARSET[name]  # CHAR/CODE in the Macintosh character set
         family = risk_family(name)
@@ -937,7 +947,7 @@ class Compiler:
             return Const(error(NAME))
         saved = self._scalar_ctx
         try:
-            args = self._rule_args(name, node.args)
+            args = self._rule_args(name, node.args, one)
         finally:
             self._scalar_ctx = saved
         if name in _SHAPE_FROM_DATA and any(isinstance(a, Slot) for a in args):
@@ -1360,7 +1370,7 @@ def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:
         return impl(ctx, *vals)
     except XlError as e:
         return error(e.code)
-    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, KeyError):
+    except (ValueError, ZeroDivisionError, OverflowError):
         # a function implementation hit an unexpected input shape; the cell shows #VALUE!
         return error(VALUE)
     except AttributeError as exc:

@@ -614,7 +614,7 @@ def _index_vector(arr: Value, row: Value | None) -> Value | None:
     return Value(arr.num.reshape(-1)[(k - 1).astype(np.intp)].reshape(-1, 1, 1))
 
 
-@register("CHOOSE", min_args=2, values=params(0))
+@register("CHOOSE", min_args=2, values=params(0), passes=params(every=(1, 1)))
 def choose(ctx: EvalContext, idx: Value, *opts: Value | None) -> Value:
     k, ke = numbers(idx)
     k = np.trunc(k)

@@ -81,6 +81,10 @@ class FunctionSpec:
     no implicit intersection anywhere inside them.
     A parameter in none of them (``IF``'s branches, ``CHOOSE``'s choices) passes on what
     it is given, reference or value.
+    ``passes``: parameters whose argument is the result as it is (``IF``'s branches,
+    ``CHOOSE``'s choices): a reference given there is returned as a reference, so where
+    the call stands for one value, Excel intersects it as it would the reference itself
+    (``=IF(x, Costs, Prices)`` in row 7 is row 7's cost or price).
     ``empty_is_omitted``: an argument left empty (``f(a,,b)``) counts as not given, as
     the functions Excel added since 2010 read it (``XLOOKUP(x, r, v, , , 2)``). Older
     functions read an empty value parameter as an empty cell, 0 or "" or FALSE, not as
@@ -95,6 +99,7 @@ class FunctionSpec:
     ranges: Params = NONE
     arrays: Params = NONE
     empty_is_omitted: bool = False
+    passes: Params = NONE
 
 
 REGISTRY: dict[str, FunctionSpec] = {}
@@ -108,6 +113,7 @@ def register(
     ranges: Params = NONE,
     arrays: Params = NONE,
     empty_is_omitted: bool = False,
+    passes: Params = NONE,
 ) -> Callable:
     """Register ``impl(ctx, *args)`` under each of ``names`` (upper case), with Excel's
     rules for its parameters (see ``FunctionSpec``)."""
@@ -119,7 +125,7 @@ def register(
             if key in REGISTRY:
                 raise RuntimeError(f"Excel function {key} registered twice")
             REGISTRY[key] = FunctionSpec(
-                key, run, min_args, max_args, values, ranges, arrays, empty_is_omitted
+                key, run, min_args, max_args, values, ranges, arrays, empty_is_omitted, passes
             )
         return impl
 

@@ -27,6 +27,16 @@ from tests.engines.excel.test_excel_rules import err, ev
         ("=TBILLYIELD(DATE(2008,3,31),DATE(2008,6,1),98.45)", 0.0914, 4),
         ("=TBILLEQ(DATE(2008,3,31),DATE(2008,6,1),0.0914)", 0.094151, 6),
         ("=ACCRINTM(DATE(2008,4,1),DATE(2008,6,15),0.1,1000,3)", 20.54794521, 8),
+        (
+            "=PRICEMAT(DATE(2008,2,15),DATE(2008,4,13),DATE(2007,11,11),0.061,0.061,0)",
+            99.98449888,
+            8,
+        ),
+        (
+            "=YIELDMAT(DATE(2008,3,15),DATE(2008,11,3),DATE(2007,11,8),0.0625,100.0123,0)",
+            0.060954,
+            6,
+        ),
         # DISC: 2.025 off 100 over the 91 days (actual/360) of the page's second example
         ("=DISC(DATE(2007,1,25),DATE(2007,6,15),97.975,100,1)", 0.052420213, 9),
         # working days: the NETWORKDAYS.INTL and WORKDAY.INTL help pages

@@ -82,9 +82,7 @@ NOT_YET = {
     "ODDFYIELD",
     "ODDLPRICE",
     "ODDLYIELD",
-    "PRICEMAT",
     "TRIMRANGE",
-    "YIELDMAT",
 }
 
 

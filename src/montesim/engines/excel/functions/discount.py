@@ -123,7 +123,36 @@ def _accrintm(issue, s, rate, par=None, b=None):
     return par * rate * _years(issue, s, b)
 
 
+def _matfrac(issue, s, m, b):
+    """Year fractions issue->maturity, issue->settlement, settlement->maturity."""
+    si, mi = _dates(s, m)
+    ii = math.floor(issue)
+    if ii > si:
+        raise XlError(NUMERR)
+    k = _basis(b)
+    return yearfrac(ii, mi, k), yearfrac(ii, si, k), yearfrac(si, mi, k)
+
+
+def _pricemat(s, m, issue, rate, yld, b=None):
+    """Price per 100 of a security paying its interest at maturity."""
+    if rate < 0 or yld < 0:
+        raise XlError(NUMERR)
+    im, is_, sm = _matfrac(issue, s, m, b)
+    return 100 * ((1 + im * rate) / (1 + sm * yld) - is_ * rate)
+
+
+def _yieldmat(s, m, issue, rate, pr, b=None):
+    """Yield of a security paying its interest at maturity, priced ``pr`` per 100."""
+    if rate < 0 or pr <= 0:
+        raise XlError(NUMERR)
+    im, is_, sm = _matfrac(issue, s, m, b)
+    p = pr / 100
+    return ((1 + im * rate) - (p + is_ * rate)) / (p + is_ * rate) / sm
+
+
 for _name, _fn, _n in (
+    ("PRICEMAT", _pricemat, 6),
+    ("YIELDMAT", _yieldmat, 6),
     ("DISC", _disc, 5),
     ("INTRATE", _intrate, 5),
     ("RECEIVED", _received, 5),
@@ -139,7 +168,7 @@ for _name, _fn, _n in (
         padded = list(args) + [None] * (_n - len(args))
         return lift(_fn, padded, "n" * _n)
 
-    register(_name, min_args=3 if _n == 3 else 4, max_args=_n, values=ALL)(_impl)
+    register(_name, min_args={3: 3, 5: 4, 6: 5}[_n], max_args=_n, values=ALL)(_impl)
 
 
 @register("FVSCHEDULE", min_args=2, max_args=2, values=params(0))

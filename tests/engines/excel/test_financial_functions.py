@@ -37,6 +37,14 @@ from tests.engines.excel.test_excel_rules import err, ev
             0.060954,
             6,
         ),
+        ("=AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,1)", 360, 0),
+        # AMORLINC's rule, the periods adding up to cost - salvage: a first part prorated
+        # over the 134 of 366 days of 2008 (basis 1), then 360 a year, the rest at the end
+        (
+            "=SUM(AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,{0,1,2,3,4,5,6,7,8},0.15,1))",
+            2100,
+            9,
+        ),
         # DISC: 2.025 off 100 over the 91 days (actual/360) of the page's second example
         ("=DISC(DATE(2007,1,25),DATE(2007,6,15),97.975,100,1)", 0.052420213, 9),
         # working days: the NETWORKDAYS.INTL and WORKDAY.INTL help pages

@@ -171,6 +171,33 @@ for _name, _fn, _n in (
     register(_name, min_args={3: 3, 5: 4, 6: 5}[_n], max_args=_n, values=ALL)(_impl)
 
 
+def _amorlinc(cost, bought, first, salvage, period, rate, b=None):
+    """French linear depreciation: the first period prorated from the purchase date to
+    the end of the first period, then cost * rate a period until only the salvage value
+    is left, the last period taking what remains."""
+    if cost < 0 or salvage < 0 or salvage > cost or rate <= 0 or period < 0:
+        raise XlError(NUMERR)
+    if math.floor(bought) > math.floor(first):
+        raise XlError(NUMERR)
+    k = _basis(b)
+    full = cost * rate
+    first_part = yearfrac(math.floor(bought), math.floor(first), k) * rate * cost
+    periods = math.trunc((cost - salvage - first_part) / full)
+    n = math.trunc(period)
+    if n == 0:
+        return first_part
+    if n <= periods:
+        return full
+    if n == periods + 1:
+        return cost - salvage - full * periods - first_part
+    return 0.0
+
+
+register("AMORLINC", min_args=6, max_args=7, values=ALL)(
+    lambda ctx, *a: lift(_amorlinc, [*a, *[None] * (7 - len(a))], "nnnnnnn")
+)
+
+
 @register("FVSCHEDULE", min_args=2, max_args=2, values=params(0))
 def fvschedule(ctx: EvalContext, principal: Value, schedule: Value) -> Value:
     """principal * (1 + r1) * (1 + r2) * ...; blank rates count as 0."""

@@ -229,3 +229,23 @@ def test_only_the_chosen_rows_cells_are_dependencies() -> None:
         book.sheets["SHEET1"].cells[(r, 2)].formula = f"={10 * r}"
     comp = Compiler(book, static=True)
     assert sorted(comp._deps(("SHEET1", 2, 3))) == [("SHEET1", 2, 1), ("SHEET1", 2, 2)]
+
+
+def test_a_table_column_is_intersected_with_the_formula_row() -> None:
+    # =LEFT(Modules[Code], FIND(".", Modules[Code])-1) of the issue: Excel "II" in the row
+    # of "II.4", where taking the column's first cell gives "I"
+    from montesim.engines.excel.refs import Area
+    from montesim.engines.excel.tables import TableDef
+
+    cells = {
+        "Sheet1!A1": "Code",
+        "Sheet1!A2": "I.1",
+        "Sheet1!A3": "II.4",
+        "Sheet1!A4": "III.2",
+        "Sheet1!B3": '=LEFT(Modules[Code],FIND(".",Modules[Code])-1)',
+    }
+    book = inline_workbook(cells)
+    book.tables["MODULES"] = TableDef("Modules", "Sheet1", Area("Sheet1", 1, 1, 4, 1), ("Code",))
+    comp = Compiler(book, static=True)
+    comp.compile([("SHEET1", 3, 2)])
+    assert comp.value_of(("SHEET1", 3, 2)).to_py() == "II"

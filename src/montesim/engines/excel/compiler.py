@@ -132,47 +132,9 @@ _CRITERIA_PAIRS = {
 }
 # dynamic-array functions whose result size depends on the data
 _SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW", "TEXTSPLIT"}
-# functions whose arguments are evaluated as arrays even in a non-array cell
-_ARRAY_ARG_FUNCS = {
-    "GROUPBY",
-    "PIVOTBY",
-    "SUMPRODUCT",
-    "MMULT",
-    "TRANSPOSE",
-    "FREQUENCY",
-    "LINEST",
-    "TREND",
-    "LOOKUP",
-    "MATCH",
-    "XLOOKUP",
-    "XMATCH",
-    "VLOOKUP",
-    "HLOOKUP",
-    "SUMIF",
-    "SUMIFS",
-    "COUNTIF",
-    "COUNTIFS",
-    "AVERAGEIF",
-    "AVERAGEIFS",
-    "MAXIFS",
-    "MINIFS",
-    "TEXTJOIN",
-    "CONCAT",
-    "FILTER",
-    "SORT",
-    "SORTBY",
-    "UNIQUE",
-    "MINVERSE",
-    "MDETERM",
-    "TAKE",
-    "DROP",
-    "CHOOSECOLS",
-    "CHOOSEROWS",
-    "VSTACK",
-    "HSTACK",
-    "TOCOL",
-    "TOROW",
-}
+# the compiler's own functions whose arguments are evaluated as arrays even in a non-array
+# cell (a registered function declares it: ``register(..., arrays=, ranges=)``)
+_ARRAY_ARG_SPECIALS = {"GROUPBY", "PIVOTBY"}
 
 
 class Compiler:
@@ -447,7 +409,6 @@ class Compiler:
                 args = args[:1]
             offset = len(node.args) - len(args)
             spec = get_function(name) if name not in _SPECIAL else None
-            arrays = spec is not None and name in _ARRAY_ARG_FUNCS
             for i, a in enumerate(args, offset):
                 if name == "SINGLE":
                     self._dep_areas(a, sheet, key, True, True, depth, out)
@@ -457,7 +418,7 @@ class Compiler:
                     self._dep_areas(a, sheet, key, legacy, True, depth, out)
                 elif i in spec.passes:  # the call's result is this argument, as it is
                     self._dep_areas(a, sheet, key, legacy, one, depth, out)
-                elif arrays or i in spec.arrays:
+                elif i in spec.arrays or i in spec.ranges:
                     self._dep_areas(a, sheet, key, False, False, depth, out)
                 else:
                     self._dep_areas(a, sheet, key, legacy, False, depth, out)
@@ -897,7 +858,7 @@ class Compiler:
         evaluated as arrays (no intersection inside them)."""
         legacy = self._scalar_ctx
         spec = get_function(name)
-        whole = name in _ARRAY_ARG_FUNCS
+        whole = name in _ARRAY_ARG_SPECIALS
         if spec is None or any(isinstance(a, Binary) and a.op == "," for a in nodes):
             self._scalar_ctx = legacy and not whole
             return self._args(nodes)  # a union of areas: one argument per area
@@ -909,7 +870,8 @@ class Compiler:
                 self._scalar_ctx = True
                 out.append(self._operand(a))
             else:
-                self._scalar_ctx = legacy and not (whole or i in spec.arrays)
+                arrays = whole or i in spec.arrays or i in spec.ranges
+                self._scalar_ctx = legacy and not arrays
                 out.append(self.expr(a))
         return out
 
@@ -934,7 +896,7 @@ class Compiler:
         special = _SPECIAL.get(name)
         if special is not None:
             saved = self._scalar_ctx
-            self._scalar_ctx = saved and name not in _ARRAY_ARG_FUNCS
+            self._scalar_ctx = saved and name not in _ARRAY_ARG_SPECIALS
             try:
                 return special(self, node)
             finally:

@@ -28,7 +28,7 @@ from ..values import (
     numbers,
     pick,
 )
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 # -- helpers ----------------------------------------------------------------------------
 
@@ -166,8 +166,8 @@ def _take_drop(drop: bool) -> Callable[..., Value]:
     return impl
 
 
-register("TAKE", min_args=2, max_args=3)(_take_drop(False))
-register("DROP", min_args=2, max_args=3)(_take_drop(True))
+register("TAKE", min_args=2, max_args=3, arrays=params(0), values=params(1, 2))(_take_drop(False))
+register("DROP", min_args=2, max_args=3, arrays=params(0), values=params(1, 2))(_take_drop(True))
 
 
 def _choose(axis: int) -> Callable[..., Value]:
@@ -185,8 +185,8 @@ def _choose(axis: int) -> Callable[..., Value]:
     return impl
 
 
-register("CHOOSEROWS", min_args=2)(_choose(0))
-register("CHOOSECOLS", min_args=2)(_choose(1))
+register("CHOOSEROWS", min_args=2, arrays=ALL)(_choose(0))
+register("CHOOSECOLS", min_args=2, arrays=ALL)(_choose(1))
 
 
 def _stack(axis: int) -> Callable[..., Value]:
@@ -222,8 +222,8 @@ def _stack(axis: int) -> Callable[..., Value]:
     return impl
 
 
-register("VSTACK", min_args=1)(_stack(0))
-register("HSTACK", min_args=1)(_stack(1))
+register("VSTACK", min_args=1, arrays=ALL)(_stack(0))
+register("HSTACK", min_args=1, arrays=ALL)(_stack(1))
 
 
 def _to_line(column: bool) -> Callable[..., Value]:
@@ -252,13 +252,13 @@ def _to_line(column: bool) -> Callable[..., Value]:
     return impl
 
 
-register("TOCOL", min_args=1, max_args=3)(_to_line(True))
-register("TOROW", min_args=1, max_args=3)(_to_line(False))
+register("TOCOL", min_args=1, max_args=3, arrays=params(0), values=params(1, 2))(_to_line(True))
+register("TOROW", min_args=1, max_args=3, arrays=params(0), values=params(1, 2))(_to_line(False))
 
 # -- data-dependent shapes --------------------------------------------------------------------
 
 
-@register("FILTER", min_args=2, max_args=3)
+@register("FILTER", min_args=2, max_args=3, arrays=params(0, 1), values=params(2))
 def filter_(ctx: EvalContext, v: Value, include: Value, if_empty: Value | None = None) -> Value:
     def run(g: list[list[Any]], inc: list[list[Any]], *rest: list[list[Any]]) -> list[list[Any]]:
         rows, cols = len(g), len(g[0])
@@ -315,7 +315,7 @@ def _truthy(x: Any) -> bool | XlError:
     return bool(x)
 
 
-@register("UNIQUE", min_args=1, max_args=3)
+@register("UNIQUE", min_args=1, max_args=3, arrays=params(0), values=params(1, 2))
 def unique(
     ctx: EvalContext, v: Value, by_col: Value | None = None, once: Value | None = None
 ) -> Value:
@@ -338,7 +338,7 @@ def unique(
     return _per_trial(run, v)
 
 
-@register("SORT", min_args=1, max_args=4)
+@register("SORT", min_args=1, max_args=4, arrays=params(0, 1), values=params(2, 3))
 def sort(ctx: EvalContext, v: Value, index=None, order=None, by_col=None) -> Value:
     # sort_index and sort_order may be arrays: {2,1} sorts by the 2nd, then the 1st
     keys = _ints(index, 1)
@@ -360,7 +360,7 @@ def sort(ctx: EvalContext, v: Value, index=None, order=None, by_col=None) -> Val
     return _per_trial(run, v)
 
 
-@register("SORTBY", min_args=2)
+@register("SORTBY", min_args=2, arrays=params(0, every=(1, 2)), values=params(every=(2, 2)))
 def sortby(ctx: EvalContext, v: Value, *rest: Value | None) -> Value:
     bys: list[Value] = []
     orders: list[bool] = []
@@ -458,7 +458,7 @@ def _result(x: np.ndarray, bad: np.ndarray | None) -> Value:
     return Value(x, None if err is None else np.zeros(x.shape, np.int8), err)
 
 
-@register("MMULT", min_args=2, max_args=2)
+@register("MMULT", min_args=2, max_args=2, arrays=ALL)
 def mmult(ctx: EvalContext, a: Value, b: Value) -> Value:
     if a.dims[1] != b.dims[0]:
         return error(VALUE)
@@ -482,7 +482,7 @@ def mmult(ctx: EvalContext, a: Value, b: Value) -> Value:
         )
 
 
-@register("MINVERSE", min_args=1, max_args=1)
+@register("MINVERSE", min_args=1, max_args=1, arrays=ALL)
 def minverse(ctx: EvalContext, a: Value) -> Value:
     r, c = a.dims
     if r != c:
@@ -501,7 +501,7 @@ def minverse(ctx: EvalContext, a: Value) -> Value:
     return out
 
 
-@register("MDETERM", min_args=1, max_args=1)
+@register("MDETERM", min_args=1, max_args=1, arrays=ALL)
 def mdeterm(ctx: EvalContext, a: Value) -> Value:
     r, c = a.dims
     if r != c:
@@ -520,7 +520,7 @@ def munit(ctx: EvalContext, n: Value) -> Value:
     return Value(np.eye(k).reshape(1, k, k))
 
 
-@register("FREQUENCY", min_args=2, max_args=2)
+@register("FREQUENCY", min_args=2, max_args=2, arrays=ALL)
 def frequency(ctx: EvalContext, data: Value, bins: Value) -> Value:
     """Counts of ``data`` per bin, as a column one longer than ``bins`` (numbers only)."""
 

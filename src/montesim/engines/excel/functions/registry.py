@@ -77,8 +77,10 @@ class FunctionSpec:
     ``#N/A``, ``SUMIF(#REF!, ...)`` is ``#REF!``, not 0. (The aggregates' arguments,
     ``SUM``'s, ``COUNT``'s, take values or references alike and are in none of these:
     ``COUNT`` skips an error argument, ``SUM`` gives the first error it meets.)
-    ``arrays``: parameters evaluated as arrays even in such a formula (``SUMPRODUCT``'s):
-    no implicit intersection anywhere inside them.
+    ``arrays``: parameters evaluated as arrays even in such a formula (``SUMPRODUCT``'s,
+    ``FILTER``'s): no implicit intersection anywhere inside them. ``ranges`` are evaluated
+    so too (``MATCH(1, (A:A="x")*(B:B>0), 0)`` needs no array entry); an error given for an
+    array parameter is an element like any other (``VSTACK(1/0, 2)`` is ``{#DIV/0!; 2}``).
     A parameter in none of them (``IF``'s branches, ``CHOOSE``'s choices) passes on what
     it is given, reference or value.
     ``passes``: parameters whose argument is the result as it is (``IF``'s branches,
@@ -119,7 +121,7 @@ def register(
     rules for its parameters (see ``FunctionSpec``)."""
 
     def deco(impl: Callable[..., Value]) -> Callable[..., Value]:
-        run = _errors_as_ranges(impl, ranges | arrays) if (ranges or arrays) else impl
+        run = _errors_as_ranges(impl, ranges) if ranges else impl
         for name in names:
             key = name.upper()
             if key in REGISTRY:

@@ -23,7 +23,7 @@ from ..values import (
     normalize,
     numbers,
 )
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, register
 
 
 def _matrix(v: Value, t: int) -> np.ndarray:
@@ -168,7 +168,7 @@ def _per_trial(fn, *vals: Value | None) -> Value:
     return normalize(num, kind, err, text)
 
 
-@register("LINEST", min_args=1, max_args=4)
+@register("LINEST", min_args=1, max_args=4, arrays=ALL)
 def linest(
     ctx: EvalContext,
     y: Value,
@@ -190,7 +190,7 @@ def linest(
     return _per_trial(one, y, x)
 
 
-@register("TREND", min_args=1, max_args=4)
+@register("TREND", min_args=1, max_args=4, arrays=ALL)
 def trend(
     ctx: EvalContext,
     y: Value,
@@ -235,7 +235,7 @@ def _log_of(y: Value) -> Value | XlError:
     return Value(np.log(n))
 
 
-@register("LOGEST", min_args=1, max_args=4)
+@register("LOGEST", min_args=1, max_args=4, arrays=ALL)
 def logest(
     ctx: EvalContext,
     y: Value,
@@ -257,7 +257,7 @@ def logest(
     return Value(num, fit.kind, fit.err, fit.text)
 
 
-@register("GROWTH", min_args=1, max_args=4)
+@register("GROWTH", min_args=1, max_args=4, arrays=ALL)
 def growth(
     ctx: EvalContext,
     y: Value,

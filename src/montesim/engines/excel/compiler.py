@@ -116,22 +116,8 @@ class FormulaCrash(Exception):
 
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
 _REF_OPS = (":", " ", ",")  # range, intersection and union: operators on references
-_UNKNOWN: Any = object()
-EMPTY_VALUE = from_py(None)  # an argument left empty  # ``expr``'s references, not looked up yet
-# functions with (range, criterion) pairs: the index of the first pair, and whether the
-# function takes more than one
-_CRITERIA_PAIRS = {
-    "COUNTIF": (0, False),
-    "SUMIF": (0, False),
-    "AVERAGEIF": (0, False),
-    "COUNTIFS": (0, True),
-    "SUMIFS": (1, True),
-    "AVERAGEIFS": (1, True),
-    "MAXIFS": (1, True),
-    "MINIFS": (1, True),
-}
-# dynamic-array functions whose result size depends on the data
-_SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW", "TEXTSPLIT"}
+_UNKNOWN: Any = object()  # ``expr``'s references, not looked up yet
+EMPTY_VALUE = from_py(None)  # an argument left empty
 # the compiler's own functions whose arguments are evaluated as arrays even in a non-array
 # cell (a registered function declares it: ``register(..., arrays=, ranges=)``)
 _ARRAY_ARG_SPECIALS = {"GROUPBY", "PIVOTBY"}
@@ -912,26 +898,32 @@ class Compiler:
             args = self._rule_args(name, node.args, one)
         finally:
             self._scalar_ctx = saved
-        if name in _SHAPE_FROM_DATA and any(isinstance(a, Slot) for a in args):
+        spec = get_function(name)
+        assert spec is not None
+        if spec.sized_by_data and any(isinstance(a, Slot) for a in args):
             # the spill size would change from trial to trial: not something we compute
             self.unsupported(f"{name} of values that change between trials")
         if name in _BINARY_SEARCH_ARGS:
             why = _binary_search_check(args, *_BINARY_SEARCH_ARGS[name])
             if why:
                 self.unsupported(f"{name} binary search ({why})")
-        if name in _CRITERIA_PAIRS:
-            self._note_criteria_ties(name, node.args, args)
+        if spec.criteria is not None:
+            self._note_criteria_ties(name, spec.criteria, node.args, args)
         return self.call(name, args)
 
     def _note_criteria_ties(
-        self, name: str, nodes: tuple[Node, ...], args: list[CNode | None]
+        self,
+        name: str,
+        pairs: tuple[int, bool],
+        nodes: tuple[Node, ...],
+        args: list[CNode | None],
     ) -> None:
         """Report a criterion computed as text (``">="&B3``) whose number agrees with a
         value of its range to 15 significant digits without being equal: the result then
         depends on how Excel rounds the number to text (see ``ties_at_15_digits``)."""
         if len(nodes) != len(args):
             return  # a union of areas among the arguments: not a criteria function's call
-        first, many = _CRITERIA_PAIRS[name]
+        first, many = pairs
         stop = len(args) if many else min(len(args), first + 2)
         for i in range(first, stop - 1, 2):
             rng, crit = args[i], args[i + 1]

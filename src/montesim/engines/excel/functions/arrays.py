@@ -252,13 +252,19 @@ def _to_line(column: bool) -> Callable[..., Value]:
     return impl
 
 
-register("TOCOL", min_args=1, max_args=3, arrays=params(0), values=params(1, 2))(_to_line(True))
-register("TOROW", min_args=1, max_args=3, arrays=params(0), values=params(1, 2))(_to_line(False))
+register(
+    "TOCOL", min_args=1, max_args=3, arrays=params(0), values=params(1, 2), sized_by_data=True
+)(_to_line(True))
+register(
+    "TOROW", min_args=1, max_args=3, arrays=params(0), values=params(1, 2), sized_by_data=True
+)(_to_line(False))
 
 # -- data-dependent shapes --------------------------------------------------------------------
 
 
-@register("FILTER", min_args=2, max_args=3, arrays=params(0, 1), values=params(2))
+@register(
+    "FILTER", min_args=2, max_args=3, arrays=params(0, 1), values=params(2), sized_by_data=True
+)
 def filter_(ctx: EvalContext, v: Value, include: Value, if_empty: Value | None = None) -> Value:
     def run(g: list[list[Any]], inc: list[list[Any]], *rest: list[list[Any]]) -> list[list[Any]]:
         rows, cols = len(g), len(g[0])
@@ -315,7 +321,9 @@ def _truthy(x: Any) -> bool | XlError:
     return bool(x)
 
 
-@register("UNIQUE", min_args=1, max_args=3, arrays=params(0), values=params(1, 2))
+@register(
+    "UNIQUE", min_args=1, max_args=3, arrays=params(0), values=params(1, 2), sized_by_data=True
+)
 def unique(
     ctx: EvalContext, v: Value, by_col: Value | None = None, once: Value | None = None
 ) -> Value:

@@ -447,7 +447,9 @@ def _resize(sum_range: Value, dims: tuple[int, int]) -> Value:
     return sum_range
 
 
-@register("SUMIF", min_args=2, max_args=3, values=params(1), ranges=params(0, 2))
+@register(
+    "SUMIF", min_args=2, max_args=3, values=params(1), ranges=params(0, 2), criteria=(0, False)
+)
 @over_criteria(lambda i: i == 1)
 def sumif(ctx: EvalContext, rng: Value, crit: Value, sum_range: Value | None = None) -> Value:
     mask = criteria_mask(rng, crit)
@@ -485,7 +487,13 @@ def sumif_cells(
     return num_result(acc, None)
 
 
-@register("SUMIFS", min_args=3, values=params(every=(2, 2)), ranges=params(0, every=(1, 2)))
+@register(
+    "SUMIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)
 @over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def sumifs(ctx: EvalContext, sum_range: Value, *pairs: Value | None) -> Value:
     if len(pairs) % 2:

@@ -87,6 +87,11 @@ class FunctionSpec:
     ``CHOOSE``'s choices): a reference given there is returned as a reference, so where
     the call stands for one value, Excel intersects it as it would the reference itself
     (``=IF(x, Costs, Prices)`` in row 7 is row 7's cost or price).
+    ``criteria``: where the (range, criterion) pairs of a conditional aggregate start,
+    and whether more than one may follow (``SUMIFS``: (1, True)); the compiler reports a
+    criterion built as text whose number ties a value of its range to 15 digits.
+    ``sized_by_data``: the result's size follows the values (``FILTER``, ``UNIQUE``), so
+    arguments that change between trials are reported, not computed.
     ``empty_is_omitted``: an argument left empty (``f(a,,b)``) counts as not given, as
     the functions Excel added since 2010 read it (``XLOOKUP(x, r, v, , , 2)``). Older
     functions read an empty value parameter as an empty cell, 0 or "" or FALSE, not as
@@ -102,6 +107,8 @@ class FunctionSpec:
     arrays: Params = NONE
     empty_is_omitted: bool = False
     passes: Params = NONE
+    criteria: tuple[int, bool] | None = None
+    sized_by_data: bool = False
 
 
 REGISTRY: dict[str, FunctionSpec] = {}
@@ -116,6 +123,8 @@ def register(
     arrays: Params = NONE,
     empty_is_omitted: bool = False,
     passes: Params = NONE,
+    criteria: tuple[int, bool] | None = None,
+    sized_by_data: bool = False,
 ) -> Callable:
     """Register ``impl(ctx, *args)`` under each of ``names`` (upper case), with Excel's
     rules for its parameters (see ``FunctionSpec``)."""
@@ -127,7 +136,17 @@ def register(
             if key in REGISTRY:
                 raise RuntimeError(f"Excel function {key} registered twice")
             REGISTRY[key] = FunctionSpec(
-                key, run, min_args, max_args, values, ranges, arrays, empty_is_omitted, passes
+                key,
+                run,
+                min_args,
+                max_args,
+                values,
+                ranges,
+                arrays,
+                empty_is_omitted,
+                passes,
+                criteria,
+                sized_by_data,
             )
         return impl
 

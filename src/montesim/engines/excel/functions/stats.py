@@ -331,14 +331,22 @@ register("RANK.AVG", min_args=2, max_args=3, values=params(0, 2), ranges=params(
 # -- conditional aggregates ------------------------------------------------------------------
 
 
-@register("COUNTIF", min_args=2, max_args=2, values=params(1), ranges=params(0))
+@register(
+    "COUNTIF", min_args=2, max_args=2, values=params(1), ranges=params(0), criteria=(0, False)
+)
 @over_criteria(lambda i: i == 1)
 def countif(ctx: EvalContext, rng: Value, crit: Value) -> Value:
     m = criteria_mask(rng, crit)
     return agg_result(m.reshape(m.shape[0], -1).sum(axis=1), None)
 
 
-@register("COUNTIFS", min_args=2, values=params(every=(1, 2)), ranges=params(every=(0, 2)))
+@register(
+    "COUNTIFS",
+    min_args=2,
+    values=params(every=(1, 2)),
+    ranges=params(every=(0, 2)),
+    criteria=(0, True),
+)
 @over_criteria(lambda i: i % 2 == 1)
 def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
@@ -349,7 +357,9 @@ def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
     return agg_result(mask.reshape(mask.shape[0], -1).sum(axis=1), None)
 
 
-@register("AVERAGEIF", min_args=2, max_args=3, values=params(1), ranges=params(0, 2))
+@register(
+    "AVERAGEIF", min_args=2, max_args=3, values=params(1), ranges=params(0, 2), criteria=(0, False)
+)
 @over_criteria(lambda i: i == 1)
 def averageif(ctx: EvalContext, rng: Value, crit: Value, avg_range: Value | None = None) -> Value:
     mask = criteria_mask(rng, crit)
@@ -359,7 +369,13 @@ def averageif(ctx: EvalContext, rng: Value, crit: Value, avg_range: Value | None
         return finish(s / np.maximum(c, 1), err, c == 0, DIV0)
 
 
-@register("AVERAGEIFS", min_args=3, values=params(every=(2, 2)), ranges=params(0, every=(1, 2)))
+@register(
+    "AVERAGEIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)
 @over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def averageifs(ctx: EvalContext, avg_range: Value, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
@@ -391,12 +407,20 @@ def _minmax_ifs(largest: bool):
     return impl
 
 
-register("MAXIFS", min_args=3, values=params(every=(2, 2)), ranges=params(0, every=(1, 2)))(
-    over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(True))
-)
-register("MINIFS", min_args=3, values=params(every=(2, 2)), ranges=params(0, every=(1, 2)))(
-    over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(False))
-)
+register(
+    "MAXIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(True)))
+register(
+    "MINIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(False)))
 
 
 # -- paired data -------------------------------------------------------------------------

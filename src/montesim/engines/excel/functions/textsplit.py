@@ -127,7 +127,7 @@ register(
 )(_before_after(False))
 
 
-@register("TEXTSPLIT", min_args=2, max_args=6, empty_is_omitted=True)
+@register("TEXTSPLIT", min_args=2, max_args=6, empty_is_omitted=True, sized_by_data=True)
 def textsplit(
     ctx: EvalContext,
     text: Value,

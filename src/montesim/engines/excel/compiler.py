@@ -684,8 +684,10 @@ class Compiler:
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
             return Const(error(VALUE))
         vals = [None if a is None else (a.value if isinstance(a, Const) else a.probe) for a in args]
-        if fn == "TEXT" and len(vals) > 1 and vals[1] is not None:
-            self._note_comma_decimal(vals[1])
+        if spec.formats:
+            for i, v in enumerate(vals):
+                if v is not None and i in spec.formats:
+                    self._note_comma_decimal(v)
         result = _safe_call(spec.impl, ctx, vals)
         if all(a is None or isinstance(a, Const) for a in args):
             return Const(result)

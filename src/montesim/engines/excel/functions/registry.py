@@ -92,6 +92,8 @@ class FunctionSpec:
     criterion built as text whose number ties a value of its range to 15 digits.
     ``sized_by_data``: the result's size follows the values (``FILTER``, ``UNIQUE``), so
     arguments that change between trials are reported, not computed.
+    ``formats``: number-format parameters (``TEXT``'s): a format that only makes sense
+    with a decimal comma is reported, as the file does not say which locale wrote it.
     ``empty_is_omitted``: an argument left empty (``f(a,,b)``) counts as not given, as
     the functions Excel added since 2010 read it (``XLOOKUP(x, r, v, , , 2)``). Older
     functions read an empty value parameter as an empty cell, 0 or "" or FALSE, not as
@@ -109,6 +111,7 @@ class FunctionSpec:
     passes: Params = NONE
     criteria: tuple[int, bool] | None = None
     sized_by_data: bool = False
+    formats: Params = NONE
 
 
 REGISTRY: dict[str, FunctionSpec] = {}
@@ -125,6 +128,7 @@ def register(
     passes: Params = NONE,
     criteria: tuple[int, bool] | None = None,
     sized_by_data: bool = False,
+    formats: Params = NONE,
 ) -> Callable:
     """Register ``impl(ctx, *args)`` under each of ``names`` (upper case), with Excel's
     rules for its parameters (see ``FunctionSpec``)."""
@@ -147,6 +151,7 @@ def register(
                 passes,
                 criteria,
                 sized_by_data,
+                formats,
             )
         return impl
 

@@ -18,7 +18,7 @@ from ..values import (
 )
 from .helpers import collect, lift
 from .numfmt import comma_decimal_format, format_value
-from .registry import ALL, EvalContext, params, register
+from .registry import ALL, EvalContext, Params, params, register
 
 
 def _int(x: float, lo: int = 0) -> int:
@@ -28,7 +28,7 @@ def _int(x: float, lo: int = 0) -> int:
     return n
 
 
-def _text_fn(name: str, fn, how: str, min_args: int | None = None) -> None:
+def _text_fn(name: str, fn, how: str, min_args: int | None = None, **rules: Params) -> None:
     def impl(ctx: EvalContext, *args: Value | None) -> Value:
         padded = list(args) + [None] * (len(how) - len(args))
         return lift(fn, padded, how)
@@ -38,6 +38,7 @@ def _text_fn(name: str, fn, how: str, min_args: int | None = None) -> None:
         min_args=len(how) if min_args is None else min_args,
         max_args=len(how),
         values=ALL,
+        **rules,
     )(impl)
 
 
@@ -96,6 +97,7 @@ _text_fn(
     "TEXT",
     lambda x, fmt: format_value(x, fmt, comma_decimal=comma_decimal_format(fmt)),
     "as",
+    formats=params(1),
 )
 _text_fn(
     "REPLACE",

@@ -79,7 +79,7 @@ def find(
         idx = n - 1 - hit[:, ::-1].argmax(axis=1) if reverse else hit.argmax(axis=1)
     elif mode == 1:
         # Excel's binary search, on any data: sorted or not, its probes decide
-        idx = excel_bisect(hit, np.broadcast_to(valid, vec.shape).reshape(-1, n))
+        idx = excel_bisect(hit, valid.reshape(-1, n))
         any_hit = idx >= 0
     elif mode == -1:
         # MATCH type -1 scans (Excel's cached values on ascending data say so): until a
@@ -120,11 +120,13 @@ def excel_bisect(ok: np.ndarray, valid: np.ndarray) -> np.ndarray:
     0, 0, 0, 0, 0.251, 0, 0.978 searched for 0.2 gives position 4 (1-based), as Excel.
     """
     t, n = ok.shape
-    valid = np.broadcast_to(valid, (t, n)) if valid.shape[0] != t else valid
+    if valid.shape[0] > 1 and (valid[1:] == valid[:1]).all():
+        valid = valid[:1]  # the same in every trial (the usual case): one row suffices
     # the first comparable position at or after each position (n: none)
-    pos = np.where(valid, np.arange(n), n)
+    pos = np.where(valid, np.arange(n, dtype=np.int32), np.int32(n))
     nxt = np.minimum.accumulate(pos[:, ::-1], axis=1)[:, ::-1]
     rows = np.arange(t)
+    vrows = rows if nxt.shape[0] == t else np.zeros(t, np.intp)
     lo = np.zeros(t, np.int64)
     hi = np.full(t, n - 1, np.int64)
     while True:
@@ -132,7 +134,7 @@ def excel_bisect(ok: np.ndarray, valid: np.ndarray) -> np.ndarray:
         if not live.any():
             break
         mid = (lo + hi) // 2
-        probe = nxt[rows, mid]
+        probe = nxt[vrows, mid]
         found = live & (probe < hi)
         good = found & ok[rows, np.minimum(probe, n - 1)]
         lo = np.where(good, probe, lo)

@@ -55,23 +55,3 @@ def test_copies_of_a_formula_are_tokenized_once(monkeypatch: pytest.MonkeyPatch)
     trees = [P.parse(f"=B{r}*(1+$C$2)-SUM(D{r}:F{r})/Inputs!G{r + 1}") for r in range(2, 200)]
     assert len(calls) == 1
     assert trees[-1] == P.parse_text("=B199*(1+$C$2)-SUM(D199:F199)/Inputs!G200")
-
-
-@pytest.mark.parametrize("group", GROUPS, ids=lambda g: g[0])
-def test_the_dependency_scan_finds_what_walk_finds(group: list[str]) -> None:
-    """``reference_leaves`` (the compiler's dependency scan) lists the references and
-    names ``walk(skip_ref_bases=True)`` visits, in the same order."""
-    more = [
-        "=INDEX(A1:B5,MATCH(C1,D1:D5,0),2)+OFFSET(E1,1,1)*ROW(F1)+COLUMNS(G1:H2)",
-        "=LET(x,A1,y,Rate,x*y+SUM(Tbl[Col]))+IF(B1,{1,2},-C1%)",
-        "=ROW()+COLUMN(A1:A2)+ROWS(Name1)+SUM(Sheet2!A:A)",
-    ]
-    for text in group + more:
-        try:
-            tree = P.parse(text)
-        except P.ParseError:
-            continue
-        want = [n for n in P.walk(tree, skip_ref_bases=True) if isinstance(n, P.RefText | P.Name)]
-        got = P.reference_leaves(tree, [])
-        assert [id(n) for n in got] == [id(n) for n in want], text
-        assert got, text

@@ -22,6 +22,7 @@ from ...heap import gc_paused
 from ...sampling.seeding import stable_id
 from ..base import InputError
 from .cnodes import CNode, Const, Slot  # also imported from here by other modules
+from .cycles import WalkPath
 from .functions import EvalContext, get_function
 from .functions.criteria import ties_at_15_digits
 from .functions.numfmt import comma_decimal_format
@@ -44,7 +45,6 @@ from .parser import (
     Str,
     Unary,
     parse,
-    reference_leaves,
     walk,
 )
 from .program import Op, Program, fill, pick
@@ -117,61 +117,10 @@ class FormulaCrash(Exception):
 _DYNAMIC_REF_FUNCS = {"OFFSET", "INDIRECT"}
 _REF_OPS = (":", " ", ",")  # range, intersection and union: operators on references
 _UNKNOWN: Any = object()  # ``expr``'s references, not looked up yet
-# functions with (range, criterion) pairs: the index of the first pair, and whether the
-# function takes more than one
-_CRITERIA_PAIRS = {
-    "COUNTIF": (0, False),
-    "SUMIF": (0, False),
-    "AVERAGEIF": (0, False),
-    "COUNTIFS": (0, True),
-    "SUMIFS": (1, True),
-    "AVERAGEIFS": (1, True),
-    "MAXIFS": (1, True),
-    "MINIFS": (1, True),
-}
-# dynamic-array functions whose result size depends on the data
-_SHAPE_FROM_DATA = {"FILTER", "UNIQUE", "TOCOL", "TOROW"}
-# functions whose arguments are evaluated as arrays even in a non-array cell
-_ARRAY_ARG_FUNCS = {
-    "GROUPBY",
-    "PIVOTBY",
-    "SUMPRODUCT",
-    "MMULT",
-    "TRANSPOSE",
-    "FREQUENCY",
-    "LINEST",
-    "TREND",
-    "LOOKUP",
-    "MATCH",
-    "XLOOKUP",
-    "XMATCH",
-    "VLOOKUP",
-    "HLOOKUP",
-    "SUMIF",
-    "SUMIFS",
-    "COUNTIF",
-    "COUNTIFS",
-    "AVERAGEIF",
-    "AVERAGEIFS",
-    "MAXIFS",
-    "MINIFS",
-    "TEXTJOIN",
-    "CONCAT",
-    "FILTER",
-    "SORT",
-    "SORTBY",
-    "UNIQUE",
-    "MINVERSE",
-    "MDETERM",
-    "TAKE",
-    "DROP",
-    "CHOOSECOLS",
-    "CHOOSEROWS",
-    "VSTACK",
-    "HSTACK",
-    "TOCOL",
-    "TOROW",
-}
+EMPTY_VALUE = from_py(None)  # an argument left empty
+# the compiler's own functions whose arguments are evaluated as arrays even in a non-array
+# cell (a registered function declares it: ``register(..., arrays=, ranges=)``)
+_ARRAY_ARG_SPECIALS = {"GROUPBY", "PIVOTBY"}
 
 
 class Compiler:
@@ -223,6 +172,9 @@ class Compiler:
         self._nested = 0
         self._name_depth = 0
         self._scalar_ctx = False  # legacy implicit intersection of operator operands
+        # the call compiled next stands for one value (an operand, a value parameter, the
+        # formula itself): its pass-through arguments are intersected (``FunctionSpec``)
+        self._one = False
         self._active: dict[str, set[tuple[int, int]]] = {}
         # per sheet: the rows with active cells in order, and each row's columns in order
         self._active_rows: dict[str, tuple[list[int], dict[int, list[int]]]] = {}
@@ -249,21 +201,20 @@ class Compiler:
             if root in self.cells:
                 continue
             stack: list[CellKey] = [root]
-            expanded: set[CellKey] = set()
-            onpath: set[CellKey] = set()
+            path: WalkPath[CellKey] = WalkPath()
             while stack:
                 key = stack[-1]
                 if key in self.cells and key not in self._open_loops:
                     stack.pop()
-                    onpath.discard(key)
+                    if key in path:
+                        path.leave(key)
                     continue
-                if key not in expanded:
-                    expanded.add(key)
-                    onpath.add(key)
+                if key not in path:
+                    path.enter(key)
                     pending = [d for d in self._deps(key) if d not in self.cells]
                     for d in reversed(pending):
-                        if d in onpath:
-                            self._cycle(stack, onpath, d, key, on_cycle)
+                        if d in path:
+                            self._cycle(path.cycle(d, key), d, on_cycle)
                         else:
                             stack.append(d)
                     continue
@@ -271,17 +222,16 @@ class Compiler:
                     node = self._compile_cell_tx(key)
                 except NeedCells as need:
                     for d in need.keys:
-                        if d in onpath:
-                            self._cycle(stack, onpath, d, key, on_cycle)
+                        if d in path:
+                            self._cycle(path.cycle(d, key), d, on_cycle)
                         elif d not in self.cells:
-                            expanded.discard(d)
                             stack.append(d)
                     continue
                 if key in self._open_loops:
                     node = self._close_loop(key, node)
                 self.cells[key] = node
                 stack.pop()
-                onpath.discard(key)
+                path.leave(key)
 
     def node(self, key: CellKey) -> CNode:
         return self.cells[key]
@@ -291,18 +241,8 @@ class Compiler:
         return n.value if isinstance(n, Const) else n.probe
 
     # -- cycles ----------------------------------------------------------------------
-    def _cycle(
-        self, stack: list[CellKey], onpath: set[CellKey], dep: CellKey, key: CellKey, on_cycle: str
-    ) -> None:
-        path: list[CellKey] = []  # the DFS path: each key at its latest place on the stack
-        for k in reversed(stack):
-            if k in onpath and k not in path:
-                path.append(k)
-        path.reverse()
-        start = path.index(dep) if dep in path else 0
-        cyc = path[start:]
-        if not cyc or cyc[-1] != key:
-            cyc.append(key)
+    def _cycle(self, cyc: list[CellKey], dep: CellKey, on_cycle: str) -> None:
+        """A circular reference ``cyc`` (from ``dep`` to the cell that reads it)."""
         names = [self._addr(k) for k in cyc]
         cd = self.book.cell(dep[0], dep[1], dep[2])
         if self.book.iterate and not self.static and cd is not None and cd.array is None:
@@ -390,31 +330,92 @@ class Compiler:
         except ParseError:
             return []
         out: list[CellKey] = []
-        for area in self._static_areas(ast, sheet.name, 0, key):
+        areas: list[Area] = []
+        legacy = cd.array is None  # a formula saved without array semantics
+        self._dep_areas(ast, sheet.name, key, legacy, legacy, 0, areas)
+        for area in areas:
             out.extend(self._active_in(area))
         return out
 
-    def _static_areas(self, ast: Node, sheet: str, depth: int, key: CellKey) -> list[Area]:
-        areas: list[Area] = []
-        for n in reference_leaves(ast, []):
-            if isinstance(n, RefText):
-                a = parse_area(n.text, sheet)
-                if a is not None:
-                    areas.append(a)
-            elif isinstance(n, Name) and n.sheet is None and is_structured(n.name):
-                hit = resolve_table_ref(n.name, self.book.tables, (sheet, key[1], key[2]))
-                if isinstance(hit, Area):
-                    areas.append(hit)
-            elif isinstance(n, Name) and depth < 10:
-                text = self.book.name(n.name, n.sheet or sheet)
-                if text is None:
-                    continue
-                try:
-                    sub = parse(text)
-                except ParseError:
-                    continue
-                areas.extend(self._static_areas(sub, n.sheet or sheet, depth + 1, key))
-        return areas
+    def _dep_areas(
+        self,
+        node: Node,
+        sheet: str,
+        key: CellKey,
+        legacy: bool,
+        one: bool,
+        depth: int,
+        out: list[Area],
+    ) -> None:
+        """The areas ``node`` reads, for the dependency walk. ``legacy``: evaluated without
+        array semantics; ``one``: where one value is taken (an operator's operand, a
+        function's value parameter), so a reference there is intersected with the
+        formula's row or column and only the intersected cell is read. What a formula
+        reads beyond these (through INDEX, OFFSET, INDIRECT) is asked for when compiled
+        (``NeedCells``)."""
+        if isinstance(node, RefText):
+            a = parse_area(node.text, sheet)
+            if a is not None:
+                self._dep_area(a, key, legacy and one, out)
+        elif isinstance(node, Name) and node.sheet is None and is_structured(node.name):
+            hit = resolve_table_ref(node.name, self.book.tables, (sheet, key[1], key[2]))
+            if isinstance(hit, Area):
+                self._dep_area(hit, key, legacy and one, out)
+        elif isinstance(node, Name):
+            if depth >= 10:
+                return
+            text = self.book.name(node.name, node.sheet or sheet)
+            if text is None:
+                return
+            try:
+                sub = parse(text)
+            except ParseError:
+                return
+            if not _is_reference_expr(sub):
+                legacy = one = False  # a named formula is evaluated as an array formula
+            self._dep_areas(sub, node.sheet or sheet, key, legacy, one, depth + 1, out)
+        elif isinstance(node, Binary):
+            one = node.op not in _REF_OPS  # the operands of a reference operator are areas
+            self._dep_areas(node.left, sheet, key, legacy, one, depth, out)
+            self._dep_areas(node.right, sheet, key, legacy, one, depth, out)
+        elif isinstance(node, Unary | Postfix):
+            self._dep_areas(node.operand, sheet, key, legacy, True, depth, out)
+        elif isinstance(node, ArrayLit):
+            for row in node.rows:
+                for item in row:
+                    self._dep_areas(item, sheet, key, legacy, True, depth, out)
+        elif isinstance(node, Call):
+            args = node.args
+            name = node.name
+            if name in _NOT_READ_FIRST:  # where the reference is, not its cells' values
+                args = args[1:]
+            elif name in _ADDRESS_ONLY:
+                args = tuple(a for a in args if not isinstance(a, RefText | Name))
+            elif name == "CELL":  # CELL(info, ref): its contents only for "contents"/"type"
+                args = args[:1]
+            offset = len(node.args) - len(args)
+            spec = get_function(name) if name not in _SPECIAL else None
+            for i, a in enumerate(args, offset):
+                if name == "SINGLE":
+                    self._dep_areas(a, sheet, key, True, True, depth, out)
+                elif spec is None:
+                    self._dep_areas(a, sheet, key, legacy, False, depth, out)
+                elif i in spec.values:
+                    self._dep_areas(a, sheet, key, legacy, True, depth, out)
+                elif i in spec.passes:  # the call's result is this argument, as it is
+                    self._dep_areas(a, sheet, key, legacy, one, depth, out)
+                elif i in spec.arrays or i in spec.ranges:
+                    self._dep_areas(a, sheet, key, False, False, depth, out)
+                else:
+                    self._dep_areas(a, sheet, key, legacy, False, depth, out)
+
+    def _dep_area(self, a: Area, key: CellKey, one: bool, out: list[Area]) -> None:
+        if one:
+            hit = _intersect_cell(a, key[1], key[2])
+            if hit is not None:
+                out.append(hit)
+        else:
+            out.append(a)
 
     def _active_in(self, area: Area) -> list[CellKey]:
         """The formula (and input) cells of ``area``, row by row."""
@@ -552,7 +553,7 @@ class Compiler:
         self._scalar_ctx = True
         self._final = ast  # the formula's last operation (Excel snaps +/- residues to 0)
         try:
-            node = self.expr(ast)
+            node = self._operand(ast) if isinstance(ast, Call) else self.expr(ast)
         finally:
             self._scalar_ctx = False
             self._final = None
@@ -683,8 +684,10 @@ class Compiler:
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
             return Const(error(VALUE))
         vals = [None if a is None else (a.value if isinstance(a, Const) else a.probe) for a in args]
-        if fn == "TEXT" and len(vals) > 1 and vals[1] is not None:
-            self._note_comma_decimal(vals[1])
+        if spec.formats:
+            for i, v in enumerate(vals):
+                if v is not None and i in spec.formats:
+                    self._note_comma_decimal(v)
         result = _safe_call(spec.impl, ctx, vals)
         if all(a is None or isinstance(a, Const) for a in args):
             return Const(result)
@@ -758,16 +761,11 @@ class Compiler:
         if self._scalar_ctx and isinstance(node, RefText | Name | Binary | Call):
             refs = self._ref_of(node)
             if isinstance(refs, list) and len(refs) == 1:
-                a = refs[0]
-                if a.r1 == a.r2 and a.c1 == a.c2:
-                    return self.load_area(a)  # what ``expr`` does with it
                 _, r, c = self._cur
-                if a.cols == 1 and a.r1 <= r <= a.r2:
-                    return self.load_area(Area(a.sheet, r, a.c1, r, a.c1))
-                if a.rows == 1 and a.c1 <= c <= a.c2:
-                    return self.load_area(Area(a.sheet, a.r1, c, a.r1, c))
-                return Const(error(VALUE))
+                hit = _intersect_cell(refs[0], r, c)
+                return Const(error(VALUE)) if hit is None else self.load_area(hit)
             if not (isinstance(node, Call) and node.name == "INDEX"):
+                self._one = refs is None and isinstance(node, Call)
                 return self.expr(node, refs)  # the references are not looked up twice
         return self.expr(node)
 
@@ -838,8 +836,38 @@ class Compiler:
             out.append(self.expr(a))
         return out
 
+    def _rule_args(
+        self, name: str, nodes: tuple[Node, ...], one: bool = False
+    ) -> list[CNode | None]:
+        """A function's arguments compiled by its parameters' rules (``FunctionSpec``): in
+        a formula without array semantics, a reference given for a value parameter (or,
+        when the call stands for ``one`` value, for a parameter passed through as the
+        result) is intersected with the formula's row or column; array parameters are
+        evaluated as arrays (no intersection inside them)."""
+        legacy = self._scalar_ctx
+        spec = get_function(name)
+        whole = name in _ARRAY_ARG_SPECIALS
+        if spec is None or any(isinstance(a, Binary) and a.op == "," for a in nodes):
+            self._scalar_ctx = legacy and not whole
+            return self._args(nodes)  # a union of areas: one argument per area
+        out: list[CNode | None] = []
+        for i, a in enumerate(nodes):
+            if isinstance(a, Missing) and i in spec.values and not spec.empty_is_omitted:
+                out.append(Const(EMPTY_VALUE))  # ``LEFT(x,)``: an empty cell, not the default
+            elif legacy and (i in spec.values or (one and i in spec.passes)):
+                self._scalar_ctx = True
+                out.append(self._operand(a))
+            else:
+                arrays = whole or i in spec.arrays or i in spec.ranges
+                self._scalar_ctx = legacy and not arrays
+                out.append(self.expr(a))
+        return out
+
     def _call(self, node: Call) -> CNode:
         name = node.name
+        one, self._one = self._one, False  # for this call only, not those inside it
+        if name in _MAC_CHARSET and self.book.mac:
+            name = _MAC_CHARSET[name]  # CHAR/CODE in the Macintosh character set
         family = risk_family(name)
         if family is not None:
             return self._risk_input(node, family)
@@ -856,7 +884,7 @@ class Compiler:
         special = _SPECIAL.get(name)
         if special is not None:
             saved = self._scalar_ctx
-            self._scalar_ctx = saved and name not in _ARRAY_ARG_FUNCS
+            self._scalar_ctx = saved and name not in _ARRAY_ARG_SPECIALS
             try:
                 return special(self, node)
             finally:
@@ -868,31 +896,36 @@ class Compiler:
             self.issues.unsupported.setdefault(name, set()).add(self._addr(self._cur))
             return Const(error(NAME))
         saved = self._scalar_ctx
-        self._scalar_ctx = saved and name not in _ARRAY_ARG_FUNCS
         try:
-            args = self._args(node.args)
+            args = self._rule_args(name, node.args, one)
         finally:
             self._scalar_ctx = saved
-        if name in _SHAPE_FROM_DATA and any(isinstance(a, Slot) for a in args):
+        spec = get_function(name)
+        assert spec is not None
+        if spec.sized_by_data and any(isinstance(a, Slot) for a in args):
             # the spill size would change from trial to trial: not something we compute
             self.unsupported(f"{name} of values that change between trials")
         if name in _BINARY_SEARCH_ARGS:
             why = _binary_search_check(args, *_BINARY_SEARCH_ARGS[name])
             if why:
                 self.unsupported(f"{name} binary search ({why})")
-        if name in _CRITERIA_PAIRS:
-            self._note_criteria_ties(name, node.args, args)
+        if spec.criteria is not None:
+            self._note_criteria_ties(name, spec.criteria, node.args, args)
         return self.call(name, args)
 
     def _note_criteria_ties(
-        self, name: str, nodes: tuple[Node, ...], args: list[CNode | None]
+        self,
+        name: str,
+        pairs: tuple[int, bool],
+        nodes: tuple[Node, ...],
+        args: list[CNode | None],
     ) -> None:
         """Report a criterion computed as text (``">="&B3``) whose number agrees with a
         value of its range to 15 significant digits without being equal: the result then
         depends on how Excel rounds the number to text (see ``ties_at_15_digits``)."""
         if len(nodes) != len(args):
             return  # a union of areas among the arguments: not a criteria function's call
-        first, many = _CRITERIA_PAIRS[name]
+        first, many = pairs
         stop = len(args) if many else min(len(args), first + 2)
         for i in range(first, stop - 1, 2):
             rng, crit = args[i], args[i + 1]
@@ -1235,6 +1268,37 @@ _ABSOLUTE = re.compile(r"^(?:'[^']*'!|[^!]*!)?\$[A-Za-z]{1,3}\$\d+(?::\$[A-Za-z]
 _WHERE_DEPENDENT = {"ROW", "COLUMN", "CELL", "INDIRECT", "OFFSET", "SHEET", "FORMULATEXT"}
 
 
+def _intersect_cell(a: Area, r: int, c: int) -> Area | None:
+    """Legacy implicit intersection: the cell of ``a`` in row ``r`` (a column) or column
+    ``c`` (a row) of the formula's cell; None (``#VALUE!``) when there is none."""
+    if a.r1 == a.r2 and a.c1 == a.c2:
+        return a
+    if a.cols == 1 and a.r1 <= r <= a.r2:
+        return Area(a.sheet, r, a.c1, r, a.c1)
+    if a.rows == 1 and a.c1 <= c <= a.c2:
+        return Area(a.sheet, a.r1, c, a.r1, c)
+    return None
+
+
+def _is_reference_expr(node: Node) -> bool:
+    """Whether a name's formula is a plain reference (``Sheet1!$A$1:$A$9``, a union or
+    intersection of them), as opposed to a named formula computed as an array."""
+    if isinstance(node, RefText | Name):
+        return True
+    if isinstance(node, Binary) and node.op in _REF_OPS:
+        return _is_reference_expr(node.left) and _is_reference_expr(node.right)
+    return False
+
+
+# what CHAR and CODE are in a workbook Excel for Mac saved (its character set)
+_MAC_CHARSET = {"CHAR": "_CHAR_MAC", "CODE": "_CODE_MAC"}
+
+# functions whose first argument says where, not what (its cells are read when the
+# compiled function asks for them); functions that read only where their references are
+_NOT_READ_FIRST = {"INDEX", "OFFSET"}
+_ADDRESS_ONLY = {"ROW", "COLUMN", "ROWS", "COLUMNS", "ISREF", "AREAS", "ISFORMULA"}
+
+
 def _texts_in(v: Value) -> set[str]:
     """The distinct text elements of a value."""
     f = v.full()
@@ -1262,7 +1326,7 @@ def _safe_call(impl: Any, ctx: EvalContext, vals: list[Value | None]) -> Value:
         return impl(ctx, *vals)
     except XlError as e:
         return error(e.code)
-    except (ValueError, TypeError, IndexError, ZeroDivisionError, OverflowError, KeyError):
+    except (ValueError, ZeroDivisionError, OverflowError):
         # a function implementation hit an unexpected input shape; the cell shows #VALUE!
         return error(VALUE)
     except AttributeError as exc:
@@ -1511,8 +1575,8 @@ def _xlookup_area(c: Compiler, node: Call) -> list[Area] | XlError | None:
             return None  # changes between trials: a value, not a fixed reference
         vals.append(None if v is None else v.value)
     x, look = vals[0], vals[1]
-    if x is None or look is None:
-        return None
+    if x is None or look is None or (look.dims == (1, 1) and look.err is not None):
+        return None  # an error for the lookup array: XLOOKUP's own rules give it
     modes = _x_modes(vals[2] if len(vals) > 2 else None, vals[3] if len(vals) > 3 else None)
     if modes is None:
         return XlError(VALUE)
@@ -1535,6 +1599,37 @@ def _xlookup_area(c: Compiler, node: Call) -> list[Area] | XlError | None:
     return [Area(a.sheet, a.r1, a.c1 + i, a.r2, a.c1 + i)]
 
 
+def _ref_single(c: Compiler, node: Call) -> list[Area] | XlError | None:
+    """``@ref`` (``_xlfn.SINGLE``): the cell of the reference in the formula's row or
+    column, a reference itself; None when the argument is not a reference."""
+    if len(node.args) != 1:
+        return XlError(VALUE)
+    refs = c._ref_of(node.args[0])
+    if not isinstance(refs, list):
+        return refs
+    if len(refs) != 1:
+        return XlError(VALUE)
+    _, r, col = c._cur
+    hit = _intersect_cell(refs[0], r, col)
+    return XlError(VALUE) if hit is None else [hit]
+
+
+def _special_single(c: Compiler, node: Call) -> CNode:
+    """``@x`` of a value: its one value, the first element of an array (the reference
+    form is ``_ref_single``'s)."""
+    refs = _ref_single(c, node)
+    if isinstance(refs, XlError):
+        return Const(error(refs.code))
+    if isinstance(refs, list):
+        return c.load_area(refs[0])
+    saved, c._scalar_ctx = c._scalar_ctx, True
+    try:
+        v = c.expr(node.args[0])
+    finally:
+        c._scalar_ctx = saved
+    return Const(number(0.0)) if v is None else c._pick(v, 0, 0)
+
+
 # functions whose result is a reference in Excel when their chosen argument is one
 _REF_RETURNING = {"XLOOKUP", "INDEX", "OFFSET", "INDIRECT", "IF", "IFS", "CHOOSE", "SWITCH"}
 
@@ -1543,6 +1638,7 @@ _REF_FUNCS = {
     "XLOOKUP": _ref_xlookup,
     "INDIRECT": _ref_indirect,
     "INDEX": _ref_index,
+    "SINGLE": _ref_single,
     **REF_SPECIALS,
 }
 
@@ -1632,6 +1728,7 @@ _SPECIAL = {
     "AREAS": _special_areas,
     "ISREF": _special_isref,
     "ANCHORARRAY": _special_ref_func,
+    "SINGLE": _special_single,
     **SPECIALS,
     **LAMBDA_SPECIALS,
 }

@@ -490,17 +490,8 @@ def parse(formula: str) -> Node:
     return tree
 
 
-# functions whose first argument is only a base to pick a reference from, not a dependency
-_REF_BASE_FUNCS = {"INDEX", "OFFSET"}
-# functions that read only where a reference is, never its cells' values
-_ADDRESS_ONLY_FUNCS = {"ROW", "COLUMN", "ROWS", "COLUMNS"}
-
-
-def walk(node: Node, *, skip_ref_bases: bool = False):
-    """Every node of a tree, parents before children; ``skip_ref_bases`` leaves out the
-    first argument of INDEX and OFFSET (what they return is resolved when compiling) and
-    references given to ROW, COLUMN, ROWS and COLUMNS (only their address matters: a cell
-    may ask for ``COLUMN(A1)`` of itself)."""
+def walk(node: Node):
+    """Every node of a tree, parents before children."""
     stack = [node]
     while stack:
         n = stack.pop()
@@ -510,40 +501,10 @@ def walk(node: Node, *, skip_ref_bases: bool = False):
         elif isinstance(n, Binary):
             stack.extend((n.right, n.left))
         elif isinstance(n, Call):
-            args = n.args
-            if skip_ref_bases and n.name in _REF_BASE_FUNCS:
-                args = args[1:]
-            elif skip_ref_bases and n.name in _ADDRESS_ONLY_FUNCS:
-                args = tuple(a for a in args if not isinstance(a, RefText))
-            stack.extend(reversed(args))
+            stack.extend(reversed(n.args))
         elif isinstance(n, ArrayLit):
             for row in n.rows:
                 stack.extend(row)
-
-
-def reference_leaves(node: Node, out: list[RefText | Name]) -> list[RefText | Name]:
-    """The references and names of a tree in ``walk(node, skip_ref_bases=True)``'s order,
-    appended to ``out`` (a compiler's dependency scan: no generator, no other nodes)."""
-    if isinstance(node, RefText | Name):
-        out.append(node)
-    elif isinstance(node, Binary):
-        reference_leaves(node.left, out)
-        reference_leaves(node.right, out)
-    elif isinstance(node, Call):
-        args = node.args
-        if node.name in _REF_BASE_FUNCS:
-            args = args[1:]
-        elif node.name in _ADDRESS_ONLY_FUNCS:
-            args = tuple(a for a in args if not isinstance(a, RefText))
-        for a in args:
-            reference_leaves(a, out)
-    elif isinstance(node, Unary | Postfix):
-        reference_leaves(node.operand, out)
-    elif isinstance(node, ArrayLit):
-        for row in node.rows:
-            for item in row:
-                reference_leaves(item, out)
-    return out
 
 
 def functions_used(node: Node) -> set[str]:

@@ -70,6 +70,13 @@ class Workbook:
     iterate: bool = False
     iterate_count: int = 100
     iterate_delta: float = 0.001
+    # the application that saved the file (docProps/app.xml), "Microsoft Macintosh Excel"
+    # on a Mac: CHAR and CODE follow its character set
+    application: str | None = None
+
+    @property
+    def mac(self) -> bool:
+        return self.application is not None and "macintosh" in self.application.lower()
 
     def sheet(self, name: str) -> Sheet | None:
         return self.sheets.get(name.upper())
@@ -105,9 +112,22 @@ class Workbook:
         ]
 
 
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def decode_escapes(text: str) -> str:
+    """Text as the file means it: OOXML writes characters XML cannot hold (a carriage
+    return, a tab...) as ``_xHHHH_``, and a literal ``_x`` as ``_x005F_x``."""
+    if "_x" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def _py_value(v: Any, data_type: str | None) -> Any:
     if data_type == "e" and isinstance(v, str):
         return XlError(ERROR_CODE.get(v.upper(), 3))
+    if isinstance(v, str) and data_type in ("s", "str", "inlineStr"):
+        return decode_escapes(v)
     if isinstance(v, datetime | date | time | timedelta):
         return to_serial(v)
     return v
@@ -240,7 +260,7 @@ def read_workbook(path: str | Path, *, label: str | None = None) -> Workbook:
             code="workbook_corrupt",
             location="file",
         ) from exc
-    book = Workbook(source=label)
+    book = Workbook(source=label, application=_application(data))
     for ws, formulas, cached_cells, parser in streamed:
         sheet = Sheet(ws.title, add_in=_add_in_sheet(ws.title, ws.sheet_state))
         book.sheets[ws.title.upper()] = sheet
@@ -488,6 +508,17 @@ def _read_links(book: Workbook, wb: Any) -> None:
             book.sheets[title.upper()] = sheet
         for name in names:  # sheets linked without any cached cell
             book.sheets.setdefault(f"[{n}]{name}".upper(), Sheet(f"[{n}]{name}", external=True))
+
+
+def _application(data: bytes) -> str | None:
+    """The Application of the package's extended properties (docProps/app.xml)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read("docProps/app.xml").decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile):
+        return None
+    m = re.search(r"<(?:\w+:)?Application>([^<]*)</(?:\w+:)?Application>", xml)
+    return m.group(1).strip() if m else None
 
 
 def _read_calc(book: Workbook, wb: Any) -> None:

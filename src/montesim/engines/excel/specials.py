@@ -341,7 +341,25 @@ def register_helpers() -> None:
 
 register_helpers()
 
+
+def special_isformula(c: Compiler, node: Call) -> CNode:
+    """ISFORMULA(reference): whether the cell holds a formula (its value is not read)."""
+    refs = c._ref_of(node.args[0]) if len(node.args) == 1 else None
+    if isinstance(refs, XlError):
+        return c.const(error(refs.code))
+    if not isinstance(refs, list) or len(refs) != 1:
+        return c.const(error(VALUE))
+    a = refs[0]
+    sheet = c.book.sheet(a.sheet)
+    if sheet is None:
+        return c.const(error(REF))
+    cd = sheet.cells.get((a.r1, a.c1))
+    has = (cd is not None and cd.formula is not None) or (a.r1, a.c1) in sheet.array_members
+    return c.const(from_py(has))
+
+
 SPECIALS = {
+    "ISFORMULA": special_isformula,
     "LET": special_let,
     "SHEET": special_sheet,
     "SHEETS": special_sheets,

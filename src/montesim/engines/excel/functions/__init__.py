@@ -48,17 +48,24 @@ from __future__ import annotations
 # importing the modules fills the registry
 from . import (  # noqa: E402, F401, I001
     arrays,
+    bonds,
+    complexnum,
+    database,
     dates,
+    discount,
+    distributions,
     engineering,
     financial,
     info,
     logic,
     lookup,
     math,
+    numerals,
     operators,
     regression,
     stats,
     text,
+    textsplit,
 )
 from .registry import REGISTRY, EvalContext, FunctionSpec, get_function, register
 

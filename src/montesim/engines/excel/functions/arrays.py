@@ -28,7 +28,7 @@ from ..values import (
     numbers,
     pick,
 )
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 # -- helpers ----------------------------------------------------------------------------
 
@@ -166,8 +166,8 @@ def _take_drop(drop: bool) -> Callable[..., Value]:
     return impl
 
 
-register("TAKE", min_args=2, max_args=3)(_take_drop(False))
-register("DROP", min_args=2, max_args=3)(_take_drop(True))
+register("TAKE", min_args=2, max_args=3, arrays=params(0), values=params(1, 2))(_take_drop(False))
+register("DROP", min_args=2, max_args=3, arrays=params(0), values=params(1, 2))(_take_drop(True))
 
 
 def _choose(axis: int) -> Callable[..., Value]:
@@ -185,8 +185,8 @@ def _choose(axis: int) -> Callable[..., Value]:
     return impl
 
 
-register("CHOOSEROWS", min_args=2)(_choose(0))
-register("CHOOSECOLS", min_args=2)(_choose(1))
+register("CHOOSEROWS", min_args=2, arrays=ALL)(_choose(0))
+register("CHOOSECOLS", min_args=2, arrays=ALL)(_choose(1))
 
 
 def _stack(axis: int) -> Callable[..., Value]:
@@ -222,8 +222,8 @@ def _stack(axis: int) -> Callable[..., Value]:
     return impl
 
 
-register("VSTACK", min_args=1)(_stack(0))
-register("HSTACK", min_args=1)(_stack(1))
+register("VSTACK", min_args=1, arrays=ALL)(_stack(0))
+register("HSTACK", min_args=1, arrays=ALL)(_stack(1))
 
 
 def _to_line(column: bool) -> Callable[..., Value]:
@@ -252,13 +252,19 @@ def _to_line(column: bool) -> Callable[..., Value]:
     return impl
 
 
-register("TOCOL", min_args=1, max_args=3)(_to_line(True))
-register("TOROW", min_args=1, max_args=3)(_to_line(False))
+register(
+    "TOCOL", min_args=1, max_args=3, arrays=params(0), values=params(1, 2), sized_by_data=True
+)(_to_line(True))
+register(
+    "TOROW", min_args=1, max_args=3, arrays=params(0), values=params(1, 2), sized_by_data=True
+)(_to_line(False))
 
 # -- data-dependent shapes --------------------------------------------------------------------
 
 
-@register("FILTER", min_args=2, max_args=3)
+@register(
+    "FILTER", min_args=2, max_args=3, arrays=params(0, 1), values=params(2), sized_by_data=True
+)
 def filter_(ctx: EvalContext, v: Value, include: Value, if_empty: Value | None = None) -> Value:
     def run(g: list[list[Any]], inc: list[list[Any]], *rest: list[list[Any]]) -> list[list[Any]]:
         rows, cols = len(g), len(g[0])
@@ -315,7 +321,9 @@ def _truthy(x: Any) -> bool | XlError:
     return bool(x)
 
 
-@register("UNIQUE", min_args=1, max_args=3)
+@register(
+    "UNIQUE", min_args=1, max_args=3, arrays=params(0), values=params(1, 2), sized_by_data=True
+)
 def unique(
     ctx: EvalContext, v: Value, by_col: Value | None = None, once: Value | None = None
 ) -> Value:
@@ -338,7 +346,7 @@ def unique(
     return _per_trial(run, v)
 
 
-@register("SORT", min_args=1, max_args=4)
+@register("SORT", min_args=1, max_args=4, arrays=params(0, 1), values=params(2, 3))
 def sort(ctx: EvalContext, v: Value, index=None, order=None, by_col=None) -> Value:
     # sort_index and sort_order may be arrays: {2,1} sorts by the 2nd, then the 1st
     keys = _ints(index, 1)
@@ -360,7 +368,7 @@ def sort(ctx: EvalContext, v: Value, index=None, order=None, by_col=None) -> Val
     return _per_trial(run, v)
 
 
-@register("SORTBY", min_args=2)
+@register("SORTBY", min_args=2, arrays=params(0, every=(1, 2)), values=params(every=(2, 2)))
 def sortby(ctx: EvalContext, v: Value, *rest: Value | None) -> Value:
     bys: list[Value] = []
     orders: list[bool] = []
@@ -458,7 +466,7 @@ def _result(x: np.ndarray, bad: np.ndarray | None) -> Value:
     return Value(x, None if err is None else np.zeros(x.shape, np.int8), err)
 
 
-@register("MMULT", min_args=2, max_args=2)
+@register("MMULT", min_args=2, max_args=2, arrays=ALL)
 def mmult(ctx: EvalContext, a: Value, b: Value) -> Value:
     if a.dims[1] != b.dims[0]:
         return error(VALUE)
@@ -482,7 +490,7 @@ def mmult(ctx: EvalContext, a: Value, b: Value) -> Value:
         )
 
 
-@register("MINVERSE", min_args=1, max_args=1)
+@register("MINVERSE", min_args=1, max_args=1, arrays=ALL)
 def minverse(ctx: EvalContext, a: Value) -> Value:
     r, c = a.dims
     if r != c:
@@ -501,7 +509,7 @@ def minverse(ctx: EvalContext, a: Value) -> Value:
     return out
 
 
-@register("MDETERM", min_args=1, max_args=1)
+@register("MDETERM", min_args=1, max_args=1, arrays=ALL)
 def mdeterm(ctx: EvalContext, a: Value) -> Value:
     r, c = a.dims
     if r != c:
@@ -520,7 +528,7 @@ def munit(ctx: EvalContext, n: Value) -> Value:
     return Value(np.eye(k).reshape(1, k, k))
 
 
-@register("FREQUENCY", min_args=2, max_args=2)
+@register("FREQUENCY", min_args=2, max_args=2, arrays=ALL)
 def frequency(ctx: EvalContext, data: Value, bins: Value) -> Value:
     """Counts of ``data`` per bin, as a column one longer than ``bins`` (numbers only)."""
 
@@ -565,3 +573,60 @@ def mode_mult(ctx: EvalContext, *vals: Value | None) -> Value:
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+# -- wrapping and expanding -------------------------------------------------------------------
+
+
+def _wrap(by_rows: bool) -> Callable[..., Value]:
+    def impl(ctx: EvalContext, v: Value, count: Value, pad: Value | None = None) -> Value:
+        """A row or column of values laid out ``count`` to a row (WRAPROWS) or to a
+        column (WRAPCOLS), the last one padded with ``pad`` (#N/A by default)."""
+        if v.dims[0] > 1 and v.dims[1] > 1:
+            return error(VALUE)
+        try:
+            n = _int(count)
+        except XlError as e:
+            return error(e.code)
+        if n < 1:
+            return error(NUMERR)
+        fill = XlError(NA) if pad is None else pad.to_py()
+
+        def lay(g: list[list[Any]]) -> list[list[Any]]:
+            cells = [x for row in g for x in row]
+            lines = [cells[i : i + n] for i in range(0, len(cells), n)]
+            lines[-1] = lines[-1] + [fill] * (n - len(lines[-1]))
+            return lines if by_rows else [list(col) for col in zip(*lines, strict=True)]
+
+        return _per_trial(lay, v)
+
+    return impl
+
+
+register("WRAPROWS", min_args=2, max_args=3)(_wrap(True))
+register("WRAPCOLS", min_args=2, max_args=3)(_wrap(False))
+
+
+@register("EXPAND", min_args=2, max_args=4, empty_is_omitted=True)
+def expand(
+    ctx: EvalContext,
+    v: Value,
+    rows: Value | None,
+    cols: Value | None = None,
+    pad: Value | None = None,
+) -> Value:
+    """The array grown to ``rows`` x ``cols`` (omitted: as it is), padded with ``pad``."""
+    try:
+        r = _int(rows, v.dims[0])
+        c = _int(cols, v.dims[1])
+    except XlError as e:
+        return error(e.code)
+    if r < v.dims[0] or c < v.dims[1]:
+        return error(VALUE)
+    fill = XlError(NA) if pad is None else pad.to_py()
+
+    def grow(g: list[list[Any]]) -> list[list[Any]]:
+        out = [row + [fill] * (c - len(row)) for row in g]
+        return out + [[fill] * c for _ in range(r - len(out))]
+
+    return _per_trial(grow, v)

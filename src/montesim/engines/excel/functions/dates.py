@@ -20,7 +20,7 @@ from ..values import (
     to_serial,
 )
 from .helpers import coerce, err_where, lift, numeric
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 _BASE = np.datetime64("1899-12-30", "D")
 
@@ -67,7 +67,7 @@ def _bool_is_value(err: np.ndarray | None, *vals: Value) -> np.ndarray | None:
     return err
 
 
-@register("DATE", min_args=3, max_args=3)
+@register("DATE", min_args=3, max_args=3, values=ALL)
 def date(ctx: EvalContext, y: Value, m: Value, d: Value) -> Value:
     (yv, mv, dv), err = _serial_args(y, m, d)
     yv, mv, dv = np.trunc(yv), np.trunc(mv), np.trunc(dv)
@@ -89,7 +89,7 @@ def _part(name: str, which: int) -> None:
         parts = ymd(np.where(bad, 1, n))
         return num_result(parts[which].astype(float), err_where(bad, NUMERR, e))
 
-    register(name, min_args=1, max_args=1)(impl)
+    register(name, min_args=1, max_args=1, values=ALL)(impl)
 
 
 _part("YEAR", 0)
@@ -122,12 +122,12 @@ def _month_shift(start: Value, months: Value, end_of_month: bool) -> Value:
     return num_result(out, err_where(bad | (out < 0), NUMERR, err))
 
 
-@register("EDATE", min_args=2, max_args=2)
+@register("EDATE", min_args=2, max_args=2, values=ALL)
 def edate(ctx: EvalContext, start: Value, months: Value) -> Value:
     return _month_shift(start, months, False)
 
 
-@register("EOMONTH", min_args=2, max_args=2)
+@register("EOMONTH", min_args=2, max_args=2, values=ALL)
 def eomonth(ctx: EvalContext, start: Value, months: Value) -> Value:
     return _month_shift(start, months, True)
 
@@ -142,7 +142,7 @@ def now(ctx: EvalContext) -> Value:
     return num_result(np.full((1, 1, 1), ctx.now), None)
 
 
-@register("DAYS", min_args=2, max_args=2)
+@register("DAYS", min_args=2, max_args=2, values=ALL)
 def days(ctx: EvalContext, end: Value, start: Value) -> Value:
     return numeric(lambda e, s: np.trunc(e) - np.trunc(s), end, start)
 
@@ -158,7 +158,7 @@ def _time_fn(name: str, idx: int) -> None:
     def impl(ctx: EvalContext, x: Value) -> Value:
         return lift(lambda v: float(_time_parts(v)[idx]), [x], "n")
 
-    register(name, min_args=1, max_args=1)(impl)
+    register(name, min_args=1, max_args=1, values=ALL)(impl)
 
 
 _time_fn("HOUR", 0)
@@ -166,7 +166,7 @@ _time_fn("MINUTE", 1)
 _time_fn("SECOND", 2)
 
 
-@register("TIME", min_args=3, max_args=3)
+@register("TIME", min_args=3, max_args=3, values=ALL)
 def time_(ctx: EvalContext, h: Value, m: Value, s: Value) -> Value:
     def f(h, m, s):
         total = np.trunc(h) * 3600 + np.trunc(m) * 60 + np.trunc(s)
@@ -209,7 +209,9 @@ def _weekday(serial: float, kind: float | None) -> float:
     return float((sun0 - start) % 7 + base)
 
 
-register("WEEKDAY", min_args=1, max_args=2)(lambda ctx, x, k=None: lift(_weekday, [x, k], "nn"))
+register("WEEKDAY", min_args=1, max_args=2, values=ALL)(
+    lambda ctx, x, k=None: lift(_weekday, [x, k], "nn")
+)
 
 
 def _to_date(serial: float) -> dt.date:
@@ -231,8 +233,10 @@ def _weeknum(serial: float, kind: float | None) -> float:
     return float((d - jan1).days + offset) // 7 + 1
 
 
-register("WEEKNUM", min_args=1, max_args=2)(lambda ctx, x, k=None: lift(_weeknum, [x, k], "nn"))
-register("ISOWEEKNUM", min_args=1, max_args=1)(
+register("WEEKNUM", min_args=1, max_args=2, values=ALL)(
+    lambda ctx, x, k=None: lift(_weeknum, [x, k], "nn")
+)
+register("ISOWEEKNUM", min_args=1, max_args=1, values=ALL)(
     lambda ctx, x: lift(lambda s: float(_to_date(s).isocalendar()[1]), [x], "n")
 )
 
@@ -255,7 +259,7 @@ def _last_feb(y: int, m: int, d: int) -> bool:
     return m == 2 and d == calendar.monthrange(int(y), 2)[1]
 
 
-register("DAYS360", min_args=2, max_args=3)(
+register("DAYS360", min_args=2, max_args=3, values=ALL)(
     lambda ctx, a, b, e=None: lift(_days360, [a, b, e], "nnb")
 )
 
@@ -341,7 +345,7 @@ def _yearfrac_checked(basis, start, end) -> float:
     return yearfrac(s, e, b)
 
 
-register("YEARFRAC", min_args=2, max_args=3)(
+register("YEARFRAC", min_args=2, max_args=3, values=ALL)(
     lambda ctx, a, b, c=None: lift(_yearfrac_checked, [c, a, b], "xxx")
 )
 
@@ -380,7 +384,9 @@ def _datedif(start: float, end: float, unit: str) -> float:
     raise XlError(NUMERR)
 
 
-register("DATEDIF", min_args=3, max_args=3)(lambda ctx, a, b, u: lift(_datedif, [a, b, u], "nns"))
+register("DATEDIF", min_args=3, max_args=3, values=ALL)(
+    lambda ctx, a, b, u: lift(_datedif, [a, b, u], "nns")
+)
 
 
 def _networkdays(a: float, b: float) -> float:
@@ -440,7 +446,11 @@ def _with_holidays(fn, a: Value, b: Value, holidays: Value) -> Value:
     return lift(g, [a, b], "nn")
 
 
-register("NETWORKDAYS", min_args=2, max_args=3)(_no_holidays(_networkdays))
-register("WORKDAY", min_args=2, max_args=3)(_no_holidays(_workday))
+register("NETWORKDAYS", min_args=2, max_args=3, values=params(0, 1), ranges=params(2))(
+    _no_holidays(_networkdays)
+)
+register("WORKDAY", min_args=2, max_args=3, values=params(0, 1), ranges=params(2))(
+    _no_holidays(_workday)
+)
 
 __all__ = ["ymd", "serial_of", "yearfrac", "VALUE"]

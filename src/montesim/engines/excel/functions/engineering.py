@@ -16,7 +16,7 @@ from ..values import (
     numbers,
 )
 from .helpers import err_where, lift, numeric
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, register
 
 _BASES = {"BIN": 2, "OCT": 8, "DEC": 10, "HEX": 16}
 _DIGITS = "0123456789ABCDEF"
@@ -124,15 +124,15 @@ for _s, _sb in _BASES.items():
             given = from_py(places is not None)
             return lift(_fn, [x, places, given], "aab")
 
-        register(f"{_s}2{_d}", min_args=1, max_args=nargs)(_impl)
+        register(f"{_s}2{_d}", min_args=1, max_args=nargs, values=ALL)(_impl)
 
 
-@register("DELTA", min_args=1, max_args=2)
+@register("DELTA", min_args=1, max_args=2, values=ALL)
 def delta(ctx: EvalContext, a: Value, b: Value | None = None) -> Value:
     return numeric(lambda x, y: (x == y).astype(float), a, b, defaults=(0.0,))
 
 
-@register("GESTEP", min_args=1, max_args=2)
+@register("GESTEP", min_args=1, max_args=2, values=ALL)
 def gestep(ctx: EvalContext, a: Value, b: Value | None = None) -> Value:
     return numeric(lambda x, y: (x >= y).astype(float), a, b, defaults=(0.0,))
 
@@ -146,8 +146,53 @@ def _bit(name: str, fn) -> None:
 
         return lift(f, [a, b], "nn")
 
-    register(name, min_args=2, max_args=2)(impl)
+    register(name, min_args=2, max_args=2, values=ALL)(impl)
 
+
+def _shift(x: float, n: float) -> float:
+    """BITLSHIFT: x shifted left by n bits (right for a negative n), within 48 bits."""
+    if x < 0 or x != int(x) or x >= 2**48 or abs(n) > 53:
+        raise XlError(NUMERR)
+    k = int(np.trunc(n))
+    out = int(x) << k if k >= 0 else int(x) >> -k
+    if out >= 2**48:
+        raise XlError(NUMERR)
+    return float(out)
+
+
+register("BITLSHIFT", min_args=2, max_args=2, values=ALL)(
+    lambda ctx, x, n: lift(_shift, [x, n], "nn")
+)
+register("BITRSHIFT", min_args=2, max_args=2, values=ALL)(
+    lambda ctx, x, n: lift(lambda a, b: _shift(a, -b), [x, n], "nn")
+)
+
+
+def _erf(lo, hi):
+    from scipy import special
+
+    return special.erf(hi) - special.erf(lo)
+
+
+register("ERF", min_args=1, max_args=2, values=ALL)(
+    lambda ctx, lo, hi=None: (
+        numeric(lambda a: _erf(0.0, a), lo) if hi is None else numeric(_erf, lo, hi)
+    )
+)
+register("ERF.PRECISE", min_args=1, max_args=1, values=ALL)(
+    lambda ctx, x: numeric(lambda a: _erf(0.0, a), x)
+)
+
+
+def _erfc(x):
+    from scipy import special
+
+    return special.erfc(x)  # not 1 - erf(x): no digits lost in the tail
+
+
+register("ERFC", "ERFC.PRECISE", min_args=1, max_args=1, values=ALL)(
+    lambda ctx, x: numeric(_erfc, x)
+)
 
 _bit("BITAND", lambda x, y: x & y)
 _bit("BITOR", lambda x, y: x | y)
@@ -261,7 +306,7 @@ def _besselk(order: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-register("BESSELI", min_args=2, max_args=2)(_bessel(_besseli, False))
-register("BESSELJ", min_args=2, max_args=2)(_bessel(_scipy("jv"), False))
-register("BESSELK", min_args=2, max_args=2)(_bessel(_besselk, True))
-register("BESSELY", min_args=2, max_args=2)(_bessel(_scipy("yv"), True))
+register("BESSELI", min_args=2, max_args=2, values=ALL)(_bessel(_besseli, False))
+register("BESSELJ", min_args=2, max_args=2, values=ALL)(_bessel(_scipy("jv"), False))
+register("BESSELK", min_args=2, max_args=2, values=ALL)(_bessel(_besselk, True))
+register("BESSELY", min_args=2, max_args=2, values=ALL)(_bessel(_scipy("yv"), True))

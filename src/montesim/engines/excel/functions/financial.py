@@ -7,28 +7,38 @@ import numpy as np
 
 from ..values import NUMERR, VALUE, Value, error, merge_err, num_result, numbers
 from .helpers import agg_result, collect, err_where, lift, numeric
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
+
+
+def _growth(r, n):
+    """(1 + r) ** n as Excel computes it, exp(n * log1p(r)): its cached PMT values match
+    this to the last bit, and a schedule paid with them ends at 0 where the power's
+    rounding leaves a residue (-4.3e-10 after 60 rows in a published model)."""
+    return np.exp(n * np.log1p(r))
 
 
 def _pv(r, n, pmt, fv, typ):
     with np.errstate(all="ignore"):
-        g = (1 + r) ** n
+        g = _growth(r, n)
         ann = np.where(r == 0, n, (g - 1) / np.where(r == 0, 1, r))
         return np.where(r == 0, -(fv + pmt * n), -(fv + pmt * (1 + r * typ) * ann) / g)
 
 
 def _fv(r, n, pmt, pv, typ):
     with np.errstate(all="ignore"):
-        g = (1 + r) ** n
+        g = _growth(r, n)
         ann = (g - 1) / np.where(r == 0, 1, r)
         return np.where(r == 0, -(pv + pmt * n), -(pv * g + pmt * (1 + r * typ) * ann))
 
 
 def _pmt(r, n, pv, fv, typ):
     with np.errstate(all="ignore"):
-        g = (1 + r) ** n
+        g = _growth(r, n)
         rr = np.where(r == 0, 1, r)
-        return np.where(r == 0, -(pv + fv) / n, -(rr * (fv + pv * g)) / ((1 + rr * typ) * (g - 1)))
+        # r * pv * g in that order: Excel's cached payments are that product, to the bit
+        return np.where(
+            r == 0, -(pv + fv) / n, -(rr * pv * g + rr * fv) / ((1 + rr * typ) * (g - 1))
+        )
 
 
 def _ipmt(r, per, n, pv, fv, typ):
@@ -40,28 +50,28 @@ def _ipmt(r, per, n, pv, fv, typ):
         return np.where(per == 1, first, later) * r
 
 
-@register("PV", min_args=3, max_args=5)
+@register("PV", min_args=3, max_args=5, values=ALL)
 def pv(ctx: EvalContext, r, n, pmt, fv=None, typ=None) -> Value:
     return numeric(_pv, r, n, pmt, fv, typ, defaults=(0.0, 0.0))
 
 
-@register("FV", min_args=3, max_args=5)
+@register("FV", min_args=3, max_args=5, values=ALL)
 def fv(ctx: EvalContext, r, n, pmt, pv=None, typ=None) -> Value:
     return numeric(_fv, r, n, pmt, pv, typ, defaults=(0.0, 0.0))
 
 
-@register("PMT", min_args=3, max_args=5)
+@register("PMT", min_args=3, max_args=5, values=ALL)
 def pmt(ctx: EvalContext, r, n, pv, fv=None, typ=None) -> Value:
     return numeric(_pmt, r, n, pv, fv, typ, defaults=(0.0, 0.0))
 
 
-@register("IPMT", min_args=4, max_args=6)
+@register("IPMT", min_args=4, max_args=6, values=ALL)
 def ipmt(ctx: EvalContext, r, per, n, pv, fv=None, typ=None) -> Value:
     res = numeric(_ipmt, r, per, n, pv, fv, typ, defaults=(0.0, 0.0))
     return _check_period(res, per, n)
 
 
-@register("PPMT", min_args=4, max_args=6)
+@register("PPMT", min_args=4, max_args=6, values=ALL)
 def ppmt(ctx: EvalContext, r, per, n, pv, fv=None, typ=None) -> Value:
     res = numeric(
         lambda r, p, n, v, f, t: _pmt(r, n, v, f, t) - _ipmt(r, p, n, v, f, t),
@@ -87,7 +97,7 @@ def _check_period(res: Value, per: Value, n: Value) -> Value:
     return res
 
 
-@register("NPER", min_args=3, max_args=5)
+@register("NPER", min_args=3, max_args=5, values=ALL)
 def nper(ctx: EvalContext, r, pmt, pv, fv=None, typ=None) -> Value:
     def f(r, pmt, pv, fv, typ):
         with np.errstate(all="ignore"):
@@ -125,7 +135,7 @@ def _newton(
     return x, ok
 
 
-@register("RATE", min_args=3, max_args=6)
+@register("RATE", min_args=3, max_args=6, values=ALL)
 def rate(ctx: EvalContext, n, pmt, pv, fv=None, typ=None, guess=None) -> Value:
     (nv, pm, p, f, t, g), err = _nums(
         [n, pmt, pv, fv, typ, guess], [None, None, None, 0.0, 0.0, 0.1]
@@ -159,7 +169,7 @@ def _nums(vals, defaults):
     return out, merge_err(*errs)
 
 
-@register("NPV", min_args=2)
+@register("NPV", min_args=2, values=params(0))
 def npv(ctx: EvalContext, r: Value, *values: Value | None) -> Value:
     rv, re_ = numbers(r)
     vals, mask, err = collect(values)
@@ -176,7 +186,7 @@ def _cashflows(values: Value) -> tuple[np.ndarray, np.ndarray, np.ndarray | None
     return collect([values.with_ref(True)])
 
 
-@register("IRR", min_args=1, max_args=2)
+@register("IRR", min_args=1, max_args=2, values=params(1))
 def irr(ctx: EvalContext, values: Value, guess: Value | None = None) -> Value:
     vals, mask, err = _cashflows(values)
     t = vals.shape[0]
@@ -273,7 +283,7 @@ def _xflows(values: Value, dates: Value):
     return vals, yrs, merge_err(ve, de)
 
 
-@register("XNPV", min_args=3, max_args=3)
+@register("XNPV", min_args=3, max_args=3, values=params(0))
 def xnpv(ctx: EvalContext, r: Value, values: Value, dates: Value) -> Value:
     fl = _xflows(values, dates)
     if fl is None:
@@ -285,7 +295,7 @@ def xnpv(ctx: EvalContext, r: Value, values: Value, dates: Value) -> Value:
     return agg_result(out, err)
 
 
-@register("XIRR", min_args=2, max_args=3)
+@register("XIRR", min_args=2, max_args=3, values=params(2))
 def xirr(ctx: EvalContext, values: Value, dates: Value, guess: Value | None = None) -> Value:
     fl = _xflows(values, dates)
     if fl is None:
@@ -304,7 +314,7 @@ def xirr(ctx: EvalContext, values: Value, dates: Value, guess: Value | None = No
     return agg_result(np.where(ok, x, 0.0), err_where(~ok, NUMERR, err))
 
 
-@register("MIRR", min_args=3, max_args=3)
+@register("MIRR", min_args=3, max_args=3, values=params(1, 2))
 def mirr(ctx: EvalContext, values: Value, fr: Value, rr: Value) -> Value:
     vals, mask, err = _cashflows(values)
     f = numbers(fr)[0].reshape(-1)[:, None]
@@ -320,7 +330,7 @@ def mirr(ctx: EvalContext, values: Value, fr: Value, rr: Value) -> Value:
     return agg_result(np.where(bad, 0, out), err_where(bad, 2, err))
 
 
-@register("EFFECT", min_args=2, max_args=2)
+@register("EFFECT", min_args=2, max_args=2, values=ALL)
 def effect(ctx: EvalContext, r: Value, n: Value) -> Value:
     return numeric(
         lambda r, n: np.where((r > 0) & (n >= 1), (1 + r / np.trunc(n)) ** np.trunc(n) - 1, np.nan),
@@ -329,7 +339,7 @@ def effect(ctx: EvalContext, r: Value, n: Value) -> Value:
     )
 
 
-@register("NOMINAL", min_args=2, max_args=2)
+@register("NOMINAL", min_args=2, max_args=2, values=ALL)
 def nominal(ctx: EvalContext, r: Value, n: Value) -> Value:
     return numeric(
         lambda r, n: np.where(
@@ -340,7 +350,7 @@ def nominal(ctx: EvalContext, r: Value, n: Value) -> Value:
     )
 
 
-@register("SLN", min_args=3, max_args=3)
+@register("SLN", min_args=3, max_args=3, values=ALL)
 def sln(ctx: EvalContext, cost: Value, salvage: Value, life: Value) -> Value:
     c, _ = numbers(life)
     res = numeric(lambda a, b, n: (a - b) / n, cost, salvage, life)
@@ -351,7 +361,7 @@ def sln(ctx: EvalContext, cost: Value, salvage: Value, life: Value) -> Value:
     return res
 
 
-@register("SYD", min_args=4, max_args=4)
+@register("SYD", min_args=4, max_args=4, values=ALL)
 def syd(ctx: EvalContext, cost, salvage, life, per) -> Value:
     return numeric(
         lambda c, s, n, p: np.where(
@@ -385,7 +395,7 @@ def _ddb(cost, salvage, life, period, factor=None):
     return get_ddb(cost, salvage, life, period, factor)
 
 
-register("DDB", min_args=4, max_args=5)(
+register("DDB", min_args=4, max_args=5, values=ALL)(
     lambda ctx, *a: lift(_ddb, list(a) + [None] * (5 - len(a)), "nnnnn")
 )
 
@@ -446,7 +456,7 @@ def _vdb_switch(
     return total
 
 
-register("VDB", min_args=5, max_args=7)(
+register("VDB", min_args=5, max_args=7, values=ALL)(
     lambda ctx, *a: lift(_vdb, list(a) + [None] * (7 - len(a)), "nnnnnnb")
 )
 
@@ -482,7 +492,7 @@ def _db(cost, salvage, life, period, month=None):
     return dep
 
 
-register("DB", min_args=4, max_args=5)(
+register("DB", min_args=4, max_args=5, values=ALL)(
     lambda ctx, *a: lift(_db, list(a) + [None] * (5 - len(a)), "nnnnn")
 )
 
@@ -508,13 +518,13 @@ def _cum(principal: bool):
     return impl
 
 
-register("CUMIPMT", min_args=6, max_args=6)(_cum(False))
-register("CUMPRINC", min_args=6, max_args=6)(_cum(True))
+register("CUMIPMT", min_args=6, max_args=6, values=ALL)(_cum(False))
+register("CUMPRINC", min_args=6, max_args=6, values=ALL)(_cum(True))
 
 __all__ = ["VALUE"]
 
 
-@register("RRI", min_args=3, max_args=3)
+@register("RRI", min_args=3, max_args=3, values=ALL)
 def rri(ctx: EvalContext, n: Value, pv: Value, fv: Value) -> Value:
     """The equivalent interest rate for growth from pv to fv over n periods."""
     x, ex = numbers(n)

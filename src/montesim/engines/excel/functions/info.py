@@ -18,7 +18,7 @@ from ..values import (
     numbers,
     text_result,
 )
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, register
 
 
 def _kind(v: Value) -> np.ndarray:
@@ -34,7 +34,7 @@ def _is(name: str, test) -> None:
         f = x.full()
         return bool_result(test(f.kind, f.err, f.num), None)
 
-    register(name, min_args=1, max_args=1)(impl)
+    register(name, min_args=1, max_args=1, values=ALL)(impl)
 
 
 _is("ISBLANK", lambda k, e, n: (k == EMPTY) & (e == 0))
@@ -56,14 +56,14 @@ def _parity(name: str, rem: int) -> None:
         n, e = numbers(x)
         return bool_result(np.trunc(n) % 2 == rem, e)
 
-    register(name, min_args=1, max_args=1)(impl)
+    register(name, min_args=1, max_args=1, values=ALL)(impl)
 
 
 _parity("ISEVEN", 0)
 _parity("ISODD", 1)
 
 
-@register("N", min_args=1, max_args=1)
+@register("N", min_args=1, max_args=1, values=ALL)
 def n_(ctx: EvalContext, x: Value) -> Value:
     f = x.full()
     out = np.where((f.kind == NUM) | (f.kind == BOOL), f.num, 0.0)
@@ -84,7 +84,7 @@ def type_(ctx: EvalContext, x: Value) -> Value:
     return num_result(codes, None)
 
 
-@register("ERROR.TYPE", min_args=1, max_args=1)
+@register("ERROR.TYPE", min_args=1, max_args=1, values=ALL)
 def error_type(ctx: EvalContext, x: Value) -> Value:
     e = _err(x).astype(float)
     err = np.where(e == 0, np.int8(NA), np.int8(0)).astype(np.int8)

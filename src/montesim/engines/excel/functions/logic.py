@@ -22,7 +22,7 @@ from ..values import (
 )
 from .helpers import collect
 from .operators import compare
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 
 def _with_error(v: Value, err: np.ndarray | None) -> Value:
@@ -36,7 +36,7 @@ def _err_value(err: np.ndarray) -> Value:
     return Value(np.zeros(err.shape), np.zeros(err.shape, np.int8), err.astype(np.int8))
 
 
-@register("IF", min_args=1, max_args=3)
+@register("IF", min_args=1, max_args=3, values=params(0), passes=params(1, 2))
 def if_(ctx: EvalContext, cond: Value, a: Value | None = None, b: Value | None = None) -> Value:
     c, ce = truth(cond)
     a = from_py(0.0) if a is None else a
@@ -46,7 +46,7 @@ def if_(ctx: EvalContext, cond: Value, a: Value | None = None, b: Value | None =
     return _with_error(where(c, a, b), ce)
 
 
-@register("IFS", min_args=2)
+@register("IFS", min_args=2, values=params(every=(0, 2)), passes=params(every=(1, 2)))
 def ifs(ctx: EvalContext, *args: Value | None) -> Value:
     if len(args) % 2:
         return error(VALUE)
@@ -60,7 +60,7 @@ def ifs(ctx: EvalContext, *args: Value | None) -> Value:
     return res
 
 
-@register("IFERROR", min_args=2, max_args=2)
+@register("IFERROR", min_args=2, max_args=2, passes=params(0, 1))
 def iferror(ctx: EvalContext, v: Value, alt: Value | None) -> Value:
     alt = from_py(0.0) if alt is None else alt
     if v.err is None:
@@ -68,7 +68,7 @@ def iferror(ctx: EvalContext, v: Value, alt: Value | None) -> Value:
     return where(v.err != 0, alt, v)
 
 
-@register("IFNA", min_args=2, max_args=2)
+@register("IFNA", min_args=2, max_args=2, passes=params(0, 1))
 def ifna(ctx: EvalContext, v: Value, alt: Value | None) -> Value:
     alt = from_py(0.0) if alt is None else alt
     if v.err is None:
@@ -102,7 +102,7 @@ def xor(ctx: EvalContext, *args: Value | None) -> Value:
     return _logical_agg(args, lambda b, n: b.sum(axis=1) % 2 == 1)
 
 
-@register("NOT", min_args=1, max_args=1)
+@register("NOT", min_args=1, max_args=1, values=ALL)
 def not_(ctx: EvalContext, x: Value) -> Value:
     c, e = truth(x)
     return bool_result(~c, e)

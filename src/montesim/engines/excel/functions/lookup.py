@@ -14,7 +14,7 @@ import numpy as np
 from ..values import EMPTY, NA, NUM, REF, TEXT, VALUE, Value, error, merge_err, numbers, where
 from .criteria import has_wildcards, wildcard_regex
 from .operators import compare
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 
 def _vector(v: Value, axis: str) -> Value:
@@ -78,10 +78,12 @@ def find(
     if mode in (0, 3):
         idx = n - 1 - hit[:, ::-1].argmax(axis=1) if reverse else hit.argmax(axis=1)
     elif mode == 1:
-        # binary-search semantics on sorted data: the last position that qualifies
-        idx = n - 1 - hit[:, ::-1].argmax(axis=1)
+        # Excel's binary search, on any data: sorted or not, its probes decide
+        idx = excel_bisect(hit, valid.reshape(-1, n))
+        any_hit = idx >= 0
     elif mode == -1:
-        # descending data: scan until a value below x; an equal value stops the scan
+        # MATCH type -1 scans (Excel's cached values on ascending data say so): until a
+        # value below x, whose predecessor is the answer; an equal value stops the scan
         eq = ((compare(vec, xs, operator.eq).num != 0) & valid).reshape(t, n)
         below = (valid & ~(compare(vec, xs, operator.ge).num != 0)).reshape(t, n)
         pos = np.arange(n)
@@ -98,6 +100,46 @@ def find(
         idx = _closest(xs, vec, hit, reverse, larger=mode == 2)
     idx = np.where(any_hit, idx, -1)
     return idx, x_err
+
+
+def excel_bisect(ok: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per trial, the position an approximate lookup (MATCH type 1, LOOKUP,
+    VLOOKUP/HLOOKUP TRUE) finds by Excel's binary search; -1 if none.
+
+    ``ok`` (T, n): the element qualifies (<= the key);
+    ``valid`` (T or 1, n): the element can be compared with the key at all (same type,
+    no error). The search keeps a low end taken to qualify and a high end taken not to
+    (at first the first and last positions) and probes the middle, ``(lo + hi) // 2``;
+    a qualifying probe becomes the low end, any other the high end, until the ends are
+    next to each other. Then the high end is the answer if it qualifies, else the low end
+    if it does, else there is none. A probe on an element that cannot be compared moves
+    on to the next one that can before the high end (the skipped ones count with the
+    high end when none qualifies), which is how ``LOOKUP(2, 1/(A:A="x"), B:B)`` finds the
+    last match among errors. On data sorted the way the type says, this is the last
+    position that qualifies; on other data it is wherever the probes lead: the vector
+    0, 0, 0, 0, 0.251, 0, 0.978 searched for 0.2 gives position 4 (1-based), as Excel.
+    """
+    t, n = ok.shape
+    if valid.shape[0] > 1 and (valid[1:] == valid[:1]).all():
+        valid = valid[:1]  # the same in every trial (the usual case): one row suffices
+    # the first comparable position at or after each position (n: none)
+    pos = np.where(valid, np.arange(n, dtype=np.int32), np.int32(n))
+    nxt = np.minimum.accumulate(pos[:, ::-1], axis=1)[:, ::-1]
+    rows = np.arange(t)
+    vrows = rows if nxt.shape[0] == t else np.zeros(t, np.intp)
+    lo = np.zeros(t, np.int64)
+    hi = np.full(t, n - 1, np.int64)
+    while True:
+        live = hi - lo > 1
+        if not live.any():
+            break
+        mid = (lo + hi) // 2
+        probe = nxt[vrows, mid]
+        found = live & (probe < hi)
+        good = found & ok[rows, np.minimum(probe, n - 1)]
+        lo = np.where(good, probe, lo)
+        hi = np.where(live & ~good, mid, hi)
+    return np.where(ok[rows, hi], hi, np.where(ok[rows, lo], lo, -1))
 
 
 def _closest(xs: Value, vec: Value, hit: np.ndarray, reverse: bool, *, larger: bool) -> np.ndarray:
@@ -342,21 +384,21 @@ def _table_lookup(
     return _fail(idx, NA, out, err)
 
 
-@register("VLOOKUP", min_args=3, max_args=4)
+@register("VLOOKUP", min_args=3, max_args=4, values=params(0, 2, 3), ranges=params(1))
 def vlookup(
     ctx: EvalContext, x: Value, table: Value, col: Value, approx: Value | None = None
 ) -> Value:
     return _table_lookup(x, table, col, approx, horizontal=False)
 
 
-@register("HLOOKUP", min_args=3, max_args=4)
+@register("HLOOKUP", min_args=3, max_args=4, values=params(0, 2, 3), ranges=params(1))
 def hlookup(
     ctx: EvalContext, x: Value, table: Value, row: Value, approx: Value | None = None
 ) -> Value:
     return _table_lookup(x, table, row, approx, horizontal=True)
 
 
-@register("MATCH", min_args=2, max_args=3)
+@register("MATCH", min_args=2, max_args=3, values=params(0, 2), ranges=params(1))
 def match(ctx: EvalContext, x: Value, arr: Value, kind: Value | None = None) -> Value:
     if arr.dims[0] > 1 and arr.dims[1] > 1:
         return error(NA)
@@ -391,7 +433,14 @@ def _x_modes(mm: Value | None, sm: Value | None) -> tuple[int, bool] | None:
     return m, int(search[0]) == -1
 
 
-@register("XMATCH", min_args=2, max_args=4)
+@register(
+    "XMATCH",
+    min_args=2,
+    max_args=4,
+    values=params(0, 2, 3),
+    ranges=params(1),
+    empty_is_omitted=True,
+)
 def xmatch(
     ctx: EvalContext, x: Value, arr: Value, mm: Value | None = None, sm: Value | None = None
 ) -> Value:
@@ -404,7 +453,14 @@ def xmatch(
     return _fail(idx, NA, out, xe)
 
 
-@register("XLOOKUP", min_args=3, max_args=6)
+@register(
+    "XLOOKUP",
+    min_args=3,
+    max_args=6,
+    values=params(0, 4, 5),
+    ranges=params(1, 2),
+    empty_is_omitted=True,
+)
 def xlookup(
     ctx: EvalContext,
     x: Value,
@@ -437,7 +493,7 @@ def xlookup(
     return _fail(idx, NA, out, xe)
 
 
-@register("LOOKUP", min_args=2, max_args=3)
+@register("LOOKUP", min_args=2, max_args=3, values=params(0), ranges=params(1, 2))
 def lookup(ctx: EvalContext, x: Value, vec: Value, result: Value | None = None) -> Value:
     _, rows, cols = vec.shape
     if result is None:
@@ -468,7 +524,7 @@ def _last(v: Value, axis: str) -> Value:
     return Value(tr(v.num), tr(v.kind), tr(v.err), tr(v.text))
 
 
-@register("INDEX", min_args=2, max_args=4)
+@register("INDEX", min_args=2, max_args=4, values=params(1, 2, 3), ranges=params(0))
 def index(
     ctx: EvalContext,
     arr: Value,
@@ -560,7 +616,7 @@ def _index_vector(arr: Value, row: Value | None) -> Value | None:
     return Value(arr.num.reshape(-1)[(k - 1).astype(np.intp)].reshape(-1, 1, 1))
 
 
-@register("CHOOSE", min_args=2)
+@register("CHOOSE", min_args=2, values=params(0), passes=params(every=(1, 1)))
 def choose(ctx: EvalContext, idx: Value, *opts: Value | None) -> Value:
     k, ke = numbers(idx)
     k = np.trunc(k)
@@ -575,7 +631,7 @@ def choose(ctx: EvalContext, idx: Value, *opts: Value | None) -> Value:
     return res
 
 
-@register("TRANSPOSE", min_args=1, max_args=1)
+@register("TRANSPOSE", min_args=1, max_args=1, arrays=ALL)
 def transpose(ctx: EvalContext, v: Value) -> Value:
     def tr(a):
         return None if a is None else np.swapaxes(np.broadcast_to(a, (a.shape[0], *v.dims)), 1, 2)

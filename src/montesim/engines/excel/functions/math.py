@@ -11,7 +11,7 @@ import numpy as np
 from ..values import DIV0, NUMERR, VALUE, Value, merge_err, num_result, numbers
 from .criteria import criteria_mask, over_criteria
 from .helpers import accumulate, agg_result, collect, err_where, fast_reduce, numeric
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 
 def _special() -> ModuleType:
@@ -42,7 +42,7 @@ def excel_round(x: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.floor(y + 0.5) / m
 
 
-@register("ROUND", min_args=2, max_args=2)
+@register("ROUND", min_args=2, max_args=2, values=ALL)
 def round_(ctx: EvalContext, x: Value, d: Value) -> Value:
     return numeric(excel_round, x, d)
 
@@ -57,17 +57,17 @@ def _round_magnitude(step):
     return f
 
 
-@register("ROUNDUP", min_args=2, max_args=2)
+@register("ROUNDUP", min_args=2, max_args=2, values=ALL)
 def roundup(ctx: EvalContext, x: Value, d: Value) -> Value:
     return numeric(_round_magnitude(np.ceil), x, d)
 
 
-@register("ROUNDDOWN", min_args=2, max_args=2)
+@register("ROUNDDOWN", min_args=2, max_args=2, values=ALL)
 def rounddown(ctx: EvalContext, x: Value, d: Value) -> Value:
     return numeric(_round_magnitude(np.floor), x, d)
 
 
-@register("TRUNC", min_args=1, max_args=2)
+@register("TRUNC", min_args=1, max_args=2, values=ALL)
 def trunc(ctx: EvalContext, x: Value, d: Value | None = None) -> Value:
     def f(x, d):
         y, m = _scaled(x, d)
@@ -76,12 +76,12 @@ def trunc(ctx: EvalContext, x: Value, d: Value | None = None) -> Value:
     return numeric(f, x, d, defaults=(0.0,))
 
 
-@register("INT", min_args=1, max_args=1)
+@register("INT", min_args=1, max_args=1, values=ALL)
 def int_(ctx: EvalContext, x: Value) -> Value:
     return numeric(lambda a: np.floor(round15(a)), x)
 
 
-@register("MROUND", min_args=2, max_args=2)
+@register("MROUND", min_args=2, max_args=2, values=ALL)
 def mround(ctx: EvalContext, x: Value, m: Value) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(m)
@@ -91,7 +91,7 @@ def mround(ctx: EvalContext, x: Value, m: Value) -> Value:
     return num_result(out, err)
 
 
-@register("MOD", min_args=2, max_args=2)
+@register("MOD", min_args=2, max_args=2, values=ALL)
 def mod(ctx: EvalContext, x: Value, y: Value) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(y)
@@ -101,7 +101,7 @@ def mod(ctx: EvalContext, x: Value, y: Value) -> Value:
     return num_result(np.where(b == 0, 0.0, out), err)
 
 
-@register("QUOTIENT", min_args=2, max_args=2)
+@register("QUOTIENT", min_args=2, max_args=2, values=ALL)
 def quotient(ctx: EvalContext, x: Value, y: Value) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(y)
@@ -121,7 +121,7 @@ def _floor(x: np.ndarray, s: np.ndarray) -> np.ndarray:
         return np.where(s == 0, 0.0, np.floor(round15(x / s)) * s)
 
 
-@register("CEILING", min_args=1, max_args=2)
+@register("CEILING", min_args=1, max_args=2, values=ALL)
 def ceiling(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(s) if s is not None else (np.ones((1, 1, 1)), None)
@@ -135,7 +135,15 @@ def ceiling(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
     return num_result(out, err)
 
 
-@register("CEILING.MATH", "CEILING.PRECISE", "ISO.CEILING", min_args=1, max_args=3)
+@register(
+    "CEILING.MATH",
+    "CEILING.PRECISE",
+    "ISO.CEILING",
+    min_args=1,
+    max_args=3,
+    values=ALL,
+    empty_is_omitted=True,
+)
 def ceiling_math(
     ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None
 ) -> Value:
@@ -148,7 +156,7 @@ def ceiling_math(
     return numeric(f, x, s, mode, defaults=(1.0, 0.0))
 
 
-@register("FLOOR", min_args=1, max_args=2)
+@register("FLOOR", min_args=1, max_args=2, values=ALL)
 def floor(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(s) if s is not None else (np.ones((1, 1, 1)), None)
@@ -160,7 +168,7 @@ def floor(ctx: EvalContext, x: Value, s: Value | None = None) -> Value:
     return num_result(out, err)
 
 
-@register("FLOOR.MATH", "FLOOR.PRECISE", min_args=1, max_args=3)
+@register("FLOOR.MATH", "FLOOR.PRECISE", min_args=1, max_args=3, values=ALL, empty_is_omitted=True)
 def floor_math(
     ctx: EvalContext, x: Value, s: Value | None = None, mode: Value | None = None
 ) -> Value:
@@ -173,12 +181,12 @@ def floor_math(
     return numeric(f, x, s, mode, defaults=(1.0, 0.0))
 
 
-@register("EVEN", min_args=1, max_args=1)
+@register("EVEN", min_args=1, max_args=1, values=ALL)
 def even(ctx: EvalContext, x: Value) -> Value:
     return numeric(lambda a: np.sign(a) * np.ceil(round15(np.abs(a)) / 2) * 2, x)
 
 
-@register("ODD", min_args=1, max_args=1)
+@register("ODD", min_args=1, max_args=1, values=ALL)
 def odd(ctx: EvalContext, x: Value) -> Value:
     def f(a):
         y = np.ceil(round15(np.abs(a)))
@@ -197,7 +205,7 @@ def _simple(name: str, fn, domain=None) -> None:
             out = fn(a)
         return num_result(np.where(np.isfinite(out), out, 0.0) if domain is not None else out, e)
 
-    register(name, min_args=1, max_args=1)(impl)
+    register(name, min_args=1, max_args=1, values=ALL)(impl)
 
 
 _simple("ABS", np.abs)
@@ -234,7 +242,7 @@ _simple(
 )
 
 
-@register("ATAN2", min_args=2, max_args=2)
+@register("ATAN2", min_args=2, max_args=2, values=ALL)
 def atan2(ctx: EvalContext, x: Value, y: Value) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(y)
@@ -246,7 +254,7 @@ def atan2(ctx: EvalContext, x: Value, y: Value) -> Value:
     return num_result(np.arctan2(b, a), err)
 
 
-@register("LOG", min_args=1, max_args=2)
+@register("LOG", min_args=1, max_args=2, values=ALL)
 def log(ctx: EvalContext, x: Value, base: Value | None = None) -> Value:
     a, ea = numbers(x)
     b, eb = numbers(base) if base is not None else (np.full((1, 1, 1), 10.0), None)
@@ -258,7 +266,7 @@ def log(ctx: EvalContext, x: Value, base: Value | None = None) -> Value:
     return num_result(np.where(np.isfinite(out), out, 0.0), err)
 
 
-@register("POWER", min_args=2, max_args=2)
+@register("POWER", min_args=2, max_args=2, values=ALL)
 def power(ctx: EvalContext, x: Value, y: Value) -> Value:
     from .operators import excel_power
 
@@ -272,7 +280,7 @@ def pi(ctx: EvalContext) -> Value:
     return num_result(np.full((1, 1, 1), np.pi), None)
 
 
-@register("COMBIN", min_args=2, max_args=2)
+@register("COMBIN", min_args=2, max_args=2, values=ALL)
 def combin(ctx: EvalContext, n: Value, k: Value) -> Value:
     a, ea = numbers(n)
     b, eb = numbers(k)
@@ -285,7 +293,7 @@ def combin(ctx: EvalContext, n: Value, k: Value) -> Value:
     return num_result(np.round(_special().comb(a, b)), err)
 
 
-@register("PERMUT", min_args=2, max_args=2)
+@register("PERMUT", min_args=2, max_args=2, values=ALL)
 def permut(ctx: EvalContext, n: Value, k: Value) -> Value:
     a, ea = numbers(n)
     b, eb = numbers(k)
@@ -361,7 +369,7 @@ def _array_numbers(v: Value) -> tuple[np.ndarray, np.ndarray | None]:
     return num, v.err
 
 
-@register("SUMPRODUCT", min_args=1)
+@register("SUMPRODUCT", min_args=1, arrays=ALL)
 def sumproduct(ctx: EvalContext, *args: Value | None) -> Value:
     present = [a for a in args if a is not None]
     dims = {a.dims for a in present}
@@ -439,7 +447,9 @@ def _resize(sum_range: Value, dims: tuple[int, int]) -> Value:
     return sum_range
 
 
-@register("SUMIF", min_args=2, max_args=3)
+@register(
+    "SUMIF", min_args=2, max_args=3, values=params(1), ranges=params(0, 2), criteria=(0, False)
+)
 @over_criteria(lambda i: i == 1)
 def sumif(ctx: EvalContext, rng: Value, crit: Value, sum_range: Value | None = None) -> Value:
     mask = criteria_mask(rng, crit)
@@ -477,7 +487,13 @@ def sumif_cells(
     return num_result(acc, None)
 
 
-@register("SUMIFS", min_args=3)
+@register(
+    "SUMIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)
 @over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def sumifs(ctx: EvalContext, sum_range: Value, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
@@ -491,3 +507,18 @@ def sumifs(ctx: EvalContext, sum_range: Value, *pairs: Value | None) -> Value:
 
 
 __all__ = ["excel_round", "round15", "_if_mask", "_sum_if", "_resize", "sumif_cells"]
+
+
+@register("PERCENTOF", min_args=2, max_args=2)
+def percentof(ctx: EvalContext, part: Value, whole: Value) -> Value:
+    """SUM(part) / SUM(whole): the share a subset is of all."""
+    from .registry import get_function
+
+    total = get_function("SUM")
+    assert total is not None
+    a, b = total.impl(ctx, part), total.impl(ctx, whole)
+    x, ea = numbers(a)
+    y, eb = numbers(b)
+    with np.errstate(all="ignore"):
+        out = x / np.where(y == 0, 1.0, y)
+    return num_result(out, err_where(np.broadcast_to(y == 0, out.shape), DIV0, merge_err(ea, eb)))

@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..values import NA, NUM, NUMERR, REF, VALUE, Value, XlError, error, from_grid, normalize
-from .registry import EvalContext, register
+from ..values import (
+    NA,
+    NUM,
+    NUMERR,
+    REF,
+    VALUE,
+    Value,
+    XlError,
+    error,
+    from_grid,
+    normalize,
+    numbers,
+)
+from .registry import ALL, EvalContext, register
 
 
 def _matrix(v: Value, t: int) -> np.ndarray:
@@ -156,7 +168,7 @@ def _per_trial(fn, *vals: Value | None) -> Value:
     return normalize(num, kind, err, text)
 
 
-@register("LINEST", min_args=1, max_args=4)
+@register("LINEST", min_args=1, max_args=4, arrays=ALL)
 def linest(
     ctx: EvalContext,
     y: Value,
@@ -178,7 +190,7 @@ def linest(
     return _per_trial(one, y, x)
 
 
-@register("TREND", min_args=1, max_args=4)
+@register("TREND", min_args=1, max_args=4, arrays=ALL)
 def trend(
     ctx: EvalContext,
     y: Value,
@@ -211,3 +223,51 @@ def trend(
         return (pred.reshape(1, -1) if row else pred.reshape(-1, 1)).tolist()
 
     return _per_trial(one, y, x, new_x)
+
+
+def _log_of(y: Value) -> Value | XlError:
+    """ln of the known y's, all of which must be positive (#NUM! otherwise)."""
+    n, e = numbers(y)
+    if e is not None and e.any():
+        return XlError(int(e.max()))
+    if (n <= 0).any():
+        return XlError(NUMERR)
+    return Value(np.log(n))
+
+
+@register("LOGEST", min_args=1, max_args=4, arrays=ALL)
+def logest(
+    ctx: EvalContext,
+    y: Value,
+    x: Value | None = None,
+    const: Value | None = None,
+    stats: Value | None = None,
+) -> Value:
+    """The exponential curve y = b * m1^x1 * m2^x2 ... fitted as LINEST of ln(y): its
+    first row exponentiated (the m's and b), the statistics those of the fit on ln(y)."""
+    ly = _log_of(y)
+    if isinstance(ly, XlError):
+        return error(ly.code)
+    fit = linest(ctx, ly, x, const, stats)
+    if fit.err is not None and fit.err.all():
+        return fit
+    num = np.array(np.broadcast_to(fit.num, fit.shape), dtype=float)
+    ok = np.ones(fit.shape, bool) if fit.err is None else np.broadcast_to(fit.err, fit.shape) == 0
+    num[:, 0, :] = np.where(ok[:, 0, :], np.exp(num[:, 0, :]), num[:, 0, :])
+    return Value(num, fit.kind, fit.err, fit.text)
+
+
+@register("GROWTH", min_args=1, max_args=4, arrays=ALL)
+def growth(
+    ctx: EvalContext,
+    y: Value,
+    x: Value | None = None,
+    new_x: Value | None = None,
+    const: Value | None = None,
+) -> Value:
+    """The exponential trend: exp(TREND(ln(y), ...))."""
+    ly = _log_of(y)
+    if isinstance(ly, XlError):
+        return error(ly.code)
+    t = trend(ctx, ly, x, new_x, const)
+    return Value(np.exp(t.num), t.kind, t.err, t.text)

@@ -25,10 +25,10 @@ from ..values import (
 from .criteria import criteria_mask, over_criteria
 from .helpers import agg_result, collect, err_where, fast_reduce, numeric
 from .math import _if_mask, _resize, _sum_if
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, params, register
 
 
-def _sps() -> ModuleType:
+def scipy_stats() -> ModuleType:
     """scipy.stats, imported where used: its import takes most of a second."""
     from scipy import stats
 
@@ -39,7 +39,7 @@ def _masked(vals: np.ndarray, mask: np.ndarray) -> np.ma.MaskedArray:
     return np.ma.masked_array(vals, mask=~mask)
 
 
-def _finish(out: np.ndarray, err: np.ndarray | None, bad: np.ndarray, code: int) -> Value:
+def finish(out: np.ndarray, err: np.ndarray | None, bad: np.ndarray, code: int) -> Value:
     err = merge_err(err, np.where(bad, np.int8(code), np.int8(0)).astype(np.int8))
     return agg_result(np.where(bad, 0.0, out), err)
 
@@ -76,14 +76,14 @@ def counta(ctx: EvalContext, *args: Value | None) -> Value:
     return agg_result(total, None)
 
 
-@register("COUNTBLANK", min_args=1, max_args=1)
+@register("COUNTBLANK", min_args=1, max_args=1, ranges=ALL)
 def countblank(ctx: EvalContext, a: Value) -> Value:
     f = a.full()
     ok = ((f.kind == EMPTY) | ((f.kind == TEXT) & (f.text == ""))) & (f.err == 0)
     return agg_result(ok.reshape(ok.shape[0], -1).sum(axis=1), None)
 
 
-def _stat(
+def register_aggregate(
     names: tuple[str, ...],
     fn,
     *,
@@ -101,68 +101,72 @@ def _stat(
         n = mask.sum(axis=1)
         with np.errstate(all="ignore"):
             out = fn(vals, mask, n)
-        return _finish(np.asarray(out, float), err, n < min_n, code)
+        return finish(np.asarray(out, float), err, n < min_n, code)
 
     register(*names, min_args=1)(impl)
 
 
-def _mean(v, m, n):
+def mean(v, m, n):
     return np.where(m, v, 0.0).sum(axis=1) / np.maximum(n, 1)
 
 
-def _var(v, m, n, ddof):
-    mu = _mean(v, m, n)[:, None]
+def variance(v, m, n, ddof):
+    mu = mean(v, m, n)[:, None]
     return np.where(m, (v - mu) ** 2, 0.0).sum(axis=1) / np.maximum(n - ddof, 1)
 
 
-_stat(("AVERAGE",), _mean)
-_stat(("AVERAGEA",), _mean, a_variant=True)
-_stat(
+register_aggregate(("AVERAGE",), mean)
+register_aggregate(("AVERAGEA",), mean, a_variant=True)
+register_aggregate(
     ("MAX",),
     lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0),
     min_n=0,
     fast=np.maximum,
 )
-_stat(
+register_aggregate(
     ("MIN",),
     lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0),
     min_n=0,
     fast=np.minimum,
 )
-_stat(
+register_aggregate(
     ("MAXA",),
     lambda v, m, n: np.where(n > 0, np.where(m, v, -np.inf).max(axis=1, initial=-np.inf), 0.0),
     min_n=0,
     a_variant=True,
 )
-_stat(
+register_aggregate(
     ("MINA",),
     lambda v, m, n: np.where(n > 0, np.where(m, v, np.inf).min(axis=1, initial=np.inf), 0.0),
     min_n=0,
     a_variant=True,
 )
-_stat(("STDEV", "STDEV.S"), lambda v, m, n: np.sqrt(_var(v, m, n, 1)), min_n=2)
-_stat(("STDEVP", "STDEV.P"), lambda v, m, n: np.sqrt(_var(v, m, n, 0)), min_n=1)
-_stat(("STDEVA",), lambda v, m, n: np.sqrt(_var(v, m, n, 1)), min_n=2, a_variant=True)
-_stat(("VAR", "VAR.S"), lambda v, m, n: _var(v, m, n, 1), min_n=2)
-_stat(("VARP", "VAR.P"), lambda v, m, n: _var(v, m, n, 0), min_n=1)
-_stat(("DEVSQ",), lambda v, m, n: _var(v, m, n, 0) * n, min_n=1, code=NUMERR)
-_stat(
+register_aggregate(("STDEV", "STDEV.S"), lambda v, m, n: np.sqrt(variance(v, m, n, 1)), min_n=2)
+register_aggregate(("STDEVP", "STDEV.P"), lambda v, m, n: np.sqrt(variance(v, m, n, 0)), min_n=1)
+register_aggregate(
+    ("STDEVA",), lambda v, m, n: np.sqrt(variance(v, m, n, 1)), min_n=2, a_variant=True
+)
+register_aggregate(("VAR", "VAR.S"), lambda v, m, n: variance(v, m, n, 1), min_n=2)
+register_aggregate(("VARP", "VAR.P"), lambda v, m, n: variance(v, m, n, 0), min_n=1)
+register_aggregate(("DEVSQ",), lambda v, m, n: variance(v, m, n, 0) * n, min_n=1, code=NUMERR)
+register_aggregate(
     ("AVEDEV",),
     lambda v, m, n: (
-        np.where(m, np.abs(v - _mean(v, m, n)[:, None]), 0).sum(axis=1) / np.maximum(n, 1)
+        np.where(m, np.abs(v - mean(v, m, n)[:, None]), 0).sum(axis=1) / np.maximum(n, 1)
     ),
     code=NUMERR,
 )
-_stat(("MEDIAN",), lambda v, m, n: np.ma.median(_masked(v, m), axis=1).filled(0.0), code=NUMERR)
-_stat(
+register_aggregate(
+    ("MEDIAN",), lambda v, m, n: np.ma.median(_masked(v, m), axis=1).filled(0.0), code=NUMERR
+)
+register_aggregate(
     ("GEOMEAN",),
     lambda v, m, n: np.exp(
         np.where(m, np.log(np.where(m, v, 1.0)), 0).sum(axis=1) / np.maximum(n, 1)
     ),
     code=NUMERR,
 )
-_stat(
+register_aggregate(
     ("HARMEAN",),
     lambda v, m, n: n / np.where(m, 1.0 / np.where(m, v, 1.0), 0).sum(axis=1),
     code=NUMERR,
@@ -170,21 +174,21 @@ _stat(
 
 
 def _skew(v, m, n):
-    mu = _mean(v, m, n)[:, None]
-    s = np.sqrt(_var(v, m, n, 1))[:, None]
+    mu = mean(v, m, n)[:, None]
+    s = np.sqrt(variance(v, m, n, 1))[:, None]
     z3 = np.where(m, ((v - mu) / s) ** 3, 0).sum(axis=1)
     return n / ((n - 1) * (n - 2)) * z3
 
 
 def _kurt(v, m, n):
-    mu = _mean(v, m, n)[:, None]
-    s = np.sqrt(_var(v, m, n, 1))[:, None]
+    mu = mean(v, m, n)[:, None]
+    s = np.sqrt(variance(v, m, n, 1))[:, None]
     z4 = np.where(m, ((v - mu) / s) ** 4, 0).sum(axis=1)
     return n * (n + 1) / ((n - 1) * (n - 2) * (n - 3)) * z4 - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
 
 
-_stat(("SKEW",), _skew, min_n=3)
-_stat(("KURT",), _kurt, min_n=4)
+register_aggregate(("SKEW",), _skew, min_n=3)
+register_aggregate(("KURT",), _kurt, min_n=4)
 
 
 def _mode(v, m, n):
@@ -208,7 +212,7 @@ def _mode(v, m, n):
 def mode(ctx: EvalContext, *args: Value | None) -> Value:
     vals, mask, err = collect(args)
     out = _mode(vals, mask, None)
-    return _finish(np.nan_to_num(out), err, np.isnan(out), NA)
+    return finish(np.nan_to_num(out), err, np.isnan(out), NA)
 
 
 def _sorted_per_trial(arr: Value) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -230,9 +234,9 @@ def _kth(names, largest: bool) -> None:
         pos = np.where(largest, n - kk, kk - 1)
         pos = np.clip(pos, 0, max(s.shape[1] - 1, 0)).astype(int)
         out = s[np.arange(t), pos] if s.shape[1] else np.zeros(t)
-        return _finish(out, merge_err(err, None if ke is None else ke.reshape(-1)), bad, NUMERR)
+        return finish(out, merge_err(err, None if ke is None else ke.reshape(-1)), bad, NUMERR)
 
-    register(*names, min_args=2, max_args=2)(impl)
+    register(*names, min_args=2, max_args=2, values=params(1))(impl)
 
 
 _kth(("LARGE",), True)
@@ -259,17 +263,19 @@ def _percentile_impl(exclusive: bool):
         hi = np.minimum(lo + 1, np.maximum(n - 1, 0).astype(int))
         idx = np.arange(t)
         if s.shape[1] == 0:
-            return _finish(np.zeros(t), err, np.ones(t, bool), NUMERR)
+            return finish(np.zeros(t), err, np.ones(t, bool), NUMERR)
         a, b = s[idx, lo], s[idx, hi]
         with np.errstate(all="ignore"):
             out = np.where(hi == lo, a, a + (h - lo) * (b - a))
-        return _finish(out, merge_err(err, None if pe is None else pe.reshape(-1)), bad, NUMERR)
+        return finish(out, merge_err(err, None if pe is None else pe.reshape(-1)), bad, NUMERR)
 
     return impl
 
 
-register("PERCENTILE", "PERCENTILE.INC", min_args=2, max_args=2)(_percentile_impl(False))
-register("PERCENTILE.EXC", min_args=2, max_args=2)(_percentile_impl(True))
+register("PERCENTILE", "PERCENTILE.INC", min_args=2, max_args=2, values=params(1))(
+    _percentile_impl(False)
+)
+register("PERCENTILE.EXC", min_args=2, max_args=2, values=params(1))(_percentile_impl(True))
 
 
 def _quartile(exclusive: bool):
@@ -288,8 +294,8 @@ def _quartile(exclusive: bool):
     return impl
 
 
-register("QUARTILE", "QUARTILE.INC", min_args=2, max_args=2)(_quartile(False))
-register("QUARTILE.EXC", min_args=2, max_args=2)(_quartile(True))
+register("QUARTILE", "QUARTILE.INC", min_args=2, max_args=2, values=params(1))(_quartile(False))
+register("QUARTILE.EXC", min_args=2, max_args=2, values=params(1))(_quartile(True))
 
 
 def _rank(avg: bool):
@@ -306,7 +312,7 @@ def _rank(avg: bool):
         above = (better & mask).sum(axis=1)
         equal = ((vals == xv) & mask).sum(axis=1)
         out = above + 1 + (np.maximum(equal - 1, 0) / 2.0 if avg else 0)
-        return _finish(
+        return finish(
             out.astype(float),
             merge_err(err, None if xe is None else xe.reshape(-1)),
             equal == 0,
@@ -316,21 +322,31 @@ def _rank(avg: bool):
     return impl
 
 
-register("RANK", "RANK.EQ", min_args=2, max_args=3)(_rank(False))
-register("RANK.AVG", min_args=2, max_args=3)(_rank(True))
+register("RANK", "RANK.EQ", min_args=2, max_args=3, values=params(0, 2), ranges=params(1))(
+    _rank(False)
+)
+register("RANK.AVG", min_args=2, max_args=3, values=params(0, 2), ranges=params(1))(_rank(True))
 
 
 # -- conditional aggregates ------------------------------------------------------------------
 
 
-@register("COUNTIF", min_args=2, max_args=2)
+@register(
+    "COUNTIF", min_args=2, max_args=2, values=params(1), ranges=params(0), criteria=(0, False)
+)
 @over_criteria(lambda i: i == 1)
 def countif(ctx: EvalContext, rng: Value, crit: Value) -> Value:
     m = criteria_mask(rng, crit)
     return agg_result(m.reshape(m.shape[0], -1).sum(axis=1), None)
 
 
-@register("COUNTIFS", min_args=2)
+@register(
+    "COUNTIFS",
+    min_args=2,
+    values=params(every=(1, 2)),
+    ranges=params(every=(0, 2)),
+    criteria=(0, True),
+)
 @over_criteria(lambda i: i % 2 == 1)
 def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
@@ -341,17 +357,25 @@ def countifs(ctx: EvalContext, *pairs: Value | None) -> Value:
     return agg_result(mask.reshape(mask.shape[0], -1).sum(axis=1), None)
 
 
-@register("AVERAGEIF", min_args=2, max_args=3)
+@register(
+    "AVERAGEIF", min_args=2, max_args=3, values=params(1), ranges=params(0, 2), criteria=(0, False)
+)
 @over_criteria(lambda i: i == 1)
 def averageif(ctx: EvalContext, rng: Value, crit: Value, avg_range: Value | None = None) -> Value:
     mask = criteria_mask(rng, crit)
     target = rng if avg_range is None else _resize(avg_range, rng.dims)
     s, c, err = _sum_if(target, mask)
     with np.errstate(all="ignore"):
-        return _finish(s / np.maximum(c, 1), err, c == 0, DIV0)
+        return finish(s / np.maximum(c, 1), err, c == 0, DIV0)
 
 
-@register("AVERAGEIFS", min_args=3)
+@register(
+    "AVERAGEIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)
 @over_criteria(lambda i: i >= 2 and i % 2 == 0)
 def averageifs(ctx: EvalContext, avg_range: Value, *pairs: Value | None) -> Value:
     if len(pairs) % 2:
@@ -360,7 +384,7 @@ def averageifs(ctx: EvalContext, avg_range: Value, *pairs: Value | None) -> Valu
     if mask is None:
         return error(VALUE)
     s, c, err = _sum_if(avg_range, mask)
-    return _finish(s / np.maximum(c, 1), err, c == 0, DIV0)
+    return finish(s / np.maximum(c, 1), err, c == 0, DIV0)
 
 
 def _minmax_ifs(largest: bool):
@@ -383,14 +407,26 @@ def _minmax_ifs(largest: bool):
     return impl
 
 
-register("MAXIFS", min_args=3)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(True)))
-register("MINIFS", min_args=3)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(False)))
+register(
+    "MAXIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(True)))
+register(
+    "MINIFS",
+    min_args=3,
+    values=params(every=(2, 2)),
+    ranges=params(0, every=(1, 2)),
+    criteria=(1, True),
+)(over_criteria(lambda i: i >= 2 and i % 2 == 0)(_minmax_ifs(False)))
 
 
 # -- paired data -------------------------------------------------------------------------
 
 
-def _pairs(
+def pairs(
     ys: Value, xs: Value
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None:
     if ys.dims[0] * ys.dims[1] != xs.dims[0] * xs.dims[1]:
@@ -404,7 +440,7 @@ def _pairs(
 
 
 def _regress(ys: Value, xs: Value):
-    p = _pairs(ys, xs)
+    p = pairs(ys, xs)
     if p is None:
         return None
     vy, vx, m, err = p
@@ -427,7 +463,7 @@ def slope(ctx: EvalContext, ys: Value, xs: Value) -> Value:
         return error(NA)
     n, mx, my, sxx, syy, sxy, err = r
     with np.errstate(all="ignore"):
-        return _finish(sxy / sxx, err, sxx == 0, DIV0)
+        return finish(sxy / sxx, err, sxx == 0, DIV0)
 
 
 @register("INTERCEPT", min_args=2, max_args=2)
@@ -437,10 +473,10 @@ def intercept(ctx: EvalContext, ys: Value, xs: Value) -> Value:
         return error(NA)
     n, mx, my, sxx, syy, sxy, err = r
     with np.errstate(all="ignore"):
-        return _finish(my - sxy / sxx * mx, err, sxx == 0, DIV0)
+        return finish(my - sxy / sxx * mx, err, sxx == 0, DIV0)
 
 
-@register("FORECAST", "FORECAST.LINEAR", min_args=3, max_args=3)
+@register("FORECAST", "FORECAST.LINEAR", min_args=3, max_args=3, values=params(0))
 def forecast(ctx: EvalContext, x: Value, ys: Value, xs: Value) -> Value:
     r = _regress(ys, xs)
     if r is None:
@@ -450,7 +486,7 @@ def forecast(ctx: EvalContext, x: Value, ys: Value, xs: Value) -> Value:
     with np.errstate(all="ignore"):
         b = sxy / sxx
         out = my + b * (xv.reshape(-1) - mx)
-    return _finish(out, merge_err(err, None if xe is None else xe.reshape(-1)), sxx == 0, DIV0)
+    return finish(out, merge_err(err, None if xe is None else xe.reshape(-1)), sxx == 0, DIV0)
 
 
 @register("CORREL", "PEARSON", min_args=2, max_args=2)
@@ -460,7 +496,7 @@ def correl(ctx: EvalContext, a: Value, b: Value) -> Value:
         return error(NA)
     n, mx, my, sxx, syy, sxy, err = r
     with np.errstate(all="ignore"):
-        return _finish(sxy / np.sqrt(sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
+        return finish(sxy / np.sqrt(sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
 
 
 @register("RSQ", min_args=2, max_args=2)
@@ -470,7 +506,7 @@ def rsq(ctx: EvalContext, a: Value, b: Value) -> Value:
         return error(NA)
     n, mx, my, sxx, syy, sxy, err = r
     with np.errstate(all="ignore"):
-        return _finish(sxy**2 / (sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
+        return finish(sxy**2 / (sxx * syy), err, (sxx == 0) | (syy == 0), DIV0)
 
 
 @register("COVAR", "COVARIANCE.P", min_args=2, max_args=2)
@@ -479,7 +515,7 @@ def covar(ctx: EvalContext, a: Value, b: Value) -> Value:
     if r is None:
         return error(NA)
     n, mx, my, sxx, syy, sxy, err = r
-    return _finish(sxy / np.maximum(n, 1), err, n == 0, DIV0)
+    return finish(sxy / np.maximum(n, 1), err, n == 0, DIV0)
 
 
 @register("COVARIANCE.S", min_args=2, max_args=2)
@@ -488,13 +524,13 @@ def covariance_s(ctx: EvalContext, a: Value, b: Value) -> Value:
     if r is None:
         return error(NA)
     n, mx, my, sxx, syy, sxy, err = r
-    return _finish(sxy / np.maximum(n - 1, 1), err, n < 2, DIV0)
+    return finish(sxy / np.maximum(n - 1, 1), err, n < 2, DIV0)
 
 
 # -- distributions --------------------------------------------------------------------------
 
 
-def _dist(names, fn, nargs: int, valid=None, defaults=()) -> None:
+def register_distribution(names, fn, nargs: int, valid=None, defaults=()) -> None:
     def impl(ctx: EvalContext, *args: Value | None) -> Value:
         res = numeric(fn, *args, defaults=defaults)
         if valid is not None:
@@ -510,105 +546,111 @@ def _dist(names, fn, nargs: int, valid=None, defaults=()) -> None:
                 return num_result(res.num, err, check=False)
         return res
 
-    register(*names, min_args=nargs - len(defaults), max_args=nargs)(impl)
+    register(*names, min_args=nargs - len(defaults), max_args=nargs, values=ALL)(impl)
 
 
 def _norm_dist(x, mu, sd, cum):
-    return np.where(cum != 0, _sps().norm.cdf(x, mu, sd), _sps().norm.pdf(x, mu, sd))
+    return np.where(cum != 0, scipy_stats().norm.cdf(x, mu, sd), scipy_stats().norm.pdf(x, mu, sd))
 
 
-_dist(("NORM.DIST", "NORMDIST"), _norm_dist, 4, lambda x, m, s, c: s > 0)
-_dist(
+register_distribution(("NORM.DIST", "NORMDIST"), _norm_dist, 4, lambda x, m, s, c: s > 0)
+register_distribution(
     ("NORM.INV", "NORMINV"),
-    lambda p, mu, sd: _sps().norm.ppf(p, mu, sd),
+    lambda p, mu, sd: scipy_stats().norm.ppf(p, mu, sd),
     3,
     lambda p, m, s: (p > 0) & (p < 1) & (s > 0),
 )
-_dist(
-    ("NORM.S.DIST",), lambda z, cum: np.where(cum != 0, _sps().norm.cdf(z), _sps().norm.pdf(z)), 2
+register_distribution(
+    ("NORM.S.DIST",),
+    lambda z, cum: np.where(cum != 0, scipy_stats().norm.cdf(z), scipy_stats().norm.pdf(z)),
+    2,
 )
-_dist(("NORMSDIST",), lambda z: _sps().norm.cdf(z), 1)
-_dist(("NORM.S.INV", "NORMSINV"), lambda p: _sps().norm.ppf(p), 1, lambda p: (p > 0) & (p < 1))
-_dist(
+register_distribution(("NORMSDIST",), lambda z: scipy_stats().norm.cdf(z), 1)
+register_distribution(
+    ("NORM.S.INV", "NORMSINV"), lambda p: scipy_stats().norm.ppf(p), 1, lambda p: (p > 0) & (p < 1)
+)
+register_distribution(
     ("LOGNORM.DIST",),
     lambda x, mu, sd, cum: np.where(
         cum != 0,
-        _sps().norm.cdf((np.log(x) - mu) / sd),
-        _sps().norm.pdf((np.log(x) - mu) / sd) / (x * sd),
+        scipy_stats().norm.cdf((np.log(x) - mu) / sd),
+        scipy_stats().norm.pdf((np.log(x) - mu) / sd) / (x * sd),
     ),
     4,
     lambda x, m, s, c: (x > 0) & (s > 0),
 )
-_dist(
+register_distribution(
     ("LOGNORMDIST",),
-    lambda x, mu, sd: _sps().norm.cdf((np.log(x) - mu) / sd),
+    lambda x, mu, sd: scipy_stats().norm.cdf((np.log(x) - mu) / sd),
     3,
     lambda x, m, s: (x > 0) & (s > 0),
 )
-_dist(
+register_distribution(
     ("LOGNORM.INV", "LOGINV"),
-    lambda p, mu, sd: np.exp(mu + sd * _sps().norm.ppf(p)),
+    lambda p, mu, sd: np.exp(mu + sd * scipy_stats().norm.ppf(p)),
     3,
     lambda p, m, s: (p > 0) & (p < 1) & (s > 0),
 )
-_dist(("STANDARDIZE",), lambda x, mu, sd: (x - mu) / sd, 3, lambda x, m, s: s > 0)
-_dist(
+register_distribution(("STANDARDIZE",), lambda x, mu, sd: (x - mu) / sd, 3, lambda x, m, s: s > 0)
+register_distribution(
     ("EXPON.DIST", "EXPONDIST"),
     lambda x, lam, cum: np.where(cum != 0, 1 - np.exp(-lam * x), lam * np.exp(-lam * x)),
     3,
     lambda x, l_, c: (x >= 0) & (l_ > 0),
 )
-_dist(
+register_distribution(
     ("BINOM.DIST", "BINOMDIST"),
     lambda k, n, p, cum: np.where(
         cum != 0,
-        _sps().binom.cdf(np.trunc(k), np.trunc(n), p),
-        _sps().binom.pmf(np.trunc(k), np.trunc(n), p),
+        scipy_stats().binom.cdf(np.trunc(k), np.trunc(n), p),
+        scipy_stats().binom.pmf(np.trunc(k), np.trunc(n), p),
     ),
     4,
     lambda k, n, p, c: (k >= 0) & (k <= n) & (p >= 0) & (p <= 1),
 )
-_dist(
+register_distribution(
     ("POISSON.DIST", "POISSON"),
     lambda k, lam, cum: np.where(
-        cum != 0, _sps().poisson.cdf(np.trunc(k), lam), _sps().poisson.pmf(np.trunc(k), lam)
+        cum != 0,
+        scipy_stats().poisson.cdf(np.trunc(k), lam),
+        scipy_stats().poisson.pmf(np.trunc(k), lam),
     ),
     3,
     lambda k, l_, c: (k >= 0) & (l_ >= 0),
 )
-_dist(
+register_distribution(
     ("GAMMA.DIST", "GAMMADIST"),
     lambda x, a, b, cum: np.where(
-        cum != 0, _sps().gamma.cdf(x, a, scale=b), _sps().gamma.pdf(x, a, scale=b)
+        cum != 0, scipy_stats().gamma.cdf(x, a, scale=b), scipy_stats().gamma.pdf(x, a, scale=b)
     ),
     4,
     lambda x, a, b, c: (x >= 0) & (a > 0) & (b > 0),
 )
-_dist(
+register_distribution(
     ("GAMMA.INV", "GAMMAINV"),
-    lambda p, a, b: _sps().gamma.ppf(p, a, scale=b),
+    lambda p, a, b: scipy_stats().gamma.ppf(p, a, scale=b),
     3,
     lambda p, a, b: (p >= 0) & (p < 1) & (a > 0) & (b > 0),
 )
-_dist(
+register_distribution(
     ("BETA.DIST",),
     lambda x, a, b, cum, lo, hi: np.where(
         cum != 0,
-        _sps().beta.cdf((x - lo) / (hi - lo), a, b),
-        _sps().beta.pdf((x - lo) / (hi - lo), a, b) / (hi - lo),
+        scipy_stats().beta.cdf((x - lo) / (hi - lo), a, b),
+        scipy_stats().beta.pdf((x - lo) / (hi - lo), a, b) / (hi - lo),
     ),
     6,
     lambda x, a, b, c, lo, hi: (a > 0) & (b > 0) & (x >= lo) & (x <= hi) & (lo < hi),
     defaults=(0.0, 1.0),
 )
-_dist(
+register_distribution(
     ("BETA.INV", "BETAINV"),
-    lambda p, a, b, lo, hi: lo + (hi - lo) * _sps().beta.ppf(p, a, b),
+    lambda p, a, b, lo, hi: lo + (hi - lo) * scipy_stats().beta.ppf(p, a, b),
     5,
     lambda p, a, b, lo, hi: (p > 0) & (p < 1) & (a > 0) & (b > 0),
     defaults=(0.0, 1.0),
 )
-_dist(
+register_distribution(
     ("WEIBULL.DIST", "WEIBULL"),
     lambda x, k, lam, cum: np.where(
         cum != 0,
@@ -618,49 +660,49 @@ _dist(
     4,
     lambda x, k, l_, c: (x >= 0) & (k > 0) & (l_ > 0),
 )
-_dist(
+register_distribution(
     ("T.DIST",),
     lambda x, df, cum: np.where(
-        cum != 0, _sps().t.cdf(x, np.trunc(df)), _sps().t.pdf(x, np.trunc(df))
+        cum != 0, scipy_stats().t.cdf(x, np.trunc(df)), scipy_stats().t.pdf(x, np.trunc(df))
     ),
     3,
     lambda x, d, c: d >= 1,
 )
-_dist(
+register_distribution(
     ("T.INV",),
-    lambda p, df: _sps().t.ppf(p, np.trunc(df)),
+    lambda p, df: scipy_stats().t.ppf(p, np.trunc(df)),
     2,
     lambda p, d: (p > 0) & (p < 1) & (d >= 1),
 )
-_dist(
+register_distribution(
     ("T.INV.2T", "TINV"),
-    lambda p, df: _sps().t.ppf(1 - p / 2, np.trunc(df)),
+    lambda p, df: scipy_stats().t.ppf(1 - p / 2, np.trunc(df)),
     2,
     lambda p, d: (p > 0) & (p <= 1) & (d >= 1),
 )
-_dist(
+register_distribution(
     ("CHISQ.DIST",),
     lambda x, df, cum: np.where(
-        cum != 0, _sps().chi2.cdf(x, np.trunc(df)), _sps().chi2.pdf(x, np.trunc(df))
+        cum != 0, scipy_stats().chi2.cdf(x, np.trunc(df)), scipy_stats().chi2.pdf(x, np.trunc(df))
     ),
     3,
 )
-_dist(
+register_distribution(
     ("CHISQ.INV",),
-    lambda p, df: _sps().chi2.ppf(p, np.trunc(df)),
+    lambda p, df: scipy_stats().chi2.ppf(p, np.trunc(df)),
     2,
     lambda p, d: (p >= 0) & (p < 1) & (d >= 1),
 )
-_dist(
+register_distribution(
     ("CONFIDENCE", "CONFIDENCE.NORM"),
-    lambda a, sd, n: _sps().norm.ppf(1 - a / 2) * sd / np.sqrt(np.trunc(n)),
+    lambda a, sd, n: scipy_stats().norm.ppf(1 - a / 2) * sd / np.sqrt(np.trunc(n)),
     3,
     lambda a, s, n: (a > 0) & (a < 1) & (s > 0) & (n >= 1),
 )
-_dist(("PHI",), lambda x: _sps().norm.pdf(x), 1)
-_dist(("GAUSS",), lambda x: _sps().norm.cdf(x) - 0.5, 1)
-_dist(("FISHER",), lambda x: np.arctanh(x), 1, lambda x: np.abs(x) < 1)
-_dist(("FISHERINV",), lambda y: np.tanh(y), 1)
+register_distribution(("PHI",), lambda x: scipy_stats().norm.pdf(x), 1)
+register_distribution(("GAUSS",), lambda x: scipy_stats().norm.cdf(x) - 0.5, 1)
+register_distribution(("FISHER",), lambda x: np.arctanh(x), 1, lambda x: np.abs(x) < 1)
+register_distribution(("FISHERINV",), lambda y: np.tanh(y), 1)
 
 
 @register("SUBTOTAL", min_args=2)

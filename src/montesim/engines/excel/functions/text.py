@@ -18,7 +18,7 @@ from ..values import (
 )
 from .helpers import collect, lift
 from .numfmt import comma_decimal_format, format_value
-from .registry import EvalContext, register
+from .registry import ALL, EvalContext, Params, params, register
 
 
 def _int(x: float, lo: int = 0) -> int:
@@ -28,12 +28,18 @@ def _int(x: float, lo: int = 0) -> int:
     return n
 
 
-def _text_fn(name: str, fn, how: str, min_args: int | None = None) -> None:
+def _text_fn(name: str, fn, how: str, min_args: int | None = None, **rules: Params) -> None:
     def impl(ctx: EvalContext, *args: Value | None) -> Value:
         padded = list(args) + [None] * (len(how) - len(args))
         return lift(fn, padded, how)
 
-    register(name, min_args=len(how) if min_args is None else min_args, max_args=len(how))(impl)
+    register(
+        name,
+        min_args=len(how) if min_args is None else min_args,
+        max_args=len(how),
+        values=ALL,
+        **rules,
+    )(impl)
 
 
 _text_fn("LEFT", lambda s, n=None: s[: _int(1 if n is None else n)], "sn", 1)
@@ -52,9 +58,37 @@ _text_fn("TRIM", lambda s: " ".join(part for part in s.split(" ") if part), "s")
 _text_fn("CLEAN", lambda s: "".join(ch for ch in s if ord(ch) >= 32), "s")
 _text_fn("EXACT", lambda a, b: a == b, "ss")
 _text_fn("REPT", lambda s, n: s * _int(n), "sn")
-_text_fn("CHAR", lambda n: chr(_int(n, 1)) if 1 <= n < 256 else _raise(VALUE), "n")
+
+
+def _char(n: float, codepage: str) -> str:
+    """CHAR: the character of code ``n`` (1 to 255) in the character set of the computer
+    that calculates, Windows' ANSI (cp1252) or the Macintosh set (Mac Roman)."""
+    k = _int(n, 1)
+    if k > 255:
+        raise XlError(VALUE)
+    try:
+        return bytes([k]).decode(codepage)
+    except UnicodeDecodeError:  # the five codes cp1252 leaves unassigned: as Latin-1
+        return chr(k)
+
+
+def _code(s: str, codepage: str) -> float:
+    """CODE: the code of the first character in that character set; 63 ("?") for a
+    character it does not have."""
+    if not s:
+        raise XlError(VALUE)
+    try:
+        return float(s[0].encode(codepage)[0])
+    except UnicodeEncodeError:
+        return 63.0 if ord(s[0]) > 255 else float(ord(s[0]))
+
+
+_text_fn("CHAR", lambda n: _char(n, "cp1252"), "n")
 _text_fn("UNICHAR", lambda n: chr(_int(n, 1)), "n")
-_text_fn("CODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
+_text_fn("CODE", lambda s: _code(s, "cp1252"), "s")
+# a workbook saved by Excel for Mac: the compiler calls these for CHAR and CODE
+_text_fn("_CHAR_MAC", lambda n: _char(n, "mac_roman"), "n")
+_text_fn("_CODE_MAC", lambda s: _code(s, "mac_roman"), "s")
 _text_fn("UNICODE", lambda s: float(ord(s[0])) if s else _raise(VALUE), "s")
 _text_fn("T", lambda x: x if isinstance(x, str) else "", "a")
 # a format that only makes sense with a decimal comma is read that way (the compiler
@@ -63,6 +97,7 @@ _text_fn(
     "TEXT",
     lambda x, fmt: format_value(x, fmt, comma_decimal=comma_decimal_format(fmt)),
     "as",
+    formats=params(1),
 )
 _text_fn(
     "REPLACE",
@@ -206,12 +241,12 @@ def _concat_all(args, delim: str = "", skip_empty: bool = False) -> Value:
     return text_result(out, None if err is None else np.asarray(err, np.int8).reshape(-1, 1, 1))
 
 
-@register("CONCAT", min_args=1)
+@register("CONCAT", min_args=1, arrays=ALL)
 def concat(ctx: EvalContext, *args: Value | None) -> Value:
     return _concat_all(args)
 
 
-@register("CONCATENATE", min_args=1)
+@register("CONCATENATE", min_args=1, values=ALL)
 def concatenate(ctx: EvalContext, *args: Value | None) -> Value:
     from .operators import concat as amp
 
@@ -225,14 +260,14 @@ def concatenate(ctx: EvalContext, *args: Value | None) -> Value:
     return res  # type: ignore[return-value]
 
 
-@register("TEXTJOIN", min_args=3)
+@register("TEXTJOIN", min_args=3, values=params(0, 1), arrays=params(every=(2, 1)))
 def textjoin(ctx: EvalContext, delim: Value, skip: Value, *args: Value | None) -> Value:
     d = delim.to_py()
     d = "" if d is None else (d if isinstance(d, str) else format_general(float(d)))
     return _concat_all(args, d, bool(skip.to_py()))
 
 
-@register("ARRAYTOTEXT", min_args=1, max_args=2)
+@register("ARRAYTOTEXT", min_args=1, max_args=2, values=params(1), arrays=params(0))
 def arraytotext(ctx: EvalContext, arr: Value, fmt: Value | None = None) -> Value:
     """ARRAYTOTEXT(array, [format]): concise (0) ``1, a, TRUE`` or strict (1)
     ``{1,"a",TRUE;...}`` with text quoted, columns split by "," and rows by ";"."""

@@ -76,7 +76,7 @@ def _signed(classid: int, objid: int) -> int:
 class Liveness:
     """This process's sign of life in the store, and the test of another owner's."""
 
-    def __init__(self, store: Store, owner: str, *, grace: float, every: float = 0.5) -> None:
+    def __init__(self, store: Store, owner: str, *, grace: float, every: float = 1.0) -> None:
         self.store = store
         self.owner = owner
         self.grace = grace

@@ -51,8 +51,6 @@ from montesim.jobs.states import JobStatus
 from montesim.jobs.store import Store, now
 from montesim.jobs.tables import metadata
 
-PRESENCE_SECONDS = 5.0  # how often a process refreshes its row in the workers table
-
 
 @dataclass
 class Service:
@@ -77,9 +75,7 @@ class Service:
             role=self.role,
             executor=self.settings.executor if self.scheduler is not None else None,
             scheduler=self.scheduler,
-            # the workers list's row, not the jobs' liveness (their leases and locks are):
-            # a few seconds apart is enough, and saves idle workers' store transactions
-            every=max(self.settings.heartbeat_seconds, PRESENCE_SECONDS),
+            every=self.settings.heartbeat_seconds,
         )
 
     # -- lifecycle ------------------------------------------------------------------

@@ -29,6 +29,7 @@ def test_procfile_topology_runs_jobs(tmp_path: Path, pg_url: str) -> None:
         "API_PORT": str(free_port()),
         "METRICS_PORT_1": str(free_port()),
         "METRICS_PORT_2": str(free_port()),
+        "DATA_DIR": str(tmp_path / "data"),
     }
     env = {**topo.montesim_env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     lines = read_procfile(PROCFILE, values)

@@ -112,6 +112,15 @@ def wait_for_workers(service: Any, workers: Workers) -> None:
     wait(ready, "both workers to heartbeat")
 
 
+def connections(admin_url: str, database: str) -> int:
+    """Open connections to ``database`` (every process's pool together)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def owner_pid(service: Any, job_id: str) -> int | None:
     owner = service.get(job_id).lease_owner  # "host:pid:..."
     return int(owner.split(":")[1]) if owner else None
@@ -212,6 +221,13 @@ def main() -> None:
         workers.start("worker-1")
         workers.start("worker-2")
         wait_for_workers(service, workers)
+        idle = connections(admin_url, database)
+        job, _ = service.submit("sleep", {**SPEC, "units": 30})
+        wait(lambda: service.get(job.id).status.terminal, "a short job")
+        print(
+            f"connections to the database: {idle} with both workers idle, "
+            f"{connections(admin_url, database)} after a job (this process's included)"
+        )
         for run in range(1, args.repeat + 1):
             k = kill_owner(service, workers)
             print(

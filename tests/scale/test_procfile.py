@@ -78,6 +78,9 @@ def test_procfile_topology_runs_jobs(tmp_path: Path, pg_url: str) -> None:
                 if line.startswith('montesim_chunks_persisted_total{engine="sleep"}')
             )
         assert done == 16
+        # each montesim process kept its own data folder (the Procfile's `env` prefixes)
+        for name in ("api", "worker-1", "worker-2"):
+            assert (tmp_path / "data" / name).is_dir(), name
     finally:
         topo.stop()
 

@@ -135,7 +135,8 @@ def make_token(topo: Topology) -> str:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     pytest.importorskip("distributed", reason="dask[distributed] is not installed")
-    s3fs = pytest.importorskip("s3fs", reason="s3fs is not installed (montesim[s3])")
+    import s3fs  # montesim[s3], in the dev extras like moto[server]
+
     root = tmp_path_factory.mktemp("topology")
     for url in make_database_url("postgres", root):
         yield from start_cluster(root, url, s3fs)

@@ -3,6 +3,7 @@ and workers, each a subprocess with its own log (what a supervisor would run).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,9 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.conftest import FAST_ENV, free_port, poll
+from tests.conftest import FAST_ENV, PG_ADMIN_URL, free_port, poll
 
 BIN = Path(sys.executable).parent
+
+# One signing key shared by every process of a topology, as an operator sets it:
+# remove once the store keeps the key (then no process needs it).
+SHARED_SECRET_KEY = "test-topology-signing-key-0123456789abcdef"
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
@@ -77,11 +82,20 @@ class Proc:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """SIGTERM to the process group, without waiting."""
+        if self.alive():
+            assert self.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+
+    def stop(self, signalled: bool = False) -> None:
+        """SIGTERM (unless ``terminate`` sent it already), SIGKILL after 30 s."""
         if not self.alive():
             return
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGTERM)
+        if not signalled:
+            self.terminate()
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -116,6 +130,7 @@ class Topology:
             "MONTESIM_DATABASE_URL": self.database_url,
             "MONTESIM_DATA_DIR": str(self.root / data_dir),
             "MONTESIM_DASK_SCHEDULER": self.dask_address,
+            "MONTESIM_SECRET_KEY": SHARED_SECRET_KEY,
             **self.env,
             **extra,
         }
@@ -183,17 +198,26 @@ class Topology:
         )
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
-            proc.stop()
+        """SIGTERM to every process at once (each drains on its own), then wait for all."""
+        running = [p for p in reversed(self.procs) if p.alive()]
+        for proc in running:
+            proc.terminate()
+        for proc in running:
+            proc.stop(signalled=True)
 
 
 @dataclass
 class Api:
     proc: Proc
     url: str
+    token: str | None = None  # sent as a Bearer token (servers with MONTESIM_AUTH=tokens)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
+        return httpx.Client(base_url=self.url, timeout=30, headers=self.headers)
 
     def healthy(self) -> bool:
         if not self.proc.alive():
@@ -201,7 +225,8 @@ class Api:
         return httpx.get(f"{self.url}/api/healthz", timeout=2).status_code == 200
 
     def workers(self) -> list[dict[str, Any]]:
-        return httpx.get(f"{self.url}/api/workers", timeout=10).json()["items"]
+        resp = httpx.get(f"{self.url}/api/workers", timeout=10, headers=self.headers)
+        return resp.json()["items"]
 
     def worker_row(self, pid: int) -> dict[str, Any] | None:
         return next((w for w in self.workers() if w["pid"] == pid and w["alive"]), None)
@@ -220,3 +245,21 @@ def read_procfile(path: Path, values: dict[str, str]) -> list[tuple[str, list[st
         name, _, command = line.partition(":")
         out.append((name.strip(), shlex.split(Template(command).substitute(values))))
     return out
+
+
+def set_connections(database: str, allowed: bool) -> int:
+    """Allow or refuse new connections to ``database``; when refusing, terminate the open
+    ones too (what a PostgreSQL restart does to its clients, on this test's database
+    only: the server is shared). How many were terminated."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if allowed:
+            return 0
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
+    return len(rows)

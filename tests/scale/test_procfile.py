@@ -29,6 +29,7 @@ def test_procfile_topology_runs_jobs(tmp_path: Path, pg_url: str) -> None:
         "API_PORT": str(free_port()),
         "METRICS_PORT_1": str(free_port()),
         "METRICS_PORT_2": str(free_port()),
+        "DATA_DIR": str(tmp_path / "data"),
     }
     env = {**topo.montesim_env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     lines = read_procfile(PROCFILE, values)
@@ -77,6 +78,9 @@ def test_procfile_topology_runs_jobs(tmp_path: Path, pg_url: str) -> None:
                 if line.startswith('montesim_chunks_persisted_total{engine="sleep"}')
             )
         assert done == 16
+        # each montesim process kept its own data folder (the Procfile's `env` prefixes)
+        for name in ("api", "worker-1", "worker-2"):
+            assert (tmp_path / "data" / name).is_dir(), name
     finally:
         topo.stop()
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from tests.api.test_jobs_api import expected_sum
-from tests.conftest import PG_ADMIN_URL, make_database_url, submit, wait_for
-from tests.scale.procs import Proc, Topology, wait_until
+from tests.conftest import make_database_url, submit, wait_for
+from tests.scale.procs import Proc, Topology, set_connections, wait_until
 
 pytestmark = [pytest.mark.xdist_group("scale"), pytest.mark.timeout(600)]
 
@@ -25,21 +24,6 @@ pytestmark = [pytest.mark.xdist_group("scale"), pytest.mark.timeout(600)]
 @pytest.fixture
 def pg_url(tmp_path: Path) -> Iterator[str]:
     yield from make_database_url("postgres", tmp_path)
-
-
-def set_connections(database: str, allowed: bool) -> int:
-    """Allow or refuse new connections to ``database``; when refusing, terminate the open
-    ones too. How many were terminated."""
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS {str(allowed).lower()}')
-        if allowed:
-            return 0
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        ).fetchall()
-    return len(rows)
 
 
 def failed_beats(proc: Proc) -> int:

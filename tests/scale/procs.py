@@ -19,10 +19,6 @@ from tests.conftest import FAST_ENV, PG_ADMIN_URL, free_port, poll
 
 BIN = Path(sys.executable).parent
 
-# One signing key shared by every process of a topology, as an operator sets it:
-# remove once the store keeps the key (then no process needs it).
-SHARED_SECRET_KEY = "test-topology-signing-key-0123456789abcdef"
-
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
     """``check()`` once it is truthy; while a process starts it may still raise."""
@@ -130,7 +126,6 @@ class Topology:
             "MONTESIM_DATABASE_URL": self.database_url,
             "MONTESIM_DATA_DIR": str(self.root / data_dir),
             "MONTESIM_DASK_SCHEDULER": self.dask_address,
-            "MONTESIM_SECRET_KEY": SHARED_SECRET_KEY,
             **self.env,
             **extra,
         }

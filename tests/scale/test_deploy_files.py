@@ -24,7 +24,7 @@ import httpx
 import pytest
 import yaml
 from tests.conftest import FAST_ENV, free_port, make_database_url
-from tests.scale.procs import SHARED_SECRET_KEY, Proc, wait_until
+from tests.scale.procs import Proc, wait_until
 
 pytestmark = [pytest.mark.xdist_group("scale"), pytest.mark.timeout(300)]
 
@@ -316,7 +316,6 @@ def test_shipped_api_command_comes_up_on_every_interface(
         **FAST_ENV,
         "MONTESIM_DATABASE_URL": pg_url,
         "MONTESIM_DATA_DIR": str(tmp_path / "data"),
-        "MONTESIM_SECRET_KEY": SHARED_SECRET_KEY,
     }
     # the same line without tokens is refused: the token setting is what lets it start
     refused = subprocess.run(

@@ -239,6 +239,18 @@ class StoreBase:
             conds.append(jobs.c.attempt == attempt)
         return conds
 
+    def _take_row(
+        self, conn: Connection, job_id: str, owner: str, attempt: int | None, t: float
+    ) -> bool:
+        """Match (and on PostgreSQL lock until commit) the job's row while this attempt
+        holds it and no cancel was asked for; False when it does not."""
+        held = conn.execute(
+            update(jobs)
+            .where(*self._held(job_id, owner, attempt), jobs.c.cancellation_requested.is_(False))
+            .values(heartbeat_at=t)
+        )
+        return bool(held.rowcount)
+
     def _update_owned(
         self,
         conn: Connection,

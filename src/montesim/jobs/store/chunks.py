@@ -34,17 +34,8 @@ class ChunksStore(StoreBase):
         """
         t = now()
         with self._write() as conn:
-            # The fence first: it matches (and on PostgreSQL locks) the job's row only
-            # while this attempt holds it, so nothing below is written by a stale runner.
-            held = conn.execute(
-                update(jobs)
-                .where(
-                    *self._held(job_id, owner, attempt),
-                    jobs.c.cancellation_requested.is_(False),
-                )
-                .values(heartbeat_at=t)
-            )
-            if not held.rowcount:
+            # The fence first: nothing below is written by a stale runner.
+            if not self._take_row(conn, job_id, owner, attempt, t):
                 return None
             row = self._must_row(conn, job_id)
             conn.execute(
@@ -147,15 +138,7 @@ class ChunksStore(StoreBase):
         """
         t = now()
         with self._write() as conn:
-            held = conn.execute(
-                update(jobs)
-                .where(
-                    *self._held(job_id, owner, attempt),
-                    jobs.c.cancellation_requested.is_(False),
-                )
-                .values(heartbeat_at=t)
-            )
-            if not held.rowcount:
+            if not self._take_row(conn, job_id, owner, attempt, t):
                 return None
             row = self._must_row(conn, job_id)
             done, count = self._persisted(conn, job_id)

@@ -199,3 +199,15 @@ def test_processes_starting_at_once_on_an_empty_store_all_come_up(
         assert len(keys) == 1 and len(keys.pop()) == 64
     finally:
         urls.close()
+
+
+def test_a_chunk_written_again_is_counted_once(store: Store) -> None:
+    """A write retried after its first try committed (the connection dropped before the
+    reply) leaves progress and the rate's work count as one write did."""
+    job, _ = store.create_job(engine="sleep", spec={"units": 4})
+    store.claim_next("w", 30, max_running=5)
+    store.start_work(job.id, "w", total_units=4, chunks_total=2, unit="u", attempt=1)
+    first = store.put_chunk(job.id, "w", 0, 2, b"a", attempt=1)
+    again = store.put_chunk(job.id, "w", 0, 2, b"a", attempt=1)
+    assert first is not None and again is not None
+    assert (again.done_units, again.chunks_done, again.attempt_done_units) == (2, 1, 2)

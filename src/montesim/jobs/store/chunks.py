@@ -38,11 +38,12 @@ class ChunksStore(StoreBase):
             if not self._take_row(conn, job_id, owner, attempt, t):
                 return None
             row = self._must_row(conn, job_id)
-            conn.execute(
+            # Written again (a retried write whose first try committed): already counted.
+            again = conn.execute(
                 delete(job_chunks).where(
                     job_chunks.c.job_id == job_id, job_chunks.c.chunk_index == chunk_index
                 )
-            )
+            ).rowcount
             conn.execute(
                 insert(job_chunks).values(
                     job_id=job_id,
@@ -68,7 +69,7 @@ class ChunksStore(StoreBase):
                     done_units=done,
                     chunks_done=count,
                     progress=progress_mod.fraction(done, row.total_units),
-                    attempt_done_units=jobs.c.attempt_done_units + size,
+                    attempt_done_units=jobs.c.attempt_done_units + (0 if again else size),
                     progress_at=t,
                     stalled=False,
                     updated_at=t,
